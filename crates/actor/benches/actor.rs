@@ -1,0 +1,303 @@
+//! referee-actor against the hand-written floor, measured in the same run.
+//!
+//! The floor is what one would write by hand for this design: a tokio task looping over a
+//! bounded `mpsc` receiver of an enum, replying through a `oneshot` made per request. For
+//! blocking asks from plain threads the floor is the seed's own design: an actor thread on a
+//! std `sync_channel`, replying through a std channel made per request.
+//!
+//! Run: `cargo bench -p referee-actor --bench actor` (results: docs/PERFORMANCE.md).
+
+use std::sync::mpsc as std_mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message, Timeout};
+use tokio::runtime::Runtime;
+use tokio::sync::{mpsc, oneshot};
+
+/// `--features bench-mimalloc` swaps the allocator for both sides of every comparison.
+#[cfg(feature = "bench-mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const MAILBOX: usize = 64;
+
+// ---- the system under test -------------------------------------------------------------
+
+struct Counter(u64);
+impl Actor for Counter {}
+
+struct Add(u64);
+impl Message for Add {
+    type Reply = ();
+}
+impl Handler<Add> for Counter {
+    fn handle(&mut self, msg: Add, _: &mut Context<Self>) {
+        self.0 = self.0.wrapping_add(msg.0);
+    }
+}
+
+struct Get;
+impl Message for Get {
+    type Reply = u64;
+}
+impl Handler<Get> for Counter {
+    fn handle(&mut self, _: Get, _: &mut Context<Self>) -> u64 {
+        self.0
+    }
+}
+
+fn referee_counter(timeout: Timeout) -> ActorHandle<Counter> {
+    ActorBuilder::new()
+        .mailbox_capacity(MAILBOX)
+        .ask_timeout(timeout)
+        .spawn(Counter(0))
+}
+
+// ---- the hand-written floor: tokio mpsc + oneshot --------------------------------------
+
+enum FloorMsg {
+    Add(u64),
+    Get(oneshot::Sender<u64>),
+}
+
+#[derive(Clone)]
+struct Floor(mpsc::Sender<FloorMsg>);
+
+impl Floor {
+    fn spawn() -> Self {
+        let (tx, mut rx) = mpsc::channel(MAILBOX);
+        tokio::spawn(async move {
+            let mut total = 0_u64;
+            while let Some(msg) = rx.recv().await {
+                match msg {
+                    FloorMsg::Add(n) => total = total.wrapping_add(n),
+                    FloorMsg::Get(reply) => {
+                        let _ = reply.send(total);
+                    }
+                }
+            }
+        });
+        Floor(tx)
+    }
+
+    async fn ask(&self) -> Option<u64> {
+        let (reply_tx, reply_rx) = oneshot::channel();
+        self.0.send(FloorMsg::Get(reply_tx)).await.ok()?;
+        reply_rx.await.ok()
+    }
+
+    async fn tell(&self, n: u64) {
+        let _ = self.0.send(FloorMsg::Add(n)).await;
+    }
+}
+
+// ---- the seed's floor for threads: std sync_channel + per-request std channel ----------
+
+enum StdMsg {
+    Get(std_mpsc::Sender<u64>),
+}
+
+fn std_actor() -> std_mpsc::SyncSender<StdMsg> {
+    let (tx, rx) = std_mpsc::sync_channel::<StdMsg>(MAILBOX);
+    thread::spawn(move || {
+        let total = 0_u64;
+        while let Ok(StdMsg::Get(reply)) = rx.recv() {
+            let _ = reply.send(total);
+        }
+    });
+    tx
+}
+
+fn std_ask(actor: &std_mpsc::SyncSender<StdMsg>) -> Option<u64> {
+    let (reply_tx, reply_rx) = std_mpsc::channel();
+    actor.send(StdMsg::Get(reply_tx)).ok()?;
+    reply_rx.recv().ok()
+}
+
+// ---- runtimes ---------------------------------------------------------------------------
+
+fn current_thread() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn multi_thread(workers: usize) -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+// ---- benchmarks -------------------------------------------------------------------------
+
+/// One client, one ask at a time: the pure overhead of a round trip.
+fn ask_round_trip(c: &mut Criterion) {
+    let rt = current_thread();
+    let mut group = c.benchmark_group("ask_round_trip");
+    group.throughput(Throughput::Elements(1));
+    let floor = rt.block_on(async { Floor::spawn() });
+    group.bench_function("floor", |b| b.to_async(&rt).iter(|| floor.ask()));
+    let referee = rt.block_on(async { referee_counter(Timeout::default()) });
+    group.bench_function("referee", |b| b.to_async(&rt).iter(|| referee.ask(Get)));
+    let untimed = rt.block_on(async { referee_counter(Timeout::Never) });
+    group.bench_function("referee_no_timeout", |b| {
+        b.to_async(&rt).iter(|| untimed.ask(Get))
+    });
+    group.finish();
+}
+
+/// `clients` tasks, each with its own handle, asking `per_client` times on the runtime;
+/// returns the elapsed time.
+fn contended<H, F, Fut>(rt: &Runtime, handle: &H, clients: u64, per_client: u64, ask: F) -> Duration
+where
+    H: Clone + Send + 'static,
+    F: Fn(H) -> Fut + Copy + Send + 'static,
+    Fut: std::future::Future<Output = H> + Send,
+{
+    let handles: Vec<H> = (0..clients).map(|_| handle.clone()).collect();
+    rt.block_on(async move {
+        let start = Instant::now();
+        let tasks: Vec<_> = handles
+            .into_iter()
+            .map(|mut mine| {
+                tokio::spawn(async move {
+                    for _ in 0..per_client {
+                        mine = ask(mine).await;
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("client task");
+        }
+        start.elapsed()
+    })
+}
+
+/// Many clients asking one actor at once: throughput under contention.
+///
+/// On one worker thread: the clients then compete for the actor, and the time measured is
+/// the CPU cost of their asks. (With two workers on a two-core machine, work stealing makes
+/// the same code vary by 2.5x from run to run, which no ratio survives.)
+fn ask_contended(c: &mut Criterion) {
+    let rt = multi_thread(1);
+    let mut group = c.benchmark_group("ask_contended");
+    for clients in [16_u64, 256] {
+        let per_client = 16_384 / clients;
+        group.throughput(Throughput::Elements(clients * per_client));
+        let floor = rt.block_on(async { Floor::spawn() });
+        group.bench_with_input(BenchmarkId::new("floor", clients), &clients, |b, &n| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| {
+                        contended(&rt, &floor, n, per_client, |floor| async move {
+                            floor.ask().await;
+                            floor
+                        })
+                    })
+                    .sum()
+            })
+        });
+        for (name, timeout) in [
+            ("referee", Timeout::default()),
+            ("referee_no_timeout", Timeout::Never),
+        ] {
+            let referee = rt.block_on(async { referee_counter(timeout) });
+            group.bench_with_input(BenchmarkId::new(name, clients), &clients, |b, &n| {
+                b.iter_custom(|iters| {
+                    (0..iters)
+                        .map(|_| {
+                            contended(&rt, &referee, n, per_client, |referee| async move {
+                                let _ = referee.ask(Get).await;
+                                referee
+                            })
+                        })
+                        .sum()
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+/// Four producers telling as fast as they can, then one ask to wait for the last message.
+fn tell_throughput(c: &mut Criterion) {
+    const PRODUCERS: u64 = 4;
+    const PER_PRODUCER: u64 = 2_500;
+    let rt = multi_thread(1);
+    let mut group = c.benchmark_group("tell_4_producers");
+    group.throughput(Throughput::Elements(PRODUCERS * PER_PRODUCER));
+    let floor = rt.block_on(async { Floor::spawn() });
+    group.bench_function("floor", |b| {
+        b.to_async(&rt).iter(|| {
+            let floor = floor.clone();
+            async move {
+                let producers: Vec<_> = (0..PRODUCERS)
+                    .map(|_| {
+                        let floor = floor.clone();
+                        tokio::spawn(async move {
+                            for n in 0..PER_PRODUCER {
+                                floor.tell(n).await;
+                            }
+                        })
+                    })
+                    .collect();
+                for producer in producers {
+                    producer.await.expect("producer");
+                }
+                floor.ask().await
+            }
+        })
+    });
+    let referee = rt.block_on(async { referee_counter(Timeout::default()) });
+    group.bench_function("referee", |b| {
+        b.to_async(&rt).iter(|| {
+            let referee = referee.clone();
+            async move {
+                let producers: Vec<_> = (0..PRODUCERS)
+                    .map(|_| {
+                        let referee = referee.clone();
+                        tokio::spawn(async move {
+                            for n in 0..PER_PRODUCER {
+                                let _ = referee.tell(Add(n)).await;
+                            }
+                        })
+                    })
+                    .collect();
+                for producer in producers {
+                    producer.await.expect("producer");
+                }
+                referee.ask(Get).await.ok()
+            }
+        })
+    });
+    group.finish();
+}
+
+/// Plain threads asking: the seed's std design against `blocking_ask`.
+fn blocking_ask(c: &mut Criterion) {
+    let mut group = c.benchmark_group("blocking_ask");
+    group.throughput(Throughput::Elements(1));
+    let std_tx = std_actor();
+    group.bench_function("std_threads", |b| b.iter(|| std_ask(&std_tx)));
+    let rt = multi_thread(1);
+    let referee = ActorBuilder::new()
+        .runtime(rt.handle().clone())
+        .spawn(Counter(0));
+    group.bench_function("referee", |b| b.iter(|| referee.blocking_ask(Get).ok()));
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = ask_round_trip, ask_contended, tell_throughput, blocking_ask
+}
+criterion_main!(benches);

@@ -1,0 +1,111 @@
+//! What a handler may know about the actor it runs in, besides its own state.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::envelope::{self, Envelope};
+use crate::shared::{Control, Shared};
+use crate::{Actor, ActorHandle, Handler, Message};
+
+/// Passed to every handler and hook: the actor's name, a way to reach itself, a way to stop.
+pub struct Context<A: Actor> {
+    /// Weak, so that the actor does not keep its own mailbox open: it still stops when the
+    /// last handle held by others is dropped.
+    mailbox: mpsc::WeakSender<Box<dyn Envelope<A>>>,
+    shared: Arc<Shared>,
+    ask_timeout: Option<Duration>,
+    /// Messages waiting behind the one being handled, as of its start.
+    queued: usize,
+}
+
+impl<A: Actor> Context<A> {
+    pub(crate) fn new(
+        mailbox: mpsc::WeakSender<Box<dyn Envelope<A>>>,
+        shared: Arc<Shared>,
+        ask_timeout: Option<Duration>,
+    ) -> Self {
+        Context {
+            mailbox,
+            shared,
+            ask_timeout,
+            queued: 0,
+        }
+    }
+
+    pub(crate) fn set_queued(&mut self, queued: usize) {
+        self.queued = queued;
+    }
+
+    /// The actor's name (set with [`ActorBuilder::name`](crate::ActorBuilder::name)).
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// A handle to this actor, or `None` if it is already shutting down.
+    ///
+    /// Storing it inside the actor's own state keeps the actor alive until it is dropped or
+    /// [`stop`](Self::stop) is called. To message yourself from a handler, prefer
+    /// `try_tell`: a `tell` that waits for room in your own full mailbox waits forever.
+    pub fn handle(&self) -> Option<ActorHandle<A>> {
+        let tx = self.mailbox.upgrade()?;
+        Some(ActorHandle::from_parts(
+            tx,
+            self.shared.clone(),
+            self.ask_timeout,
+        ))
+    }
+
+    /// Stops gracefully once the current handler returns: the mailbox closes to new messages
+    /// and every message already queued is still handled, then [`Actor::stopped`] runs.
+    pub fn stop(&self) {
+        self.shared.request(Control::Stop);
+    }
+
+    /// How many messages were waiting in the mailbox when the current one was taken out.
+    ///
+    /// Zero means "nothing else is waiting": the moment to flush work batched across
+    /// messages (group commit, coalesced broadcasts).
+    pub fn queued(&self) -> usize {
+        self.queued
+    }
+
+    /// Runs `fut` outside the actor and sends its output back as a message: the way for a
+    /// (synchronous) handler to wait for something — another actor's answer, a timer, I/O —
+    /// without blocking the mailbox. Akka calls this `pipeToSelf`.
+    ///
+    /// The result is delivered with `tell`, so it queues behind messages already waiting. If
+    /// the actor has stopped by then, the result is dropped. The spawned task holds no handle:
+    /// it does not keep the actor alive.
+    ///
+    /// # Panics
+    /// If called outside a tokio runtime (handlers always run inside one).
+    pub fn pipe_to_self<F, M>(
+        &self,
+        fut: F,
+        into_message: impl FnOnce(F::Output) -> M + Send + 'static,
+    ) where
+        F: Future + Send + 'static,
+        F::Output: Send,
+        M: Message,
+        A: Handler<M>,
+    {
+        let mailbox = self.mailbox.clone();
+        tokio::spawn(async move {
+            let output = fut.await;
+            if let Some(mailbox) = mailbox.upgrade() {
+                let msg = into_message(output);
+                let _ = mailbox.send(Box::new(envelope::Tell(msg))).await;
+            }
+        });
+    }
+
+    /// How many times this actor has been restarted by its supervisor.
+    pub fn restarts(&self) -> u32 {
+        self.shared
+            .restarts
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,254 @@
+//! The actor's loop: the only owner of the mailbox's receiver and of the actor's state.
+//!
+//! One message at a time: take the next envelope, call its handler, repeat.
+//! Around that loop sit the lifecycle (started → messages → stopped), the control signals
+//! (graceful stop, kill), panic containment and supervised restarts, and the shutdown order
+//! documented in `docs/semantics.md`:
+//!
+//! 1. the final reason is recorded (so a waiting asker can always say why it got no reply);
+//! 2. the mailbox closes and queued messages are dropped (graceful stops drained it before);
+//! 3. the end is published: `wait_stopped` returns.
+
+use std::future::{Future, poll_fn};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::Poll;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::envelope::{Envelope, catch_panic};
+use crate::shared::{Control, Shared};
+use crate::supervision::Supervisor;
+use crate::{Actor, Context, Panic, StopReason};
+
+pub(crate) type Mailbox<A> = mpsc::Receiver<Box<dyn Envelope<A>>>;
+
+pub(crate) struct Runner<A: Actor> {
+    mailbox: Mailbox<A>,
+    ctx: Context<A>,
+    shared: Arc<Shared>,
+    supervisor: Option<Supervisor<A>>,
+}
+
+/// How one actor instance's life ended.
+enum Exit {
+    /// The mailbox is closed and empty: stop gracefully.
+    Drained,
+    Killed,
+    Panicked(Panic),
+}
+
+/// What the loop gets when it asks for the next message.
+enum Next<A: Actor> {
+    Envelope(Box<dyn Envelope<A>>),
+    Drained,
+    Killed,
+}
+
+/// The outcome of a future run under the kill switch.
+enum Guarded<T> {
+    Done(T),
+    Killed,
+}
+
+impl<A: Actor> Runner<A> {
+    pub(crate) fn new(
+        mailbox: Mailbox<A>,
+        ctx: Context<A>,
+        shared: Arc<Shared>,
+        supervisor: Option<Supervisor<A>>,
+    ) -> Self {
+        Runner {
+            mailbox,
+            ctx,
+            shared,
+            supervisor,
+        }
+    }
+
+    /// Runs the actor until it stops for good, then shuts down in the documented order.
+    ///
+    /// The abort guard is made before the future is: if the runtime drops the loop, even
+    /// before its first poll, the end is still published (as `Aborted`).
+    pub(crate) fn run(mut self, first: A) -> impl Future<Output = ()> + Send + 'static {
+        let guard = AbortGuard(Some(self.shared.clone()));
+        async move {
+            let reason = self.supervise(first).await;
+            self.shared.set_reason(reason);
+            self.mailbox.close();
+            // Dropping the queued envelopes drops their reply senders: waiting askers wake
+            // and find the reason recorded above.
+            while self.mailbox.try_recv().is_ok() {}
+            drop(self.mailbox);
+            self.shared.finish();
+            guard.disarm();
+        }
+    }
+
+    async fn supervise(&mut self, mut actor: A) -> StopReason {
+        loop {
+            match self.live(&mut actor).await {
+                Exit::Drained => return self.stop_gracefully(actor).await,
+                Exit::Killed => return StopReason::Killed,
+                Exit::Panicked(panic) => match self.restart(panic) {
+                    Ok(fresh) => actor = fresh,
+                    Err(reason) => return reason,
+                },
+            }
+        }
+    }
+
+    /// One instance's life: `started`, then messages until the mailbox drains, a kill or a
+    /// panic.
+    async fn live(&mut self, actor: &mut A) -> Exit {
+        let shared = self.shared.clone();
+        let started = catch_panic(actor.started(&mut self.ctx));
+        match guarded(&shared, started).await {
+            Guarded::Done(Ok(())) => {}
+            Guarded::Done(Err(payload)) => {
+                return Exit::Panicked(Panic::from_payload(payload.as_ref(), "started"));
+            }
+            Guarded::Killed => return Exit::Killed,
+        }
+        let mut closing = false;
+        loop {
+            let envelope = match next_envelope(&mut self.mailbox, &shared, &mut closing).await {
+                Next::Envelope(envelope) => envelope,
+                Next::Drained => return Exit::Drained,
+                Next::Killed => return Exit::Killed,
+            };
+            self.ctx.set_queued(self.mailbox.len());
+            let span = tracing::debug_span!(
+                "handle",
+                actor = %shared.name,
+                message = envelope.message_type()
+            );
+            // Counted before the call, so that an asker who got its reply sees it counted.
+            shared.handled.fetch_add(1, Ordering::Relaxed);
+            let entered = span.enter();
+            let handled = envelope.handle(actor, &mut self.ctx);
+            drop(entered);
+            if let Err(panic) = handled {
+                tracing::error!(actor = %shared.name, %panic, "handler panicked");
+                return Exit::Panicked(panic);
+            }
+        }
+    }
+
+    async fn stop_gracefully(&mut self, mut actor: A) -> StopReason {
+        let shared = self.shared.clone();
+        let stopped = catch_panic(actor.stopped(&StopReason::Normal));
+        match guarded(&shared, stopped).await {
+            Guarded::Done(Ok(())) => StopReason::Normal,
+            Guarded::Done(Err(payload)) => {
+                StopReason::Panicked(Panic::from_payload(payload.as_ref(), "stopped"))
+            }
+            Guarded::Killed => StopReason::Killed,
+        }
+    }
+
+    /// A fresh instance from the factory, or the final reason if there is no supervisor, the
+    /// restart limit is reached, or the factory itself panics.
+    fn restart(&mut self, panic: Panic) -> Result<A, StopReason> {
+        let Some(supervisor) = self.supervisor.as_mut() else {
+            return Err(StopReason::Panicked(panic));
+        };
+        let restarts = self.shared.restarts.load(Ordering::Relaxed);
+        if !supervisor.allow_restart(Instant::now()) {
+            tracing::error!(actor = %self.shared.name, restarts, "restart limit reached");
+            return Err(StopReason::RestartLimit {
+                restarts,
+                last: panic,
+            });
+        }
+        match catch_unwind(AssertUnwindSafe(|| supervisor.build())) {
+            Ok(fresh) => {
+                self.shared.restarts.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(actor = %self.shared.name, %panic, "restarted after panic");
+                Ok(fresh)
+            }
+            Err(payload) => Err(StopReason::Panicked(Panic::from_payload(
+                payload.as_ref(),
+                "restart factory",
+            ))),
+        }
+    }
+}
+
+/// The next message, or why there is none. Checks the control signals first so that a kill
+/// overtakes queued messages and a stop closes the mailbox (queued messages still come).
+///
+/// While messages flow, being stoppable costs one atomic load per message; the loop's waker
+/// is registered for control requests only when the mailbox is empty.
+async fn next_envelope<A: Actor>(
+    mailbox: &mut Mailbox<A>,
+    shared: &Shared,
+    closing: &mut bool,
+) -> Next<A> {
+    poll_fn(|cx| {
+        let mut control = shared.control();
+        loop {
+            match control {
+                Control::Kill => {
+                    shared.set_reason(StopReason::Killed);
+                    return Poll::Ready(Next::Killed);
+                }
+                Control::Stop if !*closing => {
+                    *closing = true;
+                    mailbox.close();
+                }
+                Control::Stop | Control::Run => {}
+            }
+            if let Poll::Ready(envelope) = mailbox.poll_recv(cx) {
+                return Poll::Ready(envelope.map_or(Next::Drained, Next::Envelope));
+            }
+            let seen = control;
+            control = shared.watch_control(cx.waker());
+            if control == seen {
+                return Poll::Pending;
+            }
+        }
+    })
+    .await
+}
+
+/// Runs a lifecycle hook's future unless and until the actor is killed.
+async fn guarded<F: Future>(shared: &Shared, fut: F) -> Guarded<F::Output> {
+    let mut fut = pin!(fut);
+    poll_fn(|cx| {
+        if shared.control() == Control::Kill {
+            shared.set_reason(StopReason::Killed);
+            return Poll::Ready(Guarded::Killed);
+        }
+        if let Poll::Ready(output) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Guarded::Done(output));
+        }
+        if shared.watch_control(cx.waker()) == Control::Kill {
+            shared.set_reason(StopReason::Killed);
+            return Poll::Ready(Guarded::Killed);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// Publishes `Aborted` if the run loop is dropped before it finishes (its runtime shut down).
+struct AbortGuard(Option<Arc<Shared>>);
+
+impl AbortGuard {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for AbortGuard {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0.take() {
+            shared.set_reason(StopReason::Aborted);
+            shared.finish();
+        }
+    }
+}

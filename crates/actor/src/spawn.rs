@@ -1,0 +1,189 @@
+//! [`ActorBuilder`]: makes the mailbox, the shared state and the run loop, spawns the loop
+//! on tokio and returns the first handle.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::thread;
+
+use tokio::runtime::Handle as RuntimeHandle;
+use tokio::sync::mpsc;
+
+use crate::envelope::type_name;
+use crate::runner::Runner;
+use crate::shared::Shared;
+use crate::supervision::Supervisor;
+use crate::{Actor, ActorHandle, Context, RestartPolicy, Timeout};
+
+/// The default mailbox bound.
+pub const DEFAULT_MAILBOX_CAPACITY: usize = 64;
+
+/// The largest mailbox bound tokio's channel accepts.
+const MAX_MAILBOX_CAPACITY: usize = usize::MAX >> 3;
+
+/// Configures and spawns an actor.
+///
+/// ```
+/// # use referee_actor::{Actor, ActorBuilder};
+/// # struct Room;
+/// # impl Actor for Room {}
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let room = ActorBuilder::new()
+///     .name("room-7")
+///     .mailbox_capacity(16)
+///     .spawn(Room);
+/// assert_eq!(room.name(), "room-7");
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ActorBuilder {
+    name: Option<String>,
+    capacity: usize,
+    ask_timeout: Timeout,
+    runtime: Option<RuntimeHandle>,
+}
+
+impl Default for ActorBuilder {
+    fn default() -> Self {
+        ActorBuilder {
+            name: None,
+            capacity: DEFAULT_MAILBOX_CAPACITY,
+            ask_timeout: Timeout::default(),
+            runtime: None,
+        }
+    }
+}
+
+impl ActorBuilder {
+    /// A builder with the defaults: 64-message mailbox, 5 s ask timeout, current runtime.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The name used in tracing spans, panic reports and `Debug` output (default: the
+    /// actor's type name).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// How many messages may wait in the mailbox (at least 1).
+    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity.clamp(1, MAX_MAILBOX_CAPACITY);
+        self
+    }
+
+    /// The default timeout of `ask` on the handles of this actor.
+    pub fn ask_timeout(mut self, timeout: impl Into<Timeout>) -> Self {
+        self.ask_timeout = timeout.into();
+        self
+    }
+
+    /// Spawn on this runtime instead of the current one; lets plain threads start actors.
+    pub fn runtime(mut self, runtime: RuntimeHandle) -> Self {
+        self.runtime = Some(runtime);
+        self
+    }
+
+    /// Spawns `actor` and returns its first handle.
+    ///
+    /// # Panics
+    /// If no runtime was given and this is not called from within a tokio runtime.
+    pub fn spawn<A: Actor>(self, actor: A) -> ActorHandle<A> {
+        self.start(actor, None)
+    }
+
+    /// Spawns an actor built by `factory`, and rebuilds it with `factory` whenever it
+    /// panics, as long as `policy` allows. Handles and queued messages survive restarts.
+    ///
+    /// # Panics
+    /// As [`spawn`](Self::spawn); and if the first call to `factory` panics.
+    pub fn spawn_supervised<A, F>(self, policy: RestartPolicy, mut factory: F) -> ActorHandle<A>
+    where
+        A: Actor,
+        F: FnMut() -> A + Send + 'static,
+    {
+        let first = factory();
+        self.start(first, Some(Supervisor::new(policy, Box::new(factory))))
+    }
+
+    /// Spawns `actor` on a new OS thread of its own, running a single-threaded runtime with
+    /// timers. For actors whose handlers block — a database connection, file I/O — so that
+    /// they never stall the tasks of a shared runtime. Needs no runtime on the caller's side.
+    ///
+    /// # Errors
+    /// If the OS refuses to create the thread or its runtime.
+    pub fn spawn_thread<A: Actor>(self, actor: A) -> io::Result<ActorHandle<A>> {
+        self.start_thread(actor, None)
+    }
+
+    /// [`spawn_supervised`](Self::spawn_supervised) on a thread of its own, as
+    /// [`spawn_thread`](Self::spawn_thread).
+    ///
+    /// # Errors
+    /// If the OS refuses to create the thread or its runtime.
+    ///
+    /// # Panics
+    /// If the first call to `factory` panics.
+    pub fn spawn_supervised_thread<A, F>(
+        self,
+        policy: RestartPolicy,
+        mut factory: F,
+    ) -> io::Result<ActorHandle<A>>
+    where
+        A: Actor,
+        F: FnMut() -> A + Send + 'static,
+    {
+        let first = factory();
+        self.start_thread(first, Some(Supervisor::new(policy, Box::new(factory))))
+    }
+
+    fn start<A: Actor>(self, first: A, supervisor: Option<Supervisor<A>>) -> ActorHandle<A> {
+        let runtime = self.runtime.clone();
+        let (handle, run) = self.prepare(first, supervisor);
+        match runtime {
+            Some(runtime) => drop(runtime.spawn(run)),
+            None => drop(tokio::spawn(run)),
+        }
+        handle
+    }
+
+    fn start_thread<A: Actor>(
+        self,
+        first: A,
+        supervisor: Option<Supervisor<A>>,
+    ) -> io::Result<ActorHandle<A>> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
+        let (handle, run) = self.prepare(first, supervisor);
+        thread::Builder::new()
+            .name(handle.name().to_owned())
+            .spawn(move || runtime.block_on(run))?;
+        Ok(handle)
+    }
+
+    /// The mailbox, the shared state, the first handle and the loop, not yet running.
+    fn prepare<A: Actor>(
+        self,
+        first: A,
+        supervisor: Option<Supervisor<A>>,
+    ) -> (ActorHandle<A>, impl Future<Output = ()> + Send + 'static) {
+        let name = self.name.unwrap_or_else(|| type_name::<A>().to_owned());
+        let shared = Arc::new(Shared::new(name.into_boxed_str()));
+        let (mailbox_tx, mailbox_rx) = mpsc::channel(self.capacity);
+        let ask_timeout = self.ask_timeout.duration();
+        let ctx = Context::new(mailbox_tx.downgrade(), shared.clone(), ask_timeout);
+        let run = Runner::new(mailbox_rx, ctx, shared.clone(), supervisor).run(first);
+        let handle = ActorHandle::from_parts(mailbox_tx, shared, ask_timeout);
+        (handle, run)
+    }
+}
+
+/// Spawns `actor` with the default settings; see [`ActorBuilder`] for the others.
+///
+/// # Panics
+/// If not called from within a tokio runtime.
+pub fn spawn<A: Actor>(actor: A) -> ActorHandle<A> {
+    ActorBuilder::new().spawn(actor)
+}

@@ -1,0 +1,237 @@
+//! How an actor ends: last handle dropped, graceful stop, kill, and the shutdown order.
+
+mod common;
+
+use common::{GetLog, Probe, Record, StopSelf, block, probe_thread, within};
+use referee_actor::{Actor, ActorBuilder, Context, Handler, Message, StopReason, TellError, spawn};
+use tokio::sync::oneshot;
+
+fn probe_with_stop_signal() -> (Probe, oneshot::Receiver<(StopReason, Vec<u64>)>) {
+    let (tx, rx) = oneshot::channel();
+    let probe = Probe {
+        stopped_tx: Some(tx),
+        ..Probe::default()
+    };
+    (probe, rx)
+}
+
+#[tokio::test]
+async fn dropping_the_last_handle_drains_the_queue_then_stops() {
+    let (probe, stopped) = probe_with_stop_signal();
+    let handle = probe_thread(ActorBuilder::new(), probe);
+    let (msg, entered, release) = block();
+    handle.tell(msg).await.ok();
+    within(entered).await.ok();
+    for n in 0..5 {
+        handle.tell(Record(n)).await.ok();
+    }
+    drop(handle);
+    release.send(()).ok();
+    let (reason, log) = within(stopped)
+        .await
+        .unwrap_or((StopReason::Aborted, vec![]));
+    assert_eq!(reason, StopReason::Normal);
+    assert_eq!(
+        log,
+        vec![0, 1, 2, 3, 4],
+        "queued messages were handled first"
+    );
+}
+
+#[tokio::test]
+async fn stop_finishes_queued_messages_then_runs_stopped() {
+    let (probe, stopped) = probe_with_stop_signal();
+    let handle = probe_thread(ActorBuilder::new(), probe);
+    let (msg, entered, release) = block();
+    handle.tell(msg).await.ok();
+    within(entered).await.ok();
+    handle.tell(Record(1)).await.ok();
+    handle.tell(Record(2)).await.ok();
+    handle.stop();
+    release.send(()).ok();
+    assert_eq!(within(handle.wait_stopped()).await, StopReason::Normal);
+    let (reason, log) = within(stopped)
+        .await
+        .unwrap_or((StopReason::Aborted, vec![]));
+    assert_eq!(reason, StopReason::Normal);
+    assert_eq!(
+        log,
+        vec![1, 2],
+        "both queued records were handled before stopped ran"
+    );
+    assert_eq!(handle.stats().handled, 3);
+}
+
+#[tokio::test]
+async fn messages_sent_after_stop_are_refused() {
+    let handle = probe_thread(ActorBuilder::new(), Probe::default());
+    let (msg, entered, release) = block();
+    handle.tell(msg).await.ok();
+    within(entered).await.ok();
+    handle.stop();
+    release.send(()).ok();
+    within(handle.wait_stopped()).await;
+    assert!(!handle.is_running());
+    assert!(matches!(
+        handle.tell(Record(9)).await,
+        Err(TellError::NotRunning(Record(9)))
+    ));
+}
+
+#[tokio::test]
+async fn a_handler_can_stop_its_own_actor() {
+    let (probe, stopped) = probe_with_stop_signal();
+    let handle = spawn(probe);
+    handle.tell(StopSelf).await.ok();
+    let reason = within(stopped).await.map(|(reason, _)| reason);
+    assert_eq!(reason.ok(), Some(StopReason::Normal));
+    within(handle.wait_stopped()).await;
+    assert_eq!(handle.stop_reason(), Some(StopReason::Normal));
+}
+
+#[tokio::test]
+async fn kill_drops_queued_messages_and_skips_the_stopped_hook() {
+    let (probe, stopped) = probe_with_stop_signal();
+    let handle = probe_thread(ActorBuilder::new(), probe);
+    let (msg, entered, release) = block();
+    handle.tell(msg).await.ok();
+    within(entered).await.ok();
+    handle.tell(Record(1)).await.ok();
+    handle.kill();
+    release.send(()).ok();
+    assert_eq!(within(handle.wait_stopped()).await, StopReason::Killed);
+    assert!(
+        within(stopped).await.is_err(),
+        "stopped must not run after kill"
+    );
+    assert_eq!(
+        handle.stats().handled,
+        1,
+        "only the handler already running finished"
+    );
+}
+
+#[tokio::test]
+async fn every_handle_can_wait_for_the_end_and_learn_why() {
+    let handle = spawn(Probe::default());
+    let waiters: Vec<_> = (0..3)
+        .map(|_| {
+            let handle = handle.clone();
+            tokio::spawn(async move { handle.wait_stopped().await })
+        })
+        .collect();
+    handle.kill();
+    for waiter in waiters {
+        assert_eq!(within(waiter).await.ok(), Some(StopReason::Killed));
+    }
+}
+
+#[tokio::test]
+async fn started_runs_before_the_first_message() {
+    struct Greeter {
+        greeted: bool,
+    }
+    impl Actor for Greeter {
+        async fn started(&mut self, ctx: &mut Context<Self>) {
+            assert_eq!(ctx.name(), "greeter");
+            self.greeted = true;
+        }
+    }
+    struct WasGreeted;
+    impl Message for WasGreeted {
+        type Reply = bool;
+    }
+    impl Handler<WasGreeted> for Greeter {
+        fn handle(&mut self, _: WasGreeted, _: &mut Context<Self>) -> bool {
+            self.greeted
+        }
+    }
+    let handle = ActorBuilder::new()
+        .name("greeter")
+        .spawn(Greeter { greeted: false });
+    assert_eq!(within(handle.ask(WasGreeted)).await.ok(), Some(true));
+}
+
+#[tokio::test]
+async fn context_handle_reaches_the_actor_itself() {
+    struct Forward;
+    impl Message for Forward {
+        type Reply = bool;
+    }
+    impl Handler<Forward> for Probe {
+        fn handle(&mut self, _: Forward, ctx: &mut Context<Self>) -> bool {
+            match ctx.handle() {
+                Some(me) => me.try_tell(Record(77)).is_ok(),
+                None => false,
+            }
+        }
+    }
+    let handle = spawn(Probe::default());
+    assert_eq!(within(handle.ask(Forward)).await.ok(), Some(true));
+    assert_eq!(within(handle.ask(GetLog)).await.ok(), Some(vec![77]));
+}
+
+#[tokio::test]
+async fn pipe_to_self_brings_a_result_back_as_a_message() {
+    struct Fetch(oneshot::Receiver<u64>);
+    impl Message for Fetch {
+        type Reply = ();
+    }
+    impl Handler<Fetch> for Probe {
+        fn handle(&mut self, msg: Fetch, ctx: &mut Context<Self>) {
+            ctx.pipe_to_self(msg.0, |got| Record(got.unwrap_or(0)));
+        }
+    }
+    let handle = spawn(Probe::default());
+    let (value_tx, value_rx) = oneshot::channel();
+    handle.tell(Fetch(value_rx)).await.ok();
+    // The actor keeps serving while the piped future waits.
+    handle.tell(Record(1)).await.ok();
+    assert_eq!(within(handle.ask(GetLog)).await.ok(), Some(vec![1]));
+    value_tx.send(42).ok();
+    let mut log = vec![];
+    while log.len() < 2 {
+        log = within(handle.ask(GetLog)).await.unwrap_or_default();
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(log, vec![1, 42]);
+}
+
+#[tokio::test]
+async fn queued_tells_what_is_waiting_behind_the_current_message() {
+    struct Peek(oneshot::Sender<usize>);
+    impl Message for Peek {
+        type Reply = ();
+    }
+    impl Handler<Peek> for Probe {
+        fn handle(&mut self, msg: Peek, ctx: &mut Context<Self>) {
+            let _ = msg.0.send(ctx.queued());
+        }
+    }
+    let handle = probe_thread(ActorBuilder::new(), Probe::default());
+    let (msg, entered, release) = block();
+    handle.tell(msg).await.ok();
+    within(entered).await.ok();
+    let (seen_tx, seen_rx) = oneshot::channel();
+    handle.tell(Peek(seen_tx)).await.ok();
+    handle.tell(Record(1)).await.ok();
+    handle.tell(Record(2)).await.ok();
+    release.send(()).ok();
+    assert_eq!(within(seen_rx).await.ok(), Some(2));
+}
+
+#[tokio::test]
+async fn a_weak_handle_watches_without_keeping_the_actor_alive() {
+    let (probe, stopped) = probe_with_stop_signal();
+    let handle = spawn(probe);
+    let weak = handle.downgrade();
+    assert!(weak.upgrade().is_some());
+    handle.tell(Record(3)).await.ok();
+    drop(handle);
+    assert_eq!(within(weak.wait_stopped()).await, StopReason::Normal);
+    assert!(weak.upgrade().is_none());
+    let (_, log) = within(stopped)
+        .await
+        .unwrap_or((StopReason::Aborted, vec![]));
+    assert_eq!(log, vec![3]);
+}

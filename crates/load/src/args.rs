@@ -1,0 +1,141 @@
+//! The command line of `referee load`, as a `clap::Args` struct the server's binary flattens
+//! into its own subcommand.
+//!
+//! Durations take seconds (`10`, `2.5`) or a unit suffix (`10s`, `500ms`).
+
+use std::time::Duration;
+
+use clap::{Args, Parser};
+
+/// Options of `referee load`: how many bots, for how long, against what.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct LoadArgs {
+    /// Number of bot players to connect.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub clients: u32,
+
+    /// How long the bots play, counted from the first connection attempt.
+    #[arg(long, default_value = "10", value_parser = parse_duration)]
+    pub duration: Duration,
+
+    /// The Referee server to load (`IP:PORT` or `localhost:PORT`); loopback only unless
+    /// `--allow-remote`.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    pub addr: String,
+
+    /// Load an in-process line-echo server instead of Referee: the ceiling to compare with.
+    #[arg(long, conflicts_with = "compare_echo")]
+    pub echo: bool,
+
+    /// Run the echo phase first, then the server phase with the same clients and duration,
+    /// and report both with their ratios.
+    #[arg(long)]
+    pub compare_echo: bool,
+
+    /// Spread the connection batches evenly over this long (default: as fast as possible).
+    #[arg(long, value_parser = parse_duration)]
+    pub ramp_up: Option<Duration>,
+
+    /// Connections attempted at once; the next batch starts when this one has finished.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch: u32,
+
+    /// Give up on one connection attempt after this long.
+    #[arg(long, default_value = "5", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+
+    /// After `--duration`, wait this long for answers to guesses still in flight.
+    #[arg(long, default_value = "2", value_parser = parse_duration)]
+    pub drain: Duration,
+
+    /// Allow a target outside 127.0.0.0/8 and ::1. Only load servers you run yourself.
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// Print only the one-line JSON summary (for scripts), not the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress bar (it is also hidden when stderr is not a terminal).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `LoadArgs` as a whole command line, for [`LoadArgs::try_parse_from`].
+#[derive(Parser)]
+struct Standalone {
+    #[command(flatten)]
+    args: LoadArgs,
+}
+
+impl LoadArgs {
+    /// Parses a command line whose first item is the program name, e.g.
+    /// `["load", "--echo", "--clients", "20"]`; unnamed options take their defaults.
+    ///
+    /// # Errors
+    ///
+    /// clap's error for an unknown option or a value that does not parse.
+    pub fn try_parse_from<I, T>(argv: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Standalone::try_parse_from(argv).map(|standalone| standalone.args)
+    }
+}
+
+/// Parses `10`, `2.5`, `10s` or `500ms` into a duration.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, scale) = match text.strip_suffix("ms") {
+        Some(millis) => (millis, 1e-3),
+        None => (text.strip_suffix('s').unwrap_or(text), 1.0),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration: give seconds, like 10, 2.5 or 500ms"))?;
+    Duration::try_from_secs_f64(value * scale).map_err(|error| format!("{text:?}: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documented_command_line() {
+        let args = LoadArgs::try_parse_from(["load"]).unwrap();
+        assert_eq!(args.clients, 100);
+        assert_eq!(args.duration, Duration::from_secs(10));
+        assert_eq!(args.addr, "127.0.0.1:7878");
+        assert_eq!(args.batch, 500);
+        assert_eq!(args.connect_timeout, Duration::from_secs(5));
+        assert_eq!(args.drain, Duration::from_secs(2));
+        assert_eq!(args.ramp_up, None);
+        assert!(!args.echo && !args.compare_echo && !args.allow_remote);
+    }
+
+    #[test]
+    fn durations_take_seconds_or_a_unit() {
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("2.5"), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn bad_durations_are_refused() {
+        for text in ["", "x", "-1", "NaN", "1h"] {
+            assert!(parse_duration(text).is_err(), "{text:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn zero_clients_is_refused() {
+        assert!(LoadArgs::try_parse_from(["load", "--clients", "0"]).is_err());
+    }
+
+    #[test]
+    fn echo_and_compare_echo_exclude_each_other() {
+        assert!(LoadArgs::try_parse_from(["load", "--echo", "--compare-echo"]).is_err());
+    }
+}

@@ -1,0 +1,129 @@
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+//! `referee load`: a load generator that plays Referee the way people do, only faster.
+//!
+//! It connects N bot players over TCP to a Referee server and has each play *guess the
+//! number* by binary search through the real line protocol (`docs/protocol.md`): read the
+//! `Round` line, send the middle, narrow on `Higher!` / `Lower!`, with at most one guess in
+//! flight per bot. After `--duration` (plus a short drain for the guesses still in flight)
+//! it reports players connected, guesses answered per second, rounds won, late guesses,
+//! errors and guess latency percentiles from HDR histograms.
+//!
+//! # The echo ceiling
+//!
+//! Absolute numbers from a shared two-core machine say little: the same build may do 40k
+//! guesses/s today and 25k tomorrow because a neighbour was busy. So the tool carries its own
+//! yardstick. `--echo` starts a minimal line-echo server in-process ([`echo::EchoServer`])
+//! and runs the same bots against it, each sending a guess-looking line and timing the echo.
+//! That is the most any line server can do on this machine, at this moment, for this many
+//! connections: the **ceiling**. `--compare-echo` measures the ceiling first and then the
+//! server with the same clients and duration, and reports the ratios
+//! (`throughput_ratio` = server guesses/s ÷ echo guesses/s, `p99_ratio`). Noise moves both
+//! phases alike, so the ratio is what to track across machines and commits.
+//!
+//! # Safety rails
+//!
+//! * Only loopback targets (127.0.0.0/8, `::1`, `localhost`) unless `--allow-remote`:
+//!   otherwise [`LoadError::NotLoopback`], before any connection is attempted.
+//! * Every loop is bounded: N connection attempts in batches (`--batch`), each within
+//!   `--connect-timeout`; the run ends at `--duration` plus `--drain`, and bots left then are
+//!   dropped.
+//! * Bots never panic on any input (the [`Brain`] is fuzzed), and a failing bot is counted,
+//!   never fatal to the run.
+//! * Ten thousand bots are cheap: a bot is a small [`Brain`], a 512-byte read buffer and a
+//!   task; counters are shared atomics and latencies go to a few sharded histograms.
+//!
+//! # How it fits
+//!
+//! [`bot`] decides (pure, no I/O, reusable by the server's tests to drive players);
+//! `tcp` drives one bot over a socket; `phase` connects the bots and runs one measured
+//! window; [`run`] chooses the phases from the [`LoadArgs`]; [`Report`] prints.
+//!
+//! # Example
+//!
+//! The `referee` binary's `load` subcommand flattens [`LoadArgs`] and does just this:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use referee_load::{LoadArgs, run};
+//!
+//! let args = LoadArgs::try_parse_from(["load", "--echo", "--clients", "4", "--duration", "200ms"])?;
+//! let report = run(args).await?;
+//! println!("{report}");
+//! assert_eq!(report.main().connected, 4);
+//! println!("{}", report.to_json()); // {"mode":"echo","addr":"127.0.0.1:...",...}
+//! # Ok(())
+//! # }
+//! ```
+
+mod args;
+pub mod bot;
+pub mod echo;
+mod error;
+mod phase;
+mod progress;
+mod report;
+mod stats;
+mod target;
+mod tcp;
+
+pub use args::LoadArgs;
+pub use bot::{Answer, Brain, Reaction};
+pub use error::LoadError;
+pub use report::{Comparison, Latency, Mode, Report, RunReport};
+
+use phase::Plan;
+
+/// File descriptors kept free beyond the bots' sockets (stdio, the listener, the runtime).
+const SPARE_FDS: u64 = 64;
+
+/// Runs the load described by `args` and reports what it measured.
+///
+/// With `--echo` one phase against the in-process echo server; with `--compare-echo` the echo
+/// phase, then the server phase; otherwise the server phase alone. Bots that fail to connect
+/// or lose their connection are counted in the report, not returned as errors.
+///
+/// # Errors
+///
+/// [`LoadError::NotLoopback`] (before any connection) for a non-loopback `--addr` without
+/// `--allow-remote`, [`LoadError::BadAddress`] / [`LoadError::Resolve`] for an unusable
+/// `--addr`, [`LoadError::EchoBind`] when the echo server cannot listen.
+pub async fn run(args: LoadArgs) -> Result<Report, LoadError> {
+    let addr = target::resolve(&args.addr, args.allow_remote).await?;
+    let echo = args.echo || args.compare_echo;
+    raise_fd_limit(u64::from(args.clients) * if echo { 2 } else { 1 } + SPARE_FDS);
+    if args.echo {
+        return Ok(Report::Run(echo_phase(&args).await?));
+    }
+    let echo = match args.compare_echo {
+        true => Some(echo_phase(&args).await?),
+        false => None,
+    };
+    let server = Plan::new(&args, Mode::Server, addr).run().await?;
+    Ok(match echo {
+        Some(echo) => Report::Compare(Box::new(Comparison::new(echo, server))),
+        None => Report::Run(server),
+    })
+}
+
+/// The bots against a fresh in-process echo server, stopped afterwards.
+async fn echo_phase(args: &LoadArgs) -> Result<RunReport, LoadError> {
+    let server = echo::EchoServer::start().await?;
+    Plan::new(args, Mode::Echo, server.addr()).run().await
+}
+
+/// Raises the soft open-file limit to the hard one; warns when that is still below `needed`
+/// (the connections beyond it will fail and be counted).
+fn raise_fd_limit(needed: u64) {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) if limit < needed => {
+            tracing::warn!(
+                limit,
+                needed,
+                "open-file limit too low: some bots will fail"
+            )
+        }
+        Ok(limit) => tracing::debug!(limit, "open-file limit"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open-file limit"),
+    }
+}

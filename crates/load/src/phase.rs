@@ -1,0 +1,157 @@
+//! One phase of a run: connect N bots in batches, then let them all play for the measured
+//! window, drain, and read the counters into a [`RunReport`].
+//!
+//! The window starts only once every connection attempt has ended, so the numbers are those
+//! of N concurrent players, not of a ramp (and connecting is not slowed down by bots already
+//! playing on the same runtime). Everything is bounded: N connection attempts in batches of
+//! `--batch`, each within `--connect-timeout` (or spread over `--ramp-up`); bots stop sending
+//! at the end of the window and are aborted after the drain.
+
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio::task::JoinSet;
+use tokio::time::{Instant, sleep_until, timeout_at};
+
+use crate::bot::Brain;
+use crate::progress::Progress;
+use crate::report::{Mode, RunReport};
+use crate::stats::Stats;
+use crate::tcp::{self, Context};
+use crate::{LoadArgs, LoadError};
+
+/// What one phase does, resolved from the [`LoadArgs`].
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub(crate) mode: Mode,
+    pub(crate) addr: SocketAddr,
+    pub(crate) clients: usize,
+    pub(crate) duration: Duration,
+    pub(crate) ramp_up: Option<Duration>,
+    pub(crate) batch: usize,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) drain: Duration,
+    pub(crate) quiet: bool,
+}
+
+impl Plan {
+    /// The plan for `args` against `addr` in `mode`.
+    pub(crate) fn new(args: &LoadArgs, mode: Mode, addr: SocketAddr) -> Self {
+        Self {
+            mode,
+            addr,
+            clients: to_usize(args.clients),
+            duration: args.duration,
+            ramp_up: args.ramp_up,
+            batch: to_usize(args.batch).max(1),
+            connect_timeout: args.connect_timeout,
+            drain: args.drain,
+            quiet: args.quiet,
+        }
+    }
+
+    /// Runs the phase to its end and reports it.
+    pub(crate) async fn run(&self) -> Result<RunReport, LoadError> {
+        let stats = Arc::new(Stats::new(Stats::shards_for(self.clients))?);
+        let progress = Progress::start(self.mode, Arc::clone(&stats), self.clients, self.quiet);
+        let connecting = Instant::now();
+        let streams = self.connect_all(&stats).await;
+        let connect_time = connecting.elapsed();
+        let start = Instant::now();
+        progress.window_started(start, self.duration);
+        let mut bots = self.spawn_bots(streams, &stats, start + self.duration);
+        let _ = timeout_at(start + self.duration + self.drain, join_all(&mut bots)).await;
+        bots.shutdown().await;
+        progress.finish();
+        Ok(self.report(&stats, connect_time))
+    }
+
+    fn report(&self, stats: &Stats, connect_time: Duration) -> RunReport {
+        let clients = u64::try_from(self.clients).unwrap_or(u64::MAX);
+        let addr = self.addr.to_string();
+        let times = (connect_time, self.duration);
+        RunReport::from_stats(self.mode, addr, clients, times, stats)
+    }
+
+    /// Connects all bots, batch after batch, spreading the batches over `--ramp-up`.
+    async fn connect_all(&self, stats: &Stats) -> Vec<(usize, TcpStream)> {
+        let mut streams = Vec::with_capacity(self.clients);
+        let batches = self.clients.div_ceil(self.batch);
+        let start = Instant::now();
+        for batch in 0..batches {
+            if let Some(ramp_up) = self.ramp_up {
+                sleep_until(start + ramp_up.mul_f64(batch as f64 / batches as f64)).await;
+            }
+            let first = batch * self.batch;
+            let ids = first..self.clients.min(first + self.batch);
+            self.connect_batch(ids, stats, &mut streams).await;
+        }
+        streams
+    }
+
+    /// Attempts the connections of one batch at once, each within the connect timeout.
+    async fn connect_batch(
+        &self,
+        ids: Range<usize>,
+        stats: &Stats,
+        streams: &mut Vec<(usize, TcpStream)>,
+    ) {
+        let mut pending = JoinSet::new();
+        for id in ids {
+            let (addr, limit) = (self.addr, self.connect_timeout);
+            pending.spawn(async move { (id, tcp::connect(addr, limit).await) });
+        }
+        while let Some(joined) = pending.join_next().await {
+            match joined {
+                Ok((id, Ok(stream))) => {
+                    Stats::bump(&stats.connected);
+                    streams.push((id, stream));
+                }
+                Ok((_, Err(error))) => stats.connect_failed(&error),
+                Err(error) => tracing::warn!(%error, "connection task failed"),
+            }
+        }
+    }
+
+    /// Starts every connected bot at once: the measured window begins now.
+    fn spawn_bots(
+        &self,
+        streams: Vec<(usize, TcpStream)>,
+        stats: &Arc<Stats>,
+        deadline: Instant,
+    ) -> JoinSet<()> {
+        let mut bots = JoinSet::new();
+        for (id, stream) in streams {
+            let ctx = Context {
+                stats: Arc::clone(stats),
+                id,
+                deadline,
+            };
+            bots.spawn(tcp::play(stream, self.brain(), ctx));
+        }
+        bots
+    }
+
+    fn brain(&self) -> Brain {
+        match self.mode {
+            Mode::Server => Brain::new(),
+            Mode::Echo => Brain::echo(),
+        }
+    }
+}
+
+/// Waits for every bot to stop by itself.
+async fn join_all(bots: &mut JoinSet<()>) {
+    while let Some(joined) = bots.join_next().await {
+        if let Err(error) = joined {
+            tracing::warn!(%error, "bot task failed");
+        }
+    }
+}
+
+fn to_usize(value: u32) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
+}

@@ -1,0 +1,160 @@
+//! `run()` end to end on 127.0.0.1: against the in-process echo server, against a fake
+//! Referee speaking the line protocol, and refusing targets that are not loopback.
+
+mod common;
+
+use common::{args, start_fake_referee, within};
+use referee_load::{LoadError, Mode, Report, run};
+
+const KEYS: [&str; 17] = [
+    "mode",
+    "addr",
+    "clients",
+    "connected",
+    "failed_connects",
+    "connect_secs",
+    "duration_secs",
+    "guesses",
+    "guesses_per_sec",
+    "rounds_won",
+    "late_guesses",
+    "errors",
+    "p50_us",
+    "p90_us",
+    "p99_us",
+    "max_us",
+    "first_connect_error",
+];
+
+fn single(report: Report) -> referee_load::RunReport {
+    match report {
+        Report::Run(run) => run,
+        Report::Compare(_) => panic!("expected a single phase"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_mode_with_20_clients_for_one_second() {
+    let report = within(run(args(&["--echo", "--clients", "20", "--duration", "1"])))
+        .await
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    let report = single(report);
+
+    assert_eq!(report.mode, Mode::Echo);
+    assert_eq!(
+        (report.clients, report.connected, report.failed_connects),
+        (20, 20, 0)
+    );
+    assert!(report.guesses > 0, "{report}");
+    assert_eq!(report.errors, 0, "{report}");
+    assert!(report.latency.p50_us <= report.latency.p99_us);
+    assert!(report.latency.p99_us <= report.latency.max_us);
+    for key in KEYS {
+        assert!(json.get(key).is_some(), "JSON lacks {key}: {json}");
+    }
+    assert_eq!(json["mode"], "echo");
+    assert_eq!(json["connected"], 20);
+}
+
+#[tokio::test]
+async fn a_non_loopback_address_is_refused_before_connecting() {
+    for addr in [
+        "192.0.2.1:7878",
+        "10.1.2.3:7878",
+        "[2001:db8::1]:7878",
+        "example.com:7878",
+    ] {
+        let refused = within(run(args(&["--addr", addr, "--duration", "1"]))).await;
+        assert!(
+            matches!(refused, Err(LoadError::NotLoopback { .. })),
+            "{addr}: {refused:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn echo_mode_checks_the_address_too() {
+    let refused = within(run(args(&["--echo", "--addr", "192.0.2.1:7878"]))).await;
+    assert!(
+        matches!(refused, Err(LoadError::NotLoopback { .. })),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_win_rounds_against_a_referee() {
+    let (addr, _referee) = start_fake_referee().await;
+    let addr = addr.to_string();
+    let options = ["--addr", &addr, "--clients", "6", "--duration", "1"];
+    let report = single(within(run(args(&options))).await.unwrap());
+
+    assert_eq!(report.mode, Mode::Server);
+    assert_eq!(report.connected, 6);
+    assert!(report.rounds_won > 0, "{report}");
+    assert!(
+        report.guesses >= report.rounds_won + report.late_guesses,
+        "{report}"
+    );
+    assert_eq!(report.errors, 0, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_echo_runs_both_phases_and_reports_the_ratios() {
+    let (addr, _referee) = start_fake_referee().await;
+    let addr = addr.to_string();
+    let options = [
+        "--compare-echo",
+        "--addr",
+        &addr,
+        "--clients",
+        "4",
+        "--duration",
+        "0.5",
+    ];
+    let report = within(run(args(&options))).await.unwrap();
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    let Report::Compare(comparison) = report else {
+        panic!("expected a comparison");
+    };
+
+    assert_eq!(comparison.echo.mode, Mode::Echo);
+    assert_eq!(comparison.server.mode, Mode::Server);
+    assert!(comparison.echo.guesses > 0 && comparison.server.guesses > 0);
+    assert!(comparison.throughput_ratio.is_some_and(|ratio| ratio > 0.0));
+    assert_eq!(json["mode"], "compare");
+    assert_eq!(json["server"]["connected"], 4);
+    assert!(json["p99_ratio"].is_number(), "{json}");
+}
+
+#[tokio::test]
+async fn a_server_that_is_not_there_counts_failed_connects() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    drop(listener);
+    let options = ["--addr", &addr, "--clients", "3", "--duration", "5"];
+    let report = single(within(run(args(&options))).await.unwrap());
+
+    assert_eq!((report.connected, report.failed_connects), (0, 3));
+    assert!(report.first_connect_error.is_some(), "{report}");
+    assert_eq!(report.guesses, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_ramp_up_in_batches() {
+    let options = [
+        "--echo",
+        "--clients",
+        "10",
+        "--batch",
+        "3",
+        "--ramp-up",
+        "200ms",
+    ];
+    let report = within(run(args(&[&options[..], &["--duration", "0.5"]].concat())))
+        .await
+        .unwrap();
+    let report = single(report);
+    assert_eq!(report.connected, 10);
+    assert_eq!(report.errors, 0, "{report}");
+}

@@ -1,0 +1,221 @@
+//! What a player's line means: a `/command` for the server, or a move for the game.
+//!
+//! Commands are case-insensitive (`/HELP` works), arguments are trimmed. Anything not starting
+//! with `/` is a move, passed to the game's own parser untouched.
+
+use thiserror::Error;
+
+/// One line from a player.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input<'a> {
+    /// A server command.
+    Command(Command<'a>),
+    /// A game move, e.g. a guess: the game parses it.
+    Move(&'a str),
+    /// A blank line: ignored.
+    Empty,
+}
+
+/// The server's commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command<'a> {
+    /// `/help`: list the commands.
+    Help,
+    /// `/name NAME`: set your display name.
+    Name(&'a str),
+    /// `/score`: the room's scoreboard.
+    Score,
+    /// `/say TEXT`: chat to the room.
+    Say(&'a str),
+    /// `/rooms`: list public rooms with free seats.
+    Rooms,
+    /// `/join ROOM`: join a public room by number or a private room by code.
+    Join(&'a str),
+    /// `/new`: open a private room with a join code.
+    New,
+    /// `/play`: quick match into a public room.
+    Play,
+    /// `/leave`: leave the room.
+    Leave,
+    /// `/top`: the all-time leaderboard.
+    Top,
+    /// `/quit`: say goodbye and close the connection.
+    Quit,
+}
+
+/// Why a command line was refused. The session goes on.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CommandError {
+    /// No such command.
+    #[error("unknown command /{0} (type /help for the list)")]
+    Unknown(String),
+    /// The command needs an argument.
+    #[error("/{command} needs an argument: {usage}")]
+    MissingArgument {
+        /// The command's name.
+        command: &'static str,
+        /// How to use it.
+        usage: &'static str,
+    },
+    /// The command takes no argument.
+    #[error("/{0} takes no argument")]
+    UnexpectedArgument(&'static str),
+}
+
+/// Every command with its usage and what it does: the `/help` text and the docs come from it.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("/help", "list the commands"),
+    (
+        "/name NAME",
+        "set your name (letters, digits, - and _, up to 20)",
+    ),
+    ("/score", "the scoreboard of your room"),
+    ("/say TEXT", "chat to your room"),
+    ("/rooms", "list the public rooms"),
+    (
+        "/join ROOM",
+        "join a public room by number, or a private one by code",
+    ),
+    ("/new", "open a private room and get its code"),
+    (
+        "/play",
+        "quick match: join a room that is filling, or a new one",
+    ),
+    ("/leave", "leave your room"),
+    ("/top", "the all-time leaderboard"),
+    ("/quit", "say goodbye"),
+];
+
+/// Reads one line (already stripped of its newline).
+///
+/// # Errors
+/// A [`CommandError`] for an unknown command or a wrong number of arguments.
+pub fn parse(line: &str) -> Result<Input<'_>, CommandError> {
+    let line = line.trim();
+    let Some(body) = line.strip_prefix('/') else {
+        return Ok(if line.is_empty() {
+            Input::Empty
+        } else {
+            Input::Move(line)
+        });
+    };
+    let (name, arg) = match body.split_once(char::is_whitespace) {
+        Some((name, arg)) => (name, arg.trim()),
+        None => (body, ""),
+    };
+    command(&name.to_ascii_lowercase(), arg).map(Input::Command)
+}
+
+fn command<'a>(name: &str, arg: &'a str) -> Result<Command<'a>, CommandError> {
+    match name {
+        "help" | "?" => bare("help", arg, Command::Help),
+        "name" | "nick" => needs("name", "/name NAME", arg).map(Command::Name),
+        "score" | "scores" => bare("score", arg, Command::Score),
+        "say" => needs("say", "/say TEXT", arg).map(Command::Say),
+        "rooms" => bare("rooms", arg, Command::Rooms),
+        "join" => needs("join", "/join ROOM (a room number or a code)", arg).map(Command::Join),
+        "new" => bare("new", arg, Command::New),
+        "play" => bare("play", arg, Command::Play),
+        "leave" => bare("leave", arg, Command::Leave),
+        "top" => bare("top", arg, Command::Top),
+        "quit" | "exit" => bare("quit", arg, Command::Quit),
+        other => Err(CommandError::Unknown(crate::text::excerpt(other, 24))),
+    }
+}
+
+fn bare<'a>(
+    name: &'static str,
+    arg: &str,
+    command: Command<'a>,
+) -> Result<Command<'a>, CommandError> {
+    if arg.is_empty() {
+        Ok(command)
+    } else {
+        Err(CommandError::UnexpectedArgument(name))
+    }
+}
+
+fn needs<'a>(
+    command: &'static str,
+    usage: &'static str,
+    arg: &'a str,
+) -> Result<&'a str, CommandError> {
+    if arg.is_empty() {
+        Err(CommandError::MissingArgument { command, usage })
+    } else {
+        Ok(arg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn plain_text_is_a_move() {
+        assert_eq!(parse(" 12 "), Ok(Input::Move("12")));
+        assert_eq!(parse("7 @3"), Ok(Input::Move("7 @3")));
+    }
+
+    #[test]
+    fn blank_lines_are_empty() {
+        assert_eq!(parse("   "), Ok(Input::Empty));
+        assert_eq!(parse(""), Ok(Input::Empty));
+    }
+
+    #[test]
+    fn commands_are_case_insensitive_and_trimmed() {
+        assert_eq!(parse("/HELP"), Ok(Input::Command(Command::Help)));
+        assert_eq!(
+            parse("/say   hello there "),
+            Ok(Input::Command(Command::Say("hello there")))
+        );
+        assert_eq!(
+            parse("/join K7QX"),
+            Ok(Input::Command(Command::Join("K7QX")))
+        );
+    }
+
+    #[test]
+    fn every_listed_command_parses() {
+        for (usage, _) in COMMANDS {
+            let line = usage
+                .replace("NAME", "Al")
+                .replace("TEXT", "hi")
+                .replace("ROOM", "1");
+            assert!(parse(&line).is_ok(), "{line}");
+        }
+    }
+
+    #[test]
+    fn unknown_commands_are_named_in_the_error() {
+        assert_eq!(parse("/dance"), Err(CommandError::Unknown("dance".into())));
+        assert_eq!(
+            parse("/dance").map_err(|e| e.to_string()),
+            Err("unknown command /dance (type /help for the list)".into())
+        );
+    }
+
+    #[test]
+    fn missing_and_extra_arguments_are_errors() {
+        assert!(matches!(
+            parse("/name"),
+            Err(CommandError::MissingArgument {
+                command: "name",
+                ..
+            })
+        ));
+        assert_eq!(
+            parse("/quit now"),
+            Err(CommandError::UnexpectedArgument("quit"))
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(line in ".{0,200}") {
+            let _ = parse(&line);
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! How guess-the-number reads on the line protocol: the [`Render`] impl.
+//!
+//! The first word of each text matters: the netcat client and the
+//! load-generator bots branch on `Higher!`, `Lower!`, `Correct!`, `Sorry,`,
+//! `Round` and `error:`.
+
+use super::{GuessEvent, GuessNumber, GuessRejection, Hint};
+use crate::{PlayerId, Render};
+
+impl Render for GuessNumber {
+    fn intro(&self) -> String {
+        round_intro(self.round, self.config.max())
+    }
+
+    fn describe(
+        event: &GuessEvent,
+        viewer: PlayerId,
+        names: &dyn Fn(PlayerId) -> String,
+    ) -> String {
+        match *event {
+            GuessEvent::Hint {
+                player,
+                value,
+                hint,
+                ..
+            } if player == viewer => own_hint(value, hint),
+            GuessEvent::Hint {
+                player,
+                value,
+                hint,
+                ..
+            } => {
+                format!(
+                    "* {} guessed {value}: the number is {}.",
+                    names(player),
+                    hint.word()
+                )
+            }
+            GuessEvent::Won {
+                round,
+                player,
+                secret,
+                points,
+                ..
+            } if player == viewer => own_win(round, secret, points),
+            GuessEvent::Won {
+                round,
+                player,
+                secret,
+                ..
+            } => {
+                format!(
+                    "* {} won round {round}: the number was {secret}.",
+                    names(player)
+                )
+            }
+            GuessEvent::RoundStarted { round, max } => round_intro(round, max),
+        }
+    }
+
+    fn describe_rejection(
+        rejection: &GuessRejection,
+        names: &dyn Fn(PlayerId) -> String,
+    ) -> String {
+        match rejection {
+            GuessRejection::AlreadyWon { round, winner } => meantime(*round, *winner, names),
+            GuessRejection::OutOfRange { value, max } => {
+                format!("error: {value} is out of range: {}.", guess_range(*max))
+            }
+            GuessRejection::NotANumber { text } => {
+                format!("error: \"{text}\" is not a number: type a number, or /help for commands.")
+            }
+            GuessRejection::FutureRound { round, current } => {
+                format!("error: round {round} has not started yet (this is round {current}).")
+            }
+            GuessRejection::NotSeated { .. } => {
+                "error: you are not in a room: type /play to join one.".to_owned()
+            }
+        }
+    }
+}
+
+/// `Round 3: guess a number from 0 to 19.`
+fn round_intro(round: u64, max: u32) -> String {
+    format!("Round {round}: {}.", guess_range(max))
+}
+
+/// `guess a number from 0 to 19` for `max` 20.
+fn guess_range(max: u32) -> String {
+    format!("guess a number from 0 to {}", max.saturating_sub(1))
+}
+
+fn own_hint(value: u32, hint: Hint) -> String {
+    match hint {
+        Hint::Higher => format!("Higher! The number is more than {value}."),
+        Hint::Lower => format!("Lower! The number is less than {value}."),
+    }
+}
+
+fn own_win(round: u64, secret: u32, points: u32) -> String {
+    let unit = if points == 1 { "point" } else { "points" };
+    format!("Correct! {secret} was the number. You won round {round} and now have {points} {unit}.")
+}
+
+fn meantime(round: u64, winner: Option<PlayerId>, names: &dyn Fn(PlayerId) -> String) -> String {
+    match winner {
+        Some(winner) => format!(
+            "Sorry, another player won in the meantime! ({} won round {round}.)",
+            names(winner)
+        ),
+        None => format!("Sorry, another player won in the meantime! (Round {round} is over.)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+    use crate::{Game, GuessConfig};
+
+    const ALICE: PlayerId = PlayerId(1);
+    const BOB: PlayerId = PlayerId(2);
+
+    fn names(player: PlayerId) -> String {
+        match player {
+            ALICE => "alice".to_owned(),
+            other => format!("player{other}"),
+        }
+    }
+
+    fn describe(event: &GuessEvent, viewer: PlayerId) -> String {
+        GuessNumber::describe(event, viewer, &names)
+    }
+
+    fn describe_rejection(rejection: &GuessRejection) -> String {
+        GuessNumber::describe_rejection(rejection, &names)
+    }
+
+    fn hint(value: u32, hint: Hint) -> GuessEvent {
+        GuessEvent::Hint {
+            round: 1,
+            player: ALICE,
+            value,
+            hint,
+        }
+    }
+
+    fn won(points: u32) -> GuessEvent {
+        GuessEvent::Won {
+            round: 4,
+            player: ALICE,
+            secret: 11,
+            guesses: 6,
+            points,
+        }
+    }
+
+    #[test]
+    fn intro_names_round_and_range() {
+        let game = GuessNumber::new(&GuessConfig::default(), &mut StdRng::seed_from_u64(1));
+        assert_eq!(game.intro(), "Round 1: guess a number from 0 to 19.");
+    }
+
+    #[test]
+    fn round_started_reads_like_the_intro() {
+        let event = GuessEvent::RoundStarted { round: 3, max: 20 };
+        assert_eq!(
+            describe(&event, BOB),
+            "Round 3: guess a number from 0 to 19."
+        );
+    }
+
+    #[test]
+    fn guesser_sees_higher() {
+        assert_eq!(
+            describe(&hint(10, Hint::Higher), ALICE),
+            "Higher! The number is more than 10."
+        );
+    }
+
+    #[test]
+    fn guesser_sees_lower() {
+        assert_eq!(
+            describe(&hint(10, Hint::Lower), ALICE),
+            "Lower! The number is less than 10."
+        );
+    }
+
+    #[test]
+    fn others_see_a_higher_hint_with_the_guessers_name() {
+        let text = describe(&hint(10, Hint::Higher), BOB);
+        assert_eq!(text, "* alice guessed 10: the number is higher.");
+    }
+
+    #[test]
+    fn others_see_a_lower_hint_with_the_guessers_name() {
+        let text = describe(&hint(3, Hint::Lower), BOB);
+        assert_eq!(text, "* alice guessed 3: the number is lower.");
+    }
+
+    #[test]
+    fn winner_sees_one_point_in_singular() {
+        let text = describe(&won(1), ALICE);
+        assert_eq!(
+            text,
+            "Correct! 11 was the number. You won round 4 and now have 1 point."
+        );
+    }
+
+    #[test]
+    fn winner_sees_several_points_in_plural() {
+        let text = describe(&won(5), ALICE);
+        assert_eq!(
+            text,
+            "Correct! 11 was the number. You won round 4 and now have 5 points."
+        );
+    }
+
+    #[test]
+    fn others_see_who_won() {
+        assert_eq!(
+            describe(&won(5), BOB),
+            "* alice won round 4: the number was 11."
+        );
+    }
+
+    #[test]
+    fn meantime_names_a_known_winner() {
+        let rejection = GuessRejection::AlreadyWon {
+            round: 2,
+            winner: Some(BOB),
+        };
+        let text = describe_rejection(&rejection);
+        assert_eq!(
+            text,
+            "Sorry, another player won in the meantime! (player2 won round 2.)"
+        );
+    }
+
+    #[test]
+    fn meantime_without_winner_says_the_round_is_over() {
+        let rejection = GuessRejection::AlreadyWon {
+            round: 2,
+            winner: None,
+        };
+        let text = describe_rejection(&rejection);
+        assert_eq!(
+            text,
+            "Sorry, another player won in the meantime! (Round 2 is over.)"
+        );
+    }
+
+    #[test]
+    fn out_of_range_shows_the_valid_range() {
+        let rejection = GuessRejection::OutOfRange { value: -4, max: 20 };
+        let text = describe_rejection(&rejection);
+        assert_eq!(
+            text,
+            "error: -4 is out of range: guess a number from 0 to 19."
+        );
+    }
+
+    #[test]
+    fn not_a_number_quotes_the_text() {
+        let rejection = GuessRejection::NotANumber {
+            text: "abc".to_owned(),
+        };
+        let text = describe_rejection(&rejection);
+        assert_eq!(
+            text,
+            "error: \"abc\" is not a number: type a number, or /help for commands."
+        );
+    }
+
+    #[test]
+    fn future_round_names_both_rounds() {
+        let rejection = GuessRejection::FutureRound {
+            round: 5,
+            current: 3,
+        };
+        let text = describe_rejection(&rejection);
+        assert_eq!(
+            text,
+            "error: round 5 has not started yet (this is round 3)."
+        );
+    }
+
+    #[test]
+    fn not_seated_points_to_play() {
+        let rejection = GuessRejection::NotSeated { player: BOB };
+        let text = describe_rejection(&rejection);
+        assert_eq!(
+            text,
+            "error: you are not in a room: type /play to join one."
+        );
+    }
+}

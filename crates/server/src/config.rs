@@ -1,0 +1,105 @@
+//! The server's limits and settings, with their defaults.
+
+use std::time::Duration;
+
+use referee_protocol::framing::DEFAULT_MAX_LINE;
+
+use crate::outbox::DEFAULT_OUTBOX_CAPACITY;
+
+/// How a [`Server`](crate::Server) behaves. Build one with [`ServerConfig::builder`].
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub(crate) players_per_room: usize,
+    pub(crate) max_connections: usize,
+    pub(crate) max_line: usize,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) outbox_capacity: usize,
+    pub(crate) shutdown_grace: Duration,
+    pub(crate) seed: Option<u64>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            players_per_room: 3,
+            max_connections: 10_240,
+            max_line: DEFAULT_MAX_LINE,
+            idle_timeout: Duration::from_secs(30 * 60),
+            outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
+            shutdown_grace: Duration::from_secs(5),
+            seed: None,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// A builder starting from the defaults.
+    pub fn builder() -> ServerConfigBuilder {
+        ServerConfigBuilder(ServerConfig::default())
+    }
+
+    /// Seats per room.
+    pub fn players_per_room(&self) -> usize {
+        self.players_per_room
+    }
+
+    /// Connections served at once; one more gets a refusal line.
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
+    }
+}
+
+/// Sets [`ServerConfig`]'s options; each setter is named after its option.
+#[derive(Debug, Clone)]
+pub struct ServerConfigBuilder(ServerConfig);
+
+impl ServerConfigBuilder {
+    /// Seats per room (default 3, at least 1).
+    pub fn players_per_room(mut self, seats: usize) -> Self {
+        self.0.players_per_room = seats.max(1);
+        self
+    }
+
+    /// Connections served at once (default 10,240, at least 1).
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.0.max_connections = max.max(1);
+        self
+    }
+
+    /// Longest line a client may send, in bytes (default 1024); a longer one closes the
+    /// connection.
+    pub fn max_line(mut self, bytes: usize) -> Self {
+        self.0.max_line = bytes.max(16);
+        self
+    }
+
+    /// A connection that sends nothing for this long is closed (default 30 min).
+    pub fn idle_timeout(mut self, idle: Duration) -> Self {
+        self.0.idle_timeout = idle;
+        self
+    }
+
+    /// Messages that may wait for a slow client before it is disconnected (default 256).
+    pub fn outbox_capacity(mut self, frames: usize) -> Self {
+        self.0.outbox_capacity = frames.max(1);
+        self
+    }
+
+    /// How long shutdown waits for connections to say goodbye (default 5 s).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.0.shutdown_grace = grace;
+        self
+    }
+
+    /// Draw every room's secrets from this seed instead of the OS: reproducible games, for
+    /// tests and demos.
+    pub fn seed(mut self, seed: Option<u64>) -> Self {
+        self.0.seed = seed;
+        self
+    }
+
+    /// The configuration.
+    pub fn build(self) -> ServerConfig {
+        self.0
+    }
+}

@@ -1,0 +1,36 @@
+//! The Referee game server: rooms of players, each room refereed by one actor.
+//!
+//! ```text
+//!  nc ──TCP──▶ connection ──ask/tell──▶ room (referee actor) ──▶ rules (pure)
+//!              (reader+writer)  ▲            │ push (try_send)
+//!                               └── outbox ◀─┘
+//!                    └──ask──▶ lobby actor (directory of rooms, seats)
+//! ```
+//!
+//! * **Rooms** (`room`): one referee actor per room, owning a `G: referee_rules::Game`. It is
+//!   the single source of truth: guesses are handled one at a time, so a round has exactly one
+//!   winner, and everyone is told at once.
+//! * **Lobby** (`lobby`): finds seats (quick match, by number, by private code), makes rooms
+//!   on demand and forgets them when empty.
+//! * **Sessions** (`session`): what a player's line makes happen, independent of transport.
+//! * **TCP** (`tcp`): accepting within a connection limit; per connection a reader task and a
+//!   writer task joined by a bounded outbox. A client that stops reading is disconnected, never
+//!   allowed to stall its room.
+//!
+//! [`Server::run`] takes a bound listener and a shutdown future, so `main` passes Ctrl-C and
+//! tests pass a one-shot (STYLE §7).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod config;
+mod ids;
+mod lobby;
+mod outbox;
+mod room;
+mod server;
+mod session;
+pub mod shutdown;
+mod tcp;
+mod tell;
+
+pub use config::{ServerConfig, ServerConfigBuilder};
+pub use server::{Server, ServerError};

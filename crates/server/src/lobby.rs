@@ -1,0 +1,301 @@
+//! The lobby: the directory of rooms, and where a player looks for a seat.
+//!
+//! The lobby counts seats, not players: a seat is reserved when the lobby hands out a room
+//! and freed when the room reports that its holder left (or when a join fails). Rooms are
+//! made on demand and forgotten when their last seat is freed; dropping the lobby's handle
+//! then lets the room's actor stop.
+//!
+//! The lobby never waits on a room (rooms report to it with `tell`), so lobby and rooms form
+//! no cycle of waiting actors.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::marker::PhantomData;
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message};
+use referee_protocol::notice::{RoomLabel, RoomListing};
+use referee_rules::Render;
+
+use crate::ids::RoomId;
+use crate::room::{Room, RoomHandle, RoomSetup};
+
+/// Letters of a private room's code: no 0/O, 1/I/L, so a code can be read aloud.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+const CODE_LENGTH: usize = 5;
+
+/// A handle to the lobby actor.
+pub(crate) type LobbyHandle<G> = ActorHandle<Lobby<G>>;
+
+/// A reserved seat in a room: the holder must join it, or hand it back with [`SeatFreed`].
+pub(crate) struct Seat<G: Render> {
+    pub(crate) room: RoomId,
+    pub(crate) label: RoomLabel,
+    pub(crate) handle: RoomHandle<G>,
+}
+
+struct Entry<G: Render> {
+    handle: RoomHandle<G>,
+    code: Option<String>,
+    seats: usize,
+}
+
+/// The lobby actor's state.
+pub(crate) struct Lobby<G: Render> {
+    rooms: BTreeMap<RoomId, Entry<G>>,
+    codes: HashMap<String, RoomId>,
+    /// Public rooms with a free seat, fullest first: the head is where quick match goes.
+    filling: BTreeSet<(Reverse<usize>, RoomId)>,
+    next_id: RoomId,
+    capacity: usize,
+    config: G::Config,
+    rng: StdRng,
+}
+
+impl<G: Render> Actor for Lobby<G> {}
+
+impl<G: Render> Lobby<G> {
+    /// Spawns the lobby. `capacity` is the number of seats per room.
+    pub(crate) fn spawn(capacity: usize, config: G::Config, rng: StdRng) -> LobbyHandle<G> {
+        let lobby = Lobby {
+            rooms: BTreeMap::new(),
+            codes: HashMap::new(),
+            filling: BTreeSet::new(),
+            next_id: 1,
+            capacity: capacity.max(1),
+            config,
+            rng,
+        };
+        ActorBuilder::new()
+            .name("lobby")
+            .mailbox_capacity(1024)
+            .spawn(lobby)
+    }
+
+    fn open(&mut self, private: bool, ctx: &Context<Self>) -> Option<RoomId> {
+        let lobby = ctx.handle()?.downgrade();
+        let id = self.next_id;
+        self.next_id += 1;
+        let code = private.then(|| self.new_code());
+        let label = RoomLabel {
+            id,
+            code: code.clone(),
+        };
+        let setup = RoomSetup {
+            label,
+            capacity: self.capacity,
+            config: self.config.clone(),
+            rng: StdRng::from_rng(&mut self.rng),
+            lobby,
+        };
+        let handle = Room::spawn(setup);
+        if let Some(code) = &code {
+            self.codes.insert(code.clone(), id);
+        }
+        let entry = Entry {
+            handle,
+            code,
+            seats: 0,
+        };
+        self.rooms.insert(id, entry);
+        Some(id)
+    }
+
+    fn new_code(&mut self) -> String {
+        loop {
+            let code: String = (0..CODE_LENGTH)
+                .map(|_| {
+                    let at = self.rng.random_range(0..CODE_ALPHABET.len());
+                    char::from(CODE_ALPHABET[at])
+                })
+                .collect();
+            if !self.codes.contains_key(&code) {
+                return code;
+            }
+        }
+    }
+
+    /// Reserves a seat in room `id`, if it exists and has one free.
+    fn reserve(&mut self, id: RoomId) -> Option<Seat<G>> {
+        let capacity = self.capacity;
+        let entry = self.rooms.get_mut(&id)?;
+        if entry.seats >= capacity {
+            return None;
+        }
+        let was = entry.seats;
+        entry.seats += 1;
+        let seat = Seat {
+            room: id,
+            label: RoomLabel {
+                id,
+                code: entry.code.clone(),
+            },
+            handle: entry.handle.clone(),
+        };
+        let public = entry.code.is_none();
+        let now = entry.seats;
+        if public {
+            self.refile(id, was, now);
+        }
+        Some(seat)
+    }
+
+    /// Keeps `filling` in step with a public room's seat count.
+    fn refile(&mut self, id: RoomId, was: usize, now: usize) {
+        self.filling.remove(&(Reverse(was), id));
+        if now < self.capacity {
+            self.filling.insert((Reverse(now), id));
+        }
+    }
+
+    fn free(&mut self, id: RoomId) {
+        let Some(entry) = self.rooms.get_mut(&id) else {
+            return;
+        };
+        let was = entry.seats;
+        entry.seats = was.saturating_sub(1);
+        let now = entry.seats;
+        self.filling.remove(&(Reverse(was), id));
+        if now == 0 {
+            self.forget(id);
+        } else if entry.code.is_none() {
+            self.filling.insert((Reverse(now), id));
+        }
+    }
+
+    /// Drops an empty room: its actor stops once the last handle to it is gone.
+    fn forget(&mut self, id: RoomId) {
+        if let Some(entry) = self.rooms.remove(&id) {
+            if let Some(code) = entry.code {
+                self.codes.remove(&code);
+            }
+        }
+    }
+
+    fn find(&self, wanted: &str) -> Option<RoomId> {
+        match wanted.parse::<RoomId>() {
+            Ok(id) => self
+                .rooms
+                .get(&id)
+                .filter(|entry| entry.code.is_none())
+                .map(|_| id),
+            Err(_) => self.codes.get(&wanted.to_ascii_uppercase()).copied(),
+        }
+    }
+}
+
+/// The lobby is closing: no more seats.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the server is shutting down")]
+pub(crate) struct Closing;
+
+/// Quick match: a seat in the public room that is filling, or in a new one.
+pub(crate) struct QuickMatch<G>(PhantomData<fn() -> G>);
+
+impl<G> QuickMatch<G> {
+    pub(crate) fn new() -> Self {
+        QuickMatch(PhantomData)
+    }
+}
+
+impl<G: Render> Message for QuickMatch<G> {
+    type Reply = Result<Seat<G>, Closing>;
+}
+
+impl<G: Render> Handler<QuickMatch<G>> for Lobby<G> {
+    fn handle(&mut self, _: QuickMatch<G>, ctx: &mut Context<Self>) -> Result<Seat<G>, Closing> {
+        let id = match self.filling.first() {
+            Some(&(_, id)) => id,
+            None => self.open(false, ctx).ok_or(Closing)?,
+        };
+        self.reserve(id).ok_or(Closing)
+    }
+}
+
+/// Open a private room (joined by its code) and reserve a seat in it.
+pub(crate) struct OpenPrivate<G>(PhantomData<fn() -> G>);
+
+impl<G> OpenPrivate<G> {
+    pub(crate) fn new() -> Self {
+        OpenPrivate(PhantomData)
+    }
+}
+
+impl<G: Render> Message for OpenPrivate<G> {
+    type Reply = Result<Seat<G>, Closing>;
+}
+
+impl<G: Render> Handler<OpenPrivate<G>> for Lobby<G> {
+    fn handle(&mut self, _: OpenPrivate<G>, ctx: &mut Context<Self>) -> Result<Seat<G>, Closing> {
+        let id = self.open(true, ctx).ok_or(Closing)?;
+        self.reserve(id).ok_or(Closing)
+    }
+}
+
+/// Find a room by number (public rooms) or by code (private rooms), and reserve a seat.
+pub(crate) struct FindRoom<G>(pub(crate) String, PhantomData<fn() -> G>);
+
+impl<G> FindRoom<G> {
+    pub(crate) fn new(wanted: &str) -> Self {
+        FindRoom(wanted.to_owned(), PhantomData)
+    }
+}
+
+/// Why a room could not be found or joined.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum FindError {
+    #[error("no room {0} (type /rooms to list the public rooms)")]
+    NoSuchRoom(String),
+    #[error("{0} is full")]
+    Full(RoomLabel),
+}
+
+impl<G: Render> Message for FindRoom<G> {
+    type Reply = Result<Seat<G>, FindError>;
+}
+
+impl<G: Render> Handler<FindRoom<G>> for Lobby<G> {
+    fn handle(&mut self, find: FindRoom<G>, _: &mut Context<Self>) -> Result<Seat<G>, FindError> {
+        let wanted = referee_protocol::text::excerpt(&find.0, 24);
+        let id = self.find(&find.0).ok_or(FindError::NoSuchRoom(wanted))?;
+        self.reserve(id).ok_or_else(|| {
+            let code = self.rooms.get(&id).and_then(|entry| entry.code.clone());
+            FindError::Full(RoomLabel { id, code })
+        })
+    }
+}
+
+/// The public rooms with their seats, lowest number first.
+pub(crate) struct ListRooms;
+
+impl Message for ListRooms {
+    type Reply = Vec<RoomListing>;
+}
+
+impl<G: Render> Handler<ListRooms> for Lobby<G> {
+    fn handle(&mut self, _: ListRooms, _: &mut Context<Self>) -> Vec<RoomListing> {
+        self.rooms
+            .iter()
+            .filter(|(_, entry)| entry.code.is_none())
+            .map(|(&id, entry)| RoomListing {
+                id,
+                players: entry.seats,
+                capacity: self.capacity,
+            })
+            .collect()
+    }
+}
+
+/// A seat was given back: its holder left, or never managed to sit down.
+pub(crate) struct SeatFreed(pub(crate) RoomId);
+
+impl Message for SeatFreed {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<SeatFreed> for Lobby<G> {
+    fn handle(&mut self, freed: SeatFreed, _: &mut Context<Self>) {
+        self.free(freed.0);
+    }
+}

@@ -1,0 +1,134 @@
+//! `referee`: the server binary. `referee serve` runs the game server; `referee load` runs
+//! the load generator against one.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use referee_rules::{GuessConfig, GuessNumber};
+use referee_server::{Server, ServerConfig};
+use tokio::net::TcpListener;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "referee",
+    version,
+    about = "A multiplayer game server built on actors."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the game server (guess the number), playable with `nc 127.0.0.1 7878`.
+    Serve(ServeArgs),
+    /// Play bots against a server (or an echo ceiling) and report throughput and latency.
+    Load(referee_load::LoadArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Where to listen for line-protocol (netcat) players.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    tcp: SocketAddr,
+    /// Seats per room.
+    #[arg(long, default_value_t = 3)]
+    players_per_room: usize,
+    /// Secrets are drawn from 0 to MAX-1.
+    #[arg(long, default_value_t = 20)]
+    max: u32,
+    /// Connections served at once; one more is refused with a message.
+    #[arg(long, default_value_t = 10_240)]
+    max_connections: usize,
+    /// Longest line a client may send, in bytes.
+    #[arg(long, default_value_t = 1024)]
+    max_line: usize,
+    /// Close a connection that sends nothing for this many seconds.
+    #[arg(long, default_value_t = 1800)]
+    idle_timeout: u64,
+    /// Messages queued for a slow client before it is disconnected.
+    #[arg(long, default_value_t = 256)]
+    outbox: usize,
+    /// Draw the secrets from this seed (reproducible games).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("referee: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Load(args) => runtime.block_on(load(args)),
+    }
+}
+
+async fn load(args: referee_load::LoadArgs) -> anyhow::Result<()> {
+    let json_only = args.json;
+    let report = referee_load::run(args).await?;
+    if !json_only {
+        println!("{report}");
+    }
+    println!("{}", report.to_json());
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    raise_file_limit();
+    let game = GuessConfig::new(args.max).context("invalid --max")?;
+    let config = ServerConfig::builder()
+        .players_per_room(args.players_per_room)
+        .max_connections(args.max_connections)
+        .max_line(args.max_line)
+        .idle_timeout(Duration::from_secs(args.idle_timeout))
+        .outbox_capacity(args.outbox)
+        .seed(args.seed)
+        .build();
+    let listener = TcpListener::bind(args.tcp)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.tcp))?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+    tracing::info!(%addr, "listening for players (try: nc {} {})", addr.ip(), addr.port());
+    Server::<GuessNumber>::new(config, game)
+        .run(listener, referee_server::shutdown::signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Many players means many sockets: ask the OS for as many file descriptors as allowed.
+fn raise_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "file descriptor limit"),
+        Err(err) => tracing::warn!(%err, "cannot raise the file descriptor limit"),
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

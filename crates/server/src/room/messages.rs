@@ -1,0 +1,183 @@
+//! The messages a room's referee handles. Each handler is a rule call plus pushes.
+
+use referee_actor::{Context, Handler, Message};
+use referee_protocol::notice::{NamedScore, Notice, RoomLabel};
+use referee_rules::{PlayerId, Render};
+
+use super::{Member, Room};
+use crate::outbox::Outbox;
+
+/// Sit down in the room. The joiner is told who is there and what the game is at; the others
+/// are told someone joined.
+pub(crate) struct Join {
+    pub(crate) player: PlayerId,
+    pub(crate) name: String,
+    pub(crate) outbox: Outbox,
+    pub(crate) feed: bool,
+}
+
+/// Why a join was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum JoinError {
+    #[error("the room is full")]
+    Full,
+}
+
+impl Message for Join {
+    type Reply = Result<RoomLabel, JoinError>;
+}
+
+impl<G: Render> Handler<Join> for Room<G> {
+    fn handle(&mut self, join: Join, _: &mut Context<Self>) -> Result<RoomLabel, JoinError> {
+        if self.members.len() >= self.capacity && !self.members.contains(join.player) {
+            return Err(JoinError::Full);
+        }
+        let player = join.player;
+        let joined = Notice::MemberJoined {
+            name: join.name.clone(),
+        };
+        self.notify_others(Some(player), &joined);
+        self.game.add_player(player);
+        let member = Member {
+            name: join.name,
+            outbox: join.outbox,
+            feed: join.feed,
+        };
+        self.members.insert(player, member);
+        let welcome = Notice::Joined {
+            room: self.label.clone(),
+            members: self.members.names(),
+            capacity: self.capacity,
+        };
+        self.notify(player, &welcome);
+        let intro = self.game.intro();
+        self.push(player, intro);
+        self.settle();
+        Ok(self.label.clone())
+    }
+}
+
+/// Stand up. The others are told; the seat goes back to the lobby.
+pub(crate) struct Leave {
+    pub(crate) player: PlayerId,
+}
+
+impl Message for Leave {
+    /// Whether the player was seated.
+    type Reply = bool;
+}
+
+impl<G: Render> Handler<Leave> for Room<G> {
+    fn handle(&mut self, leave: Leave, _: &mut Context<Self>) -> bool {
+        let Some(member) = self.remove(leave.player) else {
+            return false;
+        };
+        self.notify_others(None, &Notice::MemberLeft { name: member.name });
+        self.settle();
+        true
+    }
+}
+
+/// A move: the rules decide, everyone concerned hears the outcome.
+pub(crate) struct Act<G: Render> {
+    pub(crate) player: PlayerId,
+    /// The last round the player was shown (see `Frame::round`).
+    pub(crate) seen_round: u64,
+    pub(crate) action: G::Action,
+}
+
+impl<G: Render> Message for Act<G> {
+    /// The rules' verdict. The player has already been told, in order with everything else
+    /// the room pushed to them.
+    type Reply = Result<(), G::Rejection>;
+}
+
+impl<G: Render> Handler<Act<G>> for Room<G> {
+    fn handle(&mut self, act: Act<G>, _: &mut Context<Self>) -> Result<(), G::Rejection> {
+        let outcome = self
+            .game
+            .apply(act.player, act.seen_round, act.action, &mut self.rng);
+        match &outcome {
+            Ok(events) => self.announce(events),
+            Err(rejection) => {
+                let text = G::describe_rejection(rejection, &|id| self.members.name(id));
+                self.push(act.player, text);
+            }
+        }
+        self.settle();
+        outcome.map(drop)
+    }
+}
+
+/// A chat line for everyone in the room (the sender included). Fire-and-forget.
+pub(crate) struct Chat {
+    pub(crate) player: PlayerId,
+    /// Already cleaned of control characters and bounded.
+    pub(crate) text: String,
+}
+
+impl Message for Chat {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<Chat> for Room<G> {
+    fn handle(&mut self, chat: Chat, _: &mut Context<Self>) {
+        if !self.members.contains(chat.player) {
+            return;
+        }
+        let notice = Notice::Chat {
+            from: self.members.name(chat.player),
+            text: chat.text,
+        };
+        self.notify_others(None, &notice);
+        self.settle();
+    }
+}
+
+/// A new display name.
+pub(crate) struct Rename {
+    pub(crate) player: PlayerId,
+    pub(crate) name: String,
+}
+
+impl Message for Rename {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<Rename> for Room<G> {
+    fn handle(&mut self, rename: Rename, _: &mut Context<Self>) {
+        let Some(member) = self.members.get_mut(rename.player) else {
+            return;
+        };
+        let old = std::mem::replace(&mut member.name, rename.name.clone());
+        let notice = Notice::Renamed {
+            old,
+            new: rename.name.clone(),
+        };
+        self.notify_others(Some(rename.player), &notice);
+        self.notify(rename.player, &Notice::NameSet { name: rename.name });
+        self.settle();
+    }
+}
+
+/// "What are the scores?" — the seed's request–response.
+pub(crate) struct GetScores;
+
+impl Message for GetScores {
+    type Reply = (RoomLabel, Vec<NamedScore>);
+}
+
+impl<G: Render> Handler<GetScores> for Room<G> {
+    fn handle(&mut self, _: GetScores, _: &mut Context<Self>) -> (RoomLabel, Vec<NamedScore>) {
+        let scores = self
+            .game
+            .scores()
+            .into_iter()
+            .map(|score| NamedScore {
+                name: self.members.name(score.player),
+                points: score.points,
+            })
+            .collect();
+        (self.label.clone(), scores)
+    }
+}

@@ -1,0 +1,130 @@
+//! One TCP connection: a reader (this task) that feeds the player's lines to their session,
+//! and a writer task that sends the outbox. Both as simple as possible (STYLE §6).
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use referee_protocol::notice::{ByeReason, Notice};
+use referee_rules::Render;
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_stream::StreamExt;
+use tokio_util::codec::FramedRead;
+use tokio_util::sync::CancellationToken;
+
+use super::codec::LineCodec;
+use super::writer::write_frames;
+use crate::outbox::Outbox;
+use crate::server::Shared;
+use crate::session::{Flow, Session};
+
+/// Bytes a connection's read buffer starts with; it grows only for long lines.
+const READ_BUFFER: usize = 256;
+/// How long the writer may take to flush the last frames (a goodbye) after the session.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Why the reader stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The client closed its side.
+    Eof,
+    Quit,
+    Idle,
+    Shutdown,
+    /// Disconnected by the server (too slow).
+    Kicked,
+    /// A fatal protocol error (line too long) or an I/O error.
+    Broken,
+}
+
+/// Serves one player until they leave, are dropped, or the server shuts down.
+pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) {
+    let _ = stream.set_nodelay(true);
+    let (read_half, write_half) = stream.into_split();
+    let (frames_tx, frames_rx) = mpsc::channel(shared.config.outbox_capacity);
+    let kick = CancellationToken::new();
+    let seen_round = Arc::new(AtomicU64::new(0));
+    let writer = tokio::spawn(write_frames(
+        write_half,
+        frames_rx,
+        kick.clone(),
+        seen_round.clone(),
+    ));
+    let outbox = Outbox::new(frames_tx, kick.clone());
+    let player = shared.players.next();
+    let mut session = Session::new(player, shared.lobby.clone(), outbox, seen_round, false);
+    session.start().await;
+    let lines = FramedRead::with_capacity(
+        read_half,
+        LineCodec::new(shared.config.max_line),
+        READ_BUFFER,
+    );
+    let end = read_lines(lines, &mut session, &kick, &shared).await;
+    session.leave().await;
+    if let Some(reason) = bye(end) {
+        session.say(&Notice::Bye { reason });
+    }
+    drop(session);
+    if tokio::time::timeout(LINGER, writer).await.is_err() {
+        kick.cancel();
+    }
+}
+
+fn bye(end: End) -> Option<ByeReason> {
+    match end {
+        End::Quit => Some(ByeReason::Quit),
+        End::Idle => Some(ByeReason::Idle),
+        End::Shutdown => Some(ByeReason::Shutdown),
+        End::Eof | End::Kicked | End::Broken => None,
+    }
+}
+
+/// Reads lines and hands them to the session until something ends the connection.
+///
+/// The idle timer is re-armed only when it fires (then for the time left since the last
+/// line), not on every line: one timer registration per idle period, not per message.
+async fn read_lines<G: Render>(
+    mut lines: FramedRead<OwnedReadHalf, LineCodec>,
+    session: &mut Session<G>,
+    kick: &CancellationToken,
+    shared: &Shared<G>,
+) -> End {
+    let idle = shared.config.idle_timeout;
+    let mut last_line = Instant::now();
+    let idle_timer = tokio::time::sleep(idle);
+    tokio::pin!(idle_timer);
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = kick.cancelled() => return End::Kicked,
+            () = shared.shutdown.cancelled() => return End::Shutdown,
+            () = &mut idle_timer => {
+                if last_line.elapsed() >= idle {
+                    return End::Idle;
+                }
+                idle_timer.as_mut().reset(last_line + idle);
+                continue;
+            }
+            next = lines.next() => next,
+        };
+        last_line = Instant::now();
+        match next {
+            None => return End::Eof,
+            Some(Err(_)) => return End::Broken,
+            Some(Ok(Err(err))) => {
+                session.say(&Notice::error(&err));
+                if err.is_fatal() {
+                    return End::Broken;
+                }
+            }
+            Some(Ok(Ok(line))) => {
+                if session.on_line(&line).await == Flow::Quit {
+                    return End::Quit;
+                }
+            }
+        }
+    }
+}

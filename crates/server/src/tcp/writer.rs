@@ -1,0 +1,96 @@
+//! A connection's writer task: takes frames from the outbox and writes them, batching what
+//! is already queued into one write.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::outbox::Frame;
+
+/// Bytes gathered into one write at most.
+const BATCH: usize = 16 * 1024;
+/// A buffer larger than this is given back after a write, so idle connections stay small.
+const KEEP: usize = 2 * 1024;
+
+/// Writes until the outbox closes (every sender gone: the session ended and the room let
+/// go) or the connection is kicked; then closes the socket's write side.
+pub(crate) async fn write_frames(
+    mut socket: OwnedWriteHalf,
+    mut frames: mpsc::Receiver<Frame>,
+    kick: CancellationToken,
+    seen_round: Arc<AtomicU64>,
+) {
+    let mut buf = Vec::new();
+    loop {
+        let first = tokio::select! {
+            biased;
+            () = kick.cancelled() => break,
+            frame = frames.recv() => match frame {
+                Some(frame) => frame,
+                None => break,
+            },
+        };
+        let round = batch(&mut buf, first, &mut frames);
+        let written = tokio::select! {
+            biased;
+            () = kick.cancelled() => false,
+            result = socket.write_all(&buf) => result.is_ok(),
+        };
+        if !written {
+            kick.cancel();
+            return;
+        }
+        if let Some(round) = round {
+            seen_round.store(round, Ordering::Release);
+        }
+        if buf.capacity() > KEEP {
+            buf = Vec::new();
+        }
+    }
+    let _ = socket.shutdown().await;
+}
+
+/// Fills `buf` with `first` and whatever else is queued, up to [`BATCH`] bytes; returns the
+/// last round mentioned.
+fn batch(buf: &mut Vec<u8>, first: Frame, frames: &mut mpsc::Receiver<Frame>) -> Option<u64> {
+    buf.clear();
+    let mut round = None;
+    let mut next = Some(first);
+    while let Some(frame) = next {
+        buf.extend_from_slice(frame.text.as_bytes());
+        buf.push(b'\n');
+        round = frame.round.or(round);
+        next = if buf.len() < BATCH {
+            frames.try_recv().ok()
+        } else {
+            None
+        };
+    }
+    round
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_takes_what_is_queued_and_reports_the_last_round() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let _ = tx.try_send(Frame {
+            text: "b".into(),
+            round: Some(2),
+        });
+        let _ = tx.try_send(Frame::text("c".into()));
+        let mut buf = Vec::new();
+        let first = Frame {
+            text: "a".into(),
+            round: Some(1),
+        };
+        assert_eq!(batch(&mut buf, first, &mut rx), Some(2));
+        assert_eq!(buf, b"a\nb\nc\n");
+    }
+}
