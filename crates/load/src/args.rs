@@ -14,7 +14,8 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub clients: u32,
 
-    /// How long the bots play, counted from the first connection attempt.
+    /// How long the bots play: the measured window, which starts once every connection
+    /// attempt has ended.
     #[arg(long, default_value = "10", value_parser = parse_duration)]
     pub duration: Duration,
 
@@ -32,7 +33,8 @@ pub struct LoadArgs {
     #[arg(long)]
     pub compare_echo: bool,
 
-    /// Spread the connection batches evenly over this long (default: as fast as possible).
+    /// Spread the connection batches evenly over this long, before the measured window
+    /// (default: as fast as possible).
     #[arg(long, value_parser = parse_duration)]
     pub ramp_up: Option<Duration>,
 

@@ -10,13 +10,16 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::LoadError;
 
 /// How long the accept loop backs off after an accept error (say, out of file descriptors).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// Pending connections the kernel may queue (capped by `net.core.somaxconn`).
+const BACKLOG: u32 = 4096;
 
 /// Lines longer than this are cut and echoed in pieces, so no connection buffers without
 /// bound.
@@ -37,9 +40,7 @@ impl EchoServer {
     ///
     /// [`LoadError::EchoBind`] when the port cannot be bound.
     pub async fn start() -> Result<Self, LoadError> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .await
-            .map_err(LoadError::EchoBind)?;
+        let listener = listen().map_err(LoadError::EchoBind)?;
         let addr = listener.local_addr().map_err(LoadError::EchoBind)?;
         let accept = tokio::spawn(accept_loop(listener));
         Ok(Self { addr, accept })
@@ -55,6 +56,15 @@ impl Drop for EchoServer {
     fn drop(&mut self) {
         self.accept.abort();
     }
+}
+
+/// A listener on `127.0.0.1:0` with a deep accept queue: `TcpListener::bind` asks for only
+/// 128 pending connections, and a batch of 500 connects overflowing it costs the dropped
+/// ones a one-second SYN retransmit.
+fn listen() -> io::Result<TcpListener> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+    socket.listen(BACKLOG)
 }
 
 async fn accept_loop(listener: TcpListener) {

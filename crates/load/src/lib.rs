@@ -4,9 +4,10 @@
 //! It connects N bot players over TCP to a Referee server and has each play *guess the
 //! number* by binary search through the real line protocol (`docs/protocol.md`): read the
 //! `Round` line, send the middle, narrow on `Higher!` / `Lower!`, with at most one guess in
-//! flight per bot. After `--duration` (plus a short drain for the guesses still in flight)
-//! it reports players connected, guesses answered per second, rounds won, late guesses,
-//! errors and guess latency percentiles from HDR histograms.
+//! flight per bot. Bots connect first, in batches; then all of them play for `--duration`
+//! (plus a short drain for the guesses still in flight), and the tool reports players
+//! connected, guesses answered per second, rounds won, late guesses, errors and guess
+//! latency percentiles from HDR histograms.
 //!
 //! # The echo ceiling
 //!
@@ -25,8 +26,8 @@
 //! * Only loopback targets (127.0.0.0/8, `::1`, `localhost`) unless `--allow-remote`:
 //!   otherwise [`LoadError::NotLoopback`], before any connection is attempted.
 //! * Every loop is bounded: N connection attempts in batches (`--batch`), each within
-//!   `--connect-timeout`; the run ends at `--duration` plus `--drain`, and bots left then are
-//!   dropped.
+//!   `--connect-timeout`; the measured window ends after `--duration`, bots then send nothing
+//!   more, and those still waiting after `--drain` are dropped.
 //! * Bots never panic on any input (the [`Brain`] is fuzzed), and a failing bot is counted,
 //!   never fatal to the run.
 //! * Ten thousand bots are cheap: a bot is a small [`Brain`], a 512-byte read buffer and a

@@ -63,6 +63,8 @@ impl Plan {
         let start = Instant::now();
         progress.window_started(start, self.duration);
         let mut bots = self.spawn_bots(streams, &stats, start + self.duration);
+        // Bots stop by themselves at the deadline; those still waiting after the drain are
+        // aborted, which loses nothing: they count into shared stats as they go.
         let _ = timeout_at(start + self.duration + self.drain, join_all(&mut bots)).await;
         bots.shutdown().await;
         progress.finish();

@@ -279,8 +279,21 @@ impl fmt::Display for Comparison {
         for ((label, echo), (_, server)) in rows(&self.echo).into_iter().zip(rows(&self.server)) {
             writeln!(f, "{label:<14} {echo:<40} {server}")?;
         }
-        writeln!(f, "{:<14} {}", "throughput", ratio(self.throughput_ratio))?;
-        writeln!(f, "{:<14} {}", "p99 ratio", ratio(self.p99_ratio))
+        if let Some(error) = &self.server.first_connect_error {
+            writeln!(f, "{:<14} {:<40} {error}", "connect error", "")?;
+        }
+        let throughput = ratio(self.throughput_ratio);
+        writeln!(
+            f,
+            "{:<14} {throughput} the echo ceiling's guesses/s",
+            "throughput"
+        )?;
+        writeln!(
+            f,
+            "{:<14} {} the echo ceiling's",
+            "p99 latency",
+            ratio(self.p99_ratio)
+        )
     }
 }
 
@@ -343,6 +356,18 @@ mod tests {
         assert_eq!(value["mode"], "compare");
         assert_eq!(value["server"]["mode"], "server");
         assert_eq!(value["echo"]["guesses_per_sec"], 100.0);
+    }
+
+    #[test]
+    fn the_comparison_table_has_both_columns_and_the_ratios() {
+        let table = Comparison::new(run(Mode::Echo, 100.0, 50), run(Mode::Server, 25.0, 200));
+        let table = table.to_string();
+        assert!(table.contains("guesses/s      100.0"), "{table}");
+        assert!(
+            table.contains("throughput     0.250x the echo ceiling's"),
+            "{table}"
+        );
+        assert!(table.contains("p99 latency    4.000x"), "{table}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use referee_rules::{GuessConfig, GuessNumber};
 use referee_server::{Server, ServerConfig};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -102,9 +102,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .outbox_capacity(args.outbox)
         .seed(args.seed)
         .build();
-    let listener = TcpListener::bind(args.tcp)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.tcp))?;
+    let listener = listen(args.tcp).with_context(|| format!("cannot listen on {}", args.tcp))?;
     let addr = listener
         .local_addr()
         .context("cannot read the listening address")?;
@@ -114,6 +112,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Connections the OS may queue before `accept`: a burst of players (or a load test) larger
+/// than the usual 128 would otherwise see refused connects and a retry pause.
+const BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 /// Many players means many sockets: ask the OS for as many file descriptors as allowed.

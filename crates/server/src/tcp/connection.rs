@@ -25,6 +25,8 @@ use crate::session::{Flow, Session};
 const READ_BUFFER: usize = 256;
 /// How long the writer may take to flush the last frames (a goodbye) after the session.
 const LINGER: Duration = Duration::from_secs(2);
+/// Input read and dropped after a session ended, at most.
+const DISCARD_LIMIT: usize = 256 * 1024;
 
 /// Why the reader stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,12 +59,9 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
     let player = shared.players.next();
     let mut session = Session::new(player, shared.lobby.clone(), outbox, seen_round, false);
     session.start().await;
-    let lines = FramedRead::with_capacity(
-        read_half,
-        LineCodec::new(shared.config.max_line),
-        READ_BUFFER,
-    );
-    let end = read_lines(lines, &mut session, &kick, &shared).await;
+    let codec = LineCodec::new(shared.config.max_line);
+    let mut lines = FramedRead::with_capacity(read_half, codec, READ_BUFFER);
+    let end = read_lines(&mut lines, &mut session, &kick, &shared).await;
     session.leave().await;
     if let Some(reason) = bye(end) {
         session.say(&Notice::Bye { reason });
@@ -70,6 +69,21 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
     drop(session);
     if tokio::time::timeout(LINGER, writer).await.is_err() {
         kick.cancel();
+    }
+    // Closing a socket with unread input resets the connection, which can destroy the last
+    // lines still on their way out: drop what the client sent meanwhile first.
+    drain_pending(lines.get_ref());
+}
+
+/// Reads and drops the input already waiting, without waiting for more.
+fn drain_pending(read_half: &OwnedReadHalf) {
+    let mut scratch = [0_u8; 1024];
+    let mut total = 0;
+    while total < DISCARD_LIMIT {
+        match read_half.try_read(&mut scratch) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n,
+        }
     }
 }
 
@@ -87,7 +101,7 @@ fn bye(end: End) -> Option<ByeReason> {
 /// The idle timer is re-armed only when it fires (then for the time left since the last
 /// line), not on every line: one timer registration per idle period, not per message.
 async fn read_lines<G: Render>(
-    mut lines: FramedRead<OwnedReadHalf, LineCodec>,
+    lines: &mut FramedRead<OwnedReadHalf, LineCodec>,
     session: &mut Session<G>,
     kick: &CancellationToken,
     shared: &Shared<G>,
