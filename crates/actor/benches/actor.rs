@@ -290,6 +290,13 @@ fn blocking_ask(c: &mut Criterion) {
         .runtime(rt.handle().clone())
         .spawn(Counter(0));
     group.bench_function("referee", |b| b.iter(|| referee.blocking_ask(Get).ok()));
+    // The seed's own shape: the actor on a thread of its own, no shared runtime.
+    let on_thread = ActorBuilder::new()
+        .spawn_thread(Counter(0))
+        .expect("actor thread");
+    group.bench_function("referee_own_thread", |b| {
+        b.iter(|| on_thread.blocking_ask(Get).ok())
+    });
     group.finish();
 }
 

@@ -56,6 +56,7 @@ impl Shared {
         }
     }
 
+    #[inline]
     pub(crate) fn control(&self) -> Control {
         match self.control.load(Ordering::Acquire) {
             0 => Control::Run,

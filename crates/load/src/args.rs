@@ -46,6 +46,13 @@ pub struct LoadArgs {
     #[arg(long, default_value = "5", value_parser = parse_duration)]
     pub connect_timeout: Duration,
 
+    /// Think time between an answer and the next guess (each bot picks a steady pace between
+    /// half and one and a half times this). 0, the default, plays flat out: a closed loop
+    /// that measures the most the target can answer. With think time the offered load is
+    /// fixed (clients / think guesses per second) and the latency is that of real players.
+    #[arg(long, default_value = "0", value_parser = parse_duration)]
+    pub think: Duration,
+
     /// After `--duration`, wait this long for answers to guesses still in flight.
     #[arg(long, default_value = "2", value_parser = parse_duration)]
     pub drain: Duration,

@@ -34,6 +34,7 @@ pub(crate) struct Plan {
     pub(crate) batch: usize,
     pub(crate) connect_timeout: Duration,
     pub(crate) drain: Duration,
+    pub(crate) think: Duration,
     pub(crate) quiet: bool,
 }
 
@@ -49,6 +50,7 @@ impl Plan {
             batch: to_usize(args.batch).max(1),
             connect_timeout: args.connect_timeout,
             drain: args.drain,
+            think: args.think,
             quiet: args.quiet,
         }
     }
@@ -131,6 +133,7 @@ impl Plan {
                 stats: Arc::clone(stats),
                 id,
                 deadline,
+                think: tcp::pace(self.think, id),
             };
             bots.spawn(tcp::play(stream, self.brain(), ctx));
         }

@@ -29,6 +29,17 @@ pub(crate) struct Context {
     pub(crate) id: usize,
     /// No guess is sent at or after this instant.
     pub(crate) deadline: Instant,
+    /// Pause between an answer and the next guess (zero: none).
+    pub(crate) think: Duration,
+}
+
+/// A bot's steady think time: between half and one and a half times `think`, spread over
+/// the bots by their number so that they do not all guess in step.
+pub(crate) fn pace(think: Duration, id: usize) -> Duration {
+    // A multiplicative hash of the bot number, as a fraction in [0, 1).
+    let spread = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+    let fraction = spread as f64 / (1_u64 << 53) as f64;
+    think.mul_f64(0.5 + fraction)
 }
 
 /// Why a bot stopped playing.
@@ -127,7 +138,12 @@ impl Bot {
             ctx.stats.answer(ctx.id, answer, latency);
         }
         match reaction.send {
-            Some(guess) => self.send(guess, ctx).await,
+            Some(guess) => {
+                if !ctx.think.is_zero() {
+                    tokio::time::sleep(ctx.think).await;
+                }
+                self.send(guess, ctx).await
+            }
             None => Ok(true),
         }
     }
@@ -143,5 +159,20 @@ impl Bot {
         self.conn.write_all(&self.out).await?;
         self.sent_at = Some(now);
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paces_spread_between_half_and_one_and_a_half_times_the_think_time() {
+        let think = Duration::from_millis(100);
+        let paces: Vec<Duration> = (0..1000).map(|id| pace(think, id)).collect();
+        assert!(paces.iter().all(|p| *p >= think / 2 && *p < think * 3 / 2));
+        let fast = paces.iter().filter(|p| **p < think).count();
+        assert!((400..600).contains(&fast), "{fast} of 1000 below the mean");
+        assert_eq!(pace(Duration::ZERO, 7), Duration::ZERO);
     }
 }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Reproduces the server load figures of docs/PERFORMANCE.md: starts `referee serve` on a
+# loopback port, runs `referee load --compare-echo` at each client count (echo ceiling first,
+# then the server, same count and duration), and prints one JSON line per count.
+#
+#   scripts/load-report.sh [DURATION_SECS] [CLIENT_COUNTS...]
+#   scripts/load-report.sh 10 30 300 3000 10000
+#   THINK=1s scripts/load-report.sh 20 10000     # paced players: one guess a second each
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${1:-10}
+shift || true
+counts=("$@")
+[ ${#counts[@]} -gt 0 ] || counts=(30 300 3000 10000)
+port=${REFEREE_PORT:-17878}
+
+cargo build --release -p referee-server --quiet
+bin=target/release/referee
+
+"$bin" serve --tcp "127.0.0.1:$port" --max-connections 20000 >/tmp/referee-load-serve.log 2>&1 &
+server=$!
+trap 'kill -INT $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
+
+for clients in "${counts[@]}"; do
+    rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
+    "$bin" load --addr "127.0.0.1:$port" --clients "$clients" --duration "$duration" \
+        --think "${THINK:-0}" --compare-echo --json --quiet
+    rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
+    echo "{\"clients\":$clients,\"server_rss_kib_before\":$rss_before,\"server_rss_kib_after\":$rss_after}"
+done
