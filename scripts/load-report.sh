@@ -18,7 +18,7 @@ port=${REFEREE_PORT:-17878}
 cargo build --release -p referee-server --quiet
 bin=target/release/referee
 
-"$bin" serve --tcp "127.0.0.1:$port" --max-connections 20000 >/tmp/referee-load-serve.log 2>&1 &
+"$bin" serve --tcp "127.0.0.1:$port" --no-http --no-db --max-connections 20000 >/tmp/referee-load-serve.log 2>&1 &
 server=$!
 trap 'kill -INT $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do

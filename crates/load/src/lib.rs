@@ -94,7 +94,7 @@ pub async fn run(args: LoadArgs) -> Result<Report, LoadError> {
     let echo = args.echo || args.compare_echo;
     raise_fd_limit(u64::from(args.clients) * if echo { 2 } else { 1 } + SPARE_FDS);
     if args.echo {
-        return Ok(Report::Run(echo_phase(&args).await?));
+        return Ok(Report::Run(Box::new(echo_phase(&args).await?)));
     }
     let echo = match args.compare_echo {
         true => Some(echo_phase(&args).await?),
@@ -103,7 +103,7 @@ pub async fn run(args: LoadArgs) -> Result<Report, LoadError> {
     let server = Plan::new(&args, Mode::Server, addr).run().await?;
     Ok(match echo {
         Some(echo) => Report::Compare(Box::new(Comparison::new(echo, server))),
-        None => Report::Run(server),
+        None => Report::Run(Box::new(server)),
     })
 }
 

@@ -83,6 +83,9 @@ pub struct RunReport {
     /// Guess latency percentiles.
     #[serde(flatten)]
     pub latency: Latency,
+    /// Latency of the winning guesses alone (to their `Correct!`): the cost of announcing a
+    /// win, durable commit included.
+    pub win_latency: Latency,
 }
 
 /// The echo ceiling and the server, same clients and duration, measured back to back.
@@ -101,8 +104,8 @@ pub struct Comparison {
 /// What [`run`](crate::run) returns: one phase, or the echo ceiling and the server compared.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Report {
-    /// `--echo`, or the server alone.
-    Run(RunReport),
+    /// `--echo`, or the server alone (boxed: a report is large).
+    Run(Box<RunReport>),
     /// `--compare-echo` (boxed: it holds two phases).
     Compare(Box<Comparison>),
 }
@@ -166,6 +169,7 @@ impl RunReport {
             io_errors,
             disconnects,
             latency: stats.latency(),
+            win_latency: stats.win_latency(),
         }
     }
 }
@@ -205,7 +209,7 @@ impl Report {
     /// The phase that loaded the target asked for: the server's in a comparison.
     pub fn main(&self) -> &RunReport {
         match self {
-            Report::Run(run) => run,
+            Report::Run(run) => run.as_ref(),
             Report::Compare(comparison) => &comparison.server,
         }
     }
@@ -251,6 +255,14 @@ fn rows(run: &RunReport) -> Vec<(&'static str, String)> {
         ("latency p90", millis(run.latency.p90_us)),
         ("latency p99", millis(run.latency.p99_us)),
         ("latency max", millis(run.latency.max_us)),
+        (
+            "win latency",
+            format!(
+                "p50 {}, p99 {}",
+                millis(run.win_latency.p50_us),
+                millis(run.win_latency.p99_us)
+            ),
+        ),
     ]
 }
 
@@ -334,12 +346,13 @@ mod tests {
                 p99_us,
                 max_us: p99_us,
             },
+            win_latency: Latency::default(),
         }
     }
 
     #[test]
     fn a_single_run_serializes_flat_with_its_mode_first() {
-        let json = Report::Run(run(Mode::Echo, 10.0, 100)).to_json();
+        let json = Report::Run(Box::new(run(Mode::Echo, 10.0, 100))).to_json();
         assert!(json.starts_with(r#"{"mode":"echo","addr":"#), "{json}");
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(value["p99_us"], 100);

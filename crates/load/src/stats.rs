@@ -36,16 +36,23 @@ pub(crate) struct Stats {
     /// ("Connection refused" when no server listens).
     first_connect_error: OnceLock<String>,
     shards: Box<[Mutex<Histogram<u64>>]>,
+    /// Latencies of winning guesses only (write to `Correct!`): what announcing a win costs,
+    /// a durable commit included.
+    wins: Box<[Mutex<Histogram<u64>>]>,
 }
 
 impl Stats {
     /// Counters at zero and `shards` empty latency histograms (at least one).
     pub(crate) fn new(shards: usize) -> Result<Self, LoadError> {
-        let shards = (0..shards.max(1))
-            .map(|_| Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).map(Mutex::new))
-            .collect::<Result<_, _>>()
-            .map_err(|error| LoadError::Histogram(error.to_string()))?;
+        let histograms = || {
+            (0..shards.max(1))
+                .map(|_| Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).map(Mutex::new))
+                .collect::<Result<Box<[_]>, _>>()
+                .map_err(|error| LoadError::Histogram(error.to_string()))
+        };
+        let (shards, wins) = (histograms()?, histograms()?);
         Ok(Self {
+            wins,
             connected: AtomicU64::new(0),
             guesses: AtomicU64::new(0),
             rounds_won: AtomicU64::new(0),
@@ -68,7 +75,10 @@ impl Stats {
     pub(crate) fn answer(&self, bot: usize, answer: Answer, latency: Option<Duration>) {
         if let Some(latency) = latency {
             self.guesses.fetch_add(1, Relaxed);
-            self.record(bot, latency);
+            record(&self.shards, bot, latency);
+            if answer == Answer::Correct {
+                record(&self.wins, bot, latency);
+            }
         }
         let counter = match answer {
             Answer::Correct => &self.rounds_won,
@@ -100,27 +110,36 @@ impl Stats {
         counter.fetch_add(1, Relaxed);
     }
 
-    /// All shards merged into percentiles.
+    /// All guesses' latency shards merged into percentiles.
     pub(crate) fn latency(&self) -> Latency {
-        let mut merged = self.lock(0).clone();
-        for shard in 1..self.shards.len() {
-            if let Err(error) = merged.add(&*self.lock(shard)) {
-                tracing::warn!(%error, "latency shard could not be merged");
-            }
+        merge(&self.shards)
+    }
+
+    /// The winning guesses' latency shards merged into percentiles.
+    pub(crate) fn win_latency(&self) -> Latency {
+        merge(&self.wins)
+    }
+}
+
+fn merge(shards: &[Mutex<Histogram<u64>>]) -> Latency {
+    let mut merged = lock(shards, 0).clone();
+    for shard in 1..shards.len() {
+        if let Err(error) = merged.add(&*lock(shards, shard)) {
+            tracing::warn!(%error, "latency shard could not be merged");
         }
-        Latency::from_histogram(&merged)
     }
+    Latency::from_histogram(&merged)
+}
 
-    fn record(&self, bot: usize, latency: Duration) {
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-        self.lock(bot).saturating_record(micros);
-    }
+fn record(shards: &[Mutex<Histogram<u64>>], bot: usize, latency: Duration) {
+    let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+    lock(shards, bot).saturating_record(micros);
+}
 
-    /// The shard of `bot`, even if a panicking bot poisoned it (counts stay valid).
-    fn lock(&self, bot: usize) -> std::sync::MutexGuard<'_, Histogram<u64>> {
-        let shard = &self.shards[bot % self.shards.len()];
-        shard.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+/// The shard of `bot`, even if a panicking bot poisoned it (counts stay valid).
+fn lock(shards: &[Mutex<Histogram<u64>>], bot: usize) -> std::sync::MutexGuard<'_, Histogram<u64>> {
+    let shard = &shards[bot % shards.len()];
+    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -138,6 +157,12 @@ mod tests {
         assert_eq!(Stats::get(&stats.error_lines), 1);
         let latency = stats.latency();
         assert_eq!(latency.max_us, 300);
+        assert_eq!(
+            stats.win_latency().max_us,
+            300,
+            "the winning guess is also a win"
+        );
+        assert_eq!(stats.win_latency().p50_us, 300);
         assert!(latency.p50_us >= 100 && latency.p50_us <= latency.p99_us);
     }
 

@@ -28,7 +28,7 @@ const KEYS: [&str; 17] = [
 
 fn single(report: Report) -> referee_load::RunReport {
     match report {
-        Report::Run(run) => run,
+        Report::Run(run) => *run,
         Report::Compare(_) => panic!("expected a single phase"),
     }
 }

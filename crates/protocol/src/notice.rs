@@ -52,6 +52,15 @@ pub struct NamedScore {
     pub points: u32,
 }
 
+/// One line of the leaderboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeaderLine {
+    /// The player's name.
+    pub name: String,
+    /// Rounds won.
+    pub wins: u64,
+}
+
 /// Why the server is closing a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -110,6 +119,20 @@ pub enum Notice {
     NameSet {
         /// Your name now.
         name: String,
+    },
+    /// What the records hold for your name.
+    Record {
+        /// Your name.
+        name: String,
+        /// Rounds won under this name, all time.
+        wins: u64,
+    },
+    /// The leaderboard.
+    Leaderboard {
+        /// Most wins of all time.
+        all_time: Vec<LeaderLine>,
+        /// Most wins in the last seven days.
+        recent: Vec<LeaderLine>,
     },
     /// A chat message.
     Chat {
@@ -179,6 +202,8 @@ impl Notice {
             }
             Notice::Renamed { old, new } => format!("* {old} is now known as {new}."),
             Notice::NameSet { name } => format!("* You are now known as {name}."),
+            Notice::Record { name, wins } => record(name, *wins),
+            Notice::Leaderboard { all_time, recent } => leaderboard(all_time, recent),
             Notice::Chat { from, text } => format!("<{from}> {text}"),
             Notice::Scores { room, scores } => scoreboard(room, scores),
             Notice::Rooms { rooms } => listing(rooms),
@@ -235,6 +260,36 @@ fn listing(rooms: &[RoomListing]) -> String {
     format!(
         "Public rooms: {}{tail}. Join one with /join ROOM.",
         shown.join(", ")
+    )
+}
+
+fn record(name: &str, wins: u64) -> String {
+    match wins {
+        0 => format!("* No wins on record for {name} yet: your wins count from now on."),
+        1 => format!("* Welcome back, {name}: 1 round won on record."),
+        n => format!("* Welcome back, {name}: {n} rounds won on record."),
+    }
+}
+
+fn leaderboard(all_time: &[LeaderLine], recent: &[LeaderLine]) -> String {
+    if all_time.is_empty() {
+        return "Leaderboard: no wins yet. Choose a name with /name and win a round.".to_owned();
+    }
+    let ranked = |lines: &[LeaderLine]| {
+        let entries: Vec<String> = (1..)
+            .zip(lines)
+            .map(|(rank, line)| format!("{rank}. {} {}", line.name, line.wins))
+            .collect();
+        entries.join(", ")
+    };
+    let week = if recent.is_empty() {
+        "nobody yet".to_owned()
+    } else {
+        ranked(recent)
+    };
+    format!(
+        "Leaderboard, all time: {}. This week: {week}.",
+        ranked(all_time)
     )
 }
 
@@ -361,6 +416,39 @@ mod tests {
             assert!(text.contains(usage), "{usage}");
         }
         assert!(text.lines().all(|line| !line.trim().is_empty()));
+    }
+
+    #[test]
+    fn the_leaderboard_ranks_all_time_and_this_week() {
+        let line = |name: &str, wins| LeaderLine {
+            name: name.into(),
+            wins,
+        };
+        let board = Notice::Leaderboard {
+            all_time: vec![line("Ann", 12), line("Bo", 7)],
+            recent: vec![line("Bo", 2)],
+        };
+        assert_eq!(
+            board.to_line(),
+            "Leaderboard, all time: 1. Ann 12, 2. Bo 7. This week: 1. Bo 2."
+        );
+        let empty = Notice::Leaderboard {
+            all_time: vec![],
+            recent: vec![],
+        };
+        assert!(empty.to_line().starts_with("Leaderboard: no wins yet."));
+    }
+
+    #[test]
+    fn records_greet_returning_players() {
+        let back = Notice::Record {
+            name: "Ann".into(),
+            wins: 3,
+        };
+        assert_eq!(
+            back.to_line(),
+            "* Welcome back, Ann: 3 rounds won on record."
+        );
     }
 
     #[test]

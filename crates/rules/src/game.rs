@@ -38,6 +38,17 @@ impl Audience {
     }
 }
 
+/// A won round, as the server records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundWon {
+    /// The round's number.
+    pub round: u64,
+    /// Who won it.
+    pub winner: PlayerId,
+    /// How many moves the round took, all players together.
+    pub moves: u64,
+}
+
 /// One line of a scoreboard.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Score {
@@ -111,9 +122,9 @@ pub trait Game: Sized + Send + 'static {
     /// Who receives an event.
     fn audience(event: &Self::Event) -> Audience;
 
-    /// Whether this event ended a round (the server uses this for
-    /// persistence and metrics): `Some((round, winner))` for a win.
-    fn round_won(event: &Self::Event) -> Option<(u64, PlayerId)>;
+    /// Whether this event ended a round (the server records it durably
+    /// before announcing it, and counts it): `Some` for a win.
+    fn round_won(event: &Self::Event) -> Option<RoundWon>;
 }
 
 /// How a game reads as text lines (the netcat protocol).

@@ -55,7 +55,7 @@
 //! };
 //!
 //! // A win is announced to everyone, and the next round starts at once.
-//! assert_eq!(GuessNumber::round_won(&won[0]), Some((1, alice)));
+//! assert_eq!(GuessNumber::round_won(&won[0]).map(|w| (w.round, w.winner)), Some((1, alice)));
 //! assert_eq!(GuessNumber::audience(&won[0]), Audience::Everyone);
 //! assert_eq!(game.round(), 2);
 //! assert_eq!(game.scores()[0].points, 1);
@@ -70,7 +70,7 @@ mod game;
 mod guess_number;
 mod player;
 
-pub use game::{Audience, Game, Render, Score};
+pub use game::{Audience, Game, Render, RoundWon, Score};
 pub use guess_number::{
     ConfigError, GuessAction, GuessConfig, GuessEvent, GuessNumber, GuessRejection, GuessView, Hint,
 };

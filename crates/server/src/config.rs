@@ -16,6 +16,7 @@ pub struct ServerConfig {
     pub(crate) outbox_capacity: usize,
     pub(crate) shutdown_grace: Duration,
     pub(crate) seed: Option<u64>,
+    pub(crate) max_batch: usize,
 }
 
 impl Default for ServerConfig {
@@ -28,6 +29,7 @@ impl Default for ServerConfig {
             outbox_capacity: DEFAULT_OUTBOX_CAPACITY,
             shutdown_grace: Duration::from_secs(5),
             seed: None,
+            max_batch: crate::records::DEFAULT_MAX_BATCH,
         }
     }
 }
@@ -95,6 +97,13 @@ impl ServerConfigBuilder {
     /// tests and demos.
     pub fn seed(mut self, seed: Option<u64>) -> Self {
         self.0.seed = seed;
+        self
+    }
+
+    /// Rounds the recorder commits together at most (default 1024). 1 commits every round
+    /// in its own transaction: the baseline group commit is measured against.
+    pub fn max_batch(mut self, rounds: usize) -> Self {
+        self.0.max_batch = rounds.max(1);
         self
     }
 

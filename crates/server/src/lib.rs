@@ -22,9 +22,11 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod config;
+mod http;
 mod ids;
 mod lobby;
 mod outbox;
+mod records;
 mod room;
 mod server;
 mod session;

@@ -19,6 +19,7 @@ use referee_protocol::notice::{RoomLabel, RoomListing};
 use referee_rules::Render;
 
 use crate::ids::RoomId;
+use crate::records::RecorderHandle;
 use crate::room::{Room, RoomHandle, RoomSetup};
 
 /// Letters of a private room's code: no 0/O, 1/I/L, so a code can be read aloud.
@@ -51,14 +52,22 @@ pub(crate) struct Lobby<G: Render> {
     capacity: usize,
     config: G::Config,
     rng: StdRng,
+    /// Handed to every room, to save its won rounds.
+    recorder: Option<RecorderHandle>,
 }
 
 impl<G: Render> Actor for Lobby<G> {}
 
 impl<G: Render> Lobby<G> {
     /// Spawns the lobby. `capacity` is the number of seats per room.
-    pub(crate) fn spawn(capacity: usize, config: G::Config, rng: StdRng) -> LobbyHandle<G> {
+    pub(crate) fn spawn(
+        capacity: usize,
+        config: G::Config,
+        rng: StdRng,
+        recorder: Option<RecorderHandle>,
+    ) -> LobbyHandle<G> {
         let lobby = Lobby {
+            recorder,
             rooms: BTreeMap::new(),
             codes: HashMap::new(),
             filling: BTreeSet::new(),
@@ -88,6 +97,7 @@ impl<G: Render> Lobby<G> {
             config: self.config.clone(),
             rng: StdRng::from_rng(&mut self.rng),
             lobby,
+            recorder: self.recorder.clone(),
         };
         let handle = Room::spawn(setup);
         if let Some(code) = &code {

@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use referee_rules::{GuessConfig, GuessNumber};
 use referee_server::{Server, ServerConfig};
+use referee_store::{MemoryStore, SqliteStore, Store};
 use tokio::net::{TcpListener, TcpSocket};
 
 #[derive(Debug, Parser)]
@@ -36,6 +38,12 @@ struct ServeArgs {
     /// Where to listen for line-protocol (netcat) players.
     #[arg(long, default_value = "127.0.0.1:7878")]
     tcp: SocketAddr,
+    /// Where to serve HTTP (health, leaderboard).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    http: SocketAddr,
+    /// Serve no HTTP at all.
+    #[arg(long)]
+    no_http: bool,
     /// Seats per room.
     #[arg(long, default_value_t = 3)]
     players_per_room: usize,
@@ -57,6 +65,15 @@ struct ServeArgs {
     /// Draw the secrets from this seed (reproducible games).
     #[arg(long)]
     seed: Option<u64>,
+    /// The SQLite file that keeps every won round and the leaderboard (created if missing).
+    #[arg(long, default_value = "referee.db")]
+    db: PathBuf,
+    /// Keep no file: results and the leaderboard live in memory and die with the process.
+    #[arg(long, conflicts_with = "db")]
+    no_db: bool,
+    /// Rounds committed together at most (1 = one transaction per round).
+    #[arg(long, default_value_t = 1024)]
+    max_batch: usize,
 }
 
 fn main() -> ExitCode {
@@ -102,17 +119,36 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .idle_timeout(Duration::from_secs(args.idle_timeout))
         .outbox_capacity(args.outbox)
         .seed(args.seed)
+        .max_batch(args.max_batch)
         .build();
+    // The store first: a database that cannot be used stops the start-up before any port
+    // is opened, with an error that names the file.
+    let store = open_store(&args)?;
     let listener = listen(args.tcp).with_context(|| format!("cannot listen on {}", args.tcp))?;
     let addr = listener
         .local_addr()
         .context("cannot read the listening address")?;
     tracing::info!(%addr, "listening for players (try: nc {} {})", addr.ip(), addr.port());
     Server::<GuessNumber>::new(config, game)
+        .with_store(store)
         .run(listener, referee_server::shutdown::signal())
         .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+fn open_store(args: &ServeArgs) -> anyhow::Result<Box<dyn Store>> {
+    if args.no_db {
+        tracing::info!("no database: results are kept in memory only");
+        return Ok(Box::new(MemoryStore::default()));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    let store = SqliteStore::open(&args.db, now)?;
+    tracing::info!(db = %args.db.display(), run = store.run(), "results are saved");
+    Ok(Box::new(store))
 }
 
 /// Connections the OS may queue before `accept`: a burst of players (or a load test) larger

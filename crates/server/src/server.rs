@@ -14,6 +14,8 @@ use tokio_util::task::TaskTracker;
 use crate::ServerConfig;
 use crate::ids::PlayerIds;
 use crate::lobby::{Lobby, LobbyHandle};
+use crate::records::{Recorder, RecorderHandle};
+use referee_store::Store;
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
@@ -21,12 +23,19 @@ pub enum ServerError {
     /// The OS would not give entropy for the secrets.
     #[error("cannot seed the random number generator from the OS: {0}")]
     Entropy(String),
+    /// The recorder's thread could not be started.
+    #[error("cannot start the recorder: {0}")]
+    Recorder(#[source] std::io::Error),
 }
+
+/// How long shutdown waits for the recorder to commit what is left.
+const RECORDER_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What every connection task shares.
 pub(crate) struct Shared<G: Render> {
     pub(crate) config: ServerConfig,
     pub(crate) lobby: LobbyHandle<G>,
+    pub(crate) recorder: Option<RecorderHandle>,
     pub(crate) players: PlayerIds,
     /// Cancelled when the server shuts down: every connection says goodbye.
     pub(crate) shutdown: CancellationToken,
@@ -47,6 +56,8 @@ pub(crate) struct Shared<G: Render> {
 pub struct Server<G: Render> {
     config: ServerConfig,
     game: G::Config,
+    store: Option<Box<dyn Store>>,
+    http: Option<TcpListener>,
     _game: PhantomData<fn() -> G>,
 }
 
@@ -56,8 +67,23 @@ impl<G: Render> Server<G> {
         Server {
             config,
             game,
+            store: None,
+            http: None,
             _game: PhantomData,
         }
+    }
+
+    /// Also serves HTTP (health, the leaderboard as JSON) on this bound listener.
+    pub fn with_http(mut self, listener: TcpListener) -> Self {
+        self.http = Some(listener);
+        self
+    }
+
+    /// Saves every won round in `store` (committed before it is announced) and serves the
+    /// leaderboard from it. Without a store, nothing is kept and `/top` says so.
+    pub fn with_store(mut self, store: Box<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
     }
 
     /// Serves players on `listener` until `shutdown` completes, then says goodbye to every
@@ -72,15 +98,27 @@ impl<G: Render> Server<G> {
     ) -> Result<(), ServerError> {
         let grace = self.config.shutdown_grace;
         let rng = self.rng()?;
-        let lobby = Lobby::<G>::spawn(self.config.players_per_room, self.game, rng);
+        let recorder = match self.store {
+            Some(store) => {
+                Some(Recorder::spawn(store, self.config.max_batch).map_err(ServerError::Recorder)?)
+            }
+            None => None,
+        };
+        let watch_recorder = recorder.as_ref().map(|recorder| recorder.downgrade());
+        let capacity = self.config.players_per_room;
+        let lobby = Lobby::<G>::spawn(capacity, self.game, rng, recorder.clone());
         let watch_lobby = lobby.downgrade();
         let shared = Arc::new(Shared {
             config: self.config,
             lobby,
+            recorder,
             players: PlayerIds::default(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
         });
+        if let Some(http) = self.http {
+            shared.tasks.spawn(crate::http::serve(http, shared.clone()));
+        }
         tokio::select! {
             () = crate::tcp::accept_loop(listener, shared.clone()) => {}
             () = shutdown => tracing::info!("shutting down"),
@@ -99,6 +137,13 @@ impl<G: Render> Server<G> {
             .is_err()
         {
             tracing::warn!("the lobby did not stop within {grace:?}");
+        }
+        // Last: the recorder commits whatever is still queued once the rooms are gone.
+        if let Some(recorder) = watch_recorder {
+            let stopped = tokio::time::timeout(RECORDER_GRACE, recorder.wait_stopped()).await;
+            if stopped.is_err() {
+                tracing::error!("the recorder did not finish within {RECORDER_GRACE:?}");
+            }
         }
         Ok(())
     }

@@ -10,14 +10,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use referee_actor::AskError;
 use referee_protocol::command::{self, Command, Input};
-use referee_protocol::notice::Notice;
+use referee_protocol::notice::{LeaderLine, Notice};
 use referee_protocol::text;
 use referee_rules::{PlayerId, Render};
 
 use crate::ids::default_name;
 use crate::lobby::{FindRoom, ListRooms, LobbyHandle, OpenPrivate, QuickMatch, Seat, SeatFreed};
 use crate::outbox::{Frame, Outbox};
+use crate::records::{GetLeaderboard, RecorderHandle, WinsOf};
 use crate::room::{Act, Chat, GetScores, Join, Leave, Rename};
+use referee_store::LeaderEntry;
 
 /// Whether the session goes on after a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +41,10 @@ pub(crate) struct Session<G: Render> {
     seen_round: Arc<AtomicU64>,
     /// Whether this player follows the rooms' live feed.
     feed: bool,
+    /// Whether the player chose their name (their wins then go on their record).
+    named: bool,
+    /// The records, for `/top` and a returning player's tally.
+    recorder: Option<RecorderHandle>,
 }
 
 impl<G: Render> Session<G> {
@@ -57,7 +63,15 @@ impl<G: Render> Session<G> {
             outbox,
             seen_round,
             feed,
+            named: false,
+            recorder: None,
         }
+    }
+
+    /// Gives the session access to the records (`/top`, a returning player's tally).
+    pub(crate) fn with_recorder(mut self, recorder: Option<RecorderHandle>) -> Self {
+        self.recorder = recorder;
+        self
     }
 
     /// Greets the player and seats them by quick match.
@@ -96,7 +110,7 @@ impl<G: Render> Session<G> {
             Command::New => self.open_private().await,
             Command::Play => self.quick_match().await,
             Command::Leave => self.leave_room().await,
-            Command::Top => self.say(&Notice::error("this server keeps no leaderboard")),
+            Command::Top => self.leaderboard().await,
             Command::Quit => {}
         }
     }
@@ -130,15 +144,56 @@ impl<G: Render> Session<G> {
             Err(err) => return self.say(&Notice::error(err)),
         };
         self.name = name.clone();
-        let Some(seat) = &self.seat else {
-            return self.say(&Notice::NameSet { name });
+        self.named = true;
+        match &self.seat {
+            None => self.say(&Notice::NameSet { name: name.clone() }),
+            Some(seat) => {
+                let rename = Rename {
+                    player: self.player,
+                    name: name.clone(),
+                };
+                if let Err(err) = seat.handle.ask(rename).await {
+                    self.room_failed(err.without_message()).await;
+                }
+            }
+        }
+        self.tell_record(name).await;
+    }
+
+    /// A player who takes a name hears what the records hold for it.
+    async fn tell_record(&self, name: String) {
+        let Some(recorder) = &self.recorder else {
+            return;
         };
-        let rename = Rename {
-            player: self.player,
-            name,
+        match recorder.ask(WinsOf(name.clone())).await {
+            Ok(Ok(wins)) => self.say(&Notice::Record { name, wins }),
+            Ok(Err(err)) => self.say(&Notice::error(err)),
+            Err(err) => tracing::warn!(%err, "recorder did not answer"),
+        }
+    }
+
+    async fn leaderboard(&self) {
+        let Some(recorder) = &self.recorder else {
+            return self.say(&Notice::error("this server keeps no leaderboard"));
         };
-        if let Err(err) = seat.handle.ask(rename).await {
-            self.room_failed(err.without_message()).await;
+        match recorder.ask(GetLeaderboard { limit: 10 }).await {
+            Ok(Ok(board)) => {
+                let lines = |entries: Vec<LeaderEntry>| {
+                    entries
+                        .into_iter()
+                        .map(|e| LeaderLine {
+                            name: e.name,
+                            wins: e.wins,
+                        })
+                        .collect()
+                };
+                self.say(&Notice::Leaderboard {
+                    all_time: lines(board.all_time),
+                    recent: lines(board.recent),
+                });
+            }
+            Ok(Err(err)) => self.say(&Notice::error(err)),
+            Err(_) => self.say(&Notice::error("the leaderboard is busy; try again")),
         }
     }
 
@@ -222,6 +277,7 @@ impl<G: Render> Session<G> {
         let join = Join {
             player: self.player,
             name: self.name.clone(),
+            named: self.named,
             outbox: self.outbox.clone(),
             feed: self.feed,
         };

@@ -29,8 +29,18 @@ fn listening_address(stderr: &mut impl BufRead) -> SocketAddr {
 
 #[tokio::test]
 async fn sigterm_says_goodbye_to_every_player_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let db = dir.path().join("referee.db");
     let mut child = match Command::new(env!("CARGO_BIN_EXE_referee"))
-        .args(["serve", "--tcp", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--tcp",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+            "--db",
+        ])
+        .arg(&db)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
@@ -77,7 +87,7 @@ async fn a_port_in_use_is_a_clear_error_and_a_failure_status() {
         .map(|a| a.to_string())
         .unwrap_or_default();
     let output = Command::new(env!("CARGO_BIN_EXE_referee"))
-        .args(["serve", "--tcp", &addr])
+        .args(["serve", "--no-db", "--no-http", "--tcp", &addr])
         .output();
     let output = match output {
         Ok(output) => output,
@@ -87,6 +97,108 @@ async fn a_port_in_use_is_a_clear_error_and_a_failure_status() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(&format!("referee: cannot listen on {addr}")),
+        "{stderr}"
+    );
+}
+
+/// Runs `referee serve` on `db` expecting it to refuse to start; returns its stderr.
+fn refused_start(db: &std::path::Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_referee"))
+        .args([
+            "serve",
+            "--tcp",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+            "--db",
+        ])
+        .arg(db)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success(), "it started: {stderr}");
+    assert!(
+        !stderr.contains("listening"),
+        "it opened a port before failing: {stderr}"
+    );
+    stderr
+}
+
+#[test]
+fn a_corrupt_database_stops_the_start_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let db = dir.path().join("referee.db");
+    assert!(
+        std::fs::write(
+            &db,
+            b"this is not a database, it is a shopping list\n".repeat(200)
+        )
+        .is_ok()
+    );
+    let stderr = refused_start(&db);
+    assert!(
+        stderr.contains("referee.db: the database is corrupt"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_database_in_use_by_another_server_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let db = dir.path().join("referee.db");
+    let mut first = Command::new(env!("CARGO_BIN_EXE_referee"))
+        .args([
+            "serve",
+            "--tcp",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+            "--db",
+        ])
+        .arg(&db)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let mut stderr = BufReader::new(first.stderr.take().unwrap_or_else(|| panic!("no stderr")));
+    listening_address(&mut stderr);
+    let refused = refused_start(&db);
+    assert!(
+        refused.contains("the database is locked by another process"),
+        "{refused}"
+    );
+    let _ = first.kill();
+    let _ = first.wait();
+}
+
+#[test]
+fn a_read_only_database_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let db = dir.path().join("referee.db");
+    drop(referee_store::SqliteStore::open(&db, 1).unwrap_or_else(|err| panic!("{err}")));
+    let mut permissions = std::fs::metadata(&db)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|e| panic!("{e}"));
+    permissions.set_readonly(true);
+    assert!(std::fs::set_permissions(&db, permissions).is_ok());
+    let writable = || std::fs::OpenOptions::new().append(true).open(&db).is_ok();
+    let immutable = writable(); // root ignores permissions: make the file immutable instead
+    if immutable {
+        let status = Command::new("chattr").arg("+i").arg(&db).status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "cannot make the file read-only here"
+        );
+    }
+    assert!(!writable());
+    let stderr = refused_start(&db);
+    if immutable {
+        let _ = Command::new("chattr").arg("-i").arg(&db).status();
+    }
+    assert!(
+        stderr.contains("the database cannot be written"),
         "{stderr}"
     );
 }

@@ -29,7 +29,7 @@ pub use event::{GuessEvent, Hint};
 pub use rejection::GuessRejection;
 pub use view::GuessView;
 
-use crate::{Audience, Game, PlayerId, Score};
+use crate::{Audience, Game, PlayerId, RoundWon, Score};
 use winners::RecentWinners;
 
 /// The state of one guess-the-number room.
@@ -232,9 +232,18 @@ impl Game for GuessNumber {
         }
     }
 
-    fn round_won(event: &GuessEvent) -> Option<(u64, PlayerId)> {
+    fn round_won(event: &GuessEvent) -> Option<RoundWon> {
         match event {
-            GuessEvent::Won { round, player, .. } => Some((*round, *player)),
+            GuessEvent::Won {
+                round,
+                player,
+                guesses,
+                ..
+            } => Some(RoundWon {
+                round: *round,
+                winner: *player,
+                moves: *guesses,
+            }),
             _ => None,
         }
     }
@@ -621,7 +630,12 @@ mod tests {
     fn round_won_reports_only_wins() {
         let events = play(&mut game(), BOB, SECRET.into());
         let won: Vec<_> = events.iter().map(GuessNumber::round_won).collect();
-        assert_eq!(won, vec![Some((1, BOB)), None]);
+        let bob_won = RoundWon {
+            round: 1,
+            winner: BOB,
+            moves: 1,
+        };
+        assert_eq!(won, vec![Some(bob_won), None]);
     }
 
     #[test]

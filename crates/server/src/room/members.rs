@@ -15,6 +15,8 @@ pub(crate) struct Member {
     pub(crate) outbox: Outbox,
     /// Follows the feed: also receives events addressed to the feed (others' guesses).
     pub(crate) feed: bool,
+    /// Chose their name (`/name`): their wins go on their record and the leaderboard.
+    pub(crate) named: bool,
 }
 
 /// The members of a room, in player-number order.

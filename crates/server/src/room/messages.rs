@@ -6,12 +6,15 @@ use referee_rules::{PlayerId, Render};
 
 use super::{Member, Room};
 use crate::outbox::Outbox;
+use crate::records::StorageFailed;
 
 /// Sit down in the room. The joiner is told who is there and what the game is at; the others
 /// are told someone joined.
 pub(crate) struct Join {
     pub(crate) player: PlayerId,
     pub(crate) name: String,
+    /// The player chose this name (see `Member::named`).
+    pub(crate) named: bool,
     pub(crate) outbox: Outbox,
     pub(crate) feed: bool,
 }
@@ -42,6 +45,7 @@ impl<G: Render> Handler<Join> for Room<G> {
             name: join.name,
             outbox: join.outbox,
             feed: join.feed,
+            named: join.named,
         };
         self.members.insert(player, member);
         let welcome = Notice::Joined {
@@ -93,12 +97,12 @@ impl<G: Render> Message for Act<G> {
 }
 
 impl<G: Render> Handler<Act<G>> for Room<G> {
-    fn handle(&mut self, act: Act<G>, _: &mut Context<Self>) -> Result<(), G::Rejection> {
+    fn handle(&mut self, act: Act<G>, ctx: &mut Context<Self>) -> Result<(), G::Rejection> {
         let outcome = self
             .game
             .apply(act.player, act.seen_round, act.action, &mut self.rng);
         match &outcome {
-            Ok(events) => self.announce(events),
+            Ok(events) => self.announce(events, ctx),
             Err(rejection) => {
                 let text = G::describe_rejection(rejection, &|id| self.members.name(id));
                 self.push(act.player, text);
@@ -150,12 +154,43 @@ impl<G: Render> Handler<Rename> for Room<G> {
             return;
         };
         let old = std::mem::replace(&mut member.name, rename.name.clone());
+        member.named = true;
         let notice = Notice::Renamed {
             old,
             new: rename.name.clone(),
         };
         self.notify_others(Some(rename.player), &notice);
         self.notify(rename.player, &Notice::NameSet { name: rename.name });
+        self.settle();
+    }
+}
+
+/// The recorder's answer for a won round: committed, or not. Releases the held pushes once
+/// no other save is pending.
+pub(crate) struct Committed {
+    pub(crate) round: u64,
+    pub(crate) winner: PlayerId,
+    pub(crate) outcome: Result<(), StorageFailed>,
+}
+
+impl Message for Committed {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<Committed> for Room<G> {
+    fn handle(&mut self, committed: Committed, _: &mut Context<Self>) {
+        self.held = self.held.saturating_sub(1);
+        if let Err(err) = committed.outcome {
+            tracing::error!(room = self.label.id, round = committed.round, %err, "win not saved");
+            let notice = Notice::error(format_args!(
+                "round {} could not be saved ({err}); it counts in this room only",
+                committed.round
+            ));
+            self.notify(committed.winner, &notice);
+        }
+        if self.held == 0 {
+            self.release();
+        }
         self.settle();
     }
 }

@@ -7,21 +7,38 @@
 //!
 //! Pushes never wait (`Outbox::push`); a member whose queue is full is disconnected and the
 //! room plays on.
+//!
+//! **Durable before announced.** When the rules report a won round, the room sends it to the
+//! recorder and *holds* every push from then on — the win itself, the next round, anything —
+//! until the recorder says the round is committed (`Committed`). Then it releases them in
+//! order. A player who is told "you won" can therefore always find that win in the records,
+//! even if the server is killed the next instant. Meanwhile the room keeps handling messages:
+//! it never waits for the disk.
 
 mod members;
 mod messages;
 
+use std::collections::VecDeque;
+use std::time::Duration;
+
 use rand::rngs::StdRng;
-use referee_actor::{ActorBuilder, ActorHandle, WeakActorHandle};
+use referee_actor::{ActorBuilder, ActorHandle, Context, WeakActorHandle};
 use referee_protocol::notice::{Notice, RoomLabel};
-use referee_rules::{PlayerId, Render};
+use referee_rules::{PlayerId, Render, RoundWon};
+use referee_store::RoundResult;
+use tokio::sync::oneshot;
 
 use crate::lobby::{Lobby, SeatFreed};
 use crate::outbox::{Frame, PushError};
+use crate::records::{RecorderHandle, Save, StorageFailed, now_ms};
 use crate::tell::tell_soon;
 
 pub(crate) use members::Member;
-pub(crate) use messages::{Act, Chat, GetScores, Join, Leave, Rename};
+pub(crate) use messages::{Act, Chat, Committed, GetScores, Join, Leave, Rename};
+
+/// How long a room holds a win's announcement waiting for the recorder, at most. Past it the
+/// announcement goes out with an error line: a stuck disk must not freeze the game.
+const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 use members::Members;
 
@@ -36,6 +53,8 @@ pub(crate) struct RoomSetup<G: Render> {
     pub(crate) rng: StdRng,
     /// Weak: the lobby holds the rooms, so rooms must not keep the lobby alive.
     pub(crate) lobby: WeakActorHandle<Lobby<G>>,
+    /// Where won rounds are saved; `None` keeps nothing.
+    pub(crate) recorder: Option<RecorderHandle>,
 }
 
 /// The referee actor of one room.
@@ -46,6 +65,11 @@ pub(crate) struct Room<G: Render> {
     members: Members,
     rng: StdRng,
     lobby: WeakActorHandle<Lobby<G>>,
+    recorder: Option<RecorderHandle>,
+    /// Wins sent to the recorder and not yet committed. While non-zero, pushes wait in
+    /// `held_frames`.
+    held: usize,
+    held_frames: VecDeque<(PlayerId, Frame)>,
     /// Members whose push failed during the current message; removed before it ends.
     failed: Vec<(PlayerId, PushError)>,
 }
@@ -68,22 +92,74 @@ impl<G: Render> Room<G> {
             members: Members::default(),
             rng: setup.rng,
             lobby: setup.lobby,
+            recorder: setup.recorder,
+            held: 0,
+            held_frames: VecDeque::new(),
             failed: Vec::new(),
         }
     }
 
-    /// Queues `text` for one member, remembering a failure for [`Room::settle`].
+    /// Queues `text` for one member — or holds it while a win is being saved.
     fn push(&mut self, player: PlayerId, text: String) {
-        let Some(member) = self.members.get(player) else {
-            return;
-        };
         let frame = Frame {
             text,
             round: Some(self.game.round()),
         };
+        if self.held > 0 {
+            self.held_frames.push_back((player, frame));
+        } else {
+            self.send(player, frame);
+        }
+    }
+
+    /// Hands a frame to a member's outbox, remembering a failure for [`Room::settle`].
+    fn send(&mut self, player: PlayerId, frame: Frame) {
+        let Some(member) = self.members.get(player) else {
+            return;
+        };
         if let Err(err) = member.outbox.push(frame) {
             self.failed.push((player, err));
         }
+    }
+
+    /// Sends everything held, in order, once no save is pending any more.
+    fn release(&mut self) {
+        while let Some((player, frame)) = self.held_frames.pop_front() {
+            self.send(player, frame);
+        }
+    }
+
+    /// Sends a won round to the recorder and holds pushes until it is committed.
+    fn save(&mut self, won: RoundWon, ctx: &Context<Self>) {
+        let (Some(recorder), Some(winner)) = (&self.recorder, self.members.get(won.winner)) else {
+            return;
+        };
+        let result = RoundResult {
+            room: self.label.id,
+            round: won.round,
+            winner: winner.name.clone(),
+            named: winner.named,
+            guesses: won.moves,
+            won_at_ms: now_ms(),
+        };
+        let (done, saved) = oneshot::channel();
+        tell_soon(recorder, Save { result, done });
+        self.held += 1;
+        let waiting = async move {
+            match tokio::time::timeout(COMMIT_TIMEOUT, saved).await {
+                Ok(Ok(outcome)) => outcome,
+                Ok(Err(_)) => Err(StorageFailed("the recorder has stopped".into())),
+                Err(_) => Err(StorageFailed(format!(
+                    "no answer within {COMMIT_TIMEOUT:?}"
+                ))),
+            }
+        };
+        let (round, winner) = (won.round, won.winner);
+        ctx.pipe_to_self(waiting, move |outcome| Committed {
+            round,
+            winner,
+            outcome,
+        });
     }
 
     fn notify(&mut self, player: PlayerId, notice: &Notice) {
@@ -104,9 +180,13 @@ impl<G: Render> Room<G> {
         }
     }
 
-    /// Pushes the rules' events to the members each one is addressed to.
-    fn announce(&mut self, events: &[G::Event]) {
+    /// Pushes the rules' events to the members each one is addressed to. A won round is
+    /// saved first, so that its announcement (and all that follows) waits for the commit.
+    fn announce(&mut self, events: &[G::Event], ctx: &Context<Self>) {
         for event in events {
+            if let Some(won) = G::round_won(event) {
+                self.save(won, ctx);
+            }
             let audience = G::audience(event);
             let targets: Vec<PlayerId> = self
                 .members

@@ -57,7 +57,8 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
     ));
     let outbox = Outbox::new(frames_tx, kick.clone());
     let player = shared.players.next();
-    let mut session = Session::new(player, shared.lobby.clone(), outbox, seen_round, false);
+    let mut session = Session::new(player, shared.lobby.clone(), outbox, seen_round, false)
+        .with_recorder(shared.recorder.clone());
     session.start().await;
     let codec = LineCodec::new(shared.config.max_line);
     let mut lines = FramedRead::with_capacity(read_half, codec, READ_BUFFER);

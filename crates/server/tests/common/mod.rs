@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use referee_rules::{GuessConfig, GuessNumber};
 use referee_server::{Server, ServerConfig, ServerConfigBuilder};
+use referee_store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -13,11 +14,13 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// Upper bound for any single wait in a test: a hang becomes a failure.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// Generous, because durable commits sync to disk and a busy CI disk can take seconds.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A running server and the means to stop it.
 pub struct TestServer {
     pub addr: SocketAddr,
+    pub http: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), referee_server::ServerError>>,
 }
@@ -30,6 +33,23 @@ impl TestServer {
     }
 
     pub async fn start_with(config: ServerConfig, game: GuessConfig) -> Self {
+        Self::start_full(config, game, None).await
+    }
+
+    /// A server that saves its results in `store`.
+    pub async fn start_with_store(
+        tweak: impl FnOnce(ServerConfigBuilder) -> ServerConfigBuilder,
+        store: Box<dyn Store>,
+    ) -> Self {
+        let config = tweak(ServerConfig::builder().seed(Some(7))).build();
+        Self::start_full(config, GuessConfig::default(), Some(store)).await
+    }
+
+    async fn start_full(
+        config: ServerConfig,
+        game: GuessConfig,
+        store: Option<Box<dyn Store>>,
+    ) -> Self {
         let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
             Ok(listener) => listener,
             Err(err) => panic!("cannot bind a test port: {err}"),
@@ -38,13 +58,25 @@ impl TestServer {
             Ok(addr) => addr,
             Err(err) => panic!("{err}"),
         };
+        let http_listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+            Ok(listener) => listener,
+            Err(err) => panic!("cannot bind a test port: {err}"),
+        };
+        let http = match http_listener.local_addr() {
+            Ok(addr) => addr,
+            Err(err) => panic!("{err}"),
+        };
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = Server::<GuessNumber>::new(config, game);
+        let mut server = Server::<GuessNumber>::new(config, game).with_http(http_listener);
+        if let Some(store) = store {
+            server = server.with_store(store);
+        }
         let task = tokio::spawn(server.run(listener, async {
             let _ = stopped.await;
         }));
         TestServer {
             addr,
+            http,
             stop: Some(stop),
             task,
         }
@@ -68,6 +100,37 @@ impl TestServer {
             Err(_) => panic!("server did not stop within {TIMEOUT:?}"),
         }
     }
+}
+
+/// One HTTP/1.1 GET over a raw socket: the status code and the body.
+pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = match TcpStream::connect(addr).await {
+        Ok(stream) => stream,
+        Err(err) => panic!("cannot connect to {addr}: {err}"),
+    };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if let Err(err) = stream.write_all(request.as_bytes()).await {
+        panic!("{err}");
+    }
+    let mut response = String::new();
+    let read = tokio::time::timeout(
+        TIMEOUT,
+        tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut response),
+    );
+    if !matches!(read.await, Ok(Ok(_))) {
+        panic!("no HTTP response from {addr}{path}");
+    }
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    (status, body)
 }
 
 /// A raw line client.

@@ -1,0 +1,77 @@
+//! The HTTP side of the server (axum): health, the leaderboard as JSON.
+//!
+//! It shares the actors with the TCP side: a request asks the recorder, exactly as a `/top`
+//! typed in netcat does.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use referee_rules::Render;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+use crate::records::GetLeaderboard;
+use crate::server::Shared;
+
+/// Leaderboard entries returned at most.
+const MAX_LIMIT: usize = 100;
+
+/// Serves HTTP on `listener` until the server shuts down.
+pub(crate) async fn serve<G: Render>(listener: TcpListener, shared: Arc<Shared<G>>) {
+    let shutdown = shared.shutdown.clone();
+    let app = router(shared);
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await;
+    if let Err(err) = served {
+        tracing::error!(%err, "the HTTP server failed");
+    }
+}
+
+fn router<G: Render>(shared: Arc<Shared<G>>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/leaderboard", get(leaderboard::<G>))
+        .with_state(shared)
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+#[derive(Debug, Deserialize)]
+struct LeaderboardQuery {
+    limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorBody {
+    error: String,
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    let body = ErrorBody {
+        error: message.into(),
+    };
+    (status, Json(body)).into_response()
+}
+
+/// `GET /api/leaderboard?limit=N`: `{"all_time":[{"name":..,"wins":..}],"recent":[..]}`.
+async fn leaderboard<G: Render>(
+    State(shared): State<Arc<Shared<G>>>,
+    Query(query): Query<LeaderboardQuery>,
+) -> Response {
+    let Some(recorder) = &shared.recorder else {
+        return error(StatusCode::NOT_FOUND, "this server keeps no leaderboard");
+    };
+    let limit = query.limit.unwrap_or(10).clamp(1, MAX_LIMIT);
+    match recorder.ask(GetLeaderboard { limit }).await {
+        Ok(Ok(board)) => Json(board).into_response(),
+        Ok(Err(err)) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+        Err(err) => error(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
+    }
+}

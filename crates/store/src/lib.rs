@@ -1,0 +1,83 @@
+//! Referee's durable records: every won round, the players who won them, and the leaderboard
+//! computed from them.
+//!
+//! The [`Store`] trait is the whole interface the server needs: commit a batch of results in
+//! one transaction, and read the leaderboard. [`SqliteStore`] is the embedded default (a
+//! file, no setup); [`MemoryStore`] keeps nothing across restarts, for servers that want no
+//! disk. A shared database server (PostgreSQL, for several server nodes) would be one more
+//! implementation of the same trait.
+//!
+//! Stores are synchronous: the server keeps one in a single persistence actor, on a thread
+//! of its own, and that actor is the only code that ever touches the connection.
+//!
+//! ```
+//! use referee_store::{MemoryStore, RoundResult, Store};
+//! let mut store = MemoryStore::default();
+//! let win = RoundResult { room: 1, round: 1, winner: "Alice".into(), named: true, guesses: 4, won_at_ms: 1_000 };
+//! store.record(&[win])?;
+//! let board = store.leaderboard(10, 2_000, 1_000_000)?;
+//! assert_eq!(board.all_time[0].name, "Alice");
+//! assert_eq!(board.all_time[0].wins, 1);
+//! # Ok::<(), referee_store::StoreError>(())
+//! ```
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod error;
+mod memory;
+mod model;
+mod sqlite;
+
+pub use error::StoreError;
+pub use memory::MemoryStore;
+pub use model::{LeaderEntry, Leaderboard, RoundResult};
+pub use sqlite::SqliteStore;
+
+/// Where round results are kept.
+///
+/// Every method runs to completion before returning; a `record` that returns `Ok` is
+/// durable (for [`SqliteStore`], on disk: the transaction is committed with a full sync).
+pub trait Store: Send + 'static {
+    /// Commits every result in one transaction: all of them are stored, or none.
+    ///
+    /// # Errors
+    /// The store's failure; nothing was stored.
+    fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError>;
+
+    /// The players with the most wins, all time and within the last `recent_ms`
+    /// milliseconds before `now_ms`, at most `limit` of each, most wins first (ties by name).
+    /// Only named players appear.
+    ///
+    /// # Errors
+    /// The store's failure.
+    fn leaderboard(
+        &mut self,
+        limit: usize,
+        now_ms: i64,
+        recent_ms: i64,
+    ) -> Result<Leaderboard, StoreError>;
+
+    /// How many rounds the player with this name (case-insensitive) has won.
+    ///
+    /// # Errors
+    /// The store's failure.
+    fn wins_of(&mut self, name: &str) -> Result<u64, StoreError>;
+}
+
+impl<S: Store + ?Sized> Store for Box<S> {
+    fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
+        (**self).record(rounds)
+    }
+
+    fn leaderboard(
+        &mut self,
+        limit: usize,
+        now_ms: i64,
+        recent_ms: i64,
+    ) -> Result<Leaderboard, StoreError> {
+        (**self).leaderboard(limit, now_ms, recent_ms)
+    }
+
+    fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
+        (**self).wins_of(name)
+    }
+}

@@ -1,0 +1,242 @@
+//! The SQLite store on real files: durability across reopening, one row per round, and a
+//! clear error for every way a file can be unusable at start-up.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use referee_store::{RoundResult, SqliteStore, Store, StoreError};
+use tempfile::TempDir;
+
+fn win(room: u64, round: u64, name: &str) -> RoundResult {
+    RoundResult {
+        room,
+        round,
+        winner: name.into(),
+        named: !name.starts_with("Player "),
+        guesses: 5,
+        won_at_ms: 1_000 + round as i64,
+    }
+}
+
+fn dir() -> TempDir {
+    match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(err) => panic!("no temp dir: {err}"),
+    }
+}
+
+fn open(path: &Path) -> SqliteStore {
+    match SqliteStore::open(path, 1) {
+        Ok(store) => store,
+        Err(err) => panic!("cannot open {}: {err}", path.display()),
+    }
+}
+
+#[test]
+fn committed_results_survive_closing_and_reopening() {
+    let dir = dir();
+    let path = dir.path().join("referee.db");
+    let mut store = open(&path);
+    let batch = [
+        win(1, 1, "Ann"),
+        win(1, 2, "Ann"),
+        win(2, 1, "Bo"),
+        win(2, 2, "Player 4"),
+    ];
+    assert!(store.record(&batch).is_ok());
+    drop(store);
+    let mut again = open(&path);
+    let board = again.leaderboard(10, 10_000, 1_000_000).unwrap_or_default();
+    let names: Vec<_> = board
+        .all_time
+        .iter()
+        .map(|e| (e.name.as_str(), e.wins))
+        .collect();
+    assert_eq!(
+        names,
+        vec![("Ann", 2), ("Bo", 1)],
+        "unnamed winners are not ranked"
+    );
+    assert_eq!(again.wins_of("ann").ok(), Some(2));
+}
+
+#[test]
+fn every_open_starts_a_new_run_so_room_numbers_may_repeat() {
+    let dir = dir();
+    let path = dir.path().join("referee.db");
+    let mut first = open(&path);
+    let first_run = first.run();
+    assert!(first.record(&[win(1, 1, "Ann")]).is_ok());
+    drop(first);
+    let mut second = open(&path);
+    assert!(second.run() > first_run);
+    assert!(
+        second.record(&[win(1, 1, "Ann")]).is_ok(),
+        "room 1 round 1 again, new run"
+    );
+    assert_eq!(second.wins_of("Ann").ok(), Some(2));
+}
+
+#[test]
+fn a_round_is_stored_once_and_a_failed_batch_stores_nothing() {
+    let dir = dir();
+    let mut store = open(&dir.path().join("referee.db"));
+    assert!(store.record(&[win(1, 1, "Ann")]).is_ok());
+    let again = store.record(&[win(1, 2, "Bo"), win(1, 1, "Cy")]);
+    assert!(matches!(again, Err(StoreError::Sqlite(_))), "{again:?}");
+    assert_eq!(
+        store.wins_of("Bo").ok(),
+        Some(0),
+        "the whole batch was rolled back"
+    );
+    assert_eq!(store.wins_of("Ann").ok(), Some(1));
+}
+
+#[test]
+fn names_are_one_player_whatever_their_case() {
+    let dir = dir();
+    let mut store = open(&dir.path().join("referee.db"));
+    assert!(
+        store
+            .record(&[win(1, 1, "Zoë"), win(1, 2, "zoë"), win(1, 3, "ZOË")])
+            .is_ok()
+    );
+    let board = store.leaderboard(10, 10_000, 1_000_000).unwrap_or_default();
+    assert_eq!(board.all_time.len(), 1, "{board:?}");
+    assert_eq!(board.all_time[0].wins, 3);
+}
+
+#[test]
+fn recent_wins_count_only_inside_the_window() {
+    let dir = dir();
+    let mut store = open(&dir.path().join("referee.db"));
+    let mut old = win(1, 1, "Old");
+    old.won_at_ms = 0;
+    let mut new = win(1, 2, "New");
+    new.won_at_ms = 9_000;
+    assert!(store.record(&[old, new]).is_ok());
+    let board = store.leaderboard(10, 10_000, 5_000).unwrap_or_default();
+    assert_eq!(board.all_time.len(), 2);
+    let recent: Vec<_> = board.recent.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(recent, vec!["New"]);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_reported_as_corrupt() {
+    let dir = dir();
+    let path = dir.path().join("referee.db");
+    assert!(fs::write(&path, vec![0x42; 8192]).is_ok());
+    let err = SqliteStore::open(&path, 1).err();
+    assert!(matches!(err, Some(StoreError::Corrupt { .. })), "{err:?}");
+    let message = err.map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.contains("referee.db: the database is corrupt"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_damaged_database_fails_its_integrity_check() {
+    let dir = dir();
+    let path = dir.path().join("referee.db");
+    let mut store = open(&path);
+    let many: Vec<_> = (1..=2_000).map(|round| win(1, round, "Ann")).collect();
+    assert!(store.record(&many).is_ok());
+    drop(store);
+    let mut bytes = fs::read(&path).unwrap_or_default();
+    assert!(bytes.len() > 12 * 4096, "the file has pages to damage");
+    for byte in &mut bytes[4 * 4096..10 * 4096] {
+        *byte = 0x5A;
+    }
+    assert!(fs::write(&path, bytes).is_ok());
+    let err = SqliteStore::open(&path, 1).err();
+    assert!(matches!(err, Some(StoreError::Corrupt { .. })), "{err:?}");
+}
+
+#[test]
+fn a_database_in_use_by_another_server_is_reported_as_locked() {
+    let dir = dir();
+    let path = dir.path().join("referee.db");
+    let _first = open(&path);
+    let err = SqliteStore::open(&path, 1).err();
+    assert!(matches!(err, Some(StoreError::Locked { .. })), "{err:?}");
+}
+
+#[test]
+fn a_schema_from_a_newer_version_is_refused() {
+    let dir = dir();
+    let path = dir.path().join("referee.db");
+    drop(open(&path));
+    let conn = rusqlite_free::set_user_version(&path, 99);
+    assert!(conn, "could not set the version");
+    let err = SqliteStore::open(&path, 1).err();
+    assert!(
+        matches!(err, Some(StoreError::TooNew { found: 99, .. })),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_path_that_cannot_be_created_is_a_clear_error() {
+    let dir = dir();
+    let path = dir.path().join("no such directory").join("referee.db");
+    let err = SqliteStore::open(&path, 1).err();
+    assert!(matches!(err, Some(StoreError::Open { .. })), "{err:?}");
+}
+
+#[test]
+fn a_read_only_database_is_reported_as_such() {
+    let dir = dir();
+    let path = dir.path().join("referee.db");
+    drop(open(&path));
+    let _guard = ReadOnly::make(&path);
+    let err = SqliteStore::open(&path, 1).err();
+    assert!(matches!(err, Some(StoreError::ReadOnly { .. })), "{err:?}");
+}
+
+/// Makes a file unwritable even for root (chmod, then the immutable attribute), and undoes it
+/// on drop so the temporary directory can be removed.
+struct ReadOnly<'a>(&'a Path);
+
+impl<'a> ReadOnly<'a> {
+    fn make(path: &'a Path) -> Self {
+        let mut permissions = fs::metadata(path)
+            .map(|m| m.permissions())
+            .unwrap_or_else(|e| panic!("{e}"));
+        permissions.set_readonly(true);
+        assert!(fs::set_permissions(path, permissions).is_ok());
+        if writable(path) {
+            let status = Command::new("chattr").arg("+i").arg(path).status();
+            assert!(
+                status.is_ok_and(|s| s.success()),
+                "cannot make {} read-only here",
+                path.display()
+            );
+        }
+        assert!(!writable(path), "{} is still writable", path.display());
+        ReadOnly(path)
+    }
+}
+
+impl Drop for ReadOnly<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(self.0).status();
+    }
+}
+
+fn writable(path: &Path) -> bool {
+    fs::OpenOptions::new().append(true).open(path).is_ok()
+}
+
+/// Touches the file with SQLite directly, as an old or new tool would.
+mod rusqlite_free {
+    use std::path::Path;
+
+    pub(super) fn set_user_version(path: &Path, version: i64) -> bool {
+        let Ok(conn) = rusqlite::Connection::open(path) else {
+            return false;
+        };
+        conn.pragma_update(None, "user_version", version).is_ok()
+    }
+}

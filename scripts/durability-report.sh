@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Reproduces the durability figures of docs/PERFORMANCE.md, all in one run: the same bots
+# against three servers in turn —
+#   memory:        --no-db (results in memory: no commit to wait for)
+#   group commit:  --db FILE (the default: a batch per sync)
+#   one per round: --db FILE --max-batch 1 (one transaction per won round)
+# and prints, per server, rounds won per second and the latency of announcing a win.
+#
+#   scripts/durability-report.sh [DURATION_SECS] [CLIENTS] [PLAYERS_PER_ROOM]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${1:-10}
+clients=${2:-300}
+seats=${3:-1}
+port=${REFEREE_PORT:-17880}
+cargo build --release -p referee-server --quiet
+bin=target/release/referee
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+run() {
+    local label=$1
+    shift
+    "$bin" serve --tcp "127.0.0.1:$port" --no-http --players-per-room "$seats" "$@" \
+        >"$dir/serve.log" 2>&1 &
+    local server=$!
+    for _ in $(seq 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        sleep 0.1
+    done
+    local json
+    json=$("$bin" load --addr "127.0.0.1:$port" --clients "$clients" --duration "$duration" --json --quiet)
+    kill -INT "$server"
+    wait "$server" || true
+    python3 - "$label" "$json" <<'PY'
+import json, sys
+label, report = sys.argv[1], json.loads(sys.argv[2])
+rounds = report["rounds_won"] / report["duration_secs"]
+win = report["win_latency"]
+print(json.dumps({"server": label, "rounds_won_per_sec": round(rounds, 1),
+                  "guesses_per_sec": report["guesses_per_sec"],
+                  "win_p50_us": win["p50_us"], "win_p99_us": win["p99_us"],
+                  "guess_p50_us": report["p50_us"], "guess_p99_us": report["p99_us"],
+                  "errors": report["errors"]}))
+PY
+}
+
+run memory --no-db
+run group-commit --db "$dir/group.db"
+run one-per-round --db "$dir/single.db" --max-batch 1
