@@ -21,7 +21,7 @@ def rss_kib(pid):
 
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-server = subprocess.Popen([BIN, "serve", "--tcp", f"127.0.0.1:{PORT}", "--no-http", "--no-db", "--max-connections", str(N + 100)],
+server = subprocess.Popen([BIN, "serve", "--tcp", f"127.0.0.1:{PORT}", "--no-http", "--no-db", "--rate", "0", "--max-connections", str(N + 100)],
                           stderr=subprocess.DEVNULL)
 try:
     for _ in range(100):

@@ -17,10 +17,14 @@ port=${REFEREE_PORT:-17878}
 
 cargo build --release -p referee-server --quiet
 bin=target/release/referee
+dir=$(mktemp -d)
 
-"$bin" serve --tcp "127.0.0.1:$port" --no-http --no-db --max-connections 20000 >/tmp/referee-load-serve.log 2>&1 &
+# The default server (every won round committed to a SQLite file), with the per-player line
+# limit off: a flat-out bot sends thousands of lines a second.
+"$bin" serve --tcp "127.0.0.1:$port" --no-http --db "$dir/referee.db" --rate 0 \
+    --max-connections 20000 >"$dir/serve.log" 2>&1 &
 server=$!
-trap 'kill -INT $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
+trap 'kill -INT $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
     sleep 0.1

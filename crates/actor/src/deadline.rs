@@ -1,22 +1,26 @@
-//! A deadline that costs nothing until it is needed.
+//! A deadline that costs almost nothing until it is needed.
 //!
 //! Almost every ask is answered within microseconds, so arming a tokio timer for each one
-//! (a lock on the timer wheel to insert it and another to remove it) would be paid for
-//! nothing. Instead the first time the ask has to wait, it only asks the scheduler to poll it
-//! once more after the other ready tasks have run — by then the actor has usually replied.
-//! If not, the timer is armed on that second poll, for the full limit. tokio runs deferred
-//! wake-ups at least every scheduler tick interval, even on a busy worker, so the second
-//! poll always comes.
+//! (a lock on the timer wheel to insert it and another to remove it: +150 ns, 1.66× the
+//! hand-written round trip) would be paid for nothing. Instead, an ask that has to wait first
+//! registers with the [`watchdog`](crate::watchdog): a coarse shared clock that wakes it, from
+//! outside, if it is still waiting two ticks (10 ms) later. Only then is a real timer armed,
+//! for the time left. Limits shorter than [`EAGER_BELOW`] get their timer at once: they need
+//! the precision.
 //!
-//! The price is precision: the limit is counted from the ask's first wait, not from the
-//! call, which adds the time one scheduler pass takes (normally microseconds).
+//! The price is precision: a deadline may fire up to one watchdog tick (5 ms) late.
 
 use std::future::Future;
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::time::Sleep;
+
+use crate::watchdog::{self, Watch};
+
+/// Limits below this get a tokio timer at once instead of the watchdog.
+pub(crate) const EAGER_BELOW: Duration = Duration::from_millis(20);
 
 /// Returned when the deadline passed first.
 #[derive(Debug)]
@@ -28,24 +32,20 @@ pub(crate) struct LazyDeadline {
 }
 
 enum State {
-    /// Waited this many times, each followed by a deferred wake-up that guarantees another
-    /// poll.
-    Deferred(u8),
+    /// Nothing has waited yet.
+    Idle,
+    /// Waiting, watched by the watchdog.
+    Watched(Watch),
     /// The timer runs.
     Armed(Pin<Box<Sleep>>),
 }
-
-/// How many deferred polls an ask gets before it arms its timer. Under contention the reply
-/// often needs several scheduler passes; each deferral costs one cheap poll, far less than a
-/// timer's two locks on the timer wheel.
-const DEFERRALS: u8 = 4;
 
 impl LazyDeadline {
     /// `None` never elapses.
     pub(crate) fn new(limit: Option<Duration>) -> Self {
         LazyDeadline {
             limit,
-            state: State::Deferred(0),
+            state: State::Idle,
         }
     }
 
@@ -62,19 +62,31 @@ impl LazyDeadline {
         let Some(limit) = self.limit else {
             return Poll::Pending;
         };
-        loop {
-            match &mut self.state {
-                State::Deferred(count) if *count < DEFERRALS => {
-                    *count += 1;
-                    defer_wake(cx);
-                    return Poll::Pending;
-                }
-                State::Deferred(_) => {
-                    self.state = State::Armed(Box::pin(tokio::time::sleep(limit)));
-                }
-                State::Armed(sleep) => return sleep.as_mut().poll(cx),
-            }
+        if matches!(self.state, State::Idle) && limit < EAGER_BELOW {
+            self.arm(limit);
         }
+        if matches!(self.state, State::Idle) {
+            self.state = State::Watched(watchdog::watch(cx.waker()));
+            return Poll::Pending;
+        }
+        if let State::Watched(watch) = &self.state {
+            let waited = watch.waited();
+            if waited < watchdog::PATIENCE_TIME {
+                // Polled again before the watchdog's call (a spurious wake-up, or the future
+                // moved to another task): make sure the watchdog wakes this poller.
+                watch.rewake(cx.waker());
+                return Poll::Pending;
+            }
+            self.arm(limit.saturating_sub(waited));
+        }
+        match &mut self.state {
+            State::Armed(sleep) => sleep.as_mut().poll(cx),
+            State::Idle | State::Watched(_) => Poll::Pending,
+        }
+    }
+
+    fn arm(&mut self, after: Duration) {
+        self.state = State::Armed(Box::pin(tokio::time::sleep(after)));
     }
 }
 
@@ -96,25 +108,10 @@ impl<F: Future + Unpin> Future for Until<'_, F> {
     }
 }
 
-/// Asks the scheduler to poll this task again once the other ready tasks had their turn.
-fn defer_wake(cx: &mut Context<'_>) {
-    let mut yielded = pin!(tokio::task::yield_now());
-    let _ = yielded.as_mut().poll(cx);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use tokio::sync::oneshot;
-
-    #[tokio::test(start_paused = true)]
-    async fn elapses_after_the_limit_when_nothing_comes() {
-        let (_tx, rx) = oneshot::channel::<u8>();
-        let start = tokio::time::Instant::now();
-        let mut deadline = LazyDeadline::new(Some(Duration::from_secs(2)));
-        assert!(deadline.run(rx).await.is_err());
-        assert_eq!(start.elapsed(), Duration::from_secs(2));
-    }
 
     #[tokio::test]
     async fn a_quick_answer_never_arms_the_timer() {
@@ -123,6 +120,29 @@ mod tests {
         let mut deadline = LazyDeadline::new(Some(Duration::from_secs(2)));
         assert_eq!(deadline.run(rx).await.ok().and_then(Result::ok), Some(3));
         assert!(!matches!(deadline.state, State::Armed(_)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_short_limit_is_armed_at_once_and_exact() {
+        let (_tx, rx) = oneshot::channel::<u8>();
+        let start = tokio::time::Instant::now();
+        let mut deadline = LazyDeadline::new(Some(Duration::from_millis(3)));
+        assert!(deadline.run(rx).await.is_err());
+        assert_eq!(start.elapsed(), Duration::from_millis(3));
+    }
+
+    #[tokio::test]
+    async fn a_long_wait_times_out_near_its_limit() {
+        let (_tx, rx) = oneshot::channel::<u8>();
+        let start = std::time::Instant::now();
+        let mut deadline = LazyDeadline::new(Some(Duration::from_millis(60)));
+        assert!(deadline.run(rx).await.is_err());
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(55), "{took:?}");
+        assert!(
+            took < Duration::from_millis(60) + watchdog::TICK * 4,
+            "{took:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

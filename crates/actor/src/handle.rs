@@ -98,13 +98,13 @@ impl<A: Actor> ActorHandle<A> {
         A: Handler<M>,
         M: Message,
     {
-        match self.mailbox.try_reserve() {
-            Ok(permit) => {
-                permit.send(Box::new(envelope::Tell(msg)));
+        match self.try_reserve() {
+            Some(Ok(slot)) => {
+                slot.send(Box::new(envelope::Tell(msg)));
                 Ok(())
             }
-            Err(TrySendError::Full(())) => Err(TellError::Full(msg)),
-            Err(TrySendError::Closed(())) => Err(TellError::NotRunning(msg)),
+            None => Err(TellError::Full(msg)),
+            Some(Err(_)) => Err(TellError::NotRunning(msg)),
         }
     }
 
@@ -139,6 +139,11 @@ impl<A: Actor> ActorHandle<A> {
     /// # Errors
     /// See [`AskError`]: not running, mailbox full until the deadline, the handler panicked,
     /// the actor stopped before replying, or timeout.
+    ///
+    /// # Panics
+    /// With a deadline, on a tokio runtime built without timers (`enable_time`), once the
+    /// reply has taken longer than 10 ms: the deadline then needs tokio's timer, and tokio
+    /// panics. `#[tokio::main]` and `Runtime::new` enable timers.
     pub fn ask<M>(&self, msg: M) -> impl Future<Output = Result<M::Reply, AskError<M>>> + Send + '_
     where
         A: Handler<M>,
@@ -249,16 +254,17 @@ impl<A: Actor> ActorHandle<A> {
         self.ask_timeout.map_or(Timeout::Never, Timeout::After)
     }
 
-    /// Asks the actor to stop gracefully: the mailbox closes to new messages, every message
-    /// already queued is handled, then [`Actor::stopped`] runs. Returns at once; use
-    /// [`wait_stopped`](Self::wait_stopped) to wait for the end.
+    /// Asks the actor to stop gracefully: from the moment this returns new messages are
+    /// refused, every message already queued is handled, then [`Actor::stopped`] runs.
+    /// Returns at once; use [`wait_stopped`](Self::wait_stopped) to wait for the end.
     pub fn stop(&self) {
         self.shared.request(Control::Stop);
     }
 
-    /// Stops the actor now: the handler in flight is abandoned (its asker gets
-    /// [`AskError::Stopped`] with [`StopReason::Killed`]), queued messages are dropped and
-    /// `stopped` does not run.
+    /// Stops the actor now: a handler already running finishes (handlers are synchronous and
+    /// cannot be interrupted), every message still queued is dropped — its asker gets
+    /// [`AskError::Stopped`] with [`StopReason::Killed`] — and `stopped` does not run. New
+    /// messages are refused from the moment this returns.
     pub fn kill(&self) {
         self.shared.request(Control::Kill);
     }
@@ -294,9 +300,9 @@ impl<A: Actor> ActorHandle<A> {
         self.shared.finished_reason()
     }
 
-    /// Whether the mailbox still accepts messages (false from the moment a stop begins).
+    /// Whether the mailbox still accepts messages (false from the moment a stop is asked).
     pub fn is_running(&self) -> bool {
-        !self.mailbox.is_closed()
+        !self.mailbox.is_closed() && self.shared.control() == Control::Run
     }
 
     /// A snapshot of the actor's counters.
@@ -320,7 +326,8 @@ impl<A: Actor> ActorHandle<A> {
         Box::pin(async move {
             let waiting = Box::pin(self.mailbox.reserve());
             match deadline.run(waiting).await {
-                Ok(reserved) => reserved.map_err(|_| NoSlot::Closed),
+                Ok(Ok(slot)) => self.admit(slot),
+                Ok(Err(_)) => Err(NoSlot::Closed),
                 Err(Elapsed) => Err(NoSlot::DeadlinePassed),
             }
         })
@@ -334,7 +341,8 @@ impl<A: Actor> ActorHandle<A> {
             return ready;
         }
         match block_on(self.mailbox.reserve(), deadline) {
-            Some(reserved) => reserved.map_err(|_| NoSlot::Closed),
+            Some(Ok(slot)) => self.admit(slot),
+            Some(Err(_)) => Err(NoSlot::Closed),
             None => Err(NoSlot::DeadlinePassed),
         }
     }
@@ -342,9 +350,20 @@ impl<A: Actor> ActorHandle<A> {
     /// The fast path: a slot if there is room now, `None` if the caller must wait.
     fn try_reserve(&self) -> Option<Result<Slot<'_, A>, NoSlot>> {
         match self.mailbox.try_reserve() {
-            Ok(permit) => Some(Ok(permit)),
+            Ok(permit) => Some(self.admit(permit)),
             Err(TrySendError::Closed(())) => Some(Err(NoSlot::Closed)),
             Err(TrySendError::Full(())) => None,
+        }
+    }
+
+    /// A reserved slot may only be used while the actor has not been asked to stop: from the
+    /// moment `stop` or `kill` returns, new messages are refused, even before the run loop
+    /// gets round to closing the mailbox.
+    fn admit<'a>(&self, slot: Slot<'a, A>) -> Result<Slot<'a, A>, NoSlot> {
+        if self.shared.control() == Control::Run {
+            Ok(slot)
+        } else {
+            Err(NoSlot::Closed)
         }
     }
 

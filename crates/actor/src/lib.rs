@@ -119,6 +119,7 @@ mod stats;
 mod stop;
 mod supervision;
 mod timeout;
+mod watchdog;
 mod weak;
 
 pub use actor::{Actor, Handler, Message};

@@ -42,9 +42,12 @@ async fn kill_answers_queued_asks_with_killed_and_lets_the_running_handler_finis
         let probe = probe.clone();
         async move { probe.ask(Echo(1)).await }
     });
-    while probe.stats().mailbox_len == 0 {
-        tokio::task::yield_now().await;
-    }
+    within(async {
+        while probe.stats().mailbox_len == 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
     probe.kill();
     release.send(()).ok();
     let running = within(running).await.ok();
@@ -82,9 +85,12 @@ async fn asks_queued_behind_a_panic_learn_that_the_actor_panicked() {
         let probe = probe.clone();
         async move { probe.ask(Echo(3)).await }
     });
-    while probe.stats().mailbox_len < 2 {
-        tokio::task::yield_now().await;
-    }
+    within(async {
+        while probe.stats().mailbox_len < 2 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
     release.send(()).ok();
     let outcome = within(queued).await.ok();
     assert!(matches!(
@@ -131,9 +137,12 @@ async fn per_call_and_per_handle_timeouts_override_the_default() {
         let per_handle = per_handle.clone();
         async move { per_handle.ask_with(Echo(3), Timeout::Never).await }
     });
-    while probe.stats().mailbox_len < 3 {
-        tokio::task::yield_now().await;
-    }
+    within(async {
+        while probe.stats().mailbox_len < 3 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
     release.send(()).ok();
     assert_eq!(within(patient).await.ok().and_then(Result::ok), Some(3));
 }
@@ -187,4 +196,29 @@ async fn ask_on_a_full_mailbox_hands_the_message_back_at_the_deadline() {
         other => panic!("expected Full(Echo(5)), got {other:?}"),
     }
     release.send(()).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ask_times_out_even_when_the_handler_blocks_the_askers_worker() {
+    // The actor lives on the shared runtime; its handler blocks the worker it runs on, which
+    // is the asker's own worker (the ask woke the actor there).
+    let probe = spawn(Probe::default());
+    let (msg, entered, release) = block();
+    let started = Instant::now();
+    let asker = tokio::spawn({
+        let probe = probe.clone();
+        async move { probe.ask_with(msg, Duration::from_millis(100)).await }
+    });
+    let outcome = within(asker).await.ok();
+    let waited = started.elapsed();
+    release.send(()).ok();
+    assert!(
+        matches!(outcome, Some(Err(AskError::Timeout(_)))),
+        "{outcome:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(2),
+        "timed out after {waited:?}, not at its deadline"
+    );
+    assert!(within(entered).await.is_ok(), "the handler did run");
 }

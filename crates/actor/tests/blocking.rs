@@ -113,7 +113,12 @@ fn blocking_ask_sees_the_runtime_shutting_down() {
         let probe = probe.clone();
         thread::spawn(move || probe.blocking_ask_with(Echo(5), Timeout::Never))
     };
+    let give_up = std::time::Instant::now() + common::TIMEOUT;
     while probe.stats().mailbox_len == 0 {
+        assert!(
+            std::time::Instant::now() < give_up,
+            "the ask never reached the mailbox"
+        );
         thread::yield_now();
     }
     drop(rt);

@@ -235,3 +235,38 @@ async fn a_weak_handle_watches_without_keeping_the_actor_alive() {
         .unwrap_or((StopReason::Aborted, vec![]));
     assert_eq!(log, vec![3]);
 }
+
+#[tokio::test]
+async fn stop_refuses_new_messages_at_once_even_while_a_handler_runs() {
+    let (probe, stopped) = probe_with_stop_signal();
+    let handle = probe_thread(ActorBuilder::new(), probe);
+    let (msg, entered, release) = block();
+    handle.tell(msg).await.ok();
+    within(entered).await.ok();
+    handle.tell(Record(1)).await.ok();
+    handle.stop();
+    // The run loop is still inside the blocked handler; the mailbox refuses anyway.
+    assert!(!handle.is_running());
+    assert!(matches!(
+        handle.tell(Record(2)).await,
+        Err(TellError::NotRunning(Record(2)))
+    ));
+    assert!(matches!(
+        handle.try_tell(Record(3)),
+        Err(TellError::NotRunning(Record(3)))
+    ));
+    assert!(matches!(
+        handle.ask(GetLog).await,
+        Err(referee_actor::AskError::NotRunning(_))
+    ));
+    release.send(()).ok();
+    let (reason, log) = within(stopped)
+        .await
+        .unwrap_or((StopReason::Aborted, vec![]));
+    assert_eq!(reason, StopReason::Normal);
+    assert_eq!(
+        log,
+        vec![1],
+        "what was queued before stop was handled, nothing after"
+    );
+}

@@ -150,8 +150,10 @@ pub enum Notice {
     },
     /// The public rooms.
     Rooms {
-        /// Rooms with their seats.
+        /// Rooms with their seats (the first few).
         rooms: Vec<RoomListing>,
+        /// How many public rooms there are in all.
+        total: usize,
     },
     /// You left a room.
     Left {
@@ -171,9 +173,6 @@ pub enum Notice {
         reason: ByeReason,
     },
 }
-
-/// How many rooms a listing shows as text before summarising the rest.
-const LISTED_ROOMS: usize = 20;
 
 impl Notice {
     /// An error notice.
@@ -206,7 +205,7 @@ impl Notice {
             Notice::Leaderboard { all_time, recent } => leaderboard(all_time, recent),
             Notice::Chat { from, text } => format!("<{from}> {text}"),
             Notice::Scores { room, scores } => scoreboard(room, scores),
-            Notice::Rooms { rooms } => listing(rooms),
+            Notice::Rooms { rooms, total } => listing(rooms, *total),
             Notice::Left { room } => {
                 format!("* You left {room}. Type /play for a new game, or /rooms to see the rooms.")
             }
@@ -237,13 +236,12 @@ fn scoreboard(room: &RoomLabel, scores: &[NamedScore]) -> String {
     format!("Scores in {room}: {}.", entries.join(", "))
 }
 
-fn listing(rooms: &[RoomListing]) -> String {
+fn listing(rooms: &[RoomListing], total: usize) -> String {
     if rooms.is_empty() {
         return "No public room is open: type /play to start one.".to_owned();
     }
     let shown: Vec<String> = rooms
         .iter()
-        .take(LISTED_ROOMS)
         .map(|room| {
             format!(
                 "room {} ({}/{} players)",
@@ -251,7 +249,7 @@ fn listing(rooms: &[RoomListing]) -> String {
             )
         })
         .collect();
-    let more = rooms.len().saturating_sub(LISTED_ROOMS);
+    let more = total.saturating_sub(rooms.len());
     let tail = if more > 0 {
         format!(" and {more} more")
     } else {
@@ -392,21 +390,20 @@ mod tests {
 
     #[test]
     fn long_room_listings_are_summarised() {
-        let rooms: Vec<_> = (1..=25)
+        let rooms: Vec<_> = (1..=20)
             .map(|id| RoomListing {
                 id,
                 players: 1,
                 capacity: 3,
             })
             .collect();
-        let line = Notice::Rooms { rooms }.to_line();
+        let line = Notice::Rooms { rooms, total: 25 }.to_line();
         assert!(line.contains("room 20 (1/3 players) and 5 more."));
-        assert!(!line.contains("room 21 "));
-        assert!(
-            Notice::Rooms { rooms: vec![] }
-                .to_line()
-                .starts_with("No public room")
-        );
+        let empty = Notice::Rooms {
+            rooms: vec![],
+            total: 0,
+        };
+        assert!(empty.to_line().starts_with("No public room"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::time::Duration;
 use referee_protocol::framing::DEFAULT_MAX_LINE;
 
 use crate::outbox::DEFAULT_OUTBOX_CAPACITY;
+use crate::rate::RateLimit;
 
 /// How a [`Server`](crate::Server) behaves. Build one with [`ServerConfig::builder`].
 #[derive(Debug, Clone)]
@@ -17,6 +18,8 @@ pub struct ServerConfig {
     pub(crate) shutdown_grace: Duration,
     pub(crate) seed: Option<u64>,
     pub(crate) max_batch: usize,
+    pub(crate) rate_limit: RateLimit,
+    pub(crate) send_buffer: Option<usize>,
 }
 
 impl Default for ServerConfig {
@@ -30,6 +33,8 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(5),
             seed: None,
             max_batch: crate::records::DEFAULT_MAX_BATCH,
+            rate_limit: RateLimit::default(),
+            send_buffer: None,
         }
     }
 }
@@ -104,6 +109,21 @@ impl ServerConfigBuilder {
     /// in its own transaction: the baseline group commit is measured against.
     pub fn max_batch(mut self, rounds: usize) -> Self {
         self.0.max_batch = rounds.max(1);
+        self
+    }
+
+    /// Lines a player may send (default 50 a second, 100 at once); past it they get
+    /// `error: slow down`, and keeping on disconnects them. [`RateLimit::OFF`] for load tests.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.0.rate_limit = limit;
+        self
+    }
+
+    /// The kernel send buffer of each player's socket, in bytes (default: the OS's, which
+    /// grows to megabytes). Smaller means less memory per connection and a slow reader
+    /// detected sooner.
+    pub fn send_buffer(mut self, bytes: Option<usize>) -> Self {
+        self.0.send_buffer = bytes;
         self
     }
 

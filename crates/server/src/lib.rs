@@ -26,8 +26,10 @@ mod http;
 mod ids;
 mod lobby;
 mod outbox;
+mod rate;
 mod records;
 mod room;
+mod seen;
 mod server;
 mod session;
 pub mod shutdown;
@@ -35,4 +37,5 @@ mod tcp;
 mod tell;
 
 pub use config::{ServerConfig, ServerConfigBuilder};
+pub use rate::RateLimit;
 pub use server::{Server, ServerError};

@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message};
+use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message, StopReason};
 use referee_protocol::notice::{RoomLabel, RoomListing};
 use referee_rules::Render;
 
@@ -22,8 +22,9 @@ use crate::ids::RoomId;
 use crate::records::RecorderHandle;
 use crate::room::{Room, RoomHandle, RoomSetup};
 
-/// Letters of a private room's code: no 0/O, 1/I/L, so a code can be read aloud.
-const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+/// Letters of a private room's code: letters only (a code can never be taken for a room
+/// number) and none that are easily confused (I, L, O).
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ";
 const CODE_LENGTH: usize = 5;
 
 /// A handle to the lobby actor.
@@ -100,6 +101,12 @@ impl<G: Render> Lobby<G> {
             recorder: self.recorder.clone(),
         };
         let handle = Room::spawn(setup);
+        // A room that stops by itself (it crashed past its restart limit) must not be offered
+        // again: the lobby watches it, without keeping it alive.
+        let watched = handle.downgrade();
+        ctx.pipe_to_self(async move { watched.wait_stopped().await }, move |reason| {
+            RoomStopped { id, reason }
+        });
         if let Some(code) = &code {
             self.codes.insert(code.clone(), id);
         }
@@ -200,12 +207,19 @@ impl<G: Render> Lobby<G> {
 #[error("the server is shutting down")]
 pub(crate) struct Closing;
 
-/// Quick match: a seat in the public room that is filling, or in a new one.
-pub(crate) struct QuickMatch<G>(PhantomData<fn() -> G>);
+/// Quick match: a seat in the public room that is filling, or in a new one — never in the
+/// room the player is leaving.
+pub(crate) struct QuickMatch<G> {
+    exclude: Option<RoomId>,
+    _game: PhantomData<fn() -> G>,
+}
 
 impl<G> QuickMatch<G> {
-    pub(crate) fn new() -> Self {
-        QuickMatch(PhantomData)
+    pub(crate) fn excluding(exclude: Option<RoomId>) -> Self {
+        QuickMatch {
+            exclude,
+            _game: PhantomData,
+        }
     }
 }
 
@@ -214,9 +228,18 @@ impl<G: Render> Message for QuickMatch<G> {
 }
 
 impl<G: Render> Handler<QuickMatch<G>> for Lobby<G> {
-    fn handle(&mut self, _: QuickMatch<G>, ctx: &mut Context<Self>) -> Result<Seat<G>, Closing> {
-        let id = match self.filling.first() {
-            Some(&(_, id)) => id,
+    fn handle(
+        &mut self,
+        quick: QuickMatch<G>,
+        ctx: &mut Context<Self>,
+    ) -> Result<Seat<G>, Closing> {
+        let filling = self
+            .filling
+            .iter()
+            .map(|&(_, id)| id)
+            .find(|&id| Some(id) != quick.exclude);
+        let id = match filling {
+            Some(id) => id,
             None => self.open(false, ctx).ok_or(Closing)?,
         };
         self.reserve(id).ok_or(Closing)
@@ -276,24 +299,55 @@ impl<G: Render> Handler<FindRoom<G>> for Lobby<G> {
     }
 }
 
-/// The public rooms with their seats, lowest number first.
+/// The public rooms with their seats, lowest number first: the first [`LISTED`] of them and
+/// how many there are in all.
 pub(crate) struct ListRooms;
 
+/// Rooms listed at most.
+pub(crate) const LISTED: usize = 20;
+
 impl Message for ListRooms {
-    type Reply = Vec<RoomListing>;
+    type Reply = (Vec<RoomListing>, usize);
 }
 
 impl<G: Render> Handler<ListRooms> for Lobby<G> {
-    fn handle(&mut self, _: ListRooms, _: &mut Context<Self>) -> Vec<RoomListing> {
-        self.rooms
+    fn handle(&mut self, _: ListRooms, _: &mut Context<Self>) -> (Vec<RoomListing>, usize) {
+        let listed = self
+            .rooms
             .iter()
             .filter(|(_, entry)| entry.code.is_none())
+            .take(LISTED)
             .map(|(&id, entry)| RoomListing {
                 id,
                 players: entry.seats,
                 capacity: self.capacity,
             })
-            .collect()
+            .collect();
+        let total = self.rooms.len() - self.codes.len();
+        (listed, total)
+    }
+}
+
+/// A room's actor stopped. Normally because the lobby forgot it (nothing to do), otherwise
+/// because it crashed for good: it is forgotten, with its seats.
+pub(crate) struct RoomStopped {
+    id: RoomId,
+    reason: StopReason,
+}
+
+impl Message for RoomStopped {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<RoomStopped> for Lobby<G> {
+    fn handle(&mut self, stopped: RoomStopped, _: &mut Context<Self>) {
+        if self.rooms.contains_key(&stopped.id) {
+            tracing::error!(room = stopped.id, reason = %stopped.reason, "room stopped; forgotten");
+            if let Some(entry) = self.rooms.get(&stopped.id) {
+                self.filling.remove(&(Reverse(entry.seats), stopped.id));
+            }
+            self.forget(stopped.id);
+        }
     }
 }
 
@@ -307,5 +361,37 @@ impl Message for SeatFreed {
 impl<G: Render> Handler<SeatFreed> for Lobby<G> {
     fn handle(&mut self, freed: SeatFreed, _: &mut Context<Self>) {
         self.free(freed.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use referee_rules::{GuessConfig, GuessNumber};
+
+    use super::*;
+
+    fn lobby() -> Lobby<GuessNumber> {
+        Lobby {
+            rooms: BTreeMap::new(),
+            codes: HashMap::new(),
+            filling: BTreeSet::new(),
+            next_id: 1,
+            capacity: 3,
+            config: GuessConfig::default(),
+            rng: StdRng::seed_from_u64(1),
+            recorder: None,
+        }
+    }
+
+    #[test]
+    fn private_codes_are_letters_only_so_they_never_read_as_room_numbers() {
+        let mut lobby = lobby();
+        for _ in 0..5_000 {
+            let code = lobby.new_code();
+            assert_eq!(code.len(), CODE_LENGTH);
+            assert!(code.bytes().all(|b| b.is_ascii_uppercase()), "{code}");
+            assert!(code.parse::<RoomId>().is_err());
+            assert!(!code.contains(['I', 'L', 'O']), "{code}");
+        }
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use referee_rules::{GuessConfig, GuessNumber};
-use referee_server::{Server, ServerConfig};
+use referee_server::{RateLimit, Server, ServerConfig};
 use referee_store::{MemoryStore, SqliteStore, Store};
 use tokio::net::{TcpListener, TcpSocket};
 
@@ -74,6 +74,15 @@ struct ServeArgs {
     /// Rounds committed together at most (1 = one transaction per round).
     #[arg(long, default_value_t = 1024)]
     max_batch: usize,
+    /// Lines a player may send per second, sustained (0: no limit, for load tests).
+    #[arg(long, default_value_t = 50)]
+    rate: u32,
+    /// Lines a player may send at once.
+    #[arg(long, default_value_t = 100)]
+    burst: u32,
+    /// Kernel send buffer per player socket, in bytes (default: the OS's).
+    #[arg(long)]
+    send_buffer: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -120,6 +129,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .outbox_capacity(args.outbox)
         .seed(args.seed)
         .max_batch(args.max_batch)
+        .rate_limit(RateLimit {
+            per_second: args.rate,
+            burst: args.burst,
+        })
+        .send_buffer(args.send_buffer)
         .build();
     // The store first: a database that cannot be used stops the start-up before any port
     // is opened, with an error that names the file.

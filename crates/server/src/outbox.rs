@@ -19,12 +19,27 @@ pub(crate) struct Frame {
     /// The room's round when the frame was made. Once the writer has sent it, the player has
     /// been shown this round, and a plain guess is taken to be for it.
     pub(crate) round: Option<u64>,
+    /// The seat the frame was sent for (set by the outbox; see `seen.rs`).
+    pub(crate) epoch: u32,
 }
 
 impl Frame {
     /// A frame that says nothing about rounds.
     pub(crate) fn text(text: String) -> Self {
-        Frame { text, round: None }
+        Frame {
+            text,
+            round: None,
+            epoch: 0,
+        }
+    }
+
+    /// A frame made by a room in round `round`.
+    pub(crate) fn in_round(text: String, round: u64) -> Self {
+        Frame {
+            text,
+            round: Some(round),
+            epoch: 0,
+        }
     }
 }
 
@@ -44,18 +59,40 @@ pub(crate) enum PushError {
 pub(crate) struct Outbox {
     frames: mpsc::Sender<Frame>,
     kick: CancellationToken,
+    /// Stamped on every frame pushed through this outbox: which seat it belongs to.
+    epoch: u32,
 }
 
 impl Outbox {
     pub(crate) fn new(frames: mpsc::Sender<Frame>, kick: CancellationToken) -> Self {
-        Outbox { frames, kick }
+        Outbox {
+            frames,
+            kick,
+            epoch: 0,
+        }
+    }
+
+    /// The same outbox, stamping its frames with seat number `epoch`.
+    pub(crate) fn for_seat(&self, epoch: u32) -> Self {
+        Outbox {
+            epoch,
+            ..self.clone()
+        }
+    }
+
+    /// Queues a frame if at least a quarter of the queue is free, and drops it otherwise:
+    /// for what can be missed (chat, others' moves), so that one chatty player cannot get a
+    /// slower one disconnected.
+    pub(crate) fn push_droppable(&self, frame: Frame) -> Result<(), PushError> {
+        if self.frames.capacity() * 4 < self.frames.max_capacity() {
+            return Ok(());
+        }
+        self.push(frame)
     }
 
     /// Queues a frame without waiting. A full queue kicks the connection.
-    pub(crate) fn push(&self, frame: Frame) -> Result<(), PushError> {
-        if self.kick.is_cancelled() {
-            return Err(PushError::Gone);
-        }
+    pub(crate) fn push(&self, mut frame: Frame) -> Result<(), PushError> {
+        frame.epoch = self.epoch;
         match self.frames.try_send(frame) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => {
@@ -88,7 +125,45 @@ mod tests {
         );
         assert!(kick.is_cancelled());
         assert_eq!(rx.try_recv().map(|f| f.text).ok(), Some("a".into()));
+        drop(rx); // the writer stops on a kick and lets go of the queue
         assert_eq!(outbox.push(Frame::text("c".into())), Err(PushError::Gone));
+    }
+
+    #[test]
+    fn droppable_frames_give_way_when_the_queue_is_filling() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let kick = CancellationToken::new();
+        let outbox = Outbox::new(tx, kick.clone());
+        assert_eq!(
+            outbox.push_droppable(Frame::text("early chat".into())),
+            Ok(())
+        );
+        for n in 1..7 {
+            assert_eq!(outbox.push(Frame::text(n.to_string())), Ok(()));
+        }
+        // One slot in eight left: chat gives way, the rest still fits.
+        assert_eq!(
+            outbox.push_droppable(Frame::text("late chat".into())),
+            Ok(())
+        );
+        assert_eq!(
+            outbox.push(Frame::text("7".into())),
+            Ok(()),
+            "the chat took no room"
+        );
+        assert!(!kick.is_cancelled());
+        let queued: Vec<String> =
+            std::iter::from_fn(|| rx.try_recv().ok().map(|f| f.text)).collect();
+        assert_eq!(queued, ["early chat", "1", "2", "3", "4", "5", "6", "7"]);
+    }
+
+    #[test]
+    fn frames_carry_the_seat_they_were_sent_for() {
+        let (tx, mut rx) = mpsc::channel(4);
+        let outbox = Outbox::new(tx, CancellationToken::new()).for_seat(3);
+        assert_eq!(outbox.push(Frame::in_round("x".into(), 2)), Ok(()));
+        let frame = rx.try_recv().ok();
+        assert_eq!(frame.map(|f| (f.epoch, f.round)), Some((3, Some(2))));
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub(crate) struct Shared<G: Render> {
     pub(crate) players: PlayerIds,
     /// Cancelled when the server shuts down: every connection says goodbye.
     pub(crate) shutdown: CancellationToken,
+    /// Cancelled when the shutdown grace is over: connections still running are dropped.
+    pub(crate) hard_stop: CancellationToken,
     pub(crate) tasks: TaskTracker,
 }
 
@@ -114,6 +116,7 @@ impl<G: Render> Server<G> {
             recorder,
             players: PlayerIds::default(),
             shutdown: CancellationToken::new(),
+            hard_stop: CancellationToken::new(),
             tasks: TaskTracker::new(),
         });
         if let Some(http) = self.http {

@@ -4,47 +4,65 @@
 //! by `ask` and `tell`. It never writes to a socket: everything it has to say goes into the
 //! player's outbox, the same queue the room pushes into, so the player reads one ordered
 //! stream.
+//!
+//! **Seats have one owner at a time.** The lobby reserves a seat and hands it to the session;
+//! a successful `Join` moves it into the room, which frees it when the member goes. The
+//! session gives a seat back only when the room certainly did not take it (it refused, or
+//! the message never reached it). When the outcome is unknown (the join timed out), the
+//! session sends a `Leave` after it instead: if the join happened, the room undoes it and
+//! frees the seat itself.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use referee_actor::AskError;
+use referee_actor::{AskError, TellError};
 use referee_protocol::command::{self, Command, Input};
 use referee_protocol::notice::{LeaderLine, Notice};
 use referee_protocol::text;
 use referee_rules::{PlayerId, Render};
+use referee_store::LeaderEntry;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use crate::ids::default_name;
 use crate::lobby::{FindRoom, ListRooms, LobbyHandle, OpenPrivate, QuickMatch, Seat, SeatFreed};
 use crate::outbox::{Frame, Outbox};
+use crate::rate::{Admit, Bucket, RateLimit};
 use crate::records::{GetLeaderboard, RecorderHandle, WinsOf};
-use crate::room::{Act, Chat, GetScores, Join, Leave, Rename};
-use referee_store::LeaderEntry;
+use crate::room::{Act, Chat, GetScores, Join, JoinError, Leave, Rename};
+use crate::seen::{SeenRound, stamp};
+use crate::tell::tell_soon;
 
 /// Whether the session goes on after a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flow {
     Continue,
     Quit,
+    /// The player flooded the server past its patience: disconnect them.
+    Flooded,
 }
 
 const NOT_IN_A_ROOM: &str = "you are not in a room: type /play to join one.";
+/// How long leaving waits for the room to hand over what is held for the leaver (a win being
+/// saved): at most as long as the room holds a win.
+const LEAVE_WAIT: Duration = Duration::from_secs(30);
 
 /// A connected player.
 pub(crate) struct Session<G: Render> {
     player: PlayerId,
     name: String,
-    lobby: LobbyHandle<G>,
-    seat: Option<Seat<G>>,
-    outbox: Outbox,
-    /// The last round written to this player (kept by the connection's writer).
-    seen_round: Arc<AtomicU64>,
-    /// Whether this player follows the rooms' live feed.
-    feed: bool,
     /// Whether the player chose their name (their wins then go on their record).
     named: bool,
+    lobby: LobbyHandle<G>,
+    seat: Option<Seat<G>>,
+    /// Seats taken so far: stamps this seat's frames (see `seen.rs`).
+    epoch: u32,
+    outbox: Outbox,
+    seen: SeenRound,
+    /// Whether this player follows the rooms' live feed.
+    feed: bool,
     /// The records, for `/top` and a returning player's tally.
     recorder: Option<RecorderHandle>,
+    budget: Bucket,
 }
 
 impl<G: Render> Session<G> {
@@ -52,25 +70,33 @@ impl<G: Render> Session<G> {
         player: PlayerId,
         lobby: LobbyHandle<G>,
         outbox: Outbox,
-        seen_round: Arc<AtomicU64>,
+        seen: SeenRound,
         feed: bool,
     ) -> Self {
         Session {
             player,
             name: default_name(player),
+            named: false,
             lobby,
             seat: None,
+            epoch: 0,
             outbox,
-            seen_round,
+            seen,
             feed,
-            named: false,
             recorder: None,
+            budget: Bucket::new(RateLimit::default(), Instant::now()),
         }
     }
 
     /// Gives the session access to the records (`/top`, a returning player's tally).
     pub(crate) fn with_recorder(mut self, recorder: Option<RecorderHandle>) -> Self {
         self.recorder = recorder;
+        self
+    }
+
+    /// Limits the lines this player may send.
+    pub(crate) fn with_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.budget = Bucket::new(limit, Instant::now());
         self
     }
 
@@ -84,6 +110,17 @@ impl<G: Render> Session<G> {
 
     /// Acts on one line from the player.
     pub(crate) async fn on_line(&mut self, line: &str) -> Flow {
+        match self.budget.admit(Instant::now()) {
+            Admit::Yes => {}
+            Admit::SlowDown => {
+                self.say(&Notice::error("slow down"));
+                return Flow::Continue;
+            }
+            Admit::Disconnect => {
+                self.say(&Notice::error("too many lines; goodbye"));
+                return Flow::Flooded;
+            }
+        }
         match command::parse(line) {
             Ok(Input::Empty) => {}
             Ok(Input::Move(text)) => self.play(text).await,
@@ -96,7 +133,11 @@ impl<G: Render> Session<G> {
 
     /// Tells the player something (from the session itself, not the room).
     pub(crate) fn say(&self, notice: &Notice) {
-        let _ = self.outbox.push(Frame::text(notice.to_line()));
+        self.say_line(notice.to_line());
+    }
+
+    fn say_line(&self, line: String) {
+        let _ = self.outbox.push(Frame::text(line));
     }
 
     async fn command(&mut self, command: Command<'_>) {
@@ -104,7 +145,7 @@ impl<G: Render> Session<G> {
             Command::Help => self.say(&Notice::Help),
             Command::Name(name) => self.rename(name).await,
             Command::Score => self.scores().await,
-            Command::Say(text) => self.chat(text).await,
+            Command::Say(text) => self.chat(text),
             Command::Rooms => self.list_rooms().await,
             Command::Join(room) => self.join(room).await,
             Command::New => self.open_private().await,
@@ -122,19 +163,18 @@ impl<G: Render> Session<G> {
         let action = match G::parse_action(text) {
             Ok(action) => action,
             Err(rejection) => {
-                let line = G::describe_rejection(&rejection, &default_name);
-                return self.say_line(line);
+                return self.say_line(G::describe_rejection(&rejection, &default_name));
             }
         };
         let act = Act {
             player: self.player,
-            seen_round: self.seen_round.load(Ordering::Acquire),
+            seen_round: self.seen.round(),
             action,
         };
         // The room tells the player the outcome, in order with its other pushes; the reply
         // only says the move was taken.
         if let Err(err) = seat.handle.ask(act).await {
-            self.room_failed(err.without_message()).await;
+            self.room_failed(err.without_message());
         }
     }
 
@@ -153,7 +193,7 @@ impl<G: Render> Session<G> {
                     name: name.clone(),
                 };
                 if let Err(err) = seat.handle.ask(rename).await {
-                    self.room_failed(err.without_message()).await;
+                    self.room_failed(err.without_message());
                 }
             }
         }
@@ -177,21 +217,10 @@ impl<G: Render> Session<G> {
             return self.say(&Notice::error("this server keeps no leaderboard"));
         };
         match recorder.ask(GetLeaderboard { limit: 10 }).await {
-            Ok(Ok(board)) => {
-                let lines = |entries: Vec<LeaderEntry>| {
-                    entries
-                        .into_iter()
-                        .map(|e| LeaderLine {
-                            name: e.name,
-                            wins: e.wins,
-                        })
-                        .collect()
-                };
-                self.say(&Notice::Leaderboard {
-                    all_time: lines(board.all_time),
-                    recent: lines(board.recent),
-                });
-            }
+            Ok(Ok(board)) => self.say(&Notice::Leaderboard {
+                all_time: leader_lines(board.all_time),
+                recent: leader_lines(board.recent),
+            }),
             Ok(Err(err)) => self.say(&Notice::error(err)),
             Err(_) => self.say(&Notice::error("the leaderboard is busy; try again")),
         }
@@ -203,11 +232,12 @@ impl<G: Render> Session<G> {
         };
         match seat.handle.ask(GetScores).await {
             Ok((room, scores)) => self.say(&Notice::Scores { room, scores }),
-            Err(err) => self.room_failed(err.without_message()).await,
+            Err(err) => self.room_failed(err.without_message()),
         }
     }
 
-    async fn chat(&mut self, said: &str) {
+    /// Chat is fire-and-forget, and never waits: a room too busy to take it now drops it.
+    fn chat(&mut self, said: &str) {
         let Some(seat) = &self.seat else {
             return self.say(&Notice::error(NOT_IN_A_ROOM));
         };
@@ -219,22 +249,24 @@ impl<G: Render> Session<G> {
             player: self.player,
             text,
         };
-        if seat.handle.tell(chat).await.is_err() {
-            self.room_failed(AskError::NotRunning(())).await;
+        match seat.handle.try_tell(chat) {
+            Ok(()) => {}
+            Err(TellError::Full(_)) => self.say(&Notice::error("the room is busy; try again")),
+            Err(_) => self.room_failed(AskError::NotRunning(())),
         }
     }
 
     async fn list_rooms(&mut self) {
         match self.lobby.ask(ListRooms).await {
-            Ok(rooms) => self.say(&Notice::Rooms { rooms }),
+            Ok((rooms, total)) => self.say(&Notice::Rooms { rooms, total }),
             Err(err) => self.lobby_failed(err.without_message()),
         }
     }
 
     async fn quick_match(&mut self) {
-        self.leave().await;
-        match self.lobby.ask(QuickMatch::new()).await {
-            Ok(Ok(seat)) => self.sit(seat).await,
+        let here = self.seat.as_ref().map(|seat| seat.room);
+        match self.lobby.ask(QuickMatch::excluding(here)).await {
+            Ok(Ok(seat)) => self.move_to(seat).await,
             Ok(Err(closing)) => self.say(&Notice::error(closing)),
             Err(err) => self.lobby_failed(err.without_message()),
         }
@@ -242,10 +274,7 @@ impl<G: Render> Session<G> {
 
     async fn open_private(&mut self) {
         match self.lobby.ask(OpenPrivate::new()).await {
-            Ok(Ok(seat)) => {
-                self.leave().await;
-                self.sit(seat).await;
-            }
+            Ok(Ok(seat)) => self.move_to(seat).await,
             Ok(Err(closing)) => self.say(&Notice::error(closing)),
             Err(err) => self.lobby_failed(err.without_message()),
         }
@@ -263,34 +292,54 @@ impl<G: Render> Session<G> {
             }
         }
         match self.lobby.ask(FindRoom::new(wanted)).await {
-            Ok(Ok(seat)) => {
-                self.leave().await;
-                self.sit(seat).await;
-            }
+            Ok(Ok(seat)) => self.move_to(seat).await,
             Ok(Err(err)) => self.say(&Notice::error(err)),
             Err(err) => self.lobby_failed(err.without_message()),
         }
     }
 
-    /// Takes a reserved seat; hands it back if the room refuses.
+    /// Leaves the current room (if any) for the new seat, already reserved.
+    async fn move_to(&mut self, seat: Seat<G>) {
+        self.leave().await;
+        self.sit(seat).await;
+    }
+
+    /// Takes a reserved seat.
     async fn sit(&mut self, seat: Seat<G>) {
+        self.epoch += 1;
         let join = Join {
             player: self.player,
             name: self.name.clone(),
             named: self.named,
-            outbox: self.outbox.clone(),
+            outbox: self.outbox.for_seat(self.epoch),
             feed: self.feed,
         };
         match seat.handle.ask(join).await {
-            Ok(Ok(_)) => self.seat = Some(seat),
+            Ok(Ok(joined)) => {
+                self.seen.observe(stamp(self.epoch, joined.round));
+                self.seat = Some(seat);
+            }
             Ok(Err(refused)) => {
-                self.give_back(&seat).await;
-                self.say(&Notice::error(format_args!("{}: {refused}", seat.label)));
+                self.give_back(&seat);
+                let refused = match refused {
+                    JoinError::Full => format!("{} is full", seat.label),
+                    JoinError::AlreadySeated => refused.to_string(),
+                };
+                self.say(&Notice::error(refused));
+            }
+            Err(AskError::NotRunning(_)) => {
+                self.give_back(&seat);
+                self.say(&Notice::error("that room has closed; type /play"));
             }
             Err(err) => {
-                self.give_back(&seat).await;
-                tracing::warn!(player = %self.player, %err, "room refused a join");
-                self.say(&Notice::error("that room is not available; type /play"));
+                // Maybe seated, maybe not: undo whatever happened; the room frees the seat.
+                tracing::warn!(player = %self.player, %err, "join did not complete");
+                let undo = Leave {
+                    player: self.player,
+                    gone: None,
+                };
+                tell_soon(&seat.handle, undo);
+                self.say(&Notice::error("that room did not answer; type /play"));
             }
         }
     }
@@ -305,34 +354,38 @@ impl<G: Render> Session<G> {
         }
     }
 
-    /// Stands up, if seated. The room frees the seat; if the room cannot be reached, the
-    /// session frees it itself.
+    /// Stands up, if seated, and waits (boundedly) until the room has handed over everything
+    /// meant for this player. The room frees the seat.
     pub(crate) async fn leave(&mut self) {
         let Some(seat) = self.seat.take() else {
             return;
         };
+        let (gone, left) = oneshot::channel();
         let leave = Leave {
             player: self.player,
+            gone: Some(gone),
         };
-        if seat.handle.ask(leave).await.is_err() {
-            self.give_back(&seat).await;
+        match seat.handle.tell(leave).await {
+            Ok(()) => {
+                let _ = tokio::time::timeout(LEAVE_WAIT, left).await;
+            }
+            Err(_) => tracing::debug!(player = %self.player, "left a room that had closed"),
         }
     }
 
-    async fn give_back(&self, seat: &Seat<G>) {
-        let _ = self.lobby.tell(SeatFreed(seat.room)).await;
+    /// Hands back a seat the room did not take.
+    fn give_back(&self, seat: &Seat<G>) {
+        tell_soon(&self.lobby, SeatFreed(seat.room));
     }
 
-    /// The room did not answer: busy (timeout, full mailbox) — try again; or gone — the seat
-    /// is handed back and the player told to find another room.
-    async fn room_failed(&mut self, err: AskError<()>) {
+    /// The room did not answer: busy (timeout, full mailbox) — try again; gone — the player
+    /// is no longer seated (the lobby forgets a room that stopped, seats and all).
+    fn room_failed(&mut self, err: AskError<()>) {
         tracing::warn!(player = %self.player, %err, "room did not answer");
         if matches!(err, AskError::Timeout(_) | AskError::Full(_)) {
             return self.say(&Notice::error("the room is busy; try again"));
         }
-        if let Some(seat) = self.seat.take() {
-            self.give_back(&seat).await;
-        }
+        self.seat = None;
         self.say(&Notice::error(
             "your room closed; type /play to join another",
         ));
@@ -342,8 +395,100 @@ impl<G: Render> Session<G> {
         tracing::warn!(player = %self.player, %err, "lobby did not answer");
         self.say(&Notice::error("the server is busy; try again"));
     }
+}
 
-    fn say_line(&self, line: String) {
-        let _ = self.outbox.push(Frame::text(line));
+fn leader_lines(entries: Vec<LeaderEntry>) -> Vec<LeaderLine> {
+    entries
+        .into_iter()
+        .map(|entry| LeaderLine {
+            name: entry.name,
+            wins: entry.wins,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use referee_rules::{GuessConfig, GuessNumber};
+    use tokio::sync::mpsc;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::lobby::Lobby;
+
+    fn lobby() -> LobbyHandle<GuessNumber> {
+        Lobby::<GuessNumber>::spawn(3, GuessConfig::default(), StdRng::seed_from_u64(7), None)
+    }
+
+    /// A session on a real lobby and room, with no writer: nothing ever raises the seen round
+    /// but the session itself.
+    fn player(
+        lobby: &LobbyHandle<GuessNumber>,
+        id: u64,
+    ) -> (Session<GuessNumber>, mpsc::Receiver<Frame>) {
+        let (frames_tx, frames_rx) = mpsc::channel(64);
+        let outbox = Outbox::new(frames_tx, CancellationToken::new());
+        let session = Session::new(
+            PlayerId(id),
+            lobby.clone(),
+            outbox,
+            SeenRound::default(),
+            false,
+        );
+        (session, frames_rx)
+    }
+
+    fn session() -> (Session<GuessNumber>, mpsc::Receiver<Frame>) {
+        player(&lobby(), 1)
+    }
+
+    fn drain(frames: &mut mpsc::Receiver<Frame>) -> Vec<String> {
+        std::iter::from_fn(|| frames.try_recv().ok().map(|frame| frame.text)).collect()
+    }
+
+    #[tokio::test]
+    async fn a_guess_before_any_round_line_was_written_counts_for_the_round_joined() {
+        let (mut session, mut frames) = session();
+        session.start().await;
+        let greeting = drain(&mut frames);
+        assert!(
+            greeting.iter().any(|line| line.starts_with("Round 1:")),
+            "{greeting:?}"
+        );
+        // The writer never ran: only the join told the session which round it is.
+        assert_eq!(session.on_line("10").await, Flow::Continue);
+        let answer = drain(&mut frames).concat();
+        assert!(
+            answer.starts_with("Higher!")
+                || answer.starts_with("Lower!")
+                || answer.starts_with("Correct!"),
+            "{answer}"
+        );
+    }
+
+    #[tokio::test]
+    async fn play_moves_to_another_room_not_back_into_the_one_left() {
+        let lobby = lobby();
+        let (mut stays, _stays_frames) = player(&lobby, 2);
+        stays.start().await;
+        let (mut session, mut frames) = player(&lobby, 1);
+        session.start().await;
+        let first = session.seat.as_ref().map(|seat| seat.room);
+        drain(&mut frames);
+        assert_eq!(session.on_line("/play").await, Flow::Continue);
+        let second = session.seat.as_ref().map(|seat| seat.room);
+        assert!(
+            first.is_some() && second.is_some() && first != second,
+            "{first:?} -> {second:?}"
+        );
+        let lines = drain(&mut frames);
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.starts_with("* You joined room 2")),
+            "{lines:?}"
+        );
     }
 }

@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Client, TestServer};
+use referee_server::RateLimit;
 use tokio::net::TcpSocket;
 
 #[tokio::test]
@@ -33,49 +34,75 @@ async fn a_player_who_disconnects_mid_round_leaves_cleanly_and_the_room_plays_on
 
 #[tokio::test]
 async fn a_client_that_never_reads_is_dropped_without_stalling_its_room() {
-    let server = TestServer::start(|c| c.players_per_room(2).outbox_capacity(8)).await;
+    let server = TestServer::start(|c| {
+        c.players_per_room(2)
+            .outbox_capacity(8)
+            .send_buffer(Some(4096))
+            .rate_limit(RateLimit::OFF)
+    })
+    .await;
     let (mut ann, _, _) = server.player().await;
+    ann.send("/name AnnWithALongName").await;
+    ann.until("* You are now known as").await;
     // A client with a tiny receive buffer that reads its greeting, then nothing more.
-    let socket = match TcpSocket::new_v4() {
-        Ok(socket) => socket,
-        Err(err) => panic!("{err}"),
-    };
+    let socket = TcpSocket::new_v4().unwrap_or_else(|err| panic!("{err}"));
     let _ = socket.set_recv_buffer_size(4096);
-    let stream = match socket.connect(server.addr).await {
-        Ok(stream) => stream,
-        Err(err) => panic!("{err}"),
-    };
+    let stream = socket
+        .connect(server.addr)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
     let mut sleeper = Client::from_stream(stream);
     let (sleeper_id, _) = sleeper.greeting().await;
     let dropped = format!("* Player {sleeper_id} was disconnected (too slow).");
-    // Ann chats; every line is pushed to both. Ann reads hers; the sleeper reads nothing.
-    let text = "y".repeat(300);
+    // Ann wins round after round; every win and every new round is pushed to the sleeper too
+    // (chat would not do: it is dropped for a reader that falls behind, not forced on it).
+    let mut rounds = 0;
     let mut seen_drop = false;
-    for sent in 0..20_000 {
-        ann.send(&format!("/say {text}")).await;
+    while !seen_drop && rounds < 20_000 {
+        let (mut low, mut high) = (0, 19);
         loop {
-            let line = ann.line().await;
-            if line == dropped {
-                seen_drop = true;
-            }
-            if line.starts_with('<') {
+            let guess = (low + high) / 2;
+            ann.send(&guess.to_string()).await;
+            let answer = loop {
+                let line = ann.line().await;
+                if line == dropped {
+                    seen_drop = true;
+                } else if line.starts_with("Higher!")
+                    || line.starts_with("Lower!")
+                    || line.starts_with("Correct!")
+                {
+                    break line;
+                }
+            };
+            if answer.starts_with("Higher!") {
+                low = guess + 1;
+            } else if answer.starts_with("Lower!") {
+                high = guess - 1;
+            } else {
+                ann.until("Round").await;
                 break;
             }
         }
-        if seen_drop {
-            // Ann's own requests were answered all along; one more, to be sure.
-            ann.send("/score").await;
-            let (scores, _) = ann.until("Scores").await;
-            assert!(
-                scores.starts_with("Scores in room 1"),
-                "after {sent} lines: {scores}"
-            );
-            break;
-        }
+        rounds += 1;
     }
-    assert!(seen_drop, "the slow client was never dropped");
-    let rest = sleeper.until_closed().await;
-    assert!(rest.len() < 20_000, "the sleeper's connection was closed");
+    assert!(
+        seen_drop,
+        "the slow client was never dropped ({rounds} rounds)"
+    );
+    // Ann's own requests were answered all along; one more, to be sure.
+    ann.send("/score").await;
+    let (scores, _) = ann.until("Scores").await;
+    assert_eq!(
+        scores,
+        format!("Scores in room 1: AnnWithALongName {rounds}.")
+    );
+    let received = sleeper.until_closed().await;
+    assert!(
+        received.len() < rounds * 2,
+        "the sleeper was cut off: {} of {} lines",
+        received.len(),
+        rounds * 2
+    );
 }
 
 #[tokio::test]
@@ -188,6 +215,56 @@ async fn a_reset_in_the_middle_of_a_reply_affects_only_that_connection() {
     }
     ann.send("/score").await;
     let (scores, _) = ann.until("Scores").await;
+    assert_eq!(scores, "Scores in room 1: Player 1 0.");
+    ann.send("/rooms").await;
+    let (rooms, _) = ann.until("Public rooms").await;
+    assert!(
+        rooms.starts_with("Public rooms: room 1 (1/3 players)"),
+        "no seat leaked: {rooms}"
+    );
+}
+
+#[tokio::test]
+async fn a_guess_sent_before_the_greeting_is_read_counts_for_the_first_round() {
+    let server = TestServer::start(|c| c).await;
+    let mut eager = Client::connect(server.addr).await;
+    // Typed ahead, as `printf '10\n' | nc` does: the first round line has not been read.
+    eager.send("10").await;
+    eager.greeting().await;
+    let answer = eager.line().await;
+    assert!(
+        answer.starts_with("Higher!")
+            || answer.starts_with("Lower!")
+            || answer.starts_with("Correct!"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_flood_of_lines_is_slowed_down_then_disconnected_and_nobody_else_notices() {
+    let server = TestServer::start(|c| {
+        c.players_per_room(2).rate_limit(RateLimit {
+            per_second: 5,
+            burst: 10,
+        })
+    })
+    .await;
+    let (mut calm, _, _) = server.player().await;
+    let (mut flood, _, _) = server.player().await;
+    for _ in 0..40 {
+        flood.send("/help").await;
+    }
+    let rest = flood.until_closed().await;
+    assert!(
+        rest.iter().any(|line| line == "error: slow down"),
+        "{rest:?}"
+    );
+    assert_eq!(
+        rest.last().map(String::as_str),
+        Some("error: too many lines; goodbye")
+    );
+    calm.send("/score").await;
+    let (scores, _) = calm.until("Scores").await;
     assert!(
         scores.starts_with("Scores in room 1: Player 1 0"),
         "{scores}"

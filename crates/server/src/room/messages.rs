@@ -7,6 +7,7 @@ use referee_rules::{PlayerId, Render};
 use super::{Member, Room};
 use crate::outbox::Outbox;
 use crate::records::StorageFailed;
+use tokio::sync::oneshot;
 
 /// Sit down in the room. The joiner is told who is there and what the game is at; the others
 /// are told someone joined.
@@ -19,20 +20,33 @@ pub(crate) struct Join {
     pub(crate) feed: bool,
 }
 
-/// Why a join was refused.
+/// Why a join was refused. The seat the lobby reserved was not taken: the joiner gives it
+/// back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum JoinError {
     #[error("the room is full")]
     Full,
+    #[error("you are already in this room")]
+    AlreadySeated,
+}
+
+/// A successful join: where, and the round the room is in (the round a plain guess is for
+/// until the player is shown another).
+#[derive(Debug, Clone)]
+pub(crate) struct Joined {
+    pub(crate) round: u64,
 }
 
 impl Message for Join {
-    type Reply = Result<RoomLabel, JoinError>;
+    type Reply = Result<Joined, JoinError>;
 }
 
 impl<G: Render> Handler<Join> for Room<G> {
-    fn handle(&mut self, join: Join, _: &mut Context<Self>) -> Result<RoomLabel, JoinError> {
-        if self.members.len() >= self.capacity && !self.members.contains(join.player) {
+    fn handle(&mut self, join: Join, _: &mut Context<Self>) -> Result<Joined, JoinError> {
+        if self.members.contains(join.player) {
+            return Err(JoinError::AlreadySeated);
+        }
+        if self.members.len() >= self.capacity {
             return Err(JoinError::Full);
         }
         let player = join.player;
@@ -57,13 +71,18 @@ impl<G: Render> Handler<Join> for Room<G> {
         let intro = self.game.intro();
         self.push(player, intro);
         self.settle();
-        Ok(self.label.clone())
+        Ok(Joined {
+            round: self.game.round(),
+        })
     }
 }
 
-/// Stand up. The others are told; the seat goes back to the lobby.
+/// Stand up. The others are told; the seat goes back to the lobby. While a win is being
+/// saved the departure waits its turn, after the frames meant for the leaver (so that a
+/// player who wins and quits at once still hears that they won); `gone` says when it is done.
 pub(crate) struct Leave {
     pub(crate) player: PlayerId,
+    pub(crate) gone: Option<oneshot::Sender<()>>,
 }
 
 impl Message for Leave {
@@ -73,11 +92,19 @@ impl Message for Leave {
 
 impl<G: Render> Handler<Leave> for Room<G> {
     fn handle(&mut self, leave: Leave, _: &mut Context<Self>) -> bool {
-        let Some(member) = self.remove(leave.player) else {
+        if !self.members.contains(leave.player) {
+            if let Some(gone) = leave.gone {
+                let _ = gone.send(());
+            }
             return false;
-        };
-        self.notify_others(None, &Notice::MemberLeft { name: member.name });
-        self.settle();
+        }
+        if self.held > 0 {
+            self.held_frames
+                .push_back(super::Held::Departure(leave.player, leave.gone));
+        } else {
+            self.depart(leave.player, leave.gone);
+            self.settle();
+        }
         true
     }
 }
@@ -132,8 +159,11 @@ impl<G: Render> Handler<Chat> for Room<G> {
         let notice = Notice::Chat {
             from: self.members.name(chat.player),
             text: chat.text,
-        };
-        self.notify_others(None, &notice);
+        }
+        .to_line();
+        for player in self.others(None) {
+            self.push_optional(player, notice.clone());
+        }
         self.settle();
     }
 }

@@ -17,6 +17,8 @@
 
 mod members;
 mod messages;
+#[cfg(test)]
+mod tests;
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -24,7 +26,7 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use referee_actor::{ActorBuilder, ActorHandle, Context, WeakActorHandle};
 use referee_protocol::notice::{Notice, RoomLabel};
-use referee_rules::{PlayerId, Render, RoundWon};
+use referee_rules::{Audience, PlayerId, Render, RoundWon};
 use referee_store::RoundResult;
 use tokio::sync::oneshot;
 
@@ -34,11 +36,27 @@ use crate::records::{RecorderHandle, Save, StorageFailed, now_ms};
 use crate::tell::tell_soon;
 
 pub(crate) use members::Member;
-pub(crate) use messages::{Act, Chat, Committed, GetScores, Join, Leave, Rename};
+pub(crate) use messages::{Act, Chat, Committed, GetScores, Join, JoinError, Leave, Rename};
 
 /// How long a room holds a win's announcement waiting for the recorder, at most. Past it the
 /// announcement goes out with an error line: a stuck disk must not freeze the game.
 const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Frames a room holds at most while a win is being saved. Past it, what may be missed
+/// (chat, others' moves) is dropped and a member who would need more is disconnected, as a
+/// slow reader is: memory stays bounded whatever the disk does.
+const MAX_HELD: usize = 4096;
+
+/// What waits while a win is being saved, in order.
+enum Held {
+    Frame {
+        player: PlayerId,
+        frame: Frame,
+        may_drop: bool,
+    },
+    /// A member's `Leave`: carried out in order, after the frames meant for them.
+    Departure(PlayerId, Option<oneshot::Sender<()>>),
+}
 
 use members::Members;
 
@@ -69,7 +87,7 @@ pub(crate) struct Room<G: Render> {
     /// Wins sent to the recorder and not yet committed. While non-zero, pushes wait in
     /// `held_frames`.
     held: usize,
-    held_frames: VecDeque<(PlayerId, Frame)>,
+    held_frames: VecDeque<Held>,
     /// Members whose push failed during the current message; removed before it ends.
     failed: Vec<(PlayerId, PushError)>,
 }
@@ -101,31 +119,68 @@ impl<G: Render> Room<G> {
 
     /// Queues `text` for one member — or holds it while a win is being saved.
     fn push(&mut self, player: PlayerId, text: String) {
-        let frame = Frame {
-            text,
-            round: Some(self.game.round()),
-        };
-        if self.held > 0 {
-            self.held_frames.push_back((player, frame));
-        } else {
-            self.send(player, frame);
+        self.enqueue(player, text, false);
+    }
+
+    /// As [`Room::push`], for what may be dropped if the member's queue is filling up.
+    fn push_optional(&mut self, player: PlayerId, text: String) {
+        self.enqueue(player, text, true);
+    }
+
+    fn enqueue(&mut self, player: PlayerId, text: String, may_drop: bool) {
+        let frame = Frame::in_round(text, self.game.round());
+        if self.held == 0 {
+            return self.send(player, frame, may_drop);
+        }
+        if self.held_frames.len() < MAX_HELD {
+            let held = Held::Frame {
+                player,
+                frame,
+                may_drop,
+            };
+            self.held_frames.push_back(held);
+        } else if !may_drop {
+            self.failed.push((player, PushError::TooSlow));
         }
     }
 
     /// Hands a frame to a member's outbox, remembering a failure for [`Room::settle`].
-    fn send(&mut self, player: PlayerId, frame: Frame) {
+    fn send(&mut self, player: PlayerId, frame: Frame, may_drop: bool) {
         let Some(member) = self.members.get(player) else {
             return;
         };
-        if let Err(err) = member.outbox.push(frame) {
+        let pushed = if may_drop {
+            member.outbox.push_droppable(frame)
+        } else {
+            member.outbox.push(frame)
+        };
+        if let Err(err) = pushed {
             self.failed.push((player, err));
         }
     }
 
     /// Sends everything held, in order, once no save is pending any more.
     fn release(&mut self) {
-        while let Some((player, frame)) = self.held_frames.pop_front() {
-            self.send(player, frame);
+        while let Some(held) = self.held_frames.pop_front() {
+            match held {
+                Held::Frame {
+                    player,
+                    frame,
+                    may_drop,
+                } => self.send(player, frame, may_drop),
+                Held::Departure(player, gone) => self.depart(player, gone),
+            }
+        }
+    }
+
+    /// A member leaves: the others are told, the seat goes back to the lobby, and whoever
+    /// waits on `gone` learns that everything meant for the leaver has been handed over.
+    fn depart(&mut self, player: PlayerId, gone: Option<oneshot::Sender<()>>) {
+        if let Some(member) = self.remove(player) {
+            self.notify_others(None, &Notice::MemberLeft { name: member.name });
+        }
+        if let Some(gone) = gone {
+            let _ = gone.send(());
         }
     }
 
@@ -169,15 +224,18 @@ impl<G: Render> Room<G> {
     /// Sends a notice to every member but `except`.
     fn notify_others(&mut self, except: Option<PlayerId>, notice: &Notice) {
         let line = notice.to_line();
-        let targets: Vec<PlayerId> = self
-            .members
+        for player in self.others(except) {
+            self.push(player, line.clone());
+        }
+    }
+
+    /// Everyone seated but `except`.
+    fn others(&self, except: Option<PlayerId>) -> Vec<PlayerId> {
+        self.members
             .iter()
             .map(|(id, _)| id)
             .filter(|&id| Some(id) != except)
-            .collect();
-        for player in targets {
-            self.push(player, line.clone());
-        }
+            .collect()
     }
 
     /// Pushes the rules' events to the members each one is addressed to. A won round is
@@ -196,7 +254,9 @@ impl<G: Render> Room<G> {
                 .collect();
             for viewer in targets {
                 let text = G::describe(event, viewer, &|id| self.members.name(id));
-                self.push(viewer, text);
+                // Another player's move, shown on the feed, may be dropped; the rest may not.
+                let optional = matches!(audience, Audience::Feed(actor) if actor != viewer);
+                self.enqueue(viewer, text, optional);
             }
         }
     }

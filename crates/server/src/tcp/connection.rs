@@ -2,7 +2,6 @@
 //! and a writer task that sends the outbox. Both as simple as possible (STYLE §6).
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use referee_protocol::notice::{ByeReason, Notice};
@@ -18,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::codec::LineCodec;
 use super::writer::write_frames;
 use crate::outbox::Outbox;
+use crate::seen::SeenRound;
 use crate::server::Shared;
 use crate::session::{Flow, Session};
 
@@ -45,10 +45,15 @@ enum End {
 /// Serves one player until they leave, are dropped, or the server shuts down.
 pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) {
     let _ = stream.set_nodelay(true);
+    if let Some(bytes) = shared.config.send_buffer {
+        if let Err(err) = socket2::SockRef::from(&stream).set_send_buffer_size(bytes) {
+            tracing::debug!(%err, "cannot set the send buffer size");
+        }
+    }
     let (read_half, write_half) = stream.into_split();
     let (frames_tx, frames_rx) = mpsc::channel(shared.config.outbox_capacity);
     let kick = CancellationToken::new();
-    let seen_round = Arc::new(AtomicU64::new(0));
+    let seen_round = SeenRound::default();
     let writer = tokio::spawn(write_frames(
         write_half,
         frames_rx,
@@ -58,7 +63,8 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
     let outbox = Outbox::new(frames_tx, kick.clone());
     let player = shared.players.next();
     let mut session = Session::new(player, shared.lobby.clone(), outbox, seen_round, false)
-        .with_recorder(shared.recorder.clone());
+        .with_recorder(shared.recorder.clone())
+        .with_rate_limit(shared.config.rate_limit);
     session.start().await;
     let codec = LineCodec::new(shared.config.max_line);
     let mut lines = FramedRead::with_capacity(read_half, codec, READ_BUFFER);
@@ -135,11 +141,11 @@ async fn read_lines<G: Render>(
                     return End::Broken;
                 }
             }
-            Some(Ok(Ok(line))) => {
-                if session.on_line(&line).await == Flow::Quit {
-                    return End::Quit;
-                }
-            }
+            Some(Ok(Ok(line))) => match session.on_line(&line).await {
+                Flow::Continue => {}
+                Flow::Quit => return End::Quit,
+                Flow::Flooded => return End::Broken,
+            },
         }
     }
 }

@@ -46,8 +46,12 @@ fn admit<G: Render>(stream: TcpStream, slots: &Arc<Semaphore>, shared: &Arc<Shar
     match slots.clone().try_acquire_owned() {
         Ok(slot) => {
             let shared_for_task = shared.clone();
+            let hard_stop = shared.hard_stop.clone();
             shared.tasks.spawn(async move {
-                connection::serve(stream, shared_for_task).await;
+                tokio::select! {
+                    () = connection::serve(stream, shared_for_task) => {}
+                    () = hard_stop.cancelled() => {}
+                }
                 drop(slot);
             });
         }

@@ -1,15 +1,13 @@
 //! A connection's writer task: takes frames from the outbox and writes them, batching what
 //! is already queued into one write.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::outbox::Frame;
+use crate::seen::{SeenRound, stamp};
 
 /// Bytes gathered into one write at most.
 const BATCH: usize = 16 * 1024;
@@ -22,7 +20,7 @@ pub(crate) async fn write_frames(
     mut socket: OwnedWriteHalf,
     mut frames: mpsc::Receiver<Frame>,
     kick: CancellationToken,
-    seen_round: Arc<AtomicU64>,
+    seen_round: SeenRound,
 ) {
     let mut buf = Vec::new();
     loop {
@@ -45,7 +43,7 @@ pub(crate) async fn write_frames(
             return;
         }
         if let Some(round) = round {
-            seen_round.store(round, Ordering::Release);
+            seen_round.observe(round);
         }
         if buf.capacity() > KEEP {
             buf = Vec::new();
@@ -55,7 +53,7 @@ pub(crate) async fn write_frames(
 }
 
 /// Fills `buf` with `first` and whatever else is queued, up to [`BATCH`] bytes; returns the
-/// last round mentioned.
+/// highest round stamp (see `seen.rs`) among them.
 fn batch(buf: &mut Vec<u8>, first: Frame, frames: &mut mpsc::Receiver<Frame>) -> Option<u64> {
     buf.clear();
     let mut round = None;
@@ -63,7 +61,8 @@ fn batch(buf: &mut Vec<u8>, first: Frame, frames: &mut mpsc::Receiver<Frame>) ->
     while let Some(frame) = next {
         buf.extend_from_slice(frame.text.as_bytes());
         buf.push(b'\n');
-        round = frame.round.or(round);
+        let stamped = frame.round.map(|round| stamp(frame.epoch, round));
+        round = round.max(stamped);
         next = if buf.len() < BATCH {
             frames.try_recv().ok()
         } else {
@@ -80,17 +79,11 @@ mod tests {
     #[test]
     fn a_batch_takes_what_is_queued_and_reports_the_last_round() {
         let (tx, mut rx) = mpsc::channel(8);
-        let _ = tx.try_send(Frame {
-            text: "b".into(),
-            round: Some(2),
-        });
+        let _ = tx.try_send(Frame::in_round("b".into(), 2));
         let _ = tx.try_send(Frame::text("c".into()));
         let mut buf = Vec::new();
-        let first = Frame {
-            text: "a".into(),
-            round: Some(1),
-        };
-        assert_eq!(batch(&mut buf, first, &mut rx), Some(2));
+        let first = Frame::in_round("a".into(), 1);
+        assert_eq!(batch(&mut buf, first, &mut rx), Some(stamp(0, 2)));
         assert_eq!(buf, b"a\nb\nc\n");
     }
 }

@@ -1,0 +1,141 @@
+//! The room actor driven directly: the hold of a win until its commit, and what happens to a
+//! member who leaves meanwhile.
+
+use std::sync::mpsc as std_mpsc;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use referee_protocol::notice::RoomLabel;
+use referee_rules::{GuessAction, GuessConfig, GuessNumber, PlayerId};
+use referee_store::{Leaderboard, RoundResult, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use super::{Act, Join, Leave, Room, RoomHandle, RoomSetup};
+use crate::lobby::Lobby;
+use crate::outbox::{Frame, Outbox};
+use crate::records::Recorder;
+
+/// A store whose commits each wait for a permit from the test.
+struct Gated(std_mpsc::Receiver<()>);
+
+impl Store for Gated {
+    fn record(&mut self, _: &[RoundResult]) -> Result<(), StoreError> {
+        let _ = self.0.recv();
+        Ok(())
+    }
+    fn leaderboard(&mut self, _: usize, _: i64, _: i64) -> Result<Leaderboard, StoreError> {
+        Ok(Leaderboard::default())
+    }
+    fn wins_of(&mut self, _: &str) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+}
+
+fn room(permits: std_mpsc::Receiver<()>) -> RoomHandle<GuessNumber> {
+    let lobby =
+        Lobby::<GuessNumber>::spawn(3, GuessConfig::default(), StdRng::seed_from_u64(1), None);
+    let recorder = Recorder::spawn(Box::new(Gated(permits)), 16).unwrap_or_else(|e| panic!("{e}"));
+    Room::spawn(RoomSetup {
+        label: RoomLabel { id: 1, code: None },
+        capacity: 3,
+        config: GuessConfig::default(),
+        rng: StdRng::seed_from_u64(7),
+        lobby: lobby.downgrade(),
+        recorder: Some(recorder),
+    })
+}
+
+async fn seat(room: &RoomHandle<GuessNumber>, id: u64) -> mpsc::Receiver<Frame> {
+    let (tx, rx) = mpsc::channel(64);
+    let join = Join {
+        player: PlayerId(id),
+        name: format!("P{id}"),
+        named: false,
+        outbox: Outbox::new(tx, CancellationToken::new()),
+        feed: false,
+    };
+    assert!(matches!(room.ask(join).await, Ok(Ok(_))));
+    rx
+}
+
+fn lines(frames: &mut mpsc::Receiver<Frame>) -> Vec<String> {
+    std::iter::from_fn(|| frames.try_recv().ok().map(|frame| frame.text)).collect()
+}
+
+async fn guess(room: &RoomHandle<GuessNumber>, player: u64, value: i64) {
+    let act = Act {
+        player: PlayerId(player),
+        seen_round: 1,
+        action: GuessAction::Guess { value, round: None },
+    };
+    let _ = room.ask(act).await;
+}
+
+/// Plays player 1 until its guess is `Correct!`-bound: returns the secret, found by halving
+/// against the room's answers without winning.
+async fn secret(room: &RoomHandle<GuessNumber>, frames: &mut mpsc::Receiver<Frame>) -> i64 {
+    let (mut low, mut high) = (0, 19);
+    while low < high {
+        let value = (low + high) / 2;
+        guess(room, 1, value).await;
+        let answer = lines(frames).concat();
+        assert!(
+            !answer.starts_with("Correct!"),
+            "won by chance; change the seed"
+        );
+        if answer.starts_with("Higher!") {
+            low = value + 1;
+        } else {
+            high = value - 1;
+        }
+    }
+    low
+}
+
+#[tokio::test]
+async fn a_member_who_leaves_while_a_win_is_saved_still_gets_it_then_goes() {
+    let (permit, permits) = std_mpsc::channel();
+    let room = room(permits);
+    let mut winner = seat(&room, 1).await;
+    let mut other = seat(&room, 2).await;
+    lines(&mut winner);
+    let value = secret(&room, &mut winner).await;
+    lines(&mut other);
+    guess(&room, 1, value).await;
+    assert_eq!(
+        lines(&mut winner),
+        Vec::<String>::new(),
+        "held until committed"
+    );
+    // The winner leaves while the commit waits; the room takes the Leave at once.
+    let (gone, left) = oneshot::channel();
+    let leave = Leave {
+        player: PlayerId(1),
+        gone: Some(gone),
+    };
+    assert_eq!(room.ask(leave).await.ok(), Some(true));
+    assert!(
+        lines(&mut other).is_empty(),
+        "nobody hears of it yet either"
+    );
+    assert!(permit.send(()).is_ok());
+    assert!(
+        left.await.is_ok(),
+        "the departure completes after the release"
+    );
+    let heard = lines(&mut winner);
+    assert!(
+        heard
+            .first()
+            .is_some_and(|line| line.starts_with("Correct!")),
+        "{heard:?}"
+    );
+    let others = lines(&mut other);
+    let won = others.iter().position(|line| line.contains(" won round 1"));
+    let left_line = others.iter().position(|line| line == "* P1 left the room.");
+    assert!(
+        matches!((won, left_line), (Some(w), Some(l)) if w < l),
+        "{others:?}"
+    );
+}
