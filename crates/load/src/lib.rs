@@ -61,6 +61,7 @@ mod args;
 pub mod bot;
 pub mod echo;
 mod error;
+pub mod fairness;
 mod phase;
 mod progress;
 mod report;

@@ -160,6 +160,8 @@ pub enum Notice {
         /// Which room.
         room: RoomLabel,
     },
+    /// The room's referee crashed and was restarted from the last consistent state.
+    RefereeRestarted,
     /// The list of commands.
     Help,
     /// Something went wrong; the session goes on unless a `Bye` follows.
@@ -208,6 +210,9 @@ impl Notice {
             Notice::Rooms { rooms, total } => listing(rooms, *total),
             Notice::Left { room } => {
                 format!("* You left {room}. Type /play for a new game, or /rooms to see the rooms.")
+            }
+            Notice::RefereeRestarted => {
+                "* The referee hit a problem and restarted; seats and scores are kept.".to_owned()
             }
             Notice::Help => help(),
             Notice::Error { message } => format!("error: {message}"),

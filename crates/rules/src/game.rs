@@ -62,8 +62,10 @@ pub struct Score {
 ///
 /// Implement this (and [`Render`]) to put a new game on the server. An
 /// implementation is pure: randomness arrives as an argument, and nothing
-/// here does I/O or reads a clock.
-pub trait Game: Sized + Send + 'static {
+/// here does I/O or reads a clock. It is `Clone` so that the server can keep
+/// the last consistent state of a room and restart its referee from it after
+/// a crash.
+pub trait Game: Clone + Sized + Send + 'static {
     /// How a room of this game is set up (e.g. the range of numbers).
     type Config: Clone + std::fmt::Debug + Send + Sync + 'static;
     /// One move a player can make.

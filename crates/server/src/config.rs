@@ -20,6 +20,7 @@ pub struct ServerConfig {
     pub(crate) max_batch: usize,
     pub(crate) rate_limit: RateLimit,
     pub(crate) send_buffer: Option<usize>,
+    pub(crate) allow_faults: bool,
 }
 
 impl Default for ServerConfig {
@@ -35,6 +36,7 @@ impl Default for ServerConfig {
             max_batch: crate::records::DEFAULT_MAX_BATCH,
             rate_limit: RateLimit::default(),
             send_buffer: None,
+            allow_faults: false,
         }
     }
 }
@@ -124,6 +126,13 @@ impl ServerConfigBuilder {
     /// detected sooner.
     pub fn send_buffer(mut self, bytes: Option<usize>) -> Self {
         self.0.send_buffer = bytes;
+        self
+    }
+
+    /// **For tests only.** Lets players inject faults: `/fault room` makes their room's
+    /// referee panic, `/fault session` makes their connection's task panic. Off by default.
+    pub fn allow_faults(mut self, allowed: bool) -> Self {
+        self.0.allow_faults = allowed;
         self
     }
 

@@ -83,6 +83,9 @@ struct ServeArgs {
     /// Kernel send buffer per player socket, in bytes (default: the OS's).
     #[arg(long)]
     send_buffer: Option<usize>,
+    /// FOR TESTS ONLY: let players inject faults (`/fault room`, `/fault session`).
+    #[arg(long, hide = true)]
+    allow_faults: bool,
 }
 
 fn main() -> ExitCode {
@@ -134,6 +137,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             burst: args.burst,
         })
         .send_buffer(args.send_buffer)
+        .allow_faults(args.allow_faults)
         .build();
     // The store first: a database that cannot be used stops the start-up before any port
     // is opened, with an error that names the file.

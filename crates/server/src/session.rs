@@ -28,7 +28,7 @@ use crate::lobby::{FindRoom, ListRooms, LobbyHandle, OpenPrivate, QuickMatch, Se
 use crate::outbox::{Frame, Outbox};
 use crate::rate::{Admit, Bucket, RateLimit};
 use crate::records::{GetLeaderboard, RecorderHandle, WinsOf};
-use crate::room::{Act, Chat, GetScores, Join, JoinError, Leave, Rename};
+use crate::room::{Act, Chat, Crash, GetScores, Join, JoinError, Leave, Rename};
 use crate::seen::{SeenRound, stamp};
 use crate::tell::tell_soon;
 
@@ -63,6 +63,8 @@ pub(crate) struct Session<G: Render> {
     /// The records, for `/top` and a returning player's tally.
     recorder: Option<RecorderHandle>,
     budget: Bucket,
+    /// Whether `/fault room` and `/fault session` may inject panics (tests only).
+    faults: bool,
 }
 
 impl<G: Render> Session<G> {
@@ -85,7 +87,14 @@ impl<G: Render> Session<G> {
             feed,
             recorder: None,
             budget: Bucket::new(RateLimit::default(), Instant::now()),
+            faults: false,
         }
+    }
+
+    /// Lets this player inject faults (see `ServerConfig::allow_faults`).
+    pub(crate) fn with_faults(mut self, allowed: bool) -> Self {
+        self.faults = allowed;
+        self
     }
 
     /// Gives the session access to the records (`/top`, a returning player's tally).
@@ -121,6 +130,9 @@ impl<G: Render> Session<G> {
                 return Flow::Flooded;
             }
         }
+        if self.faults && self.inject_fault(line) {
+            return Flow::Continue;
+        }
         match command::parse(line) {
             Ok(Input::Empty) => {}
             Ok(Input::Move(text)) => self.play(text).await,
@@ -138,6 +150,24 @@ impl<G: Render> Session<G> {
 
     fn say_line(&self, line: String) {
         let _ = self.outbox.push(Frame::text(line));
+    }
+
+    /// The test-only fault commands: `/fault room` makes the room's referee panic,
+    /// `/fault session` makes this connection's task panic. Returns whether `line` was one.
+    fn inject_fault(&self, line: &str) -> bool {
+        match line.trim() {
+            "/fault room" => {
+                match &self.seat {
+                    Some(seat) => {
+                        let _ = seat.handle.try_tell(Crash);
+                    }
+                    None => self.say(&Notice::error(NOT_IN_A_ROOM)),
+                }
+                true
+            }
+            "/fault session" => panic!("injected fault: player {} crashed on purpose", self.player),
+            _ => false,
+        }
     }
 
     async fn command(&mut self, command: Command<'_>) {

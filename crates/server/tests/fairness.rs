@@ -1,122 +1,196 @@
-//! A few hundred bots over many rounds: the invariants of the race hold under concurrency.
-//! Exactly one winner per round in every room, and each room's scoreboard adds up to the
-//! rounds its players won.
+//! Proof that the race is fair: a few hundred bots play many rounds, every request and every
+//! reply is logged in the order each bot saw it, and the fairness checker
+//! (`referee_load::fairness`) reads the logs together. It must find nothing on the real
+//! referee — and it must catch a referee broken on purpose.
 
 mod common;
 
-use std::collections::BTreeMap;
+use common::{Client, TestServer, honest, room_of};
+use rand::Rng;
+use referee_load::fairness::{self, Log, Violation};
+use referee_rules::{
+    Audience, Game, GuessAction, GuessConfig, GuessEvent, GuessNumber, GuessRejection, GuessView,
+    PlayerId, Render, RoundWon, Score,
+};
+use referee_server::{RateLimit, Server, ServerConfig};
+use tokio::sync::oneshot;
 
-use common::{Client, TestServer, room_of, round_of};
-
-const BOTS: usize = 300;
 const ROUNDS: u64 = 5;
-const MAX: i64 = 20;
 
-/// What one bot saw.
-struct Played {
-    room: u64,
-    wins: Vec<u64>,
-    client: Client,
+/// Seats `bots` players, plays `ROUNDS` rounds in every room, then collects the scoreboards.
+async fn play_and_log(addr: std::net::SocketAddr, bots: usize) -> Vec<Log> {
+    let mut seated = Vec::with_capacity(bots);
+    for _ in 0..bots {
+        let mut client = Client::connect(addr).await;
+        let (id, seat) = client.greeting().await;
+        seated.push((client, format!("Player {id}"), room_of(&seat)));
+    }
+    let games: Vec<_> = seated
+        .into_iter()
+        .map(|(mut client, name, room)| {
+            tokio::spawn(async move {
+                let log = honest::play(&mut client, &name, room, ROUNDS, 20).await;
+                (client, log)
+            })
+        })
+        .collect();
+    let mut played = Vec::with_capacity(bots);
+    for game in games {
+        played.push(
+            game.await
+                .unwrap_or_else(|err| panic!("a bot failed: {err}")),
+        );
+    }
+    // Nobody plays any more: every scoreboard is final. (Everyone stays connected until all
+    // have asked: a player who left would be missing from the boards asked after.)
+    let mut clients = Vec::with_capacity(bots);
+    let mut logs = Vec::with_capacity(bots);
+    for (mut client, mut log) in played {
+        honest::scoreboard(&mut client, &mut log).await;
+        clients.push(client);
+        logs.push(log);
+    }
+    drop(clients);
+    logs
 }
 
-/// Plays binary search with one guess outstanding until its room has finished `ROUNDS`
-/// rounds. A hint is applied to the current bounds whichever round it arrives in: it is
-/// true of the secret in force when the referee took the guess.
-async fn bot(mut client: Client, room: u64) -> Played {
-    let (mut low, mut high) = (0, MAX - 1);
-    let mut outstanding: Option<i64> = None;
-    let mut finished = false;
-    let mut stopping = false;
-    let mut wins = Vec::new();
-    let guess = |low: i64, high: i64| if low <= high { (low + high) / 2 } else { 0 };
-    let first = guess(low, high);
-    client.send(&first.to_string()).await;
-    outstanding = outstanding.or(Some(first));
-    loop {
-        let line = client.line().await;
-        if let Some(rest) = line.strip_prefix("Round ") {
-            let round: u64 = rest
-                .split(':')
-                .next()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0);
-            (low, high, finished) = (0, MAX - 1, false);
-            // Past the last round: stop guessing, but hear out the guess in flight.
-            stopping = round > ROUNDS;
-        } else if line.starts_with("Higher!") || line.starts_with("Lower!") {
-            let value = outstanding.take().unwrap_or_default();
-            if line.starts_with("Higher!") {
-                low = low.max(value + 1);
-            } else {
-                high = high.min(value - 1);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundreds_of_bots_race_for_many_rounds_and_the_checker_finds_nothing_wrong() {
+    let server = TestServer::start(|c| c.max_connections(400).rate_limit(RateLimit::OFF)).await;
+    let logs = play_and_log(server.addr, 300).await;
+    let verdict = fairness::check(&logs).unwrap_or_else(|violations| {
+        panic!(
+            "{} violations, first: {:?}",
+            violations.len(),
+            violations.first()
+        )
+    });
+    assert!(verdict.rounds >= 100 * ROUNDS, "{verdict:?}");
+    assert!(
+        verdict.meantimes > 0,
+        "the bots raced: some guesses came too late"
+    );
+}
+
+/// A referee broken on purpose: after a round is won, the next correct guess for that same
+/// round wins it too.
+#[derive(Clone)]
+struct TwoWinners {
+    inner: GuessNumber,
+    last_won: Option<(u64, u32)>,
+}
+
+impl Game for TwoWinners {
+    type Config = GuessConfig;
+    type Action = GuessAction;
+    type Event = GuessEvent;
+    type Rejection = GuessRejection;
+    type View = GuessView;
+
+    fn new(config: &GuessConfig, rng: &mut dyn Rng) -> Self {
+        TwoWinners {
+            inner: GuessNumber::new(config, rng),
+            last_won: None,
+        }
+    }
+    fn round(&self) -> u64 {
+        self.inner.round()
+    }
+    fn add_player(&mut self, player: PlayerId) {
+        self.inner.add_player(player);
+    }
+    fn remove_player(&mut self, player: PlayerId) {
+        self.inner.remove_player(player);
+    }
+    fn parse_action(text: &str) -> Result<GuessAction, GuessRejection> {
+        GuessNumber::parse_action(text)
+    }
+    fn apply(
+        &mut self,
+        player: PlayerId,
+        seen_round: u64,
+        action: GuessAction,
+        rng: &mut dyn Rng,
+    ) -> Result<Vec<GuessEvent>, GuessRejection> {
+        let GuessAction::Guess { value, round } = action;
+        let tagged = round.unwrap_or(seen_round);
+        if let Some((won_round, secret)) = self.last_won.take() {
+            if tagged == won_round && value == i64::from(secret) {
+                let second = GuessEvent::Won {
+                    round: won_round,
+                    player,
+                    secret,
+                    guesses: 0,
+                    points: 1,
+                };
+                return Ok(vec![second]);
             }
-        } else if line.starts_with("Correct!") {
-            outstanding = None;
-            wins.push(round_of(&line));
-            finished = true;
-        } else if line.starts_with("Sorry, another player won") || line.starts_with("error:") {
-            outstanding = None;
-        } else if line.contains(" won round ") {
-            finished = true;
-            continue;
-        } else {
-            continue;
+            self.last_won = Some((won_round, secret));
         }
-        if stopping && outstanding.is_none() {
-            return Played { room, wins, client };
+        let events = self.inner.apply(player, seen_round, action, rng)?;
+        for event in &events {
+            if let GuessEvent::Won { round, secret, .. } = event {
+                self.last_won = Some((*round, *secret));
+            }
         }
-        if outstanding.is_none() && !finished {
-            let next = guess(low, high);
-            client.send(&next.to_string()).await;
-            outstanding = Some(next);
-        }
+        Ok(events)
+    }
+    fn scores(&self) -> Vec<Score> {
+        self.inner.scores()
+    }
+    fn view(&self, player: PlayerId) -> GuessView {
+        self.inner.view(player)
+    }
+    fn audience(event: &GuessEvent) -> Audience {
+        GuessNumber::audience(event)
+    }
+    fn round_won(event: &GuessEvent) -> Option<RoundWon> {
+        GuessNumber::round_won(event)
+    }
+}
+
+impl Render for TwoWinners {
+    fn intro(&self) -> String {
+        self.inner.intro()
+    }
+    fn describe(
+        event: &GuessEvent,
+        viewer: PlayerId,
+        names: &dyn Fn(PlayerId) -> String,
+    ) -> String {
+        GuessNumber::describe(event, viewer, names)
+    }
+    fn describe_rejection(
+        rejection: &GuessRejection,
+        names: &dyn Fn(PlayerId) -> String,
+    ) -> String {
+        GuessNumber::describe_rejection(rejection, names)
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hundreds_of_bots_race_for_many_rounds_and_every_round_has_one_winner() {
-    let server = TestServer::start(|c| c.max_connections(BOTS + 10)).await;
-    let mut players = Vec::with_capacity(BOTS);
-    for _ in 0..BOTS {
-        let (client, _, seat) = server.player().await;
-        players.push((client, room_of(&seat)));
-    }
-    let games: Vec<_> = players
-        .into_iter()
-        .map(|(client, room)| tokio::spawn(bot(client, room)))
-        .collect();
-    let mut played = Vec::with_capacity(BOTS);
-    for game in games {
-        match game.await {
-            Ok(result) => played.push(result),
-            Err(err) => panic!("a bot failed: {err}"),
-        }
-    }
-    // Every room: each of the first ROUNDS rounds won exactly once.
-    let mut wins_per_room: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-    for bot in &played {
-        wins_per_room.entry(bot.room).or_default().extend(&bot.wins);
-    }
-    assert_eq!(wins_per_room.len(), BOTS / 3);
-    for (room, wins) in &wins_per_room {
-        for round in 1..=ROUNDS {
-            let winners = wins.iter().filter(|&&won| won == round).count();
-            assert_eq!(winners, 1, "room {room}, round {round}: {winners} winners");
-        }
-    }
-    // Nobody plays any more: every scoreboard adds up to its room's wins.
-    for bot in &mut played {
-        bot.client.send("/score").await;
-        let (scores, _) = bot.client.until("Scores").await;
-        let total: u64 = scores
-            .split(": ")
-            .nth(1)
-            .unwrap_or_default()
-            .trim_end_matches('.')
-            .split(", ")
-            .filter_map(|entry| entry.rsplit(' ').next()?.parse::<u64>().ok())
-            .sum();
-        let won = wins_per_room.get(&bot.room).map_or(0, Vec::len) as u64;
-        assert_eq!(total, won, "room {}: {scores}", bot.room);
-    }
+async fn the_checker_catches_a_referee_that_lets_two_players_win_one_round() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let addr = listener.local_addr().unwrap_or_else(|err| panic!("{err}"));
+    let config = ServerConfig::builder()
+        .seed(Some(7))
+        .rate_limit(RateLimit::OFF)
+        .build();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = Server::<TwoWinners>::new(config, GuessConfig::default());
+    let running = tokio::spawn(server.run(listener, async {
+        let _ = stopped.await;
+    }));
+    let logs = play_and_log(addr, 30).await;
+    let violations = fairness::check(&logs).err().unwrap_or_default();
+    assert!(
+        violations
+            .iter()
+            .any(|violation| matches!(violation, Violation::SeveralWinners { .. })),
+        "the broken referee went unnoticed: {violations:?}"
+    );
+    let _ = stop.send(());
+    let _ = running.await;
 }

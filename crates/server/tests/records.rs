@@ -100,8 +100,7 @@ async fn find_secret(me: &mut common::Client) -> i64 {
 async fn a_player_who_wins_and_quits_at_once_still_hears_that_they_won() {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let (permit, permits) = std_mpsc::channel();
-    let inner =
-        SqliteStore::open(dir.path().join("r.db"), 1).unwrap_or_else(|err| panic!("{err}"));
+    let inner = SqliteStore::open(dir.path().join("r.db"), 1).unwrap_or_else(|err| panic!("{err}"));
     let server = TestServer::start_with_store(|c| c, Box::new(Gated { inner, permits })).await;
     let (mut me, _, _) = server.player().await;
     let secret = find_secret(&mut me).await;

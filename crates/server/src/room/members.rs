@@ -9,7 +9,7 @@ use crate::outbox::Outbox;
 
 /// One seated player, as the room knows them. The outbox is the connection's; the room
 /// never touches a socket.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Member {
     pub(crate) name: String,
     pub(crate) outbox: Outbox,
@@ -20,7 +20,7 @@ pub(crate) struct Member {
 }
 
 /// The members of a room, in player-number order.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Members(BTreeMap<PlayerId, Member>);
 
 impl Members {

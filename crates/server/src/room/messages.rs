@@ -55,6 +55,7 @@ impl<G: Render> Handler<Join> for Room<G> {
         };
         self.notify_others(Some(player), &joined);
         self.game.add_player(player);
+        self.dirty = true;
         let member = Member {
             name: join.name,
             outbox: join.outbox,
@@ -129,7 +130,10 @@ impl<G: Render> Handler<Act<G>> for Room<G> {
             .game
             .apply(act.player, act.seen_round, act.action, &mut self.rng);
         match &outcome {
-            Ok(events) => self.announce(events, ctx),
+            Ok(events) => {
+                self.dirty = true;
+                self.announce(events, ctx);
+            }
             Err(rejection) => {
                 let text = G::describe_rejection(rejection, &|id| self.members.name(id));
                 self.push(act.player, text);
@@ -185,6 +189,7 @@ impl<G: Render> Handler<Rename> for Room<G> {
         };
         let old = std::mem::replace(&mut member.name, rename.name.clone());
         member.named = true;
+        self.dirty = true;
         let notice = Notice::Renamed {
             old,
             new: rename.name.clone(),
@@ -222,6 +227,25 @@ impl<G: Render> Handler<Committed> for Room<G> {
             self.release();
         }
         self.settle();
+    }
+}
+
+/// Makes the referee panic: a fault injected on purpose, to test supervision. Only sent when
+/// the server allows faults (`ServerConfig::allow_faults`), never in normal play.
+pub(crate) struct Crash;
+
+impl Message for Crash {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<Crash> for Room<G> {
+    fn handle(&mut self, _: Crash, _: &mut Context<Self>) {
+        // Half a change, as a real bug would leave it: the checkpoint does not have it.
+        self.game.remove_player(PlayerId(u64::MAX));
+        panic!(
+            "injected fault: the referee of {} crashed on purpose",
+            self.label
+        );
     }
 }
 

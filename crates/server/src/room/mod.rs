@@ -17,6 +17,7 @@
 
 mod members;
 mod messages;
+mod supervision;
 #[cfg(test)]
 mod tests;
 
@@ -36,7 +37,9 @@ use crate::records::{RecorderHandle, Save, StorageFailed, now_ms};
 use crate::tell::tell_soon;
 
 pub(crate) use members::Member;
-pub(crate) use messages::{Act, Chat, Committed, GetScores, Join, JoinError, Leave, Rename};
+pub(crate) use messages::{Act, Chat, Committed, Crash, GetScores, Join, JoinError, Leave, Rename};
+
+use supervision::{Checkpoint, Snapshot};
 
 /// How long a room holds a win's announcement waiting for the recorder, at most. Past it the
 /// announcement goes out with an error line: a stuck disk must not freeze the game.
@@ -75,6 +78,15 @@ pub(crate) struct RoomSetup<G: Render> {
     pub(crate) recorder: Option<RecorderHandle>,
 }
 
+/// What stays the same across a room's restarts.
+#[derive(Clone)]
+struct Parts<G: Render> {
+    label: RoomLabel,
+    capacity: usize,
+    lobby: WeakActorHandle<Lobby<G>>,
+    recorder: Option<RecorderHandle>,
+}
+
 /// The referee actor of one room.
 pub(crate) struct Room<G: Render> {
     label: RoomLabel,
@@ -84,6 +96,10 @@ pub(crate) struct Room<G: Render> {
     rng: StdRng,
     lobby: WeakActorHandle<Lobby<G>>,
     recorder: Option<RecorderHandle>,
+    /// The last consistent state, for a restart after a panic.
+    snapshot: Snapshot<G>,
+    /// The game or the members changed since the last checkpoint.
+    dirty: bool,
     /// Wins sent to the recorder and not yet committed. While non-zero, pushes wait in
     /// `held_frames`.
     held: usize,
@@ -92,28 +108,69 @@ pub(crate) struct Room<G: Render> {
     failed: Vec<(PlayerId, PushError)>,
 }
 
-impl<G: Render> referee_actor::Actor for Room<G> {}
+impl<G: Render> referee_actor::Actor for Room<G> {
+    /// A referee restarted after a panic tells the room, and where the game stands.
+    async fn started(&mut self, ctx: &mut Context<Self>) {
+        if ctx.restarts() == 0 {
+            return;
+        }
+        let notice = Notice::RefereeRestarted;
+        self.notify_others(None, &notice);
+        let intro = self.game.intro();
+        for player in self.others(None) {
+            self.push(player, intro.clone());
+        }
+        self.settle();
+    }
+}
 
 impl<G: Render> Room<G> {
-    /// Makes the room and spawns its actor.
-    pub(crate) fn spawn(setup: RoomSetup<G>) -> RoomHandle<G> {
+    /// Makes the room and spawns its referee, supervised: a panic rebuilds it from the last
+    /// checkpoint (see `supervision.rs`).
+    pub(crate) fn spawn(mut setup: RoomSetup<G>) -> RoomHandle<G> {
         let name = format!("room-{}", setup.label.id);
-        ActorBuilder::new().name(name).spawn(Room::new(setup))
-    }
-
-    fn new(mut setup: RoomSetup<G>) -> Self {
         let game = G::new(&setup.config, &mut setup.rng);
-        Room {
-            label: setup.label,
-            capacity: setup.capacity,
+        let snapshot = Snapshot::new(Checkpoint {
             game,
             members: Members::default(),
-            rng: setup.rng,
+        });
+        let parts = Parts {
+            label: setup.label,
+            capacity: setup.capacity,
             lobby: setup.lobby,
             recorder: setup.recorder,
+        };
+        let mut seeds = setup.rng;
+        let factory = move || Room::restore(&parts, &snapshot, supervision::next_rng(&mut seeds));
+        ActorBuilder::new()
+            .name(name)
+            .spawn_supervised(supervision::policy(), factory)
+    }
+
+    /// A referee from the last checkpoint.
+    fn restore(parts: &Parts<G>, snapshot: &Snapshot<G>, rng: StdRng) -> Self {
+        let checkpoint = snapshot.load();
+        Room {
+            label: parts.label.clone(),
+            capacity: parts.capacity,
+            game: checkpoint.game,
+            members: checkpoint.members,
+            rng,
+            lobby: parts.lobby.clone(),
+            recorder: parts.recorder.clone(),
+            snapshot: snapshot.clone(),
+            dirty: false,
             held: 0,
             held_frames: VecDeque::new(),
             failed: Vec::new(),
+        }
+    }
+
+    /// Saves the state as it is now as the room's last consistent state, if it changed.
+    /// Called at the end of every handler (through [`Room::settle`]).
+    fn checkpoint(&mut self) {
+        if std::mem::take(&mut self.dirty) {
+            self.snapshot.save(&self.game, &self.members);
         }
     }
 
@@ -264,6 +321,7 @@ impl<G: Render> Room<G> {
     /// Removes a member: from the game, from the room, and from the lobby's seat count.
     fn remove(&mut self, player: PlayerId) -> Option<Member> {
         let member = self.members.remove(player)?;
+        self.dirty = true;
         self.game.remove_player(player);
         if let Some(lobby) = self.lobby.upgrade() {
             tell_soon(&lobby, SeatFreed(self.label.id));
@@ -271,9 +329,14 @@ impl<G: Render> Room<G> {
         Some(member)
     }
 
-    /// Drops the members whose connection failed, telling the others. Repeats while
-    /// telling the others makes more fail.
+    /// Drops the members whose connection failed, telling the others (repeating while that
+    /// makes more fail), then checkpoints the state.
     fn settle(&mut self) {
+        self.drop_failed();
+        self.checkpoint();
+    }
+
+    fn drop_failed(&mut self) {
         while let Some((player, err)) = self.failed.pop() {
             let Some(member) = self.remove(player) else {
                 continue;

@@ -61,10 +61,14 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
         seen_round.clone(),
     ));
     let outbox = Outbox::new(frames_tx, kick.clone());
+    // If this task fails (a panic), the writer must stop too, so that the room finds the
+    // player gone at its next push and frees the seat.
+    let _kick_on_failure = kick.clone().drop_guard();
     let player = shared.players.next();
     let mut session = Session::new(player, shared.lobby.clone(), outbox, seen_round, false)
         .with_recorder(shared.recorder.clone())
-        .with_rate_limit(shared.config.rate_limit);
+        .with_rate_limit(shared.config.rate_limit)
+        .with_faults(shared.config.allow_faults);
     session.start().await;
     let codec = LineCodec::new(shared.config.max_line);
     let mut lines = FramedRead::with_capacity(read_half, codec, READ_BUFFER);

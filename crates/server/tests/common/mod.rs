@@ -1,6 +1,8 @@
 //! The real server on 127.0.0.1:0 and a raw line client: tests speak the protocol itself.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod honest;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

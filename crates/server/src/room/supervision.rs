@@ -1,0 +1,71 @@
+//! A room's referee under supervision: after a panic it is rebuilt from the room's last
+//! consistent state, with the same mailbox, so players keep their seats, scores and
+//! connections and no other room notices.
+//!
+//! "Consistent" means: as it was after the last message handled to the end. The room saves a
+//! checkpoint (a clone of the game and of the members) after every message that changed
+//! them; a handler that panics halfway leaves the checkpoint of the message before.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use referee_actor::RestartPolicy;
+use referee_rules::Render;
+
+use super::members::Members;
+
+/// Restarts a room's referee may have: three in a minute. Past that the room is closed (the
+/// lobby forgets it and its players are told to find another).
+pub(crate) fn policy() -> RestartPolicy {
+    RestartPolicy::new(3, Duration::from_secs(60))
+}
+
+/// What a restarted referee starts from.
+#[derive(Clone)]
+pub(crate) struct Checkpoint<G> {
+    pub(crate) game: G,
+    pub(crate) members: Members,
+}
+
+/// The room's last checkpoint, shared by the running referee (which writes it) and the
+/// restart factory (which reads it).
+pub(crate) struct Snapshot<G>(Arc<Mutex<Checkpoint<G>>>);
+
+impl<G: Render> Snapshot<G> {
+    pub(crate) fn new(first: Checkpoint<G>) -> Self {
+        Snapshot(Arc::new(Mutex::new(first)))
+    }
+
+    /// Replaces the checkpoint.
+    pub(crate) fn save(&self, game: &G, members: &Members) {
+        *self.lock() = Checkpoint {
+            game: game.clone(),
+            members: members.clone(),
+        };
+    }
+
+    /// The last checkpoint.
+    pub(crate) fn load(&self) -> Checkpoint<G> {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Checkpoint<G>> {
+        // A poisoned lock means a panic while *saving*: the value is a whole checkpoint
+        // either way (the assignment is the last step).
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<G> Clone for Snapshot<G> {
+    fn clone(&self) -> Self {
+        Snapshot(Arc::clone(&self.0))
+    }
+}
+
+/// Random numbers for each instance of a referee: the first from the room's seed, each
+/// restart from the next draw, so a seeded server stays reproducible.
+pub(crate) fn next_rng(seeds: &mut StdRng) -> StdRng {
+    StdRng::from_rng(seeds)
+}

@@ -1,0 +1,302 @@
+//! Hostile and broken clients attack a real server on loopback while honest bots play. Each
+//! attacker must get a clear answer or a clean disconnect, and the honest bots must notice
+//! nothing: every guess answered, correctly (the fairness checker reads their logs), no error,
+//! no missed round.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use common::{Client, TIMEOUT, TestServer, honest, room_of};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use referee_load::fairness;
+use referee_server::RateLimit;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::task::JoinSet;
+
+const HONEST: usize = 6;
+const ROUNDS: u64 = 12;
+const MAX_CONNECTIONS: usize = 200;
+
+async fn connect(addr: SocketAddr) -> Option<TcpStream> {
+    TcpStream::connect(addr).await.ok()
+}
+
+/// Reads whatever the server sends until it closes (or a reset, or the test's patience);
+/// returns the text read.
+async fn drain(stream: &mut TcpStream) -> String {
+    let mut all = Vec::new();
+    let _ = tokio::time::timeout(TIMEOUT, stream.read_to_end(&mut all)).await;
+    String::from_utf8_lossy(&all).into_owned()
+}
+
+/// Random bytes, newlines included, from several connections.
+async fn garbage(addr: SocketAddr, seed: u64) -> String {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let Some(mut stream) = connect(addr).await else {
+        return "refused".into();
+    };
+    for _ in 0..50 {
+        let chunk: Vec<u8> = (0..200).map(|_| rng.random()).collect();
+        if stream.write_all(&chunk).await.is_err() {
+            break;
+        }
+    }
+    let said = drain(&mut stream).await;
+    assert!(
+        said.contains("error: "),
+        "garbage got no error: {said:.200}"
+    );
+    "garbage".into()
+}
+
+/// Invalid UTF-8 and NUL bytes, then a proper command: the session goes on.
+async fn bad_bytes(addr: SocketAddr) -> String {
+    let mut client = Client::connect(addr).await;
+    client.greeting().await;
+    client
+        .send_bytes(b"\xc3\x28 \xff\n\x00\x00\x00\n1\x002\n")
+        .await;
+    // Others may join this room meanwhile: skip their announcements.
+    assert_eq!(
+        client.until("error:").await.0,
+        "error: line is not valid UTF-8"
+    );
+    assert!(client.until("error:").await.0.starts_with("error: "));
+    assert!(client.until("error:").await.0.starts_with("error: \"1?2\""));
+    client.send("/help").await;
+    assert_eq!(client.until("Commands:").await.0, "Commands:");
+    "bad bytes".into()
+}
+
+/// A 10 MB line: an error after the limit, and the connection is closed.
+async fn huge_line(addr: SocketAddr) -> String {
+    let Some(mut stream) = connect(addr).await else {
+        return "refused".into();
+    };
+    let chunk = vec![b'9'; 1 << 20];
+    for _ in 0..10 {
+        if stream.write_all(&chunk).await.is_err() {
+            break;
+        }
+    }
+    let said = drain(&mut stream).await;
+    assert!(said.contains("error: line too long"), "{said:.300}");
+    "10 MB line".into()
+}
+
+/// A line that never ends, sent slowly: closed at the limit or when idle.
+async fn endless_line(addr: SocketAddr) -> String {
+    let Some(mut stream) = connect(addr).await else {
+        return "refused".into();
+    };
+    for _ in 0..2_000 {
+        if stream.write_all(b"7777777777").await.is_err() {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let said = drain(&mut stream).await;
+    assert!(
+        said.contains("error: line too long") || said.contains("Goodbye!"),
+        "{said:.300}"
+    );
+    "endless line".into()
+}
+
+/// Connects and says nothing: closed with a goodbye after the idle limit.
+async fn silent(addr: SocketAddr) -> String {
+    let Some(mut stream) = connect(addr).await else {
+        return "refused".into();
+    };
+    let said = drain(&mut stream).await;
+    assert!(
+        said.ends_with("Goodbye! (no input for too long)\n"),
+        "{said:.300}"
+    );
+    "silent".into()
+}
+
+/// Slowloris: a byte at a time, never a whole line: closed when idle.
+async fn slowloris(addr: SocketAddr) -> String {
+    let Some(stream) = connect(addr).await else {
+        return "refused".into();
+    };
+    let (mut reader, mut writer) = stream.into_split();
+    let dripping = tokio::spawn(async move {
+        for _ in 0..200 {
+            if writer.write_all(b"1").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await; // the attack's own pace
+        }
+    });
+    let mut all = Vec::new();
+    let _ = tokio::time::timeout(TIMEOUT, reader.read_to_end(&mut all)).await;
+    dripping.abort();
+    let said = String::from_utf8_lossy(&all);
+    assert!(
+        said.contains("Goodbye! (no input for too long)"),
+        "{said:.300}"
+    );
+    "slowloris".into()
+}
+
+/// Never reads, and floods: disconnected (too slow a reader, or too many lines).
+async fn flood_without_reading(addr: SocketAddr) -> String {
+    let Some(mut stream) = connect(addr).await else {
+        return "refused".into();
+    };
+    for _ in 0..20_000 {
+        if stream.write_all(b"5\n/help\n").await.is_err() {
+            return "flood".into();
+        }
+    }
+    // Still open: the server must close it once it has read the rest.
+    let said = drain(&mut stream).await;
+    assert!(
+        said.contains("error: too many lines; goodbye") || said.len() < 20_000 * 600,
+        "the flood was served in full"
+    );
+    "flood".into()
+}
+
+/// A burst of connections opened and dropped at once, some with a reset.
+async fn burst(addr: SocketAddr) -> String {
+    let mut set = JoinSet::new();
+    for n in 0..1_000 {
+        set.spawn(async move {
+            let Ok(socket) = TcpSocket::new_v4() else {
+                return;
+            };
+            if let Ok(stream) = socket.connect(addr).await {
+                if n % 2 == 0 {
+                    let _ = stream.set_zero_linger();
+                }
+                drop(stream);
+            }
+        });
+    }
+    while set.join_next().await.is_some() {}
+    "burst of 1000".into()
+}
+
+/// More connections than the limit, held open: the ones past it are refused with a line.
+async fn over_the_limit(addr: SocketAddr) -> String {
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for _ in 0..MAX_CONNECTIONS + 20 {
+        let Some(mut stream) = connect(addr).await else {
+            continue;
+        };
+        let mut first = [0_u8; 64];
+        let read = tokio::time::timeout(TIMEOUT, stream.read(&mut first)).await;
+        let got = match read {
+            Ok(Ok(n)) => String::from_utf8_lossy(&first[..n]).into_owned(),
+            _ => String::new(),
+        };
+        if got.starts_with("error: the server is full") {
+            refused += 1;
+        } else {
+            held.push(stream);
+        }
+    }
+    assert!(refused > 0, "nobody was refused");
+    drop(held);
+    "over the limit".into()
+}
+
+/// Half-closed: a command, then the sending side closed: the answer still comes.
+async fn half_closed(addr: SocketAddr) -> String {
+    let mut client = Client::connect(addr).await;
+    client.greeting().await;
+    client.send("/rooms").await;
+    client.close_sending().await;
+    let rest = client.until_closed().await;
+    assert!(
+        rest.iter().any(|line| line.starts_with("Public rooms")),
+        "{rest:?}"
+    );
+    "half-closed".into()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attackers_get_errors_or_disconnects_and_honest_players_notice_nothing() {
+    let server = TestServer::start(|c| {
+        c.max_connections(MAX_CONNECTIONS)
+            .max_line(1024)
+            .idle_timeout(Duration::from_millis(700))
+            .rate_limit(RateLimit {
+                per_second: 10_000,
+                burst: 20_000,
+            })
+    })
+    .await;
+    let addr = server.addr;
+    // Honest players first, seated before the attack, playing until it is over.
+    let attack_over = std::sync::Arc::new(AtomicBool::new(false));
+    let mut games = Vec::new();
+    for _ in 0..HONEST {
+        let mut client = Client::connect(addr).await;
+        let (id, seat) = client.greeting().await;
+        let (name, room) = (format!("Player {id}"), room_of(&seat));
+        let over = attack_over.clone();
+        games.push(tokio::spawn(async move {
+            let done = move |round: u64| round > ROUNDS && over.load(Ordering::Relaxed);
+            honest::play_until(&mut client, &name, room, 20, &done).await
+        }));
+    }
+    // Phase one: broken and hostile clients.
+    let mut attacks = JoinSet::new();
+    for seed in 0..3 {
+        attacks.spawn(garbage(addr, seed));
+    }
+    attacks.spawn(bad_bytes(addr));
+    attacks.spawn(huge_line(addr));
+    attacks.spawn(endless_line(addr));
+    attacks.spawn(silent(addr));
+    attacks.spawn(slowloris(addr));
+    attacks.spawn(flood_without_reading(addr));
+    attacks.spawn(half_closed(addr));
+    let mut survived = finish(&mut attacks).await;
+    // Phase two: crowds — a burst of connections, then more than the limit.
+    attacks.spawn(burst(addr));
+    survived.extend(finish(&mut attacks).await);
+    attacks.spawn(over_the_limit(addr));
+    survived.extend(finish(&mut attacks).await);
+    assert_eq!(survived.len(), 12, "{survived:?}");
+    attack_over.store(true, Ordering::Relaxed);
+    let mut logs = Vec::new();
+    for game in games {
+        logs.push(
+            game.await
+                .unwrap_or_else(|err| panic!("an honest bot failed: {err}")),
+        );
+    }
+    let errors: Vec<&String> = logs
+        .iter()
+        .flat_map(|log| &log.seen)
+        .filter_map(|seen| match seen {
+            fairness::Seen::Heard(line) if line.starts_with("error:") => Some(line),
+            _ => None,
+        })
+        .collect();
+    assert!(errors.is_empty(), "honest players saw errors: {errors:?}");
+    let verdict = fairness::check(&logs).unwrap_or_else(|v| panic!("unfair under attack: {v:?}"));
+    assert!(
+        verdict.rounds >= (HONEST as u64 / 3) * ROUNDS,
+        "{verdict:?}"
+    );
+}
+
+async fn finish(attacks: &mut JoinSet<String>) -> Vec<String> {
+    let mut survived = Vec::new();
+    while let Some(attack) = attacks.join_next().await {
+        survived.push(attack.unwrap_or_else(|err| panic!("an attack's checks failed: {err}")));
+    }
+    survived
+}
