@@ -22,8 +22,10 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod config;
+mod connections;
 mod http;
 mod ids;
+mod kick;
 mod lobby;
 mod outbox;
 mod rate;

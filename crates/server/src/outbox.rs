@@ -6,7 +6,8 @@
 
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
-use tokio_util::sync::CancellationToken;
+
+use crate::kick::{Kick, Reason};
 
 /// Frames a connection may have queued before it counts as too slow.
 pub(crate) const DEFAULT_OUTBOX_CAPACITY: usize = 256;
@@ -58,13 +59,13 @@ pub(crate) enum PushError {
 #[derive(Debug, Clone)]
 pub(crate) struct Outbox {
     frames: mpsc::Sender<Frame>,
-    kick: CancellationToken,
+    kick: Kick,
     /// Stamped on every frame pushed through this outbox: which seat it belongs to.
     epoch: u32,
 }
 
 impl Outbox {
-    pub(crate) fn new(frames: mpsc::Sender<Frame>, kick: CancellationToken) -> Self {
+    pub(crate) fn new(frames: mpsc::Sender<Frame>, kick: Kick) -> Self {
         Outbox {
             frames,
             kick,
@@ -96,7 +97,7 @@ impl Outbox {
         match self.frames.try_send(frame) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => {
-                self.kick.cancel();
+                self.kick.kick(Reason::TooSlow);
                 Err(PushError::TooSlow)
             }
             Err(TrySendError::Closed(_)) => Err(PushError::Gone),
@@ -105,7 +106,7 @@ impl Outbox {
 
     /// Ends the connection.
     pub(crate) fn kick(&self) {
-        self.kick.cancel();
+        self.kick.kick(Reason::TooSlow);
     }
 }
 
@@ -116,14 +117,14 @@ mod tests {
     #[test]
     fn a_full_queue_kicks_the_connection() {
         let (tx, mut rx) = mpsc::channel(1);
-        let kick = CancellationToken::new();
+        let kick = Kick::default();
         let outbox = Outbox::new(tx, kick.clone());
         assert_eq!(outbox.push(Frame::text("a".into())), Ok(()));
         assert_eq!(
             outbox.push(Frame::text("b".into())),
             Err(PushError::TooSlow)
         );
-        assert!(kick.is_cancelled());
+        assert_eq!(kick.reason(), Some(Reason::TooSlow));
         assert_eq!(rx.try_recv().map(|f| f.text).ok(), Some("a".into()));
         drop(rx); // the writer stops on a kick and lets go of the queue
         assert_eq!(outbox.push(Frame::text("c".into())), Err(PushError::Gone));
@@ -132,7 +133,7 @@ mod tests {
     #[test]
     fn droppable_frames_give_way_when_the_queue_is_filling() {
         let (tx, mut rx) = mpsc::channel(8);
-        let kick = CancellationToken::new();
+        let kick = Kick::default();
         let outbox = Outbox::new(tx, kick.clone());
         assert_eq!(
             outbox.push_droppable(Frame::text("early chat".into())),
@@ -151,7 +152,7 @@ mod tests {
             Ok(()),
             "the chat took no room"
         );
-        assert!(!kick.is_cancelled());
+        assert_eq!(kick.reason(), None);
         let queued: Vec<String> =
             std::iter::from_fn(|| rx.try_recv().ok().map(|f| f.text)).collect();
         assert_eq!(queued, ["early chat", "1", "2", "3", "4", "5", "6", "7"]);
@@ -160,7 +161,7 @@ mod tests {
     #[test]
     fn frames_carry_the_seat_they_were_sent_for() {
         let (tx, mut rx) = mpsc::channel(4);
-        let outbox = Outbox::new(tx, CancellationToken::new()).for_seat(3);
+        let outbox = Outbox::new(tx, Kick::default()).for_seat(3);
         assert_eq!(outbox.push(Frame::in_round("x".into(), 2)), Ok(()));
         let frame = rx.try_recv().ok();
         assert_eq!(frame.map(|f| (f.epoch, f.round)), Some((3, Some(2))));
@@ -170,7 +171,7 @@ mod tests {
     fn a_closed_queue_is_gone() {
         let (tx, rx) = mpsc::channel(1);
         drop(rx);
-        let outbox = Outbox::new(tx, CancellationToken::new());
+        let outbox = Outbox::new(tx, Kick::default());
         assert_eq!(outbox.push(Frame::text("a".into())), Err(PushError::Gone));
     }
 }

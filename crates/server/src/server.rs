@@ -12,7 +12,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::ServerConfig;
+use crate::connections::Connections;
 use crate::ids::PlayerIds;
+use crate::kick::Reason;
 use crate::lobby::{Lobby, LobbyHandle};
 use crate::records::{Recorder, RecorderHandle};
 use referee_store::Store;
@@ -37,8 +39,10 @@ pub(crate) struct Shared<G: Render> {
     pub(crate) lobby: LobbyHandle<G>,
     pub(crate) recorder: Option<RecorderHandle>,
     pub(crate) players: PlayerIds,
-    /// Cancelled when the server shuts down: every connection says goodbye.
+    /// Cancelled when the server shuts down (the HTTP side listens to it).
     pub(crate) shutdown: CancellationToken,
+    /// The open connections' switches: at shutdown each is thrown, and each says goodbye.
+    pub(crate) connections: Connections,
     /// Cancelled when the shutdown grace is over: connections still running are dropped.
     pub(crate) hard_stop: CancellationToken,
     pub(crate) tasks: TaskTracker,
@@ -116,6 +120,7 @@ impl<G: Render> Server<G> {
             recorder,
             players: PlayerIds::default(),
             shutdown: CancellationToken::new(),
+            connections: Connections::default(),
             hard_stop: CancellationToken::new(),
             tasks: TaskTracker::new(),
         });
@@ -127,6 +132,7 @@ impl<G: Render> Server<G> {
             () = shutdown => tracing::info!("shutting down"),
         }
         shared.shutdown.cancel();
+        shared.connections.kick_all(Reason::Shutdown);
         shared.tasks.close();
         if tokio::time::timeout(grace, shared.tasks.wait())
             .await

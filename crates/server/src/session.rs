@@ -439,11 +439,11 @@ fn leader_lines(entries: Vec<LeaderEntry>) -> Vec<LeaderLine> {
 
 #[cfg(test)]
 mod tests {
+    use crate::kick::Kick;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
     use referee_rules::{GuessConfig, GuessNumber};
     use tokio::sync::mpsc;
-    use tokio_util::sync::CancellationToken;
 
     use super::*;
     use crate::lobby::Lobby;
@@ -459,7 +459,7 @@ mod tests {
         id: u64,
     ) -> (Session<GuessNumber>, mpsc::Receiver<Frame>) {
         let (frames_tx, frames_rx) = mpsc::channel(64);
-        let outbox = Outbox::new(frames_tx, CancellationToken::new());
+        let outbox = Outbox::new(frames_tx, Kick::default());
         let session = Session::new(
             PlayerId(id),
             lobby.clone(),

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use crate::PlayerId;
 
 /// How many past rounds' winners are remembered.
-pub(super) const REMEMBERED_ROUNDS: usize = 64;
+pub(super) const REMEMBERED_ROUNDS: usize = 16;
 
 /// The winners of the last [`REMEMBERED_ROUNDS`] rounds, oldest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -55,14 +55,15 @@ mod tests {
     }
 
     #[test]
-    fn remembers_exactly_the_last_64_rounds() {
+    fn remembers_exactly_the_last_remembered_rounds() {
         let winners = winners_of_rounds(100);
-        assert_eq!(winners.winner_of(37), Some(PlayerId(370)));
-        assert_eq!(winners.winner_of(36), None);
+        let oldest = 100 - REMEMBERED_ROUNDS as u64 + 1;
+        assert_eq!(winners.winner_of(oldest), Some(PlayerId(oldest * 10)));
+        assert_eq!(winners.winner_of(oldest - 1), None);
     }
 
     #[test]
-    fn never_holds_more_than_64_rounds() {
+    fn never_holds_more_than_the_remembered_rounds() {
         assert_eq!(winners_of_rounds(200).winners.len(), REMEMBERED_ROUNDS);
     }
 }

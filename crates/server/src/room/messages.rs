@@ -55,7 +55,7 @@ impl<G: Render> Handler<Join> for Room<G> {
         };
         self.notify_others(Some(player), &joined);
         self.game.add_player(player);
-        self.dirty = true;
+        (self.game_changed, self.members_changed) = (true, true);
         let member = Member {
             name: join.name,
             outbox: join.outbox,
@@ -131,7 +131,7 @@ impl<G: Render> Handler<Act<G>> for Room<G> {
             .apply(act.player, act.seen_round, act.action, &mut self.rng);
         match &outcome {
             Ok(events) => {
-                self.dirty = true;
+                self.game_changed = true;
                 self.announce(events, ctx);
             }
             Err(rejection) => {
@@ -189,7 +189,7 @@ impl<G: Render> Handler<Rename> for Room<G> {
         };
         let old = std::mem::replace(&mut member.name, rename.name.clone());
         member.named = true;
-        self.dirty = true;
+        self.members_changed = true;
         let notice = Notice::Renamed {
             old,
             new: rename.name.clone(),

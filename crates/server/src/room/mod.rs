@@ -98,8 +98,10 @@ pub(crate) struct Room<G: Render> {
     recorder: Option<RecorderHandle>,
     /// The last consistent state, for a restart after a panic.
     snapshot: Snapshot<G>,
-    /// The game or the members changed since the last checkpoint.
-    dirty: bool,
+    /// The game changed since the last checkpoint.
+    game_changed: bool,
+    /// The members changed since the last checkpoint.
+    members_changed: bool,
     /// Wins sent to the recorder and not yet committed. While non-zero, pushes wait in
     /// `held_frames`.
     held: usize,
@@ -159,7 +161,8 @@ impl<G: Render> Room<G> {
             lobby: parts.lobby.clone(),
             recorder: parts.recorder.clone(),
             snapshot: snapshot.clone(),
-            dirty: false,
+            game_changed: false,
+            members_changed: false,
             held: 0,
             held_frames: VecDeque::new(),
             failed: Vec::new(),
@@ -169,8 +172,10 @@ impl<G: Render> Room<G> {
     /// Saves the state as it is now as the room's last consistent state, if it changed.
     /// Called at the end of every handler (through [`Room::settle`]).
     fn checkpoint(&mut self) {
-        if std::mem::take(&mut self.dirty) {
-            self.snapshot.save(&self.game, &self.members);
+        let game = std::mem::take(&mut self.game_changed).then_some(&self.game);
+        let members = std::mem::take(&mut self.members_changed).then_some(&self.members);
+        if game.is_some() || members.is_some() {
+            self.snapshot.save(game, members);
         }
     }
 
@@ -321,7 +326,7 @@ impl<G: Render> Room<G> {
     /// Removes a member: from the game, from the room, and from the lobby's seat count.
     fn remove(&mut self, player: PlayerId) -> Option<Member> {
         let member = self.members.remove(player)?;
-        self.dirty = true;
+        (self.game_changed, self.members_changed) = (true, true);
         self.game.remove_player(player);
         if let Some(lobby) = self.lobby.upgrade() {
             tell_soon(&lobby, SeatFreed(self.label.id));

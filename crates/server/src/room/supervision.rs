@@ -38,12 +38,16 @@ impl<G: Render> Snapshot<G> {
         Snapshot(Arc::new(Mutex::new(first)))
     }
 
-    /// Replaces the checkpoint.
-    pub(crate) fn save(&self, game: &G, members: &Members) {
-        *self.lock() = Checkpoint {
-            game: game.clone(),
-            members: members.clone(),
-        };
+    /// Replaces what changed in the checkpoint: a move changes only the game, a rename only
+    /// the members; cloning only what changed keeps a move's checkpoint cheap.
+    pub(crate) fn save(&self, game: Option<&G>, members: Option<&Members>) {
+        let mut checkpoint = self.lock();
+        if let Some(game) = game {
+            checkpoint.game = game.clone();
+        }
+        if let Some(members) = members {
+            checkpoint.members = members.clone();
+        }
     }
 
     /// The last checkpoint.

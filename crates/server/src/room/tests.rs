@@ -3,13 +3,13 @@
 
 use std::sync::mpsc as std_mpsc;
 
+use crate::kick::Kick;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use referee_protocol::notice::RoomLabel;
 use referee_rules::{GuessAction, GuessConfig, GuessNumber, PlayerId};
 use referee_store::{Leaderboard, RoundResult, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
 
 use super::{Act, Join, Leave, Room, RoomHandle, RoomSetup};
 use crate::lobby::Lobby;
@@ -52,7 +52,7 @@ async fn seat(room: &RoomHandle<GuessNumber>, id: u64) -> mpsc::Receiver<Frame> 
         player: PlayerId(id),
         name: format!("P{id}"),
         named: false,
-        outbox: Outbox::new(tx, CancellationToken::new()),
+        outbox: Outbox::new(tx, Kick::default()),
         feed: false,
     };
     assert!(matches!(room.ask(join).await, Ok(Ok(_))));

@@ -12,10 +12,10 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_stream::StreamExt;
 use tokio_util::codec::FramedRead;
-use tokio_util::sync::CancellationToken;
 
 use super::codec::LineCodec;
 use super::writer::write_frames;
+use crate::kick::{Kick, KickOnDrop, Reason};
 use crate::outbox::Outbox;
 use crate::seen::SeenRound;
 use crate::server::Shared;
@@ -52,7 +52,9 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
     }
     let (read_half, write_half) = stream.into_split();
     let (frames_tx, frames_rx) = mpsc::channel(shared.config.outbox_capacity);
-    let kick = CancellationToken::new();
+    let kick = Kick::default();
+    // Shutdown reaches the connection through its switch.
+    let _registered = shared.connections.register(kick.clone());
     let seen_round = SeenRound::default();
     let writer = tokio::spawn(write_frames(
         write_half,
@@ -63,7 +65,7 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
     let outbox = Outbox::new(frames_tx, kick.clone());
     // If this task fails (a panic), the writer must stop too, so that the room finds the
     // player gone at its next push and frees the seat.
-    let _kick_on_failure = kick.clone().drop_guard();
+    let _kick_on_failure = KickOnDrop(kick.clone());
     let player = shared.players.next();
     let mut session = Session::new(player, shared.lobby.clone(), outbox, seen_round, false)
         .with_recorder(shared.recorder.clone())
@@ -79,7 +81,7 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
     }
     drop(session);
     if tokio::time::timeout(LINGER, writer).await.is_err() {
-        kick.cancel();
+        kick.kick(Reason::Failed);
     }
     // Closing a socket with unread input resets the connection, which can destroy the last
     // lines still on their way out: drop what the client sent meanwhile first.
@@ -114,7 +116,7 @@ fn bye(end: End) -> Option<ByeReason> {
 async fn read_lines<G: Render>(
     lines: &mut FramedRead<OwnedReadHalf, LineCodec>,
     session: &mut Session<G>,
-    kick: &CancellationToken,
+    kick: &Kick,
     shared: &Shared<G>,
 ) -> End {
     let idle = shared.config.idle_timeout;
@@ -124,8 +126,10 @@ async fn read_lines<G: Render>(
     loop {
         let next = tokio::select! {
             biased;
-            () = kick.cancelled() => return End::Kicked,
-            () = shared.shutdown.cancelled() => return End::Shutdown,
+            reason = kick.for_reader() => return match reason {
+                Reason::Shutdown => End::Shutdown,
+                Reason::TooSlow | Reason::Failed => End::Kicked,
+            },
             () = &mut idle_timer => {
                 if last_line.elapsed() >= idle {
                     return End::Idle;

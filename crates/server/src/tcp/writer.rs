@@ -4,8 +4,8 @@
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
+use crate::kick::{Kick, Reason};
 use crate::outbox::Frame;
 use crate::seen::{SeenRound, stamp};
 
@@ -19,14 +19,14 @@ const KEEP: usize = 2 * 1024;
 pub(crate) async fn write_frames(
     mut socket: OwnedWriteHalf,
     mut frames: mpsc::Receiver<Frame>,
-    kick: CancellationToken,
+    kick: Kick,
     seen_round: SeenRound,
 ) {
     let mut buf = Vec::new();
     loop {
         let first = tokio::select! {
             biased;
-            () = kick.cancelled() => break,
+            _ = kick.for_writer() => break,
             frame = frames.recv() => match frame {
                 Some(frame) => frame,
                 None => break,
@@ -35,11 +35,11 @@ pub(crate) async fn write_frames(
         let round = batch(&mut buf, first, &mut frames);
         let written = tokio::select! {
             biased;
-            () = kick.cancelled() => false,
+            _ = kick.for_writer() => false,
             result = socket.write_all(&buf) => result.is_ok(),
         };
         if !written {
-            kick.cancel();
+            kick.kick(Reason::Failed);
             return;
         }
         if let Some(round) = round {
