@@ -6,6 +6,7 @@
 #   scripts/load-report.sh [DURATION_SECS] [CLIENT_COUNTS...]
 #   scripts/load-report.sh 10 30 300 3000 10000
 #   THINK=1s scripts/load-report.sh 20 10000     # paced players: one guess a second each
+#   TRANSPORT=ws scripts/load-report.sh 10 30 300 3000 10000   # browser players (WebSocket)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,13 @@ shift || true
 counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(30 300 3000 10000)
 port=${REFEREE_PORT:-17878}
+http_port=$((port + 1))
+transport=${TRANSPORT:-tcp}
+case $transport in
+    tcp) target="127.0.0.1:$port" ;;
+    ws) target="127.0.0.1:$http_port" ;;
+    *) echo "TRANSPORT is tcp or ws" >&2; exit 2 ;;
+esac
 
 cargo build --release -p referee-server --quiet
 bin=target/release/referee
@@ -21,8 +29,8 @@ dir=$(mktemp -d)
 
 # The default server (every won round committed to a SQLite file), with the per-player line
 # limit off: a flat-out bot sends thousands of lines a second.
-"$bin" serve --tcp "127.0.0.1:$port" --no-http --db "$dir/referee.db" --rate 0 \
-    --max-connections 20000 >"$dir/serve.log" 2>&1 &
+"$bin" serve --tcp "127.0.0.1:$port" --http "127.0.0.1:$http_port" --db "$dir/referee.db" \
+    --rate 0 --max-connections 20000 >"$dir/serve.log" 2>&1 &
 server=$!
 trap 'kill -INT $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do
@@ -32,8 +40,8 @@ done
 
 for clients in "${counts[@]}"; do
     rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
-    "$bin" load --addr "127.0.0.1:$port" --clients "$clients" --duration "$duration" \
-        --think "${THINK:-0}" --compare-echo --json --quiet
+    "$bin" load --transport "$transport" --addr "$target" --clients "$clients" \
+        --duration "$duration" --think "${THINK:-0}" --compare-echo --json --quiet
     rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
     echo "{\"clients\":$clients,\"server_rss_kib_before\":$rss_before,\"server_rss_kib_after\":$rss_after}"
 done

@@ -2,7 +2,8 @@
 //!
 //! The `referee load` subcommand in miniature: flatten [`LoadArgs`] into a command line,
 //! call [`run`], print the table and then the one-line JSON summary. With `--echo` it needs
-//! no server: it measures this machine's line-echo ceiling.
+//! no server: it measures this machine's line-echo ceiling (with `--transport ws`, the
+//! WebSocket JSON echo ceiling).
 
 use std::process::ExitCode;
 

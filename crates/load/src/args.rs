@@ -5,7 +5,34 @@
 
 use std::time::Duration;
 
-use clap::{Args, Parser};
+use clap::{Args, Parser, ValueEnum};
+use serde::Serialize;
+
+/// Where a Referee server listens for line-protocol players by default.
+pub const DEFAULT_TCP_ADDR: &str = "127.0.0.1:7878";
+
+/// Where a Referee server serves HTTP (and its WebSocket, `/ws`) by default.
+pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
+
+/// How the bots talk to the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// The line protocol over TCP, like netcat players.
+    #[default]
+    Tcp,
+    /// The JSON protocol over WebSocket (`ws://ADDR/ws`), like browser players.
+    Ws,
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Transport::Tcp => "tcp",
+            Transport::Ws => "ws",
+        })
+    }
+}
 
 /// Options of `referee load`: how many bots, for how long, against what.
 #[derive(Debug, Clone, PartialEq, Args)]
@@ -19,12 +46,19 @@ pub struct LoadArgs {
     #[arg(long, default_value = "10", value_parser = parse_duration)]
     pub duration: Duration,
 
-    /// The Referee server to load (`IP:PORT` or `localhost:PORT`); loopback only unless
-    /// `--allow-remote`.
-    #[arg(long, default_value = "127.0.0.1:7878")]
-    pub addr: String,
+    /// The Referee server to load (`IP:PORT` or `localhost:PORT`): its TCP address, or with
+    /// `--transport ws` its HTTP address (bots connect to `ws://ADDR/ws`). Loopback only
+    /// unless `--allow-remote`. [default: 127.0.0.1:7878 for tcp, 127.0.0.1:8080 for ws]
+    #[arg(long)]
+    pub addr: Option<String>,
 
-    /// Load an in-process line-echo server instead of Referee: the ceiling to compare with.
+    /// How the bots talk: `tcp`, the line protocol, or `ws`, the JSON protocol over
+    /// WebSocket. The echo ceiling speaks the same.
+    #[arg(long, value_enum, default_value_t = Transport::Tcp)]
+    pub transport: Transport,
+
+    /// Load an in-process echo server instead of Referee: the ceiling to compare with (a
+    /// line echo, or with `--transport ws` a WebSocket one answering each JSON guess).
     #[arg(long, conflicts_with = "compare_echo")]
     pub echo: bool,
 
@@ -91,6 +125,15 @@ impl LoadArgs {
     {
         Standalone::try_parse_from(argv).map(|standalone| standalone.args)
     }
+
+    /// The address to load: `--addr`, or the server's default one for the transport.
+    pub fn target(&self) -> &str {
+        match (&self.addr, self.transport) {
+            (Some(addr), _) => addr,
+            (None, Transport::Tcp) => DEFAULT_TCP_ADDR,
+            (None, Transport::Ws) => DEFAULT_HTTP_ADDR,
+        }
+    }
 }
 
 /// Parses `10`, `2.5`, `10s` or `500ms` into a duration.
@@ -115,7 +158,8 @@ mod tests {
         let args = LoadArgs::try_parse_from(["load"]).unwrap();
         assert_eq!(args.clients, 100);
         assert_eq!(args.duration, Duration::from_secs(10));
-        assert_eq!(args.addr, "127.0.0.1:7878");
+        assert_eq!(args.target(), "127.0.0.1:7878");
+        assert_eq!(args.transport, Transport::Tcp);
         assert_eq!(args.batch, 500);
         assert_eq!(args.connect_timeout, Duration::from_secs(5));
         assert_eq!(args.drain, Duration::from_secs(2));
@@ -141,6 +185,18 @@ mod tests {
     #[test]
     fn zero_clients_is_refused() {
         assert!(LoadArgs::try_parse_from(["load", "--clients", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_ws_transport_defaults_to_the_http_address() {
+        let args = LoadArgs::try_parse_from(["load", "--transport", "ws"]).unwrap();
+        assert_eq!(
+            (args.transport, args.target()),
+            (Transport::Ws, "127.0.0.1:8080")
+        );
+        let args = LoadArgs::try_parse_from(["load", "--transport", "ws", "--addr", "[::1]:9"]);
+        assert_eq!(args.unwrap().target(), "[::1]:9");
+        assert!(LoadArgs::try_parse_from(["load", "--transport", "udp"]).is_err());
     }
 
     #[test]

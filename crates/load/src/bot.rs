@@ -1,11 +1,15 @@
-//! The bot's decisions, pure: one line in, one [`Reaction`] out.
+//! The bot's decisions, pure: one message in, one [`Reaction`] out.
 //!
-//! A [`Brain`] plays *guess the number* by binary search through the line protocol of
-//! `docs/protocol.md`. It does no I/O and reads no clock: the TCP driver (`tcp.rs`) feeds it
-//! the lines it reads and writes the guesses it returns, timing them. Tests — here and in the
-//! server's suites — drive it with plain strings.
+//! A [`Brain`] plays *guess the number* by binary search. It does no I/O, reads no clock and
+//! knows no wire format: a small transport layer turns each server message into a [`Heard`]
+//! ([`line`](mod@line) for the line protocol over TCP, [`json`] for the JSON protocol over
+//! WebSocket), and the driver (`driver.rs`) feeds it to the brain, writes the guesses it
+//! returns and times them. Tests — here and in the server's suites — drive it with plain
+//! strings ([`Brain::on_line`]) or [`Heard`] values ([`Brain::on_heard`]).
 //!
 //! # Rules the brain follows
+//!
+//! In line-protocol words (the JSON protocol has a message for each):
 //!
 //! * `Round R: guess a number from LOW to HIGH.` starts a new search over `LOW..=HIGH`.
 //! * At most **one** guess is outstanding; the next is only sent once the previous one has
@@ -21,13 +25,13 @@
 //!   persistent error (say "you are not in a room") cannot turn into an error storm.
 //! * Everything else (`* ...` notices, `<name> ...` chat, the welcome) is ignored.
 //!
-//! An [`echo`](Brain::echo) brain instead sends a guess-looking line and counts any line that
-//! comes back as its answer: that is how bots measure the echo ceiling.
+//! An [`echo`](Brain::echo) brain instead sends a guess-looking message and counts whatever
+//! answers it: that is how bots measure the echo ceiling.
 //!
 //! # Example
 //!
 //! ```
-//! use referee_load::bot::{Answer, Brain};
+//! use referee_load::bot::{Answer, Brain, Heard};
 //!
 //! let mut brain = Brain::new();
 //! assert_eq!(brain.start(), None); // nothing to do before a round is announced
@@ -36,9 +40,15 @@
 //! let next = brain.on_line("Higher! The number is more than 9.");
 //! assert_eq!(next.answer, Some(Answer::Higher));
 //! assert_eq!(next.send, Some(14));
+//! // The same, whatever the wire said it in:
+//! let last = brain.on_heard(Heard::Answer(Answer::Lower));
+//! assert_eq!(last.send, Some(11));
 //! ```
 
-/// The line an echo bot sends: it looks like a guess, so both targets parse the same bytes.
+pub mod json;
+pub mod line;
+
+/// The guess an echo bot sends: it looks like a guess, so both targets parse the same bytes.
 pub const ECHO_GUESS: u64 = 10;
 
 /// What a bot plays against.
@@ -46,11 +56,11 @@ pub const ECHO_GUESS: u64 = 10;
 enum Mode {
     /// The real referee: binary search guided by the answers.
     Game,
-    /// A line-echo server: every line that comes back answers the outstanding guess.
+    /// An echo server: whatever answers the outstanding guess counts.
     Echo,
 }
 
-/// The kind of answer a line carries, for the counters.
+/// The kind of answer a message carries, for the counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
     /// `Higher! ...`: the secret is above the guess.
@@ -63,16 +73,36 @@ pub enum Answer {
     Late,
     /// `error: ...`: the server rejected something.
     Error,
-    /// Any line coming back from an echo server.
+    /// Any answer from an echo server.
     Echo,
 }
 
-/// What the driver should do after a line.
+/// One server message as the brain sees it, whatever the wire format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard {
+    /// A round is on: the secret lies in `min..=max` (`Round R: guess a number from MIN to
+    /// MAX.`, or a JSON `state` / `round_started`).
+    Round {
+        /// The round's number.
+        round: u64,
+        /// The smallest possible secret.
+        min: u64,
+        /// The largest possible secret (a range with `min > max` is ignored).
+        max: u64,
+    },
+    /// An answer: to the outstanding guess if there is one (an `error` may also come
+    /// unasked).
+    Answer(Answer),
+    /// Nothing the bot acts on: the welcome, notices, chat, other players' moves.
+    Ignored,
+}
+
+/// What the driver should do after a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Reaction {
-    /// The answer this line carries, if it is one. It closes the outstanding guess, if any.
+    /// The answer this message carries, if it is one. It closes the outstanding guess, if any.
     pub answer: Option<Answer>,
-    /// A guess to write now, as the plain line `VALUE\n`.
+    /// A guess to write now (the plain line `VALUE\n`, or a JSON `guess`).
     pub send: Option<u64>,
 }
 
@@ -139,12 +169,22 @@ impl Brain {
         }
     }
 
-    /// Reacts to one line from the server (without its line ending). Never panics.
+    /// Reacts to one line of the line protocol (without its line ending). Never panics.
     pub fn on_line(&mut self, line: &str) -> Reaction {
+        self.on_heard(line::heard(line, self.is_echo()))
+    }
+
+    /// Reacts to one server message, already decoded by the transport. Never panics.
+    pub fn on_heard(&mut self, heard: Heard) -> Reaction {
         match self.mode {
-            Mode::Echo => self.on_echo(line),
-            Mode::Game => self.on_game_line(line),
+            Mode::Echo => self.on_echo(heard),
+            Mode::Game => self.on_game(heard),
         }
+    }
+
+    /// Whether this brain measures an echo server rather than playing.
+    pub fn is_echo(&self) -> bool {
+        self.mode == Mode::Echo
     }
 
     /// The guess waiting for its answer, if any.
@@ -162,8 +202,8 @@ impl Brain {
         self.search.map(|search| (search.low, search.high))
     }
 
-    fn on_echo(&mut self, line: &str) -> Reaction {
-        if line.is_empty() || self.pending.take().is_none() {
+    fn on_echo(&mut self, heard: Heard) -> Reaction {
+        if !matches!(heard, Heard::Answer(_)) || self.pending.take().is_none() {
             return Reaction::default();
         }
         Reaction {
@@ -172,13 +212,14 @@ impl Brain {
         }
     }
 
-    fn on_game_line(&mut self, line: &str) -> Reaction {
-        if let Some((round, min, max)) = parse_round(line) {
-            self.search = Some(Search::new(round, min, max));
-            return self.reaction(None);
-        }
-        let Some(answer) = classify(line) else {
-            return Reaction::default();
+    fn on_game(&mut self, heard: Heard) -> Reaction {
+        let answer = match heard {
+            Heard::Round { round, min, max } if min <= max => {
+                self.search = Some(Search::new(round, min, max));
+                return self.reaction(None);
+            }
+            Heard::Round { .. } | Heard::Ignored => return Reaction::default(),
+            Heard::Answer(answer) => answer,
         };
         if let Some(pending) = self.pending.take() {
             self.apply(answer, pending);
@@ -204,7 +245,7 @@ impl Brain {
         }
     }
 
-    /// The reaction to a line: the next guess when a round is known and nothing is in flight.
+    /// The reaction to a message: the next guess when a round is known and nothing is in flight.
     fn reaction(&mut self, answer: Option<Answer>) -> Reaction {
         let send = match (self.pending, self.search) {
             (None, Some(search)) => self.send(search.middle()),
@@ -265,30 +306,6 @@ impl Search {
     fn reset(&mut self) {
         (self.low, self.high) = (self.min, self.max);
     }
-}
-
-/// Parses `Round R: guess a number from LOW to HIGH.` into `(R, LOW, HIGH)`.
-fn parse_round(line: &str) -> Option<(u64, u64, u64)> {
-    let rest = line.strip_prefix("Round ")?;
-    let (round, range) = rest.split_once(": guess a number from ")?;
-    let (low, high) = range.strip_suffix('.')?.split_once(" to ")?;
-    let (low, high) = (low.parse().ok()?, high.parse().ok()?);
-    (low <= high).then_some((round.parse().ok()?, low, high))
-}
-
-/// The answer a line carries, if it is one.
-fn classify(line: &str) -> Option<Answer> {
-    const ANSWERS: [(&str, Answer); 5] = [
-        ("Higher!", Answer::Higher),
-        ("Lower!", Answer::Lower),
-        ("Correct!", Answer::Correct),
-        ("Sorry, another player won in the meantime!", Answer::Late),
-        ("error:", Answer::Error),
-    ];
-    ANSWERS
-        .iter()
-        .find(|(prefix, _)| line.starts_with(prefix))
-        .map(|&(_, answer)| answer)
 }
 
 #[cfg(test)]

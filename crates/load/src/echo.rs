@@ -1,9 +1,12 @@
-//! A minimal line-echo server: the ceiling every load report is compared with.
+//! A minimal echo server: the ceiling every load report is compared with.
 //!
-//! It does the least a line server can do — read a line, write it back — with one tokio task
-//! per connection, on the same runtime and machine as the bots. Whatever the real server
-//! costs beyond framing and socket I/O shows up as its ratio to this ceiling, which stays
-//! meaningful when the machine's absolute speed does not.
+//! For the line protocol ([`EchoServer::start`]) it does the least a line server can do —
+//! read a line, write it back — with one tokio task per connection, on the same runtime and
+//! machine as the bots. For the JSON protocol over WebSocket ([`EchoServer::start_ws`]) it
+//! does the least a JSON server can do for the bots: read each text message, parse it, and
+//! answer a `guess` with an own `hint` carrying its `id` back as `re` (see [`json`]).
+//! Whatever the real server costs beyond framing, parsing and socket I/O shows up as its
+//! ratio to this ceiling, which stays meaningful when the machine's absolute speed does not.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -14,6 +17,17 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::LoadError;
+
+pub mod json;
+
+/// What the echo server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    /// Lines over TCP, echoed.
+    Lines,
+    /// JSON over WebSocket, each guess answered by a hint.
+    Json,
+}
 
 /// How long the accept loop backs off after an accept error (say, out of file descriptors).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
@@ -34,15 +48,30 @@ pub struct EchoServer {
 }
 
 impl EchoServer {
-    /// Binds `127.0.0.1:0` and starts accepting on the current tokio runtime.
+    /// A line-echo server: binds `127.0.0.1:0` and starts accepting on the current tokio
+    /// runtime.
     ///
     /// # Errors
     ///
     /// [`LoadError::EchoBind`] when the port cannot be bound.
     pub async fn start() -> Result<Self, LoadError> {
+        Self::start_speaking(Protocol::Lines)
+    }
+
+    /// A WebSocket echo server for JSON bots (any path upgrades, `/ws` included): binds
+    /// `127.0.0.1:0` and starts accepting on the current tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::EchoBind`] when the port cannot be bound.
+    pub async fn start_ws() -> Result<Self, LoadError> {
+        Self::start_speaking(Protocol::Json)
+    }
+
+    fn start_speaking(protocol: Protocol) -> Result<Self, LoadError> {
         let listener = listen().map_err(LoadError::EchoBind)?;
         let addr = listener.local_addr().map_err(LoadError::EchoBind)?;
-        let accept = tokio::spawn(accept_loop(listener));
+        let accept = tokio::spawn(accept_loop(listener, protocol));
         Ok(Self { addr, accept })
     }
 
@@ -67,12 +96,15 @@ fn listen() -> io::Result<TcpListener> {
     socket.listen(BACKLOG)
 }
 
-async fn accept_loop(listener: TcpListener) {
+async fn accept_loop(listener: TcpListener, protocol: Protocol) {
     let mut connections = JoinSet::new();
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                connections.spawn(echo_connection(stream));
+                match protocol {
+                    Protocol::Lines => connections.spawn(echo_connection(stream)),
+                    Protocol::Json => connections.spawn(json::connection(stream)),
+                };
             }
             Err(error) => {
                 tracing::warn!(%error, "echo server: accept failed");
@@ -126,6 +158,34 @@ mod tests {
             conn.read_line(&mut line).await.unwrap();
             assert_eq!(line, sent);
         }
+    }
+
+    #[tokio::test]
+    async fn the_ws_echo_answers_each_guess_with_a_hint_carrying_its_id() {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message;
+
+        let server = EchoServer::start_ws().await.unwrap();
+        let url = format!("ws://{}/ws", server.addr());
+        let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        for id in [1, 2] {
+            let guess = format!(r#"{{"v":1,"id":{id},"op":"guess","value":10}}"#);
+            socket.send(Message::text(guess)).await.unwrap();
+            let reply = tokio::time::timeout(TIMEOUT, socket.next()).await.unwrap();
+            let Some(Ok(Message::Text(reply))) = reply else {
+                panic!("no text reply: {reply:?}");
+            };
+            let reply: serde_json::Value = serde_json::from_str(reply.as_str()).unwrap();
+            assert_eq!(reply["re"], id);
+            assert_eq!(reply["event"]["hint"], "higher");
+        }
+        drop(server);
+        let closed = tokio::time::timeout(TIMEOUT, socket.next()).await;
+        let next = closed.expect("the connection outlived the server");
+        assert!(
+            !matches!(next, Some(Ok(Message::Text(_)))),
+            "still answering after drop"
+        );
     }
 
     #[tokio::test]

@@ -15,8 +15,10 @@
 //!   wrong player;
 //! * each room's final scoreboard equals the wins its players were told about.
 //!
-//! Pure: no I/O, no clock. The players must tag each guess with its round (`7 @3`), so that
-//! what a guess was for is not a matter of timing.
+//! Pure: no I/O, no clock. The players must tag each guess with its round (`7 @3`, or over
+//! WebSocket `"value": "7 @3"`), so that what a guess was for is not a matter of timing.
+//! Players of either protocol are checked together: a WebSocket player's log keeps each
+//! message's `text`, which is what the line protocol shows for it ([`Log::heard_json`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -64,6 +66,21 @@ impl Log {
     /// Notes a line heard.
     pub fn heard(&mut self, line: impl Into<String>) {
         self.seen.push(Seen::Heard(line.into()));
+    }
+
+    /// Notes a JSON-protocol message heard (a WebSocket player): its `text`, what the line
+    /// protocol shows this player for it, line by line. Messages without a `text` (or that
+    /// are not JSON) add nothing.
+    pub fn heard_json(&mut self, message: &str) {
+        #[derive(serde::Deserialize)]
+        struct Text {
+            text: Option<String>,
+        }
+        if let Ok(Text { text: Some(text) }) = serde_json::from_str(message) {
+            for line in text.lines() {
+                self.heard(line);
+            }
+        }
     }
 }
 
@@ -453,6 +470,23 @@ mod tests {
         bo.sent(7, 1);
         bo.heard("Sorry, another player won in the meantime! (Ann won round 1.)");
         vec![ann, bo]
+    }
+
+    #[test]
+    fn websocket_players_are_checked_by_the_text_of_their_messages() {
+        let mut logs = fair_game();
+        let mut bo = Log::new("Bo", 1);
+        bo.heard_json(r#"{"v":1,"type":"welcome","player":2,"text":"Welcome!\nType /help."}"#);
+        bo.heard_json(r#"{"v":1,"type":"event","event":{"type":"won"},"text":"* Ann won round 1: the number was 7."}"#);
+        bo.heard_json(r#"{"v":1,"type":"event","text":"Round 2: guess a number from 0 to 19."}"#);
+        bo.heard_json("not json");
+        bo.sent(7, 1);
+        bo.heard_json(r#"{"v":1,"re":3,"type":"rejected","text":"Sorry, another player won in the meantime! (Ann won round 1.)"}"#);
+        assert_eq!(bo.seen.len(), 6, "{bo:?}");
+        logs[1] = bo;
+        assert_eq!(check(&logs).map(|verdict| verdict.meantimes), Ok(1));
+        logs[1].heard_json(r#"{"v":1,"type":"event","text":"Correct! 7 was the number. You won round 1 and now have 1 point."}"#);
+        assert!(check(&logs).is_err(), "an answer without a guess");
     }
 
     #[test]

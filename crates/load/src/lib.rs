@@ -1,22 +1,28 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 //! `referee load`: a load generator that plays Referee the way people do, only faster.
 //!
-//! It connects N bot players over TCP to a Referee server and has each play *guess the
-//! number* by binary search through the real line protocol (`docs/protocol.md`): read the
-//! `Round` line, send the middle, narrow on `Higher!` / `Lower!`, with at most one guess in
-//! flight per bot. Bots connect first, in batches; then all of them play for `--duration`
-//! (plus a short drain for the guesses still in flight), and the tool reports players
-//! connected, guesses answered per second, rounds won, late guesses, errors and guess
-//! latency percentiles from HDR histograms.
+//! It connects N bot players to a Referee server and has each play *guess the number* by
+//! binary search through a real protocol (`docs/protocol.md`): read the `Round` line, send
+//! the middle, narrow on `Higher!` / `Lower!`, with at most one guess in flight per bot.
+//! `--transport tcp` (the default) speaks the line protocol over TCP, like netcat players;
+//! `--transport ws` speaks the JSON protocol over WebSocket (`ws://ADDR/ws`), like browser
+//! players: it asks for a seat (`play`), sends each guess with an `id` and takes the message
+//! carrying that id back as `re` for its answer. Bots connect first, in batches; then all
+//! of them play for `--duration` (plus a short drain for the guesses still in flight), and
+//! the tool reports players connected, guesses answered per second, rounds won, late
+//! guesses, errors and guess latency percentiles from HDR histograms, and which transport
+//! it used.
 //!
 //! # The echo ceiling
 //!
 //! Absolute numbers from a shared two-core machine say little: the same build may do 40k
 //! guesses/s today and 25k tomorrow because a neighbour was busy. So the tool carries its own
-//! yardstick. `--echo` starts a minimal line-echo server in-process ([`echo::EchoServer`])
-//! and runs the same bots against it, each sending a guess-looking line and timing the echo.
-//! That is the most any line server can do on this machine, at this moment, for this many
-//! connections: the **ceiling**. `--compare-echo` measures the ceiling first and then the
+//! yardstick. `--echo` starts a minimal echo server in-process ([`echo::EchoServer`]) and
+//! runs the same bots against it, each sending a guess and timing its answer: a line echoed
+//! back over TCP, or over WebSocket a JSON `hint` carrying the guess's id, the least a JSON
+//! server can answer that keeps the bots playing. That is the most any server speaking that
+//! protocol can do on this machine, at this moment, for this many connections: the
+//! **ceiling**. `--compare-echo` measures the ceiling first and then the
 //! server with the same clients and duration, and reports the ratios
 //! (`throughput_ratio` = server guesses/s ÷ echo guesses/s, `p99_ratio`). Noise moves both
 //! phases alike, so the ratio is what to track across machines and commits.
@@ -30,14 +36,17 @@
 //!   more, and those still waiting after `--drain` are dropped.
 //! * Bots never panic on any input (the [`Brain`] is fuzzed), and a failing bot is counted,
 //!   never fatal to the run.
-//! * Ten thousand bots are cheap: a bot is a small [`Brain`], a 512-byte read buffer and a
-//!   task; counters are shared atomics and latencies go to a few sharded histograms.
+//! * Ten thousand bots are cheap: a bot is a small [`Brain`], a 512-byte read buffer (4 KiB
+//!   over WebSocket) and a task; counters are shared atomics and latencies go to a few
+//!   sharded histograms.
 //!
 //! # How it fits
 //!
-//! [`bot`] decides (pure, no I/O, reusable by the server's tests to drive players);
-//! `tcp` drives one bot over a socket; `phase` connects the bots and runs one measured
-//! window; [`run`] chooses the phases from the [`LoadArgs`]; [`Report`] prints.
+//! [`bot`] decides (pure, no I/O, reusable by the server's tests to drive players), with a
+//! small pure layer per wire format ([`bot::line`], [`bot::json`]); `driver` plays one bot
+//! over any transport, `tcp` and `ws` being the transports; `phase` connects the bots and
+//! runs one measured window; [`run`] chooses the phases from the [`LoadArgs`]; [`Report`]
+//! prints.
 //!
 //! # Example
 //!
@@ -52,13 +61,14 @@
 //! let report = run(args).await?;
 //! println!("{report}");
 //! assert_eq!(report.main().connected, 4);
-//! println!("{}", report.to_json()); // {"mode":"echo","addr":"127.0.0.1:...",...}
+//! println!("{}", report.to_json()); // {"mode":"echo","transport":"tcp","addr":"127.0.0.1:...",...}
 //! # Ok(())
 //! # }
 //! ```
 
 mod args;
 pub mod bot;
+mod driver;
 pub mod echo;
 mod error;
 pub mod fairness;
@@ -68,9 +78,10 @@ mod report;
 mod stats;
 mod target;
 mod tcp;
+mod ws;
 
-pub use args::LoadArgs;
-pub use bot::{Answer, Brain, Reaction};
+pub use args::{DEFAULT_HTTP_ADDR, DEFAULT_TCP_ADDR, LoadArgs, Transport};
+pub use bot::{Answer, Brain, Heard, Reaction};
 pub use error::LoadError;
 pub use report::{Comparison, Latency, Mode, Report, RunReport};
 
@@ -82,8 +93,9 @@ const SPARE_FDS: u64 = 64;
 /// Runs the load described by `args` and reports what it measured.
 ///
 /// With `--echo` one phase against the in-process echo server; with `--compare-echo` the echo
-/// phase, then the server phase; otherwise the server phase alone. Bots that fail to connect
-/// or lose their connection are counted in the report, not returned as errors.
+/// phase, then the server phase; otherwise the server phase alone. The echo server speaks the
+/// `--transport` the bots do. Bots that fail to connect or lose their connection are counted
+/// in the report, not returned as errors.
 ///
 /// # Errors
 ///
@@ -91,7 +103,7 @@ const SPARE_FDS: u64 = 64;
 /// `--allow-remote`, [`LoadError::BadAddress`] / [`LoadError::Resolve`] for an unusable
 /// `--addr`, [`LoadError::EchoBind`] when the echo server cannot listen.
 pub async fn run(args: LoadArgs) -> Result<Report, LoadError> {
-    let addr = target::resolve(&args.addr, args.allow_remote).await?;
+    let addr = target::resolve(args.target(), args.allow_remote).await?;
     let echo = args.echo || args.compare_echo;
     raise_fd_limit(u64::from(args.clients) * if echo { 2 } else { 1 } + SPARE_FDS);
     if args.echo {
@@ -108,9 +120,12 @@ pub async fn run(args: LoadArgs) -> Result<Report, LoadError> {
     })
 }
 
-/// The bots against a fresh in-process echo server, stopped afterwards.
+/// The bots against a fresh in-process echo server for their transport, stopped afterwards.
 async fn echo_phase(args: &LoadArgs) -> Result<RunReport, LoadError> {
-    let server = echo::EchoServer::start().await?;
+    let server = match args.transport {
+        Transport::Tcp => echo::EchoServer::start().await?,
+        Transport::Ws => echo::EchoServer::start_ws().await?,
+    };
     Plan::new(args, Mode::Echo, server.addr()).run().await
 }
 

@@ -12,21 +12,27 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout_at};
 
 use crate::bot::Brain;
+use crate::driver::{self, Context};
 use crate::progress::Progress;
 use crate::report::{Mode, RunReport};
 use crate::stats::Stats;
-use crate::tcp::{self, Context};
-use crate::{LoadArgs, LoadError};
+use crate::{LoadArgs, LoadError, Transport, tcp, ws};
+
+/// A bot's connection, ready to play (a WebSocket is boxed: it is much larger).
+enum Conn {
+    Tcp(tcp::Lines),
+    Ws(Box<ws::Json>),
+}
 
 /// What one phase does, resolved from the [`LoadArgs`].
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
     pub(crate) mode: Mode,
+    pub(crate) transport: Transport,
     pub(crate) addr: SocketAddr,
     pub(crate) clients: usize,
     pub(crate) duration: Duration,
@@ -43,6 +49,7 @@ impl Plan {
     pub(crate) fn new(args: &LoadArgs, mode: Mode, addr: SocketAddr) -> Self {
         Self {
             mode,
+            transport: args.transport,
             addr,
             clients: to_usize(args.clients),
             duration: args.duration,
@@ -77,11 +84,11 @@ impl Plan {
         let clients = u64::try_from(self.clients).unwrap_or(u64::MAX);
         let addr = self.addr.to_string();
         let times = (connect_time, self.duration);
-        RunReport::from_stats(self.mode, addr, clients, times, stats)
+        RunReport::from_stats((self.mode, self.transport), addr, clients, times, stats)
     }
 
     /// Connects all bots, batch after batch, spreading the batches over `--ramp-up`.
-    async fn connect_all(&self, stats: &Stats) -> Vec<(usize, TcpStream)> {
+    async fn connect_all(&self, stats: &Stats) -> Vec<(usize, Conn)> {
         let mut streams = Vec::with_capacity(self.clients);
         let batches = self.clients.div_ceil(self.batch);
         let start = Instant::now();
@@ -101,18 +108,17 @@ impl Plan {
         &self,
         ids: Range<usize>,
         stats: &Stats,
-        streams: &mut Vec<(usize, TcpStream)>,
+        streams: &mut Vec<(usize, Conn)>,
     ) {
         let mut pending = JoinSet::new();
         for id in ids {
-            let (addr, limit) = (self.addr, self.connect_timeout);
-            pending.spawn(async move { (id, tcp::connect(addr, limit).await) });
+            pending.spawn(self.connect(id));
         }
         while let Some(joined) = pending.join_next().await {
             match joined {
-                Ok((id, Ok(stream))) => {
+                Ok((id, Ok(conn))) => {
                     Stats::bump(&stats.connected);
-                    streams.push((id, stream));
+                    streams.push((id, conn));
                 }
                 Ok((_, Err(error))) => stats.connect_failed(&error),
                 Err(error) => tracing::warn!(%error, "connection task failed"),
@@ -120,22 +126,43 @@ impl Plan {
         }
     }
 
+    /// One connection attempt, within the connect timeout: a TCP connection, or a WebSocket
+    /// handshake and (for the game) the request for a seat.
+    fn connect(&self, id: usize) -> impl Future<Output = (usize, std::io::Result<Conn>)> + use<> {
+        let (addr, limit, transport) = (self.addr, self.connect_timeout, self.transport);
+        let (echo, join) = (self.mode == Mode::Echo, self.mode == Mode::Server);
+        async move {
+            let conn = match transport {
+                Transport::Tcp => tcp::connect(addr, limit)
+                    .await
+                    .map(|stream| Conn::Tcp(tcp::Lines::new(stream, echo))),
+                Transport::Ws => ws::connect(addr, limit, join)
+                    .await
+                    .map(|wire| Conn::Ws(Box::new(wire))),
+            };
+            (id, conn)
+        }
+    }
+
     /// Starts every connected bot at once: the measured window begins now.
     fn spawn_bots(
         &self,
-        streams: Vec<(usize, TcpStream)>,
+        streams: Vec<(usize, Conn)>,
         stats: &Arc<Stats>,
         deadline: Instant,
     ) -> JoinSet<()> {
         let mut bots = JoinSet::new();
-        for (id, stream) in streams {
+        for (id, conn) in streams {
             let ctx = Context {
                 stats: Arc::clone(stats),
                 id,
                 deadline,
-                think: tcp::pace(self.think, id),
+                think: driver::pace(self.think, id),
             };
-            bots.spawn(tcp::play(stream, self.brain(), ctx));
+            match conn {
+                Conn::Tcp(wire) => bots.spawn(driver::play(wire, self.brain(), ctx)),
+                Conn::Ws(wire) => bots.spawn(driver::play(*wire, self.brain(), ctx)),
+            };
         }
         bots
     }

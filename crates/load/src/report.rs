@@ -10,6 +10,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use crate::Transport;
 use crate::stats::Stats;
 
 /// What the bots played against.
@@ -31,8 +32,8 @@ impl fmt::Display for Mode {
     }
 }
 
-/// Guess latency percentiles, in microseconds: from writing a guess line to reading its
-/// answer line.
+/// Guess latency percentiles, in microseconds: from writing a guess (line or message) to
+/// reading its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Latency {
     /// Median.
@@ -50,6 +51,8 @@ pub struct Latency {
 pub struct RunReport {
     /// What was loaded.
     pub mode: Mode,
+    /// How the bots talked to it.
+    pub transport: Transport,
     /// The target's address.
     pub addr: String,
     /// Bots asked for.
@@ -114,6 +117,7 @@ pub enum Report {
 #[derive(Serialize)]
 struct ComparisonJson<'a> {
     mode: &'static str,
+    transport: Transport,
     clients: u64,
     duration_secs: f64,
     throughput_ratio: Option<f64>,
@@ -138,7 +142,7 @@ impl RunReport {
     /// Reads the final counters of a phase whose bots have all ended; `times` are the
     /// connect phase and the measured window.
     pub(crate) fn from_stats(
-        mode: Mode,
+        (mode, transport): (Mode, Transport),
         addr: String,
         clients: u64,
         (connect_time, duration): (Duration, Duration),
@@ -153,6 +157,7 @@ impl RunReport {
         );
         Self {
             mode,
+            transport,
             addr,
             clients,
             connected,
@@ -188,13 +193,15 @@ impl Comparison {
 }
 
 impl Report {
-    /// The one-line JSON summary: `{"mode":"echo","clients":20,...}` for one phase, or
-    /// `{"mode":"compare",...,"throughput_ratio":0.41,"p99_ratio":2.3,"echo":{...},"server":{...}}`.
+    /// The one-line JSON summary: `{"mode":"echo","transport":"tcp","clients":20,...}` for
+    /// one phase, or `{"mode":"compare","transport":"ws",...,"throughput_ratio":0.41,
+    /// "p99_ratio":2.3,"echo":{...},"server":{...}}`.
     pub fn to_json(&self) -> String {
         let json = match self {
             Report::Run(run) => serde_json::to_string(run),
             Report::Compare(comparison) => serde_json::to_string(&ComparisonJson {
                 mode: "compare",
+                transport: comparison.server.transport,
                 clients: comparison.server.clients,
                 duration_secs: comparison.server.duration_secs,
                 throughput_ratio: comparison.throughput_ratio,
@@ -237,6 +244,7 @@ fn ratio(value: Option<f64>) -> String {
 fn rows(run: &RunReport) -> Vec<(&'static str, String)> {
     vec![
         ("target", format!("{} ({})", run.addr, run.mode)),
+        ("transport", transport(run.transport)),
         (
             "players",
             format!(
@@ -264,6 +272,13 @@ fn rows(run: &RunReport) -> Vec<(&'static str, String)> {
             ),
         ),
     ]
+}
+
+fn transport(transport: Transport) -> String {
+    match transport {
+        Transport::Tcp => "tcp (line protocol)".to_owned(),
+        Transport::Ws => "ws (JSON over WebSocket)".to_owned(),
+    }
 }
 
 fn errors(run: &RunReport) -> String {
@@ -325,6 +340,7 @@ mod tests {
     fn run(mode: Mode, guesses_per_sec: f64, p99_us: u64) -> RunReport {
         RunReport {
             mode,
+            transport: Transport::Tcp,
             addr: "127.0.0.1:7878".to_owned(),
             clients: 3,
             connected: 3,
@@ -353,7 +369,10 @@ mod tests {
     #[test]
     fn a_single_run_serializes_flat_with_its_mode_first() {
         let json = Report::Run(Box::new(run(Mode::Echo, 10.0, 100))).to_json();
-        assert!(json.starts_with(r#"{"mode":"echo","addr":"#), "{json}");
+        assert!(
+            json.starts_with(r#"{"mode":"echo","transport":"tcp","addr":"#),
+            "{json}"
+        );
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(value["p99_us"], 100);
         assert!(!json.contains('\n'));
@@ -367,6 +386,7 @@ mod tests {
         let value: serde_json::Value =
             serde_json::from_str(&Report::Compare(Box::new(comparison)).to_json()).unwrap();
         assert_eq!(value["mode"], "compare");
+        assert_eq!(value["transport"], "tcp");
         assert_eq!(value["server"]["mode"], "server");
         assert_eq!(value["echo"]["guesses_per_sec"], 100.0);
     }
@@ -381,6 +401,23 @@ mod tests {
             "{table}"
         );
         assert!(table.contains("p99 latency    4.000x"), "{table}");
+    }
+
+    #[test]
+    fn the_transport_is_in_the_json_and_the_table() {
+        let mut echo = run(Mode::Echo, 100.0, 50);
+        let mut server = run(Mode::Server, 25.0, 200);
+        (echo.transport, server.transport) = (Transport::Ws, Transport::Ws);
+        let report = Report::Compare(Box::new(Comparison::new(echo, server)));
+        let value: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(value["transport"], "ws");
+        assert_eq!(value["echo"]["transport"], "ws");
+        assert_eq!(value["server"]["transport"], "ws");
+        let table = report.to_string();
+        assert!(
+            table.contains("transport      ws (JSON over WebSocket)"),
+            "{table}"
+        );
     }
 
     #[test]

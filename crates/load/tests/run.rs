@@ -1,13 +1,15 @@
-//! `run()` end to end on 127.0.0.1: against the in-process echo server, against a fake
-//! Referee speaking the line protocol, and refusing targets that are not loopback.
+//! `run()` end to end on 127.0.0.1: against the in-process echo servers (lines over TCP, JSON
+//! over WebSocket), against a fake Referee speaking either protocol, and refusing targets
+//! that are not loopback.
 
 mod common;
 
-use common::{args, start_fake_referee, within};
-use referee_load::{LoadError, Mode, Report, run};
+use common::{args, start_fake_referee, start_fake_ws_referee, within};
+use referee_load::{LoadError, Mode, Report, Transport, run};
 
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 18] = [
     "mode",
+    "transport",
     "addr",
     "clients",
     "connected",
@@ -54,7 +56,43 @@ async fn echo_mode_with_20_clients_for_one_second() {
         assert!(json.get(key).is_some(), "JSON lacks {key}: {json}");
     }
     assert_eq!(json["mode"], "echo");
+    assert_eq!(json["transport"], "tcp");
     assert_eq!(json["connected"], 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ws_echo_mode_with_20_clients_for_one_second() {
+    let options = [
+        "--transport",
+        "ws",
+        "--echo",
+        "--clients",
+        "20",
+        "--duration",
+        "1",
+    ];
+    let report = within(run(args(&options))).await.unwrap();
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    let report = single(report);
+
+    assert_eq!((report.mode, report.transport), (Mode::Echo, Transport::Ws));
+    assert_eq!(
+        (report.clients, report.connected, report.failed_connects),
+        (20, 20, 0),
+        "{report}"
+    );
+    // Closed loop: about one answered guess per bot per round trip, all of them counted.
+    assert!(report.guesses >= 20, "{report}");
+    assert_eq!(report.errors, 0, "{report}");
+    assert_eq!((report.rounds_won, report.late_guesses), (0, 0), "{report}");
+    assert!(report.latency.p50_us > 0, "{report}");
+    assert!(report.latency.p50_us <= report.latency.p99_us);
+    assert!(report.latency.p99_us <= report.latency.max_us);
+    for key in KEYS {
+        assert!(json.get(key).is_some(), "JSON lacks {key}: {json}");
+    }
+    assert_eq!(json["transport"], "ws");
+    assert_eq!(json["mode"], "echo");
 }
 
 #[tokio::test]
@@ -125,6 +163,102 @@ async fn compare_echo_runs_both_phases_and_reports_the_ratios() {
     assert_eq!(json["mode"], "compare");
     assert_eq!(json["server"]["connected"], 4);
     assert!(json["p99_ratio"].is_number(), "{json}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ws_bots_win_rounds_against_a_referee_and_ignore_the_live_feed() {
+    let (addr, _referee) = start_fake_ws_referee().await;
+    let addr = addr.to_string();
+    let options = [
+        "--transport",
+        "ws",
+        "--addr",
+        &addr,
+        "--clients",
+        "6",
+        "--duration",
+        "1",
+    ];
+    let report = single(within(run(args(&options))).await.unwrap());
+
+    assert_eq!(
+        (report.mode, report.transport),
+        (Mode::Server, Transport::Ws)
+    );
+    assert_eq!(report.connected, 6, "{report}");
+    assert!(report.rounds_won > 0, "{report}");
+    assert!(
+        report.guesses >= report.rounds_won + report.late_guesses,
+        "{report}"
+    );
+    assert_eq!(report.errors, 0, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ws_compare_echo_runs_both_phases_over_websocket() {
+    let (addr, _referee) = start_fake_ws_referee().await;
+    let addr = addr.to_string();
+    let options = [
+        "--compare-echo",
+        "--transport",
+        "ws",
+        "--addr",
+        &addr,
+        "--clients",
+        "4",
+        "--duration",
+        "0.5",
+    ];
+    let report = within(run(args(&options))).await.unwrap();
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    let Report::Compare(comparison) = report else {
+        panic!("expected a comparison");
+    };
+
+    assert_eq!(comparison.echo.transport, Transport::Ws);
+    assert_eq!(comparison.server.transport, Transport::Ws);
+    assert!(comparison.echo.guesses > 0 && comparison.server.guesses > 0);
+    assert_eq!(comparison.echo.errors + comparison.server.errors, 0);
+    assert!(comparison.throughput_ratio.is_some_and(|ratio| ratio > 0.0));
+    assert_eq!(json["transport"], "ws");
+    assert_eq!(json["echo"]["transport"], "ws");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ws_bots_at_a_line_server_fail_to_connect() {
+    let (addr, _referee) = start_fake_referee().await;
+    let addr = addr.to_string();
+    let options = [
+        "--transport",
+        "ws",
+        "--addr",
+        &addr,
+        "--clients",
+        "3",
+        "--duration",
+        "0.2",
+        "--connect-timeout",
+        "2",
+    ];
+    let report = single(within(run(args(&options))).await.unwrap());
+
+    assert_eq!(
+        (report.connected, report.failed_connects),
+        (0, 3),
+        "{report}"
+    );
+    assert!(report.first_connect_error.is_some(), "{report}");
+    assert_eq!(report.guesses, 0);
+}
+
+#[tokio::test]
+async fn ws_checks_the_address_too() {
+    let options = ["--transport", "ws", "--addr", "192.0.2.1:8080"];
+    let refused = within(run(args(&options))).await;
+    assert!(
+        matches!(refused, Err(LoadError::NotLoopback { .. })),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test]

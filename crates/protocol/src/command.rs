@@ -35,10 +35,14 @@ pub enum Command<'a> {
     New,
     /// `/play`: quick match into a public room.
     Play,
-    /// `/leave`: leave the room.
+    /// `/watch ROOM`: watch a room without playing.
+    Watch(&'a str),
+    /// `/leave`: leave the room (or stop watching it).
     Leave,
     /// `/top`: the all-time leaderboard.
     Top,
+    /// `/ping`: the server answers `pong`.
+    Ping,
     /// `/quit`: say goodbye and close the connection.
     Quit,
 }
@@ -81,8 +85,13 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/play",
         "quick match: join a room that is filling, or a new one",
     ),
-    ("/leave", "leave your room"),
+    (
+        "/watch ROOM",
+        "watch a room by number or code, without playing",
+    ),
+    ("/leave", "leave your room, or stop watching"),
     ("/top", "the all-time leaderboard"),
+    ("/ping", "check the connection: the server answers pong"),
     ("/quit", "say goodbye"),
 ];
 
@@ -116,7 +125,9 @@ fn command<'a>(name: &str, arg: &'a str) -> Result<Command<'a>, CommandError> {
         "join" => needs("join", "/join ROOM (a room number or a code)", arg).map(Command::Join),
         "new" => bare("new", arg, Command::New),
         "play" => bare("play", arg, Command::Play),
+        "watch" => needs("watch", "/watch ROOM (a room number or a code)", arg).map(Command::Watch),
         "leave" => bare("leave", arg, Command::Leave),
+        "ping" => bare("ping", arg, Command::Ping),
         "top" => bare("top", arg, Command::Top),
         "quit" | "exit" => bare("quit", arg, Command::Quit),
         other => Err(CommandError::Unknown(crate::text::excerpt(other, 24))),

@@ -43,9 +43,20 @@ pub struct RoomListing {
     pub capacity: usize,
 }
 
+/// A player in a room: number and display name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Seated {
+    /// The player's number.
+    pub player: PlayerId,
+    /// Their display name.
+    pub name: String,
+}
+
 /// One line of a scoreboard, with the player's display name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NamedScore {
+    /// The player's number.
+    pub player: PlayerId,
     /// Display name.
     pub name: String,
     /// Points.
@@ -71,6 +82,61 @@ pub enum ByeReason {
     Shutdown,
     /// No input for longer than the idle limit.
     Idle,
+    /// The same player connected again elsewhere (a reloaded page) and took over.
+    Replaced,
+}
+
+/// What kind of error an [`Notice::Error`] is: stable, for programs (the JSON protocol sends
+/// it as `code`); the message is for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A request that is not valid JSON, not an object, or misses a field or has a wrong type.
+    BadRequest,
+    /// A request for a protocol version this server does not speak.
+    UnsupportedVersion,
+    /// A JSON request with an unknown `op`.
+    UnknownOp,
+    /// A line protocol `/command` that does not exist, or with wrong arguments.
+    UnknownCommand,
+    /// A binary WebSocket message (the protocol is text).
+    NotText,
+    /// A line or message over the size limit (the connection then closes).
+    TooLarge,
+    /// A line that is not UTF-8.
+    BadEncoding,
+    /// The request needs a room and the player is in none.
+    NotInRoom,
+    /// The player is watching a room: only players seated in it may do this.
+    Spectating,
+    /// No room with that number or code.
+    NoSuchRoom,
+    /// The room has no free seat (or no room for one more spectator).
+    RoomFull,
+    /// The player is already in that room.
+    AlreadyThere,
+    /// The room stopped.
+    RoomClosed,
+    /// An actor did not answer in time or its mailbox is full: try again.
+    Busy,
+    /// Over the per-player rate limit: the request was ignored.
+    SlowDown,
+    /// Far over the rate limit: the connection closes.
+    Flooded,
+    /// A name that breaks the naming rules.
+    BadName,
+    /// A chat message that is too long.
+    BadText,
+    /// The server keeps no records.
+    NoLeaderboard,
+    /// The store failed.
+    Storage,
+    /// The server is shutting down.
+    Closing,
+    /// The server is at its connection limit.
+    ServerFull,
+    /// A resume token that is unknown or expired.
+    BadToken,
 }
 
 /// A message from the server itself.
@@ -81,35 +147,75 @@ pub enum Notice {
     Welcome {
         /// The player's number for this connection.
         player: PlayerId,
+        /// The player's name.
+        name: String,
+        /// What brings this player back after a dropped connection (WebSocket only).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+        /// Whether this connection took over a dropped one (same player, same seat).
+        resumed: bool,
     },
     /// You sat down in a room.
     Joined {
         /// Which room.
         room: RoomLabel,
         /// Everyone seated, you included.
-        members: Vec<String>,
+        members: Vec<Seated>,
+        /// Seats in all.
+        capacity: usize,
+    },
+    /// You are watching a room, without a seat.
+    Watching {
+        /// Which room.
+        room: RoomLabel,
+        /// Everyone seated.
+        members: Vec<Seated>,
         /// Seats in all.
         capacity: usize,
     },
     /// Someone else sat down in your room.
     MemberJoined {
+        /// Their number.
+        player: PlayerId,
         /// Their name.
         name: String,
     },
     /// Someone left your room.
     MemberLeft {
+        /// Their number.
+        player: PlayerId,
         /// Their name.
         name: String,
     },
     /// The server removed someone from your room.
     MemberDropped {
+        /// Their number.
+        player: PlayerId,
         /// Their name.
         name: String,
         /// Why.
         reason: String,
     },
+    /// Someone's connection dropped; their seat (and score) is kept for a while.
+    MemberAway {
+        /// Their number.
+        player: PlayerId,
+        /// Their name.
+        name: String,
+        /// How long the seat is kept, in seconds.
+        seconds: u64,
+    },
+    /// Someone whose connection dropped is back in their seat.
+    MemberBack {
+        /// Their number.
+        player: PlayerId,
+        /// Their name.
+        name: String,
+    },
     /// Someone in your room changed their name.
     Renamed {
+        /// Their number.
+        player: PlayerId,
         /// The name before.
         old: String,
         /// The name now.
@@ -136,10 +242,12 @@ pub enum Notice {
     },
     /// A chat message.
     Chat {
-        /// Who said it.
+        /// Who said it: their number.
+        player: PlayerId,
+        /// Who said it: their name.
         from: String,
         /// What they said (already cleaned).
-        text: String,
+        message: String,
     },
     /// A room's scoreboard.
     Scores {
@@ -155,17 +263,21 @@ pub enum Notice {
         /// How many public rooms there are in all.
         total: usize,
     },
-    /// You left a room.
+    /// You left a room (or stopped watching it).
     Left {
         /// Which room.
         room: RoomLabel,
     },
+    /// The answer to a ping.
+    Pong,
     /// The room's referee crashed and was restarted from the last consistent state.
     RefereeRestarted,
     /// The list of commands.
     Help,
     /// Something went wrong; the session goes on unless a `Bye` follows.
     Error {
+        /// What kind of error, for programs.
+        code: ErrorCode,
         /// What, in words.
         message: String,
     },
@@ -178,8 +290,9 @@ pub enum Notice {
 
 impl Notice {
     /// An error notice.
-    pub fn error(message: impl fmt::Display) -> Self {
+    pub fn error(code: ErrorCode, message: impl fmt::Display) -> Self {
         Notice::Error {
+            code,
             message: message.to_string(),
         }
     }
@@ -187,25 +300,36 @@ impl Notice {
     /// The notice as protocol text, without the final newline.
     pub fn to_line(&self) -> String {
         match self {
-            Notice::Welcome { player } => format!(
-                "Welcome to Referee! You are player {player}.\n\
-                 Type a number to guess; /help lists the commands."
-            ),
+            Notice::Welcome {
+                player, resumed, ..
+            } => welcome(*player, *resumed),
             Notice::Joined {
                 room,
                 members,
                 capacity,
             } => joined(room, members, *capacity),
-            Notice::MemberJoined { name } => format!("* {name} joined the room."),
-            Notice::MemberLeft { name } => format!("* {name} left the room."),
-            Notice::MemberDropped { name, reason } => {
+            Notice::Watching {
+                room,
+                members,
+                capacity,
+            } => format!(
+                "* You are watching {room} ({}). Type /leave to stop.",
+                seated(members, *capacity)
+            ),
+            Notice::MemberJoined { name, .. } => format!("* {name} joined the room."),
+            Notice::MemberLeft { name, .. } => format!("* {name} left the room."),
+            Notice::MemberDropped { name, reason, .. } => {
                 format!("* {name} was disconnected ({reason}).")
             }
-            Notice::Renamed { old, new } => format!("* {old} is now known as {new}."),
+            Notice::MemberAway { name, seconds, .. } => {
+                format!("* {name} lost their connection; their seat is kept for {seconds} s.")
+            }
+            Notice::MemberBack { name, .. } => format!("* {name} is back."),
+            Notice::Renamed { old, new, .. } => format!("* {old} is now known as {new}."),
             Notice::NameSet { name } => format!("* You are now known as {name}."),
             Notice::Record { name, wins } => record(name, *wins),
             Notice::Leaderboard { all_time, recent } => leaderboard(all_time, recent),
-            Notice::Chat { from, text } => format!("<{from}> {text}"),
+            Notice::Chat { from, message, .. } => format!("<{from}> {message}"),
             Notice::Scores { room, scores } => scoreboard(room, scores),
             Notice::Rooms { rooms, total } => listing(rooms, *total),
             Notice::Left { room } => {
@@ -214,19 +338,32 @@ impl Notice {
             Notice::RefereeRestarted => {
                 "* The referee hit a problem and restarted; seats and scores are kept.".to_owned()
             }
+            Notice::Pong => "pong".to_owned(),
             Notice::Help => help(),
-            Notice::Error { message } => format!("error: {message}"),
+            Notice::Error { message, .. } => format!("error: {message}"),
             Notice::Bye { reason } => bye(*reason).to_owned(),
         }
     }
 }
 
-fn joined(room: &RoomLabel, members: &[String], capacity: usize) -> String {
-    let seated = format!(
-        "{}/{capacity} players: {}",
-        members.len(),
-        members.join(", ")
-    );
+fn welcome(player: PlayerId, resumed: bool) -> String {
+    if resumed {
+        format!("Welcome back! You are player {player} again, in the seat you had.")
+    } else {
+        format!(
+            "Welcome to Referee! You are player {player}.\n\
+             Type a number to guess; /help lists the commands."
+        )
+    }
+}
+
+fn seated(members: &[Seated], capacity: usize) -> String {
+    let names: Vec<&str> = members.iter().map(|member| member.name.as_str()).collect();
+    format!("{}/{capacity} players: {}", members.len(), names.join(", "))
+}
+
+fn joined(room: &RoomLabel, members: &[Seated], capacity: usize) -> String {
+    let seated = seated(members, capacity);
     match &room.code {
         Some(code) => format!("* You joined {room} ({seated}). Friends join with: /join {code}"),
         None => format!("* You joined {room} ({seated})."),
@@ -310,6 +447,7 @@ fn bye(reason: ByeReason) -> &'static str {
         ByeReason::Quit => "Goodbye!",
         ByeReason::Shutdown => "The server is shutting down. Goodbye!",
         ByeReason::Idle => "Goodbye! (no input for too long)",
+        ByeReason::Replaced => "You connected again elsewhere; this connection closes. Goodbye!",
     }
 }
 
@@ -321,20 +459,34 @@ mod tests {
         RoomLabel { id, code: None }
     }
 
+    fn seated(player: u64, name: &str) -> Seated {
+        Seated {
+            player: PlayerId(player),
+            name: name.into(),
+        }
+    }
+
     #[test]
     fn welcome_says_which_player_you_are() {
-        let line = Notice::Welcome {
+        let welcome = |resumed| Notice::Welcome {
             player: PlayerId(7),
-        }
-        .to_line();
-        assert!(line.starts_with("Welcome to Referee! You are player 7."));
+            name: "Player 7".into(),
+            token: None,
+            resumed,
+        };
+        assert!(
+            welcome(false)
+                .to_line()
+                .starts_with("Welcome to Referee! You are player 7.")
+        );
+        assert!(welcome(true).to_line().contains("player 7 again"));
     }
 
     #[test]
     fn joined_lists_the_members_and_a_private_code() {
         let public = Notice::Joined {
             room: room(3),
-            members: vec!["Ann".into(), "Bo".into()],
+            members: vec![seated(1, "Ann"), seated(2, "Bo")],
             capacity: 3,
         };
         assert_eq!(
@@ -346,7 +498,7 @@ mod tests {
                 id: 4,
                 code: Some("KXQ7M".into()),
             },
-            members: vec!["Ann".into()],
+            members: vec![seated(1, "Ann")],
             capacity: 3,
         };
         assert_eq!(
@@ -358,29 +510,38 @@ mod tests {
     #[test]
     fn announcements_chat_and_errors_have_their_prefixes() {
         assert!(
-            Notice::MemberJoined { name: "A".into() }
-                .to_line()
-                .starts_with("* ")
+            Notice::MemberJoined {
+                player: PlayerId(1),
+                name: "A".into()
+            }
+            .to_line()
+            .starts_with("* ")
         );
         assert_eq!(
             Notice::Chat {
+                player: PlayerId(1),
                 from: "A".into(),
-                text: "hi".into()
+                message: "hi".into()
             }
             .to_line(),
             "<A> hi"
         );
-        assert_eq!(Notice::error("nope").to_line(), "error: nope");
+        assert_eq!(
+            Notice::error(ErrorCode::Busy, "nope").to_line(),
+            "error: nope"
+        );
     }
 
     #[test]
     fn scoreboards_read_on_one_line() {
         let scores = vec![
             NamedScore {
+                player: PlayerId(1),
                 name: "Ann".into(),
                 points: 2,
             },
             NamedScore {
+                player: PlayerId(2),
                 name: "Bo".into(),
                 points: 0,
             },
@@ -451,6 +612,33 @@ mod tests {
             back.to_line(),
             "* Welcome back, Ann: 3 rounds won on record."
         );
+    }
+
+    #[test]
+    fn spectators_and_dropped_players_are_announced() {
+        let watching = Notice::Watching {
+            room: room(2),
+            members: vec![seated(1, "Ann")],
+            capacity: 3,
+        };
+        assert_eq!(
+            watching.to_line(),
+            "* You are watching room 2 (1/3 players: Ann). Type /leave to stop."
+        );
+        let away = Notice::MemberAway {
+            player: PlayerId(1),
+            name: "Ann".into(),
+            seconds: 30,
+        };
+        assert_eq!(
+            away.to_line(),
+            "* Ann lost their connection; their seat is kept for 30 s."
+        );
+        let back = Notice::MemberBack {
+            player: PlayerId(1),
+            name: "Ann".into(),
+        };
+        assert_eq!(back.to_line(), "* Ann is back.");
     }
 
     #[test]

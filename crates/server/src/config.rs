@@ -21,6 +21,7 @@ pub struct ServerConfig {
     pub(crate) rate_limit: RateLimit,
     pub(crate) send_buffer: Option<usize>,
     pub(crate) allow_faults: bool,
+    pub(crate) reconnect_window: Duration,
 }
 
 impl Default for ServerConfig {
@@ -37,6 +38,7 @@ impl Default for ServerConfig {
             rate_limit: RateLimit::default(),
             send_buffer: None,
             allow_faults: false,
+            reconnect_window: crate::parking::DEFAULT_WINDOW,
         }
     }
 }
@@ -133,6 +135,13 @@ impl ServerConfigBuilder {
     /// referee panic, `/fault session` makes their connection's task panic. Off by default.
     pub fn allow_faults(mut self, allowed: bool) -> Self {
         self.0.allow_faults = allowed;
+        self
+    }
+
+    /// How long a WebSocket player whose connection dropped keeps their seat and score,
+    /// waiting for them to reconnect with their token (default 30 s).
+    pub fn reconnect_window(mut self, window: Duration) -> Self {
+        self.0.reconnect_window = window;
         self
     }
 

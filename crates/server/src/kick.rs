@@ -19,6 +19,9 @@ pub(crate) enum Reason {
     Shutdown = 2,
     /// The connection's task failed.
     Failed = 3,
+    /// The same player connected again (a reloaded page) and takes over: the reader hands
+    /// the seat over and says goodbye, the writer delivers it.
+    Replaced = 4,
 }
 
 /// The switch, shared by everything that may end one connection.
@@ -53,6 +56,7 @@ impl Kick {
             1 => Some(Reason::TooSlow),
             2 => Some(Reason::Shutdown),
             3 => Some(Reason::Failed),
+            4 => Some(Reason::Replaced),
             _ => None,
         }
     }
@@ -72,7 +76,7 @@ impl Kick {
             self.0.writer.register(cx.waker());
             match self.reason() {
                 Some(reason @ (Reason::TooSlow | Reason::Failed)) => Poll::Ready(reason),
-                Some(Reason::Shutdown) | None => Poll::Pending,
+                Some(Reason::Shutdown | Reason::Replaced) | None => Poll::Pending,
             }
         })
     }

@@ -1,10 +1,12 @@
 //! The Referee game server: rooms of players, each room refereed by one actor.
 //!
 //! ```text
-//!  nc ──TCP──▶ connection ──ask/tell──▶ room (referee actor) ──▶ rules (pure)
-//!              (reader+writer)  ▲            │ push (try_send)
-//!                               └── outbox ◀─┘
-//!                    └──ask──▶ lobby actor (directory of rooms, seats)
+//!  nc ──TCP (lines)──┐
+//!                    ├─▶ connection ──ask/tell──▶ room (referee actor) ──▶ rules (pure)
+//!  browser ──WS (JSON)┘   (reader+writer)  ▲           │ push (try_send)
+//!                                          └─ outbox ◀─┘
+//!                          └──ask──▶ lobby actor (directory of rooms, seats)
+//!                          └──tell─▶ parking actor (seats of dropped browser players)
 //! ```
 //!
 //! * **Rooms** (`room`): one referee actor per room, owning a `G: referee_rules::Game`. It is
@@ -16,6 +18,10 @@
 //! * **TCP** (`tcp`): accepting within a connection limit; per connection a reader task and a
 //!   writer task joined by a bounded outbox. A client that stops reading is disconnected, never
 //!   allowed to stall its room.
+//! * **WebSocket** (`ws`) and **HTTP** (`http`): the same sessions speaking JSON, the web page,
+//!   the leaderboard, health, metrics and the status page (axum).
+//! * **Parking** (`parking`): a browser player whose connection drops keeps their seat for a
+//!   while, and gets it back with their token.
 //!
 //! [`Server::run`] takes a bound listener and a shutdown future, so `main` passes Ctrl-C and
 //! tests pass a one-shot (STYLE §7).
@@ -23,11 +29,14 @@
 
 mod config;
 mod connections;
+mod encoding;
 mod http;
 mod ids;
 mod kick;
 mod lobby;
+mod metrics;
 mod outbox;
+mod parking;
 mod rate;
 mod records;
 mod room;
@@ -37,6 +46,7 @@ mod session;
 pub mod shutdown;
 mod tcp;
 mod tell;
+mod ws;
 
 pub use config::{ServerConfig, ServerConfigBuilder};
 pub use rate::RateLimit;

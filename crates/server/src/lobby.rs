@@ -11,6 +11,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -20,7 +21,7 @@ use referee_rules::Render;
 
 use crate::ids::RoomId;
 use crate::records::RecorderHandle;
-use crate::room::{Room, RoomHandle, RoomSetup};
+use crate::room::{Census, HeadCount, Room, RoomHandle, RoomSetup};
 
 /// Letters of a private room's code: letters only (a code can never be taken for a room
 /// number) and none that are easily confused (I, L, O).
@@ -41,6 +42,7 @@ struct Entry<G: Render> {
     handle: RoomHandle<G>,
     code: Option<String>,
     seats: usize,
+    census: Census,
 }
 
 /// The lobby actor's state.
@@ -55,6 +57,32 @@ pub(crate) struct Lobby<G: Render> {
     rng: StdRng,
     /// Handed to every room, to save its won rounds.
     recorder: Option<RecorderHandle>,
+    /// Handed to every room: how long a dropped player's seat is kept.
+    reconnect_window: Duration,
+    /// Messages handled, mailbox high marks and restarts of the rooms already gone, so that
+    /// the metrics' totals never go down when a room closes.
+    retired: ActorTotals,
+    /// Rounds won in rooms already gone.
+    retired_won: u64,
+}
+
+/// What the actors of one kind have done, added up.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ActorTotals {
+    /// Messages handled.
+    pub(crate) handled: u64,
+    /// Messages waiting in the mailboxes now.
+    pub(crate) queued: u64,
+    /// Restarts after a panic.
+    pub(crate) restarts: u64,
+}
+
+impl ActorTotals {
+    fn add(&mut self, stats: &referee_actor::ActorStats) {
+        self.handled += stats.handled;
+        self.queued += stats.mailbox_len as u64;
+        self.restarts += u64::from(stats.restarts);
+    }
 }
 
 impl<G: Render> Actor for Lobby<G> {}
@@ -66,9 +94,13 @@ impl<G: Render> Lobby<G> {
         config: G::Config,
         rng: StdRng,
         recorder: Option<RecorderHandle>,
+        reconnect_window: Duration,
     ) -> LobbyHandle<G> {
         let lobby = Lobby {
             recorder,
+            reconnect_window,
+            retired: ActorTotals::default(),
+            retired_won: 0,
             rooms: BTreeMap::new(),
             codes: HashMap::new(),
             filling: BTreeSet::new(),
@@ -99,7 +131,10 @@ impl<G: Render> Lobby<G> {
             rng: StdRng::from_rng(&mut self.rng),
             lobby,
             recorder: self.recorder.clone(),
+            reconnect_window: self.reconnect_window,
+            census: Census::default(),
         };
+        let census = setup.census.clone();
         let handle = Room::spawn(setup);
         // A room that stops by itself (it crashed past its restart limit) must not be offered
         // again: the lobby watches it, without keeping it alive.
@@ -114,6 +149,7 @@ impl<G: Render> Lobby<G> {
             handle,
             code,
             seats: 0,
+            census,
         };
         self.rooms.insert(id, entry);
         Some(id)
@@ -184,6 +220,10 @@ impl<G: Render> Lobby<G> {
     /// Drops an empty room: its actor stops once the last handle to it is gone.
     fn forget(&mut self, id: RoomId) {
         if let Some(entry) = self.rooms.remove(&id) {
+            let mut stats = entry.handle.stats();
+            stats.mailbox_len = 0;
+            self.retired.add(&stats);
+            self.retired_won += entry.census.read().won;
             if let Some(code) = entry.code {
                 self.codes.remove(&code);
             }
@@ -328,6 +368,78 @@ impl<G: Render> Handler<ListRooms> for Lobby<G> {
     }
 }
 
+/// Find a room to watch, by number or code. No seat is reserved: spectators take none.
+pub(crate) struct Locate<G>(String, PhantomData<fn() -> G>);
+
+impl<G> Locate<G> {
+    pub(crate) fn new(wanted: &str) -> Self {
+        Locate(wanted.to_owned(), PhantomData)
+    }
+}
+
+/// A room found for watching.
+pub(crate) struct Located<G: Render> {
+    pub(crate) handle: RoomHandle<G>,
+}
+
+impl<G: Render> Message for Locate<G> {
+    type Reply = Result<Located<G>, FindError>;
+}
+
+impl<G: Render> Handler<Locate<G>> for Lobby<G> {
+    fn handle(
+        &mut self,
+        locate: Locate<G>,
+        _: &mut Context<Self>,
+    ) -> Result<Located<G>, FindError> {
+        let wanted = referee_protocol::text::excerpt(&locate.0, 24);
+        let id = self.find(&locate.0).ok_or(FindError::NoSuchRoom(wanted))?;
+        let entry = self
+            .rooms
+            .get(&id)
+            .ok_or(FindError::NoSuchRoom(id.to_string()))?;
+        Ok(Located {
+            handle: entry.handle.clone(),
+        })
+    }
+}
+
+/// The whole server's rooms, counted for the metrics.
+pub(crate) struct TakeCensus;
+
+/// What [`TakeCensus`] finds.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ServerCensus {
+    /// Rooms open.
+    pub(crate) rooms: usize,
+    /// People in them.
+    pub(crate) heads: HeadCount,
+    /// What the room actors have done, gone ones included.
+    pub(crate) rooms_actors: ActorTotals,
+}
+
+impl Message for TakeCensus {
+    type Reply = ServerCensus;
+}
+
+impl<G: Render> Handler<TakeCensus> for Lobby<G> {
+    fn handle(&mut self, _: TakeCensus, _: &mut Context<Self>) -> ServerCensus {
+        let mut census = ServerCensus {
+            rooms: self.rooms.len(),
+            rooms_actors: self.retired,
+            heads: HeadCount {
+                won: self.retired_won,
+                ..HeadCount::default()
+            },
+        };
+        for entry in self.rooms.values() {
+            census.heads = census.heads + entry.census.read();
+            census.rooms_actors.add(&entry.handle.stats());
+        }
+        census
+    }
+}
+
 /// A room's actor stopped. Normally because the lobby forgot it (nothing to do), otherwise
 /// because it crashed for good: it is forgotten, with its seats.
 pub(crate) struct RoomStopped {
@@ -380,6 +492,9 @@ mod tests {
             config: GuessConfig::default(),
             rng: StdRng::seed_from_u64(1),
             recorder: None,
+            reconnect_window: Duration::from_secs(30),
+            retired: ActorTotals::default(),
+            retired_won: 0,
         }
     }
 

@@ -38,7 +38,8 @@ struct ServeArgs {
     /// Where to listen for line-protocol (netcat) players.
     #[arg(long, default_value = "127.0.0.1:7878")]
     tcp: SocketAddr,
-    /// Where to serve HTTP (health, leaderboard).
+    /// Where to serve HTTP: the web page, WebSocket players (`/ws`), health, metrics, the
+    /// status page and the leaderboard.
     #[arg(long, default_value = "127.0.0.1:8080")]
     http: SocketAddr,
     /// Serve no HTTP at all.
@@ -59,6 +60,10 @@ struct ServeArgs {
     /// Close a connection that sends nothing for this many seconds.
     #[arg(long, default_value_t = 1800)]
     idle_timeout: u64,
+    /// Keep a dropped browser player's seat and score this many seconds, for them to
+    /// reconnect (0: free the seat at once).
+    #[arg(long, default_value_t = 30)]
+    reconnect_window: u64,
     /// Messages queued for a slow client before it is disconnected.
     #[arg(long, default_value_t = 256)]
     outbox: usize,
@@ -138,6 +143,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })
         .send_buffer(args.send_buffer)
         .allow_faults(args.allow_faults)
+        .reconnect_window(Duration::from_secs(args.reconnect_window))
         .build();
     // The store first: a database that cannot be used stops the start-up before any port
     // is opened, with an error that names the file.
@@ -147,8 +153,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .local_addr()
         .context("cannot read the listening address")?;
     tracing::info!(%addr, "listening for players (try: nc {} {})", addr.ip(), addr.port());
-    Server::<GuessNumber>::new(config, game)
-        .with_store(store)
+    let mut server = Server::<GuessNumber>::new(config, game).with_store(store);
+    if !args.no_http {
+        let http = listen(args.http).with_context(|| format!("cannot listen on {}", args.http))?;
+        let addr = http.local_addr().context("cannot read the HTTP address")?;
+        tracing::info!(%addr, "serving the web page: open http://{addr}/ (status: http://{addr}/status)");
+        server = server.with_http(http);
+    }
+    server
         .run(listener, referee_server::shutdown::signal())
         .await?;
     tracing::info!("stopped");

@@ -7,6 +7,7 @@
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
+use crate::encoding::Encoding;
 use crate::kick::{Kick, Reason};
 
 /// Frames a connection may have queued before it counts as too slow.
@@ -22,6 +23,9 @@ pub(crate) struct Frame {
     pub(crate) round: Option<u64>,
     /// The seat the frame was sent for (set by the outbox; see `seen.rs`).
     pub(crate) epoch: u32,
+    /// The last frame: the writer sends what came before, closes the connection (with this
+    /// WebSocket close code) and stops, whoever still holds the outbox.
+    pub(crate) close: Option<u16>,
 }
 
 impl Frame {
@@ -31,6 +35,7 @@ impl Frame {
             text,
             round: None,
             epoch: 0,
+            close: None,
         }
     }
 
@@ -40,6 +45,17 @@ impl Frame {
             text,
             round: Some(round),
             epoch: 0,
+            close: None,
+        }
+    }
+
+    /// The end of the stream: close with `code` once everything before is sent.
+    pub(crate) fn close(code: u16) -> Self {
+        Frame {
+            text: String::new(),
+            round: None,
+            epoch: 0,
+            close: Some(code),
         }
     }
 }
@@ -62,6 +78,10 @@ pub(crate) struct Outbox {
     kick: Kick,
     /// Stamped on every frame pushed through this outbox: which seat it belongs to.
     epoch: u32,
+    encoding: Encoding,
+    /// Whether the player may come back on a new connection (see `parking.rs`): a room that
+    /// finds this outbox gone keeps the seat for them instead of freeing it.
+    resumable: bool,
 }
 
 impl Outbox {
@@ -70,7 +90,31 @@ impl Outbox {
             frames,
             kick,
             epoch: 0,
+            encoding: Encoding::Text,
+            resumable: false,
         }
+    }
+
+    /// The same outbox, for a connection that wants `encoding`.
+    pub(crate) fn with_encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// The same outbox, for a player who may reconnect into their seat.
+    pub(crate) fn resumable(mut self, resumable: bool) -> Self {
+        self.resumable = resumable;
+        self
+    }
+
+    /// How this connection wants its messages.
+    pub(crate) fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Whether the player may come back on a new connection.
+    pub(crate) fn is_resumable(&self) -> bool {
+        self.resumable
     }
 
     /// The same outbox, stamping its frames with seat number `epoch`.

@@ -1,9 +1,10 @@
 //! A per-player line budget: a token bucket, and the patience it has with a flood.
 //!
 //! Each line costs a token; tokens come back at `per_second` up to `burst`. A line with no
-//! token left is refused with `error: slow down`; a player who keeps going through as many
-//! refusals as the burst is disconnected. A human never meets it; a flood meets it at once.
-//! Pure: the clock is passed in.
+//! token left is refused with `error: slow down`; every line let through takes one refusal
+//! back, and a player whose refusals outrun that by the burst is disconnected (so a flood is
+//! cut off at any rate, and a pause that refills the bucket forgives everything). A human
+//! never meets it; a flood meets it at once. Pure: the clock is passed in.
 
 use std::time::Duration;
 
@@ -75,7 +76,9 @@ impl Bucket {
         self.refill(now);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
-            self.strikes = 0;
+            // Each line let through takes one strike back: a client over the rate for long
+            // collects refusals faster than it earns them back, whatever the rate.
+            self.strikes = self.strikes.saturating_sub(1);
             return Admit::Yes;
         }
         self.strikes += 1;
@@ -90,7 +93,12 @@ impl Bucket {
         let elapsed: Duration = now.saturating_duration_since(self.last);
         self.last = now;
         let earned = elapsed.as_secs_f64() * f64::from(self.limit.per_second);
-        self.tokens = (self.tokens + earned).min(f64::from(self.limit.burst.max(1)));
+        let full = f64::from(self.limit.burst.max(1));
+        self.tokens = (self.tokens + earned).min(full);
+        if self.tokens >= full {
+            // A pause long enough to fill the bucket forgives everything.
+            self.strikes = 0;
+        }
     }
 }
 
@@ -140,6 +148,27 @@ mod tests {
             bucket.admit(later),
             Admit::SlowDown,
             "strikes start again from zero"
+        );
+    }
+
+    #[test]
+    fn a_flood_faster_than_the_rate_is_disconnected_even_as_tokens_come_back() {
+        let start = Instant::now();
+        let mut bucket = Bucket::new(LIMIT, start);
+        // Four lines a second for every one the limit allows.
+        let verdicts: Vec<Admit> = (0..200)
+            .map(|n| bucket.admit(start + Duration::from_millis(25 * n)))
+            .collect();
+        let cut = verdicts.iter().position(|v| *v == Admit::Disconnect);
+        assert!(cut.is_some_and(|at| at < 40), "{cut:?}");
+    }
+
+    #[test]
+    fn a_client_just_under_the_rate_is_never_refused() {
+        let start = Instant::now();
+        let mut bucket = Bucket::new(LIMIT, start);
+        assert!(
+            (0..1_000).all(|n| bucket.admit(start + Duration::from_millis(105 * n)) == Admit::Yes)
         );
     }
 

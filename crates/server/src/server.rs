@@ -7,7 +7,10 @@ use std::sync::Arc;
 use rand::SeedableRng;
 use rand::rngs::{StdRng, SysRng};
 use referee_rules::Render;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -16,6 +19,8 @@ use crate::connections::Connections;
 use crate::ids::PlayerIds;
 use crate::kick::Reason;
 use crate::lobby::{Lobby, LobbyHandle};
+use crate::metrics::Metrics;
+use crate::parking::{Parking, ParkingHandle};
 use crate::records::{Recorder, RecorderHandle};
 use referee_store::Store;
 
@@ -39,6 +44,13 @@ pub(crate) struct Shared<G: Render> {
     pub(crate) lobby: LobbyHandle<G>,
     pub(crate) recorder: Option<RecorderHandle>,
     pub(crate) players: PlayerIds,
+    /// Seats of dropped WebSocket players, and the tokens that bring them back.
+    pub(crate) parking: ParkingHandle<G>,
+    pub(crate) metrics: Arc<Metrics>,
+    /// Connection slots, shared by TCP and WebSocket (`--max-connections`).
+    pub(crate) slots: Arc<Semaphore>,
+    /// Numbers every connection, whatever its transport.
+    pub(crate) connection_ids: AtomicU64,
     /// Cancelled when the server shuts down (the HTTP side listens to it).
     pub(crate) shutdown: CancellationToken,
     /// The open connections' switches: at shutdown each is thrown, and each says goodbye.
@@ -46,6 +58,13 @@ pub(crate) struct Shared<G: Render> {
     /// Cancelled when the shutdown grace is over: connections still running are dropped.
     pub(crate) hard_stop: CancellationToken,
     pub(crate) tasks: TaskTracker,
+}
+
+impl<G: Render> Shared<G> {
+    /// A number for a new connection, unique for the life of the server.
+    pub(crate) fn next_connection(&self) -> u64 {
+        self.connection_ids.fetch_add(1, Ordering::Relaxed)
+    }
 }
 
 /// A Referee server for the game `G`.
@@ -112,13 +131,21 @@ impl<G: Render> Server<G> {
         };
         let watch_recorder = recorder.as_ref().map(|recorder| recorder.downgrade());
         let capacity = self.config.players_per_room;
-        let lobby = Lobby::<G>::spawn(capacity, self.game, rng, recorder.clone());
+        let window = self.config.reconnect_window;
+        let lobby = Lobby::<G>::spawn(capacity, self.game, rng, recorder.clone(), window);
         let watch_lobby = lobby.downgrade();
+        let parking =
+            Parking::spawn(window).map_err(|err| ServerError::Entropy(err.to_string()))?;
+        let slots = Arc::new(Semaphore::new(self.config.max_connections));
         let shared = Arc::new(Shared {
             config: self.config,
             lobby,
             recorder,
             players: PlayerIds::default(),
+            parking,
+            metrics: Arc::new(Metrics::new()),
+            slots,
+            connection_ids: AtomicU64::new(0),
             shutdown: CancellationToken::new(),
             connections: Connections::default(),
             hard_stop: CancellationToken::new(),

@@ -1,34 +1,49 @@
-//! One player's session, whatever the transport: what each line they send makes happen.
+//! One player's session, whatever the transport: what each line or request they send makes
+//! happen.
 //!
 //! The session holds the player's identity and seat and talks to the lobby and the room
 //! by `ask` and `tell`. It never writes to a socket: everything it has to say goes into the
 //! player's outbox, the same queue the room pushes into, so the player reads one ordered
-//! stream.
+//! stream. The line protocol and the JSON protocol both end up in [`Session::on_input`]; the
+//! only difference is how the answers are encoded (the outbox's `Encoding`) and that a JSON
+//! request's id is echoed as `re` in what answers it.
 //!
 //! **Seats have one owner at a time.** The lobby reserves a seat and hands it to the session;
 //! a successful `Join` moves it into the room, which frees it when the member goes. The
 //! session gives a seat back only when the room certainly did not take it (it refused, or
 //! the message never reached it). When the outcome is unknown (the join timed out), the
 //! session sends a `Leave` after it instead: if the join happened, the room undoes it and
-//! frees the seat itself.
+//! frees the seat itself. A session whose connection drops may instead *park* its seat
+//! (`parking.rs`): the room keeps it, and a later session takes it back with `Rejoin`.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use referee_actor::{AskError, TellError};
 use referee_protocol::command::{self, Command, Input};
-use referee_protocol::notice::{LeaderLine, Notice};
+use referee_protocol::json::{self, Request, RequestError};
+use referee_protocol::notice::{ErrorCode, LeaderLine, Notice, RoomLabel};
 use referee_protocol::text;
 use referee_rules::{PlayerId, Render};
 use referee_store::LeaderEntry;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::ids::default_name;
-use crate::lobby::{FindRoom, ListRooms, LobbyHandle, OpenPrivate, QuickMatch, Seat, SeatFreed};
+use crate::encoding::Encoding;
+use crate::ids::{RoomId, default_name};
+use crate::lobby::{
+    FindError, FindRoom, ListRooms, LobbyHandle, Locate, OpenPrivate, QuickMatch, Seat, SeatFreed,
+};
+use crate::metrics::{AskTarget, Metrics};
 use crate::outbox::{Frame, Outbox};
+use crate::parking::Parked;
 use crate::rate::{Admit, Bucket, RateLimit};
 use crate::records::{GetLeaderboard, RecorderHandle, WinsOf};
-use crate::room::{Act, Chat, Crash, GetScores, Join, JoinError, Leave, Rename};
+use crate::room::{
+    Act, Away, Chat, Crash, GetScores, Join, JoinError, Leave, Rejoin, Rename, RoomHandle,
+    SeatLost, Unwatch, Watch, WatchError,
+};
 use crate::seen::{SeenRound, stamp};
 use crate::tell::tell_soon;
 
@@ -42,9 +57,16 @@ pub(crate) enum Flow {
 }
 
 const NOT_IN_A_ROOM: &str = "you are not in a room: type /play to join one.";
+const WATCHING: &str = "you are watching this room: /play or /join to take a seat.";
 /// How long leaving waits for the room to hand over what is held for the leaver (a win being
 /// saved): at most as long as the room holds a win.
 const LEAVE_WAIT: Duration = Duration::from_secs(30);
+
+/// A room the player watches.
+struct Watched<G: Render> {
+    label: RoomLabel,
+    handle: RoomHandle<G>,
+}
 
 /// A connected player.
 pub(crate) struct Session<G: Render> {
@@ -54,7 +76,8 @@ pub(crate) struct Session<G: Render> {
     named: bool,
     lobby: LobbyHandle<G>,
     seat: Option<Seat<G>>,
-    /// Seats taken so far: stamps this seat's frames (see `seen.rs`).
+    watching: Option<Watched<G>>,
+    /// Rooms entered so far (seats and watching): stamps their frames (see `seen.rs`).
     epoch: u32,
     outbox: Outbox,
     seen: SeenRound,
@@ -65,6 +88,9 @@ pub(crate) struct Session<G: Render> {
     budget: Bucket,
     /// Whether `/fault room` and `/fault session` may inject panics (tests only).
     faults: bool,
+    /// The JSON request being handled: what answers it carries its id as `re`.
+    re: Option<u64>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl<G: Render> Session<G> {
@@ -81,6 +107,7 @@ impl<G: Render> Session<G> {
             named: false,
             lobby,
             seat: None,
+            watching: None,
             epoch: 0,
             outbox,
             seen,
@@ -88,6 +115,8 @@ impl<G: Render> Session<G> {
             recorder: None,
             budget: Bucket::new(RateLimit::default(), Instant::now()),
             faults: false,
+            re: None,
+            metrics: None,
         }
     }
 
@@ -109,47 +138,141 @@ impl<G: Render> Session<G> {
         self
     }
 
-    /// Greets the player and seats them by quick match.
+    /// Times this session's asks into the server's metrics.
+    pub(crate) fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Greets a netcat player and seats them by quick match.
     pub(crate) async fn start(&mut self) {
-        self.say(&Notice::Welcome {
-            player: self.player,
-        });
+        self.greet(None, false);
         self.quick_match().await;
     }
 
-    /// Acts on one line from the player.
-    pub(crate) async fn on_line(&mut self, line: &str) -> Flow {
+    /// Greets the player: who they are, and (WebSocket) the token that brings them back.
+    pub(crate) fn greet(&self, token: Option<String>, resumed: bool) {
+        self.say(&Notice::Welcome {
+            player: self.player,
+            name: self.name.clone(),
+            token,
+            resumed,
+        });
+    }
+
+    /// Becomes the player who parked `parked` (same number, name and seat) and takes the
+    /// seat back. The greeting comes first, then the room's own welcome.
+    pub(crate) async fn resume(&mut self, parked: Parked<G>, token: String) {
+        self.player = parked.player;
+        self.name = parked.name;
+        self.named = parked.named;
+        self.epoch = parked.epoch;
+        self.greet(Some(token), true);
+        if let Some(seat) = parked.seat {
+            self.rejoin(seat).await;
+        }
+    }
+
+    async fn rejoin(&mut self, seat: Seat<G>) {
+        self.epoch += 1;
+        let rejoin = Rejoin {
+            player: self.player,
+            outbox: self.outbox.for_seat(self.epoch),
+            re: None,
+        };
+        match self.timed(AskTarget::Room, seat.handle.ask(rejoin)).await {
+            Ok(Ok(round)) => {
+                self.seen.observe(stamp(self.epoch, round));
+                self.seat = Some(seat);
+            }
+            Ok(Err(SeatLost)) | Err(AskError::NotRunning(_)) => self.error(
+                ErrorCode::RoomClosed,
+                "your seat was not kept; type /play for a new game",
+            ),
+            Err(err) => {
+                tracing::warn!(player = %self.player, %err, "rejoin did not complete");
+                self.undo_join(&seat);
+                self.error(ErrorCode::Busy, "your room did not answer; type /play");
+            }
+        }
+    }
+
+    /// Takes one token from the player's budget; `Some` when the line must be refused, with
+    /// what happens to the connection.
+    pub(crate) fn over_budget(&mut self) -> Option<Flow> {
         match self.budget.admit(Instant::now()) {
-            Admit::Yes => {}
+            Admit::Yes => None,
             Admit::SlowDown => {
-                self.say(&Notice::error("slow down"));
-                return Flow::Continue;
+                self.error(ErrorCode::SlowDown, "slow down");
+                Some(Flow::Continue)
             }
             Admit::Disconnect => {
-                self.say(&Notice::error("too many lines; goodbye"));
-                return Flow::Flooded;
+                self.error(ErrorCode::Flooded, "too many lines; goodbye");
+                Some(Flow::Flooded)
             }
+        }
+    }
+
+    /// Acts on one line from a netcat player.
+    pub(crate) async fn on_line(&mut self, line: &str) -> Flow {
+        if let Some(flow) = self.over_budget() {
+            return flow;
         }
         if self.faults && self.inject_fault(line) {
             return Flow::Continue;
         }
         match command::parse(line) {
-            Ok(Input::Empty) => {}
-            Ok(Input::Move(text)) => self.play(text).await,
-            Ok(Input::Command(Command::Quit)) => return Flow::Quit,
-            Ok(Input::Command(command)) => self.command(command).await,
-            Err(err) => self.say(&Notice::error(err)),
+            Ok(input) => self.on_input(input).await,
+            Err(err) => {
+                self.error(ErrorCode::UnknownCommand, err);
+                Flow::Continue
+            }
+        }
+    }
+
+    /// Acts on one JSON request (or tells why it is not one).
+    pub(crate) async fn on_request(&mut self, request: Result<Request, RequestError>) -> Flow {
+        self.re = match &request {
+            Ok(request) => request.id,
+            Err(err) => err.id,
+        };
+        let flow = match self.over_budget() {
+            Some(flow) => flow,
+            None => match request {
+                Ok(request) => self.on_input(request.op.as_input()).await,
+                Err(err) => {
+                    self.say(&err.to_notice());
+                    Flow::Continue
+                }
+            },
+        };
+        // The goodbye that follows a quit answers it too.
+        if flow != Flow::Quit {
+            self.re = None;
+        }
+        flow
+    }
+
+    /// Acts on one input, from either protocol.
+    async fn on_input(&mut self, input: Input<'_>) -> Flow {
+        match input {
+            Input::Empty => {}
+            Input::Move(text) => self.play(text).await,
+            Input::Command(Command::Quit) => return Flow::Quit,
+            Input::Command(command) => self.command(command).await,
         }
         Flow::Continue
     }
 
-    /// Tells the player something (from the session itself, not the room).
+    /// Tells the player something (from the session itself, not the room); a JSON client
+    /// gets the id of the request being handled with it.
     pub(crate) fn say(&self, notice: &Notice) {
-        self.say_line(notice.to_line());
+        let encoded = self.outbox.encoding().notice(notice, self.re);
+        let _ = self.outbox.push(Frame::text(encoded));
     }
 
-    fn say_line(&self, line: String) {
-        let _ = self.outbox.push(Frame::text(line));
+    fn error(&self, code: ErrorCode, message: impl std::fmt::Display) {
+        self.say(&Notice::error(code, message));
     }
 
     /// The test-only fault commands: `/fault room` makes the room's referee panic,
@@ -161,7 +284,7 @@ impl<G: Render> Session<G> {
                     Some(seat) => {
                         let _ = seat.handle.try_tell(Crash);
                     }
-                    None => self.say(&Notice::error(NOT_IN_A_ROOM)),
+                    None => self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM),
                 }
                 true
             }
@@ -180,38 +303,68 @@ impl<G: Render> Session<G> {
             Command::Join(room) => self.join(room).await,
             Command::New => self.open_private().await,
             Command::Play => self.quick_match().await,
+            Command::Watch(room) => self.watch(room).await,
             Command::Leave => self.leave_room().await,
             Command::Top => self.leaderboard().await,
+            Command::Ping => self.say(&Notice::Pong),
             Command::Quit => {}
+        }
+    }
+
+    /// Runs an ask, timing it into the metrics.
+    async fn timed<T>(&self, target: AskTarget, ask: impl Future<Output = T>) -> T {
+        let started = Instant::now();
+        let answer = ask.await;
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_ask(target, started.elapsed());
+        }
+        answer
+    }
+
+    /// The error for a request that needs a seat, when there is none.
+    fn not_seated(&self) {
+        if self.watching.is_some() {
+            self.error(ErrorCode::Spectating, WATCHING);
+        } else {
+            self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM);
         }
     }
 
     async fn play(&mut self, text: &str) {
         let Some(seat) = &self.seat else {
-            return self.say(&Notice::error(NOT_IN_A_ROOM));
+            return self.not_seated();
         };
         let action = match G::parse_action(text) {
             Ok(action) => action,
-            Err(rejection) => {
-                return self.say_line(G::describe_rejection(&rejection, &default_name));
-            }
+            Err(rejection) => return self.say_rejection(&rejection),
         };
         let act = Act {
             player: self.player,
             seen_round: self.seen.round(),
             action,
+            re: self.re,
         };
         // The room tells the player the outcome, in order with its other pushes; the reply
         // only says the move was taken.
-        if let Err(err) = seat.handle.ask(act).await {
+        if let Err(err) = self.timed(AskTarget::Room, seat.handle.ask(act)).await {
             self.room_failed(err.without_message());
         }
+    }
+
+    /// A move the game could not even read, refused here without bothering the room.
+    fn say_rejection(&self, rejection: &G::Rejection) {
+        let text = G::describe_rejection(rejection, &default_name);
+        let encoded = match self.outbox.encoding() {
+            Encoding::Text => text,
+            Encoding::Json => json::rejected(rejection, &text, self.re),
+        };
+        let _ = self.outbox.push(Frame::text(encoded));
     }
 
     async fn rename(&mut self, wanted: &str) {
         let name = match text::name(wanted) {
             Ok(name) => name,
-            Err(err) => return self.say(&Notice::error(err)),
+            Err(err) => return self.error(ErrorCode::BadName, err),
         };
         self.name = name.clone();
         self.named = true;
@@ -221,8 +374,9 @@ impl<G: Render> Session<G> {
                 let rename = Rename {
                     player: self.player,
                     name: name.clone(),
+                    re: self.re,
                 };
-                if let Err(err) = seat.handle.ask(rename).await {
+                if let Err(err) = self.timed(AskTarget::Room, seat.handle.ask(rename)).await {
                     self.room_failed(err.without_message());
                 }
             }
@@ -235,32 +389,38 @@ impl<G: Render> Session<G> {
         let Some(recorder) = &self.recorder else {
             return;
         };
-        match recorder.ask(WinsOf(name.clone())).await {
+        match self
+            .timed(AskTarget::Recorder, recorder.ask(WinsOf(name.clone())))
+            .await
+        {
             Ok(Ok(wins)) => self.say(&Notice::Record { name, wins }),
-            Ok(Err(err)) => self.say(&Notice::error(err)),
+            Ok(Err(err)) => self.error(ErrorCode::Storage, err),
             Err(err) => tracing::warn!(%err, "recorder did not answer"),
         }
     }
 
     async fn leaderboard(&self) {
         let Some(recorder) = &self.recorder else {
-            return self.say(&Notice::error("this server keeps no leaderboard"));
+            return self.error(ErrorCode::NoLeaderboard, "this server keeps no leaderboard");
         };
-        match recorder.ask(GetLeaderboard { limit: 10 }).await {
+        let ask = recorder.ask(GetLeaderboard { limit: 10 });
+        match self.timed(AskTarget::Recorder, ask).await {
             Ok(Ok(board)) => self.say(&Notice::Leaderboard {
                 all_time: leader_lines(board.all_time),
                 recent: leader_lines(board.recent),
             }),
-            Ok(Err(err)) => self.say(&Notice::error(err)),
-            Err(_) => self.say(&Notice::error("the leaderboard is busy; try again")),
+            Ok(Err(err)) => self.error(ErrorCode::Storage, err),
+            Err(_) => self.error(ErrorCode::Busy, "the leaderboard is busy; try again"),
         }
     }
 
     async fn scores(&mut self) {
-        let Some(seat) = &self.seat else {
-            return self.say(&Notice::error(NOT_IN_A_ROOM));
+        let handle = match (&self.seat, &self.watching) {
+            (Some(seat), _) => seat.handle.clone(),
+            (None, Some(watched)) => watched.handle.clone(),
+            (None, None) => return self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM),
         };
-        match seat.handle.ask(GetScores).await {
+        match self.timed(AskTarget::Room, handle.ask(GetScores)).await {
             Ok((room, scores)) => self.say(&Notice::Scores { room, scores }),
             Err(err) => self.room_failed(err.without_message()),
         }
@@ -269,25 +429,29 @@ impl<G: Render> Session<G> {
     /// Chat is fire-and-forget, and never waits: a room too busy to take it now drops it.
     fn chat(&mut self, said: &str) {
         let Some(seat) = &self.seat else {
-            return self.say(&Notice::error(NOT_IN_A_ROOM));
+            return self.not_seated();
         };
         let text = match text::chat(said) {
             Ok(text) => text,
-            Err(err) => return self.say(&Notice::error(format_args!("message {err}"))),
+            Err(err) => return self.error(ErrorCode::BadText, format_args!("message {err}")),
         };
         let chat = Chat {
             player: self.player,
             text,
+            re: self.re,
         };
         match seat.handle.try_tell(chat) {
             Ok(()) => {}
-            Err(TellError::Full(_)) => self.say(&Notice::error("the room is busy; try again")),
+            Err(TellError::Full(_)) => self.error(ErrorCode::Busy, "the room is busy; try again"),
             Err(_) => self.room_failed(AskError::NotRunning(())),
         }
     }
 
     async fn list_rooms(&mut self) {
-        match self.lobby.ask(ListRooms).await {
+        match self
+            .timed(AskTarget::Lobby, self.lobby.ask(ListRooms))
+            .await
+        {
             Ok((rooms, total)) => self.say(&Notice::Rooms { rooms, total }),
             Err(err) => self.lobby_failed(err.without_message()),
         }
@@ -295,41 +459,102 @@ impl<G: Render> Session<G> {
 
     async fn quick_match(&mut self) {
         let here = self.seat.as_ref().map(|seat| seat.room);
-        match self.lobby.ask(QuickMatch::excluding(here)).await {
+        let ask = self.lobby.ask(QuickMatch::excluding(here));
+        match self.timed(AskTarget::Lobby, ask).await {
             Ok(Ok(seat)) => self.move_to(seat).await,
-            Ok(Err(closing)) => self.say(&Notice::error(closing)),
+            Ok(Err(closing)) => self.error(ErrorCode::Closing, closing),
             Err(err) => self.lobby_failed(err.without_message()),
         }
     }
 
     async fn open_private(&mut self) {
-        match self.lobby.ask(OpenPrivate::new()).await {
+        match self
+            .timed(AskTarget::Lobby, self.lobby.ask(OpenPrivate::new()))
+            .await
+        {
             Ok(Ok(seat)) => self.move_to(seat).await,
-            Ok(Err(closing)) => self.say(&Notice::error(closing)),
+            Ok(Err(closing)) => self.error(ErrorCode::Closing, closing),
             Err(err) => self.lobby_failed(err.without_message()),
         }
+    }
+
+    /// Whether `wanted` names the room `label` (by number, or by code).
+    fn names_room(wanted: &str, room: RoomId, label: &RoomLabel) -> bool {
+        room.to_string() == wanted.trim()
+            || label
+                .code
+                .as_deref()
+                .is_some_and(|code| code.eq_ignore_ascii_case(wanted.trim()))
     }
 
     async fn join(&mut self, wanted: &str) {
         if let Some(seat) = &self.seat {
-            let here = seat.room.to_string() == wanted
-                || seat.label.code.as_deref() == Some(&wanted.to_ascii_uppercase());
-            if here {
-                return self.say(&Notice::error(format_args!(
-                    "you are already in {}",
-                    seat.label
-                )));
+            if Self::names_room(wanted, seat.room, &seat.label) {
+                return self.error(
+                    ErrorCode::AlreadyThere,
+                    format_args!("you are already in {}", seat.label),
+                );
             }
         }
-        match self.lobby.ask(FindRoom::new(wanted)).await {
+        match self
+            .timed(AskTarget::Lobby, self.lobby.ask(FindRoom::new(wanted)))
+            .await
+        {
             Ok(Ok(seat)) => self.move_to(seat).await,
-            Ok(Err(err)) => self.say(&Notice::error(err)),
+            Ok(Err(err)) => self.error(find_code(&err), err),
             Err(err) => self.lobby_failed(err.without_message()),
         }
     }
 
+    /// Leaves any seat and watches the room `wanted`.
+    async fn watch(&mut self, wanted: &str) {
+        let located = match self
+            .timed(AskTarget::Lobby, self.lobby.ask(Locate::new(wanted)))
+            .await
+        {
+            Ok(Ok(located)) => located,
+            Ok(Err(err)) => return self.error(find_code(&err), err),
+            Err(err) => return self.lobby_failed(err.without_message()),
+        };
+        self.stop_watching();
+        self.leave().await;
+        self.epoch += 1;
+        let watch = Watch {
+            player: self.player,
+            outbox: self.outbox.for_seat(self.epoch),
+            re: self.re,
+        };
+        match self.timed(AskTarget::Room, located.handle.ask(watch)).await {
+            Ok(Ok((round, label))) => {
+                self.seen.observe(stamp(self.epoch, round));
+                self.watching = Some(Watched {
+                    label,
+                    handle: located.handle,
+                });
+            }
+            Ok(Err(err @ WatchError::Full(_))) => self.error(ErrorCode::RoomFull, err),
+            Ok(Err(err @ WatchError::Seated)) => self.error(ErrorCode::AlreadyThere, err),
+            Err(AskError::NotRunning(_)) => {
+                self.error(ErrorCode::RoomClosed, "that room has closed; type /rooms");
+            }
+            Err(err) => {
+                tracing::warn!(player = %self.player, %err, "watch did not complete");
+                tell_soon(&located.handle, Unwatch(self.player));
+                self.error(ErrorCode::Busy, "that room did not answer; try again");
+            }
+        }
+    }
+
+    /// Stops watching, if watching.
+    fn stop_watching(&mut self) -> Option<RoomLabel> {
+        let watched = self.watching.take()?;
+        tell_soon(&watched.handle, Unwatch(self.player));
+        Some(watched.label)
+    }
+
     /// Leaves the current room (if any) for the new seat, already reserved.
     async fn move_to(&mut self, seat: Seat<G>) {
+        self.stop_watching();
         self.leave().await;
         self.sit(seat).await;
     }
@@ -343,50 +568,57 @@ impl<G: Render> Session<G> {
             named: self.named,
             outbox: self.outbox.for_seat(self.epoch),
             feed: self.feed,
+            re: self.re,
         };
-        match seat.handle.ask(join).await {
+        match self.timed(AskTarget::Room, seat.handle.ask(join)).await {
             Ok(Ok(joined)) => {
                 self.seen.observe(stamp(self.epoch, joined.round));
                 self.seat = Some(seat);
             }
             Ok(Err(refused)) => {
                 self.give_back(&seat);
-                let refused = match refused {
+                let message = match refused {
                     JoinError::Full => format!("{} is full", seat.label),
                     JoinError::AlreadySeated => refused.to_string(),
                 };
-                self.say(&Notice::error(refused));
+                self.error(refused.code(), message);
             }
             Err(AskError::NotRunning(_)) => {
                 self.give_back(&seat);
-                self.say(&Notice::error("that room has closed; type /play"));
+                self.error(ErrorCode::RoomClosed, "that room has closed; type /play");
             }
             Err(err) => {
                 // Maybe seated, maybe not: undo whatever happened; the room frees the seat.
                 tracing::warn!(player = %self.player, %err, "join did not complete");
-                let undo = Leave {
-                    player: self.player,
-                    gone: None,
-                };
-                tell_soon(&seat.handle, undo);
-                self.say(&Notice::error("that room did not answer; type /play"));
+                self.undo_join(&seat);
+                self.error(ErrorCode::Busy, "that room did not answer; type /play");
             }
         }
     }
 
+    /// After a join whose outcome is unknown: a `Leave` after it undoes it, if it happened.
+    fn undo_join(&self, seat: &Seat<G>) {
+        let undo = Leave {
+            player: self.player,
+            gone: None,
+        };
+        tell_soon(&seat.handle, undo);
+    }
+
     async fn leave_room(&mut self) {
-        match self.seat.as_ref().map(|seat| seat.label.clone()) {
-            Some(room) => {
-                self.leave().await;
-                self.say(&Notice::Left { room });
-            }
-            None => self.say(&Notice::error(NOT_IN_A_ROOM)),
+        if let Some(room) = self.seat.as_ref().map(|seat| seat.label.clone()) {
+            self.leave().await;
+            return self.say(&Notice::Left { room });
+        }
+        match self.stop_watching() {
+            Some(room) => self.say(&Notice::Left { room }),
+            None => self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM),
         }
     }
 
     /// Stands up, if seated, and waits (boundedly) until the room has handed over everything
     /// meant for this player. The room frees the seat.
-    pub(crate) async fn leave(&mut self) {
+    async fn leave(&mut self) {
         let Some(seat) = self.seat.take() else {
             return;
         };
@@ -403,6 +635,28 @@ impl<G: Render> Session<G> {
         }
     }
 
+    /// The connection is ending for good: leave the seat, stop watching.
+    pub(crate) async fn end(&mut self) {
+        self.stop_watching();
+        self.leave().await;
+    }
+
+    /// The connection dropped and the player may come back: the room keeps the seat (and
+    /// marks them away), and this is what a new connection takes back.
+    pub(crate) fn park(mut self) -> Parked<G> {
+        self.stop_watching();
+        if let Some(seat) = &self.seat {
+            tell_soon(&seat.handle, Away(self.player));
+        }
+        Parked {
+            player: self.player,
+            name: self.name,
+            named: self.named,
+            seat: self.seat.take(),
+            epoch: self.epoch,
+        }
+    }
+
     /// Hands back a seat the room did not take.
     fn give_back(&self, seat: &Seat<G>) {
         tell_soon(&self.lobby, SeatFreed(seat.room));
@@ -413,17 +667,26 @@ impl<G: Render> Session<G> {
     fn room_failed(&mut self, err: AskError<()>) {
         tracing::warn!(player = %self.player, %err, "room did not answer");
         if matches!(err, AskError::Timeout(_) | AskError::Full(_)) {
-            return self.say(&Notice::error("the room is busy; try again"));
+            return self.error(ErrorCode::Busy, "the room is busy; try again");
         }
         self.seat = None;
-        self.say(&Notice::error(
+        self.watching = None;
+        self.error(
+            ErrorCode::RoomClosed,
             "your room closed; type /play to join another",
-        ));
+        );
     }
 
     fn lobby_failed(&self, err: AskError<()>) {
         tracing::warn!(player = %self.player, %err, "lobby did not answer");
-        self.say(&Notice::error("the server is busy; try again"));
+        self.error(ErrorCode::Busy, "the server is busy; try again");
+    }
+}
+
+fn find_code(err: &FindError) -> ErrorCode {
+    match err {
+        FindError::NoSuchRoom(_) => ErrorCode::NoSuchRoom,
+        FindError::Full(_) => ErrorCode::RoomFull,
     }
 }
 
@@ -449,7 +712,13 @@ mod tests {
     use crate::lobby::Lobby;
 
     fn lobby() -> LobbyHandle<GuessNumber> {
-        Lobby::<GuessNumber>::spawn(3, GuessConfig::default(), StdRng::seed_from_u64(7), None)
+        Lobby::<GuessNumber>::spawn(
+            3,
+            GuessConfig::default(),
+            StdRng::seed_from_u64(7),
+            None,
+            Duration::from_secs(30),
+        )
     }
 
     /// A session on a real lobby and room, with no writer: nothing ever raises the seen round

@@ -1,5 +1,5 @@
-//! The `referee` binary itself: it serves on the address it is given, and on SIGTERM it
-//! says goodbye to every player and exits with status 0.
+//! The `referee` binary itself: it serves netcat players and the web page on the addresses it
+//! is given, and on SIGTERM it says goodbye to every player and exits with status 0.
 
 mod common;
 
@@ -7,7 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 
-use common::Client;
+use common::ws::WsClient;
+use common::{Client, http_get};
 
 /// Reads the child's stderr until the "listening" line and returns the address in it.
 fn listening_address(stderr: &mut impl BufRead) -> SocketAddr {
@@ -52,6 +53,11 @@ async fn sigterm_says_goodbye_to_every_player_and_exits_zero() {
     };
     let mut stderr = BufReader::new(child.stderr.take().unwrap_or_else(|| panic!("no stderr")));
     let addr = listening_address(&mut stderr);
+    let http = listening_address(&mut stderr);
+    let (status, page) = http_get(http, "/").await;
+    assert!(status == 200 && page.contains("app.js"), "{status}");
+    let mut web = WsClient::connect(http, None).await;
+    web.play().await;
     let mut players = Vec::new();
     for _ in 0..3 {
         let mut player = Client::connect(addr).await;
@@ -69,6 +75,11 @@ async fn sigterm_says_goodbye_to_every_player_and_exits_zero() {
             Some("The server is shutting down. Goodbye!")
         );
     }
+    let (_, last) = web.until_closed().await;
+    assert_eq!(
+        last.last().map(|m| m["reason"].clone()),
+        Some(serde_json::json!("shutdown"))
+    );
     let status = tokio::task::spawn_blocking(move || child.wait()).await;
     assert!(
         matches!(status, Ok(Ok(status)) if status.success()),

@@ -9,18 +9,23 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use common::ws::{Received, WsClient};
 use common::{Client, TIMEOUT, TestServer, honest, room_of};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use referee_load::fairness;
 use referee_server::RateLimit;
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinSet;
+use tokio_tungstenite::tungstenite::Message;
 
 const HONEST: usize = 6;
 const ROUNDS: u64 = 12;
 const MAX_CONNECTIONS: usize = 200;
+/// The per-player budget in this test: far above what the honest bots send.
+const PING_BUDGET: u32 = 2_000;
 
 async fn connect(addr: SocketAddr) -> Option<TcpStream> {
     TcpStream::connect(addr).await.ok()
@@ -186,27 +191,29 @@ async fn burst(addr: SocketAddr) -> String {
 }
 
 /// More connections than the limit, held open: the ones past it are refused with a line.
+/// All are opened first and read together, so that none idles out (and frees its slot)
+/// while the others are still being opened.
 async fn over_the_limit(addr: SocketAddr) -> String {
-    let mut held = Vec::new();
-    let mut refused = 0;
+    let mut streams = Vec::new();
     for _ in 0..MAX_CONNECTIONS + 20 {
-        let Some(mut stream) = connect(addr).await else {
-            continue;
-        };
-        let mut first = [0_u8; 64];
-        let read = tokio::time::timeout(TIMEOUT, stream.read(&mut first)).await;
-        let got = match read {
-            Ok(Ok(n)) => String::from_utf8_lossy(&first[..n]).into_owned(),
-            _ => String::new(),
-        };
-        if got.starts_with("error: the server is full") {
-            refused += 1;
-        } else {
-            held.push(stream);
+        if let Some(stream) = connect(addr).await {
+            streams.push(stream);
         }
     }
+    let firsts = futures_util::future::join_all(streams.iter_mut().map(|stream| async move {
+        let mut first = [0_u8; 64];
+        match tokio::time::timeout(TIMEOUT, stream.read(&mut first)).await {
+            Ok(Ok(n)) => String::from_utf8_lossy(&first[..n]).into_owned(),
+            _ => String::new(),
+        }
+    }))
+    .await;
+    let refused = firsts
+        .iter()
+        .filter(|first| first.starts_with("error: the server is full"))
+        .count();
     assert!(refused > 0, "nobody was refused");
-    drop(held);
+    drop(streams);
     "over the limit".into()
 }
 
@@ -224,6 +231,125 @@ async fn half_closed(addr: SocketAddr) -> String {
     "half-closed".into()
 }
 
+/// WebSocket: a flood of pings. Each counts against the player's budget: refusals, then a
+/// disconnect with close code 1008 (policy) — or a reset, if the server closes on pings still
+/// unread, which can also swallow the last messages. Either way the flood is cut off.
+async fn ws_ping_flood(http: SocketAddr) -> String {
+    let mut client = WsClient::connect(http, None).await;
+    let flood = PING_BUDGET * 20;
+    let mut sent = 0;
+    while sent < flood
+        && client
+            .try_send_message(Message::Ping(vec![1, 2, 3].into()))
+            .await
+    {
+        sent += 1;
+    }
+    let (close, messages) = client.until_closed().await;
+    let codes: Vec<&str> = messages.iter().filter_map(|m| m["code"].as_str()).collect();
+    assert!(
+        codes
+            .iter()
+            .all(|code| *code == "slow_down" || *code == "flooded"),
+        "{codes:?}"
+    );
+    let code = close.map(|frame| u16::from(frame.code));
+    assert!(
+        code == Some(1008) || sent < flood,
+        "the flood of {sent} pings was not cut off ({code:?}, {} slow downs)",
+        codes.len()
+    );
+    "ws ping flood".into()
+}
+
+/// WebSocket: a frame far over the limit: an error, then the connection closes. (The close
+/// frame, code 1009, may be lost to the reset that closing on a megabyte of unread input
+/// causes; `websocket.rs` checks the code with a smaller message.)
+async fn ws_oversized(http: SocketAddr) -> String {
+    let mut client = WsClient::connect(http, None).await;
+    client
+        .send_message(Message::text("x".repeat(1 << 20)))
+        .await;
+    let (close, messages) = client.until_closed().await;
+    assert!(
+        messages.iter().any(|m| m["code"] == "too_large"),
+        "{messages:?}"
+    );
+    let code = close.map(|frame| u16::from(frame.code));
+    assert!(matches!(code, None | Some(1009)), "{code:?}");
+    "ws oversized".into()
+}
+
+/// WebSocket: the wrong kinds of message — binary, garbage text, JSON that is not a request —
+/// each get a typed error; the connection stays up and still plays.
+async fn ws_wrong_messages(http: SocketAddr) -> String {
+    let mut client = WsClient::connect(http, None).await;
+    let mut rng = StdRng::seed_from_u64(9);
+    for _ in 0..20 {
+        let bytes: Vec<u8> = (0..64).map(|_| rng.random()).collect();
+        client.send_message(Message::binary(bytes)).await;
+        assert_eq!(client.next().await["code"], "not_text");
+        client
+            .send_text(r#"{"op":{"nested":[1,2,{"deep":null}]}}"#)
+            .await;
+        assert_eq!(client.next().await["code"], "bad_request");
+        client.send_text("\u{0}\u{1}{{{{").await;
+        assert_eq!(client.next().await["code"], "bad_request");
+    }
+    let id = client.request("rooms", json!({})).await;
+    assert_eq!(client.reply(id).await["type"], "rooms");
+    "ws wrong messages".into()
+}
+
+/// WebSocket: a handshake abandoned halfway, and garbage instead of HTTP: the HTTP side
+/// answers or closes, and nobody else notices.
+async fn ws_broken_handshakes(http: SocketAddr) -> String {
+    if let Some(mut stream) = connect(http).await {
+        let upgrade = format!(
+            "GET /ws HTTP/1.1\r\nHost: {http}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        );
+        let _ = stream.write_all(upgrade.as_bytes()).await;
+        drop(stream); // gone before the handshake ended
+    }
+    if let Some(mut stream) = connect(http).await {
+        let _ = stream.write_all(&[0xff; 4096]).await;
+        let answer = drain(&mut stream).await;
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 400"),
+            "{answer:.200}"
+        );
+    }
+    "ws broken handshakes".into()
+}
+
+/// WebSocket players who keep playing through the attack; returns the errors they saw.
+async fn honest_ws(http: SocketAddr, over: std::sync::Arc<AtomicBool>) -> Vec<String> {
+    let mut client = WsClient::connect(http, None).await;
+    client.play().await;
+    let mut errors = Vec::new();
+    let mut guesses = 0;
+    while guesses < ROUNDS * 5 || !over.load(Ordering::Relaxed) {
+        let id = client
+            .request("guess", json!({"value": guesses % 20}))
+            .await;
+        loop {
+            match client.receive().await {
+                Received::Json(message) if message["type"] == "error" => {
+                    errors.push(message.to_string());
+                }
+                Received::Json(message) if message["re"] == id => break,
+                Received::Json(_) => {}
+                Received::Closed(frame) => {
+                    errors.push(format!("closed: {frame:?}"));
+                    return errors;
+                }
+            }
+        }
+        guesses += 1;
+    }
+    errors
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attackers_get_errors_or_disconnects_and_honest_players_notice_nothing() {
     let server = TestServer::start(|c| {
@@ -231,12 +357,12 @@ async fn attackers_get_errors_or_disconnects_and_honest_players_notice_nothing()
             .max_line(1024)
             .idle_timeout(Duration::from_millis(700))
             .rate_limit(RateLimit {
-                per_second: 10_000,
-                burst: 20_000,
+                per_second: PING_BUDGET,
+                burst: PING_BUDGET,
             })
     })
     .await;
-    let addr = server.addr;
+    let (addr, http) = (server.addr, server.http);
     // Honest players first, seated before the attack, playing until it is over.
     let attack_over = std::sync::Arc::new(AtomicBool::new(false));
     let mut games = Vec::new();
@@ -250,8 +376,15 @@ async fn attackers_get_errors_or_disconnects_and_honest_players_notice_nothing()
             honest::play_until(&mut client, &name, room, 20, &done).await
         }));
     }
+    let honest_web: Vec<_> = (0..2)
+        .map(|_| tokio::spawn(honest_ws(http, attack_over.clone())))
+        .collect();
     // Phase one: broken and hostile clients.
     let mut attacks = JoinSet::new();
+    attacks.spawn(ws_ping_flood(http));
+    attacks.spawn(ws_oversized(http));
+    attacks.spawn(ws_wrong_messages(http));
+    attacks.spawn(ws_broken_handshakes(http));
     for seed in 0..3 {
         attacks.spawn(garbage(addr, seed));
     }
@@ -268,8 +401,17 @@ async fn attackers_get_errors_or_disconnects_and_honest_players_notice_nothing()
     survived.extend(finish(&mut attacks).await);
     attacks.spawn(over_the_limit(addr));
     survived.extend(finish(&mut attacks).await);
-    assert_eq!(survived.len(), 12, "{survived:?}");
+    assert_eq!(survived.len(), 16, "{survived:?}");
     attack_over.store(true, Ordering::Relaxed);
+    for web in honest_web {
+        let errors = web
+            .await
+            .unwrap_or_else(|err| panic!("an honest browser player failed: {err}"));
+        assert!(
+            errors.is_empty(),
+            "honest browser players saw errors: {errors:?}"
+        );
+    }
     let mut logs = Vec::new();
     for game in games {
         logs.push(

@@ -1,7 +1,8 @@
-//! The HTTP side of the server (axum): health, the leaderboard as JSON.
+//! The HTTP side of the server (axum): the web page, the WebSocket endpoint, health, metrics,
+//! the status page, the leaderboard as JSON.
 //!
 //! It shares the actors with the TCP side: a request asks the recorder, exactly as a `/top`
-//! typed in netcat does.
+//! typed in netcat does, and a WebSocket player sits in the same rooms as netcat players.
 
 use std::sync::Arc;
 
@@ -9,10 +10,14 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use referee_rules::Render;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
+
+mod assets;
+mod status;
 
 use crate::records::GetLeaderboard;
 use crate::server::Shared;
@@ -24,6 +29,12 @@ const MAX_LIMIT: usize = 100;
 pub(crate) async fn serve<G: Render>(listener: TcpListener, shared: Arc<Shared<G>>) {
     let shutdown = shared.shutdown.clone();
     let app = router(shared);
+    // As on the TCP side: small messages go out at once, not after a delayed ACK (Nagle).
+    let listener = listener.tap_io(|stream| {
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(%err, "cannot set TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await;
@@ -34,7 +45,15 @@ pub(crate) async fn serve<G: Render>(listener: TcpListener, shared: Arc<Shared<G
 
 fn router<G: Render>(shared: Arc<Shared<G>>) -> Router {
     Router::new()
+        .route("/", get(assets::index))
+        .route("/style.css", get(assets::style))
+        .route("/app.js", get(assets::app))
+        .route("/status", get(assets::status_page))
+        .route("/status.js", get(assets::status_script))
+        .route("/ws", get(crate::ws::upgrade::<G>))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(status::metrics::<G>))
+        .route("/api/status", get(status::status::<G>))
         .route("/api/leaderboard", get(leaderboard::<G>))
         .with_state(shared)
 }

@@ -1,11 +1,16 @@
-//! Who sits in a room: name, connection outbox, whether they follow the live feed.
+//! Who is in a room: the seated players (name, connection, whether they follow the live
+//! feed, whether their connection dropped) and the spectators who watch without a seat.
 
 use std::collections::BTreeMap;
 
+use referee_protocol::notice::Seated;
 use referee_rules::PlayerId;
 
 use crate::ids::default_name;
 use crate::outbox::Outbox;
+
+/// Spectators a room takes at most: each one costs every push a little.
+pub(crate) const MAX_WATCHERS: usize = 64;
 
 /// One seated player, as the room knows them. The outbox is the connection's; the room
 /// never touches a socket.
@@ -17,50 +22,152 @@ pub(crate) struct Member {
     pub(crate) feed: bool,
     /// Chose their name (`/name`): their wins go on their record and the leaderboard.
     pub(crate) named: bool,
+    /// Their connection dropped and they may come back (see `parking.rs`): the seat and
+    /// score are kept, nothing is sent to them meanwhile.
+    pub(crate) away: bool,
 }
 
-/// The members of a room, in player-number order.
+/// The members of a room, in player-number order, and its spectators.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Members(BTreeMap<PlayerId, Member>);
+pub(crate) struct Members {
+    seated: BTreeMap<PlayerId, Member>,
+    watching: BTreeMap<PlayerId, Outbox>,
+}
 
 impl Members {
+    /// Seats taken (spectators take none).
     pub(crate) fn len(&self) -> usize {
-        self.0.len()
+        self.seated.len()
     }
 
     pub(crate) fn contains(&self, player: PlayerId) -> bool {
-        self.0.contains_key(&player)
+        self.seated.contains_key(&player)
     }
 
     pub(crate) fn get(&self, player: PlayerId) -> Option<&Member> {
-        self.0.get(&player)
+        self.seated.get(&player)
     }
 
     pub(crate) fn get_mut(&mut self, player: PlayerId) -> Option<&mut Member> {
-        self.0.get_mut(&player)
+        self.seated.get_mut(&player)
     }
 
     pub(crate) fn insert(&mut self, player: PlayerId, member: Member) {
-        self.0.insert(player, member);
+        self.seated.insert(player, member);
     }
 
     pub(crate) fn remove(&mut self, player: PlayerId) -> Option<Member> {
-        self.0.remove(&player)
+        self.seated.remove(&player)
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (PlayerId, &Member)> {
-        self.0.iter().map(|(&id, member)| (id, member))
+    /// Everyone a push can reach now: seated players whose connection is up, with whether
+    /// they follow the feed, and spectators (who always do).
+    pub(crate) fn reachable(&self) -> impl Iterator<Item = (PlayerId, bool)> + '_ {
+        let seated = self
+            .seated
+            .iter()
+            .filter(|(_, member)| !member.away)
+            .map(|(&id, member)| (id, member.feed));
+        seated.chain(self.watching.keys().map(|&id| (id, true)))
+    }
+
+    /// Where to push for `player`: a seated player's connection (unless away), or a
+    /// spectator's.
+    pub(crate) fn outbox(&self, player: PlayerId) -> Option<&Outbox> {
+        match self.seated.get(&player) {
+            Some(member) if member.away => None,
+            Some(member) => Some(&member.outbox),
+            None => self.watching.get(&player),
+        }
     }
 
     /// A player's display name, or the default name for someone no longer seated.
     pub(crate) fn name(&self, player: PlayerId) -> String {
-        self.0
+        self.seated
             .get(&player)
             .map_or_else(|| default_name(player), |member| member.name.clone())
     }
 
-    /// Everyone's names, in seat order.
-    pub(crate) fn names(&self) -> Vec<String> {
-        self.0.values().map(|member| member.name.clone()).collect()
+    /// Everyone seated, in seat order.
+    pub(crate) fn seated(&self) -> Vec<Seated> {
+        self.seated
+            .iter()
+            .map(|(&player, member)| Seated {
+                player,
+                name: member.name.clone(),
+            })
+            .collect()
+    }
+
+    /// Seated players whose connection dropped.
+    pub(crate) fn away(&self) -> usize {
+        self.seated.values().filter(|member| member.away).count()
+    }
+
+    /// Adds a spectator; `false` if the room has no room for one more.
+    pub(crate) fn watch(&mut self, player: PlayerId, outbox: Outbox) -> bool {
+        if self.watching.len() >= MAX_WATCHERS && !self.watching.contains_key(&player) {
+            return false;
+        }
+        self.watching.insert(player, outbox);
+        true
+    }
+
+    /// Removes a spectator; whether they were one.
+    pub(crate) fn unwatch(&mut self, player: PlayerId) -> bool {
+        self.watching.remove(&player).is_some()
+    }
+
+    /// How many spectators.
+    pub(crate) fn watchers(&self) -> usize {
+        self.watching.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::kick::Kick;
+
+    fn outbox() -> Outbox {
+        let (tx, _rx) = mpsc::channel(1);
+        Outbox::new(tx, Kick::default())
+    }
+
+    #[test]
+    fn spectators_are_bounded_and_take_no_seat() {
+        let mut members = Members::default();
+        for id in 0..MAX_WATCHERS as u64 {
+            assert!(members.watch(PlayerId(id), outbox()));
+        }
+        assert!(!members.watch(PlayerId(1_000), outbox()), "one too many");
+        assert!(
+            members.watch(PlayerId(3), outbox()),
+            "watching again is no new spectator"
+        );
+        assert_eq!((members.len(), members.watchers()), (0, MAX_WATCHERS));
+        assert!(members.unwatch(PlayerId(3)));
+        assert!(members.watch(PlayerId(1_000), outbox()));
+    }
+
+    #[test]
+    fn nothing_reaches_a_member_who_is_away() {
+        let mut members = Members::default();
+        let member = |away| Member {
+            name: "Ann".into(),
+            outbox: outbox(),
+            feed: false,
+            named: false,
+            away,
+        };
+        members.insert(PlayerId(1), member(false));
+        members.insert(PlayerId(2), member(true));
+        members.watch(PlayerId(3), outbox());
+        let reachable: Vec<(PlayerId, bool)> = members.reachable().collect();
+        assert_eq!(reachable, [(PlayerId(1), false), (PlayerId(3), true)]);
+        assert!(members.outbox(PlayerId(2)).is_none());
+        assert_eq!((members.len(), members.away()), (2, 1));
     }
 }

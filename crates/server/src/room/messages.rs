@@ -1,7 +1,7 @@
 //! The messages a room's referee handles. Each handler is a rule call plus pushes.
 
 use referee_actor::{Context, Handler, Message};
-use referee_protocol::notice::{NamedScore, Notice, RoomLabel};
+use referee_protocol::notice::{ErrorCode, NamedScore, Notice, RoomLabel};
 use referee_rules::{PlayerId, Render};
 
 use super::{Member, Room};
@@ -18,6 +18,8 @@ pub(crate) struct Join {
     pub(crate) named: bool,
     pub(crate) outbox: Outbox,
     pub(crate) feed: bool,
+    /// The request this answers (JSON clients match it).
+    pub(crate) re: Option<u64>,
 }
 
 /// Why a join was refused. The seat the lobby reserved was not taken: the joiner gives it
@@ -28,6 +30,16 @@ pub(crate) enum JoinError {
     Full,
     #[error("you are already in this room")]
     AlreadySeated,
+}
+
+impl JoinError {
+    /// The error's code in the JSON protocol.
+    pub(crate) fn code(self) -> ErrorCode {
+        match self {
+            JoinError::Full => ErrorCode::RoomFull,
+            JoinError::AlreadySeated => ErrorCode::AlreadyThere,
+        }
+    }
 }
 
 /// A successful join: where, and the round the room is in (the round a plain guess is for
@@ -50,10 +62,13 @@ impl<G: Render> Handler<Join> for Room<G> {
             return Err(JoinError::Full);
         }
         let player = join.player;
+        // A spectator who sits down stops being one.
+        self.members.unwatch(player);
         let joined = Notice::MemberJoined {
+            player,
             name: join.name.clone(),
         };
-        self.notify_others(Some(player), &joined);
+        self.tell_all(Some(player), &joined);
         self.game.add_player(player);
         (self.game_changed, self.members_changed) = (true, true);
         let member = Member {
@@ -61,20 +76,27 @@ impl<G: Render> Handler<Join> for Room<G> {
             outbox: join.outbox,
             feed: join.feed,
             named: join.named,
+            away: false,
         };
         self.members.insert(player, member);
-        let welcome = Notice::Joined {
-            room: self.label.clone(),
-            members: self.members.names(),
-            capacity: self.capacity,
-        };
-        self.notify(player, &welcome);
-        let intro = self.game.intro();
-        self.push(player, intro);
+        self.welcome(player, join.re);
         self.settle();
         Ok(Joined {
             round: self.game.round(),
         })
+    }
+}
+
+impl<G: Render> Room<G> {
+    /// Tells a player who (re)joined where they are and where the game stands.
+    pub(super) fn welcome(&mut self, player: PlayerId, re: Option<u64>) {
+        let welcome = Notice::Joined {
+            room: self.label.clone(),
+            members: self.members.seated(),
+            capacity: self.capacity,
+        };
+        self.tell(player, &welcome, re);
+        self.show_state(player, re);
     }
 }
 
@@ -116,6 +138,8 @@ pub(crate) struct Act<G: Render> {
     /// The last round the player was shown (see `Frame::round`).
     pub(crate) seen_round: u64,
     pub(crate) action: G::Action,
+    /// The request this answers (JSON clients match it).
+    pub(crate) re: Option<u64>,
 }
 
 impl<G: Render> Message for Act<G> {
@@ -132,12 +156,9 @@ impl<G: Render> Handler<Act<G>> for Room<G> {
         match &outcome {
             Ok(events) => {
                 self.game_changed = true;
-                self.announce(events, ctx);
+                self.announce(events, (act.player, act.re), ctx);
             }
-            Err(rejection) => {
-                let text = G::describe_rejection(rejection, &|id| self.members.name(id));
-                self.push(act.player, text);
-            }
+            Err(rejection) => self.reject(act.player, rejection, act.re),
         }
         self.settle();
         outcome.map(drop)
@@ -149,6 +170,8 @@ pub(crate) struct Chat {
     pub(crate) player: PlayerId,
     /// Already cleaned of control characters and bounded.
     pub(crate) text: String,
+    /// The request this answers: the sender's own copy carries it (JSON clients match it).
+    pub(crate) re: Option<u64>,
 }
 
 impl Message for Chat {
@@ -161,13 +184,13 @@ impl<G: Render> Handler<Chat> for Room<G> {
             return;
         }
         let notice = Notice::Chat {
+            player: chat.player,
             from: self.members.name(chat.player),
-            text: chat.text,
-        }
-        .to_line();
-        for player in self.others(None) {
-            self.push_optional(player, notice.clone());
-        }
+            message: chat.text,
+        };
+        // Others may miss a chat line if they read too slowly; the sender gets theirs back.
+        self.tell_all_optional(Some(chat.player), &notice);
+        self.tell(chat.player, &notice, chat.re);
         self.settle();
     }
 }
@@ -176,6 +199,8 @@ impl<G: Render> Handler<Chat> for Room<G> {
 pub(crate) struct Rename {
     pub(crate) player: PlayerId,
     pub(crate) name: String,
+    /// The request this answers (JSON clients match it).
+    pub(crate) re: Option<u64>,
 }
 
 impl Message for Rename {
@@ -191,11 +216,13 @@ impl<G: Render> Handler<Rename> for Room<G> {
         member.named = true;
         self.members_changed = true;
         let notice = Notice::Renamed {
+            player: rename.player,
             old,
             new: rename.name.clone(),
         };
-        self.notify_others(Some(rename.player), &notice);
-        self.notify(rename.player, &Notice::NameSet { name: rename.name });
+        self.tell_all(Some(rename.player), &notice);
+        let set = Notice::NameSet { name: rename.name };
+        self.tell(rename.player, &set, rename.re);
         self.settle();
     }
 }
@@ -217,11 +244,14 @@ impl<G: Render> Handler<Committed> for Room<G> {
         self.held = self.held.saturating_sub(1);
         if let Err(err) = committed.outcome {
             tracing::error!(room = self.label.id, round = committed.round, %err, "win not saved");
-            let notice = Notice::error(format_args!(
-                "round {} could not be saved ({err}); it counts in this room only",
-                committed.round
-            ));
-            self.notify(committed.winner, &notice);
+            let notice = Notice::error(
+                ErrorCode::Storage,
+                format_args!(
+                    "round {} could not be saved ({err}); it counts in this room only",
+                    committed.round
+                ),
+            );
+            self.tell(committed.winner, &notice, None);
         }
         if self.held == 0 {
             self.release();
@@ -258,15 +288,21 @@ impl Message for GetScores {
 
 impl<G: Render> Handler<GetScores> for Room<G> {
     fn handle(&mut self, _: GetScores, _: &mut Context<Self>) -> (RoomLabel, Vec<NamedScore>) {
-        let scores = self
-            .game
+        (self.label.clone(), self.named_scores())
+    }
+}
+
+impl<G: Render> Room<G> {
+    /// The scoreboard, with names.
+    pub(super) fn named_scores(&self) -> Vec<NamedScore> {
+        self.game
             .scores()
             .into_iter()
             .map(|score| NamedScore {
+                player: score.player,
                 name: self.members.name(score.player),
                 points: score.points,
             })
-            .collect();
-        (self.label.clone(), scores)
+            .collect()
     }
 }

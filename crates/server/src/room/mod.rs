@@ -15,8 +15,10 @@
 //! even if the server is killed the next instant. Meanwhile the room keeps handling messages:
 //! it never waits for the disk.
 
+mod census;
 mod members;
 mod messages;
+mod presence;
 mod supervision;
 #[cfg(test)]
 mod tests;
@@ -26,18 +28,22 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 use referee_actor::{ActorBuilder, ActorHandle, Context, WeakActorHandle};
+use referee_protocol::json;
 use referee_protocol::notice::{Notice, RoomLabel};
 use referee_rules::{Audience, PlayerId, Render, RoundWon};
 use referee_store::RoundResult;
 use tokio::sync::oneshot;
 
+use crate::encoding::{Encoded, Encoding};
 use crate::lobby::{Lobby, SeatFreed};
 use crate::outbox::{Frame, PushError};
 use crate::records::{RecorderHandle, Save, StorageFailed, now_ms};
 use crate::tell::tell_soon;
 
+pub(crate) use census::{Census, HeadCount};
 pub(crate) use members::Member;
 pub(crate) use messages::{Act, Chat, Committed, Crash, GetScores, Join, JoinError, Leave, Rename};
+pub(crate) use presence::{Away, Rejoin, SeatLost, Unwatch, Watch, WatchError};
 
 use supervision::{Checkpoint, Snapshot};
 
@@ -76,6 +82,10 @@ pub(crate) struct RoomSetup<G: Render> {
     pub(crate) lobby: WeakActorHandle<Lobby<G>>,
     /// Where won rounds are saved; `None` keeps nothing.
     pub(crate) recorder: Option<RecorderHandle>,
+    /// How long a dropped player's seat is kept (told to the others).
+    pub(crate) reconnect_window: Duration,
+    /// Where the room posts its head count for the metrics.
+    pub(crate) census: Census,
 }
 
 /// What stays the same across a room's restarts.
@@ -85,6 +95,8 @@ struct Parts<G: Render> {
     capacity: usize,
     lobby: WeakActorHandle<Lobby<G>>,
     recorder: Option<RecorderHandle>,
+    reconnect_window: Duration,
+    census: Census,
 }
 
 /// The referee actor of one room.
@@ -96,6 +108,8 @@ pub(crate) struct Room<G: Render> {
     rng: StdRng,
     lobby: WeakActorHandle<Lobby<G>>,
     recorder: Option<RecorderHandle>,
+    reconnect_window: Duration,
+    census: Census,
     /// The last consistent state, for a restart after a panic.
     snapshot: Snapshot<G>,
     /// The game changed since the last checkpoint.
@@ -116,11 +130,9 @@ impl<G: Render> referee_actor::Actor for Room<G> {
         if ctx.restarts() == 0 {
             return;
         }
-        let notice = Notice::RefereeRestarted;
-        self.notify_others(None, &notice);
-        let intro = self.game.intro();
+        self.tell_all(None, &Notice::RefereeRestarted);
         for player in self.others(None) {
-            self.push(player, intro.clone());
+            self.show_state(player, None);
         }
         self.settle();
     }
@@ -141,6 +153,8 @@ impl<G: Render> Room<G> {
             capacity: setup.capacity,
             lobby: setup.lobby,
             recorder: setup.recorder,
+            reconnect_window: setup.reconnect_window,
+            census: setup.census,
         };
         let mut seeds = setup.rng;
         let factory = move || Room::restore(&parts, &snapshot, supervision::next_rng(&mut seeds));
@@ -160,6 +174,8 @@ impl<G: Render> Room<G> {
             rng,
             lobby: parts.lobby.clone(),
             recorder: parts.recorder.clone(),
+            reconnect_window: parts.reconnect_window,
+            census: parts.census.clone(),
             snapshot: snapshot.clone(),
             game_changed: false,
             members_changed: false,
@@ -174,23 +190,24 @@ impl<G: Render> Room<G> {
     fn checkpoint(&mut self) {
         let game = std::mem::take(&mut self.game_changed).then_some(&self.game);
         let members = std::mem::take(&mut self.members_changed).then_some(&self.members);
+        if let Some(members) = members {
+            self.census.post(members);
+        }
         if game.is_some() || members.is_some() {
             self.snapshot.save(game, members);
         }
     }
 
-    /// Queues `text` for one member — or holds it while a win is being saved.
-    fn push(&mut self, player: PlayerId, text: String) {
-        self.enqueue(player, text, false);
+    /// How `player`'s connection wants its messages (`None`: nothing reaches them now).
+    fn encoding(&self, player: PlayerId) -> Option<Encoding> {
+        self.members.outbox(player).map(|outbox| outbox.encoding())
     }
 
-    /// As [`Room::push`], for what may be dropped if the member's queue is filling up.
-    fn push_optional(&mut self, player: PlayerId, text: String) {
-        self.enqueue(player, text, true);
-    }
-
-    fn enqueue(&mut self, player: PlayerId, text: String, may_drop: bool) {
-        let frame = Frame::in_round(text, self.game.round());
+    /// Queues an encoded message for one member — or holds it while a win is being saved.
+    /// `may_drop`: what may be missed (chat, others' moves) gives way if their queue is
+    /// filling up.
+    fn deliver(&mut self, player: PlayerId, payload: String, may_drop: bool) {
+        let frame = Frame::in_round(payload, self.game.round());
         if self.held == 0 {
             return self.send(player, frame, may_drop);
         }
@@ -208,13 +225,13 @@ impl<G: Render> Room<G> {
 
     /// Hands a frame to a member's outbox, remembering a failure for [`Room::settle`].
     fn send(&mut self, player: PlayerId, frame: Frame, may_drop: bool) {
-        let Some(member) = self.members.get(player) else {
+        let Some(outbox) = self.members.outbox(player) else {
             return;
         };
         let pushed = if may_drop {
-            member.outbox.push_droppable(frame)
+            outbox.push_droppable(frame)
         } else {
-            member.outbox.push(frame)
+            outbox.push(frame)
         };
         if let Err(err) = pushed {
             self.failed.push((player, err));
@@ -239,7 +256,11 @@ impl<G: Render> Room<G> {
     /// waits on `gone` learns that everything meant for the leaver has been handed over.
     fn depart(&mut self, player: PlayerId, gone: Option<oneshot::Sender<()>>) {
         if let Some(member) = self.remove(player) {
-            self.notify_others(None, &Notice::MemberLeft { name: member.name });
+            let left = Notice::MemberLeft {
+                player,
+                name: member.name,
+            };
+            self.tell_all(None, &left);
         }
         if let Some(gone) = gone {
             let _ = gone.send(());
@@ -279,46 +300,105 @@ impl<G: Render> Room<G> {
         });
     }
 
-    fn notify(&mut self, player: PlayerId, notice: &Notice) {
-        self.push(player, notice.to_line());
-    }
-
-    /// Sends a notice to every member but `except`.
-    fn notify_others(&mut self, except: Option<PlayerId>, notice: &Notice) {
-        let line = notice.to_line();
-        for player in self.others(except) {
-            self.push(player, line.clone());
+    /// Tells one member something; `re` is the request it answers.
+    fn tell(&mut self, player: PlayerId, notice: &Notice, re: Option<u64>) {
+        if let Some(encoding) = self.encoding(player) {
+            self.deliver(player, encoding.notice(notice, re), false);
         }
     }
 
-    /// Everyone seated but `except`.
+    /// Tells everyone in the room (spectators included) but `except`.
+    fn tell_all(&mut self, except: Option<PlayerId>, notice: &Notice) {
+        self.broadcast(except, notice, false);
+    }
+
+    /// As [`Room::tell_all`], for what may be dropped for a member whose queue is filling.
+    fn tell_all_optional(&mut self, except: Option<PlayerId>, notice: &Notice) {
+        self.broadcast(except, notice, true);
+    }
+
+    fn broadcast(&mut self, except: Option<PlayerId>, notice: &Notice, may_drop: bool) {
+        let mut encoded = Encoded::new(notice);
+        for player in self.others(except) {
+            if let Some(encoding) = self.encoding(player) {
+                self.deliver(player, encoded.get(encoding), may_drop);
+            }
+        }
+    }
+
+    /// Everyone a push can reach (seated and connected, or watching) but `except`.
     fn others(&self, except: Option<PlayerId>) -> Vec<PlayerId> {
         self.members
-            .iter()
+            .reachable()
             .map(|(id, _)| id)
             .filter(|&id| Some(id) != except)
             .collect()
     }
 
+    /// Shows `player` where the game stands: the intro line, or the game's view in JSON.
+    fn show_state(&mut self, player: PlayerId, re: Option<u64>) {
+        let Some(encoding) = self.encoding(player) else {
+            return;
+        };
+        let intro = self.game.intro();
+        let payload = match encoding {
+            Encoding::Text => intro,
+            Encoding::Json => json::state(&self.game.view(player), &intro, re),
+        };
+        self.deliver(player, payload, false);
+    }
+
+    /// Tells `player` why their move was refused.
+    fn reject(&mut self, player: PlayerId, rejection: &G::Rejection, re: Option<u64>) {
+        let Some(encoding) = self.encoding(player) else {
+            return;
+        };
+        let text = G::describe_rejection(rejection, &|id| self.members.name(id));
+        let payload = match encoding {
+            Encoding::Text => text,
+            Encoding::Json => json::rejected(rejection, &text, re),
+        };
+        self.deliver(player, payload, false);
+    }
+
     /// Pushes the rules' events to the members each one is addressed to. A won round is
     /// saved first, so that its announcement (and all that follows) waits for the commit.
-    fn announce(&mut self, events: &[G::Event], ctx: &Context<Self>) {
+    /// `cause` is the player whose request made them, and the request's id. In JSON each
+    /// event carries the room's round once the move is done (what a plain guess is now for).
+    fn announce(
+        &mut self,
+        events: &[G::Event],
+        cause: (PlayerId, Option<u64>),
+        ctx: &Context<Self>,
+    ) {
+        let round = self.game.round();
         for event in events {
             if let Some(won) = G::round_won(event) {
+                self.census.round_won();
                 self.save(won, ctx);
             }
             let audience = G::audience(event);
             let targets: Vec<PlayerId> = self
                 .members
-                .iter()
-                .filter(|(id, member)| audience.reaches(*id, member.feed))
+                .reachable()
+                .filter(|&(id, feed)| audience.reaches(id, feed))
                 .map(|(id, _)| id)
                 .collect();
             for viewer in targets {
+                let Some(encoding) = self.encoding(viewer) else {
+                    continue;
+                };
                 let text = G::describe(event, viewer, &|id| self.members.name(id));
+                let payload = match encoding {
+                    Encoding::Text => text,
+                    Encoding::Json => {
+                        let re = if viewer == cause.0 { cause.1 } else { None };
+                        json::event(round, event, &text, re)
+                    }
+                };
                 // Another player's move, shown on the feed, may be dropped; the rest may not.
                 let optional = matches!(audience, Audience::Feed(actor) if actor != viewer);
-                self.enqueue(viewer, text, optional);
+                self.deliver(viewer, payload, optional);
             }
         }
     }
@@ -343,18 +423,51 @@ impl<G: Render> Room<G> {
 
     fn drop_failed(&mut self) {
         while let Some((player, err)) = self.failed.pop() {
+            if self.members.unwatch(player) {
+                continue; // a spectator's connection: nobody needs telling
+            }
+            let may_return = self.members.get(player).is_some_and(|member| {
+                err == PushError::Gone && member.outbox.is_resumable() && !member.away
+            });
+            if may_return {
+                self.set_away(player);
+                continue;
+            }
             let Some(member) = self.remove(player) else {
                 continue;
             };
             member.outbox.kick();
             let notice = match err {
                 PushError::TooSlow => Notice::MemberDropped {
+                    player,
                     name: member.name,
                     reason: "too slow".into(),
                 },
-                PushError::Gone => Notice::MemberLeft { name: member.name },
+                PushError::Gone => Notice::MemberLeft {
+                    player,
+                    name: member.name,
+                },
             };
-            self.notify_others(None, &notice);
+            self.tell_all(None, &notice);
         }
+    }
+
+    /// A member's connection dropped and they may come back: the seat and score stay, the
+    /// others are told, nothing is sent to them until they do.
+    fn set_away(&mut self, player: PlayerId) {
+        let Some(member) = self.members.get_mut(player) else {
+            return;
+        };
+        if member.away {
+            return;
+        }
+        member.away = true;
+        let away = Notice::MemberAway {
+            player,
+            name: member.name.clone(),
+            seconds: self.reconnect_window.as_secs(),
+        };
+        self.members_changed = true;
+        self.tell_all(Some(player), &away);
     }
 }

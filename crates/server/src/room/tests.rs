@@ -2,6 +2,7 @@
 //! member who leaves meanwhile.
 
 use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
 
 use crate::kick::Kick;
 use rand::SeedableRng;
@@ -33,8 +34,13 @@ impl Store for Gated {
 }
 
 fn room(permits: std_mpsc::Receiver<()>) -> RoomHandle<GuessNumber> {
-    let lobby =
-        Lobby::<GuessNumber>::spawn(3, GuessConfig::default(), StdRng::seed_from_u64(1), None);
+    let lobby = Lobby::<GuessNumber>::spawn(
+        3,
+        GuessConfig::default(),
+        StdRng::seed_from_u64(1),
+        None,
+        Duration::from_secs(30),
+    );
     let recorder = Recorder::spawn(Box::new(Gated(permits)), 16).unwrap_or_else(|e| panic!("{e}"));
     Room::spawn(RoomSetup {
         label: RoomLabel { id: 1, code: None },
@@ -42,6 +48,8 @@ fn room(permits: std_mpsc::Receiver<()>) -> RoomHandle<GuessNumber> {
         config: GuessConfig::default(),
         rng: StdRng::seed_from_u64(7),
         lobby: lobby.downgrade(),
+        reconnect_window: Duration::from_secs(30),
+        census: super::Census::default(),
         recorder: Some(recorder),
     })
 }
@@ -54,6 +62,7 @@ async fn seat(room: &RoomHandle<GuessNumber>, id: u64) -> mpsc::Receiver<Frame> 
         named: false,
         outbox: Outbox::new(tx, Kick::default()),
         feed: false,
+        re: None,
     };
     assert!(matches!(room.ask(join).await, Ok(Ok(_))));
     rx
@@ -68,6 +77,7 @@ async fn guess(room: &RoomHandle<GuessNumber>, player: u64, value: i64) {
         player: PlayerId(player),
         seen_round: 1,
         action: GuessAction::Guess { value, round: None },
+        re: None,
     };
     let _ = room.ask(act).await;
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use referee_protocol::notice::{ByeReason, Notice};
+use referee_protocol::notice::{ByeReason, ErrorCode, Notice};
 use referee_rules::Render;
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
@@ -16,6 +16,7 @@ use tokio_util::codec::FramedRead;
 use super::codec::LineCodec;
 use super::writer::write_frames;
 use crate::kick::{Kick, KickOnDrop, Reason};
+use crate::metrics::Transport;
 use crate::outbox::Outbox;
 use crate::seen::SeenRound;
 use crate::server::Shared;
@@ -50,6 +51,7 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
             tracing::debug!(%err, "cannot set the send buffer size");
         }
     }
+    let _open = shared.metrics.connection(Transport::Tcp);
     let (read_half, write_half) = stream.into_split();
     let (frames_tx, frames_rx) = mpsc::channel(shared.config.outbox_capacity);
     let kick = Kick::default();
@@ -70,12 +72,13 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
     let mut session = Session::new(player, shared.lobby.clone(), outbox, seen_round, false)
         .with_recorder(shared.recorder.clone())
         .with_rate_limit(shared.config.rate_limit)
-        .with_faults(shared.config.allow_faults);
+        .with_faults(shared.config.allow_faults)
+        .with_metrics(shared.metrics.clone());
     session.start().await;
     let codec = LineCodec::new(shared.config.max_line);
     let mut lines = FramedRead::with_capacity(read_half, codec, READ_BUFFER);
     let end = read_lines(&mut lines, &mut session, &kick, &shared).await;
-    session.leave().await;
+    session.end().await;
     if let Some(reason) = bye(end) {
         session.say(&Notice::Bye { reason });
     }
@@ -128,7 +131,7 @@ async fn read_lines<G: Render>(
             biased;
             reason = kick.for_reader() => return match reason {
                 Reason::Shutdown => End::Shutdown,
-                Reason::TooSlow | Reason::Failed => End::Kicked,
+                Reason::TooSlow | Reason::Failed | Reason::Replaced => End::Kicked,
             },
             () = &mut idle_timer => {
                 if last_line.elapsed() >= idle {
@@ -144,7 +147,12 @@ async fn read_lines<G: Render>(
             None => return End::Eof,
             Some(Err(_)) => return End::Broken,
             Some(Ok(Err(err))) => {
-                session.say(&Notice::error(&err));
+                let code = if err.is_fatal() {
+                    ErrorCode::TooLarge
+                } else {
+                    ErrorCode::BadEncoding
+                };
+                session.say(&Notice::error(code, &err));
                 if err.is_fatal() {
                     return End::Broken;
                 }

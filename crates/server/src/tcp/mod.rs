@@ -8,11 +8,10 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use referee_protocol::notice::Notice;
+use referee_protocol::notice::{ErrorCode, Notice};
 use referee_rules::Render;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 
 use crate::server::Shared;
 
@@ -25,13 +24,12 @@ const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
 /// descriptors, say) is logged and retried after a growing pause; it never ends the loop,
 /// and an error in one connection never reaches it.
 pub(crate) async fn accept_loop<G: Render>(listener: TcpListener, shared: Arc<Shared<G>>) {
-    let slots = Arc::new(Semaphore::new(shared.config.max_connections));
     let mut backoff = Duration::from_millis(5);
     loop {
         match listener.accept().await {
             Ok((stream, _peer)) => {
                 backoff = Duration::from_millis(5);
-                admit(stream, &slots, &shared);
+                admit(stream, &shared);
             }
             Err(err) => {
                 tracing::warn!(%err, ?backoff, "accept failed");
@@ -42,8 +40,8 @@ pub(crate) async fn accept_loop<G: Render>(listener: TcpListener, shared: Arc<Sh
     }
 }
 
-fn admit<G: Render>(stream: TcpStream, slots: &Arc<Semaphore>, shared: &Arc<Shared<G>>) {
-    match slots.clone().try_acquire_owned() {
+fn admit<G: Render>(stream: TcpStream, shared: &Arc<Shared<G>>) {
+    match shared.slots.clone().try_acquire_owned() {
         Ok(slot) => {
             let shared_for_task = shared.clone();
             let hard_stop = shared.hard_stop.clone();
@@ -69,9 +67,10 @@ fn admit<G: Render>(stream: TcpStream, slots: &Arc<Semaphore>, shared: &Arc<Shar
 
 /// The one line a connection over the limit gets.
 async fn refuse(mut stream: TcpStream, max: usize) -> io::Result<()> {
-    let notice = Notice::error(format_args!(
-        "the server is full ({max} connections); try again later"
-    ));
+    let notice = Notice::error(
+        ErrorCode::ServerFull,
+        format_args!("the server is full ({max} connections); try again later"),
+    );
     stream
         .write_all(format!("{}\n", notice.to_line()).as_bytes())
         .await?;

@@ -2,6 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod honest;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::time::Duration;

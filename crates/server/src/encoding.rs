@@ -1,0 +1,76 @@
+//! How a connection wants its messages: lines of text (netcat) or JSON (WebSocket).
+//!
+//! The room and the session speak in [`Notice`]s and game events; this is where those become
+//! the bytes of one transport. A message is encoded once per encoding, not once per member.
+
+use referee_protocol::json;
+use referee_protocol::notice::Notice;
+
+/// A connection's encoding, fixed by its transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Encoding {
+    /// The line protocol: `Notice::to_line`, the game's `Render` texts.
+    #[default]
+    Text,
+    /// The JSON protocol of `referee_protocol::json`.
+    Json,
+}
+
+impl Encoding {
+    /// `notice` for this encoding; `re` is the request it answers (JSON only).
+    pub(crate) fn notice(self, notice: &Notice, re: Option<u64>) -> String {
+        match self {
+            Encoding::Text => notice.to_line(),
+            Encoding::Json => json::notice(notice, re),
+        }
+    }
+}
+
+/// One notice for many members: each encoding made at most once.
+pub(crate) struct Encoded<'a> {
+    notice: &'a Notice,
+    text: Option<String>,
+    json: Option<String>,
+}
+
+impl<'a> Encoded<'a> {
+    pub(crate) fn new(notice: &'a Notice) -> Self {
+        Encoded {
+            notice,
+            text: None,
+            json: None,
+        }
+    }
+
+    /// The notice in `encoding` (not an answer to any request).
+    pub(crate) fn get(&mut self, encoding: Encoding) -> String {
+        let slot = match encoding {
+            Encoding::Text => &mut self.text,
+            Encoding::Json => &mut self.json,
+        };
+        slot.get_or_insert_with(|| encoding.notice(self.notice, None))
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_encoding_is_made_once_and_reused() {
+        let notice = Notice::Pong;
+        let mut encoded = Encoded::new(&notice);
+        assert_eq!(encoded.get(Encoding::Text), "pong");
+        let json = encoded.get(Encoding::Json);
+        assert!(json.contains(r#""type":"pong""#), "{json}");
+        assert_eq!(encoded.get(Encoding::Json), json);
+    }
+
+    #[test]
+    fn json_answers_carry_the_request_id() {
+        let line = Encoding::Json.notice(&Notice::Pong, Some(9));
+        assert!(line.contains(r#""re":9"#), "{line}");
+        assert_eq!(Encoding::Text.notice(&Notice::Pong, Some(9)), "pong");
+    }
+}

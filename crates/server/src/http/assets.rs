@@ -1,0 +1,47 @@
+//! The web page and the status page: plain HTML, CSS and JavaScript compiled into the binary,
+//! so the server needs no files beside it and the page works offline.
+
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+
+const INDEX: &str = include_str!("../../web/index.html");
+const STYLE: &str = include_str!("../../web/style.css");
+const APP: &str = include_str!("../../web/app.js");
+const STATUS: &str = include_str!("../../web/status.html");
+const STATUS_JS: &str = include_str!("../../web/status.js");
+
+/// Revalidate every time: the files change with the binary, and they are small.
+const NO_CACHE: (header::HeaderName, &str) = (header::CACHE_CONTROL, "no-cache");
+
+pub(super) async fn index() -> impl IntoResponse {
+    ([NO_CACHE], Html(INDEX))
+}
+
+pub(super) async fn style() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), NO_CACHE],
+        STYLE,
+    )
+}
+
+pub(super) async fn app() -> impl IntoResponse {
+    script(APP)
+}
+
+pub(super) async fn status_page() -> impl IntoResponse {
+    ([NO_CACHE], Html(STATUS))
+}
+
+pub(super) async fn status_script() -> impl IntoResponse {
+    script(STATUS_JS)
+}
+
+fn script(body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            NO_CACHE,
+        ],
+        body,
+    )
+}

@@ -1,0 +1,401 @@
+//! What the server counts for its host: connections by transport, rooms, players, what each
+//! kind of actor has handled, mailbox depths, restarts, and how long asks take.
+//!
+//! Two kinds of numbers. Those that change on a hot path (connections opening and closing,
+//! ask latencies) are recorded as they happen, lock-free or nearly. Those that belong to
+//! actors (rooms, players, messages handled, mailbox depth) are *read* when someone looks:
+//! [`Status::gather`] asks the lobby for its census and reads the actors' own counters, so
+//! nothing on the game's path pays for them. The same [`Status`] feeds `/metrics`
+//! (Prometheus text) and `/api/status` (JSON for the status page).
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram as Hdr;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use serde::Serialize;
+
+use crate::lobby::ActorTotals;
+
+/// Which transport a connection came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    Tcp,
+    Ws,
+}
+
+impl Transport {
+    fn label(self) -> [(&'static str, &'static str); 1] {
+        match self {
+            Transport::Tcp => [("transport", "tcp")],
+            Transport::Ws => [("transport", "ws")],
+        }
+    }
+}
+
+/// Which actor a session asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AskTarget {
+    Room,
+    Lobby,
+    Recorder,
+}
+
+impl AskTarget {
+    fn label(self) -> [(&'static str, &'static str); 1] {
+        match self {
+            AskTarget::Room => [("actor", "room")],
+            AskTarget::Lobby => [("actor", "lobby")],
+            AskTarget::Recorder => [("actor", "recorder")],
+        }
+    }
+}
+
+type Label = [(&'static str, &'static str); 1];
+
+/// The server's metrics.
+#[derive(Debug)]
+pub(crate) struct Metrics {
+    registry: Registry,
+    connections: Family<Label, Gauge>,
+    connections_opened: Family<Label, Counter>,
+    asks: Family<Label, Histogram>,
+    /// The same ask latencies, in microseconds, for the status page's percentiles.
+    ask_percentiles: Mutex<Hdr<u64>>,
+    /// What the last look found (see [`Status::gather`]), read by the collector.
+    latest: Arc<Mutex<Status>>,
+    started: Instant,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub(crate) fn new() -> Self {
+        let mut registry = Registry::with_prefix("referee");
+        let connections = Family::<Label, Gauge>::default();
+        registry.register(
+            "connections",
+            "Connections open now, by transport",
+            connections.clone(),
+        );
+        let connections_opened = Family::<Label, Counter>::default();
+        registry.register(
+            "connections_opened",
+            "Connections accepted since the start, by transport",
+            connections_opened.clone(),
+        );
+        let asks = Family::<Label, Histogram>::new_with_constructor(|| {
+            // 10 µs to about 5 s.
+            Histogram::new(exponential_buckets(0.000_01, 2.0, 20))
+        });
+        registry.register(
+            "ask_seconds",
+            "How long a session's ask took to be answered, by actor kind",
+            asks.clone(),
+        );
+        let latest = Arc::new(Mutex::new(Status::default()));
+        registry.register_collector(Box::new(StatusCollector(latest.clone())));
+        // Constant, valid bounds: this cannot fail.
+        let ask_percentiles = Hdr::new_with_bounds(1, 60_000_000, 2)
+            .unwrap_or_else(|err| panic!("hdrhistogram refused constant bounds: {err}"));
+        Metrics {
+            registry,
+            connections,
+            connections_opened,
+            asks,
+            ask_percentiles: Mutex::new(ask_percentiles),
+            latest,
+            started: Instant::now(),
+        }
+    }
+
+    /// Counts a connection as open until the guard is dropped.
+    pub(crate) fn connection(self: &Arc<Self>, transport: Transport) -> OpenConnection {
+        self.connections.get_or_create(&transport.label()).inc();
+        self.connections_opened
+            .get_or_create(&transport.label())
+            .inc();
+        OpenConnection {
+            metrics: self.clone(),
+            transport,
+        }
+    }
+
+    /// Records one ask's latency.
+    pub(crate) fn observe_ask(&self, target: AskTarget, took: Duration) {
+        self.asks
+            .get_or_create(&target.label())
+            .observe(took.as_secs_f64());
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let mut hdr = self
+            .ask_percentiles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        hdr.saturating_record(micros.max(1));
+    }
+
+    fn open(&self, transport: Transport) -> u64 {
+        u64::try_from(self.connections.get_or_create(&transport.label()).get()).unwrap_or(0)
+    }
+
+    /// Completes `status` with what this struct records itself, and keeps it for the next
+    /// Prometheus scrape.
+    pub(crate) fn complete(&self, status: &mut Status) {
+        status.uptime_secs = self.started.elapsed().as_secs();
+        status.connections = Connections {
+            tcp: self.open(Transport::Tcp),
+            ws: self.open(Transport::Ws),
+        };
+        let hdr = self
+            .ask_percentiles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        status.ask_latency = AskLatency {
+            count: hdr.len(),
+            p50_us: hdr.value_at_quantile(0.5),
+            p99_us: hdr.value_at_quantile(0.99),
+            max_us: hdr.max(),
+        };
+        drop(hdr);
+        *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = status.clone();
+    }
+
+    /// The metrics in Prometheus text format, as of the last [`Metrics::complete`].
+    pub(crate) fn prometheus(&self) -> String {
+        let mut text = String::new();
+        if let Err(err) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
+            tracing::error!(%err, "cannot encode the metrics");
+        }
+        text
+    }
+}
+
+/// An open connection, counted until dropped.
+pub(crate) struct OpenConnection {
+    metrics: Arc<Metrics>,
+    transport: Transport,
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.metrics
+            .connections
+            .get_or_create(&self.transport.label())
+            .dec();
+    }
+}
+
+/// Everything the status page shows, as `/api/status` sends it.
+#[derive(Debug, Default, Clone, Serialize)]
+pub(crate) struct Status {
+    pub(crate) uptime_secs: u64,
+    pub(crate) connections: Connections,
+    pub(crate) rooms: usize,
+    pub(crate) players: usize,
+    pub(crate) spectators: usize,
+    pub(crate) away: usize,
+    pub(crate) rounds_won: u64,
+    pub(crate) actors: Actors,
+    pub(crate) ask_latency: AskLatency,
+}
+
+/// Connections open now.
+#[derive(Debug, Default, Clone, Serialize)]
+pub(crate) struct Connections {
+    pub(crate) tcp: u64,
+    pub(crate) ws: u64,
+}
+
+/// Per kind of actor.
+#[derive(Debug, Default, Clone, Serialize)]
+pub(crate) struct Actors {
+    pub(crate) room: ActorLine,
+    pub(crate) lobby: ActorLine,
+    pub(crate) recorder: ActorLine,
+    pub(crate) parking: ActorLine,
+}
+
+/// What the actors of one kind have done.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub(crate) struct ActorLine {
+    /// Messages handled.
+    pub(crate) handled: u64,
+    /// Messages waiting in their mailboxes now.
+    pub(crate) mailbox: u64,
+    /// Restarts after panics.
+    pub(crate) restarts: u64,
+}
+
+impl From<ActorTotals> for ActorLine {
+    fn from(totals: ActorTotals) -> Self {
+        ActorLine {
+            handled: totals.handled,
+            mailbox: totals.queued,
+            restarts: totals.restarts,
+        }
+    }
+}
+
+impl From<referee_actor::ActorStats> for ActorLine {
+    fn from(stats: referee_actor::ActorStats) -> Self {
+        ActorLine {
+            handled: stats.handled,
+            mailbox: stats.mailbox_len as u64,
+            restarts: u64::from(stats.restarts),
+        }
+    }
+}
+
+/// Ask latencies since the start, in microseconds.
+#[derive(Debug, Default, Clone, Serialize)]
+pub(crate) struct AskLatency {
+    pub(crate) count: u64,
+    pub(crate) p50_us: u64,
+    pub(crate) p99_us: u64,
+    pub(crate) max_us: u64,
+}
+
+/// Emits the gathered [`Status`] at each scrape.
+#[derive(Debug)]
+struct StatusCollector(Arc<Mutex<Status>>);
+
+impl Collector for StatusCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let status = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let gauges: [(&str, &str, u64); 4] = [
+            ("rooms", "Rooms open", status.rooms as u64),
+            (
+                "players",
+                "Players seated (away ones included)",
+                status.players as u64,
+            ),
+            (
+                "spectators",
+                "Spectators watching a room",
+                status.spectators as u64,
+            ),
+            (
+                "players_away",
+                "Seated players whose connection dropped",
+                status.away as u64,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let gauge = ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX));
+            let metric = encoder.encode_descriptor(name, help, None, gauge.metric_type())?;
+            gauge.encode(metric)?;
+        }
+        let won = ConstCounter::new(status.rounds_won);
+        let metric =
+            encoder.encode_descriptor("rounds_won", "Rounds won", None, won.metric_type())?;
+        won.encode(metric)?;
+        let actors = [
+            ("room", status.actors.room),
+            ("lobby", status.actors.lobby),
+            ("recorder", status.actors.recorder),
+            ("parking", status.actors.parking),
+        ];
+        per_actor(
+            &mut encoder,
+            "messages_handled",
+            "Messages handled, by actor kind",
+            &actors,
+            |line| line.handled,
+            true,
+        )?;
+        per_actor(
+            &mut encoder,
+            "mailbox_depth",
+            "Messages waiting in mailboxes, by actor kind",
+            &actors,
+            |line| line.mailbox,
+            false,
+        )?;
+        per_actor(
+            &mut encoder,
+            "actor_restarts",
+            "Restarts after a panic, by actor kind",
+            &actors,
+            |line| line.restarts,
+            true,
+        )?;
+        Ok(())
+    }
+}
+
+fn per_actor(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    actors: &[(&'static str, ActorLine)],
+    value: impl Fn(&ActorLine) -> u64,
+    counter: bool,
+) -> Result<(), std::fmt::Error> {
+    let metric_type = if counter {
+        ConstCounter::new(0_u64).metric_type()
+    } else {
+        ConstGauge::new(0_i64).metric_type()
+    };
+    let mut family = encoder.encode_descriptor(name, help, None, metric_type)?;
+    for (kind, line) in actors {
+        let labels = [("actor", *kind)];
+        let metric = family.encode_family(&labels)?;
+        let n = value(line);
+        if counter {
+            ConstCounter::new(n).encode(metric)?;
+        } else {
+            ConstGauge::new(i64::try_from(n).unwrap_or(i64::MAX)).encode(metric)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_format_holds_every_family() {
+        let metrics = Arc::new(Metrics::new());
+        let open = metrics.connection(Transport::Ws);
+        metrics.observe_ask(AskTarget::Room, Duration::from_micros(150));
+        let mut status = Status {
+            rooms: 2,
+            players: 5,
+            ..Status::default()
+        };
+        status.actors.room.handled = 40;
+        metrics.complete(&mut status);
+        let text = metrics.prometheus();
+        for expected in [
+            "referee_connections{transport=\"ws\"} 1",
+            "referee_rooms 2",
+            "referee_players 5",
+            "referee_messages_handled_total{actor=\"room\"} 40",
+            "referee_mailbox_depth{actor=\"lobby\"} 0",
+            "referee_actor_restarts_total{actor=\"room\"} 0",
+            "referee_ask_seconds_count{actor=\"room\"} 1",
+        ] {
+            assert!(text.contains(expected), "{expected} missing from\n{text}");
+        }
+        assert_eq!(status.connections.ws, 1);
+        assert_eq!(status.ask_latency.count, 1);
+        drop(open);
+        metrics.complete(&mut status);
+        assert_eq!(status.connections.ws, 0);
+    }
+}

@@ -1,0 +1,447 @@
+//! Where a dropped browser player's seat waits for them: the parking actor.
+//!
+//! Every WebSocket player gets a secret token. While their connection lives the token is
+//! *live*; when it drops without `leave` or `quit`, the session *parks* what makes the player
+//! who they are (number, name, seat) under the token, and the room marks them away. A new
+//! connection that presents the token within the window takes it all back; after the window
+//! the parking actor sends the room the `Leave` the player never sent, and the seat is freed.
+//!
+//! One actor holds every token, so the races settle in its mailbox: a resume and an expiry
+//! for the same token can never both win, and a seat is never handed to two connections. A
+//! token still live when it is presented again (a second tab, or a reload before the server
+//! has noticed the old connection drop) kicks the old connection; its session parks as it
+//! ends, and the parked state goes straight to the waiting newcomer.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use rand::rngs::{StdRng, SysRng};
+use rand::{Rng, SeedableRng};
+use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message};
+use referee_rules::{PlayerId, Render};
+use tokio::sync::oneshot;
+
+use crate::kick::{Kick, Reason};
+use crate::lobby::Seat;
+use crate::room::Leave;
+use crate::tell::tell_soon;
+
+/// How long a dropped player's seat is kept, by default.
+pub(crate) const DEFAULT_WINDOW: Duration = Duration::from_secs(30);
+
+/// A player's secret: 128 random bits, as 32 hex digits.
+pub(crate) type Token = String;
+
+/// A handle to the parking actor.
+pub(crate) type ParkingHandle<G> = ActorHandle<Parking<G>>;
+
+/// What a player leaves behind when their connection drops.
+pub(crate) struct Parked<G: Render> {
+    pub(crate) player: PlayerId,
+    pub(crate) name: String,
+    pub(crate) named: bool,
+    /// Their seat; the room holds them as away.
+    pub(crate) seat: Option<Seat<G>>,
+    /// The seat count of their last connection (see `seen.rs`).
+    pub(crate) epoch: u32,
+}
+
+enum Entry<G: Render> {
+    /// Connection `conn` holds the token.
+    Live {
+        conn: u64,
+        kick: Kick,
+        /// `conn` replaced a connection that has not parked yet and waits for its state.
+        waiting: Option<Waiter<G>>,
+    },
+    /// The player is away; `since` tells this parking from a later one.
+    Parked { parked: Parked<G>, since: u64 },
+}
+
+struct Waiter<G: Render> {
+    /// The connection being replaced.
+    old_conn: u64,
+    reply: oneshot::Sender<Option<Parked<G>>>,
+}
+
+/// The parking actor's state.
+pub(crate) struct Parking<G: Render> {
+    tokens: HashMap<Token, Entry<G>>,
+    window: Duration,
+    /// Numbers each parking, so that an expiry timer can tell if it is still the one.
+    parkings: u64,
+    rng: StdRng,
+}
+
+impl<G: Render> Actor for Parking<G> {}
+
+/// The OS gave no entropy for tokens.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot seed the token generator from the OS: {0}")]
+pub(crate) struct NoEntropy(String);
+
+impl<G: Render> Parking<G> {
+    /// Spawns the parking actor; seats wait `window` for their player. Tokens come from a
+    /// generator seeded by the OS — never from `--seed`, which only makes games repeatable.
+    pub(crate) fn spawn(window: Duration) -> Result<ParkingHandle<G>, NoEntropy> {
+        let rng = StdRng::try_from_rng(&mut SysRng).map_err(|err| NoEntropy(err.to_string()))?;
+        let parking = Parking {
+            tokens: HashMap::new(),
+            window,
+            parkings: 0,
+            rng,
+        };
+        Ok(ActorBuilder::new()
+            .name("parking")
+            .mailbox_capacity(4096)
+            .spawn(parking))
+    }
+
+    /// Keeps `parked` under `token` until the window closes.
+    fn park(&mut self, token: Token, parked: Parked<G>, ctx: &Context<Self>) {
+        self.parkings += 1;
+        let since = self.parkings;
+        let window = self.window;
+        let timer = Expire {
+            token: token.clone(),
+            since,
+        };
+        ctx.pipe_to_self(tokio::time::sleep(window), move |()| timer);
+        self.tokens.insert(token, Entry::Parked { parked, since });
+    }
+
+    fn new_token(&mut self) -> Token {
+        format!("{:016x}{:016x}", self.rng.next_u64(), self.rng.next_u64())
+    }
+}
+
+/// A new player on connection `conn`: makes and registers their token.
+pub(crate) struct Register {
+    pub(crate) conn: u64,
+    pub(crate) kick: Kick,
+}
+
+impl Message for Register {
+    type Reply = Token;
+}
+
+impl<G: Render> Handler<Register> for Parking<G> {
+    fn handle(&mut self, register: Register, _: &mut Context<Self>) -> Token {
+        let mut token = self.new_token();
+        while self.tokens.contains_key(&token) {
+            token = self.new_token();
+        }
+        let entry = Entry::Live {
+            conn: register.conn,
+            kick: register.kick,
+            waiting: None,
+        };
+        self.tokens.insert(token.clone(), entry);
+        token
+    }
+}
+
+/// Connection `conn` presents `token`: the parked state comes back on `reply` (at once if
+/// parked, once the old connection has parked if it is still live), or `None`.
+pub(crate) struct Resume<G: Render> {
+    pub(crate) token: Token,
+    pub(crate) conn: u64,
+    pub(crate) kick: Kick,
+    pub(crate) reply: oneshot::Sender<Option<Parked<G>>>,
+}
+
+impl<G: Render> Message for Resume<G> {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<Resume<G>> for Parking<G> {
+    fn handle(&mut self, resume: Resume<G>, ctx: &mut Context<Self>) {
+        let Some(entry) = self.tokens.remove(&resume.token) else {
+            let _ = resume.reply.send(None);
+            return;
+        };
+        let waiting = match entry {
+            Entry::Parked { parked, .. } => {
+                if let Err(Some(parked)) = resume.reply.send(Some(parked)) {
+                    // The newcomer gave up already: the seat goes on waiting.
+                    return self.park(resume.token, parked, ctx);
+                }
+                None
+            }
+            Entry::Live {
+                conn: old_conn,
+                kick: old,
+                waiting,
+            } => {
+                // A newer newcomer wins over an older one still waiting.
+                if let Some(earlier) = waiting {
+                    let _ = earlier.reply.send(None);
+                }
+                old.kick(Reason::Replaced);
+                Some(Waiter {
+                    old_conn,
+                    reply: resume.reply,
+                })
+            }
+        };
+        let live = Entry::Live {
+            conn: resume.conn,
+            kick: resume.kick,
+            waiting,
+        };
+        self.tokens.insert(resume.token, live);
+    }
+}
+
+/// Connection `conn` ended without leaving: keep the player's seat for them.
+pub(crate) struct Park<G: Render> {
+    pub(crate) token: Token,
+    pub(crate) conn: u64,
+    pub(crate) parked: Parked<G>,
+}
+
+impl<G: Render> Message for Park<G> {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<Park<G>> for Parking<G> {
+    fn handle(&mut self, park: Park<G>, ctx: &mut Context<Self>) {
+        let handover = match self.tokens.get_mut(&park.token) {
+            Some(Entry::Live { conn, .. }) if *conn == park.conn => None,
+            Some(Entry::Live { waiting, .. })
+                if waiting.as_ref().is_some_and(|w| w.old_conn == park.conn) =>
+            {
+                waiting.take()
+            }
+            // Not this connection's token any more: its seat is not its to keep.
+            _ => return leave(park.parked),
+        };
+        let parked = match handover {
+            // Straight to the newcomer who replaced this connection, if they still wait.
+            Some(waiter) => match waiter.reply.send(Some(park.parked)) {
+                Ok(()) => return,
+                Err(parked) => parked,
+            },
+            None => Some(park.parked),
+        };
+        if let Some(parked) = parked {
+            self.park(park.token, parked, ctx);
+        }
+    }
+}
+
+/// Connection `conn` ended for good (quit, or left its seat): its token is void.
+pub(crate) struct Forget {
+    pub(crate) token: Token,
+    pub(crate) conn: u64,
+}
+
+impl Message for Forget {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<Forget> for Parking<G> {
+    fn handle(&mut self, forget: Forget, _: &mut Context<Self>) {
+        let Some(Entry::Live { conn, waiting, .. }) = self.tokens.get_mut(&forget.token) else {
+            return;
+        };
+        if let Some(waiter) = waiting.take_if(|w| w.old_conn == forget.conn) {
+            // The connection being replaced left for good: nothing to hand over.
+            let _ = waiter.reply.send(None);
+        } else if *conn != forget.conn {
+            return;
+        }
+        self.tokens.remove(&forget.token);
+    }
+}
+
+/// A parked seat's time is up.
+struct Expire {
+    token: Token,
+    since: u64,
+}
+
+impl Message for Expire {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<Expire> for Parking<G> {
+    fn handle(&mut self, expire: Expire, _: &mut Context<Self>) {
+        let current = matches!(
+            self.tokens.get(&expire.token),
+            Some(Entry::Parked { since, .. }) if *since == expire.since
+        );
+        if !current {
+            return;
+        }
+        if let Some(Entry::Parked { parked, .. }) = self.tokens.remove(&expire.token) {
+            leave(parked);
+        }
+    }
+}
+
+/// Gives a parked seat up: the room removes the player, tells the others, frees the seat.
+fn leave<G: Render>(parked: Parked<G>) {
+    if let Some(seat) = parked.seat {
+        let leave = Leave {
+            player: parked.player,
+            gone: None,
+        };
+        tell_soon(&seat.handle, leave);
+    }
+}
+
+/// How many tokens are parked and live, for the metrics.
+pub(crate) struct CountParked;
+
+impl Message for CountParked {
+    /// Parked (away) players.
+    type Reply = usize;
+}
+
+impl<G: Render> Handler<CountParked> for Parking<G> {
+    fn handle(&mut self, _: CountParked, _: &mut Context<Self>) -> usize {
+        self.tokens
+            .values()
+            .filter(|entry| matches!(entry, Entry::Parked { .. }))
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use referee_rules::GuessNumber;
+
+    use super::*;
+
+    const WINDOW: Duration = Duration::from_secs(30);
+
+    fn parked(player: u64) -> Parked<GuessNumber> {
+        Parked {
+            player: PlayerId(player),
+            name: format!("P{player}"),
+            named: false,
+            seat: None,
+            epoch: 4,
+        }
+    }
+
+    fn parking() -> ParkingHandle<GuessNumber> {
+        Parking::spawn(WINDOW).unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    async fn register(parking: &ParkingHandle<GuessNumber>, conn: u64, kick: &Kick) -> Token {
+        let register = Register {
+            conn,
+            kick: kick.clone(),
+        };
+        parking
+            .ask(register)
+            .await
+            .unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    /// Sends a resume and returns where its answer will come.
+    async fn resume(
+        parking: &ParkingHandle<GuessNumber>,
+        token: &Token,
+        conn: u64,
+    ) -> oneshot::Receiver<Option<Parked<GuessNumber>>> {
+        let (reply, answer) = oneshot::channel();
+        let resume = Resume {
+            token: token.clone(),
+            conn,
+            kick: Kick::default(),
+            reply,
+        };
+        assert!(parking.tell(resume).await.is_ok());
+        answer
+    }
+
+    async fn park(parking: &ParkingHandle<GuessNumber>, token: &Token, conn: u64, player: u64) {
+        let park = Park {
+            token: token.clone(),
+            conn,
+            parked: parked(player),
+        };
+        assert!(parking.tell(park).await.is_ok());
+    }
+
+    fn player_of(
+        answer: Result<Option<Parked<GuessNumber>>, oneshot::error::RecvError>,
+    ) -> Option<u64> {
+        answer.ok().flatten().map(|parked| parked.player.0)
+    }
+
+    #[tokio::test]
+    async fn tokens_are_long_random_and_distinct() {
+        let parking = parking();
+        let kick = Kick::default();
+        let a = register(&parking, 1, &kick).await;
+        let b = register(&parking, 2, &kick).await;
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+
+    #[tokio::test]
+    async fn a_parked_seat_goes_to_the_first_who_presents_the_token_and_only_to_them() {
+        let parking = parking();
+        let token = register(&parking, 1, &Kick::default()).await;
+        park(&parking, &token, 1, 7).await;
+        assert_eq!(player_of(resume(&parking, &token, 2).await.await), Some(7));
+        // The token is live again, held by connection 2: a third connection replaces it and
+        // waits; connection 2 never parks (it quits), so there is nothing to hand over.
+        let third = resume(&parking, &token, 3).await;
+        let forget = Forget { token, conn: 2 };
+        assert!(parking.tell(forget).await.is_ok());
+        assert_eq!(player_of(third.await), None);
+    }
+
+    #[tokio::test]
+    async fn a_live_token_presented_again_kicks_the_holder_and_waits_for_its_seat() {
+        let parking = parking();
+        let holder = Kick::default();
+        let token = register(&parking, 1, &holder).await;
+        let newcomer = resume(&parking, &token, 2).await;
+        assert_eq!(holder.for_reader().await, Reason::Replaced);
+        park(&parking, &token, 1, 9).await;
+        assert_eq!(player_of(newcomer.await), Some(9));
+    }
+
+    #[tokio::test]
+    async fn a_park_from_a_connection_that_no_longer_holds_the_token_is_not_kept() {
+        let parking = parking();
+        let token = register(&parking, 1, &Kick::default()).await;
+        park(&parking, &token, 1, 5).await;
+        assert_eq!(player_of(resume(&parking, &token, 2).await.await), Some(5));
+        park(&parking, &token, 1, 5).await; // stale: connection 1 is long gone
+        let count = parking.ask(CountParked).await.ok();
+        assert_eq!(count, Some(0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_the_window_the_token_is_void() {
+        let parking = parking();
+        let token = register(&parking, 1, &Kick::default()).await;
+        park(&parking, &token, 1, 5).await;
+        assert_eq!(parking.ask(CountParked).await.ok(), Some(1));
+        tokio::time::sleep(WINDOW + Duration::from_secs(1)).await;
+        assert_eq!(parking.ask(CountParked).await.ok(), Some(0));
+        assert_eq!(player_of(resume(&parking, &token, 2).await.await), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_seat_taken_back_and_parked_again_gets_a_full_new_window() {
+        let parking = parking();
+        let token = register(&parking, 1, &Kick::default()).await;
+        park(&parking, &token, 1, 5).await;
+        tokio::time::sleep(WINDOW / 2).await;
+        assert_eq!(player_of(resume(&parking, &token, 2).await.await), Some(5));
+        park(&parking, &token, 2, 5).await;
+        // The first parking's timer fires now; it must not end the second parking.
+        tokio::time::sleep(WINDOW / 2 + Duration::from_secs(1)).await;
+        assert_eq!(parking.ask(CountParked).await.ok(), Some(1));
+        assert_eq!(player_of(resume(&parking, &token, 3).await.await), Some(5));
+    }
+}

@@ -1,0 +1,291 @@
+//! One WebSocket connection: a reader (this task) that feeds the player's requests to their
+//! session, and a writer task that sends the outbox. Like a TCP connection, plus identity: a
+//! new player gets a token, a returning one presents theirs and gets their seat back, and a
+//! connection that drops parks the seat instead of giving it up.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::StreamExt;
+use futures_util::stream::SplitStream;
+use referee_protocol::json;
+use referee_protocol::notice::{ByeReason, ErrorCode, Notice};
+use referee_rules::Render;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::error::CapacityError;
+
+use super::close;
+use super::writer::write_frames;
+use crate::encoding::Encoding;
+use crate::kick::{Kick, KickOnDrop, Reason};
+use crate::metrics::Transport;
+use crate::outbox::{Frame, Outbox};
+use crate::parking::{Forget, Park, Register, Resume, Token};
+use crate::seen::SeenRound;
+use crate::server::Shared;
+use crate::session::{Flow, Session};
+
+/// How long the writer may take to send the last frames after the session.
+const LINGER: Duration = Duration::from_secs(2);
+/// How long a returning player waits for their old connection to hand the seat over.
+const RESUME_WAIT: Duration = Duration::from_secs(5);
+
+/// Why the reader stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The connection dropped: closed by the client (a reload), reset, or broken. The
+    /// player may come back.
+    Dropped,
+    /// The same player connected again elsewhere.
+    Replaced,
+    /// Disconnected by the server (too slow): the room has already dropped them.
+    Kicked,
+    Quit,
+    Idle,
+    Shutdown,
+    /// A message over the size limit.
+    TooLarge,
+    /// Far over the rate limit.
+    Flooded,
+}
+
+impl End {
+    /// Whether the player's seat is kept for them to come back.
+    fn parks(self) -> bool {
+        matches!(self, End::Dropped | End::Replaced | End::Kicked)
+    }
+
+    fn bye(self) -> Option<ByeReason> {
+        match self {
+            End::Quit => Some(ByeReason::Quit),
+            End::Idle => Some(ByeReason::Idle),
+            End::Shutdown => Some(ByeReason::Shutdown),
+            End::Replaced => Some(ByeReason::Replaced),
+            End::Dropped | End::Kicked | End::TooLarge | End::Flooded => None,
+        }
+    }
+
+    fn close_code(self) -> u16 {
+        match self {
+            End::Shutdown => close::GOING_AWAY,
+            End::TooLarge => close::TOO_BIG,
+            End::Flooded => close::POLICY,
+            _ => close::NORMAL,
+        }
+    }
+}
+
+/// Serves one WebSocket player until they leave, drop, are replaced, or the server stops.
+pub(crate) async fn serve<G: Render>(
+    socket: WebSocket,
+    token: Option<String>,
+    shared: Arc<Shared<G>>,
+) {
+    let _open = shared.metrics.connection(Transport::Ws);
+    let (sink, mut stream) = socket.split();
+    let (frames_tx, frames_rx) = mpsc::channel(shared.config.outbox_capacity);
+    let kick = Kick::default();
+    let _registered = shared.connections.register(kick.clone());
+    let seen_round = SeenRound::default();
+    let writer = tokio::spawn(write_frames(
+        sink,
+        frames_rx,
+        kick.clone(),
+        seen_round.clone(),
+    ));
+    let resumable = !shared.config.reconnect_window.is_zero();
+    let outbox = Outbox::new(frames_tx, kick.clone())
+        .with_encoding(Encoding::Json)
+        .resumable(resumable);
+    let _kick_on_failure = KickOnDrop(kick.clone());
+    let conn = shared.next_connection();
+    let mut session = Session::new(
+        shared.players.next(),
+        shared.lobby.clone(),
+        outbox.clone(),
+        seen_round,
+        true,
+    )
+    .with_recorder(shared.recorder.clone())
+    .with_rate_limit(shared.config.rate_limit)
+    .with_metrics(shared.metrics.clone());
+    let Some(token) = identify(&mut session, token, conn, &kick, &shared).await else {
+        return;
+    };
+    let end = read_requests(&mut stream, &mut session, &kick, &shared).await;
+    let bye = end.bye().map(|reason| Notice::Bye { reason });
+    if end.parks() && resumable {
+        if let Some(bye) = &bye {
+            session.say(bye);
+        }
+        let parked = session.park();
+        let park = Park {
+            token,
+            conn,
+            parked,
+        };
+        let _ = shared.parking.tell(park).await;
+    } else {
+        session.end().await;
+        if let Some(bye) = &bye {
+            session.say(bye);
+        }
+        let _ = shared.parking.tell(Forget { token, conn }).await;
+        drop(session);
+    }
+    let _ = outbox.push(Frame::close(end.close_code()));
+    drop(outbox);
+    if tokio::time::timeout(LINGER, writer).await.is_err() {
+        kick.kick(Reason::Failed);
+    }
+}
+
+/// Makes the session a new player (with a new token), or the returning player `token`
+/// names. `None` if the parking actor is gone (the server is stopping).
+async fn identify<G: Render>(
+    session: &mut Session<G>,
+    token: Option<String>,
+    conn: u64,
+    kick: &Kick,
+    shared: &Shared<G>,
+) -> Option<Token> {
+    if let Some(token) = token {
+        match resume(token.clone(), conn, kick, shared).await {
+            Some(parked) => {
+                session.resume(parked, token.clone()).await;
+                return Some(token);
+            }
+            None => {
+                let token = register(conn, kick, shared).await?;
+                session.greet(Some(token.clone()), false);
+                session.say(&Notice::error(
+                    ErrorCode::BadToken,
+                    "that session has expired: you are a new player",
+                ));
+                return Some(token);
+            }
+        }
+    }
+    let token = register(conn, kick, shared).await?;
+    session.greet(Some(token.clone()), false);
+    Some(token)
+}
+
+async fn register<G: Render>(conn: u64, kick: &Kick, shared: &Shared<G>) -> Option<Token> {
+    let register = Register {
+        conn,
+        kick: kick.clone(),
+    };
+    match shared.parking.ask(register).await {
+        Ok(token) => Some(token),
+        Err(err) => {
+            tracing::warn!(%err, "the parking actor did not answer");
+            None
+        }
+    }
+}
+
+/// Asks for the seat parked under `token`, waiting (boundedly) for a connection still holding
+/// it to let go.
+async fn resume<G: Render>(
+    token: Token,
+    conn: u64,
+    kick: &Kick,
+    shared: &Shared<G>,
+) -> Option<crate::parking::Parked<G>> {
+    if token.len() > 64 {
+        return None;
+    }
+    let (reply, parked) = oneshot::channel();
+    let resume = Resume {
+        token,
+        conn,
+        kick: kick.clone(),
+        reply,
+    };
+    shared.parking.tell(resume).await.ok()?;
+    match tokio::time::timeout(RESUME_WAIT, parked).await {
+        Ok(Ok(parked)) => parked,
+        Ok(Err(_)) | Err(_) => None,
+    }
+}
+
+/// Reads messages and hands them to the session until something ends the connection. The
+/// idle timer works as for TCP (re-armed only when it fires).
+async fn read_requests<G: Render>(
+    stream: &mut SplitStream<WebSocket>,
+    session: &mut Session<G>,
+    kick: &Kick,
+    shared: &Shared<G>,
+) -> End {
+    let idle = shared.config.idle_timeout;
+    let mut last_message = Instant::now();
+    let idle_timer = tokio::time::sleep(idle);
+    tokio::pin!(idle_timer);
+    loop {
+        let next = tokio::select! {
+            biased;
+            reason = kick.for_reader() => return match reason {
+                Reason::Shutdown => End::Shutdown,
+                Reason::Replaced => End::Replaced,
+                Reason::TooSlow | Reason::Failed => End::Kicked,
+            },
+            () = &mut idle_timer => {
+                if last_message.elapsed() >= idle {
+                    return End::Idle;
+                }
+                idle_timer.as_mut().reset(last_message + idle);
+                continue;
+            }
+            next = stream.next() => next,
+        };
+        last_message = Instant::now();
+        let flow = match next {
+            None | Some(Ok(Message::Close(_))) => return End::Dropped,
+            Some(Err(err)) => return broken(err, session),
+            Some(Ok(Message::Text(text))) => {
+                session.on_request(json::parse_request(text.as_str())).await
+            }
+            Some(Ok(Message::Binary(_))) => match session.over_budget() {
+                Some(flow) => flow,
+                None => {
+                    session.say(&Notice::error(
+                        ErrorCode::NotText,
+                        "binary messages are not part of the protocol: send JSON text",
+                    ));
+                    Flow::Continue
+                }
+            },
+            // Pings are answered by the WebSocket layer; they still count against the budget.
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+                session.over_budget().unwrap_or(Flow::Continue)
+            }
+        };
+        match flow {
+            Flow::Continue => {}
+            Flow::Quit => return End::Quit,
+            Flow::Flooded => return End::Flooded,
+        }
+    }
+}
+
+/// A read error: a message over the limit gets a last word; anything else is a drop.
+fn broken<G: Render>(err: axum::Error, session: &Session<G>) -> End {
+    let cause = err.into_inner();
+    match cause.downcast_ref::<WsError>() {
+        Some(WsError::Capacity(CapacityError::MessageTooLong { max_size, .. })) => {
+            session.say(&Notice::error(
+                ErrorCode::TooLarge,
+                format_args!("message too large (the limit is {max_size} bytes)"),
+            ));
+            End::TooLarge
+        }
+        _ => {
+            tracing::debug!(err = %cause, "websocket read failed");
+            End::Dropped
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The WebSocket transport: the JSON protocol on `GET /ws`, one task per connection.
+//!
+//! The same sessions, lobby and rooms as TCP; only the framing (one WebSocket text message per
+//! request or push) and the encoding (JSON) differ. What WebSocket adds is reconnection: a
+//! player who presents their token (`/ws?token=…`) within the window gets their seat back
+//! (see `parking.rs`).
+
+mod connection;
+mod writer;
+
+use std::sync::Arc;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use referee_protocol::json;
+use referee_protocol::notice::{ErrorCode, Notice};
+use referee_rules::Render;
+use serde::Deserialize;
+
+use crate::server::Shared;
+
+/// Bytes a connection reads ahead; small, so that idle connections stay small.
+const READ_BUFFER: usize = 4 * 1024;
+/// Bytes the WebSocket layer gathers before writing; the writer flushes each batch anyway.
+const WRITE_BUFFER: usize = 16 * 1024;
+
+/// WebSocket close codes (RFC 6455 §7.4.1).
+pub(crate) mod close {
+    /// Normal closure.
+    pub(crate) const NORMAL: u16 = 1000;
+    /// The server is going away (shutting down).
+    pub(crate) const GOING_AWAY: u16 = 1001;
+    /// A message broke the policy (flooding).
+    pub(crate) const POLICY: u16 = 1008;
+    /// A message too big to process.
+    pub(crate) const TOO_BIG: u16 = 1009;
+    /// The server is at its connection limit.
+    pub(crate) const TRY_AGAIN_LATER: u16 = 1013;
+}
+
+/// The query string of `/ws`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Params {
+    /// A returning player's token.
+    token: Option<String>,
+}
+
+/// `GET /ws`: upgrades, then serves the connection within the shared connection limit.
+pub(crate) async fn upgrade<G: Render>(
+    upgrade: WebSocketUpgrade,
+    Query(params): Query<Params>,
+    State(shared): State<Arc<Shared<G>>>,
+) -> Response {
+    let max = shared.config.max_line;
+    upgrade
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| admit(socket, params.token, shared))
+}
+
+async fn admit<G: Render>(socket: WebSocket, token: Option<String>, shared: Arc<Shared<G>>) {
+    let Ok(slot) = shared.slots.clone().try_acquire_owned() else {
+        return refuse(socket, shared.config.max_connections).await;
+    };
+    // Tracked with the TCP connections, so that shutdown waits for it (within the grace).
+    let hard_stop = shared.hard_stop.clone();
+    let tasks = shared.tasks.clone();
+    let task = tasks.spawn(async move {
+        tokio::select! {
+            () = connection::serve(socket, token, shared) => {}
+            () = hard_stop.cancelled() => {}
+        }
+        drop(slot);
+    });
+    let _ = task.await;
+}
+
+/// What a connection over the limit gets: one error, then a close.
+async fn refuse(mut socket: WebSocket, max: usize) {
+    let notice = Notice::error(
+        ErrorCode::ServerFull,
+        format_args!("the server is full ({max} connections); try again later"),
+    );
+    let refusal = async {
+        socket
+            .send(Message::Text(json::notice(&notice, None).into()))
+            .await?;
+        let frame = CloseFrame {
+            code: close::TRY_AGAIN_LATER,
+            reason: "server full".into(),
+        };
+        socket.send(Message::Close(Some(frame))).await
+    };
+    let sent = tokio::time::timeout(std::time::Duration::from_secs(1), refusal).await;
+    if let Ok(Err(err)) = sent {
+        tracing::debug!(%err, "could not send the refusal");
+    }
+}
