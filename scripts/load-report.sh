@@ -7,6 +7,7 @@
 #   scripts/load-report.sh 10 30 300 3000 10000
 #   THINK=1s scripts/load-report.sh 20 10000     # paced players: one guess a second each
 #   TRANSPORT=ws scripts/load-report.sh 10 30 300 3000 10000   # browser players (WebSocket)
+#   WORKERS=1 scripts/load-report.sh 10 30 300 3000 10000  # `referee serve --workers 1`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,8 @@ counts=("$@")
 port=${REFEREE_PORT:-17878}
 http_port=$((port + 1))
 transport=${TRANSPORT:-tcp}
+workers=()
+[ -z "${WORKERS:-}" ] || workers=(--workers "$WORKERS")
 case $transport in
     tcp) target="127.0.0.1:$port" ;;
     ws) target="127.0.0.1:$http_port" ;;
@@ -30,7 +33,7 @@ dir=$(mktemp -d)
 # The default server (every won round committed to a SQLite file), with the per-player line
 # limit off: a flat-out bot sends thousands of lines a second.
 "$bin" serve --tcp "127.0.0.1:$port" --http "127.0.0.1:$http_port" --db "$dir/referee.db" \
-    --rate 0 --max-connections 20000 >"$dir/serve.log" 2>&1 &
+    --rate 0 --max-connections 20000 "${workers[@]}" >"$dir/serve.log" 2>&1 &
 server=$!
 trap 'kill -INT $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do

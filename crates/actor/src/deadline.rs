@@ -4,11 +4,12 @@
 //! (a lock on the timer wheel to insert it and another to remove it: +150 ns, 1.66× the
 //! hand-written round trip) would be paid for nothing. Instead, an ask that has to wait first
 //! registers with the [`watchdog`](crate::watchdog): a coarse shared clock that wakes it, from
-//! outside, if it is still waiting two ticks (10 ms) later. Only then is a real timer armed,
-//! for the time left. Limits shorter than [`EAGER_BELOW`] get their timer at once: they need
+//! outside, if it is still waiting two of its ticks later (5 to 10 ms). Only then is a real
+//! timer armed, for the time certainly left. Limits shorter than [`EAGER_BELOW`] get their timer at once: they need
 //! the precision.
 //!
-//! The price is precision: a deadline may fire up to one watchdog tick (5 ms) late.
+//! The price is precision: a deadline may fire up to one watchdog tick (5 ms) late, never
+//! early.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -58,6 +59,23 @@ impl LazyDeadline {
         }
     }
 
+    /// The limit this deadline was made with.
+    pub(crate) fn limit(&self) -> Option<Duration> {
+        self.limit
+    }
+
+    /// Polls `fut` once, then the deadline: `Ready(Err)` once it has passed.
+    pub(crate) fn poll_run<F: Future + Unpin>(
+        &mut self,
+        fut: &mut F,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<F::Output, Elapsed>> {
+        if let Poll::Ready(output) = Pin::new(fut).poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        self.poll_elapsed(cx).map(|()| Err(Elapsed))
+    }
+
     fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(limit) = self.limit else {
             return Poll::Pending;
@@ -70,14 +88,13 @@ impl LazyDeadline {
             return Poll::Pending;
         }
         if let State::Watched(watch) = &self.state {
-            let waited = watch.waited();
-            if waited < watchdog::PATIENCE_TIME {
+            if !watch.overdue() {
                 // Polled again before the watchdog's call (a spurious wake-up, or the future
                 // moved to another task): make sure the watchdog wakes this poller.
                 watch.rewake(cx.waker());
                 return Poll::Pending;
             }
-            self.arm(limit.saturating_sub(waited));
+            self.arm(limit.saturating_sub(watch.waited()));
         }
         match &mut self.state {
             State::Armed(sleep) => sleep.as_mut().poll(cx),
@@ -101,10 +118,7 @@ impl<F: Future + Unpin> Future for Until<'_, F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if let Poll::Ready(output) = Pin::new(&mut this.fut).poll(cx) {
-            return Poll::Ready(Ok(output));
-        }
-        this.deadline.poll_elapsed(cx).map(|()| Err(Elapsed))
+        this.deadline.poll_run(&mut this.fut, cx)
     }
 }
 
@@ -138,7 +152,7 @@ mod tests {
         let mut deadline = LazyDeadline::new(Some(Duration::from_millis(60)));
         assert!(deadline.run(rx).await.is_err());
         let took = start.elapsed();
-        assert!(took >= Duration::from_millis(55), "{took:?}");
+        assert!(took >= Duration::from_millis(60), "fired early: {took:?}");
         assert!(
             took < Duration::from_millis(60) + watchdog::TICK * 4,
             "{took:?}"

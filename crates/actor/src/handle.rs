@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::{self, Permit, error::TrySendError};
 use tokio::sync::oneshot;
 
+use crate::ask::AskFuture;
 use crate::blocking::{block_on, in_async_context};
 use crate::deadline::{Elapsed, LazyDeadline};
 use crate::envelope::{self, Envelope};
@@ -38,10 +39,10 @@ pub struct ActorHandle<A: Actor> {
 /// A reserved slot in the mailbox: whatever is put in it is delivered. Reserving first and
 /// boxing the envelope second means a message that cannot be delivered is handed back as it
 /// was, never boxed.
-type Slot<'a, A> = Permit<'a, Box<dyn Envelope<A>>>;
+pub(crate) type Slot<'a, A> = Permit<'a, Box<dyn Envelope<A>>>;
 
 /// Why no slot could be reserved.
-enum NoSlot {
+pub(crate) enum NoSlot {
     Closed,
     DeadlinePassed,
 }
@@ -142,14 +143,14 @@ impl<A: Actor> ActorHandle<A> {
     ///
     /// # Panics
     /// With a deadline, on a tokio runtime built without timers (`enable_time`), once the
-    /// reply has taken longer than 10 ms: the deadline then needs tokio's timer, and tokio
+    /// reply has taken longer than 5 to 10 ms: the deadline then needs tokio's timer, and tokio
     /// panics. `#[tokio::main]` and `Runtime::new` enable timers.
-    pub fn ask<M>(&self, msg: M) -> impl Future<Output = Result<M::Reply, AskError<M>>> + Send + '_
+    pub fn ask<M>(&self, msg: M) -> AskFuture<'_, A, M>
     where
         A: Handler<M>,
         M: Message,
     {
-        self.ask_for(msg, self.ask_timeout)
+        AskFuture::new(self, msg, self.ask_timeout)
     }
 
     /// [`ask`](Self::ask) with an explicit timeout for this call:
@@ -157,42 +158,12 @@ impl<A: Actor> ActorHandle<A> {
     ///
     /// # Errors
     /// As for [`ask`](Self::ask).
-    pub fn ask_with<M>(
-        &self,
-        msg: M,
-        timeout: impl Into<Timeout>,
-    ) -> impl Future<Output = Result<M::Reply, AskError<M>>> + Send + '_
+    pub fn ask_with<M>(&self, msg: M, timeout: impl Into<Timeout>) -> AskFuture<'_, A, M>
     where
         A: Handler<M>,
         M: Message,
     {
-        self.ask_for(msg, timeout.into().duration())
-    }
-
-    /// The ask itself. Its future is kept small (the slow paths are boxed) because callers
-    /// embed it in their own futures, and every byte is copied when those are built.
-    async fn ask_for<M>(&self, msg: M, limit: Option<Duration>) -> Result<M::Reply, AskError<M>>
-    where
-        A: Handler<M>,
-        M: Message,
-    {
-        let mut deadline = LazyDeadline::new(limit);
-        let slot = match self.try_reserve() {
-            Some(Ok(slot)) => slot,
-            Some(Err(_)) => return Err(AskError::NotRunning(msg)),
-            None => match self.wait_for_room(&mut deadline).await {
-                Ok(slot) => slot,
-                Err(NoSlot::Closed) => return Err(AskError::NotRunning(msg)),
-                Err(NoSlot::DeadlinePassed) => return Err(AskError::Full(msg)),
-            },
-        };
-        let (reply_to, reply) = oneshot::channel();
-        slot.send(Box::new(envelope::Ask { msg, reply_to }));
-        match deadline.run(reply).await {
-            Ok(Ok(answer)) => answer.map_err(AskError::Panicked),
-            Ok(Err(_)) => Err(AskError::Stopped(self.stop_reason_soon().await)),
-            Err(Elapsed) => Err(AskError::Timeout(limit.unwrap_or_default())),
-        }
+        AskFuture::new(self, msg, timeout.into().duration())
     }
 
     /// [`ask`](Self::ask) for plain threads: parks the thread until the reply arrives or the
@@ -319,7 +290,7 @@ impl<A: Actor> ActorHandle<A> {
 
     /// Waits for room in a full mailbox: the slow path, boxed so that it takes no space in
     /// the futures of calls that never need it.
-    fn wait_for_room<'a: 'd, 'd>(
+    pub(crate) fn wait_for_room<'a: 'd, 'd>(
         &'a self,
         deadline: &'d mut LazyDeadline,
     ) -> Pin<Box<dyn Future<Output = Result<Slot<'a, A>, NoSlot>> + Send + 'd>> {
@@ -348,7 +319,7 @@ impl<A: Actor> ActorHandle<A> {
     }
 
     /// The fast path: a slot if there is room now, `None` if the caller must wait.
-    fn try_reserve(&self) -> Option<Result<Slot<'_, A>, NoSlot>> {
+    pub(crate) fn try_reserve(&self) -> Option<Result<Slot<'_, A>, NoSlot>> {
         match self.mailbox.try_reserve() {
             Ok(permit) => Some(self.admit(permit)),
             Err(TrySendError::Closed(())) => Some(Err(NoSlot::Closed)),
@@ -369,7 +340,7 @@ impl<A: Actor> ActorHandle<A> {
 
     /// The stop reason for an asker whose reply channel closed (see `blocking_reason`).
     /// Boxed: it is the rare path, and keeping it out of the ask future keeps that small.
-    async fn stop_reason_soon(&self) -> StopReason {
+    pub(crate) async fn stop_reason_soon(&self) -> StopReason {
         Box::pin(self.shared.wait_end(shared::decided)).await
     }
 

@@ -106,6 +106,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod actor;
+mod ask;
 mod blocking;
 mod context;
 mod deadline;
@@ -123,6 +124,7 @@ mod watchdog;
 mod weak;
 
 pub use actor::{Actor, Handler, Message};
+pub use ask::AskFuture;
 pub use context::Context;
 pub use error::{AskError, TellError, WouldBlock};
 pub use handle::ActorHandle;

@@ -14,7 +14,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::task::Poll;
+use std::task::{Poll, Waker};
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -114,8 +114,10 @@ impl<A: Actor> Runner<A> {
             Guarded::Killed => return Exit::Killed,
         }
         let mut closing = false;
+        let mut watching = None;
         loop {
-            let envelope = match next_envelope(&mut self.mailbox, &shared, &mut closing).await {
+            let next = next_envelope(&mut self.mailbox, &shared, &mut closing, &mut watching);
+            let envelope = match next.await {
                 Next::Envelope(envelope) => envelope,
                 Next::Drained => return Exit::Drained,
                 Next::Killed => return Exit::Killed,
@@ -127,7 +129,11 @@ impl<A: Actor> Runner<A> {
                 message = envelope.message_type()
             );
             // Counted before the call, so that an asker who got its reply sees it counted.
-            shared.handled.fetch_add(1, Ordering::Relaxed);
+            // Only this loop writes the counter: a load and a store, no read-modify-write.
+            let count = shared.handled.load(Ordering::Relaxed);
+            shared
+                .handled
+                .store(count.wrapping_add(1), Ordering::Relaxed);
             let entered = span.enter();
             let handled = envelope.handle(actor, &mut self.ctx);
             drop(entered);
@@ -181,12 +187,16 @@ impl<A: Actor> Runner<A> {
 /// The next message, or why there is none. Checks the control signals first so that a kill
 /// overtakes queued messages and a stop closes the mailbox (queued messages still come).
 ///
-/// While messages flow, being stoppable costs one atomic load per message; the loop's waker
-/// is registered for control requests only when the mailbox is empty.
+/// While messages flow, being stoppable costs one atomic load per message. The loop's waker
+/// is registered for control requests only when the mailbox is empty, and only if it is not
+/// registered already: `watching` remembers the control level at which it was registered
+/// and the waker. A request takes the registered waker only when it raises the level, so
+/// while the level is unchanged the registration still holds.
 async fn next_envelope<A: Actor>(
     mailbox: &mut Mailbox<A>,
     shared: &Shared,
     closing: &mut bool,
+    watching: &mut Option<(Control, Waker)>,
 ) -> Next<A> {
     poll_fn(|cx| {
         let mut control = shared.control();
@@ -205,8 +215,15 @@ async fn next_envelope<A: Actor>(
             if let Poll::Ready(envelope) = mailbox.poll_recv(cx) {
                 return Poll::Ready(envelope.map_or(Next::Drained, Next::Envelope));
             }
+            let registered = watching
+                .as_ref()
+                .is_some_and(|(level, waker)| *level == control && waker.will_wake(cx.waker()));
+            if registered {
+                return Poll::Pending;
+            }
             let seen = control;
             control = shared.watch_control(cx.waker());
+            *watching = Some((control, cx.waker().clone()));
             if control == seen {
                 return Poll::Pending;
             }

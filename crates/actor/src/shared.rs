@@ -65,10 +65,14 @@ impl Shared {
         }
     }
 
-    /// Raises the control level (never lowers it) and wakes the loop.
+    /// Raises the control level (never lowers it) and, if it rose, wakes the loop. Only a
+    /// rise takes the registered waker: the loop relies on that to skip registering again
+    /// while the level stays the same.
     pub(crate) fn request(&self, wanted: Control) {
-        self.control.fetch_max(wanted as u8, Ordering::AcqRel);
-        self.control_waker.wake();
+        let before = self.control.fetch_max(wanted as u8, Ordering::AcqRel);
+        if before < wanted as u8 {
+            self.control_waker.wake();
+        }
     }
 
     /// Registers the loop's waker, then reads the control level: a request made after the
@@ -179,6 +183,33 @@ mod tests {
         shared.request(Control::Kill);
         shared.request(Control::Stop);
         assert_eq!(shared.control(), Control::Kill);
+    }
+
+    #[test]
+    fn only_a_rising_request_takes_the_registered_waker() {
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicUsize;
+        use std::task::{Wake, Waker};
+
+        struct Count(AtomicUsize);
+        impl Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let woken = || count.0.load(Ordering::Relaxed);
+        let shared = Shared::new("t".into());
+        assert_eq!(shared.watch_control(&waker), Control::Run);
+        shared.request(Control::Stop);
+        assert_eq!(woken(), 1);
+        assert_eq!(shared.watch_control(&waker), Control::Stop);
+        // Asked again at the same level: no wake-up, and the registration stays for a kill.
+        shared.request(Control::Stop);
+        assert_eq!(woken(), 1);
+        shared.request(Control::Kill);
+        assert_eq!(woken(), 2);
     }
 
     #[test]

@@ -5,18 +5,30 @@
 //! much as the whole round trip of an ask — and almost every ask is answered within
 //! microseconds. So an ask first only *registers* here: its waker goes into its thread's
 //! watch list (one uncontended lock) and comes out again when the ask ends. A watchdog thread
-//! looks at every list each [`TICK`]; an ask still waiting after two ticks (10 ms) is woken,
-//! from outside, and arms its real timer for the time it has left.
+//! looks at every list each [`TICK`]; an ask still waiting after two ticks (5 to 10 ms) is
+//! woken, from outside, and arms its real timer for the time it has certainly left.
 //!
 //! Waking from outside is what makes this robust: it does not depend on the asker's own
 //! worker ever running again, so an ask times out even when the handler it waits for blocks
 //! the very thread it was asked from.
 //!
-//! The watchdog thread starts with the first registration and parks while no list holds
-//! anything.
+//! Registering must cost next to nothing, because it happens on almost every ask. So a task
+//! keeps its registration between asks: each thread has a table of entries, found by the
+//! identity of the asking task's waker, and an entry keeps that task's waker after its ask
+//! ends. The next ask from the same task finds its entry and only marks it waiting — one
+//! compare-and-swap, no lock, no waker clone — and marks it idle again when it ends. An ask
+//! whose entry is taken (two asks from one task at once, or two tasks that map to the same
+//! entry) falls back to a locked list. The watchdog gives back the wakers of entries idle
+//! for a second, so that a finished task's memory is not kept alive by its cached waker.
+//!
+//! The watchdog thread starts with the first registration and parks once nothing is waiting
+//! and no entry holds a waker.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::sync::atomic::{
+    AtomicBool, AtomicU64, AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed,
+    Ordering::Release,
+};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::Waker;
 use std::thread::{self, Thread};
 use std::time::Duration;
@@ -28,33 +40,93 @@ pub(crate) const TICK: Duration = Duration::from_millis(5);
 
 /// Ticks an ask may wait before the watchdog wakes it to arm its timer.
 const PATIENCE: u64 = 2;
-/// [`PATIENCE`] as a duration.
-pub(crate) const PATIENCE_TIME: Duration = Duration::from_millis(10);
 
-/// One thread's watch list, shared with the watchdog.
-#[derive(Default)]
-pub(crate) struct Slot {
-    watched: Mutex<Slab<(u64, Waker)>>,
+/// Ticks an entry may sit idle before the watchdog gives its waker back (one second).
+const RELEASE_AFTER: u64 = 200;
+
+/// How many shards there are; threads beyond that share them.
+const SHARDS: usize = 32;
+/// Entries per shard (a power of two).
+const ENTRIES: usize = 1024;
+
+/// An entry's state, in one word so that one compare-and-swap moves it:
+/// `FREE` (no waker), `BUSY` (being changed by whoever moved it there),
+/// `idle(t)` (holds a waker, no ask waiting since tick `t`),
+/// `waiting(t)` (an ask of the waker's task waits since tick `t`).
+const FREE: u64 = 0;
+const BUSY: u64 = 1;
+
+const fn idle(tick: u64) -> u64 {
+    2 + 2 * tick
+}
+const fn waiting(tick: u64) -> u64 {
+    3 + 2 * tick
+}
+/// The tick of an `idle` or `waiting` state.
+const fn tick_of(state: u64) -> u64 {
+    (state - 2) / 2
+}
+const fn is_waiting(state: u64) -> bool {
+    state >= 2 && state % 2 == 1
+}
+const fn is_idle(state: u64) -> bool {
+    state >= 2 && state % 2 == 0
 }
 
-/// A registration: removed from its list when dropped.
+/// A cached registration, owned by one task's waker.
+struct Entry {
+    state: AtomicU64,
+    /// The identity of the cached waker (its data and vtable addresses), written only by
+    /// whoever holds the entry `BUSY` or `waiting`.
+    data: AtomicUsize,
+    vtable: AtomicUsize,
+    waker: Mutex<Option<Waker>>,
+}
+
+/// One shard: the cached entries, and the locked list for asks that find theirs taken.
+struct Shard {
+    used: AtomicBool,
+    entries: [Entry; ENTRIES],
+    listed: Mutex<Slab<(u64, Waker)>>,
+}
+
+/// A registration, ended when dropped.
 pub(crate) struct Watch {
-    slot: Arc<Slot>,
-    key: usize,
+    place: Place,
     /// The tick at which the ask started waiting.
     since: u64,
 }
 
+enum Place {
+    Cached(&'static Entry),
+    Listed(&'static Shard, usize),
+}
+
 static TICKS: AtomicU64 = AtomicU64::new(0);
-static SLOTS: LazyLock<Mutex<Vec<Weak<Slot>>>> = LazyLock::new(Mutex::default);
+static LISTS: [Shard; SHARDS] = [const {
+    Shard {
+        used: AtomicBool::new(false),
+        entries: [const {
+            Entry {
+                state: AtomicU64::new(FREE),
+                data: AtomicUsize::new(0),
+                vtable: AtomicUsize::new(0),
+                waker: Mutex::new(None),
+            }
+        }; ENTRIES],
+        listed: Mutex::new(Slab::new()),
+    }
+}; SHARDS];
+static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
 static WATCHDOG: OnceLock<Option<Thread>> = OnceLock::new();
 static PARKED: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
-    static SLOT: Arc<Slot> = {
-        let slot = Arc::new(Slot::default());
-        lock(&SLOTS).push(Arc::downgrade(&slot));
-        slot
+    /// This thread's shard.
+    static SHARD: &'static Shard = {
+        let shard = &LISTS[NEXT_SHARD.fetch_add(1, Relaxed) % SHARDS];
+        shard.used.store(true, Relaxed);
+        shard
     };
 }
 
@@ -62,36 +134,120 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Puts an ask that starts waiting on this thread's watch list.
+/// The identity `Waker::will_wake` compares.
+fn identity(waker: &Waker) -> (usize, usize) {
+    (
+        waker.data() as usize,
+        std::ptr::from_ref(waker.vtable()) as usize,
+    )
+}
+
+/// Spreads a waker's data address over the table.
+fn slot_of(data: usize) -> usize {
+    let mixed = (data as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    // The top bits of the product are the well-mixed ones: take as many as index the table.
+    usize::try_from(mixed >> (64 - ENTRIES.trailing_zeros())).unwrap_or(0) % ENTRIES
+}
+
+/// Registers an ask that starts waiting, by the task its `waker` wakes.
 pub(crate) fn watch(waker: &Waker) -> Watch {
     let since = TICKS.load(Relaxed);
-    let slot = SLOT.with(Arc::clone);
-    let key = lock(&slot.watched).insert((since, waker.clone()));
+    let shard = SHARD.with(|shard| *shard);
+    let place = match claim(shard, waker, since) {
+        Some(entry) => Place::Cached(entry),
+        None => Place::Listed(shard, lock(&shard.listed).insert((since, waker.clone()))),
+    };
     wake_watchdog();
-    Watch { slot, key, since }
+    Watch { place, since }
+}
+
+/// Marks this task's entry waiting, taking over a free or idle entry if needed; `None` if
+/// the entry is taken.
+fn claim(shard: &'static Shard, waker: &Waker, since: u64) -> Option<&'static Entry> {
+    let (data, vtable) = identity(waker);
+    let entry = &shard.entries[slot_of(data)];
+    let state = entry.state.load(Acquire);
+    let mine = entry.data.load(Relaxed) == data && entry.vtable.load(Relaxed) == vtable;
+    if is_idle(state) && mine {
+        entry
+            .state
+            .compare_exchange(state, waiting(since), AcqRel, Relaxed)
+            .ok()?;
+        // Between the reads above and the swap, the entry may have been freed and taken
+        // over by another task (and be idle again): check it is still this task's.
+        if entry.data.load(Relaxed) == data && entry.vtable.load(Relaxed) == vtable {
+            return Some(entry);
+        }
+        entry.state.store(idle(since), Release);
+        return None;
+    }
+    if state == FREE || is_idle(state) {
+        entry
+            .state
+            .compare_exchange(state, BUSY, AcqRel, Relaxed)
+            .ok()?;
+        let old = lock(&entry.waker).replace(waker.clone());
+        entry.data.store(data, Relaxed);
+        entry.vtable.store(vtable, Relaxed);
+        entry.state.store(waiting(since), Release);
+        drop(old);
+        return Some(entry);
+    }
+    None
 }
 
 impl Watch {
     /// Replaces the registered waker if it would not wake `waker`'s task.
     pub(crate) fn rewake(&self, waker: &Waker) {
-        let mut watched = lock(&self.slot.watched);
-        if let Some((_, registered)) = watched.get_mut(self.key) {
-            if !registered.will_wake(waker) {
-                *registered = waker.clone();
+        match self.place {
+            Place::Cached(entry) => {
+                // This ask owns the entry while it waits: nobody else writes it.
+                let mut registered = lock(&entry.waker);
+                if !registered.as_ref().is_some_and(|r| r.will_wake(waker)) {
+                    let (data, vtable) = identity(waker);
+                    entry.data.store(data, Relaxed);
+                    entry.vtable.store(vtable, Relaxed);
+                    *registered = Some(waker.clone());
+                }
+            }
+            Place::Listed(shard, key) => {
+                let mut listed = lock(&shard.listed);
+                if let Some((_, registered)) = listed.get_mut(key) {
+                    if !registered.will_wake(waker) {
+                        *registered = waker.clone();
+                    }
+                }
             }
         }
     }
 
-    /// Roughly how long the ask has waited: whole ticks since it registered.
+    /// Whether the watchdog has (or is about to have) woken this ask: `PATIENCE` ticks
+    /// have been counted since it registered.
+    pub(crate) fn overdue(&self) -> bool {
+        self.ticks() >= PATIENCE
+    }
+
+    /// How long the ask has certainly waited. It registered somewhere within a tick, so of
+    /// `n` ticks counted since, only `n - 1` whole ticks surely passed: a deadline computed
+    /// from this may fire up to a tick late, never early.
     pub(crate) fn waited(&self) -> Duration {
-        let ticks = TICKS.load(Relaxed).saturating_sub(self.since);
+        let ticks = self.ticks().saturating_sub(1);
         TICK.saturating_mul(u32::try_from(ticks).unwrap_or(u32::MAX))
+    }
+
+    fn ticks(&self) -> u64 {
+        TICKS.load(Relaxed).saturating_sub(self.since)
     }
 }
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        lock(&self.slot.watched).try_remove(self.key);
+        match self.place {
+            Place::Cached(entry) => entry.state.store(idle(TICKS.load(Relaxed)), Release),
+            Place::Listed(shard, key) => {
+                lock(&shard.listed).try_remove(key);
+            }
+        }
     }
 }
 
@@ -132,35 +288,63 @@ fn run() {
     }
 }
 
-/// Wakes every ask that has waited `PATIENCE` ticks; returns whether any ask is watched.
+/// Wakes every ask that has waited `PATIENCE` ticks and gives back the wakers of entries
+/// idle for `RELEASE_AFTER` ticks; returns whether anything is still watched or cached.
 fn sweep(tick: u64) -> bool {
-    let slots: Vec<Arc<Slot>> = {
-        let mut all = lock(&SLOTS);
-        all.retain(|slot| slot.strong_count() > 0);
-        all.iter().filter_map(Weak::upgrade).collect()
-    };
-    let mut watching = false;
-    for slot in slots {
+    let mut busy = false;
+    for shard in LISTS.iter().filter(|shard| shard.used.load(Relaxed)) {
         let mut due = Vec::new();
+        for entry in &shard.entries {
+            busy |= sweep_entry(entry, tick, &mut due);
+        }
         {
-            let mut watched = lock(&slot.watched);
-            watched.retain(|_, (since, waker)| {
+            let mut listed = lock(&shard.listed);
+            listed.retain(|_, (since, waker)| {
                 let overdue = tick.saturating_sub(*since) >= PATIENCE;
                 if overdue {
                     due.push(waker.clone());
                 }
                 !overdue
             });
-            watching |= !watched.is_empty();
+            busy |= !listed.is_empty();
         }
         due.into_iter().for_each(Waker::wake);
     }
-    watching
+    busy
+}
+
+/// One cached entry: collects its waker into `due` if its ask is overdue (it stays
+/// registered until the ask ends), frees it if idle too long. Whether it still holds a waker.
+fn sweep_entry(entry: &Entry, tick: u64, due: &mut Vec<Waker>) -> bool {
+    let state = entry.state.load(Acquire);
+    if is_waiting(state) {
+        if tick.saturating_sub(tick_of(state)) >= PATIENCE {
+            due.extend(lock(&entry.waker).clone());
+        }
+        return true;
+    }
+    if is_idle(state) && tick.saturating_sub(tick_of(state)) >= RELEASE_AFTER {
+        if entry
+            .state
+            .compare_exchange(state, BUSY, AcqRel, Relaxed)
+            .is_ok()
+        {
+            let old = lock(&entry.waker).take();
+            entry.data.store(0, Relaxed);
+            entry.vtable.store(0, Relaxed);
+            entry.state.store(FREE, Release);
+            drop(old);
+            return false;
+        }
+        return true;
+    }
+    state != FREE
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use std::sync::atomic::AtomicUsize;
     use std::task::Wake;
 
@@ -177,27 +361,98 @@ mod tests {
         (count, waker)
     }
 
+    /// Whether an ask of `waker`'s task is registered as waiting on this thread's shard.
+    fn watched(waker: &Waker) -> bool {
+        let (data, vtable) = identity(waker);
+        SHARD.with(|shard| {
+            let cached = shard.entries.iter().any(|entry| {
+                is_waiting(entry.state.load(Acquire))
+                    && entry.data.load(Relaxed) == data
+                    && entry.vtable.load(Relaxed) == vtable
+            });
+            let listed = lock(&shard.listed)
+                .iter()
+                .any(|(_, (_, other))| other.will_wake(waker));
+            cached || listed
+        })
+    }
+
+    /// Waits (bounded) until `done` holds.
+    fn eventually(limit: Duration, done: impl Fn() -> bool) -> Duration {
+        let mut waited = Duration::ZERO;
+        while !done() && waited < limit {
+            thread::sleep(TICK);
+            waited += TICK;
+        }
+        waited
+    }
+
     #[test]
     fn an_ask_still_waiting_is_woken_from_outside_even_if_its_thread_is_blocked() {
         let (count, waker) = counter();
         let watch = watch(&waker);
         // This thread now blocks; only the watchdog can wake the ask.
-        let mut waited = Duration::ZERO;
-        while count.0.load(Relaxed) == 0 && waited < Duration::from_secs(5) {
-            thread::sleep(TICK);
-            waited += TICK;
-        }
-        assert_eq!(count.0.load(Relaxed), 1);
+        let waited = eventually(Duration::from_secs(5), || count.0.load(Relaxed) > 0);
+        assert!(count.0.load(Relaxed) >= 1);
         assert!(waited <= TICK * 20, "woken after {waited:?}");
-        assert!(watch.waited() >= TICK * 2);
+        assert!(watch.overdue());
+        assert!(watch.waited() >= TICK, "{:?}", watch.waited());
     }
 
     #[test]
     fn an_ask_that_ended_is_never_woken() {
         let (count, waker) = counter();
-        drop(watch(&waker));
+        let watch = watch(&waker);
+        assert!(watched(&waker));
+        drop(watch);
+        assert!(!watched(&waker), "the ended ask is still registered");
         thread::sleep(TICK * (PATIENCE as u32 + 4));
         assert_eq!(count.0.load(Relaxed), 0);
-        assert!(SLOT.with(|slot| lock(&slot.watched).is_empty()));
+    }
+
+    #[test]
+    fn a_task_keeps_its_entry_from_one_ask_to_the_next() {
+        let (_count, waker) = counter();
+        let entry_of = |watch: &Watch| match watch.place {
+            Place::Cached(entry) => Some(std::ptr::from_ref(entry)),
+            Place::Listed(..) => None,
+        };
+        let first = watch(&waker);
+        let first_entry = entry_of(&first);
+        drop(first);
+        let second = watch(&waker);
+        assert!(first_entry.is_some());
+        assert_eq!(entry_of(&second), first_entry);
+    }
+
+    #[test]
+    fn two_asks_of_one_task_at_once_are_both_woken() {
+        let (count, waker) = counter();
+        let first = watch(&waker);
+        let second = watch(&waker);
+        assert!(matches!(first.place, Place::Cached(_)));
+        assert!(matches!(second.place, Place::Listed(..)));
+        let waited = eventually(Duration::from_secs(5), || count.0.load(Relaxed) >= 2);
+        assert!(
+            count.0.load(Relaxed) >= 2,
+            "woken {count} times",
+            count = count.0.load(Relaxed)
+        );
+        assert!(waited <= TICK * 20, "woken after {waited:?}");
+        drop((first, second));
+    }
+
+    #[test]
+    fn an_idle_entry_gives_its_waker_back() {
+        let (count, waker) = counter();
+        drop(watch(&waker));
+        // `count` and `waker` hold two references; the cached waker held a third.
+        let limit = TICK * (RELEASE_AFTER as u32 * 3);
+        eventually(limit, || Arc::strong_count(&count) == 2);
+        assert_eq!(
+            Arc::strong_count(&count),
+            2,
+            "the idle entry kept its waker"
+        );
     }
 }

@@ -270,3 +270,28 @@ async fn stop_refuses_new_messages_at_once_even_while_a_handler_runs() {
         "what was queued before stop was handled, nothing after"
     );
 }
+
+/// The run loop registers its waker for stop and kill once, not each time the mailbox runs
+/// empty; an idle actor that has gone idle many times must still wake for both.
+#[tokio::test]
+async fn an_actor_idle_after_many_messages_still_wakes_for_stop_and_for_kill() {
+    for kill in [false, true] {
+        let handle = spawn(Probe::default());
+        for n in 0..5 {
+            handle.tell(Record(n)).await.ok();
+            // Answered: the loop has handled everything and waits on an empty mailbox again.
+            let log = within(handle.ask(GetLog)).await.unwrap_or_default();
+            assert_eq!(log.len(), usize::try_from(n + 1).unwrap_or(usize::MAX));
+        }
+        let expected = if kill {
+            handle.kill();
+            StopReason::Killed
+        } else {
+            // A second request raises nothing: it must not use up the loop's wake-up.
+            handle.stop();
+            handle.stop();
+            StopReason::Normal
+        };
+        assert_eq!(within(handle.wait_stopped()).await, expected);
+    }
+}

@@ -88,6 +88,11 @@ struct ServeArgs {
     /// Kernel send buffer per player socket, in bytes (default: the OS's).
     #[arg(long)]
     send_buffer: Option<usize>,
+    /// Worker threads of the async runtime (default: one per core). On a machine shared with
+    /// other busy processes — a load generator, say — fewer workers than cores can serve
+    /// more: see docs/PERFORMANCE.md.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    workers: Option<u16>,
     /// FOR TESTS ONLY: let players inject faults (`/fault room`, `/fault session`).
     #[arg(long, hide = true)]
     allow_faults: bool,
@@ -106,7 +111,15 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Command::Serve(ServeArgs {
+        workers: Some(workers),
+        ..
+    }) = &cli.command
+    {
+        builder.worker_threads(usize::from(*workers));
+    }
+    let runtime = builder
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

@@ -152,6 +152,8 @@ impl Metrics {
     /// Prometheus scrape.
     pub(crate) fn complete(&self, status: &mut Status) {
         status.uptime_secs = self.started.elapsed().as_secs();
+        status.workers = tokio::runtime::Handle::try_current()
+            .map_or(0, |runtime| runtime.metrics().num_workers());
         status.connections = Connections {
             tcp: self.open(Transport::Tcp),
             ws: self.open(Transport::Ws),
@@ -199,6 +201,8 @@ impl Drop for OpenConnection {
 #[derive(Debug, Default, Clone, Serialize)]
 pub(crate) struct Status {
     pub(crate) uptime_secs: u64,
+    /// Worker threads of the async runtime (`--workers`).
+    pub(crate) workers: usize,
     pub(crate) connections: Connections,
     pub(crate) rooms: usize,
     pub(crate) players: usize,

@@ -88,6 +88,44 @@ async fn sigterm_says_goodbye_to_every_player_and_exits_zero() {
 }
 
 #[tokio::test]
+async fn workers_sets_the_runtime_threads_and_the_server_still_plays() {
+    let mut child = match Command::new(env!("CARGO_BIN_EXE_referee"))
+        .args([
+            "serve",
+            "--no-db",
+            "--workers",
+            "1",
+            "--tcp",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(err) => panic!("cannot start the binary: {err}"),
+    };
+    let mut stderr = BufReader::new(child.stderr.take().unwrap_or_else(|| panic!("no stderr")));
+    let addr = listening_address(&mut stderr);
+    let http = listening_address(&mut stderr);
+    let (status, body) = http_get(http, "/api/status").await;
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(json["workers"], 1, "{body}");
+    let mut player = Client::connect(addr).await;
+    player.greeting().await;
+    player.send("/score").await;
+    let (scores, _) = player.until("Scores").await;
+    assert!(scores.starts_with("Scores in room 1: "), "{scores}");
+    let _ = child.kill();
+    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+}
+
+#[tokio::test]
 async fn a_port_in_use_is_a_clear_error_and_a_failure_status() {
     let taken = match std::net::TcpListener::bind("127.0.0.1:0") {
         Ok(listener) => listener,

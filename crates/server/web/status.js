@@ -59,6 +59,7 @@
     const wonBefore = previous && previous.status.rounds_won;
     $('summary').replaceChildren(
       stat('Uptime', duration(st.uptime_secs)),
+      stat('Workers', count(st.workers), 'runtime threads'),
       stat('Connections', count(total), 'all transports'),
       ...Object.keys(conns).map((kind) => stat(`${kind} connections`, count(conns[kind]))),
       stat('Rooms', count(st.rooms)),

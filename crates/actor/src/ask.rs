@@ -1,0 +1,169 @@
+//! [`AskFuture`]: the future of one `ask`, written by hand.
+//!
+//! Callers embed this future in their own (a session's loop, a request handler), so its size
+//! is paid on every ask: the compiler copies it when the caller's future is built. An
+//! `async fn` keeps every local of every path alive in its state (176 bytes for the fast
+//! path's handful of words); this state machine holds only what the common path needs — the
+//! message until it is sent, then the reply receiver and the lazy deadline — and moves the
+//! rare paths (a full mailbox, an actor that stopped before replying) into a boxed future.
+//!
+//! Like every future, it does nothing until polled: the message is sent on the first poll.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::deadline::{Elapsed, LazyDeadline};
+use crate::envelope;
+use crate::handle::NoSlot;
+use crate::{Actor, ActorHandle, AskError, Handler, Message, Panic};
+
+type Reply<M> = Result<<M as Message>::Reply, AskError<M>>;
+
+/// The future returned by [`ActorHandle::ask`] and [`ActorHandle::ask_with`]: resolves with
+/// the actor's reply or an [`AskError`] saying why there is none.
+///
+/// Dropping it before it resolves is always safe: a message already sent is still handled,
+/// and its reply is discarded.
+#[must_use = "an ask does nothing unless awaited"]
+pub struct AskFuture<'a, A: Actor, M: Message> {
+    handle: &'a ActorHandle<A>,
+    state: State<'a, M>,
+}
+
+enum State<'a, M: Message> {
+    /// Not polled yet.
+    Unsent { msg: M, limit: Option<Duration> },
+    /// Sent; waiting for the reply.
+    Waiting {
+        reply: oneshot::Receiver<Result<M::Reply, Panic>>,
+        deadline: LazyDeadline,
+    },
+    /// A rare path: the mailbox was full, or the reply channel closed.
+    Slow(Pin<Box<dyn Future<Output = Reply<M>> + Send + 'a>>),
+    /// Resolved (or, transiently, between two states).
+    Done,
+}
+
+// The message is never pinned (it is moved out on the first poll, before any waiting), and
+// everything else the state holds is `Unpin`: so the future is `Unpin` whatever `M` is.
+impl<A: Actor, M: Message> Unpin for AskFuture<'_, A, M> {}
+
+impl<'a, A, M> AskFuture<'a, A, M>
+where
+    A: Handler<M>,
+    M: Message,
+{
+    pub(crate) fn new(handle: &'a ActorHandle<A>, msg: M, limit: Option<Duration>) -> Self {
+        AskFuture {
+            handle,
+            state: State::Unsent { msg, limit },
+        }
+    }
+
+    /// The first poll: send if the mailbox has room now, else take the slow path.
+    fn send(&mut self, msg: M, limit: Option<Duration>) -> State<'a, M> {
+        let handle = self.handle;
+        match handle.try_reserve() {
+            Some(Ok(slot)) => {
+                let (reply_to, reply) = oneshot::channel();
+                slot.send(Box::new(envelope::Ask { msg, reply_to }));
+                State::Waiting {
+                    reply,
+                    deadline: LazyDeadline::new(limit),
+                }
+            }
+            Some(Err(_)) => State::Slow(Box::pin(async move { Err(AskError::NotRunning(msg)) })),
+            None => State::Slow(Box::pin(ask_when_room(handle, msg, limit))),
+        }
+    }
+}
+
+impl<A, M> Future for AskFuture<'_, A, M>
+where
+    A: Handler<M>,
+    M: Message,
+{
+    type Output = Reply<M>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if matches!(this.state, State::Unsent { .. }) {
+            if let State::Unsent { msg, limit } = std::mem::replace(&mut this.state, State::Done) {
+                this.state = this.send(msg, limit);
+            }
+        }
+        loop {
+            match &mut this.state {
+                State::Unsent { .. } => return Poll::Pending,
+                State::Waiting { reply, deadline } => {
+                    let answer = match deadline.poll_run(reply, cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(answer) => answer,
+                    };
+                    let limit = deadline.limit();
+                    this.state = State::Done;
+                    match answer {
+                        Ok(Ok(reply)) => return Poll::Ready(reply.map_err(AskError::Panicked)),
+                        Err(Elapsed) => {
+                            return Poll::Ready(Err(AskError::Timeout(limit.unwrap_or_default())));
+                        }
+                        Ok(Err(_closed)) => {
+                            let handle = this.handle;
+                            this.state = State::Slow(Box::pin(async move {
+                                Err(AskError::Stopped(handle.stop_reason_soon().await))
+                            }));
+                        }
+                    }
+                }
+                State::Slow(slow) => {
+                    let output = std::task::ready!(slow.as_mut().poll(cx));
+                    this.state = State::Done;
+                    return Poll::Ready(output);
+                }
+                State::Done => panic!("AskFuture polled after it resolved"),
+            }
+        }
+    }
+}
+
+/// The whole ask, for when the mailbox was full at the first try: wait for room within the
+/// deadline, then send and wait for the reply within what is left of it.
+async fn ask_when_room<A, M>(handle: &ActorHandle<A>, msg: M, limit: Option<Duration>) -> Reply<M>
+where
+    A: Handler<M>,
+    M: Message,
+{
+    let mut deadline = LazyDeadline::new(limit);
+    let slot = match handle.wait_for_room(&mut deadline).await {
+        Ok(slot) => slot,
+        Err(NoSlot::Closed) => return Err(AskError::NotRunning(msg)),
+        Err(NoSlot::DeadlinePassed) => return Err(AskError::Full(msg)),
+    };
+    let (reply_to, reply) = oneshot::channel();
+    slot.send(Box::new(envelope::Ask { msg, reply_to }));
+    match deadline.run(reply).await {
+        Ok(Ok(answer)) => answer.map_err(AskError::Panicked),
+        Ok(Err(_)) => Err(AskError::Stopped(handle.stop_reason_soon().await)),
+        Err(Elapsed) => Err(AskError::Timeout(limit.unwrap_or_default())),
+    }
+}
+
+impl<A: Actor, M: Message> fmt::Debug for AskFuture<'_, A, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Unsent { .. } => "unsent",
+            State::Waiting { .. } => "waiting",
+            State::Slow(_) => "slow",
+            State::Done => "done",
+        };
+        f.debug_struct("AskFuture")
+            .field("actor", &self.handle.name())
+            .field("state", &state)
+            .finish()
+    }
+}
