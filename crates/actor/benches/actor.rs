@@ -93,6 +93,39 @@ impl Floor {
     }
 }
 
+// ---- the floor with a boxed message: what an open set of message types costs ------------
+
+/// The same hand-written actor, but its mailbox carries boxed closures instead of a closed
+/// enum: the type erasure any actor library with many message types per actor pays (one
+/// allocation and one dynamic call per message). Not a goal's baseline; it shows how much of
+/// the gap to the floor is that erasure.
+type BoxedMsg = Box<dyn FnOnce(&mut u64) + Send>;
+
+#[derive(Clone)]
+struct BoxedFloor(mpsc::Sender<BoxedMsg>);
+
+impl BoxedFloor {
+    fn spawn() -> Self {
+        let (tx, mut rx) = mpsc::channel::<BoxedMsg>(MAILBOX);
+        tokio::spawn(async move {
+            let mut total = 0_u64;
+            while let Some(msg) = rx.recv().await {
+                msg(&mut total);
+            }
+        });
+        BoxedFloor(tx)
+    }
+
+    async fn ask(&self) -> Option<u64> {
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let msg: BoxedMsg = Box::new(move |total: &mut u64| {
+            let _ = reply_tx.send(*total);
+        });
+        self.0.send(msg).await.ok()?;
+        reply_rx.await.ok()
+    }
+}
+
 // ---- the seed's floor for threads: std sync_channel + per-request std channel ----------
 
 enum StdMsg {
@@ -142,6 +175,8 @@ fn ask_round_trip(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     let floor = rt.block_on(async { Floor::spawn() });
     group.bench_function("floor", |b| b.to_async(&rt).iter(|| floor.ask()));
+    let boxed = rt.block_on(async { BoxedFloor::spawn() });
+    group.bench_function("floor_boxed", |b| b.to_async(&rt).iter(|| boxed.ask()));
     let referee = rt.block_on(async { referee_counter(Timeout::default()) });
     group.bench_function("referee", |b| b.to_async(&rt).iter(|| referee.ask(Get)));
     let untimed = rt.block_on(async { referee_counter(Timeout::Never) });
@@ -203,6 +238,23 @@ fn ask_contended(c: &mut Criterion) {
                     .sum()
             })
         });
+        let boxed = rt.block_on(async { BoxedFloor::spawn() });
+        group.bench_with_input(
+            BenchmarkId::new("floor_boxed", clients),
+            &clients,
+            |b, &n| {
+                b.iter_custom(|iters| {
+                    (0..iters)
+                        .map(|_| {
+                            contended(&rt, &boxed, n, per_client, |boxed| async move {
+                                boxed.ask().await;
+                                boxed
+                            })
+                        })
+                        .sum()
+                })
+            },
+        );
         for (name, timeout) in [
             ("referee", Timeout::default()),
             ("referee_no_timeout", Timeout::Never),
