@@ -40,7 +40,7 @@ enum State<'a, M: Message> {
     Unsent { msg: M, limit: Option<Duration> },
     /// Sent; waiting for the reply.
     Waiting {
-        reply: oneshot::Receiver<Result<M::Reply, Panic>>,
+        reply: oneshot::Receiver<Result<M::Reply, Box<Panic>>>,
         deadline: LazyDeadline,
     },
     /// A rare path: the mailbox was full, or the reply channel closed.
@@ -108,7 +108,9 @@ where
                     let limit = deadline.limit();
                     this.state = State::Done;
                     match answer {
-                        Ok(Ok(reply)) => return Poll::Ready(reply.map_err(AskError::Panicked)),
+                        Ok(Ok(reply)) => {
+                            return Poll::Ready(reply.map_err(|panic| AskError::Panicked(*panic)));
+                        }
                         Err(Elapsed) => {
                             return Poll::Ready(Err(AskError::Timeout(limit.unwrap_or_default())));
                         }
@@ -147,7 +149,7 @@ where
     let (reply_to, reply) = oneshot::channel();
     slot.send(Box::new(envelope::Ask { msg, reply_to }));
     match deadline.run(reply).await {
-        Ok(Ok(answer)) => answer.map_err(AskError::Panicked),
+        Ok(Ok(answer)) => answer.map_err(|panic| AskError::Panicked(*panic)),
         Ok(Err(_)) => Err(AskError::Stopped(handle.stop_reason_soon().await)),
         Err(Elapsed) => Err(AskError::Timeout(limit.unwrap_or_default())),
     }

@@ -18,7 +18,9 @@ use tokio::sync::oneshot;
 use crate::{Actor, Context, Handler, Message, Panic};
 
 /// The sending half of an ask's one-shot reply channel.
-pub(crate) type ReplyTo<R> = oneshot::Sender<Result<R, Panic>>;
+/// The panic report travels boxed: the reply slot stays the size of the reply itself plus a
+/// pointer, for the common case where nothing panicked.
+pub(crate) type ReplyTo<R> = oneshot::Sender<Result<R, Box<Panic>>>;
 
 /// A type-erased message on its way to an actor of type `A`.
 pub(crate) trait Envelope<A: Actor>: Send {
@@ -71,7 +73,7 @@ where
             }
             Err(payload) => {
                 let panic = Panic::from_payload(payload.as_ref(), type_name::<M>());
-                let _ = reply_to.send(Err(panic.clone()));
+                let _ = reply_to.send(Err(Box::new(panic.clone())));
                 Err(panic)
             }
         }

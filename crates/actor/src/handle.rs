@@ -207,7 +207,7 @@ impl<A: Actor> ActorHandle<A> {
         slot.send(Box::new(envelope::Ask { msg, reply_to }));
         match block_on(reply, deadline) {
             None => Err(AskError::Timeout(limit.unwrap_or_default())),
-            Some(Ok(answer)) => answer.map_err(AskError::Panicked),
+            Some(Ok(answer)) => answer.map_err(|panic| AskError::Panicked(*panic)),
             Some(Err(_)) => Err(AskError::Stopped(self.blocking_reason())),
         }
     }
