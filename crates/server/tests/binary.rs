@@ -5,10 +5,13 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 
 use common::ws::WsClient;
 use common::{Client, http_get};
+
+/// A started server's stderr, read for the addresses it listens on.
+type Stderr = BufReader<ChildStderr>;
 
 /// Reads the child's stderr until the "listening" line and returns the address in it.
 fn listening_address(stderr: &mut impl BufRead) -> SocketAddr {
@@ -28,20 +31,13 @@ fn listening_address(stderr: &mut impl BufRead) -> SocketAddr {
     panic!("the server never said where it listens (last line: {line})");
 }
 
-#[tokio::test]
-async fn sigterm_says_goodbye_to_every_player_and_exits_zero() {
-    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
-    let db = dir.path().join("referee.db");
+/// Starts `referee serve` on loopback ports chosen by the OS, with `extra` arguments after
+/// `--tcp`/`--http`; returns the child, its stderr (kept open: the server keeps logging to
+/// it) and the TCP and HTTP addresses it announced.
+fn serve(extra: &[&std::ffi::OsStr]) -> (Child, Stderr, SocketAddr, SocketAddr) {
     let mut child = match Command::new(env!("CARGO_BIN_EXE_referee"))
-        .args([
-            "serve",
-            "--tcp",
-            "127.0.0.1:0",
-            "--http",
-            "127.0.0.1:0",
-            "--db",
-        ])
-        .arg(&db)
+        .args(["serve", "--tcp", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+        .args(extra)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
@@ -54,6 +50,14 @@ async fn sigterm_says_goodbye_to_every_player_and_exits_zero() {
     let mut stderr = BufReader::new(child.stderr.take().unwrap_or_else(|| panic!("no stderr")));
     let addr = listening_address(&mut stderr);
     let http = listening_address(&mut stderr);
+    (child, stderr, addr, http)
+}
+
+#[tokio::test]
+async fn sigterm_says_goodbye_to_every_player_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let db = dir.path().join("referee.db");
+    let (mut child, _stderr, addr, http) = serve(&["--db".as_ref(), db.as_os_str()]);
     let (status, page) = http_get(http, "/").await;
     assert!(status == 200 && page.contains("app.js"), "{status}");
     let mut web = WsClient::connect(http, None).await;
@@ -89,29 +93,8 @@ async fn sigterm_says_goodbye_to_every_player_and_exits_zero() {
 
 #[tokio::test]
 async fn workers_sets_the_runtime_threads_and_the_server_still_plays() {
-    let mut child = match Command::new(env!("CARGO_BIN_EXE_referee"))
-        .args([
-            "serve",
-            "--no-db",
-            "--workers",
-            "1",
-            "--tcp",
-            "127.0.0.1:0",
-            "--http",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(err) => panic!("cannot start the binary: {err}"),
-    };
-    let mut stderr = BufReader::new(child.stderr.take().unwrap_or_else(|| panic!("no stderr")));
-    let addr = listening_address(&mut stderr);
-    let http = listening_address(&mut stderr);
+    let args = ["--no-db", "--workers", "1"].map(std::ffi::OsStr::new);
+    let (mut child, _stderr, addr, http) = serve(&args);
     let (status, body) = http_get(http, "/api/status").await;
     assert_eq!(status, 200, "{body}");
     let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}"));
