@@ -92,43 +92,59 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if matches!(this.state, State::Unsent { .. }) {
+        if let State::Unsent { .. } = this.state {
             if let State::Unsent { msg, limit } = std::mem::replace(&mut this.state, State::Done) {
                 this.state = this.send(msg, limit);
             }
         }
-        loop {
-            match &mut this.state {
-                State::Unsent { .. } => return Poll::Pending,
-                State::Waiting { reply, deadline } => {
-                    let answer = match deadline.poll_run(reply, cx) {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(answer) => answer,
-                    };
-                    let limit = deadline.limit();
-                    this.state = State::Done;
-                    match answer {
-                        Ok(Ok(reply)) => {
-                            return Poll::Ready(reply.map_err(|panic| AskError::Panicked(*panic)));
-                        }
-                        Err(Elapsed) => {
-                            return Poll::Ready(Err(AskError::Timeout(limit.unwrap_or_default())));
-                        }
-                        Ok(Err(_closed)) => {
-                            let handle = this.handle;
-                            this.state = State::Slow(Box::pin(async move {
-                                Err(AskError::Stopped(handle.stop_reason_soon().await))
-                            }));
-                        }
-                    }
-                }
-                State::Slow(slow) => {
-                    let output = std::task::ready!(slow.as_mut().poll(cx));
-                    this.state = State::Done;
-                    return Poll::Ready(output);
-                }
-                State::Done => panic!("AskFuture polled after it resolved"),
+        if let State::Waiting { reply, deadline } = &mut this.state {
+            let answer = std::task::ready!(deadline.poll_run(reply, cx));
+            if let Ok(Ok(reply)) = answer {
+                this.state = State::Done;
+                return Poll::Ready(reply.map_err(|panic| AskError::Panicked(*panic)));
             }
+            return this.finish_rare(answer.is_err(), cx);
+        }
+        this.poll_slow(cx)
+    }
+}
+
+impl<'a, A, M> AskFuture<'a, A, M>
+where
+    A: Handler<M>,
+    M: Message,
+{
+    /// No reply: the deadline passed, or the reply channel closed (the actor stopped).
+    #[cold]
+    #[inline(never)]
+    fn finish_rare(&mut self, timed_out: bool, cx: &mut Context<'_>) -> Poll<Reply<M>> {
+        let limit = match &self.state {
+            State::Waiting { deadline, .. } => deadline.limit(),
+            _ => None,
+        };
+        self.state = State::Done;
+        if timed_out {
+            return Poll::Ready(Err(AskError::Timeout(limit.unwrap_or_default())));
+        }
+        let handle = self.handle;
+        self.state = State::Slow(Box::pin(async move {
+            Err(AskError::Stopped(handle.stop_reason_soon().await))
+        }));
+        self.poll_slow(cx)
+    }
+
+    /// The boxed rare paths.
+    #[cold]
+    #[inline(never)]
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Reply<M>> {
+        match &mut self.state {
+            State::Slow(slow) => {
+                let output = std::task::ready!(slow.as_mut().poll(cx));
+                self.state = State::Done;
+                Poll::Ready(output)
+            }
+            State::Unsent { .. } | State::Waiting { .. } => Poll::Pending,
+            State::Done => panic!("AskFuture polled after it resolved"),
         }
     }
 }

@@ -65,6 +65,11 @@ impl LazyDeadline {
     }
 
     /// Polls `fut` once, then the deadline: `Ready(Err)` once it has passed.
+    ///
+    /// Inlined, with the common cases first: the answer is there, there is no limit, or the
+    /// wait starts and only needs registering with the watchdog. Everything else (a spurious
+    /// wake-up, the watchdog's call, a short limit, a running timer) is out of line.
+    #[inline]
     pub(crate) fn poll_run<F: Future + Unpin>(
         &mut self,
         fut: &mut F,
@@ -73,19 +78,22 @@ impl LazyDeadline {
         if let Poll::Ready(output) = Pin::new(fut).poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        self.poll_elapsed(cx).map(|()| Err(Elapsed))
+        match (self.limit, &self.state) {
+            (None, _) => Poll::Pending,
+            (Some(limit), State::Idle) if limit >= EAGER_BELOW => {
+                self.state = State::Watched(watchdog::watch(cx.waker()));
+                Poll::Pending
+            }
+            (Some(limit), _) => self.poll_elapsed(limit, cx).map(|()| Err(Elapsed)),
+        }
     }
 
-    fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(limit) = self.limit else {
-            return Poll::Pending;
-        };
-        if matches!(self.state, State::Idle) && limit < EAGER_BELOW {
-            self.arm(limit);
-        }
+    #[cold]
+    #[inline(never)]
+    fn poll_elapsed(&mut self, limit: Duration, cx: &mut Context<'_>) -> Poll<()> {
         if matches!(self.state, State::Idle) {
-            self.state = State::Watched(watchdog::watch(cx.waker()));
-            return Poll::Pending;
+            // Only short limits get here idle (see `poll_run`): they need the precision.
+            self.arm(limit);
         }
         if let State::Watched(watch) = &self.state {
             if !watch.overdue() {

@@ -16,10 +16,12 @@
 //! keeps its registration between asks: each thread has a table of entries, found by the
 //! identity of the asking task's waker, and an entry keeps that task's waker after its ask
 //! ends. The next ask from the same task finds its entry and only marks it waiting — one
-//! compare-and-swap, no lock, no waker clone — and marks it idle again when it ends. An ask
-//! whose entry is taken (two asks from one task at once, or two tasks that map to the same
-//! entry) falls back to a locked list. The watchdog gives back the wakers of entries idle
-//! for a second, so that a finished task's memory is not kept alive by its cached waker.
+//! compare-and-swap, no lock, no waker clone — and marks it idle again when it ends. A task
+//! may use its home slot or the next few (tasks whose wakers hash to the same slot keep an
+//! entry each instead of evicting each other on every ask); an ask that finds all of them
+//! taken (many asks from one task at once, a crowded table) falls back to a locked list.
+//! The watchdog gives back the wakers of entries idle for a second, so that a finished
+//! task's memory is not kept alive by its cached waker.
 //!
 //! The watchdog thread starts with the first registration and parks once nothing is waiting
 //! and no entry holds a waker.
@@ -48,6 +50,8 @@ const RELEASE_AFTER: u64 = 200;
 const SHARDS: usize = 32;
 /// Entries per shard (a power of two).
 const ENTRIES: usize = 1024;
+/// How many entries from its home slot on a task may use.
+const PROBES: usize = 4;
 
 /// An entry's state, in one word so that one compare-and-swap moves it:
 /// `FREE` (no waker), `BUSY` (being changed by whoever moved it there),
@@ -153,47 +157,85 @@ fn slot_of(data: usize) -> usize {
 pub(crate) fn watch(waker: &Waker) -> Watch {
     let since = TICKS.load(Relaxed);
     let shard = SHARD.with(|shard| *shard);
-    let place = match claim(shard, waker, since) {
+    let (data, vtable) = identity(waker);
+    let home = slot_of(data);
+    let place = match probes(shard, home).find_map(|entry| reclaim(entry, data, vtable, since)) {
         Some(entry) => Place::Cached(entry),
-        None => Place::Listed(shard, lock(&shard.listed).insert((since, waker.clone()))),
+        None => watch_anew(shard, home, waker, since),
     };
     wake_watchdog();
     Watch { place, since }
 }
 
-/// Marks this task's entry waiting, taking over a free or idle entry if needed; `None` if
-/// the entry is taken.
-fn claim(shard: &'static Shard, waker: &Waker, since: u64) -> Option<&'static Entry> {
-    let (data, vtable) = identity(waker);
-    let entry = &shard.entries[slot_of(data)];
+/// The entries a task may use: its home slot and the next few, so that tasks whose wakers
+/// hash to the same slot each keep an entry of their own instead of taking it from each
+/// other on every ask.
+fn probes(shard: &'static Shard, home: usize) -> impl Iterator<Item = &'static Entry> {
+    (0..PROBES).map(move |step| &shard.entries[(home + step) % ENTRIES])
+}
+
+/// Marks `entry` waiting if it is this task's and idle.
+#[inline]
+fn reclaim(
+    entry: &'static Entry,
+    data: usize,
+    vtable: usize,
+    since: u64,
+) -> Option<&'static Entry> {
     let state = entry.state.load(Acquire);
     let mine = entry.data.load(Relaxed) == data && entry.vtable.load(Relaxed) == vtable;
-    if is_idle(state) && mine {
-        entry
-            .state
-            .compare_exchange(state, waiting(since), AcqRel, Relaxed)
-            .ok()?;
-        // Between the reads above and the swap, the entry may have been freed and taken
-        // over by another task (and be idle again): check it is still this task's.
-        if entry.data.load(Relaxed) == data && entry.vtable.load(Relaxed) == vtable {
-            return Some(entry);
-        }
-        entry.state.store(idle(since), Release);
+    if !(is_idle(state) && mine) {
         return None;
     }
-    if state == FREE || is_idle(state) {
-        entry
-            .state
-            .compare_exchange(state, BUSY, AcqRel, Relaxed)
-            .ok()?;
-        let old = lock(&entry.waker).replace(waker.clone());
-        entry.data.store(data, Relaxed);
-        entry.vtable.store(vtable, Relaxed);
-        entry.state.store(waiting(since), Release);
-        drop(old);
+    entry
+        .state
+        .compare_exchange(state, waiting(since), AcqRel, Relaxed)
+        .ok()?;
+    // Between the reads above and the swap, the entry may have been freed and taken over by
+    // another task (and be idle again): check it is still this task's.
+    if entry.data.load(Relaxed) == data && entry.vtable.load(Relaxed) == vtable {
         return Some(entry);
     }
+    entry.state.store(idle(since), Release);
     None
+}
+
+/// A task without an entry of its own (its first ask, or its entry was given back or taken
+/// over): takes a free entry among its probes, else an idle one, else goes on the locked
+/// list.
+#[cold]
+#[inline(never)]
+fn watch_anew(shard: &'static Shard, home: usize, waker: &Waker, since: u64) -> Place {
+    let free = probes(shard, home).find_map(|entry| claim(entry, waker, since, |s| s == FREE));
+    match free.or_else(|| probes(shard, home).find_map(|entry| claim(entry, waker, since, is_idle)))
+    {
+        Some(entry) => Place::Cached(entry),
+        None => Place::Listed(shard, lock(&shard.listed).insert((since, waker.clone()))),
+    }
+}
+
+/// Takes `entry` for `waker`'s task, marked waiting, if its state passes `takeable`.
+fn claim(
+    entry: &'static Entry,
+    waker: &Waker,
+    since: u64,
+    takeable: impl Fn(u64) -> bool,
+) -> Option<&'static Entry> {
+    let state = entry.state.load(Acquire);
+    if !takeable(state) {
+        return None;
+    }
+    entry
+        .state
+        .compare_exchange(state, BUSY, AcqRel, Relaxed)
+        .ok()?;
+    let (data, vtable) = identity(waker);
+    let old = lock(&entry.waker).replace(waker.clone());
+    entry.data.store(data, Relaxed);
+    entry.vtable.store(vtable, Relaxed);
+    entry.state.store(waiting(since), Release);
+    drop(old);
+    Some(entry)
 }
 
 impl Watch {
@@ -430,8 +472,13 @@ mod tests {
         let (count, waker) = counter();
         let first = watch(&waker);
         let second = watch(&waker);
-        assert!(matches!(first.place, Place::Cached(_)));
-        assert!(matches!(second.place, Place::Listed(..)));
+        // The second finds the task's entry taken by the first: it gets another of its
+        // probes (or, were they all taken, the locked list).
+        match (&first.place, &second.place) {
+            (Place::Cached(a), Place::Cached(b)) => assert!(!std::ptr::eq(*a, *b)),
+            (Place::Cached(_), Place::Listed(..)) => {}
+            _ => panic!("the first ask of a task must get a cached entry"),
+        }
         let waited = eventually(Duration::from_secs(5), || count.0.load(Relaxed) >= 2);
         assert!(
             count.0.load(Relaxed) >= 2,
@@ -440,6 +487,35 @@ mod tests {
         );
         assert!(waited <= TICK * 20, "woken after {waited:?}");
         drop((first, second));
+    }
+
+    #[test]
+    fn tasks_whose_wakers_share_a_home_slot_keep_an_entry_each() {
+        // Wakers until two share a home slot (the table has 1,024: a few hundred suffice).
+        let wakers: Vec<_> = (0..2_000).map(|_| counter()).collect();
+        let mut homes = std::collections::HashMap::new();
+        let (a, b) = wakers
+            .iter()
+            .find_map(|(_, waker)| {
+                let home = slot_of(identity(waker).0);
+                homes
+                    .insert(home, waker)
+                    .map(|other| (other.clone(), waker.clone()))
+            })
+            .expect("two wakers with the same home slot");
+        let entry_of = |watch: &Watch| match watch.place {
+            Place::Cached(entry) => Some(std::ptr::from_ref(entry)),
+            Place::Listed(..) => None,
+        };
+        let (first_a, first_b) = (watch(&a), watch(&b));
+        let (entry_a, entry_b) = (entry_of(&first_a), entry_of(&first_b));
+        drop((first_a, first_b));
+        // Asking again, each finds its own entry: neither evicted the other.
+        let (again_a, again_b) = (watch(&a), watch(&b));
+        assert!(entry_a.is_some() && entry_b.is_some());
+        assert_ne!(entry_a, entry_b);
+        assert_eq!(entry_of(&again_a), entry_a);
+        assert_eq!(entry_of(&again_b), entry_b);
     }
 
     #[test]
