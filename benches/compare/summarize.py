@@ -10,7 +10,8 @@ Ratios:
 * ask_contended, tell_4_producers: throughput ratio, floor median / library median
   (0.50x = half the floor's throughput).
 actix runs on its own System, so its rows also give the ratio to `floor_on_actix_rt`, the
-same floor on that System.
+same floor on that System; `referee_on_actix_rt` is referee on that System too, for a
+head-to-head with actix on one runtime.
 
 Usage: python3 summarize.py [target/criterion]
 """
@@ -28,6 +29,8 @@ ORDER = [
     "kameo",
     "kameo_timeout_5s",
     "floor_on_actix_rt",
+    "referee_on_actix_rt",
+    "referee_no_timeout_on_actix_rt",
     "actix",
     "actix_timeout_5s",
 ]
@@ -78,7 +81,7 @@ def main() -> None:
             vs_floor = ratio(workload, ns, floor) if floor else "-"
             vs_local = (
                 ratio(workload, ns, local_floor)
-                if local_floor and (lib.startswith("actix") or lib == "floor_on_actix_rt")
+                if local_floor and (lib.startswith("actix") or lib.endswith("_on_actix_rt"))
                 else ""
             )
             print(f"| {workload} | {lib} | {fmt_time(ns)} | {thrpt:.2f} Melem/s | {vs_floor} | {vs_local} |")

@@ -389,6 +389,15 @@ fn ask_round_trip(c: &mut Criterion) {
     group.bench_function("floor_on_actix_rt", |b| {
         b.to_async(&sys).iter(|| local_floor.ask())
     });
+    // referee on that same System, for a head-to-head with actix on one runtime.
+    let local_referee = sys.0.block_on(async { referee::spawn(Timeout::default()) });
+    group.bench_function("referee_on_actix_rt", |b| {
+        b.to_async(&sys).iter(|| local_referee.ask(referee::Get))
+    });
+    let local_untimed = sys.0.block_on(async { referee::spawn(Timeout::Never) });
+    group.bench_function("referee_no_timeout_on_actix_rt", |b| {
+        b.to_async(&sys).iter(|| local_untimed.ask(referee::Get))
+    });
     let actix = sys.0.block_on(async { actix_side::spawn() });
     group.bench_function("actix", |b| {
         b.to_async(&sys).iter(|| actix_side::ask(&actix, None))
@@ -588,6 +597,31 @@ fn ask_contended(c: &mut Criterion) {
                 })
             },
         );
+        // referee on that same System: a head-to-head with actix on one runtime.
+        for (name, timeout) in [
+            ("referee_on_actix_rt", Timeout::default()),
+            ("referee_no_timeout_on_actix_rt", Timeout::Never),
+        ] {
+            let local_referee = sys.0.block_on(async { referee::spawn(timeout) });
+            group.bench_with_input(BenchmarkId::new(name, clients), &clients, |b, &n| {
+                b.iter_custom(|iters| {
+                    (0..iters)
+                        .map(|_| {
+                            contended_local(
+                                &sys,
+                                &local_referee,
+                                n,
+                                per_client,
+                                |handle| async move {
+                                    let _ = handle.ask(referee::Get).await;
+                                    handle
+                                },
+                            )
+                        })
+                        .sum()
+                })
+            });
+        }
         let actix = sys.0.block_on(async { actix_side::spawn() });
         for (name, timeout) in [("actix", None), ("actix_timeout_5s", Some(FIVE_SECONDS))] {
             group.bench_with_input(BenchmarkId::new(name, clients), &clients, |b, &n| {
