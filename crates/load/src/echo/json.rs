@@ -11,6 +11,11 @@
 //!
 //! Anything else gets an `error` (`bad_request`, `unknown_op`, `not_text`). No `welcome`, no
 //! rooms: a bot measuring the echo guesses from the first message on.
+//!
+//! The envelope is written here from `docs/protocol.md`, not taken from `referee-protocol`:
+//! the load generator is a client independent of the server's crates (they are only its
+//! dev-dependencies, for tests that hold its codec to the real one), so that a drift between
+//! the document and the server shows up instead of being shared.
 
 use std::borrow::Cow;
 

@@ -12,24 +12,22 @@ use futures_util::stream::SplitStream;
 use referee_protocol::json;
 use referee_protocol::notice::{ByeReason, ErrorCode, Notice};
 use referee_rules::Render;
-use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
+use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::error::CapacityError;
 
 use super::close;
 use super::writer::write_frames;
 use crate::encoding::Encoding;
-use crate::kick::{Kick, KickOnDrop, Reason};
+use crate::idle::IdleTimer;
+use crate::kick::{Kick, Reason};
+use crate::link::{Link, Opened};
 use crate::metrics::Transport;
-use crate::outbox::{Frame, Outbox};
+use crate::outbox::Frame;
 use crate::parking::{Forget, Park, Register, Resume, Token};
-use crate::seen::SeenRound;
 use crate::server::Shared;
 use crate::session::{Flow, Session};
 
-/// How long the writer may take to send the last frames after the session.
-const LINGER: Duration = Duration::from_secs(2);
 /// How long a returning player waits for their old connection to hand the seat over.
 const RESUME_WAIT: Duration = Duration::from_secs(5);
 
@@ -84,23 +82,16 @@ pub(crate) async fn serve<G: Render>(
     token: Option<String>,
     shared: Arc<Shared<G>>,
 ) {
-    let _open = shared.metrics.connection(Transport::Ws);
     let (sink, mut stream) = socket.split();
-    let (frames_tx, frames_rx) = mpsc::channel(shared.config.outbox_capacity);
-    let kick = Kick::default();
-    let _registered = shared.connections.register(kick.clone());
-    let seen_round = SeenRound::default();
-    let writer = tokio::spawn(write_frames(
-        sink,
-        frames_rx,
-        kick.clone(),
-        seen_round.clone(),
-    ));
+    let Opened {
+        mut link,
+        outbox,
+        seen_round,
+    } = Link::open(&shared, Transport::Ws, |frames, kick, seen_round| {
+        write_frames(sink, frames, kick, seen_round)
+    });
     let resumable = !shared.config.reconnect_window.is_zero();
-    let outbox = Outbox::new(frames_tx, kick.clone())
-        .with_encoding(Encoding::Json)
-        .resumable(resumable);
-    let _kick_on_failure = KickOnDrop(kick.clone());
+    let outbox = outbox.with_encoding(Encoding::Json).resumable(resumable);
     let conn = shared.next_connection();
     let mut session = Session::new(
         shared.players.next(),
@@ -112,10 +103,10 @@ pub(crate) async fn serve<G: Render>(
     .with_recorder(shared.recorder.clone())
     .with_rate_limit(shared.config.rate_limit)
     .with_metrics(shared.metrics.clone());
-    let Some(token) = identify(&mut session, token, conn, &kick, &shared).await else {
+    let Some(token) = identify(&mut session, token, conn, &link.kick, &shared).await else {
         return;
     };
-    let end = read_requests(&mut stream, &mut session, &kick, &shared).await;
+    let end = read_requests(&mut stream, &mut session, &link.kick, &shared).await;
     let bye = end.bye().map(|reason| Notice::Bye { reason });
     if end.parks() && resumable {
         if let Some(bye) = &bye {
@@ -138,9 +129,7 @@ pub(crate) async fn serve<G: Render>(
     }
     let _ = outbox.push(Frame::close(end.close_code()));
     drop(outbox);
-    if tokio::time::timeout(LINGER, writer).await.is_err() {
-        kick.kick(Reason::Failed);
-    }
+    link.linger().await;
 }
 
 /// Makes the session a new player (with a new token), or the returning player `token`
@@ -213,18 +202,14 @@ async fn resume<G: Render>(
     }
 }
 
-/// Reads messages and hands them to the session until something ends the connection. The
-/// idle timer works as for TCP (re-armed only when it fires).
+/// Reads messages and hands them to the session until something ends the connection.
 async fn read_requests<G: Render>(
     stream: &mut SplitStream<WebSocket>,
     session: &mut Session<G>,
     kick: &Kick,
     shared: &Shared<G>,
 ) -> End {
-    let idle = shared.config.idle_timeout;
-    let mut last_message = Instant::now();
-    let idle_timer = tokio::time::sleep(idle);
-    tokio::pin!(idle_timer);
+    let mut idle = IdleTimer::new(shared.config.idle_timeout);
     loop {
         let next = tokio::select! {
             biased;
@@ -233,16 +218,10 @@ async fn read_requests<G: Render>(
                 Reason::Replaced => End::Replaced,
                 Reason::TooSlow | Reason::Failed => End::Kicked,
             },
-            () = &mut idle_timer => {
-                if last_message.elapsed() >= idle {
-                    return End::Idle;
-                }
-                idle_timer.as_mut().reset(last_message + idle);
-                continue;
-            }
+            () = idle.expired() => return End::Idle,
             next = stream.next() => next,
         };
-        last_message = Instant::now();
+        idle.heard();
         let flow = match next {
             None | Some(Ok(Message::Close(_))) => return End::Dropped,
             Some(Err(err)) => return broken(err, session),
