@@ -157,7 +157,7 @@ where
     M: Message,
 {
     let mut deadline = LazyDeadline::new(limit);
-    let slot = match handle.wait_for_room(&mut deadline).await {
+    let slot = match handle.room(&mut deadline).await {
         Ok(slot) => slot,
         Err(NoSlot::Closed) => return Err(AskError::NotRunning(msg)),
         Err(NoSlot::DeadlinePassed) => return Err(AskError::Full(msg)),

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -289,19 +289,23 @@ impl<A: Actor> ActorHandle<A> {
     }
 
     /// Waits for room in a full mailbox: the slow path, boxed so that it takes no space in
-    /// the futures of calls that never need it.
+    /// the futures of calls that never need it (`tell`).
     pub(crate) fn wait_for_room<'a: 'd, 'd>(
         &'a self,
         deadline: &'d mut LazyDeadline,
     ) -> Pin<Box<dyn Future<Output = Result<Slot<'a, A>, NoSlot>> + Send + 'd>> {
-        Box::pin(async move {
-            let waiting = Box::pin(self.mailbox.reserve());
-            match deadline.run(waiting).await {
-                Ok(Ok(slot)) => self.admit(slot),
-                Ok(Err(_)) => Err(NoSlot::Closed),
-                Err(Elapsed) => Err(NoSlot::DeadlinePassed),
-            }
-        })
+        Box::pin(self.room(deadline))
+    }
+
+    /// Waits for room in a full mailbox, within `deadline`; for callers already on a boxed
+    /// slow path (the ask's), so that one allocation holds the whole wait.
+    pub(crate) async fn room(&self, deadline: &mut LazyDeadline) -> Result<Slot<'_, A>, NoSlot> {
+        let mut waiting = pin!(self.mailbox.reserve());
+        match deadline.run(waiting.as_mut()).await {
+            Ok(Ok(slot)) => self.admit(slot),
+            Ok(Err(_)) => Err(NoSlot::Closed),
+            Err(Elapsed) => Err(NoSlot::DeadlinePassed),
+        }
     }
 
     fn blocking_reserve(

@@ -27,7 +27,7 @@
 //!
 //! | channel | made by | lives | sender held by | receiver held by |
 //! |---|---|---|---|---|
-//! | mailbox | [`ActorBuilder::spawn`] | as long as the actor | every [`ActorHandle`] | the actor's loop |
+//! | mailbox | [`ActorBuilder::spawn`] (or [`prepare`](ActorBuilder::prepare)) | as long as the actor | every [`ActorHandle`] | the actor's loop |
 //! | reply | each `ask` call | one request | inside the message | the asking caller |
 //!
 //! ## Handlers do not wait

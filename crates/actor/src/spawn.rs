@@ -1,5 +1,6 @@
 //! [`ActorBuilder`]: makes the mailbox, the shared state and the run loop, spawns the loop
-//! on tokio and returns the first handle.
+//! on tokio and returns the first handle — or, with [`ActorBuilder::prepare`], hands the loop
+//! to the caller to run wherever it likes.
 
 use std::future::Future;
 use std::io;
@@ -138,9 +139,61 @@ impl ActorBuilder {
         self.start_thread(first, Some(Supervisor::new(policy, Box::new(factory))))
     }
 
+    /// Makes `actor`'s handle and its loop without running the loop: the caller runs it
+    /// where it wants — `tokio::task::spawn_local` on a `LocalSet` next to the tasks that talk
+    /// to it, a `JoinSet`, a task named for tokio-console, a test's own `select!`.
+    ///
+    /// The handle works at once: messages wait in the mailbox until the loop runs. The loop
+    /// is the actor's whole life (the `started` hook, messages, `stopped`) and resolves when
+    /// the actor has stopped. Dropping it unfinished — never polled, or its runtime shut
+    /// down — stops the actor with [`StopReason::Aborted`](crate::StopReason::Aborted):
+    /// queued asks resolve with that error, `wait_stopped` returns it.
+    ///
+    /// ```
+    /// # use referee_actor::{Actor, ActorBuilder, Context, Handler, Message};
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {}
+    /// # struct Get;
+    /// # impl Message for Get { type Reply = u64; }
+    /// # impl Handler<Get> for Counter {
+    /// #     fn handle(&mut self, _: Get, _: &mut Context<Self>) -> u64 { self.0 }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let local = tokio::task::LocalSet::new();
+    /// let (counter, run) = ActorBuilder::new().prepare(Counter(7));
+    /// local.spawn_local(run);
+    /// let seven = local.run_until(async move { counter.ask(Get).await }).await;
+    /// assert_eq!(seven.ok(), Some(7));
+    /// # }
+    /// ```
+    pub fn prepare<A: Actor>(
+        self,
+        actor: A,
+    ) -> (ActorHandle<A>, impl Future<Output = ()> + Send + 'static) {
+        self.parts(actor, None)
+    }
+
+    /// [`prepare`](Self::prepare) for an actor built and rebuilt by `factory`, as
+    /// [`spawn_supervised`](Self::spawn_supervised).
+    ///
+    /// # Panics
+    /// If the first call to `factory` panics.
+    pub fn prepare_supervised<A, F>(
+        self,
+        policy: RestartPolicy,
+        mut factory: F,
+    ) -> (ActorHandle<A>, impl Future<Output = ()> + Send + 'static)
+    where
+        A: Actor,
+        F: FnMut() -> A + Send + 'static,
+    {
+        let first = factory();
+        self.parts(first, Some(Supervisor::new(policy, Box::new(factory))))
+    }
+
     fn start<A: Actor>(self, first: A, supervisor: Option<Supervisor<A>>) -> ActorHandle<A> {
         let runtime = self.runtime.clone();
-        let (handle, run) = self.prepare(first, supervisor);
+        let (handle, run) = self.parts(first, supervisor);
         match runtime {
             Some(runtime) => drop(runtime.spawn(run)),
             None => drop(tokio::spawn(run)),
@@ -156,7 +209,7 @@ impl ActorBuilder {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()?;
-        let (handle, run) = self.prepare(first, supervisor);
+        let (handle, run) = self.parts(first, supervisor);
         thread::Builder::new()
             .name(handle.name().to_owned())
             .spawn(move || runtime.block_on(run))?;
@@ -164,7 +217,7 @@ impl ActorBuilder {
     }
 
     /// The mailbox, the shared state, the first handle and the loop, not yet running.
-    fn prepare<A: Actor>(
+    fn parts<A: Actor>(
         self,
         first: A,
         supervisor: Option<Supervisor<A>>,

@@ -3,7 +3,12 @@
 mod common;
 
 use common::{GetLog, Probe, Record, StopSelf, block, probe_thread, within};
-use referee_actor::{Actor, ActorBuilder, Context, Handler, Message, StopReason, TellError, spawn};
+use std::future::Future;
+use std::task::Poll;
+
+use referee_actor::{
+    Actor, ActorBuilder, AskError, Context, Handler, Message, StopReason, TellError, spawn,
+};
 use tokio::sync::oneshot;
 
 fn probe_with_stop_signal() -> (Probe, oneshot::Receiver<(StopReason, Vec<u64>)>) {
@@ -294,4 +299,51 @@ async fn an_actor_idle_after_many_messages_still_wakes_for_stop_and_for_kill() {
         };
         assert_eq!(within(handle.wait_stopped()).await, expected);
     }
+}
+
+#[tokio::test]
+async fn a_prepared_actor_runs_where_its_loop_is_put_and_finds_its_queue_waiting() {
+    let (probe, stopped) = probe_with_stop_signal();
+    let (handle, run) = ActorBuilder::new().prepare(probe);
+    for n in 0..3 {
+        assert!(handle.try_tell(Record(n)).is_ok());
+    }
+    // Nothing runs the loop yet: the messages wait.
+    let before = handle.stats();
+    assert_eq!((before.handled, before.mailbox_len), (0, 3));
+    // The caller puts the loop on a LocalSet, next to the task that talks to it.
+    let local = tokio::task::LocalSet::new();
+    let log = local
+        .run_until(async move {
+            let running = tokio::task::spawn_local(run);
+            let log = within(handle.ask(GetLog)).await.ok();
+            drop(handle);
+            // The loop resolves once the actor has stopped.
+            assert!(within(running).await.is_ok());
+            log
+        })
+        .await;
+    assert_eq!(log, Some(vec![0, 1, 2]));
+    let reason = within(stopped).await.ok().map(|(reason, _)| reason);
+    assert_eq!(reason, Some(StopReason::Normal));
+}
+
+#[tokio::test]
+async fn a_prepared_loop_dropped_without_running_stops_the_actor_as_aborted() {
+    let (handle, run) = ActorBuilder::new().prepare(Probe::default());
+    let mut ask = std::pin::pin!(handle.ask(GetLog));
+    // The first poll sends the request into the mailbox.
+    let first = std::future::poll_fn(|cx| Poll::Ready(ask.as_mut().poll(cx))).await;
+    assert!(first.is_pending());
+    drop(run);
+    let answer = within(ask).await;
+    assert!(
+        matches!(answer, Err(AskError::Stopped(StopReason::Aborted))),
+        "{answer:?}"
+    );
+    assert_eq!(within(handle.wait_stopped()).await, StopReason::Aborted);
+    assert!(matches!(
+        handle.try_tell(Record(1)),
+        Err(TellError::NotRunning(_))
+    ));
 }

@@ -117,3 +117,18 @@ async fn a_panicking_factory_stops_the_actor_with_that_panic() {
         StopReason::Panicked(p) if p.message() == "cannot rebuild" && p.during() == "restart factory"
     ));
 }
+
+#[tokio::test]
+async fn a_prepared_supervised_actor_restarts_inside_the_loop_its_caller_runs() {
+    let (built, factory) = counting_factory();
+    let (handle, run) = ActorBuilder::new().prepare_supervised(RestartPolicy::default(), factory);
+    let running = tokio::spawn(run);
+    let crashed = within(handle.ask(Explode("boom"))).await;
+    assert!(matches!(crashed, Err(AskError::Panicked(p)) if p.message() == "boom"));
+    assert_eq!(within(handle.ask(Echo(9))).await.ok(), Some(9));
+    assert_eq!(built.load(Ordering::SeqCst), 2);
+    assert!(!running.is_finished(), "a restart does not end the loop");
+    handle.kill();
+    assert!(within(running).await.is_ok());
+    assert_eq!(within(handle.wait_stopped()).await, StopReason::Killed);
+}
