@@ -24,11 +24,13 @@
 //! task's memory is not kept alive by its cached waker.
 //!
 //! The watchdog thread starts with the first registration and parks once nothing is waiting
-//! and no entry holds a waker.
+//! and no entry holds a waker. So an ask that finds its task's cached entry (which holds a
+//! waker) knows the watchdog is awake, and only a registration without one (a new entry, the
+//! locked list) may have to wake it.
 
 use std::sync::atomic::{
     AtomicBool, AtomicU64, AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed,
-    Ordering::Release,
+    Ordering::Release, Ordering::SeqCst, fence,
 };
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::Waker;
@@ -160,10 +162,14 @@ pub(crate) fn watch(waker: &Waker) -> Watch {
     let (data, vtable) = identity(waker);
     let home = slot_of(data);
     let place = match probes(shard, home).find_map(|entry| reclaim(entry, data, vtable, since)) {
+        // The entry held a waker: the watchdog has not parked (see the module docs).
         Some(entry) => Place::Cached(entry),
-        None => watch_anew(shard, home, waker, since),
+        None => {
+            let place = watch_anew(shard, home, waker, since);
+            wake_watchdog();
+            place
+        }
     };
-    wake_watchdog();
     Watch { place, since }
 }
 
@@ -306,7 +312,10 @@ fn wake_watchdog() {
             }
         }
     });
-    // A plain load first: the swap (a write to a line every thread reads) only when parked.
+    // The registration was written before this; the watchdog writes PARKED before it looks at
+    // the registrations. With a fence on each side, at least one of the two sees the other's
+    // write: the watchdog finds the registration, or this finds it parked and unparks it.
+    fence(SeqCst);
     if PARKED.load(Relaxed) && PARKED.swap(false, Relaxed) {
         if let Some(thread) = watchdog {
             thread.unpark();
@@ -321,6 +330,8 @@ fn run() {
         let tick = TICKS.fetch_add(1, Relaxed) + 1;
         if !sweep(tick) {
             PARKED.store(true, Relaxed);
+            // Pairs with the fence in `wake_watchdog` (see there).
+            fence(SeqCst);
             if !sweep(tick) {
                 // A registration from now on unparks us, or leaves the unpark token.
                 thread::park();
