@@ -31,6 +31,8 @@ ORDER = [
     "floor_on_actix_rt",
     "referee_on_actix_rt",
     "referee_no_timeout_on_actix_rt",
+    "referee_local_on_actix_rt",
+    "referee_try_tell_roomy_on_actix_rt",
     "actix",
     "actix_timeout_5s",
 ]

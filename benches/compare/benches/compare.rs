@@ -125,10 +125,31 @@ mod referee {
 
     /// Must be called inside a tokio runtime.
     pub(crate) fn spawn(timeout: Timeout) -> ActorHandle<Counter> {
+        spawn_with_room(timeout, super::MAILBOX)
+    }
+
+    /// The same with a mailbox of `capacity`.
+    pub(crate) fn spawn_with_room(timeout: Timeout, capacity: usize) -> ActorHandle<Counter> {
+        builder(timeout, capacity).spawn(Counter(0))
+    }
+
+    /// The same on actix's System, placed as actix places its actors: the loop (from
+    /// `ActorBuilder::prepare`) is `spawn_local`ed on the System's `LocalSet`, next to the
+    /// client tasks, instead of on the runtime's own queue as `spawn` puts it. With room for
+    /// `senders` more messages than the bound: actix's channel holds `buffer + num-senders`
+    /// (every sender has a guaranteed slot; its `send` never waits for room), and a
+    /// like-for-like comparison gives referee the same room. Must be called inside the
+    /// System's `block_on`.
+    pub(crate) fn spawn_local(timeout: Timeout, senders: usize) -> ActorHandle<Counter> {
+        let (handle, run) = builder(timeout, super::MAILBOX + senders).prepare(Counter(0));
+        tokio::task::spawn_local(run);
+        handle
+    }
+
+    fn builder(timeout: Timeout, capacity: usize) -> ActorBuilder {
         ActorBuilder::new()
-            .mailbox_capacity(super::MAILBOX)
+            .mailbox_capacity(capacity)
             .ask_timeout(timeout)
-            .spawn(Counter(0))
     }
 }
 
@@ -398,6 +419,13 @@ fn ask_round_trip(c: &mut Criterion) {
     group.bench_function("referee_no_timeout_on_actix_rt", |b| {
         b.to_async(&sys).iter(|| local_untimed.ask(referee::Get))
     });
+    // ... and placed as actix places its actors, on the System's LocalSet.
+    let placed = sys
+        .0
+        .block_on(async { referee::spawn_local(Timeout::default(), 1) });
+    group.bench_function("referee_local_on_actix_rt", |b| {
+        b.to_async(&sys).iter(|| placed.ask(referee::Get))
+    });
     let actix = sys.0.block_on(async { actix_side::spawn() });
     group.bench_function("actix", |b| {
         b.to_async(&sys).iter(|| actix_side::ask(&actix, None))
@@ -597,12 +625,21 @@ fn ask_contended(c: &mut Criterion) {
                 })
             },
         );
-        // referee on that same System: a head-to-head with actix on one runtime.
-        for (name, timeout) in [
-            ("referee_on_actix_rt", Timeout::default()),
-            ("referee_no_timeout_on_actix_rt", Timeout::Never),
+        // referee on that same System: a head-to-head with actix on one runtime; last, placed
+        // on the LocalSet as actix's actors are.
+        for (name, timeout, local) in [
+            ("referee_on_actix_rt", Timeout::default(), false),
+            ("referee_no_timeout_on_actix_rt", Timeout::Never, false),
+            ("referee_local_on_actix_rt", Timeout::default(), true),
         ] {
-            let local_referee = sys.0.block_on(async { referee::spawn(timeout) });
+            let local_referee = sys.0.block_on(async {
+                if local {
+                    let senders = usize::try_from(clients).unwrap_or(usize::MAX);
+                    referee::spawn_local(timeout, senders)
+                } else {
+                    referee::spawn(timeout)
+                }
+            });
             group.bench_with_input(BenchmarkId::new(name, clients), &clients, |b, &n| {
                 b.iter_custom(|iters| {
                     (0..iters)
@@ -644,6 +681,24 @@ fn ask_contended(c: &mut Criterion) {
 const PRODUCERS: u64 = 4;
 const PER_PRODUCER: u64 = 2_500;
 
+/// Runs `PRODUCERS` tasks, each made by `produce` from its own clone of `handle` and started
+/// with `spawn`, and waits for them all.
+async fn produce_all<H, P, Fut>(
+    handle: &H,
+    spawn: impl Fn(Fut) -> tokio::task::JoinHandle<()>,
+    produce: P,
+) where
+    H: Clone,
+    P: Fn(H) -> Fut,
+{
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|_| spawn(produce(handle.clone())))
+        .collect();
+    for producer in producers {
+        producer.await.expect("producer");
+    }
+}
+
 /// Four producers telling as fast as they can, then one ask to wait for the last message.
 fn tell_throughput(c: &mut Criterion) {
     let rt = multi_thread(1);
@@ -652,47 +707,27 @@ fn tell_throughput(c: &mut Criterion) {
 
     let floor = rt.block_on(async { floor::Floor::spawn() });
     group.bench_function("floor", |b| {
-        b.to_async(&rt).iter(|| {
-            let floor = floor.clone();
-            async move {
-                let producers: Vec<_> = (0..PRODUCERS)
-                    .map(|_| {
-                        let floor = floor.clone();
-                        tokio::spawn(async move {
-                            for n in 0..PER_PRODUCER {
-                                floor.tell(n).await;
-                            }
-                        })
-                    })
-                    .collect();
-                for producer in producers {
-                    producer.await.expect("producer");
+        b.to_async(&rt).iter(|| async {
+            produce_all(&floor, tokio::spawn, |floor| async move {
+                for n in 0..PER_PRODUCER {
+                    floor.tell(n).await;
                 }
-                floor.ask().await
-            }
+            })
+            .await;
+            floor.ask().await
         })
     });
 
     let referee = rt.block_on(async { referee::spawn(referee_actor::Timeout::default()) });
     group.bench_function("referee", |b| {
-        b.to_async(&rt).iter(|| {
-            let referee = referee.clone();
-            async move {
-                let producers: Vec<_> = (0..PRODUCERS)
-                    .map(|_| {
-                        let referee = referee.clone();
-                        tokio::spawn(async move {
-                            for n in 0..PER_PRODUCER {
-                                let _ = referee.tell(referee::Add(n)).await;
-                            }
-                        })
-                    })
-                    .collect();
-                for producer in producers {
-                    producer.await.expect("producer");
+        b.to_async(&rt).iter(|| async {
+            produce_all(&referee, tokio::spawn, |referee| async move {
+                for n in 0..PER_PRODUCER {
+                    let _ = referee.tell(referee::Add(n)).await;
                 }
-                referee.ask(referee::Get).await.ok()
-            }
+            })
+            .await;
+            referee.ask(referee::Get).await.ok()
         })
     });
 
@@ -700,47 +735,27 @@ fn tell_throughput(c: &mut Criterion) {
     // (nor yields); the final ask then waits for the actor to drain everything.
     let ractor = rt.block_on(ractor_side::spawn());
     group.bench_function("ractor", |b| {
-        b.to_async(&rt).iter(|| {
-            let ractor = ractor.clone();
-            async move {
-                let producers: Vec<_> = (0..PRODUCERS)
-                    .map(|_| {
-                        let ractor = ractor.clone();
-                        tokio::spawn(async move {
-                            for n in 0..PER_PRODUCER {
-                                let _ = ractor.cast(ractor_side::CounterMsg::Add(n));
-                            }
-                        })
-                    })
-                    .collect();
-                for producer in producers {
-                    producer.await.expect("producer");
+        b.to_async(&rt).iter(|| async {
+            produce_all(&ractor, tokio::spawn, |ractor| async move {
+                for n in 0..PER_PRODUCER {
+                    let _ = ractor.cast(ractor_side::CounterMsg::Add(n));
                 }
-                ractor.call(ractor_side::CounterMsg::Get, None).await.ok()
-            }
+            })
+            .await;
+            ractor.call(ractor_side::CounterMsg::Get, None).await.ok()
         })
     });
 
     let kameo = rt.block_on(async { kameo_side::spawn() });
     group.bench_function("kameo", |b| {
-        b.to_async(&rt).iter(|| {
-            let kameo = kameo.clone();
-            async move {
-                let producers: Vec<_> = (0..PRODUCERS)
-                    .map(|_| {
-                        let kameo = kameo.clone();
-                        tokio::spawn(async move {
-                            for n in 0..PER_PRODUCER {
-                                let _ = kameo.tell(kameo_side::Add(n)).await;
-                            }
-                        })
-                    })
-                    .collect();
-                for producer in producers {
-                    producer.await.expect("producer");
+        b.to_async(&rt).iter(|| async {
+            produce_all(&kameo, tokio::spawn, |kameo| async move {
+                for n in 0..PER_PRODUCER {
+                    let _ = kameo.tell(kameo_side::Add(n)).await;
                 }
-                kameo.ask(kameo_side::Get).await.ok()
-            }
+            })
+            .await;
+            kameo.ask(kameo_side::Get).await.ok()
         })
     });
 
@@ -750,46 +765,62 @@ fn tell_throughput(c: &mut Criterion) {
     let sys = ActixExecutor::new();
     let local_floor = sys.0.block_on(async { floor::Floor::spawn_local() });
     group.bench_function("floor_on_actix_rt", |b| {
-        b.to_async(&sys).iter(|| {
-            let floor = local_floor.clone();
-            async move {
-                let producers: Vec<_> = (0..PRODUCERS)
-                    .map(|_| {
-                        let floor = floor.clone();
-                        actix::spawn(async move {
-                            for n in 0..PER_PRODUCER {
-                                floor.tell(n).await;
-                            }
-                        })
-                    })
-                    .collect();
-                for producer in producers {
-                    producer.await.expect("producer");
+        b.to_async(&sys).iter(|| async {
+            produce_all(&local_floor, actix::spawn, |floor| async move {
+                for n in 0..PER_PRODUCER {
+                    floor.tell(n).await;
                 }
-                floor.ask().await
-            }
+            })
+            .await;
+            local_floor.ask().await
+        })
+    });
+    // referee on that same System, telling through its bounded mailbox (waiting for room,
+    // as the floor does): a head-to-head with actix on one runtime.
+    let local_referee = sys
+        .0
+        .block_on(async { referee::spawn(referee_actor::Timeout::default()) });
+    group.bench_function("referee_on_actix_rt", |b| {
+        b.to_async(&sys).iter(|| async {
+            produce_all(&local_referee, actix::spawn, |referee| async move {
+                for n in 0..PER_PRODUCER {
+                    let _ = referee.tell(referee::Add(n)).await;
+                }
+            })
+            .await;
+            local_referee.ask(referee::Get).await.ok()
+        })
+    });
+    // actix's `do_send` never waits, whatever the mailbox holds. referee's `try_tell` never
+    // waits either, but refuses when the mailbox is full: given room for every tell of an
+    // iteration, it does what `do_send` does. The like-for-like row for actix's.
+    let roomy = sys.0.block_on(async {
+        let room = usize::try_from(PRODUCERS * PER_PRODUCER).unwrap_or(usize::MAX);
+        referee::spawn_with_room(referee_actor::Timeout::default(), room + 1)
+    });
+    group.bench_function("referee_try_tell_roomy_on_actix_rt", |b| {
+        b.to_async(&sys).iter(|| async {
+            produce_all(&roomy, actix::spawn, |referee| async move {
+                for n in 0..PER_PRODUCER {
+                    referee
+                        .try_tell(referee::Add(n))
+                        .expect("room for every tell");
+                }
+            })
+            .await;
+            roomy.ask(referee::Get).await.ok()
         })
     });
     let actix = sys.0.block_on(async { actix_side::spawn() });
     group.bench_function("actix", |b| {
-        b.to_async(&sys).iter(|| {
-            let actix = actix.clone();
-            async move {
-                let producers: Vec<_> = (0..PRODUCERS)
-                    .map(|_| {
-                        let actix = actix.clone();
-                        actix::spawn(async move {
-                            for n in 0..PER_PRODUCER {
-                                actix.do_send(actix_side::Add(n));
-                            }
-                        })
-                    })
-                    .collect();
-                for producer in producers {
-                    producer.await.expect("producer");
+        b.to_async(&sys).iter(|| async {
+            produce_all(&actix, actix::spawn, |actix| async move {
+                for n in 0..PER_PRODUCER {
+                    actix.do_send(actix_side::Add(n));
                 }
-                actix_side::ask(&actix, None).await
-            }
+            })
+            .await;
+            actix_side::ask(&actix, None).await
         })
     });
     group.finish();
