@@ -304,7 +304,8 @@ async fn guarded<F: Future>(shared: &Shared, fut: F) -> Guarded<F::Output> {
     .await
 }
 
-/// Publishes `Aborted` if the run loop is dropped before it finishes (its runtime shut down).
+/// Publishes `Aborted` if the run loop is dropped before it finishes (its runtime shut down,
+/// or the caller dropped a prepared loop).
 struct AbortGuard(Option<Arc<Shared>>);
 
 impl AbortGuard {

@@ -21,8 +21,9 @@ pub enum StopReason {
         /// The panic that ended it.
         last: Panic,
     },
-    /// The actor's task was dropped without finishing, which happens when the tokio runtime
-    /// it ran on shut down.
+    /// The actor's loop was dropped before it finished: the tokio runtime it ran on shut
+    /// down, or a loop from [`ActorBuilder::prepare`](crate::ActorBuilder::prepare) was
+    /// dropped (even before it ever ran).
     Aborted,
 }
 
@@ -35,7 +36,9 @@ impl fmt::Display for StopReason {
             StopReason::RestartLimit { restarts, last } => {
                 write!(f, "gave up after {restarts} restarts; last panic: {last}")
             }
-            StopReason::Aborted => write!(f, "was aborted (its runtime shut down)"),
+            StopReason::Aborted => {
+                write!(f, "was aborted (its loop was dropped before it finished)")
+            }
         }
     }
 }
