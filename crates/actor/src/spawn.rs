@@ -147,7 +147,10 @@ impl ActorBuilder {
     /// is the actor's whole life (the `started` hook, messages, `stopped`) and resolves when
     /// the actor has stopped. Dropping it unfinished — never polled, or its runtime shut
     /// down — stops the actor with [`StopReason::Aborted`](crate::StopReason::Aborted):
-    /// queued asks resolve with that error, `wait_stopped` returns it.
+    /// queued asks resolve with that error, `wait_stopped` returns it. Run the loop inside a
+    /// tokio runtime: [`Context::pipe_to_self`](crate::Context::pipe_to_self) spawns there.
+    /// The builder's [`runtime`](Self::runtime) setting does not apply: the caller places the
+    /// loop.
     ///
     /// ```
     /// # use referee_actor::{Actor, ActorBuilder, Context, Handler, Message};
