@@ -40,6 +40,7 @@ mod metrics;
 mod outbox;
 mod parking;
 mod rate;
+mod reader;
 mod records;
 mod room;
 mod seen;

@@ -7,7 +7,6 @@ use referee_protocol::notice::{ByeReason, ErrorCode, Notice};
 use referee_rules::Render;
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
-use tokio_stream::StreamExt;
 use tokio_util::codec::FramedRead;
 
 use super::codec::LineCodec;
@@ -16,6 +15,7 @@ use crate::idle::IdleTimer;
 use crate::kick::{Kick, Reason};
 use crate::link::{Link, Opened};
 use crate::metrics::Transport;
+use crate::reader::{self, Next};
 use crate::server::Shared;
 use crate::session::{Flow, Session};
 
@@ -105,16 +105,14 @@ async fn read_lines<G: Render>(
 ) -> End {
     let mut idle = IdleTimer::new(shared.config.idle_timeout);
     loop {
-        let next = tokio::select! {
-            biased;
-            reason = kick.for_reader() => return match reason {
-                Reason::Shutdown => End::Shutdown,
-                Reason::TooSlow | Reason::Failed | Reason::Replaced => End::Kicked,
-            },
-            () = idle.expired() => return End::Idle,
-            next = lines.next() => next,
+        let next = match reader::next(lines, kick, &mut idle).await {
+            Next::Kicked(Reason::Shutdown) => return End::Shutdown,
+            Next::Kicked(Reason::TooSlow | Reason::Failed | Reason::Replaced) => {
+                return End::Kicked;
+            }
+            Next::Idle => return End::Idle,
+            Next::Input(next) => next,
         };
-        idle.heard();
         match next {
             None => return End::Eof,
             Some(Err(_)) => return End::Broken,

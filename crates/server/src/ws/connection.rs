@@ -25,6 +25,7 @@ use crate::link::{Link, Opened};
 use crate::metrics::Transport;
 use crate::outbox::Frame;
 use crate::parking::{Forget, Park, Register, Resume, Token};
+use crate::reader::{self, Next};
 use crate::server::Shared;
 use crate::session::{Flow, Session};
 
@@ -211,17 +212,13 @@ async fn read_requests<G: Render>(
 ) -> End {
     let mut idle = IdleTimer::new(shared.config.idle_timeout);
     loop {
-        let next = tokio::select! {
-            biased;
-            reason = kick.for_reader() => return match reason {
-                Reason::Shutdown => End::Shutdown,
-                Reason::Replaced => End::Replaced,
-                Reason::TooSlow | Reason::Failed => End::Kicked,
-            },
-            () = idle.expired() => return End::Idle,
-            next = stream.next() => next,
+        let next = match reader::next(stream, kick, &mut idle).await {
+            Next::Kicked(Reason::Shutdown) => return End::Shutdown,
+            Next::Kicked(Reason::Replaced) => return End::Replaced,
+            Next::Kicked(Reason::TooSlow | Reason::Failed) => return End::Kicked,
+            Next::Idle => return End::Idle,
+            Next::Input(next) => next,
         };
-        idle.heard();
         let flow = match next {
             None | Some(Ok(Message::Close(_))) => return End::Dropped,
             Some(Err(err)) => return broken(err, session),
