@@ -15,6 +15,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message, Timeout};
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::LocalSet;
 
 /// `--features bench-mimalloc` swaps the allocator for both sides of every comparison.
 #[cfg(feature = "bench-mimalloc")]
@@ -49,10 +50,13 @@ impl Handler<Get> for Counter {
 }
 
 fn referee_counter(timeout: Timeout) -> ActorHandle<Counter> {
+    counter_builder(timeout).spawn(Counter(0))
+}
+
+fn counter_builder(timeout: Timeout) -> ActorBuilder {
     ActorBuilder::new()
         .mailbox_capacity(MAILBOX)
         .ask_timeout(timeout)
-        .spawn(Counter(0))
 }
 
 // ---- the hand-written floor: tokio mpsc + oneshot --------------------------------------
@@ -67,8 +71,15 @@ struct Floor(mpsc::Sender<FloorMsg>);
 
 impl Floor {
     fn spawn() -> Self {
+        let (floor, run) = Self::prepare();
+        tokio::spawn(run);
+        floor
+    }
+
+    /// The handle and the loop, for the caller to run.
+    fn prepare() -> (Self, impl std::future::Future<Output = ()> + Send + 'static) {
         let (tx, mut rx) = mpsc::channel(MAILBOX);
-        tokio::spawn(async move {
+        let run = async move {
             let mut total = 0_u64;
             while let Some(msg) = rx.recv().await {
                 match msg {
@@ -78,8 +89,8 @@ impl Floor {
                     }
                 }
             }
-        });
-        Floor(tx)
+        };
+        (Floor(tx), run)
     }
 
     async fn ask(&self) -> Option<u64> {
@@ -192,26 +203,38 @@ fn contended<H, F, Fut>(rt: &Runtime, handle: &H, clients: u64, per_client: u64,
 where
     H: Clone + Send + 'static,
     F: Fn(H) -> Fut + Copy + Send + 'static,
-    Fut: std::future::Future<Output = H> + Send,
+    Fut: std::future::Future<Output = H> + Send + 'static,
 {
+    rt.block_on(timed_clients(handle, clients, |mine| {
+        tokio::spawn(client(mine, per_client, ask))
+    }))
+}
+
+/// One client: `per_client` asks in a row through its own handle.
+async fn client<H, F, Fut>(mut mine: H, per_client: u64, ask: F)
+where
+    F: Fn(H) -> Fut,
+    Fut: std::future::Future<Output = H>,
+{
+    for _ in 0..per_client {
+        mine = ask(mine).await;
+    }
+}
+
+/// Starts `clients` client tasks with `start`, each given its own clone of `handle`, and waits
+/// for them all; returns the time from the first start to the last end.
+async fn timed_clients<H: Clone>(
+    handle: &H,
+    clients: u64,
+    start: impl Fn(H) -> tokio::task::JoinHandle<()>,
+) -> Duration {
     let handles: Vec<H> = (0..clients).map(|_| handle.clone()).collect();
-    rt.block_on(async move {
-        let start = Instant::now();
-        let tasks: Vec<_> = handles
-            .into_iter()
-            .map(|mut mine| {
-                tokio::spawn(async move {
-                    for _ in 0..per_client {
-                        mine = ask(mine).await;
-                    }
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.expect("client task");
-        }
-        start.elapsed()
-    })
+    let began = Instant::now();
+    let tasks: Vec<_> = handles.into_iter().map(start).collect();
+    for task in tasks {
+        task.await.expect("client task");
+    }
+    began.elapsed()
 }
 
 /// Many clients asking one actor at once: throughput under contention.
@@ -275,6 +298,90 @@ fn ask_contended(c: &mut Criterion) {
         }
     }
     group.finish();
+}
+
+/// Saturation: the actor on one `LocalSet` with 256 clients and a hard bound of 64. The
+/// clients outrun the actor's turns, so nearly every ask waits for room in the mailbox: the
+/// cost of that path against the floor's, both placed alike (`prepare` + `spawn_local`). Not
+/// one of the goals; the place referee is behind, measured so that it is tracked.
+fn ask_saturated(c: &mut Criterion) {
+    const CLIENTS: u64 = 256;
+    let per_client = 16_384 / CLIENTS;
+    let rt = current_thread();
+    let local = LocalSet::new();
+    let mut group = c.benchmark_group("ask_saturated");
+    group.throughput(Throughput::Elements(CLIENTS * per_client));
+    let floor = local.block_on(&rt, async {
+        let (floor, run) = Floor::prepare();
+        tokio::task::spawn_local(run);
+        floor
+    });
+    group.bench_function("floor", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    saturated(
+                        &rt,
+                        &local,
+                        &floor,
+                        CLIENTS,
+                        per_client,
+                        |floor| async move {
+                            floor.ask().await;
+                            floor
+                        },
+                    )
+                })
+                .sum()
+        })
+    });
+    let referee = local.block_on(&rt, async {
+        let (referee, run) = counter_builder(Timeout::default()).prepare(Counter(0));
+        tokio::task::spawn_local(run);
+        referee
+    });
+    group.bench_function("referee", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    saturated(
+                        &rt,
+                        &local,
+                        &referee,
+                        CLIENTS,
+                        per_client,
+                        |referee| async move {
+                            let _ = referee.ask(Get).await;
+                            referee
+                        },
+                    )
+                })
+                .sum()
+        })
+    });
+    group.finish();
+}
+
+/// `clients` tasks on `local`, each asking `per_client` times; returns the elapsed time.
+fn saturated<H, F, Fut>(
+    rt: &Runtime,
+    local: &LocalSet,
+    handle: &H,
+    clients: u64,
+    per_client: u64,
+    ask: F,
+) -> Duration
+where
+    H: Clone + 'static,
+    F: Fn(H) -> Fut + Copy + 'static,
+    Fut: std::future::Future<Output = H> + 'static,
+{
+    local.block_on(
+        rt,
+        timed_clients(handle, clients, |mine| {
+            tokio::task::spawn_local(client(mine, per_client, ask))
+        }),
+    )
 }
 
 /// Four producers telling as fast as they can, then one ask to wait for the last message.
@@ -357,6 +464,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = ask_round_trip, ask_contended, tell_throughput, blocking_ask
+    targets = ask_round_trip, ask_contended, ask_saturated, tell_throughput, blocking_ask
 }
 criterion_main!(benches);
