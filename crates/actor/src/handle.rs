@@ -2,8 +2,7 @@
 //! sender of the same bounded mailbox. The actor stops once the last handle is dropped.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -77,8 +76,9 @@ impl<A: Actor> ActorHandle<A> {
         let slot = match self.try_reserve() {
             Some(reserved) => reserved,
             None => {
+                // Boxed: the rare path takes no space in the future of every `tell`.
                 let mut forever = LazyDeadline::new(None);
-                self.wait_for_room(&mut forever).await
+                Box::pin(self.room(&mut forever)).await
             }
         };
         match slot {
@@ -288,17 +288,9 @@ impl<A: Actor> ActorHandle<A> {
         }
     }
 
-    /// Waits for room in a full mailbox: the slow path, boxed so that it takes no space in
-    /// the futures of calls that never need it (`tell`).
-    pub(crate) fn wait_for_room<'a: 'd, 'd>(
-        &'a self,
-        deadline: &'d mut LazyDeadline,
-    ) -> Pin<Box<dyn Future<Output = Result<Slot<'a, A>, NoSlot>> + Send + 'd>> {
-        Box::pin(self.room(deadline))
-    }
-
-    /// Waits for room in a full mailbox, within `deadline`; for callers already on a boxed
-    /// slow path (the ask's), so that one allocation holds the whole wait.
+    /// Waits for room in a full mailbox, within `deadline`. The slow path: callers box it
+    /// (`tell`) or call it from a boxed future of their own (`ask`), so that one allocation
+    /// holds the whole wait and the common path's futures stay small.
     pub(crate) async fn room(&self, deadline: &mut LazyDeadline) -> Result<Slot<'_, A>, NoSlot> {
         let mut waiting = pin!(self.mailbox.reserve());
         match deadline.run(waiting.as_mut()).await {

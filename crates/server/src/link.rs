@@ -27,11 +27,10 @@ const LINGER: Duration = Duration::from_secs(2);
 
 /// A connection's switch, writer and guards. Dropping it ends the connection's bookkeeping.
 pub(crate) struct Link {
-    /// The connection's off switch, shared with its writer and outbox.
-    pub(crate) kick: Kick,
     writer: JoinHandle<()>,
     // Fields drop in this order: the switch is thrown first, the gauge falls last.
-    _kick_on_failure: KickOnDrop,
+    /// The connection's off switch, shared with its writer and outbox; thrown when dropped.
+    switch: KickOnDrop,
     _registered: Registration,
     _open: OpenConnection,
 }
@@ -45,6 +44,11 @@ pub(crate) struct Opened {
 }
 
 impl Link {
+    /// The connection's off switch.
+    pub(crate) fn kick(&self) -> &Kick {
+        &self.switch.0
+    }
+
     /// Counts and registers a new connection and spawns its writer, which `write` makes
     /// from the outbox's receiving end, the switch and the seen round.
     pub(crate) fn open<G, W, F>(shared: &Arc<Shared<G>>, transport: Transport, write: W) -> Opened
@@ -64,9 +68,8 @@ impl Link {
             outbox: Outbox::new(frames_tx, kick.clone()),
             seen_round,
             link: Link {
-                kick: kick.clone(),
                 writer,
-                _kick_on_failure: KickOnDrop(kick),
+                switch: KickOnDrop(kick),
                 _registered: registered,
                 _open: open,
             },
@@ -80,7 +83,7 @@ impl Link {
             .await
             .is_err()
         {
-            self.kick.kick(Reason::Failed);
+            self.kick().kick(Reason::Failed);
         }
     }
 }

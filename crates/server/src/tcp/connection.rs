@@ -63,7 +63,7 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
     session.start().await;
     let codec = LineCodec::new(shared.config.max_line);
     let mut lines = FramedRead::with_capacity(read_half, codec, READ_BUFFER);
-    let end = read_lines(&mut lines, &mut session, &link.kick, &shared).await;
+    let end = read_lines(&mut lines, &mut session, link.kick(), &shared).await;
     session.end().await;
     if let Some(reason) = bye(end) {
         session.say(&Notice::Bye { reason });

@@ -104,10 +104,10 @@ pub(crate) async fn serve<G: Render>(
     .with_recorder(shared.recorder.clone())
     .with_rate_limit(shared.config.rate_limit)
     .with_metrics(shared.metrics.clone());
-    let Some(token) = identify(&mut session, token, conn, &link.kick, &shared).await else {
+    let Some(token) = identify(&mut session, token, conn, link.kick(), &shared).await else {
         return;
     };
-    let end = read_requests(&mut stream, &mut session, &link.kick, &shared).await;
+    let end = read_requests(&mut stream, &mut session, link.kick(), &shared).await;
     let bye = end.bye().map(|reason| Notice::Bye { reason });
     if end.parks() && resumable {
         if let Some(bye) = &bye {
