@@ -7,135 +7,22 @@
 //!
 //! Run: `cargo bench -p referee-actor --bench actor` (results: docs/PERFORMANCE.md).
 
+mod common;
+
 use std::sync::mpsc as std_mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::*;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message, Timeout};
+use referee_actor::{ActorBuilder, Timeout};
 use tokio::runtime::Runtime;
-use tokio::sync::{mpsc, oneshot};
 use tokio::task::LocalSet;
 
 /// `--features bench-mimalloc` swaps the allocator for both sides of every comparison.
 #[cfg(feature = "bench-mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-const MAILBOX: usize = 64;
-
-// ---- the system under test -------------------------------------------------------------
-
-struct Counter(u64);
-impl Actor for Counter {}
-
-struct Add(u64);
-impl Message for Add {
-    type Reply = ();
-}
-impl Handler<Add> for Counter {
-    fn handle(&mut self, msg: Add, _: &mut Context<Self>) {
-        self.0 = self.0.wrapping_add(msg.0);
-    }
-}
-
-struct Get;
-impl Message for Get {
-    type Reply = u64;
-}
-impl Handler<Get> for Counter {
-    fn handle(&mut self, _: Get, _: &mut Context<Self>) -> u64 {
-        self.0
-    }
-}
-
-fn referee_counter(timeout: Timeout) -> ActorHandle<Counter> {
-    counter_builder(timeout).spawn(Counter(0))
-}
-
-fn counter_builder(timeout: Timeout) -> ActorBuilder {
-    ActorBuilder::new()
-        .mailbox_capacity(MAILBOX)
-        .ask_timeout(timeout)
-}
-
-// ---- the hand-written floor: tokio mpsc + oneshot --------------------------------------
-
-enum FloorMsg {
-    Add(u64),
-    Get(oneshot::Sender<u64>),
-}
-
-#[derive(Clone)]
-struct Floor(mpsc::Sender<FloorMsg>);
-
-impl Floor {
-    fn spawn() -> Self {
-        let (floor, run) = Self::prepare();
-        tokio::spawn(run);
-        floor
-    }
-
-    /// The handle and the loop, for the caller to run.
-    fn prepare() -> (Self, impl std::future::Future<Output = ()> + Send + 'static) {
-        let (tx, mut rx) = mpsc::channel(MAILBOX);
-        let run = async move {
-            let mut total = 0_u64;
-            while let Some(msg) = rx.recv().await {
-                match msg {
-                    FloorMsg::Add(n) => total = total.wrapping_add(n),
-                    FloorMsg::Get(reply) => {
-                        let _ = reply.send(total);
-                    }
-                }
-            }
-        };
-        (Floor(tx), run)
-    }
-
-    async fn ask(&self) -> Option<u64> {
-        let (reply_tx, reply_rx) = oneshot::channel();
-        self.0.send(FloorMsg::Get(reply_tx)).await.ok()?;
-        reply_rx.await.ok()
-    }
-
-    async fn tell(&self, n: u64) {
-        let _ = self.0.send(FloorMsg::Add(n)).await;
-    }
-}
-
-// ---- the floor with a boxed message: what an open set of message types costs ------------
-
-/// The same hand-written actor, but its mailbox carries boxed closures instead of a closed
-/// enum: the type erasure any actor library with many message types per actor pays (one
-/// allocation and one dynamic call per message). Not a goal's baseline; it shows how much of
-/// the gap to the floor is that erasure.
-type BoxedMsg = Box<dyn FnOnce(&mut u64) + Send>;
-
-#[derive(Clone)]
-struct BoxedFloor(mpsc::Sender<BoxedMsg>);
-
-impl BoxedFloor {
-    fn spawn() -> Self {
-        let (tx, mut rx) = mpsc::channel::<BoxedMsg>(MAILBOX);
-        tokio::spawn(async move {
-            let mut total = 0_u64;
-            while let Some(msg) = rx.recv().await {
-                msg(&mut total);
-            }
-        });
-        BoxedFloor(tx)
-    }
-
-    async fn ask(&self) -> Option<u64> {
-        let (reply_tx, reply_rx) = oneshot::channel();
-        let msg: BoxedMsg = Box::new(move |total: &mut u64| {
-            let _ = reply_tx.send(*total);
-        });
-        self.0.send(msg).await.ok()?;
-        reply_rx.await.ok()
-    }
-}
 
 // ---- the seed's floor for threads: std sync_channel + per-request std channel ----------
 
@@ -160,23 +47,6 @@ fn std_ask(actor: &std_mpsc::SyncSender<StdMsg>) -> Option<u64> {
     reply_rx.recv().ok()
 }
 
-// ---- runtimes ---------------------------------------------------------------------------
-
-fn current_thread() -> Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-fn multi_thread(workers: usize) -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 // ---- benchmarks -------------------------------------------------------------------------
 
 /// One client, one ask at a time: the pure overhead of a round trip.
@@ -195,46 +65,6 @@ fn ask_round_trip(c: &mut Criterion) {
         b.to_async(&rt).iter(|| untimed.ask(Get))
     });
     group.finish();
-}
-
-/// `clients` tasks, each with its own handle, asking `per_client` times on the runtime;
-/// returns the elapsed time.
-fn contended<H, F, Fut>(rt: &Runtime, handle: &H, clients: u64, per_client: u64, ask: F) -> Duration
-where
-    H: Clone + Send + 'static,
-    F: Fn(H) -> Fut + Copy + Send + 'static,
-    Fut: std::future::Future<Output = H> + Send + 'static,
-{
-    rt.block_on(timed_clients(handle, clients, |mine| {
-        tokio::spawn(client(mine, per_client, ask))
-    }))
-}
-
-/// One client: `per_client` asks in a row through its own handle.
-async fn client<H, F, Fut>(mut mine: H, per_client: u64, ask: F)
-where
-    F: Fn(H) -> Fut,
-    Fut: std::future::Future<Output = H>,
-{
-    for _ in 0..per_client {
-        mine = ask(mine).await;
-    }
-}
-
-/// Starts `clients` client tasks with `start`, each given its own clone of `handle`, and waits
-/// for them all; returns the time from the first start to the last end.
-async fn timed_clients<H: Clone>(
-    handle: &H,
-    clients: u64,
-    start: impl Fn(H) -> tokio::task::JoinHandle<()>,
-) -> Duration {
-    let handles: Vec<H> = (0..clients).map(|_| handle.clone()).collect();
-    let began = Instant::now();
-    let tasks: Vec<_> = handles.into_iter().map(start).collect();
-    for task in tasks {
-        task.await.expect("client task");
-    }
-    began.elapsed()
 }
 
 /// Many clients asking one actor at once: throughput under contention.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::envelope::{self, Envelope};
+use crate::runner::Mailbox;
 use crate::shared::{Control, Shared};
 use crate::{Actor, ActorHandle, Handler, Message};
 
@@ -17,12 +18,15 @@ pub struct Context<A: Actor> {
     mailbox: mpsc::WeakSender<Box<dyn Envelope<A>>>,
     shared: Arc<Shared>,
     ask_timeout: Option<Duration>,
-    /// Messages waiting behind the one being handled, as of its start.
-    queued: usize,
+    /// The mailbox's receiving end. The run loop takes messages from it; it lives here so
+    /// that [`queued`](Self::queued) can count the waiting ones when asked, not before every
+    /// message whether asked or not.
+    pub(crate) inbox: Mailbox<A>,
 }
 
 impl<A: Actor> Context<A> {
     pub(crate) fn new(
+        inbox: Mailbox<A>,
         mailbox: mpsc::WeakSender<Box<dyn Envelope<A>>>,
         shared: Arc<Shared>,
         ask_timeout: Option<Duration>,
@@ -31,12 +35,8 @@ impl<A: Actor> Context<A> {
             mailbox,
             shared,
             ask_timeout,
-            queued: 0,
+            inbox,
         }
-    }
-
-    pub(crate) fn set_queued(&mut self, queued: usize) {
-        self.queued = queued;
     }
 
     /// The actor's name (set with [`ActorBuilder::name`](crate::ActorBuilder::name)).
@@ -64,12 +64,12 @@ impl<A: Actor> Context<A> {
         self.shared.request(Control::Stop);
     }
 
-    /// How many messages were waiting in the mailbox when the current one was taken out.
+    /// How many messages are waiting in the mailbox behind the one being handled.
     ///
     /// Zero means "nothing else is waiting": the moment to flush work batched across
     /// messages (group commit, coalesced broadcasts).
     pub fn queued(&self) -> usize {
-        self.queued
+        self.inbox.len()
     }
 
     /// Runs `fut` outside the actor and sends its output back as a message: the way for a

@@ -27,7 +27,7 @@ use crate::{Actor, Context, Panic, StopReason};
 pub(crate) type Mailbox<A> = mpsc::Receiver<Box<dyn Envelope<A>>>;
 
 pub(crate) struct Runner<A: Actor> {
-    mailbox: Mailbox<A>,
+    /// Holds the mailbox's receiver (`ctx.inbox`), so that handlers can count what waits.
     ctx: Context<A>,
     shared: Arc<Shared>,
     supervisor: Option<Supervisor<A>>,
@@ -56,13 +56,11 @@ enum Guarded<T> {
 
 impl<A: Actor> Runner<A> {
     pub(crate) fn new(
-        mailbox: Mailbox<A>,
         ctx: Context<A>,
         shared: Arc<Shared>,
         supervisor: Option<Supervisor<A>>,
     ) -> Self {
         Runner {
-            mailbox,
             ctx,
             shared,
             supervisor,
@@ -78,11 +76,11 @@ impl<A: Actor> Runner<A> {
         async move {
             let reason = self.supervise(first).await;
             self.shared.set_reason(reason);
-            self.mailbox.close();
+            self.ctx.inbox.close();
             // Dropping the queued envelopes drops their reply senders: waiting askers wake
             // and find the reason recorded above.
-            while self.mailbox.try_recv().is_ok() {}
-            drop(self.mailbox);
+            while self.ctx.inbox.try_recv().is_ok() {}
+            drop(self.ctx);
             self.shared.finish();
             guard.disarm();
         }
@@ -116,13 +114,12 @@ impl<A: Actor> Runner<A> {
         let mut closing = false;
         let mut watching = None;
         loop {
-            let next = next_envelope(&mut self.mailbox, &shared, &mut closing, &mut watching);
+            let next = next_envelope(&mut self.ctx.inbox, &shared, &mut closing, &mut watching);
             let envelope = match next.await {
                 Next::Envelope(envelope) => envelope,
                 Next::Drained => return Exit::Drained,
                 Next::Killed => return Exit::Killed,
             };
-            self.ctx.set_queued(self.mailbox.len());
             // Counted before the call, so that an asker who got its reply sees it counted.
             // Only this loop writes the counter: a load and a store, no read-modify-write.
             let count = shared.handled.load(Ordering::Relaxed);

@@ -229,8 +229,13 @@ impl ActorBuilder {
         let shared = Arc::new(Shared::new(name.into_boxed_str()));
         let (mailbox_tx, mailbox_rx) = mpsc::channel(self.capacity);
         let ask_timeout = self.ask_timeout.duration();
-        let ctx = Context::new(mailbox_tx.downgrade(), shared.clone(), ask_timeout);
-        let run = Runner::new(mailbox_rx, ctx, shared.clone(), supervisor).run(first);
+        let ctx = Context::new(
+            mailbox_rx,
+            mailbox_tx.downgrade(),
+            shared.clone(),
+            ask_timeout,
+        );
+        let run = Runner::new(ctx, shared.clone(), supervisor).run(first);
         let handle = ActorHandle::from_parts(mailbox_tx, shared, ask_timeout);
         (handle, run)
     }
