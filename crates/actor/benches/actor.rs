@@ -71,7 +71,8 @@ fn ask_round_trip(c: &mut Criterion) {
 ///
 /// On one worker thread: the clients then compete for the actor, and the time measured is
 /// the CPU cost of their asks. (With two workers on a two-core machine, work stealing makes
-/// the same code vary by 2.5x from run to run, which no ratio survives.)
+/// the same code vary by 2.5x from run to run, which no ratio survives: `benches/interleaved.rs`
+/// measures two workers by running the rows in turns.)
 fn ask_contended(c: &mut Criterion) {
     let rt = multi_thread(1);
     let mut group = c.benchmark_group("ask_contended");
