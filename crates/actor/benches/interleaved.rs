@@ -34,7 +34,14 @@ struct Settings {
 
 fn main() {
     let settings = match parse(std::env::args().skip(1)) {
-        Ok(settings) => settings,
+        Ok(Parsed::Run(settings)) => settings,
+        Ok(Parsed::Skip(why)) => {
+            // `cargo bench -p referee-actor -- <filter or criterion flag>` hands its
+            // arguments to every bench of the package: those meant for the criterion bench
+            // are not an error here.
+            eprintln!("interleaved: not run ({why})");
+            return;
+        }
         Err(message) => {
             eprintln!("interleaved: {message}");
             eprintln!(
@@ -122,15 +129,27 @@ fn median_ms(times: &[Duration]) -> f64 {
     ms[(ms.len() - 1) / 2]
 }
 
-/// `--workers N`, `--clients A,B,...`, `--rounds N`; cargo's own `--bench` is ignored.
-fn parse(mut args: impl Iterator<Item = String>) -> Result<Settings, String> {
+/// What the arguments ask for.
+enum Parsed {
+    Run(Settings),
+    /// Arguments meant for another bench of the package (a name filter that does not match
+    /// this one, or a flag this bench does not have).
+    Skip(String),
+}
+
+/// `--workers N`, `--clients A,B,...`, `--rounds N`; cargo's own `--bench` is ignored. A bare
+/// word is a name filter, as for every bench: this one runs only if its name contains it.
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
     let mut settings = Settings {
         workers: 2,
         clients: vec![16, 256],
         rounds: 30,
     };
     while let Some(flag) = args.next() {
-        let mut value = || args.next().ok_or(format!("{flag} needs a value"));
+        let mut value = || match args.next() {
+            Some(value) if value != "--bench" => Ok(value),
+            _ => Err(format!("{flag} needs a value")),
+        };
         match flag.as_str() {
             "--bench" => {}
             "--workers" => settings.workers = number(&value()?, 1, 64)?,
@@ -141,10 +160,21 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Settings, String> {
                     .map(|n| number(n, 1, ASKS as usize).map(|n| n as u64))
                     .collect::<Result<_, _>>()?;
             }
-            other => return Err(format!("unknown argument {other:?}")),
+            filter if !filter.starts_with('-') => {
+                if !"interleaved".contains(filter) {
+                    return Ok(Parsed::Skip(format!(
+                        "the filter {filter:?} names another bench"
+                    )));
+                }
+            }
+            other => {
+                return Ok(Parsed::Skip(format!(
+                    "{other:?} is not an option of this bench"
+                )));
+            }
         }
     }
-    Ok(settings)
+    Ok(Parsed::Run(settings))
 }
 
 fn number(text: &str, low: usize, high: usize) -> Result<usize, String> {

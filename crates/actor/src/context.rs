@@ -64,7 +64,9 @@ impl<A: Actor> Context<A> {
         self.shared.request(Control::Stop);
     }
 
-    /// How many messages are waiting in the mailbox behind the one being handled.
+    /// How many messages are waiting in the mailbox behind the one being handled, counted
+    /// now: messages sent while the handler runs are included. (From `started`, the messages
+    /// already waiting for the actor's first handler.)
     ///
     /// Zero means "nothing else is waiting": the moment to flush work batched across
     /// messages (group commit, coalesced broadcasts).

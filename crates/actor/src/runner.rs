@@ -1,4 +1,5 @@
-//! The actor's loop: the only owner of the mailbox's receiver and of the actor's state.
+//! The actor's loop: the only owner of the actor's state and, through its `Context`, of the
+//! mailbox's receiver (handlers may only count what waits in it).
 //!
 //! One message at a time: take the next envelope, call its handler, repeat.
 //! Around that loop sit the lifecycle (started → messages → stopped), the control signals

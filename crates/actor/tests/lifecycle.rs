@@ -226,6 +226,43 @@ async fn queued_tells_what_is_waiting_behind_the_current_message() {
 }
 
 #[tokio::test]
+async fn queued_counts_messages_sent_while_the_handler_runs() {
+    // The handler waits on a gate, messages arrive behind it, then it counts: the count is
+    // taken when asked, not when the handler started (the mailbox was empty then).
+    struct CountAfter {
+        entered: oneshot::Sender<()>,
+        gate: std::sync::mpsc::Receiver<()>,
+        seen: oneshot::Sender<usize>,
+    }
+    impl Message for CountAfter {
+        type Reply = ();
+    }
+    impl Handler<CountAfter> for Probe {
+        fn handle(&mut self, msg: CountAfter, ctx: &mut Context<Self>) {
+            let _ = msg.entered.send(());
+            let _ = msg.gate.recv();
+            let _ = msg.seen.send(ctx.queued());
+        }
+    }
+    let handle = probe_thread(ActorBuilder::new(), Probe::default());
+    let (entered_tx, entered) = oneshot::channel();
+    let (open, gate) = std::sync::mpsc::channel();
+    let (seen_tx, seen) = oneshot::channel();
+    let count = CountAfter {
+        entered: entered_tx,
+        gate,
+        seen: seen_tx,
+    };
+    handle.tell(count).await.ok();
+    within(entered).await.ok();
+    for n in 1..=3 {
+        handle.tell(Record(n)).await.ok();
+    }
+    open.send(()).ok();
+    assert_eq!(within(seen).await.ok(), Some(3));
+}
+
+#[tokio::test]
 async fn a_weak_handle_watches_without_keeping_the_actor_alive() {
     let (probe, stopped) = probe_with_stop_signal();
     let handle = spawn(probe);
