@@ -105,28 +105,26 @@ fn report(settings: &Settings, clients: u64, times: &[Vec<Duration>]) {
         ASKS / clients,
         settings.rounds
     );
-    println!("  floor: median {:.3} ms per batch", median_ms(&times[0]));
+    let floor_ms = times[0].iter().map(|t| t.as_secs_f64() * 1e3).collect();
+    println!("  floor: median {:.3} ms per batch", quartiles(floor_ms)[1]);
     for (row, name) in ROWS.iter().enumerate().skip(1) {
-        let mut ratios: Vec<f64> = times[0]
+        let ratios = times[0]
             .iter()
             .zip(&times[row])
             .map(|(floor, this)| floor.as_secs_f64() / this.as_secs_f64())
             .collect();
-        ratios.sort_by(f64::total_cmp);
-        let at = |q: usize| ratios[(ratios.len() - 1) * q / 4];
+        let [q1, median, q3] = quartiles(ratios);
         println!(
-            "  {name:<20} throughput vs floor: {:.3} / {:.3} / {:.3} (q1 / median / q3)",
-            at(1),
-            at(2),
-            at(3)
+            "  {name:<20} throughput vs floor: {q1:.3} / {median:.3} / {q3:.3} (q1 / median / q3)"
         );
     }
 }
 
-fn median_ms(times: &[Duration]) -> f64 {
-    let mut ms: Vec<f64> = times.iter().map(|t| t.as_secs_f64() * 1e3).collect();
-    ms.sort_by(f64::total_cmp);
-    ms[(ms.len() - 1) / 2]
+/// First quartile, median and third quartile of `values` (at least one).
+fn quartiles(mut values: Vec<f64>) -> [f64; 3] {
+    values.sort_by(f64::total_cmp);
+    let last = values.len() - 1;
+    [1, 2, 3].map(|q| values[last * q / 4])
 }
 
 /// What the arguments ask for.
