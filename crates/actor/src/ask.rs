@@ -10,7 +10,7 @@
 //! Like every future, it does nothing until polled: the message is sent on the first poll.
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -18,8 +18,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::deadline::{Elapsed, LazyDeadline};
-use crate::envelope;
-use crate::handle::NoSlot;
+use crate::envelope::{self, reopen};
+use crate::mailbox::{Letter, Refused};
 use crate::{Actor, ActorHandle, AskError, Handler, Message, Panic};
 
 type Reply<M> = Result<<M as Message>::Reply, AskError<M>>;
@@ -68,17 +68,22 @@ where
     /// The first poll: send if the mailbox has room now, else take the slow path.
     fn send(&mut self, msg: M, limit: Option<Duration>) -> State<'a, M> {
         let handle = self.handle;
-        match handle.try_reserve() {
-            Some(Ok(slot)) => {
-                let (reply_to, reply) = oneshot::channel();
-                slot.send(Box::new(envelope::Ask { msg, reply_to }));
-                State::Waiting {
-                    reply,
-                    deadline: LazyDeadline::new(limit),
-                }
+        let (reply_to, reply) = oneshot::channel();
+        match handle
+            .mailbox
+            .try_send(Box::new(envelope::Ask { msg, reply_to }))
+        {
+            Ok(()) => State::Waiting {
+                reply,
+                deadline: LazyDeadline::new(limit),
+            },
+            Err(Refused::Full(letter)) => {
+                State::Slow(Box::pin(ask_when_room(handle, letter, reply, limit)))
             }
-            Some(Err(_)) => State::Slow(Box::pin(async move { Err(AskError::NotRunning(msg)) })),
-            None => State::Slow(Box::pin(ask_when_room(handle, msg, limit))),
+            Err(Refused::Closed(letter)) => {
+                let msg = reopen::<A, envelope::Ask<M>>(letter).msg;
+                State::Slow(Box::pin(async move { Err(AskError::NotRunning(msg)) }))
+            }
         }
     }
 }
@@ -149,25 +154,47 @@ where
     }
 }
 
-/// The whole ask, for when the mailbox was full at the first try: wait for room within the
-/// deadline, then send and wait for the reply within what is left of it.
-async fn ask_when_room<A, M>(handle: &ActorHandle<A>, msg: M, limit: Option<Duration>) -> Reply<M>
+/// The rest of an ask whose mailbox was full at the first try. Its letter waits in the
+/// mailbox's line and is moved in when a slot frees, without waking this task: the next
+/// thing that wakes it is the reply (or the mailbox closing, or the deadline).
+async fn ask_when_room<A, M>(
+    handle: &ActorHandle<A>,
+    letter: Letter<A>,
+    mut reply: oneshot::Receiver<Result<M::Reply, Box<Panic>>>,
+    limit: Option<Duration>,
+) -> Reply<M>
 where
     A: Handler<M>,
     M: Message,
 {
     let mut deadline = LazyDeadline::new(limit);
-    let slot = match handle.room(&mut deadline).await {
-        Ok(slot) => slot,
-        Err(NoSlot::Closed) => return Err(AskError::NotRunning(msg)),
-        Err(NoSlot::DeadlinePassed) => return Err(AskError::Full(msg)),
-    };
-    let (reply_to, reply) = oneshot::channel();
-    slot.send(Box::new(envelope::Ask { msg, reply_to }));
-    match deadline.run(reply).await {
-        Ok(Ok(answer)) => answer.map_err(|panic| AskError::Panicked(*panic)),
-        Ok(Err(_)) => Err(AskError::Stopped(handle.stop_reason_soon().await)),
-        Err(Elapsed) => Err(AskError::Timeout(limit.unwrap_or_default())),
+    let mut queued = handle.mailbox.send(letter).quietly();
+    let waited = deadline
+        .run(poll_fn(|cx| {
+            if let Poll::Ready(answer) = Pin::new(&mut reply).poll(cx) {
+                // A reply, or its channel dropped: either way the letter went in.
+                queued.settle();
+                return Poll::Ready(Ok(answer));
+            }
+            if queued.in_line() {
+                if let Poll::Ready(Err(letter)) = Pin::new(&mut queued).poll(cx) {
+                    return Poll::Ready(Err(letter));
+                }
+            }
+            Poll::Pending
+        }))
+        .await;
+    match waited {
+        Ok(Ok(Ok(answer))) => answer.map_err(|panic| AskError::Panicked(*panic)),
+        Ok(Ok(Err(_))) => Err(AskError::Stopped(handle.stop_reason_soon().await)),
+        Ok(Err(letter)) => Err(AskError::NotRunning(
+            reopen::<A, envelope::Ask<M>>(letter).msg,
+        )),
+        Err(Elapsed) => match queued.take_back() {
+            // Still in line when the deadline passed: the mailbox stayed full.
+            Some(letter) => Err(AskError::Full(reopen::<A, envelope::Ask<M>>(letter).msg)),
+            None => Err(AskError::Timeout(limit.unwrap_or_default())),
+        },
     }
 }
 

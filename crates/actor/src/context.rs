@@ -4,10 +4,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-
-use crate::envelope::{self, Envelope};
-use crate::runner::Mailbox;
+use crate::envelope;
+use crate::mailbox::{Receiver, WeakSender};
 use crate::shared::{Control, Shared};
 use crate::{Actor, ActorHandle, Handler, Message};
 
@@ -15,19 +13,19 @@ use crate::{Actor, ActorHandle, Handler, Message};
 pub struct Context<A: Actor> {
     /// Weak, so that the actor does not keep its own mailbox open: it still stops when the
     /// last handle held by others is dropped.
-    mailbox: mpsc::WeakSender<Box<dyn Envelope<A>>>,
+    mailbox: WeakSender<A>,
     shared: Arc<Shared>,
     ask_timeout: Option<Duration>,
     /// The mailbox's receiving end. The run loop takes messages from it; it lives here so
     /// that [`queued`](Self::queued) can count the waiting ones when asked, not before every
     /// message whether asked or not.
-    pub(crate) inbox: Mailbox<A>,
+    pub(crate) inbox: Receiver<A>,
 }
 
 impl<A: Actor> Context<A> {
     pub(crate) fn new(
-        inbox: Mailbox<A>,
-        mailbox: mpsc::WeakSender<Box<dyn Envelope<A>>>,
+        inbox: Receiver<A>,
+        mailbox: WeakSender<A>,
         shared: Arc<Shared>,
         ask_timeout: Option<Duration>,
     ) -> Self {
@@ -62,6 +60,7 @@ impl<A: Actor> Context<A> {
     /// and every message already queued is still handled, then [`Actor::stopped`] runs.
     pub fn stop(&self) {
         self.shared.request(Control::Stop);
+        self.mailbox.close();
     }
 
     /// How many messages are waiting in the mailbox behind the one being handled, counted
@@ -99,7 +98,10 @@ impl<A: Actor> Context<A> {
             let output = fut.await;
             if let Some(mailbox) = mailbox.upgrade() {
                 let msg = into_message(output);
-                let _ = mailbox.send(Box::new(envelope::Tell(msg))).await;
+                let letter = Box::new(envelope::Tell(msg));
+                if let Err(crate::mailbox::Refused::Full(letter)) = mailbox.try_send(letter) {
+                    let _ = mailbox.send(letter).await;
+                }
             }
         });
     }

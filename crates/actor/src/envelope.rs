@@ -29,6 +29,21 @@ pub(crate) trait Envelope<A: Actor>: Send {
 
     /// The message's type name, for tracing spans and panic reports.
     fn message_type(&self) -> &'static str;
+
+    /// The envelope as `Any`, so that one the mailbox refused can be opened again.
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+/// Opens an envelope the mailbox refused, to hand its message back to the sender.
+///
+/// The sender sealed it as an `E` a moment before and got the very same box back, so the
+/// type always matches; a mismatch would be a bug in this crate, never something a caller
+/// or the system could cause.
+pub(crate) fn reopen<A: Actor, E: Envelope<A> + 'static>(refused: Box<dyn Envelope<A>>) -> E {
+    match refused.into_any().downcast::<E>() {
+        Ok(envelope) => *envelope,
+        Err(_) => unreachable!("a refused envelope is opened as the type it was sealed as"),
+    }
 }
 
 /// A fire-and-forget message.
@@ -54,6 +69,10 @@ where
 
     fn message_type(&self) -> &'static str {
         type_name::<M>()
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
     }
 }
 
@@ -81,6 +100,10 @@ where
 
     fn message_type(&self) -> &'static str {
         type_name::<M>()
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
     }
 }
 

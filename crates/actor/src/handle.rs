@@ -2,18 +2,16 @@
 //! sender of the same bounded mailbox. The actor stops once the last handle is dropped.
 
 use std::fmt;
-use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use tokio::sync::mpsc::{self, Permit, error::TrySendError};
 use tokio::sync::oneshot;
 
 use crate::ask::AskFuture;
 use crate::blocking::{block_on, in_async_context};
-use crate::deadline::{Elapsed, LazyDeadline};
-use crate::envelope::{self, Envelope};
+use crate::envelope::{self, reopen};
+use crate::mailbox::{self, Refused};
 use crate::shared::{self, Control, Shared};
 use crate::{
     Actor, ActorStats, AskError, Handler, Message, StopReason, TellError, Timeout, WeakActorHandle,
@@ -29,26 +27,15 @@ use crate::{
 ///   ask timeout (5 s unless set otherwise).
 /// * `blocking_*`: the same from a plain thread with no runtime.
 pub struct ActorHandle<A: Actor> {
-    mailbox: mpsc::Sender<Box<dyn Envelope<A>>>,
+    pub(crate) mailbox: mailbox::Sender<A>,
     shared: Arc<Shared>,
     /// Applied by `ask` and `blocking_ask`; `None` waits forever.
     ask_timeout: Option<Duration>,
 }
 
-/// A reserved slot in the mailbox: whatever is put in it is delivered. Reserving first and
-/// boxing the envelope second means a message that cannot be delivered is handed back as it
-/// was, never boxed.
-pub(crate) type Slot<'a, A> = Permit<'a, Box<dyn Envelope<A>>>;
-
-/// Why no slot could be reserved.
-pub(crate) enum NoSlot {
-    Closed,
-    DeadlinePassed,
-}
-
 impl<A: Actor> ActorHandle<A> {
     pub(crate) fn from_parts(
-        mailbox: mpsc::Sender<Box<dyn Envelope<A>>>,
+        mailbox: mailbox::Sender<A>,
         shared: Arc<Shared>,
         ask_timeout: Option<Duration>,
     ) -> Self {
@@ -73,20 +60,16 @@ impl<A: Actor> ActorHandle<A> {
         A: Handler<M>,
         M: Message,
     {
-        let slot = match self.try_reserve() {
-            Some(reserved) => reserved,
-            None => {
-                // Boxed: the rare path takes no space in the future of every `tell`.
-                let mut forever = LazyDeadline::new(None);
-                Box::pin(self.room(&mut forever)).await
-            }
+        let refused = match self.mailbox.try_send(Box::new(envelope::Tell(msg))) {
+            Ok(()) => return Ok(()),
+            Err(Refused::Full(letter)) => self.mailbox.send(letter).await.err(),
+            Err(Refused::Closed(letter)) => Some(letter),
         };
-        match slot {
-            Ok(slot) => {
-                slot.send(Box::new(envelope::Tell(msg)));
-                Ok(())
-            }
-            Err(_) => Err(TellError::NotRunning(msg)),
+        match refused {
+            None => Ok(()),
+            Some(letter) => Err(TellError::NotRunning(
+                reopen::<A, envelope::Tell<M>>(letter).0,
+            )),
         }
     }
 
@@ -99,13 +82,14 @@ impl<A: Actor> ActorHandle<A> {
         A: Handler<M>,
         M: Message,
     {
-        match self.try_reserve() {
-            Some(Ok(slot)) => {
-                slot.send(Box::new(envelope::Tell(msg)));
-                Ok(())
+        match self.mailbox.try_send(Box::new(envelope::Tell(msg))) {
+            Ok(()) => Ok(()),
+            Err(Refused::Full(letter)) => {
+                Err(TellError::Full(reopen::<A, envelope::Tell<M>>(letter).0))
             }
-            None => Err(TellError::Full(msg)),
-            Some(Err(_)) => Err(TellError::NotRunning(msg)),
+            Err(Refused::Closed(letter)) => Err(TellError::NotRunning(
+                reopen::<A, envelope::Tell<M>>(letter).0,
+            )),
         }
     }
 
@@ -122,12 +106,11 @@ impl<A: Actor> ActorHandle<A> {
         if in_async_context() {
             return Err(TellError::WouldBlock(msg));
         }
-        match self.blocking_reserve(None) {
-            Ok(slot) => {
-                slot.send(Box::new(envelope::Tell(msg)));
-                Ok(())
-            }
-            Err(_) => Err(TellError::NotRunning(msg)),
+        match self.blocking_send(Box::new(envelope::Tell(msg)), None) {
+            Ok(()) => Ok(()),
+            Err(Refused::Full(letter) | Refused::Closed(letter)) => Err(TellError::NotRunning(
+                reopen::<A, envelope::Tell<M>>(letter).0,
+            )),
         }
     }
 
@@ -198,13 +181,18 @@ impl<A: Actor> ActorHandle<A> {
         }
         let limit = timeout.into().duration();
         let deadline = limit.map(|limit| std::time::Instant::now() + limit);
-        let slot = match self.blocking_reserve(deadline) {
-            Ok(slot) => slot,
-            Err(NoSlot::Closed) => return Err(AskError::NotRunning(msg)),
-            Err(NoSlot::DeadlinePassed) => return Err(AskError::Full(msg)),
-        };
         let (reply_to, reply) = oneshot::channel();
-        slot.send(Box::new(envelope::Ask { msg, reply_to }));
+        match self.blocking_send(Box::new(envelope::Ask { msg, reply_to }), deadline) {
+            Ok(()) => {}
+            Err(Refused::Full(letter)) => {
+                return Err(AskError::Full(reopen::<A, envelope::Ask<M>>(letter).msg));
+            }
+            Err(Refused::Closed(letter)) => {
+                return Err(AskError::NotRunning(
+                    reopen::<A, envelope::Ask<M>>(letter).msg,
+                ));
+            }
+        }
         match block_on(reply, deadline) {
             None => Err(AskError::Timeout(limit.unwrap_or_default())),
             Some(Ok(answer)) => answer.map_err(|panic| AskError::Panicked(*panic)),
@@ -230,6 +218,7 @@ impl<A: Actor> ActorHandle<A> {
     /// Returns at once; use [`wait_stopped`](Self::wait_stopped) to wait for the end.
     pub fn stop(&self) {
         self.shared.request(Control::Stop);
+        self.mailbox.close();
     }
 
     /// Stops the actor now: a handler already running finishes (handlers are synchronous and
@@ -238,6 +227,7 @@ impl<A: Actor> ActorHandle<A> {
     /// messages are refused from the moment this returns.
     pub fn kill(&self) {
         self.shared.request(Control::Kill);
+        self.mailbox.close();
     }
 
     /// Waits until the actor has stopped for good and says why.
@@ -278,59 +268,36 @@ impl<A: Actor> ActorHandle<A> {
 
     /// A snapshot of the actor's counters.
     pub fn stats(&self) -> ActorStats {
-        let capacity = self.mailbox.max_capacity();
+        let capacity = self.mailbox.capacity();
         ActorStats {
             handled: self.shared.handled.load(Ordering::Relaxed),
-            mailbox_len: capacity - self.mailbox.capacity(),
+            mailbox_len: self.mailbox.len(),
             mailbox_capacity: capacity,
+            waiting_for_room: self.mailbox.waiting(),
             restarts: self.shared.restarts.load(Ordering::Relaxed),
             running: self.is_running(),
         }
     }
 
-    /// Waits for room in a full mailbox, within `deadline`. The slow path: callers box it
-    /// (`tell`) or call it from a boxed future of their own (`ask`), so that one allocation
-    /// holds the whole wait and the common path's futures stay small.
-    pub(crate) async fn room(&self, deadline: &mut LazyDeadline) -> Result<Slot<'_, A>, NoSlot> {
-        let mut waiting = pin!(self.mailbox.reserve());
-        match deadline.run(waiting.as_mut()).await {
-            Ok(Ok(slot)) => self.admit(slot),
-            Ok(Err(_)) => Err(NoSlot::Closed),
-            Err(Elapsed) => Err(NoSlot::DeadlinePassed),
-        }
-    }
-
-    fn blocking_reserve(
+    /// Puts `letter` in the mailbox from a plain thread, blocking while the mailbox is full
+    /// until `deadline` (then `Full`, with the letter).
+    fn blocking_send(
         &self,
+        letter: mailbox::Letter<A>,
         deadline: Option<std::time::Instant>,
-    ) -> Result<Slot<'_, A>, NoSlot> {
-        if let Some(ready) = self.try_reserve() {
-            return ready;
-        }
-        match block_on(self.mailbox.reserve(), deadline) {
-            Some(Ok(slot)) => self.admit(slot),
-            Some(Err(_)) => Err(NoSlot::Closed),
-            None => Err(NoSlot::DeadlinePassed),
-        }
-    }
-
-    /// The fast path: a slot if there is room now, `None` if the caller must wait.
-    pub(crate) fn try_reserve(&self) -> Option<Result<Slot<'_, A>, NoSlot>> {
-        match self.mailbox.try_reserve() {
-            Ok(permit) => Some(self.admit(permit)),
-            Err(TrySendError::Closed(())) => Some(Err(NoSlot::Closed)),
-            Err(TrySendError::Full(())) => None,
-        }
-    }
-
-    /// A reserved slot may only be used while the actor has not been asked to stop: from the
-    /// moment `stop` or `kill` returns, new messages are refused, even before the run loop
-    /// gets round to closing the mailbox.
-    fn admit<'a>(&self, slot: Slot<'a, A>) -> Result<Slot<'a, A>, NoSlot> {
-        if self.shared.control() == Control::Run {
-            Ok(slot)
-        } else {
-            Err(NoSlot::Closed)
+    ) -> Result<(), Refused<A>> {
+        let letter = match self.mailbox.try_send(letter) {
+            Err(Refused::Full(letter)) => letter,
+            sent_or_closed => return sent_or_closed,
+        };
+        let mut sending = self.mailbox.send(letter);
+        match block_on(&mut sending, deadline) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(letter)) => Err(Refused::Closed(letter)),
+            None => match sending.take_back() {
+                Some(letter) => Err(Refused::Full(letter)),
+                None => Ok(()),
+            },
         }
     }
 

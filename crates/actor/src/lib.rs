@@ -1,11 +1,12 @@
-//! Actors on tokio channels, done so that a call can never hang and a panic never spreads.
+//! Actors on tokio, done so that a call can never hang and a panic never spreads.
 //!
 //! # The model in one page
 //!
 //! Rust has no built-in actors. Here an **actor** is a tokio task that
 //!
 //! * owns some private state (your struct implementing [`Actor`]),
-//! * holds the only receiver of its **mailbox**, a bounded channel,
+//! * holds the only receiver of its **mailbox**, a bounded queue (a ring of its own: see
+//!   `docs/semantics.md` §3 for how senders wait for room, first come first served),
 //! * and loops: take one message, call its [`Handler`], take the next.
 //!
 //! Nobody else can touch the state: the only way in is an [`ActorHandle`], a cloneable
@@ -44,8 +45,8 @@
 //! ## Why bounded, and why a timeout
 //!
 //! An unbounded mailbox turns a slow actor into unbounded memory. Bounded, a full mailbox
-//! pushes back: `tell` waits for room, [`try_tell`](ActorHandle::try_tell) hands the message
-//! back at once. An `ask` waits at most its timeout (5 s by default, as Erlang's
+//! pushes back: `tell` waits for room (in line, first come first served),
+//! [`try_tell`](ActorHandle::try_tell) hands the message back at once. An `ask` waits at most its timeout (5 s by default, as Erlang's
 //! `gen_server:call`; [`Timeout::Never`] must be asked for explicitly) and always resolves
 //! with the reply or an [`AskError`] that says why: not running, mailbox full, handler
 //! panicked, actor stopped, timed out.
@@ -113,6 +114,7 @@ mod deadline;
 mod envelope;
 mod error;
 mod handle;
+mod mailbox;
 mod runner;
 mod shared;
 mod spawn;
@@ -128,7 +130,7 @@ pub use ask::AskFuture;
 pub use context::Context;
 pub use error::{AskError, TellError, WouldBlock};
 pub use handle::ActorHandle;
-pub use spawn::{ActorBuilder, DEFAULT_MAILBOX_CAPACITY, spawn};
+pub use spawn::{ActorBuilder, DEFAULT_MAILBOX_CAPACITY, MAX_MAILBOX_CAPACITY, spawn};
 pub use stats::ActorStats;
 pub use stop::{Panic, StopReason};
 pub use supervision::RestartPolicy;

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Poll, Waker};
 
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::envelope::{Envelope, catch_panic};
@@ -25,7 +24,7 @@ use crate::shared::{Control, Shared};
 use crate::supervision::Supervisor;
 use crate::{Actor, Context, Panic, StopReason};
 
-pub(crate) type Mailbox<A> = mpsc::Receiver<Box<dyn Envelope<A>>>;
+use crate::mailbox::Receiver as Mailbox;
 
 pub(crate) struct Runner<A: Actor> {
     /// Holds the mailbox's receiver (`ctx.inbox`), so that handlers can count what waits.
@@ -80,7 +79,7 @@ impl<A: Actor> Runner<A> {
             self.ctx.inbox.close();
             // Dropping the queued envelopes drops their reply senders: waiting askers wake
             // and find the reason recorded above.
-            while self.ctx.inbox.try_recv().is_ok() {}
+            while self.ctx.inbox.try_recv().is_some() {}
             drop(self.ctx);
             self.shared.finish();
             guard.disarm();

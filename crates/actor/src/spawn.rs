@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::thread;
 
 use tokio::runtime::Handle as RuntimeHandle;
-use tokio::sync::mpsc;
 
 use crate::envelope::type_name;
+use crate::mailbox;
 use crate::runner::Runner;
 use crate::shared::Shared;
 use crate::supervision::Supervisor;
@@ -19,8 +19,9 @@ use crate::{Actor, ActorHandle, Context, RestartPolicy, Timeout};
 /// The default mailbox bound.
 pub const DEFAULT_MAILBOX_CAPACITY: usize = 64;
 
-/// The largest mailbox bound tokio's channel accepts.
-const MAX_MAILBOX_CAPACITY: usize = usize::MAX >> 3;
+/// The largest mailbox bound: the mailbox is a ring allocated whole when the actor is made
+/// (three words a slot), so a bound is memory spent up front — 24 MiB at this one.
+pub const MAX_MAILBOX_CAPACITY: usize = 1 << 20;
 
 /// Configures and spawns an actor.
 ///
@@ -68,7 +69,9 @@ impl ActorBuilder {
         self
     }
 
-    /// How many messages may wait in the mailbox (at least 1).
+    /// How many messages may wait in the mailbox: at least 1, at most
+    /// [`MAX_MAILBOX_CAPACITY`]. The mailbox's slots are allocated when the actor is made
+    /// (24 bytes each on 64-bit targets).
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity.clamp(1, MAX_MAILBOX_CAPACITY);
         self
@@ -227,7 +230,7 @@ impl ActorBuilder {
     ) -> (ActorHandle<A>, impl Future<Output = ()> + Send + 'static) {
         let name = self.name.unwrap_or_else(|| type_name::<A>().to_owned());
         let shared = Arc::new(Shared::new(name.into_boxed_str()));
-        let (mailbox_tx, mailbox_rx) = mpsc::channel(self.capacity);
+        let (mailbox_tx, mailbox_rx) = mailbox::channel(self.capacity);
         let ask_timeout = self.ask_timeout.duration();
         let ctx = Context::new(
             mailbox_rx,

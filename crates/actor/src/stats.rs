@@ -9,6 +9,9 @@ pub struct ActorStats {
     pub mailbox_len: usize,
     /// The mailbox's bound.
     pub mailbox_capacity: usize,
+    /// Senders waiting for room in the full mailbox right now (`tell`s and `ask`s that
+    /// found it full; they get in first come, first served).
+    pub waiting_for_room: usize,
     /// Restarts by the supervisor so far.
     pub restarts: u32,
     /// Whether the mailbox still accepts messages.

@@ -3,9 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
-
-use crate::envelope::Envelope;
+use crate::mailbox::WeakSender;
 use crate::shared::{self, Shared};
 use crate::{Actor, ActorHandle, StopReason};
 
@@ -14,14 +12,14 @@ use crate::{Actor, ActorHandle, StopReason};
 /// while the actor runs — for a directory of actors (a lobby listing rooms) that must not
 /// keep them alive.
 pub struct WeakActorHandle<A: Actor> {
-    mailbox: mpsc::WeakSender<Box<dyn Envelope<A>>>,
+    mailbox: WeakSender<A>,
     shared: Arc<Shared>,
     ask_timeout: Option<std::time::Duration>,
 }
 
 impl<A: Actor> WeakActorHandle<A> {
     pub(crate) fn new(
-        mailbox: mpsc::WeakSender<Box<dyn Envelope<A>>>,
+        mailbox: WeakSender<A>,
         shared: Arc<Shared>,
         ask_timeout: Option<std::time::Duration>,
     ) -> Self {

@@ -263,6 +263,55 @@ async fn queued_counts_messages_sent_while_the_handler_runs() {
 }
 
 #[tokio::test]
+async fn queued_counts_messages_waiting_in_line_for_room_too() {
+    struct CountAfter {
+        entered: oneshot::Sender<()>,
+        gate: std::sync::mpsc::Receiver<()>,
+        seen: oneshot::Sender<usize>,
+    }
+    impl Message for CountAfter {
+        type Reply = ();
+    }
+    impl Handler<CountAfter> for Probe {
+        fn handle(&mut self, msg: CountAfter, ctx: &mut Context<Self>) {
+            let _ = msg.entered.send(());
+            let _ = msg.gate.recv();
+            let _ = msg.seen.send(ctx.queued());
+        }
+    }
+    let handle = probe_thread(ActorBuilder::new().mailbox_capacity(2), Probe::default());
+    let (entered_tx, entered) = oneshot::channel();
+    let (open, gate) = std::sync::mpsc::channel();
+    let (seen_tx, seen) = oneshot::channel();
+    let count = CountAfter {
+        entered: entered_tx,
+        gate,
+        seen: seen_tx,
+    };
+    handle.tell(count).await.ok();
+    within(entered).await.ok();
+    // Two fill the mailbox, three more wait in line for room.
+    let senders: Vec<_> = (1..=5)
+        .map(|n| {
+            let handle = handle.clone();
+            tokio::spawn(async move { handle.tell(Record(n)).await.is_ok() })
+        })
+        .collect();
+    within(async {
+        while handle.stats().waiting_for_room < 3 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert_eq!(handle.stats().mailbox_len, 2);
+    open.send(()).ok();
+    assert_eq!(within(seen).await.ok(), Some(5));
+    for sender in senders {
+        assert_eq!(within(sender).await.ok(), Some(true));
+    }
+}
+
+#[tokio::test]
 async fn a_weak_handle_watches_without_keeping_the_actor_alive() {
     let (probe, stopped) = probe_with_stop_signal();
     let handle = spawn(probe);
