@@ -197,6 +197,11 @@ fn next_envelope<'a, A: Actor>(
     watching: &'a mut Option<(Control, Waker)>,
 ) -> impl Future<Output = Next<A>> + 'a {
     poll_fn(move |cx| {
+        if mailbox.should_yield() {
+            // A long streak of messages: let the other tasks of this thread run first.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         if shared.control() == Control::Run {
             if let Poll::Ready(envelope) = mailbox.poll_recv(cx) {
                 return Poll::Ready(envelope.map_or(Next::Drained, Next::Envelope));

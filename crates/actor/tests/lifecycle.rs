@@ -433,3 +433,29 @@ async fn a_prepared_loop_dropped_without_running_stops_the_actor_as_aborted() {
         Err(TellError::NotRunning(_))
     ));
 }
+
+#[tokio::test]
+async fn a_run_loop_whose_mailbox_never_empties_still_lets_its_threads_other_tasks_run() {
+    // One thread (the test runtime's). 300 messages wait before the loop first runs: it
+    // takes a streak of them, then yields, and the task spawned after it runs in between.
+    let (probe, run) = ActorBuilder::new()
+        .mailbox_capacity(512)
+        .prepare(Probe::default());
+    for n in 0..300 {
+        probe.try_tell(Record(n)).ok();
+    }
+    tokio::spawn(run);
+    let seen = tokio::spawn({
+        let probe = probe.clone();
+        async move { probe.stats().handled }
+    });
+    let handled_when_the_other_task_ran = within(seen).await.unwrap_or_default();
+    assert!(
+        (1..300).contains(&handled_when_the_other_task_ran),
+        "the loop handled {handled_when_the_other_task_ran} of 300 before yielding"
+    );
+    assert_eq!(
+        within(probe.ask(GetLog)).await.map(|log| log.len()).ok(),
+        Some(300)
+    );
+}
