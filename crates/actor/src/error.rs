@@ -11,7 +11,8 @@ use crate::{Panic, StopReason};
 
 /// Why a `tell` failed. The message comes back inside.
 pub enum TellError<M> {
-    /// The mailbox is full (`try_tell` only: `tell` waits for room instead).
+    /// The mailbox is full, or others wait for room before this sender (`try_tell` only:
+    /// `tell` waits for room instead).
     Full(M),
     /// The actor has stopped; nothing will ever handle this message.
     NotRunning(M),
@@ -32,7 +33,8 @@ impl<M> TellError<M> {
 pub enum AskError<M> {
     /// The actor had already stopped; the message was not delivered and comes back.
     NotRunning(M),
-    /// The mailbox stayed full until the ask's deadline; the message was not delivered.
+    /// The message could not get into the mailbox before the ask's deadline: it stayed full
+    /// (with, perhaps, others in line before this one). The message was not delivered.
     Full(M),
     /// `blocking_ask` was called inside an async runtime; the message was not delivered.
     WouldBlock(M),
@@ -97,7 +99,7 @@ impl<M> fmt::Display for AskError<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AskError::NotRunning(_) => write!(f, "the actor is not running"),
-            AskError::Full(_) => write!(f, "the actor's mailbox stayed full until the deadline"),
+            AskError::Full(_) => write!(f, "the actor's mailbox was full until the deadline"),
             AskError::WouldBlock(_) => write!(f, "{WOULD_BLOCK}"),
             AskError::Panicked(panic) => write!(f, "the actor panicked: {panic}"),
             AskError::Stopped(reason) => write!(f, "the actor {reason} before replying"),

@@ -184,3 +184,103 @@ async fn a_crowded_tiny_mailbox_loses_and_reorders_nothing() {
     }
     assert_eq!(probe.stats().waiting_for_room, 0);
 }
+
+/// A freed slot goes to the first in line at once, even while the handler that freed it
+/// runs: the mailbox is not left with room while someone waits.
+#[tokio::test]
+async fn a_waiter_gets_a_freed_slot_at_once() {
+    let probe = probe_thread(ActorBuilder::new().mailbox_capacity(4), Probe::default());
+    let (a, a_entered, a_release) = block();
+    let (b, b_entered, b_release) = block();
+    probe.tell(a).await.ok();
+    within(a_entered).await.ok();
+    probe.tell(b).await.ok();
+    for n in 1..=3 {
+        probe.tell(Record(n)).await.ok();
+    }
+    assert_eq!(probe.stats().mailbox_len, 4);
+    let asking = tokio::spawn({
+        let probe = probe.clone();
+        async move { probe.ask(Echo(7)).await.ok() }
+    });
+    within(async {
+        while probe.stats().waiting_for_room == 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    a_release.send(()).ok();
+    // B was taken out (one slot freed) and now blocks the loop: the ask must be in.
+    within(b_entered).await.ok();
+    let stats = probe.stats();
+    assert_eq!(
+        (stats.mailbox_len, stats.waiting_for_room),
+        (4, 0),
+        "{stats:?}"
+    );
+    b_release.send(()).ok();
+    assert_eq!(within(asking).await.ok(), Some(Some(7)));
+}
+
+/// `stop` racing senders that are about to join the line — two threads with `blocking_tell`,
+/// two tasks with `tell` — none of them is left waiting. (The window is a few instructions
+/// wide, so this runs many rounds with varied timing.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn senders_joining_the_line_while_stop_runs_are_never_left_there() {
+    use std::sync::{Arc, Barrier, mpsc};
+    const ROUNDS: u64 = 6_000;
+    const THREADS: u64 = 2;
+    const TASKS: u64 = 2;
+    for round in 0..ROUNDS {
+        let probe = probe_thread(ActorBuilder::new().mailbox_capacity(1), Probe::default());
+        let (msg, entered, release) = block();
+        probe.tell(msg).await.ok();
+        within(entered).await.ok();
+        probe.tell(Record(0)).await.ok();
+        let start = Arc::new(Barrier::new((THREADS + TASKS + 1) as usize));
+        let (done_tx, done) = mpsc::channel();
+        for n in 0..THREADS {
+            let (probe, start, done_tx) = (probe.clone(), start.clone(), done_tx.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                let sent = probe.blocking_tell(Record(n + 1));
+                done_tx.send(sent.is_ok()).ok();
+            });
+        }
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|n| {
+                let (probe, start) = (probe.clone(), start.clone());
+                tokio::spawn(async move {
+                    // Holds a worker for the instant the barrier takes: there are two.
+                    start.wait();
+                    probe.tell(Record(THREADS + n + 1)).await.is_ok()
+                })
+            })
+            .collect();
+        let stopper = std::thread::spawn({
+            let (probe, start) = (probe.clone(), start.clone());
+            move || {
+                start.wait();
+                for _ in 0..(round % 64) * 8 {
+                    std::hint::spin_loop();
+                }
+                probe.stop();
+            }
+        });
+        drop(start);
+        stopper.join().ok();
+        release.send(()).ok();
+        for _ in 0..THREADS {
+            if done.recv_timeout(common::TIMEOUT).is_err() {
+                panic!(
+                    "round {round}: a blocking_tell hangs after stop(); waiting_for_room = {}",
+                    probe.stats().waiting_for_room,
+                );
+            }
+        }
+        for task in tasks {
+            within(task).await.ok();
+        }
+        within(probe.wait_stopped()).await;
+    }
+}
