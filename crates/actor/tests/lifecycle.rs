@@ -225,26 +225,30 @@ async fn queued_tells_what_is_waiting_behind_the_current_message() {
     assert_eq!(within(seen_rx).await.ok(), Some(2));
 }
 
-#[tokio::test]
-async fn queued_counts_messages_sent_while_the_handler_runs() {
-    // The handler waits on a gate, messages arrive behind it, then it counts: the count is
-    // taken when asked, not when the handler started (the mailbox was empty then).
-    struct CountAfter {
-        entered: oneshot::Sender<()>,
-        gate: std::sync::mpsc::Receiver<()>,
-        seen: oneshot::Sender<usize>,
+/// Waits on a gate, then reports `ctx.queued()`: what arrived while it waited counts.
+struct CountAfter {
+    entered: oneshot::Sender<()>,
+    gate: std::sync::mpsc::Receiver<()>,
+    seen: oneshot::Sender<usize>,
+}
+impl Message for CountAfter {
+    type Reply = ();
+}
+impl Handler<CountAfter> for Probe {
+    fn handle(&mut self, msg: CountAfter, ctx: &mut Context<Self>) {
+        let _ = msg.entered.send(());
+        let _ = msg.gate.recv();
+        let _ = msg.seen.send(ctx.queued());
     }
-    impl Message for CountAfter {
-        type Reply = ();
-    }
-    impl Handler<CountAfter> for Probe {
-        fn handle(&mut self, msg: CountAfter, ctx: &mut Context<Self>) {
-            let _ = msg.entered.send(());
-            let _ = msg.gate.recv();
-            let _ = msg.seen.send(ctx.queued());
-        }
-    }
-    let handle = probe_thread(ActorBuilder::new(), Probe::default());
+}
+
+/// A `CountAfter` and its gates: entered, open, and the count seen.
+fn count_after() -> (
+    CountAfter,
+    oneshot::Receiver<()>,
+    std::sync::mpsc::Sender<()>,
+    oneshot::Receiver<usize>,
+) {
     let (entered_tx, entered) = oneshot::channel();
     let (open, gate) = std::sync::mpsc::channel();
     let (seen_tx, seen) = oneshot::channel();
@@ -253,6 +257,15 @@ async fn queued_counts_messages_sent_while_the_handler_runs() {
         gate,
         seen: seen_tx,
     };
+    (count, entered, open, seen)
+}
+
+#[tokio::test]
+async fn queued_counts_messages_sent_while_the_handler_runs() {
+    // The handler waits on a gate, messages arrive behind it, then it counts: the count is
+    // taken when asked, not when the handler started (the mailbox was empty then).
+    let handle = probe_thread(ActorBuilder::new(), Probe::default());
+    let (count, entered, open, seen) = count_after();
     handle.tell(count).await.ok();
     within(entered).await.ok();
     for n in 1..=3 {
@@ -264,30 +277,8 @@ async fn queued_counts_messages_sent_while_the_handler_runs() {
 
 #[tokio::test]
 async fn queued_counts_messages_waiting_in_line_for_room_too() {
-    struct CountAfter {
-        entered: oneshot::Sender<()>,
-        gate: std::sync::mpsc::Receiver<()>,
-        seen: oneshot::Sender<usize>,
-    }
-    impl Message for CountAfter {
-        type Reply = ();
-    }
-    impl Handler<CountAfter> for Probe {
-        fn handle(&mut self, msg: CountAfter, ctx: &mut Context<Self>) {
-            let _ = msg.entered.send(());
-            let _ = msg.gate.recv();
-            let _ = msg.seen.send(ctx.queued());
-        }
-    }
     let handle = probe_thread(ActorBuilder::new().mailbox_capacity(2), Probe::default());
-    let (entered_tx, entered) = oneshot::channel();
-    let (open, gate) = std::sync::mpsc::channel();
-    let (seen_tx, seen) = oneshot::channel();
-    let count = CountAfter {
-        entered: entered_tx,
-        gate,
-        seen: seen_tx,
-    };
+    let (count, entered, open, seen) = count_after();
     handle.tell(count).await.ok();
     within(entered).await.ok();
     // Two fill the mailbox, three more wait in line for room.

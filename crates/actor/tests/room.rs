@@ -20,6 +20,16 @@ async fn full_probe() -> (ActorHandle<Probe>, std::sync::mpsc::Sender<()>) {
     (probe, release)
 }
 
+/// Waits (yielding) until at least `n` senders stand in line for room.
+async fn until_in_line(probe: &ActorHandle<Probe>, n: usize) {
+    within(async {
+        while probe.stats().waiting_for_room < n {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+}
+
 /// Spawns a task telling `Record(n)`, and waits until it stands in the line.
 async fn tell_in_line(probe: &ActorHandle<Probe>, n: u64) -> JoinHandle<Result<(), u64>> {
     let before = probe.stats().waiting_for_room;
@@ -27,12 +37,7 @@ async fn tell_in_line(probe: &ActorHandle<Probe>, n: u64) -> JoinHandle<Result<(
         let probe = probe.clone();
         async move { probe.tell(Record(n)).await.map_err(|e| e.into_message().0) }
     });
-    within(async {
-        while probe.stats().waiting_for_room == before {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    until_in_line(probe, before + 1).await;
     task
 }
 
@@ -93,12 +98,7 @@ async fn an_ask_in_line_is_answered_once_room_comes() {
         let probe = probe.clone();
         async move { probe.ask_with(Echo(8), Timeout::Never).await.ok() }
     });
-    within(async {
-        while probe.stats().waiting_for_room == 0 {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    until_in_line(&probe, 1).await;
     release.send(()).ok();
     assert_eq!(within(asking).await.ok(), Some(Some(8)));
 }
@@ -111,12 +111,7 @@ async fn stopping_hands_every_waiting_message_back() {
         let probe = probe.clone();
         async move { probe.ask_with(Echo(4), Timeout::Never).await }
     });
-    within(async {
-        while probe.stats().waiting_for_room < 4 {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    until_in_line(&probe, 4).await;
     probe.stop();
     for (task, n) in tells.into_iter().zip([1, 2, 3]) {
         assert_eq!(within(task).await.ok(), Some(Err(n)));
@@ -203,12 +198,7 @@ async fn a_waiter_gets_a_freed_slot_at_once() {
         let probe = probe.clone();
         async move { probe.ask(Echo(7)).await.ok() }
     });
-    within(async {
-        while probe.stats().waiting_for_room == 0 {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    until_in_line(&probe, 1).await;
     a_release.send(()).ok();
     // B was taken out (one slot freed) and now blocks the loop: the ask must be in.
     within(b_entered).await.ok();
