@@ -18,7 +18,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::deadline::{Elapsed, LazyDeadline};
-use crate::envelope::{self, reopen};
+use crate::envelope;
+use crate::handle::refused_ask;
 use crate::mailbox::{Letter, Refused};
 use crate::{Actor, ActorHandle, AskError, Handler, Message, Panic};
 
@@ -80,9 +81,9 @@ where
             Err(Refused::Full(letter)) => {
                 State::Slow(Box::pin(ask_when_room(handle, letter, reply, limit)))
             }
-            Err(Refused::Closed(letter)) => {
-                let msg = reopen::<A, envelope::Ask<M>>(letter).msg;
-                State::Slow(Box::pin(async move { Err(AskError::NotRunning(msg)) }))
+            Err(closed) => {
+                let refused = refused_ask(closed);
+                State::Slow(Box::pin(async move { Err(refused) }))
             }
         }
     }
@@ -187,12 +188,10 @@ where
     match waited {
         Ok(Ok(Ok(answer))) => answer.map_err(|panic| AskError::Panicked(*panic)),
         Ok(Ok(Err(_))) => Err(AskError::Stopped(handle.stop_reason_soon().await)),
-        Ok(Err(letter)) => Err(AskError::NotRunning(
-            reopen::<A, envelope::Ask<M>>(letter).msg,
-        )),
+        Ok(Err(letter)) => Err(refused_ask(Refused::Closed(letter))),
         Err(Elapsed) => match queued.take_back() {
             // Still in line when the deadline passed: the mailbox stayed full.
-            Some(letter) => Err(AskError::Full(reopen::<A, envelope::Ask<M>>(letter).msg)),
+            Some(letter) => Err(refused_ask(Refused::Full(letter))),
             None => Err(AskError::Timeout(limit.unwrap_or_default())),
         },
     }

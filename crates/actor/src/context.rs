@@ -98,10 +98,7 @@ impl<A: Actor> Context<A> {
             let output = fut.await;
             if let Some(mailbox) = mailbox.upgrade() {
                 let msg = into_message(output);
-                let letter = Box::new(envelope::Tell(msg));
-                if let Err(crate::mailbox::Refused::Full(letter)) = mailbox.try_send(letter) {
-                    let _ = mailbox.send(letter).await;
-                }
+                let _ = mailbox.send(Box::new(envelope::Tell(msg))).await;
             }
         });
     }

@@ -60,17 +60,15 @@ impl<A: Actor> ActorHandle<A> {
         A: Handler<M>,
         M: Message,
     {
-        let refused = match self.mailbox.try_send(Box::new(envelope::Tell(msg))) {
-            Ok(()) => return Ok(()),
-            Err(Refused::Full(letter)) => self.mailbox.send(letter).await.err(),
-            Err(Refused::Closed(letter)) => Some(letter),
+        // The immediate try first, outside the waiting future: `send` would make the same
+        // try on its first poll, but building and polling that future on every `tell` cost
+        // 8% of the tell benchmark.
+        let letter = match self.mailbox.try_send(Box::new(envelope::Tell(msg))) {
+            Err(Refused::Full(letter)) => letter,
+            sent_or_closed => return sent_or_closed.map_err(refused_tell),
         };
-        match refused {
-            None => Ok(()),
-            Some(letter) => Err(TellError::NotRunning(
-                reopen::<A, envelope::Tell<M>>(letter).0,
-            )),
-        }
+        let sent = self.mailbox.send(letter).await;
+        sent.map_err(|letter| refused_tell(Refused::Closed(letter)))
     }
 
     /// Sends `msg` if the mailbox has room right now; never waits.
@@ -82,15 +80,9 @@ impl<A: Actor> ActorHandle<A> {
         A: Handler<M>,
         M: Message,
     {
-        match self.mailbox.try_send(Box::new(envelope::Tell(msg))) {
-            Ok(()) => Ok(()),
-            Err(Refused::Full(letter)) => {
-                Err(TellError::Full(reopen::<A, envelope::Tell<M>>(letter).0))
-            }
-            Err(Refused::Closed(letter)) => Err(TellError::NotRunning(
-                reopen::<A, envelope::Tell<M>>(letter).0,
-            )),
-        }
+        self.mailbox
+            .try_send(Box::new(envelope::Tell(msg)))
+            .map_err(refused_tell)
     }
 
     /// [`tell`](Self::tell) for plain threads: blocks the thread while the mailbox is full.
@@ -106,12 +98,9 @@ impl<A: Actor> ActorHandle<A> {
         if in_async_context() {
             return Err(TellError::WouldBlock(msg));
         }
-        match self.blocking_send(Box::new(envelope::Tell(msg)), None) {
-            Ok(()) => Ok(()),
-            Err(Refused::Full(letter) | Refused::Closed(letter)) => Err(TellError::NotRunning(
-                reopen::<A, envelope::Tell<M>>(letter).0,
-            )),
-        }
+        // Without a deadline the only refusal is a closed mailbox.
+        self.blocking_send(Box::new(envelope::Tell(msg)), None)
+            .map_err(refused_tell)
     }
 
     /// Sends `msg` and waits for the reply, within this handle's ask timeout.
@@ -182,17 +171,8 @@ impl<A: Actor> ActorHandle<A> {
         let limit = timeout.into().duration();
         let deadline = limit.map(|limit| std::time::Instant::now() + limit);
         let (reply_to, reply) = oneshot::channel();
-        match self.blocking_send(Box::new(envelope::Ask { msg, reply_to }), deadline) {
-            Ok(()) => {}
-            Err(Refused::Full(letter)) => {
-                return Err(AskError::Full(reopen::<A, envelope::Ask<M>>(letter).msg));
-            }
-            Err(Refused::Closed(letter)) => {
-                return Err(AskError::NotRunning(
-                    reopen::<A, envelope::Ask<M>>(letter).msg,
-                ));
-            }
-        }
+        let letter = Box::new(envelope::Ask { msg, reply_to });
+        self.blocking_send(letter, deadline).map_err(refused_ask)?;
         match block_on(reply, deadline) {
             None => Err(AskError::Timeout(limit.unwrap_or_default())),
             Some(Ok(answer)) => answer.map_err(|panic| AskError::Panicked(*panic)),
@@ -286,10 +266,6 @@ impl<A: Actor> ActorHandle<A> {
         letter: mailbox::Letter<A>,
         deadline: Option<std::time::Instant>,
     ) -> Result<(), Refused<A>> {
-        let letter = match self.mailbox.try_send(letter) {
-            Err(Refused::Full(letter)) => letter,
-            sent_or_closed => return sent_or_closed,
-        };
         let mut sending = self.mailbox.send(letter);
         match block_on(&mut sending, deadline) {
             Some(Ok(())) => Ok(()),
@@ -333,5 +309,30 @@ impl<A: Actor> fmt::Debug for ActorHandle<A> {
             .field("name", &self.name())
             .field("running", &self.is_running())
             .finish()
+    }
+}
+
+/// A refused `tell`'s error, with its message handed back.
+pub(crate) fn refused_tell<A, M>(refused: Refused<A>) -> TellError<M>
+where
+    A: Handler<M>,
+    M: Message,
+{
+    match refused {
+        Refused::Full(letter) => TellError::Full(reopen::<A, envelope::Tell<M>>(letter).0),
+        Refused::Closed(letter) => TellError::NotRunning(reopen::<A, envelope::Tell<M>>(letter).0),
+    }
+}
+
+/// A refused `ask`'s error, with its message handed back: `Full` when it could not get in
+/// before its deadline, `NotRunning` when the mailbox closed.
+pub(crate) fn refused_ask<A, M>(refused: Refused<A>) -> AskError<M>
+where
+    A: Handler<M>,
+    M: Message,
+{
+    match refused {
+        Refused::Full(letter) => AskError::Full(reopen::<A, envelope::Ask<M>>(letter).msg),
+        Refused::Closed(letter) => AskError::NotRunning(reopen::<A, envelope::Ask<M>>(letter).msg),
     }
 }

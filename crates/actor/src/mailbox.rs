@@ -116,6 +116,17 @@ pub(crate) fn channel<A: Actor>(capacity: usize) -> (Sender<A>, Receiver<A>) {
 }
 
 impl<A: Actor> Chan<A> {
+    /// Puts `letter` in if there is room now and nobody waits for room before it.
+    #[inline]
+    fn try_push(&self, letter: Letter<A>) -> Result<(), Refused<A>> {
+        if self.room.waiting.load(Ordering::Relaxed) != 0 {
+            // Checked again under the line's lock by `Send`; here it only keeps newcomers
+            // from overtaking those who wait.
+            return Err(Refused::Full(letter));
+        }
+        self.push(letter)
+    }
+
     fn push(&self, letter: Letter<A>) -> Result<(), Refused<A>> {
         match self.ring.push(letter) {
             Ok(()) => {
@@ -139,15 +150,11 @@ impl<A: Actor> Sender<A> {
     /// Puts `letter` in the mailbox if there is room now and nobody waits for room before it.
     #[inline]
     pub(crate) fn try_send(&self, letter: Letter<A>) -> Result<(), Refused<A>> {
-        if self.chan.room.waiting.load(Ordering::Relaxed) != 0 {
-            // Checked again under the line's lock by `send`; here it only keeps newcomers
-            // from overtaking those who wait.
-            return Err(Refused::Full(letter));
-        }
-        self.chan.push(letter)
+        self.chan.try_push(letter)
     }
 
-    /// Waits for room, in line behind those already waiting, then puts `letter` in.
+    /// Puts `letter` in at once if it can ([`try_send`](Self::try_send)); otherwise waits for
+    /// room, in line behind those already waiting.
     pub(crate) fn send(&self, letter: Letter<A>) -> Send<'_, A> {
         Send {
             chan: &self.chan,
@@ -555,13 +562,19 @@ impl<'a, A: Actor> Send<'a, A> {
         letter
     }
 
-    /// First poll: join the line. The first in line then tries at once: the slot it missed
+    /// First poll: in at once if there is room and nobody waits; otherwise join the line.
+    /// The first in line then tries at once: the slot it missed
     /// may have been freed before it joined, when the run loop could not see it waiting
     /// yet. (Joining stores `waiting`, SeqCst, before the push's full-check fence; the run
     /// loop loads `waiting`, SeqCst, after its pop: one of the two sees the other.) Those
     /// behind are moved in by the run loop, which sees them waiting at its next receive.
     fn join(&mut self, letter: Letter<A>, cx: &mut Context<'_>) -> Poll<Result<(), Letter<A>>> {
         let chan = self.chan;
+        let letter = match chan.try_push(letter) {
+            Ok(()) => return Poll::Ready(Ok(())),
+            Err(Refused::Closed(letter)) => return Poll::Ready(Err(letter)),
+            Err(Refused::Full(letter)) => letter,
+        };
         let mut line = chan.room.lock();
         // Checked under the lock: `close` closes the ring, then takes this lock to empty
         // the line, so a sender that gets the lock after it finds the ring closed.

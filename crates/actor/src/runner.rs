@@ -111,10 +111,9 @@ impl<A: Actor> Runner<A> {
             }
             Guarded::Killed => return Exit::Killed,
         }
-        let mut closing = false;
         let mut watching = None;
         loop {
-            let next = next_envelope(&mut self.ctx.inbox, &shared, &mut closing, &mut watching);
+            let next = next_envelope(&mut self.ctx.inbox, &shared, &mut watching);
             let envelope = match next.await {
                 Next::Envelope(envelope) => envelope,
                 Next::Drained => return Exit::Drained,
@@ -179,7 +178,8 @@ impl<A: Actor> Runner<A> {
 }
 
 /// The next message, or why there is none. Checks the control signals first so that a kill
-/// overtakes queued messages and a stop closes the mailbox (queued messages still come).
+/// overtakes queued messages (a stop closed the mailbox when it was asked; queued messages
+/// still come).
 ///
 /// While messages flow, being stoppable costs one atomic load per message. The loop's waker
 /// is registered for control requests only when the mailbox is empty, and only if it is not
@@ -193,7 +193,6 @@ impl<A: Actor> Runner<A> {
 fn next_envelope<'a, A: Actor>(
     mailbox: &'a mut Mailbox<A>,
     shared: &'a Shared,
-    closing: &'a mut bool,
     watching: &'a mut Option<(Control, Waker)>,
 ) -> impl Future<Output = Next<A>> + 'a {
     poll_fn(move |cx| {
@@ -213,7 +212,7 @@ fn next_envelope<'a, A: Actor>(
                 return Poll::Pending;
             }
         }
-        poll_next_slow(mailbox, shared, closing, watching, cx)
+        poll_next_slow(mailbox, shared, watching, cx)
     })
 }
 
@@ -224,22 +223,16 @@ fn next_envelope<'a, A: Actor>(
 fn poll_next_slow<A: Actor>(
     mailbox: &mut Mailbox<A>,
     shared: &Shared,
-    closing: &mut bool,
     watching: &mut Option<(Control, Waker)>,
     cx: &mut std::task::Context<'_>,
 ) -> Poll<Next<A>> {
     let mut control = shared.control();
     loop {
-        match control {
-            Control::Kill => {
-                shared.set_reason(StopReason::Killed);
-                return Poll::Ready(Next::Killed);
-            }
-            Control::Stop if !*closing => {
-                *closing = true;
-                mailbox.close();
-            }
-            Control::Stop | Control::Run => {}
+        // A stop needs nothing here: `stop` closed the mailbox itself, and what was queued
+        // still comes until the mailbox reports closed and empty.
+        if control == Control::Kill {
+            shared.set_reason(StopReason::Killed);
+            return Poll::Ready(Next::Killed);
         }
         if let Poll::Ready(envelope) = mailbox.poll_recv(cx) {
             return Poll::Ready(envelope.map_or(Next::Drained, Next::Envelope));
