@@ -125,6 +125,8 @@ pub enum ErrorCode {
     Flooded,
     /// A name that breaks the naming rules.
     BadName,
+    /// A name that looks like (or is) the name of someone else seated in the room.
+    NameTaken,
     /// A chat message that is too long.
     BadText,
     /// The server keeps no records.

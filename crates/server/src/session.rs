@@ -41,8 +41,8 @@ use crate::parking::Parked;
 use crate::rate::{Admit, Bucket, RateLimit};
 use crate::records::{GetLeaderboard, RecorderHandle, WinsOf};
 use crate::room::{
-    Act, Away, Chat, Crash, GetScores, Join, JoinError, Leave, Rejoin, Rename, RoomHandle,
-    SeatLost, Unwatch, Watch, WatchError,
+    Act, Away, Chat, Crash, GetScores, Join, JoinError, Leave, NameTaken, Rejoin, Rename,
+    RoomHandle, SeatLost, Unwatch, Watch, WatchError,
 };
 use crate::seen::{SeenRound, stamp};
 use crate::tell::tell_soon;
@@ -366,8 +366,6 @@ impl<G: Render> Session<G> {
             Ok(name) => name,
             Err(err) => return self.error(ErrorCode::BadName, err),
         };
-        self.name = name.clone();
-        self.named = true;
         match &self.seat {
             None => self.say(&Notice::NameSet { name: name.clone() }),
             Some(seat) => {
@@ -376,11 +374,16 @@ impl<G: Render> Session<G> {
                     name: name.clone(),
                     re: self.re,
                 };
-                if let Err(err) = self.timed(AskTarget::Room, seat.handle.ask(rename)).await {
-                    self.room_failed(err.without_message());
+                match self.timed(AskTarget::Room, seat.handle.ask(rename)).await {
+                    Ok(Ok(())) => {}
+                    // The room told the player why; the name stays as it was.
+                    Ok(Err(NameTaken)) => return,
+                    Err(err) => return self.room_failed(err.without_message()),
                 }
             }
         }
+        self.name = name.clone();
+        self.named = true;
         self.tell_record(name).await;
     }
 

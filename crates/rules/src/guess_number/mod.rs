@@ -85,6 +85,9 @@ impl GuessNumber {
     }
 
     fn check_round(&self, round: u64) -> Result<(), GuessRejection> {
+        if round == 0 {
+            return Err(GuessRejection::NoSuchRound { round });
+        }
         let current = self.round;
         match round.cmp(&current) {
             Ordering::Equal => Ok(()),
@@ -507,6 +510,20 @@ mod tests {
                 round: 5,
                 current: 1
             }
+        );
+    }
+
+    #[test]
+    fn round_zero_never_existed_even_after_rounds_were_won() {
+        let mut game = game();
+        assert_eq!(
+            reject(&mut game, ALICE, 0, 3),
+            GuessRejection::NoSuchRound { round: 0 }
+        );
+        win_rounds(&mut game, 2);
+        assert_eq!(
+            reject(&mut game, BOB, 0, 3),
+            GuessRejection::NoSuchRound { round: 0 }
         );
     }
 

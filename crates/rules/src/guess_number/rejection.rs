@@ -35,6 +35,13 @@ pub enum GuessRejection {
         /// The round being played.
         current: u64,
     },
+    /// The guess named a round that never exists: rounds are numbered from 1
+    /// (`7 @0`).
+    #[error("there is no round {round} (rounds start at 1)")]
+    NoSuchRound {
+        /// The round the guess was for.
+        round: u64,
+    },
     /// The guess lies outside `0..max`.
     #[error("guess {value} is outside 0..{max}")]
     OutOfRange {

@@ -73,6 +73,9 @@ impl Render for GuessNumber {
             GuessRejection::FutureRound { round, current } => {
                 format!("error: round {round} has not started yet (this is round {current}).")
             }
+            GuessRejection::NoSuchRound { round } => {
+                format!("error: there is no round {round}: rounds are numbered from 1.")
+            }
             GuessRejection::NotSeated { .. } => {
                 "error: you are not in a room: type /play to join one.".to_owned()
             }
@@ -284,6 +287,16 @@ mod tests {
         assert_eq!(
             text,
             "error: round 5 has not started yet (this is round 3)."
+        );
+    }
+
+    #[test]
+    fn round_zero_is_named_as_never_existing() {
+        let rejection = GuessRejection::NoSuchRound { round: 0 };
+        let text = describe_rejection(&rejection);
+        assert_eq!(
+            text,
+            "error: there is no round 0: rounds are numbered from 1."
         );
     }
 

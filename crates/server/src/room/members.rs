@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use referee_protocol::notice::Seated;
+use referee_protocol::text::names_clash;
 use referee_rules::PlayerId;
 
 use crate::ids::default_name;
@@ -86,6 +87,14 @@ impl Members {
         self.seated
             .get(&player)
             .map_or_else(|| default_name(player), |member| member.name.clone())
+    }
+
+    /// Whether `name` is, or looks like, the name of a seated player other than `player`
+    /// (see `referee_protocol::text::names_clash`).
+    pub(crate) fn name_clashes(&self, player: PlayerId, name: &str) -> bool {
+        self.seated
+            .iter()
+            .any(|(&other, member)| other != player && names_clash(&member.name, name))
     }
 
     /// Everyone seated, in seat order.

@@ -5,6 +5,7 @@ use referee_protocol::notice::{ErrorCode, NamedScore, Notice, RoomLabel};
 use referee_rules::{PlayerId, Render};
 
 use super::{Member, Room};
+use crate::ids::default_name;
 use crate::outbox::Outbox;
 use crate::records::StorageFailed;
 use tokio::sync::oneshot;
@@ -64,27 +65,50 @@ impl<G: Render> Handler<Join> for Room<G> {
         let player = join.player;
         // A spectator who sits down stops being one.
         self.members.unwatch(player);
+        // Two players who look alike may not sit together: the newcomer plays under their
+        // number here, and off the record.
+        let clash = self.members.name_clashes(player, &join.name);
+        let taken = clash.then(|| name_taken(&join.name, player));
+        let (name, named) = if clash {
+            (default_name(player), false)
+        } else {
+            (join.name, join.named)
+        };
         let joined = Notice::MemberJoined {
             player,
-            name: join.name.clone(),
+            name: name.clone(),
         };
         self.tell_all(Some(player), &joined);
         self.game.add_player(player);
         (self.game_changed, self.members_changed) = (true, true);
         let member = Member {
-            name: join.name,
+            name,
             outbox: join.outbox,
             feed: join.feed,
-            named: join.named,
+            named,
             away: false,
         };
         self.members.insert(player, member);
+        if let Some(taken) = taken {
+            self.tell(player, &taken, join.re);
+        }
         self.welcome(player, join.re);
         self.settle();
         Ok(Joined {
             round: self.game.round(),
         })
     }
+}
+
+/// What a player hears whose chosen name clashes with someone seated (`Join`, `Rename`).
+fn name_taken(name: &str, player: PlayerId) -> Notice {
+    Notice::error(
+        ErrorCode::NameTaken,
+        format_args!(
+            "the name {name} is taken in this room (or looks like one that is); you are {} here",
+            default_name(player)
+        ),
+    )
 }
 
 impl<G: Render> Room<G> {
@@ -203,14 +227,29 @@ pub(crate) struct Rename {
     pub(crate) re: Option<u64>,
 }
 
+/// The name is, or looks like, that of another seated player: nothing changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NameTaken;
+
 impl Message for Rename {
-    type Reply = ();
+    type Reply = Result<(), NameTaken>;
 }
 
 impl<G: Render> Handler<Rename> for Room<G> {
-    fn handle(&mut self, rename: Rename, _: &mut Context<Self>) {
+    fn handle(&mut self, rename: Rename, _: &mut Context<Self>) -> Result<(), NameTaken> {
+        if self.members.name_clashes(rename.player, &rename.name) {
+            let taken = Notice::error(
+                ErrorCode::NameTaken,
+                format_args!(
+                    "the name {} is taken in this room (or looks like one that is)",
+                    rename.name
+                ),
+            );
+            self.tell(rename.player, &taken, rename.re);
+            return Err(NameTaken);
+        }
         let Some(member) = self.members.get_mut(rename.player) else {
-            return;
+            return Ok(());
         };
         let old = std::mem::replace(&mut member.name, rename.name.clone());
         member.named = true;
@@ -224,6 +263,7 @@ impl<G: Render> Handler<Rename> for Room<G> {
         let set = Notice::NameSet { name: rename.name };
         self.tell(rename.player, &set, rename.re);
         self.settle();
+        Ok(())
     }
 }
 

@@ -42,7 +42,9 @@ use crate::tell::tell_soon;
 
 pub(crate) use census::{Census, HeadCount};
 pub(crate) use members::Member;
-pub(crate) use messages::{Act, Chat, Committed, Crash, GetScores, Join, JoinError, Leave, Rename};
+pub(crate) use messages::{
+    Act, Chat, Committed, Crash, GetScores, Join, JoinError, Leave, NameTaken, Rename,
+};
 pub(crate) use presence::{Away, Rejoin, SeatLost, Unwatch, Watch, WatchError};
 
 use supervision::{Checkpoint, Snapshot};
