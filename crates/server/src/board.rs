@@ -193,3 +193,88 @@ impl Handler<ReadWinsOf> for Board {
             .map_err(|err| ReadFailed::Storage(err.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use referee_store::{LeaderEntry, StoreError};
+
+    use super::*;
+
+    /// A reader that counts the leaderboards it computes.
+    struct Counting(Arc<AtomicUsize>);
+
+    impl StoreReader for Counting {
+        fn leaderboard(&mut self, _: usize, _: i64, _: i64) -> Result<Leaderboard, StoreError> {
+            let n = self.0.fetch_add(1, Ordering::SeqCst) as u64;
+            let entry = |wins| LeaderEntry {
+                name: "Ann".into(),
+                wins,
+            };
+            Ok(Leaderboard {
+                all_time: vec![entry(n + 1), entry(n)],
+                recent: vec![entry(n)],
+            })
+        }
+
+        fn wins_of(&mut self, _: &str) -> Result<u64, StoreError> {
+            Ok(0)
+        }
+    }
+
+    fn board(max_age: Duration) -> (BoardHandle, Arc<AtomicUsize>, Arc<StoreStatus>) {
+        let computed = Arc::new(AtomicUsize::new(0));
+        let status = Arc::new(StoreStatus::default());
+        let metrics = StorageMetrics::default();
+        let reader = Box::new(Counting(computed.clone()));
+        let handle = Board::spawn(reader, status.clone(), max_age, metrics)
+            .unwrap_or_else(|err| panic!("{err}"));
+        (handle, computed, status)
+    }
+
+    fn read(limit: usize) -> ReadLeaderboard {
+        ReadLeaderboard::new(limit, Timeout::After(Duration::from_secs(5)))
+    }
+
+    #[tokio::test]
+    async fn a_board_is_served_again_until_a_commit_moves_the_counter() {
+        let (board, computed, status) = board(Duration::from_secs(3600));
+        let first = board.ask(read(1)).await.ok().and_then(Result::ok);
+        assert_eq!(first.map(|b| b.all_time.len()), Some(1), "cut to the limit");
+        let again = board.ask(read(10)).await.ok().and_then(Result::ok);
+        assert_eq!(again.map(|b| b.all_time.len()), Some(2));
+        assert_eq!(
+            computed.load(Ordering::SeqCst),
+            1,
+            "the second came from the cache"
+        );
+        status.committed();
+        let after = board.ask(read(10)).await.ok().and_then(Result::ok);
+        assert_eq!(after.map(|b| b.all_time[0].wins), Some(2), "read afresh");
+        assert_eq!(computed.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_board_older_than_its_max_age_is_read_again() {
+        let (board, computed, _) = board(Duration::ZERO);
+        for _ in 0..3 {
+            assert!(matches!(board.ask(read(10)).await, Ok(Ok(_))));
+        }
+        assert_eq!(computed.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_read_past_its_askers_deadline_is_not_made() {
+        let (board, computed, _) = board(Duration::ZERO);
+        let late = ReadLeaderboard::new(10, Timeout::After(Duration::ZERO));
+        let answer = board.ask(late).await;
+        assert!(matches!(answer, Ok(Err(ReadFailed::Expired))), "{answer:?}");
+        let late = ReadWinsOf::new("Ann".into(), Timeout::After(Duration::ZERO));
+        assert!(matches!(
+            board.ask(late).await,
+            Ok(Err(ReadFailed::Expired))
+        ));
+        assert_eq!(computed.load(Ordering::SeqCst), 0, "nothing was read");
+    }
+}

@@ -76,7 +76,7 @@ impl StoreStatus {
             .clone()
     }
 
-    fn committed(&self) {
+    pub(crate) fn committed(&self) {
         self.commits.fetch_add(1, Ordering::AcqRel);
         self.set_failure(None);
     }

@@ -122,14 +122,14 @@ impl Files {
     /// # Errors
     /// [`StoreError::Gone`], saying what changed.
     pub(super) fn check(&self) -> Result<(), StoreError> {
-        let unlinked = self.file.metadata().map_or(true, |m| m.nlink() == 0);
-        if unlinked {
-            return Err(self.gone("deleted"));
-        }
         match fs::metadata(&self.db) {
             Ok(now) if Identity::of(&now) == self.identity => {}
             Ok(_) => return Err(self.gone("replaced by another file")),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(self.gone("deleted")),
             Err(err) => return Err(self.gone(&format!("made unreachable ({err})"))),
+        }
+        if self.file.metadata().map_or(true, |m| m.nlink() == 0) {
+            return Err(self.gone("deleted"));
         }
         for (what, path, identity) in &self.companions {
             match fs::metadata(path) {
