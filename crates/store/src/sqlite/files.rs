@@ -3,11 +3,14 @@
 //! that a database deleted or replaced under a running server is noticed instead of losing
 //! every win written to it from then on.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+use rustix::fs::{FlockOperation, flock};
+use rustix::io::Errno;
 
 use crate::StoreError;
 
@@ -22,8 +25,8 @@ fn sibling(db: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// An exclusive advisory lock on `<db>.lock`, held for the life of the store (released when
-/// dropped, or when the process dies).
+/// An exclusive advisory lock (`flock`) on `<db>.lock`, held for the life of the store
+/// (released when dropped, or when the process dies).
 #[derive(Debug)]
 pub(super) struct Lock {
     _file: File,
@@ -42,17 +45,17 @@ impl Lock {
             .map_err(|err| open_error(db, &err))?;
         let started = Instant::now();
         loop {
-            match file.try_lock() {
+            match flock(&file, FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => return Ok(Lock { _file: file }),
-                Err(TryLockError::WouldBlock) if started.elapsed() < patience => {
+                Err(Errno::WOULDBLOCK) if started.elapsed() < patience => {
                     std::thread::sleep(Duration::from_millis(10));
                 }
-                Err(TryLockError::WouldBlock) => {
+                Err(Errno::WOULDBLOCK) => {
                     return Err(StoreError::Locked {
                         path: db.to_owned(),
                     });
                 }
-                Err(TryLockError::Error(err)) => return Err(open_error(db, &err)),
+                Err(err) => return Err(open_error(db, &err.into())),
             }
         }
     }
