@@ -133,6 +133,9 @@ pub enum ErrorCode {
     NoLeaderboard,
     /// The store failed.
     Storage,
+    /// The store has not confirmed a save in time: it is still queued, and may yet be saved
+    /// (a `Storage` error for the same round follows if it is lost).
+    Unconfirmed,
     /// The server is shutting down.
     Closing,
     /// The server is at its connection limit.

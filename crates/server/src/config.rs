@@ -22,6 +22,8 @@ pub struct ServerConfig {
     pub(crate) send_buffer: Option<usize>,
     pub(crate) allow_faults: bool,
     pub(crate) reconnect_window: Duration,
+    /// How long the leaderboard is served from the board's cache at most.
+    pub(crate) leaderboard_cache: Duration,
 }
 
 impl Default for ServerConfig {
@@ -39,6 +41,7 @@ impl Default for ServerConfig {
             send_buffer: None,
             allow_faults: false,
             reconnect_window: crate::parking::DEFAULT_WINDOW,
+            leaderboard_cache: crate::board::DEFAULT_CACHE,
         }
     }
 }
@@ -142,6 +145,13 @@ impl ServerConfigBuilder {
     /// waiting for them to reconnect with their token (default 30 s).
     pub fn reconnect_window(mut self, window: Duration) -> Self {
         self.0.reconnect_window = window;
+        self
+    }
+
+    /// How long a leaderboard read is served again to later asks (default 1 s), unless a
+    /// win was committed since: then the next ask reads afresh. Zero reads every time.
+    pub fn leaderboard_cache(mut self, max_age: Duration) -> Self {
+        self.0.leaderboard_cache = max_age;
         self
     }
 

@@ -20,6 +20,8 @@
 //!   allowed to stall its room.
 //! * **WebSocket** (`ws`) and **HTTP** (`http`): the same sessions speaking JSON, the web page,
 //!   the leaderboard, health, metrics and the status page (axum).
+//! * **Records** (`records`, `board`): the recorder commits won rounds; the board answers
+//!   leaderboard reads on a connection of its own, never through the recorder's mailbox.
 //! * **Parking** (`parking`): a browser player whose connection drops keeps their seat for a
 //!   while, and gets it back with their token.
 //!
@@ -27,6 +29,7 @@
 //! tests pass a one-shot (STYLE §7).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod board;
 mod config;
 mod connections;
 mod encoding;

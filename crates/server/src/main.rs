@@ -93,6 +93,10 @@ struct ServeArgs {
     /// more: see docs/PERFORMANCE.md.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     workers: Option<u16>,
+    /// How long a leaderboard read is served again, in milliseconds, unless a win was
+    /// committed since (0: read the store every time).
+    #[arg(long, default_value_t = 1000)]
+    leaderboard_cache_ms: u64,
     /// FOR TESTS ONLY: let players inject faults (`/fault room`, `/fault session`).
     #[arg(long, hide = true)]
     allow_faults: bool,
@@ -157,6 +161,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .send_buffer(args.send_buffer)
         .allow_faults(args.allow_faults)
         .reconnect_window(Duration::from_secs(args.reconnect_window))
+        .leaderboard_cache(Duration::from_millis(args.leaderboard_cache_ms))
         .build();
     // The store first: a database that cannot be used stops the start-up before any port
     // is opened, with an error that names the file.

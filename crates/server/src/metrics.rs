@@ -44,7 +44,8 @@ impl Transport {
 pub(crate) enum AskTarget {
     Room,
     Lobby,
-    Recorder,
+    /// The read side of the records (leaderboard, tallies).
+    Board,
 }
 
 impl AskTarget {
@@ -52,7 +53,7 @@ impl AskTarget {
         match self {
             AskTarget::Room => [("actor", "room")],
             AskTarget::Lobby => [("actor", "lobby")],
-            AskTarget::Recorder => [("actor", "recorder")],
+            AskTarget::Board => [("actor", "board")],
         }
     }
 }
@@ -71,6 +72,8 @@ pub(crate) struct Metrics {
     /// What the last look found (see [`Status::gather`]), read by the collector.
     latest: Arc<Mutex<Status>>,
     started: Instant,
+    /// The storage side: board reads and the store's health.
+    pub(crate) storage: StorageMetrics,
 }
 
 impl Default for Metrics {
@@ -105,6 +108,8 @@ impl Metrics {
         );
         let latest = Arc::new(Mutex::new(Status::default()));
         registry.register_collector(Box::new(StatusCollector(latest.clone())));
+        let storage = StorageMetrics::default();
+        storage.register(&mut registry);
         // Constant, valid bounds: this cannot fail.
         let ask_percentiles = Hdr::new_with_bounds(1, 60_000_000, 2)
             .unwrap_or_else(|err| panic!("hdrhistogram refused constant bounds: {err}"));
@@ -116,6 +121,7 @@ impl Metrics {
             ask_percentiles: Mutex::new(ask_percentiles),
             latest,
             started: Instant::now(),
+            storage,
         }
     }
 
@@ -179,6 +185,43 @@ impl Metrics {
             tracing::error!(%err, "cannot encode the metrics");
         }
         text
+    }
+}
+
+/// The storage side's counters: leaderboard reads served from the board's cache or from
+/// the store, reads dropped because their asker had gone, and whether the last commit
+/// worked. Clones share the counters.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StorageMetrics {
+    reads: Family<Label, Counter>,
+    /// Reads that waited past their asker's deadline and were not made.
+    pub(crate) reads_dropped: Counter,
+    /// 1 while the store works, 0 after a failed commit.
+    pub(crate) healthy: Gauge,
+}
+
+impl StorageMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "leaderboard_reads",
+            "Leaderboard reads, by source: the board's cache or the store",
+            self.reads.clone(),
+        );
+        registry.register(
+            "board_reads_dropped",
+            "Reads dropped unread because their asker had given up waiting",
+            self.reads_dropped.clone(),
+        );
+        registry.register(
+            "storage_healthy",
+            "1 while commits work, 0 after one failed (a disk error, a deleted database)",
+            self.healthy.clone(),
+        );
+    }
+
+    /// Counts a leaderboard read served from `source` ("cache" or "store").
+    pub(crate) fn read_from(&self, source: &'static str) {
+        self.reads.get_or_create(&[("source", source)]).inc();
     }
 }
 

@@ -1,5 +1,6 @@
 //! The recorder: the persistence actor. The store (and its database connection) lives here
-//! and nowhere else.
+//! and nowhere else; it only writes. Reads go to the board (`board.rs`), on a connection of
+//! their own, and never wait in this mailbox.
 //!
 //! **Group commit.** Rooms send `Save`s; the recorder gathers them and commits a batch in one
 //! transaction as soon as nothing else waits in its mailbox (`Context::queued() == 0`), or
@@ -9,15 +10,20 @@
 //!
 //! **Durable before announced.** Each `Save` carries a one-shot `done` channel, answered
 //! only after its transaction has committed. The room holds the win's announcement until
-//! then.
+//! then. Before answering, the recorder moves the commit counter of [`StoreStatus`]: a board
+//! read that starts after the announcement sees the counter moved and reads afresh.
 //!
 //! The store is synchronous (SQLite), so the recorder runs on a thread of its own.
 
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use prometheus_client::metrics::gauge::Gauge;
 use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message, StopReason};
-use referee_store::{Leaderboard, RoundResult, Store};
+use referee_store::{RoundResult, Store};
+use std::sync::Arc;
 use tokio::sync::oneshot;
 
 /// Rounds committed together at most.
@@ -25,7 +31,7 @@ pub(crate) const DEFAULT_MAX_BATCH: usize = 1024;
 /// Attempts at committing a batch before its saves are answered with the error.
 const ATTEMPTS: u32 = 3;
 /// Leaderboard "recent": the last seven days.
-const RECENT: Duration = Duration::from_secs(7 * 24 * 3600);
+pub(crate) const RECENT: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// A handle to the recorder actor.
 pub(crate) type RecorderHandle = ActorHandle<Recorder>;
@@ -35,20 +41,72 @@ pub(crate) type RecorderHandle = ActorHandle<Recorder>;
 #[error("storage failed: {0}")]
 pub(crate) struct StorageFailed(pub(crate) String);
 
+/// What the recorder tells the rest of the server without being asked: how many commits it
+/// has made (the board's cache is stale once this moves) and whether the last one failed
+/// (`/healthz`).
+#[derive(Debug, Default)]
+pub(crate) struct StoreStatus {
+    commits: AtomicU64,
+    failure: Mutex<Option<String>>,
+    /// 1 while the store works, 0 after a failed commit (`referee_storage_healthy`).
+    healthy: Gauge,
+}
+
+impl StoreStatus {
+    /// A status that also sets `healthy` (a metrics gauge).
+    pub(crate) fn new(healthy: Gauge) -> Self {
+        healthy.set(1);
+        StoreStatus {
+            commits: AtomicU64::new(0),
+            failure: Mutex::new(None),
+            healthy,
+        }
+    }
+
+    /// Commits made so far.
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
+    }
+
+    /// Why the last commit failed, if it did.
+    pub(crate) fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn committed(&self) {
+        self.commits.fetch_add(1, Ordering::AcqRel);
+        self.set_failure(None);
+    }
+
+    fn set_failure(&self, failure: Option<String>) {
+        self.healthy.set(i64::from(failure.is_none()));
+        *self.failure.lock().unwrap_or_else(PoisonError::into_inner) = failure;
+    }
+}
+
 /// The persistence actor's state.
 pub(crate) struct Recorder {
     store: Box<dyn Store>,
     batch: Vec<Save>,
     max_batch: usize,
+    status: Arc<StoreStatus>,
 }
 
 impl Recorder {
-    /// Spawns the recorder on its own thread.
-    pub(crate) fn spawn(store: Box<dyn Store>, max_batch: usize) -> io::Result<RecorderHandle> {
+    /// Spawns the recorder on its own thread; it reports to `status`.
+    pub(crate) fn spawn(
+        store: Box<dyn Store>,
+        max_batch: usize,
+        status: Arc<StoreStatus>,
+    ) -> io::Result<RecorderHandle> {
         let recorder = Recorder {
             store,
             batch: Vec::new(),
             max_batch: max_batch.max(1),
+            status,
         };
         ActorBuilder::new()
             .name("recorder")
@@ -64,8 +122,12 @@ impl Recorder {
         let batch = std::mem::take(&mut self.batch);
         let results: Vec<RoundResult> = batch.iter().map(|save| save.result.clone()).collect();
         let outcome = self.commit(&results);
-        if let Err(err) = &outcome {
-            tracing::error!(rounds = results.len(), %err, "could not save round results");
+        match &outcome {
+            Ok(()) => self.status.committed(),
+            Err(err) => {
+                tracing::error!(rounds = results.len(), %err, "could not save round results");
+                self.status.set_failure(Some(err.to_string()));
+            }
         }
         for save in batch {
             let _ = save.done.send(outcome.clone());
@@ -116,45 +178,6 @@ impl Handler<Save> for Recorder {
         if ctx.queued() == 0 || self.batch.len() >= self.max_batch {
             self.flush();
         }
-    }
-}
-
-/// The leaderboard, including every save received so far.
-pub(crate) struct GetLeaderboard {
-    pub(crate) limit: usize,
-}
-
-impl Message for GetLeaderboard {
-    type Reply = Result<Leaderboard, StorageFailed>;
-}
-
-impl Handler<GetLeaderboard> for Recorder {
-    fn handle(
-        &mut self,
-        query: GetLeaderboard,
-        _: &mut Context<Self>,
-    ) -> Result<Leaderboard, StorageFailed> {
-        self.flush();
-        let recent = i64::try_from(RECENT.as_millis()).unwrap_or(i64::MAX);
-        self.store
-            .leaderboard(query.limit, now_ms(), recent)
-            .map_err(|err| StorageFailed(err.to_string()))
-    }
-}
-
-/// How many rounds the named player has won, all time.
-pub(crate) struct WinsOf(pub(crate) String);
-
-impl Message for WinsOf {
-    type Reply = Result<u64, StorageFailed>;
-}
-
-impl Handler<WinsOf> for Recorder {
-    fn handle(&mut self, query: WinsOf, _: &mut Context<Self>) -> Result<u64, StorageFailed> {
-        self.flush();
-        self.store
-            .wins_of(&query.0)
-            .map_err(|err| StorageFailed(err.to_string()))
     }
 }
 

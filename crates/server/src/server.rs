@@ -15,13 +15,14 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::ServerConfig;
+use crate::board::{Board, BoardHandle};
 use crate::connections::Connections;
 use crate::ids::PlayerIds;
 use crate::kick::Reason;
 use crate::lobby::{Lobby, LobbyHandle};
 use crate::metrics::Metrics;
 use crate::parking::{Parking, ParkingHandle};
-use crate::records::{Recorder, RecorderHandle};
+use crate::records::{Recorder, RecorderHandle, StoreStatus};
 use referee_store::Store;
 
 /// Why the server could not run.
@@ -33,6 +34,9 @@ pub enum ServerError {
     /// The recorder's thread could not be started.
     #[error("cannot start the recorder: {0}")]
     Recorder(#[source] std::io::Error),
+    /// The store gave no reader for the board (for SQLite: a second connection).
+    #[error("cannot open the store for reading: {0}")]
+    Reader(#[source] referee_store::StoreError),
 }
 
 /// How long shutdown waits for the recorder to commit what is left.
@@ -43,6 +47,10 @@ pub(crate) struct Shared<G: Render> {
     pub(crate) config: ServerConfig,
     pub(crate) lobby: LobbyHandle<G>,
     pub(crate) recorder: Option<RecorderHandle>,
+    /// Reads of the records (leaderboard, tallies), apart from the recorder.
+    pub(crate) board: Option<BoardHandle>,
+    /// What the recorder reports: commits made, the last failure (`/healthz`).
+    pub(crate) store_status: Option<Arc<StoreStatus>>,
     pub(crate) players: PlayerIds,
     /// Seats of dropped WebSocket players, and the tokens that bring them back.
     pub(crate) parking: ParkingHandle<G>,
@@ -123,11 +131,13 @@ impl<G: Render> Server<G> {
     ) -> Result<(), ServerError> {
         let grace = self.config.shutdown_grace;
         let rng = self.rng()?;
-        let recorder = match self.store {
+        let metrics = Arc::new(Metrics::new());
+        let (recorder, board, store_status) = match self.store {
             Some(store) => {
-                Some(Recorder::spawn(store, self.config.max_batch).map_err(ServerError::Recorder)?)
+                let (recorder, board, status) = records(&self.config, store, &metrics)?;
+                (Some(recorder), Some(board), Some(status))
             }
-            None => None,
+            None => (None, None, None),
         };
         let watch_recorder = recorder.as_ref().map(|recorder| recorder.downgrade());
         let capacity = self.config.players_per_room;
@@ -141,9 +151,11 @@ impl<G: Render> Server<G> {
             config: self.config,
             lobby,
             recorder,
+            board,
+            store_status,
             players: PlayerIds::default(),
             parking,
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             slots,
             connection_ids: AtomicU64::new(0),
             shutdown: CancellationToken::new(),
@@ -191,4 +203,21 @@ impl<G: Render> Server<G> {
                 .map_err(|err| ServerError::Entropy(err.to_string())),
         }
     }
+}
+
+/// The recorder (writes) and the board (reads, on a reader of its own), sharing the
+/// status the recorder reports.
+fn records(
+    config: &ServerConfig,
+    store: Box<dyn Store>,
+    metrics: &Metrics,
+) -> Result<(RecorderHandle, BoardHandle, Arc<StoreStatus>), ServerError> {
+    let status = Arc::new(StoreStatus::new(metrics.storage.healthy.clone()));
+    let reader = store.reader().map_err(ServerError::Reader)?;
+    let max_age = config.leaderboard_cache;
+    let board = Board::spawn(reader, status.clone(), max_age, metrics.storage.clone())
+        .map_err(ServerError::Recorder)?;
+    let recorder =
+        Recorder::spawn(store, config.max_batch, status.clone()).map_err(ServerError::Recorder)?;
+    Ok((recorder, board, status))
 }

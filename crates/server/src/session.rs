@@ -30,6 +30,7 @@ use referee_store::LeaderEntry;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use crate::board::{BoardHandle, ReadLeaderboard, ReadWinsOf};
 use crate::encoding::Encoding;
 use crate::ids::{RoomId, default_name};
 use crate::lobby::{
@@ -39,7 +40,6 @@ use crate::metrics::{AskTarget, Metrics};
 use crate::outbox::{Frame, Outbox};
 use crate::parking::Parked;
 use crate::rate::{Admit, Bucket, RateLimit};
-use crate::records::{GetLeaderboard, RecorderHandle, WinsOf};
 use crate::room::{
     Act, Away, Chat, Crash, GetScores, Join, JoinError, Leave, NameTaken, Rejoin, Rename,
     RoomHandle, SeatLost, Unwatch, Watch, WatchError,
@@ -83,8 +83,8 @@ pub(crate) struct Session<G: Render> {
     seen: SeenRound,
     /// Whether this player follows the rooms' live feed.
     feed: bool,
-    /// The records, for `/top` and a returning player's tally.
-    recorder: Option<RecorderHandle>,
+    /// The records' read side, for `/top` and a returning player's tally.
+    board: Option<BoardHandle>,
     budget: Bucket,
     /// Whether `/fault room` and `/fault session` may inject panics (tests only).
     faults: bool,
@@ -112,7 +112,7 @@ impl<G: Render> Session<G> {
             outbox,
             seen,
             feed,
-            recorder: None,
+            board: None,
             budget: Bucket::new(RateLimit::default(), Instant::now()),
             faults: false,
             re: None,
@@ -127,8 +127,8 @@ impl<G: Render> Session<G> {
     }
 
     /// Gives the session access to the records (`/top`, a returning player's tally).
-    pub(crate) fn with_recorder(mut self, recorder: Option<RecorderHandle>) -> Self {
-        self.recorder = recorder;
+    pub(crate) fn with_board(mut self, board: Option<BoardHandle>) -> Self {
+        self.board = board;
         self
     }
 
@@ -389,25 +389,23 @@ impl<G: Render> Session<G> {
 
     /// A player who takes a name hears what the records hold for it.
     async fn tell_record(&self, name: String) {
-        let Some(recorder) = &self.recorder else {
+        let Some(board) = &self.board else {
             return;
         };
-        match self
-            .timed(AskTarget::Recorder, recorder.ask(WinsOf(name.clone())))
-            .await
-        {
+        let read = ReadWinsOf::new(name.clone(), board.timeout());
+        match self.timed(AskTarget::Board, board.ask(read)).await {
             Ok(Ok(wins)) => self.say(&Notice::Record { name, wins }),
             Ok(Err(err)) => self.error(ErrorCode::Storage, err),
-            Err(err) => tracing::warn!(%err, "recorder did not answer"),
+            Err(err) => tracing::warn!(%err, "the board did not answer"),
         }
     }
 
     async fn leaderboard(&self) {
-        let Some(recorder) = &self.recorder else {
+        let Some(board) = &self.board else {
             return self.error(ErrorCode::NoLeaderboard, "this server keeps no leaderboard");
         };
-        let ask = recorder.ask(GetLeaderboard { limit: 10 });
-        match self.timed(AskTarget::Recorder, ask).await {
+        let ask = board.ask(ReadLeaderboard::new(10, board.timeout()));
+        match self.timed(AskTarget::Board, ask).await {
             Ok(Ok(board)) => self.say(&Notice::Leaderboard {
                 all_time: leader_lines(board.all_time),
                 recent: leader_lines(board.recent),

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::mpsc as std_mpsc;
 
 use common::TestServer;
-use referee_store::{Leaderboard, RoundResult, SqliteStore, Store, StoreError};
+use referee_store::{Leaderboard, RoundResult, SqliteStore, Store, StoreError, StoreReader};
 
 fn sqlite(path: &Path) -> Box<dyn Store> {
     match SqliteStore::open(path, 1) {
@@ -39,6 +39,10 @@ impl Store for Gated {
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
         self.inner.wins_of(name)
+    }
+
+    fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
+        self.inner.reader()
     }
 }
 

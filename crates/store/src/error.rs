@@ -46,6 +46,18 @@ pub enum StoreError {
         /// The newest version this build knows.
         known: i64,
     },
+    /// The file the store opened is no longer the file at its path (deleted, or replaced by
+    /// another file, or its write-ahead log or shared-memory file is gone): whatever were
+    /// committed now would be lost at the next start, so nothing is.
+    #[error(
+        "{path}: the database file was {what} while in use; nothing more is saved until a restart"
+    )]
+    Gone {
+        /// The database file.
+        path: PathBuf,
+        /// What happened: "deleted", "replaced", "its write-ahead log deleted", ...
+        what: String,
+    },
     /// A query or transaction failed while running.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),

@@ -8,7 +8,16 @@
 //! implementation of the same trait.
 //!
 //! Stores are synchronous: the server keeps one in a single persistence actor, on a thread
-//! of its own, and that actor is the only code that ever touches the connection.
+//! of its own, and that actor is the only code that ever writes. Reads (the leaderboard, a
+//! player's tally) go through a [`StoreReader`] given out by [`Store::reader`]: for SQLite a
+//! second, read-only connection on the same file, so that a reader never waits behind a
+//! commit and a commit never waits behind a reader.
+//!
+//! **Running totals.** Every commit also updates, in the same transaction, each player's
+//! wins of all time and per hour: the leaderboard reads those totals, so its cost does not
+//! grow with the number of rounds ever played. The "recent" board stays exact: whole hours
+//! inside the window come from the hourly totals, the hour the window starts in from the
+//! rounds themselves.
 //!
 //! ```
 //! use referee_store::{MemoryStore, RoundResult, Store};
@@ -30,7 +39,7 @@ mod sqlite;
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use model::{LeaderEntry, Leaderboard, RoundResult};
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteReader, SqliteStore};
 
 /// Where round results are kept.
 ///
@@ -61,6 +70,42 @@ pub trait Store: Send + 'static {
     /// # Errors
     /// The store's failure.
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError>;
+
+    /// A reader of the same records, usable on another thread while this store commits:
+    /// it sees every commit that returned before a read begins.
+    ///
+    /// # Errors
+    /// The store's failure (for SQLite, the second connection cannot be opened).
+    fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError>;
+}
+
+/// Reads the records, apart from the writer (see [`Store::reader`]). Same answers as the
+/// [`Store`] methods of the same names.
+pub trait StoreReader: Send + 'static {
+    /// As [`Store::leaderboard`].
+    ///
+    /// # Errors
+    /// The store's failure.
+    fn leaderboard(
+        &mut self,
+        limit: usize,
+        now_ms: i64,
+        recent_ms: i64,
+    ) -> Result<Leaderboard, StoreError>;
+
+    /// As [`Store::wins_of`].
+    ///
+    /// # Errors
+    /// The store's failure.
+    fn wins_of(&mut self, name: &str) -> Result<u64, StoreError>;
+}
+
+/// Wins are bucketed by the hour for the "recent" board.
+pub(crate) const HOUR_MS: i64 = 3_600_000;
+
+/// The hour a time falls in (floor, also before 1970).
+pub(crate) fn hour_of(ms: i64) -> i64 {
+    ms.div_euclid(HOUR_MS)
 }
 
 impl<S: Store + ?Sized> Store for Box<S> {
@@ -79,5 +124,9 @@ impl<S: Store + ?Sized> Store for Box<S> {
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
         (**self).wins_of(name)
+    }
+
+    fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
+        (**self).reader()
     }
 }

@@ -1,19 +1,75 @@
 //! A store that keeps results in memory only: nothing survives a restart. For servers run
 //! without a database file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::{LeaderEntry, Leaderboard, RoundResult, Store, StoreError};
+use crate::{LeaderEntry, Leaderboard, RoundResult, Store, StoreError, StoreReader};
 
-/// Results in memory, for the life of the process.
-#[derive(Debug, Default)]
+/// Results in memory, for the life of the process. Clones (and readers) share them.
+#[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
-    rounds: Vec<RoundResult>,
+    tally: Arc<Mutex<Tally>>,
+}
+
+/// Running totals: what the leaderboard needs, not every round.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Per player (by lower-case name): the name as first written, and wins of all time.
+    players: HashMap<String, (String, u64)>,
+    /// Named wins by time, for the recent board.
+    by_time: BTreeMap<i64, Vec<String>>,
+}
+
+impl Tally {
+    fn add(&mut self, round: &RoundResult) {
+        if !round.named {
+            return;
+        }
+        let key = round.winner.to_lowercase();
+        self.players
+            .entry(key.clone())
+            .or_insert_with(|| (round.winner.clone(), 0))
+            .1 += 1;
+        self.by_time.entry(round.won_at_ms).or_default().push(key);
+    }
+
+    fn leaderboard(&self, limit: usize, now_ms: i64, recent_ms: i64) -> Leaderboard {
+        let since = now_ms.saturating_sub(recent_ms);
+        let mut recent: HashMap<&str, u64> = HashMap::new();
+        for key in self.by_time.range(since..).flat_map(|(_, keys)| keys) {
+            *recent.entry(key.as_str()).or_default() += 1;
+        }
+        let recent = recent
+            .into_iter()
+            .filter_map(|(key, wins)| self.players.get(key).map(|(name, _)| (name, wins)));
+        let all_time = self.players.values().map(|(name, wins)| (name, *wins));
+        Leaderboard {
+            all_time: rank(all_time, limit),
+            recent: rank(recent, limit),
+        }
+    }
+
+    fn wins_of(&self, name: &str) -> u64 {
+        self.players
+            .get(&name.to_lowercase())
+            .map_or(0, |(_, wins)| *wins)
+    }
+}
+
+impl MemoryStore {
+    fn tally(&self) -> std::sync::MutexGuard<'_, Tally> {
+        // The tally is updated by plain additions: a panic elsewhere cannot leave it half-done.
+        self.tally.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl Store for MemoryStore {
     fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
-        self.rounds.extend_from_slice(rounds);
+        let mut tally = self.tally();
+        for round in rounds {
+            tally.add(round);
+        }
         Ok(())
     }
 
@@ -23,36 +79,43 @@ impl Store for MemoryStore {
         now_ms: i64,
         recent_ms: i64,
     ) -> Result<Leaderboard, StoreError> {
-        let since = now_ms.saturating_sub(recent_ms);
-        Ok(Leaderboard {
-            all_time: rank(self.rounds.iter(), limit),
-            recent: rank(self.rounds.iter().filter(|r| r.won_at_ms >= since), limit),
-        })
+        Ok(self.tally().leaderboard(limit, now_ms, recent_ms))
     }
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
-        let wins = self
-            .rounds
-            .iter()
-            .filter(|r| r.named && r.winner.eq_ignore_ascii_case(name))
-            .count();
-        Ok(wins as u64)
+        Ok(self.tally().wins_of(name))
+    }
+
+    fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
+        Ok(Box::new(MemoryReader(self.clone())))
     }
 }
 
-/// Wins per named player (names compared case-insensitively, first spelling kept), most
-/// first, ties by name.
-fn rank<'a>(rounds: impl Iterator<Item = &'a RoundResult>, limit: usize) -> Vec<LeaderEntry> {
-    let mut wins: BTreeMap<String, (String, u64)> = BTreeMap::new();
-    for round in rounds.filter(|r| r.named) {
-        let entry = wins
-            .entry(round.winner.to_lowercase())
-            .or_insert_with(|| (round.winner.clone(), 0));
-        entry.1 += 1;
+/// A reader of a [`MemoryStore`]: the same tally.
+struct MemoryReader(MemoryStore);
+
+impl StoreReader for MemoryReader {
+    fn leaderboard(
+        &mut self,
+        limit: usize,
+        now_ms: i64,
+        recent_ms: i64,
+    ) -> Result<Leaderboard, StoreError> {
+        Store::leaderboard(&mut self.0, limit, now_ms, recent_ms)
     }
+
+    fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
+        Store::wins_of(&mut self.0, name)
+    }
+}
+
+/// Most wins first, ties by name, at most `limit`.
+fn rank<'a>(wins: impl Iterator<Item = (&'a String, u64)>, limit: usize) -> Vec<LeaderEntry> {
     let mut ranked: Vec<LeaderEntry> = wins
-        .into_values()
-        .map(|(name, wins)| LeaderEntry { name, wins })
+        .map(|(name, wins)| LeaderEntry {
+            name: name.clone(),
+            wins,
+        })
         .collect();
     ranked.sort_by(|a, b| b.wins.cmp(&a.wins).then_with(|| a.name.cmp(&b.name)));
     ranked.truncate(limit);
@@ -85,14 +148,14 @@ mod tests {
             win("Cy", true, 5),
         ];
         assert!(store.record(&wins).is_ok());
-        let board = store.leaderboard(10, 10, 100).unwrap_or_default();
+        let board = Store::leaderboard(&mut store, 10, 10, 100).unwrap_or_default();
         let names: Vec<_> = board
             .all_time
             .iter()
             .map(|e| (e.name.as_str(), e.wins))
             .collect();
         assert_eq!(names, vec![("ann", 2), ("Bo", 1), ("Cy", 1)]);
-        assert_eq!(store.wins_of("ANN").ok(), Some(2));
+        assert_eq!(Store::wins_of(&mut store, "ANN").ok(), Some(2));
     }
 
     #[test]
@@ -103,7 +166,7 @@ mod tests {
                 .record(&[win("Old", true, 0), win("New", true, 95)])
                 .is_ok()
         );
-        let board = store.leaderboard(10, 100, 10).unwrap_or_default();
+        let board = Store::leaderboard(&mut store, 10, 100, 10).unwrap_or_default();
         assert_eq!(board.recent.len(), 1);
         assert_eq!(board.recent[0].name, "New");
         assert_eq!(board.all_time.len(), 2);

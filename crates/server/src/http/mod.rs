@@ -1,8 +1,9 @@
 //! The HTTP side of the server (axum): the web page, the WebSocket endpoint, health, metrics,
 //! the status page, the leaderboard as JSON.
 //!
-//! It shares the actors with the TCP side: a request asks the recorder, exactly as a `/top`
-//! typed in netcat does, and a WebSocket player sits in the same rooms as netcat players.
+//! It shares the actors with the TCP side: a request asks the board (the records' read
+//! side), exactly as a `/top` typed in netcat does, and a WebSocket player sits in the same
+//! rooms as netcat players.
 
 use std::sync::Arc;
 
@@ -19,11 +20,8 @@ use tokio::net::TcpListener;
 mod assets;
 mod status;
 
-use crate::records::GetLeaderboard;
+use crate::board::{MAX_LIMIT, ReadLeaderboard};
 use crate::server::Shared;
-
-/// Leaderboard entries returned at most.
-const MAX_LIMIT: usize = 100;
 
 /// Serves HTTP on `listener` until the server shuts down.
 pub(crate) async fn serve<G: Render>(listener: TcpListener, shared: Arc<Shared<G>>) {
@@ -51,15 +49,27 @@ fn router<G: Render>(shared: Arc<Shared<G>>) -> Router {
         .route("/status", get(assets::status_page))
         .route("/status.js", get(assets::status_script))
         .route("/ws", get(crate::ws::upgrade::<G>))
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(healthz::<G>))
         .route("/metrics", get(status::metrics::<G>))
         .route("/api/status", get(status::status::<G>))
         .route("/api/leaderboard", get(leaderboard::<G>))
         .with_state(shared)
 }
 
-async fn healthz() -> &'static str {
-    "ok\n"
+/// `GET /healthz`: `200 ok`, or `503` with the reason when the store's last commit failed
+/// (a full disk, a deleted database): wins are not being saved.
+async fn healthz<G: Render>(State(shared): State<Arc<Shared<G>>>) -> Response {
+    let failure = shared
+        .store_status
+        .as_ref()
+        .and_then(|status| status.failure());
+    match failure {
+        None => "ok\n".into_response(),
+        Some(reason) => {
+            let body = format!("unhealthy: wins cannot be saved: {reason}\n");
+            (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,11 +94,14 @@ async fn leaderboard<G: Render>(
     State(shared): State<Arc<Shared<G>>>,
     Query(query): Query<LeaderboardQuery>,
 ) -> Response {
-    let Some(recorder) = &shared.recorder else {
+    let Some(board) = &shared.board else {
         return error(StatusCode::NOT_FOUND, "this server keeps no leaderboard");
     };
     let limit = query.limit.unwrap_or(10).clamp(1, MAX_LIMIT);
-    match recorder.ask(GetLeaderboard { limit }).await {
+    match board
+        .ask(ReadLeaderboard::new(limit, board.timeout()))
+        .await
+    {
         Ok(Ok(board)) => Json(board).into_response(),
         Ok(Err(err)) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
         Err(err) => error(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),

@@ -267,12 +267,24 @@ impl<G: Render> Handler<Rename> for Room<G> {
     }
 }
 
-/// The recorder's answer for a won round: committed, or not. Releases the held pushes once
-/// no other save is pending.
+/// How the wait for a won round's commit ended.
+pub(crate) enum Outcome {
+    /// Committed: the win is durable.
+    Saved,
+    /// The store failed: the win is not on record.
+    Failed(StorageFailed),
+    /// No answer within `COMMIT_TIMEOUT`: the save is still queued and may yet be committed.
+    /// Its answer will come on this channel.
+    Unconfirmed(oneshot::Receiver<Result<(), StorageFailed>>),
+}
+
+/// The recorder's answer for a won round (or the end of the wait for it). Releases the held
+/// pushes once no other save is pending. What the winner is told about the save comes
+/// *after* the win's announcement, as the protocol documents.
 pub(crate) struct Committed {
     pub(crate) round: u64,
     pub(crate) winner: PlayerId,
-    pub(crate) outcome: Result<(), StorageFailed>,
+    pub(crate) outcome: Outcome,
 }
 
 impl Message for Committed {
@@ -280,23 +292,74 @@ impl Message for Committed {
 }
 
 impl<G: Render> Handler<Committed> for Room<G> {
-    fn handle(&mut self, committed: Committed, _: &mut Context<Self>) {
+    fn handle(&mut self, committed: Committed, ctx: &mut Context<Self>) {
         self.held = self.held.saturating_sub(1);
-        if let Err(err) = committed.outcome {
-            tracing::error!(room = self.label.id, round = committed.round, %err, "win not saved");
-            let notice = Notice::error(
-                ErrorCode::Storage,
-                format_args!(
-                    "round {} could not be saved ({err}); it counts in this room only",
-                    committed.round
-                ),
-            );
-            self.tell(committed.winner, &notice, None);
-        }
+        let (round, winner) = (committed.round, committed.winner);
+        let notice = match committed.outcome {
+            Outcome::Saved => None,
+            Outcome::Failed(err) => Some(self.lost(round, &err)),
+            Outcome::Unconfirmed(late) => {
+                tracing::warn!(room = self.label.id, round, "win not confirmed in time");
+                ctx.pipe_to_self(late, move |answer| LateOutcome {
+                    round,
+                    winner,
+                    outcome: answer
+                        .unwrap_or_else(|_| Err(StorageFailed("the recorder has stopped".into()))),
+                });
+                Some(Notice::error(
+                    ErrorCode::Unconfirmed,
+                    format_args!(
+                        "round {round} is not confirmed saved yet (the store has not answered \
+                         within {}s); you will be told if it is lost",
+                        super::COMMIT_TIMEOUT.as_secs()
+                    ),
+                ))
+            }
+        };
         if self.held == 0 {
             self.release();
         }
+        // After the release: the win's announcement goes out first. With another save still
+        // pending, the notice is held behind the announcement, in order, all the same.
+        if let Some(notice) = notice {
+            self.tell(winner, &notice, None);
+        }
         self.settle();
+    }
+}
+
+/// The answer for a save that was not confirmed in time, when it finally comes.
+pub(crate) struct LateOutcome {
+    pub(crate) round: u64,
+    pub(crate) winner: PlayerId,
+    pub(crate) outcome: Result<(), StorageFailed>,
+}
+
+impl Message for LateOutcome {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<LateOutcome> for Room<G> {
+    fn handle(&mut self, late: LateOutcome, _: &mut Context<Self>) {
+        match late.outcome {
+            Ok(()) => tracing::info!(room = self.label.id, round = late.round, "late win saved"),
+            Err(err) => {
+                let notice = self.lost(late.round, &err);
+                self.tell(late.winner, &notice, None);
+            }
+        }
+        self.settle();
+    }
+}
+
+impl<G: Render> Room<G> {
+    /// The winner's notice for a round that could not be saved (logged here).
+    fn lost(&self, round: u64, err: &StorageFailed) -> Notice {
+        tracing::error!(room = self.label.id, round, %err, "win not saved");
+        Notice::error(
+            ErrorCode::Storage,
+            format_args!("round {round} could not be saved ({err}); it counts in this room only"),
+        )
     }
 }
 

@@ -43,7 +43,11 @@ use crate::tell::tell_soon;
 pub(crate) use census::{Census, HeadCount};
 pub(crate) use members::Member;
 pub(crate) use messages::{
+<<<<<<< HEAD
     Act, Chat, Committed, Crash, GetScores, Join, JoinError, Leave, NameTaken, Rename,
+=======
+    Act, Chat, Committed, Crash, GetScores, Join, JoinError, Leave, Outcome, Rename,
+>>>>>>> h-storage
 };
 pub(crate) use presence::{Away, Rejoin, SeatLost, Unwatch, Watch, WatchError};
 
@@ -52,6 +56,17 @@ use supervision::{Checkpoint, Snapshot};
 /// How long a room holds a win's announcement waiting for the recorder, at most. Past it the
 /// announcement goes out with an error line: a stuck disk must not freeze the game.
 const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Waits for the recorder's answer, at most [`COMMIT_TIMEOUT`]: past it the save is still
+/// queued, and its answer is handed back to wait for without holding anything.
+async fn wait_for_commit(mut saved: oneshot::Receiver<Result<(), StorageFailed>>) -> Outcome {
+    match tokio::time::timeout(COMMIT_TIMEOUT, &mut saved).await {
+        Ok(Ok(Ok(()))) => Outcome::Saved,
+        Ok(Ok(Err(err))) => Outcome::Failed(err),
+        Ok(Err(_)) => Outcome::Failed(StorageFailed("the recorder has stopped".into())),
+        Err(_) => Outcome::Unconfirmed(saved),
+    }
+}
 
 /// Frames a room holds at most while a win is being saved. Past it, what may be missed
 /// (chat, others' moves) is dropped and a member who would need more is disconnected, as a
@@ -285,17 +300,8 @@ impl<G: Render> Room<G> {
         let (done, saved) = oneshot::channel();
         tell_soon(recorder, Save { result, done });
         self.held += 1;
-        let waiting = async move {
-            match tokio::time::timeout(COMMIT_TIMEOUT, saved).await {
-                Ok(Ok(outcome)) => outcome,
-                Ok(Err(_)) => Err(StorageFailed("the recorder has stopped".into())),
-                Err(_) => Err(StorageFailed(format!(
-                    "no answer within {COMMIT_TIMEOUT:?}"
-                ))),
-            }
-        };
         let (round, winner) = (won.round, won.winner);
-        ctx.pipe_to_self(waiting, move |outcome| Committed {
+        ctx.pipe_to_self(wait_for_commit(saved), move |outcome| Committed {
             round,
             winner,
             outcome,

@@ -9,21 +9,30 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use referee_protocol::notice::RoomLabel;
 use referee_rules::{GuessAction, GuessConfig, GuessNumber, PlayerId};
-use referee_store::{Leaderboard, RoundResult, Store, StoreError};
+use referee_store::{Leaderboard, MemoryStore, RoundResult, Store, StoreError, StoreReader};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Act, Join, Leave, Room, RoomHandle, RoomSetup};
 use crate::lobby::Lobby;
 use crate::outbox::{Frame, Outbox};
-use crate::records::Recorder;
+use crate::records::{Recorder, StoreStatus};
 
-/// A store whose commits each wait for a permit from the test.
-struct Gated(std_mpsc::Receiver<()>);
+/// A store whose commits each wait for a verdict from the test: `true` commits, `false`
+/// fails (as a deleted database does).
+struct Gated(std_mpsc::Receiver<bool>);
 
 impl Store for Gated {
     fn record(&mut self, _: &[RoundResult]) -> Result<(), StoreError> {
-        let _ = self.0.recv();
-        Ok(())
+        match self.0.recv() {
+            Ok(false) => Err(StoreError::Gone {
+                path: "test.db".into(),
+                what: "deleted".into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+    fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
+        MemoryStore::default().reader()
     }
     fn leaderboard(&mut self, _: usize, _: i64, _: i64) -> Result<Leaderboard, StoreError> {
         Ok(Leaderboard::default())
@@ -33,7 +42,7 @@ impl Store for Gated {
     }
 }
 
-fn room(permits: std_mpsc::Receiver<()>) -> RoomHandle<GuessNumber> {
+fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber> {
     let lobby = Lobby::<GuessNumber>::spawn(
         3,
         GuessConfig::default(),
@@ -41,7 +50,9 @@ fn room(permits: std_mpsc::Receiver<()>) -> RoomHandle<GuessNumber> {
         None,
         Duration::from_secs(30),
     );
-    let recorder = Recorder::spawn(Box::new(Gated(permits)), 16).unwrap_or_else(|e| panic!("{e}"));
+    let status = std::sync::Arc::new(StoreStatus::default());
+    let recorder =
+        Recorder::spawn(Box::new(Gated(permits)), 16, status).unwrap_or_else(|e| panic!("{e}"));
     Room::spawn(RoomSetup {
         label: RoomLabel { id: 1, code: None },
         capacity: 3,
@@ -129,7 +140,7 @@ async fn a_member_who_leaves_while_a_win_is_saved_still_gets_it_then_goes() {
         lines(&mut other).is_empty(),
         "nobody hears of it yet either"
     );
-    assert!(permit.send(()).is_ok());
+    assert!(permit.send(true).is_ok());
     assert!(
         left.await.is_ok(),
         "the departure completes after the release"
@@ -147,5 +158,66 @@ async fn a_member_who_leaves_while_a_win_is_saved_still_gets_it_then_goes() {
     assert!(
         matches!((won, left_line), (Some(w), Some(l)) if w < l),
         "{others:?}"
+    );
+}
+
+/// Collects what `frames` receives until a line satisfies `wanted`, giving the recorder's
+/// thread real time to answer (bounded: 2 s).
+async fn lines_until(
+    frames: &mut mpsc::Receiver<Frame>,
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let mut heard = Vec::new();
+    for _ in 0..400 {
+        heard.extend(lines(frames));
+        if heard.iter().any(|line| wanted(line)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        for _ in 0..8 {
+            tokio::task::yield_now().await;
+        }
+    }
+    heard
+}
+
+/// Regression: a win whose commit took longer than the room waits was announced with
+/// "could not be saved" although the save was still queued and committed later. Now the
+/// winner hears "not confirmed yet" after the win; "could not be saved" only once the store
+/// has actually failed — and always after the announcement it is about.
+#[tokio::test(start_paused = true)]
+async fn a_win_not_confirmed_in_time_is_called_unconfirmed_and_lost_only_when_it_fails() {
+    let (verdict, verdicts) = std_mpsc::channel();
+    let room = room(verdicts);
+    let mut winner = seat(&room, 1).await;
+    lines(&mut winner);
+    let value = secret(&room, &mut winner).await;
+    guess(&room, 1, value).await;
+    assert!(lines(&mut winner).is_empty(), "held until committed");
+    // Paused time: the room's 30 s wait runs out at once; the store still holds the save.
+    tokio::time::sleep(super::COMMIT_TIMEOUT + Duration::from_secs(1)).await;
+    let heard = lines(&mut winner);
+    let correct = heard.iter().position(|l| l.starts_with("Correct!"));
+    let unconfirmed = heard
+        .iter()
+        .position(|l| l.starts_with("error: round 1 is not confirmed saved yet"));
+    assert!(
+        matches!((correct, unconfirmed), (Some(c), Some(u)) if c < u),
+        "{heard:?}"
+    );
+    assert!(
+        !heard.iter().any(|l| l.contains("could not be saved")),
+        "not lost yet: {heard:?}"
+    );
+    // The store now fails (each of the recorder's attempts): only now is the win lost.
+    for _ in 0..3 {
+        assert!(verdict.send(false).is_ok());
+    }
+    let later = lines_until(&mut winner, |l| l.contains("could not be saved")).await;
+    assert!(
+        later
+            .iter()
+            .any(|l| l.starts_with("error: round 1 could not be saved")),
+        "{later:?}"
     );
 }

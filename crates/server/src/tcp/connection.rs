@@ -56,7 +56,7 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
     });
     let player = shared.players.next();
     let mut session = Session::new(player, shared.lobby.clone(), outbox, seen_round, false)
-        .with_recorder(shared.recorder.clone())
+        .with_board(shared.board.clone())
         .with_rate_limit(shared.config.rate_limit)
         .with_faults(shared.config.allow_faults)
         .with_metrics(shared.metrics.clone());

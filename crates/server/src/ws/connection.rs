@@ -101,7 +101,7 @@ pub(crate) async fn serve<G: Render>(
         seen_round,
         true,
     )
-    .with_recorder(shared.recorder.clone())
+    .with_board(shared.board.clone())
     .with_rate_limit(shared.config.rate_limit)
     .with_metrics(shared.metrics.clone());
     let Some(token) = identify(&mut session, token, conn, link.kick(), &shared).await else {

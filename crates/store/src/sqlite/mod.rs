@@ -1,18 +1,30 @@
 //! [`SqliteStore`]: the embedded default, one file.
 //!
 //! Durability settings: write-ahead log, `synchronous = FULL` (every commit is synced to
-//! disk, so a result survives even a power cut, not only a killed process), and an exclusive
-//! lock held for the life of the store, so that a second server pointed at the same file
-//! fails at start-up instead of interleaving with the first.
+//! disk, so a result survives even a power cut, not only a killed process).
+//!
+//! One writer: an advisory lock on `<file>.lock`, held for the life of the store, makes a
+//! second server pointed at the same file fail at start-up instead of interleaving with the
+//! first. Any number of readers ([`SqliteReader`], read-only connections on the same file):
+//! in write-ahead-log mode they read while the writer commits, neither waiting for the other.
+//!
+//! Before each commit the store checks that the file at its path is still the one it opened
+//! (and its `-wal` and `-shm` files too): a database deleted or replaced under a running
+//! server makes every commit fail with [`StoreError::Gone`] instead of "succeeding" into a
+//! file nobody will ever open again.
 
+mod files;
 mod migrations;
+mod queries;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, params};
 
-use crate::{LeaderEntry, Leaderboard, RoundResult, Store, StoreError};
+use crate::{Leaderboard, RoundResult, Store, StoreError, StoreReader, hour_of};
+
+use files::{Files, Lock};
 
 /// How long start-up waits for a lock held by someone else before calling it locked.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(500);
@@ -24,6 +36,10 @@ pub struct SqliteStore {
     /// This run of the server: room numbers restart at 1 on every start, so a round is
     /// identified by (run, room, round).
     run: i64,
+    /// The files as opened, checked before each commit.
+    files: Files,
+    /// Keeps other servers off the file; released on drop.
+    _lock: Lock,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -44,6 +60,7 @@ impl SqliteStore {
     /// [`StoreError::Open`] or [`StoreError::TooNew`]: each names the file and what to do.
     pub fn open(path: impl AsRef<Path>, now_ms: i64) -> Result<Self, StoreError> {
         let path = path.as_ref().to_owned();
+        let lock = Lock::take(&path, BUSY_TIMEOUT)?;
         let classify = |err| classify(err, &path);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -60,7 +77,14 @@ impl SqliteStore {
                 |row| row.get(0),
             )
             .map_err(classify)?;
-        Ok(SqliteStore { conn, path, run })
+        let files = Files::note(&path)?;
+        Ok(SqliteStore {
+            conn,
+            path,
+            run,
+            files,
+            _lock: lock,
+        })
     }
 
     /// This run's number.
@@ -73,31 +97,16 @@ impl SqliteStore {
         &self.path
     }
 
-    fn rank(&self, since: Option<i64>, limit: usize) -> Result<Vec<LeaderEntry>, StoreError> {
-        let mut query = self.conn.prepare_cached(
-            "SELECT players.name, COUNT(*) AS wins
-             FROM rounds JOIN players ON players.key = rounds.player
-             WHERE rounds.won_at >= ?1
-             GROUP BY rounds.player ORDER BY wins DESC, players.name LIMIT ?2",
-        )?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = query.query_map(params![since.unwrap_or(i64::MIN), limit], |row| {
-            Ok(LeaderEntry {
-                name: row.get(0)?,
-                wins: row.get::<_, i64>(1)?.unsigned_abs(),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-}
-
-impl Store for SqliteStore {
-    fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
+    fn insert(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let mut player = tx.prepare_cached(
-                "INSERT INTO players (key, name, first_win_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (key) DO NOTHING",
+                "INSERT INTO players (key, name, first_win_at, wins) VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (key) DO UPDATE SET wins = wins + 1",
+            )?;
+            let mut hour = tx.prepare_cached(
+                "INSERT INTO player_hours (hour, player, wins) VALUES (?1, ?2, 1)
+                 ON CONFLICT (hour, player) DO UPDATE SET wins = wins + 1",
             )?;
             let mut round = tx.prepare_cached(
                 "INSERT INTO rounds (run, room, round, winner, player, won_at, guesses)
@@ -107,6 +116,7 @@ impl Store for SqliteStore {
                 let key = result.named.then(|| player_key(&result.winner));
                 if let Some(key) = &key {
                     player.execute(params![key, result.winner, result.won_at_ms])?;
+                    hour.execute(params![hour_of(result.won_at_ms), key])?;
                 }
                 round.execute(params![
                     self.run,
@@ -122,6 +132,13 @@ impl Store for SqliteStore {
         tx.commit()?;
         Ok(())
     }
+}
+
+impl Store for SqliteStore {
+    fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
+        self.files.check()?;
+        self.insert(rounds)
+    }
 
     fn leaderboard(
         &mut self,
@@ -129,26 +146,64 @@ impl Store for SqliteStore {
         now_ms: i64,
         recent_ms: i64,
     ) -> Result<Leaderboard, StoreError> {
-        Ok(Leaderboard {
-            all_time: self.rank(None, limit)?,
-            recent: self.rank(Some(now_ms.saturating_sub(recent_ms)), limit)?,
-        })
+        queries::leaderboard(&self.conn, limit, now_ms, recent_ms)
     }
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
-        let wins: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM rounds WHERE player = ?1",
-            [player_key(name)],
-            |row| row.get(0),
-        )?;
-        Ok(wins.unsigned_abs())
+        queries::wins_of(&self.conn, name)
+    }
+
+    fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
+        Ok(Box::new(SqliteReader::open(&self.path)?))
+    }
+}
+
+/// A read-only connection on a store's file: the leaderboard and tallies, read while the
+/// writer commits.
+pub struct SqliteReader {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for SqliteReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteReader").finish_non_exhaustive()
+    }
+}
+
+impl SqliteReader {
+    /// Opens the database at `path` for reading. Open the [`SqliteStore`] first: it creates
+    /// and migrates the file.
+    ///
+    /// # Errors
+    /// [`StoreError::Open`], [`StoreError::Corrupt`] ... as for [`SqliteStore::open`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|err| classify(err, path))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|err| classify(err, path))?;
+        Ok(SqliteReader { conn })
+    }
+}
+
+impl StoreReader for SqliteReader {
+    fn leaderboard(
+        &mut self,
+        limit: usize,
+        now_ms: i64,
+        recent_ms: i64,
+    ) -> Result<Leaderboard, StoreError> {
+        queries::leaderboard(&self.conn, limit, now_ms, recent_ms)
+    }
+
+    fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
+        queries::wins_of(&self.conn, name)
     }
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // Reading the schema first makes a file that is not a database fail here, clearly.
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
-    conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
     let mode: String =
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
@@ -156,8 +211,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // Take the exclusive lock now, not at the first write.
-    conn.execute_batch("BEGIN EXCLUSIVE; COMMIT;")
+    // Find out now, not at the first win, whether the file can be written.
+    conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
 }
 
 fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
