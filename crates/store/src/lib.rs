@@ -41,6 +41,13 @@ pub use memory::MemoryStore;
 pub use model::{LeaderEntry, Leaderboard, RoundResult};
 pub use sqlite::{SqliteReader, SqliteStore};
 
+/// The key a winner's record is kept under: one entry per name *as players see it*, so
+/// `Alice`, `ALICE`, `Ａｌｉｃｅ` and a Cyrillic look-alike `Аӏісе` share one
+/// ([`referee_protocol::text::name_key`]: NFKC, lower case, confusable skeleton).
+pub fn player_key(name: &str) -> String {
+    referee_protocol::text::name_key(name)
+}
+
 /// Where round results are kept.
 ///
 /// Every method runs to completion before returning; a `record` that returns `Ok` is

@@ -26,7 +26,7 @@ impl Tally {
         if !round.named {
             return;
         }
-        let key = round.winner.to_lowercase();
+        let key = crate::player_key(&round.winner);
         self.players
             .entry(key.clone())
             .or_insert_with(|| (round.winner.clone(), 0))
@@ -52,7 +52,7 @@ impl Tally {
 
     fn wins_of(&self, name: &str) -> u64 {
         self.players
-            .get(&name.to_lowercase())
+            .get(&crate::player_key(name))
             .map_or(0, |(_, wins)| *wins)
     }
 }

@@ -79,7 +79,7 @@ fn counted_wins(path: &Path, name: &str) -> u64 {
     let conn = Connection::open(path).unwrap_or_else(|err| panic!("{err}"));
     conn.query_row(
         "SELECT COUNT(*) FROM rounds WHERE player = ?1",
-        [name.to_lowercase()],
+        [referee_store::player_key(name)],
         |row| row.get::<_, i64>(0),
     )
     .map(i64::unsigned_abs)
@@ -218,9 +218,60 @@ fn a_version_1_file_is_migrated_with_its_totals_backfilled() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap_or(0);
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     assert_agrees(&mut store, &path);
     assert!(store.record(&rounds(31, 300, 5_000)).is_ok());
+    assert_agrees(&mut store, &path);
+}
+
+#[test]
+fn look_alike_names_of_an_old_file_are_merged_into_one_entry() {
+    let dir = temp();
+    let path = dir.path().join("referee.db");
+    // Version 1 kept these apart (lower case only): full-width Latin, whole-script Cyrillic.
+    let spellings = [
+        "Alice",
+        "\u{ff21}\u{ff4c}\u{ff49}\u{ff43}\u{ff45}",
+        "\u{410}\u{4cf}\u{456}\u{441}\u{435}",
+        "Bob",
+    ];
+    let old: Vec<RoundResult> = (0..8u64)
+        .map(|i| RoundResult {
+            room: 1,
+            round: i + 1,
+            winner: spellings[i as usize % spellings.len()].to_owned(),
+            named: true,
+            guesses: 3,
+            won_at_ms: DAY + i as i64 * HOUR,
+        })
+        .collect();
+    write_version_1(&path, &old);
+    let mut store = SqliteStore::open(&path, 1).unwrap_or_else(|err| panic!("{err}"));
+    let board = store
+        .leaderboard(10, 2 * DAY, 7 * DAY)
+        .unwrap_or_else(|err| panic!("{err}"));
+    let alice = LeaderEntry {
+        name: "Alice".into(),
+        wins: 6,
+    };
+    let bob = LeaderEntry {
+        name: "Bob".into(),
+        wins: 2,
+    };
+    assert_eq!(board.all_time, vec![alice.clone(), bob.clone()]);
+    assert_eq!(board.recent, vec![alice, bob]);
+    assert_eq!(store.wins_of("ALICE").ok(), Some(6));
+    // New wins under any spelling join the same entry; the old count agrees with the totals.
+    let more = RoundResult {
+        room: 2,
+        round: 1,
+        winner: spellings[2].to_owned(),
+        named: true,
+        guesses: 1,
+        won_at_ms: DAY + 20 * HOUR,
+    };
+    assert!(store.record(&[more]).is_ok());
+    assert_eq!(store.wins_of("alice").ok(), Some(7));
     assert_agrees(&mut store, &path);
 }
 

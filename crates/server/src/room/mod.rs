@@ -43,11 +43,7 @@ use crate::tell::tell_soon;
 pub(crate) use census::{Census, HeadCount};
 pub(crate) use members::Member;
 pub(crate) use messages::{
-<<<<<<< HEAD
-    Act, Chat, Committed, Crash, GetScores, Join, JoinError, Leave, NameTaken, Rename,
-=======
-    Act, Chat, Committed, Crash, GetScores, Join, JoinError, Leave, Outcome, Rename,
->>>>>>> h-storage
+    Act, Chat, Committed, Crash, GetScores, Join, JoinError, Leave, NameTaken, Outcome, Rename,
 };
 pub(crate) use presence::{Away, Rejoin, SeatLost, Unwatch, Watch, WatchError};
 

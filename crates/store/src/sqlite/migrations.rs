@@ -3,14 +3,24 @@
 
 use std::path::Path;
 
-use rusqlite::Connection;
+use std::collections::HashMap;
+
+use rusqlite::{Connection, Transaction, params};
 
 use crate::StoreError;
 
+/// One step of the schema: SQL, or Rust where SQL cannot say it (a key computed by a Rust
+/// function).
+enum Migration {
+    Sql(&'static str),
+    Code(fn(&Transaction<'_>) -> rusqlite::Result<()>),
+}
+
 /// Migration `n` (1-based) takes the schema from version `n - 1` to `n`. Append only.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 1: runs of the server, the players who chose a name, and every won round.
-    "CREATE TABLE runs (
+    Migration::Sql(
+        "CREATE TABLE runs (
          id INTEGER PRIMARY KEY,
          started_at INTEGER NOT NULL
      );
@@ -32,10 +42,12 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX rounds_by_player ON rounds(player, won_at);
      CREATE INDEX rounds_by_time ON rounds(won_at);",
+    ),
     // 2: running totals, kept by every commit in its own transaction, so that the
     // leaderboard is an index walk instead of a count over every round ever won. Backfilled
     // from the rounds already stored. An hour is `floor(won_at / 3600000)`.
-    "ALTER TABLE players ADD COLUMN wins INTEGER NOT NULL DEFAULT 0;
+    Migration::Sql(
+        "ALTER TABLE players ADD COLUMN wins INTEGER NOT NULL DEFAULT 0;
      UPDATE players SET wins = (SELECT COUNT(*) FROM rounds WHERE rounds.player = players.key);
      CREATE INDEX players_by_wins ON players(wins DESC, name);
      CREATE TABLE player_hours (
@@ -48,6 +60,11 @@ const MIGRATIONS: &[&str] = &[
          SELECT (won_at - ((won_at % 3600000) + 3600000) % 3600000) / 3600000 AS hour,
                 player, COUNT(*)
          FROM rounds WHERE player IS NOT NULL GROUP BY hour, player;",
+    ),
+    // 3: players keyed by what they look like, not by their lower case alone: `Ａｌｉｃｅ`
+    // and the Cyrillic `Аӏісе` are `Alice` (`crate::player_key`). Entries whose names now
+    // share a key are merged: wins added up, the earliest first win and its spelling kept.
+    Migration::Code(rekey_players),
 ];
 
 /// The newest schema version this build knows.
@@ -68,10 +85,84 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
             continue;
         }
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        match sql {
+            Migration::Sql(sql) => tx.execute_batch(sql)?,
+            Migration::Code(step) => step(&tx)?,
+        }
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
         tracing::info!(version, "database schema migrated");
     }
+    Ok(())
+}
+
+/// Migration 3: every player's key recomputed with [`crate::player_key`], entries that now
+/// share a key merged. Foreign keys are checked at commit, once everything has moved.
+fn rekey_players(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.pragma_update(None, "defer_foreign_keys", "ON")?;
+    let mut players: Vec<(String, String, i64, i64)> = {
+        let mut query = tx.prepare("SELECT key, name, first_win_at, wins FROM players")?;
+        let rows = query.query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    // The earliest first win gives the merged entry its spelling.
+    players.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.1.cmp(&b.1)));
+    let mut merged: HashMap<String, (String, i64, i64)> = HashMap::new();
+    let mut moved: Vec<(String, String)> = Vec::new();
+    for (old, name, first, wins) in players {
+        let new = crate::player_key(&name);
+        let entry = merged.entry(new.clone()).or_insert((name, first, 0));
+        entry.2 += wins;
+        if new != old {
+            moved.push((old, new));
+        }
+    }
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let hours: Vec<(i64, String, i64)> = {
+        let mut query = tx.prepare("SELECT hour, player, wins FROM player_hours")?;
+        let rows = query.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let renamed: HashMap<&str, &str> = moved
+        .iter()
+        .map(|(old, new)| (old.as_str(), new.as_str()))
+        .collect();
+    // Rounds move through a key no name can have (names hold no control characters), so
+    // that a key that is both someone's old key and someone else's new one moves once.
+    {
+        let mut park = tx.prepare("UPDATE rounds SET player = char(1) || ?2 WHERE player = ?1")?;
+        for (old, new) in &moved {
+            park.execute(params![old, new])?;
+        }
+    }
+    tx.execute(
+        "UPDATE rounds SET player = substr(player, 2) WHERE player LIKE char(1) || '%'",
+        [],
+    )?;
+    let mut hourly: HashMap<(i64, &str), i64> = HashMap::new();
+    for (hour, player, wins) in &hours {
+        let key = renamed.get(player.as_str()).copied().unwrap_or(player);
+        *hourly.entry((*hour, key)).or_default() += wins;
+    }
+    tx.execute("DELETE FROM player_hours", [])?;
+    tx.execute("DELETE FROM players", [])?;
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO players (key, name, first_win_at, wins) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (key, (name, first, wins)) in &merged {
+            insert.execute(params![key, name, first, wins])?;
+        }
+        let mut insert =
+            tx.prepare("INSERT INTO player_hours (hour, player, wins) VALUES (?1, ?2, ?3)")?;
+        for ((hour, player), wins) in &hourly {
+            insert.execute(params![hour, player, wins])?;
+        }
+    }
+    tracing::info!(merged = moved.len(), "player keys recomputed");
     Ok(())
 }

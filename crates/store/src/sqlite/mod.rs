@@ -253,9 +253,9 @@ fn reclassify(err: StoreError, path: &Path) -> StoreError {
     }
 }
 
-/// One player per name, whatever its case (Unicode lower case, not only ASCII).
+/// One player per name as players see it: see [`crate::player_key`].
 fn player_key(name: &str) -> String {
-    name.to_lowercase()
+    crate::player_key(name)
 }
 
 fn to_i64(value: u64) -> i64 {
