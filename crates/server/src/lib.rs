@@ -27,6 +27,8 @@
 //! tests pass a one-shot (STYLE §7).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod accept;
+mod admission;
 mod config;
 mod connections;
 mod encoding;
@@ -34,8 +36,10 @@ mod http;
 mod idle;
 mod ids;
 mod kick;
+mod limits;
 mod link;
 mod lobby;
+mod lobby_timer;
 mod metrics;
 mod outbox;
 mod parking;
