@@ -12,8 +12,8 @@
 //! `Conn::poll_read_head` in hyper's `proto/h1/conn.rs`), so the same timeout also closes an
 //! idle kept-alive connection.
 //!
-//! A connection that is not admitted is still read, briefly and without keep-alive, so that
-//! it gets an answer rather than a reset: `503` when the house is full (a `/ws` upgrade gets
+//! A connection that is not admitted is still read, briefly (its header timeout is at most a
+//! second) and only once (its answer closes it), so that it gets an answer rather than a reset: `503` when the house is full (a `/ws` upgrade gets
 //! the WebSocket refusal instead), `429` when its address has its share.
 
 use std::net::SocketAddr;
@@ -24,6 +24,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
+use axum::http::header::{CONNECTION, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use hyper::body::Incoming;
@@ -112,8 +113,7 @@ pub(crate) async fn serve<G: Render>(
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
-        .keep_alive(!refused);
+        .header_read_timeout(header_timeout);
     let connection = builder
         .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
         .with_upgrades();
@@ -147,9 +147,9 @@ pub(crate) async fn gate<G: Render>(
         .extensions()
         .get::<ConnInfo>()
         .and_then(|info| info.0.refusal);
-    match refusal {
-        None => next.run(request).await,
-        Some(Refusal::Full) if request.uri().path() == "/ws" => next.run(request).await,
+    let mut refused = match refusal {
+        None => return next.run(request).await,
+        Some(Refusal::Full) if request.uri().path() == "/ws" => return next.run(request).await,
         Some(Refusal::Full) => {
             let max = shared.config.max_connections;
             super::error(
@@ -164,5 +164,10 @@ pub(crate) async fn gate<G: Render>(
                 format!("too many connections from your address (at most {max})"),
             )
         }
-    }
+    };
+    // hyper closes the connection after a response that says so.
+    refused
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    refused
 }
