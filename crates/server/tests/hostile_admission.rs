@@ -133,7 +133,9 @@ async fn an_idle_kept_alive_connection_is_closed() {
     let first = healthz_kept_alive(&mut idle).await;
     assert_eq!(status_of(&first), 200, "{first}");
     // No second request: the connection is closed once the header timeout has passed.
+    let started = Instant::now();
     let rest = read_to_close(&mut idle).await;
+    assert!(started.elapsed() < Duration::from_secs(10), "closed late");
     assert!(
         rest.is_empty() || rest.starts_with("HTTP/1.1 408"),
         "{rest}"
@@ -325,7 +327,8 @@ async fn every_page_carries_the_security_headers() {
 
 #[tokio::test]
 async fn a_malformed_query_gets_the_json_error() {
-    let server = TestServer::start(|c| c).await;
+    // The WebSocket request below keeps its connection: the header timeout closes it.
+    let server = TestServer::start(|c| c.http_header_timeout(Duration::from_millis(300))).await;
     for query in ["limit=abc", "limit=-1"] {
         let mut stream = TcpStream::connect(server.http)
             .await
