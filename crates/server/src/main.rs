@@ -115,7 +115,7 @@ struct ServeArgs {
     /// Requests one address may make to /api/* and /metrics at once.
     #[arg(long, default_value_t = 40)]
     http_burst: u32,
-    /// An origin (such as https://play.example.com) whose pages may open a WebSocket, besides
+    /// An origin (such as `https://play.example.com`) whose pages may open a WebSocket, besides
     /// the server's own. Repeatable.
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     allowed_origins: Vec<String>,
