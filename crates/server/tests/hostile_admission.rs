@@ -525,3 +525,60 @@ async fn out_of_file_descriptors_a_player_still_hears_that_the_server_is_full() 
         seen.join("\n")
     );
 }
+
+/// A store whose leaderboard never answers until the test lets it: a stuck recorder.
+struct Stuck {
+    inner: referee_store::MemoryStore,
+    release: std::sync::mpsc::Receiver<()>,
+}
+
+impl referee_store::Store for Stuck {
+    fn record(
+        &mut self,
+        rounds: &[referee_store::RoundResult],
+    ) -> Result<(), referee_store::StoreError> {
+        self.inner.record(rounds)
+    }
+
+    fn leaderboard(
+        &mut self,
+        limit: usize,
+        now: i64,
+        recent: i64,
+    ) -> Result<referee_store::Leaderboard, referee_store::StoreError> {
+        let _ = self.release.recv();
+        self.inner.leaderboard(limit, now, recent)
+    }
+
+    fn wins_of(&mut self, name: &str) -> Result<u64, referee_store::StoreError> {
+        self.inner.wins_of(name)
+    }
+}
+
+#[tokio::test]
+async fn a_request_whose_answer_never_comes_gets_a_503_in_time() {
+    let (release_tx, release) = std::sync::mpsc::channel();
+    let store = Stuck {
+        inner: referee_store::MemoryStore::default(),
+        release,
+    };
+    let server = TestServer::start_with_store(
+        |c| c.http_request_timeout(Duration::from_millis(300)),
+        Box::new(store),
+    )
+    .await;
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(server.http)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let response = fetch(&mut stream, "/api/leaderboard", "").await;
+    assert_eq!(status_of(&response), 503, "{response}");
+    // The request timeout answered, not the recorder's ask timeout (5 s).
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    honest_player_is_answered(OTHER, server.addr).await;
+    drop(release_tx);
+}
