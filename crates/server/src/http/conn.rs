@@ -105,16 +105,7 @@ pub(crate) async fn serve<G: Render>(
         request.extensions_mut().insert(info.clone());
         request.map(Body::new)
     });
-    let header_timeout = if refused {
-        shared.config.http_header_timeout.min(REFUSAL_TIMEOUT)
-    } else {
-        shared.config.http_header_timeout
-    };
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
-    let connection = builder
+    let connection = builder(shared.config.http_header_timeout, refused)
         .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
         .with_upgrades();
     let mut connection = std::pin::pin!(connection);
@@ -134,6 +125,21 @@ pub(crate) async fn serve<G: Render>(
         }
         tracing::debug!(%err, %peer, "HTTP connection ended with an error");
     }
+}
+
+/// hyper's HTTP/1 server, with the header timeout (at most a second for a connection that
+/// was not admitted: it only waits for its answer).
+fn builder(header_timeout: Duration, refused: bool) -> http1::Builder {
+    let header_timeout = if refused {
+        header_timeout.min(REFUSAL_TIMEOUT)
+    } else {
+        header_timeout
+    };
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    builder
 }
 
 /// Answers every request of a connection that was not admitted (but lets a `/ws` upgrade
