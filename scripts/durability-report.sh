@@ -22,7 +22,7 @@ trap 'rm -rf "$dir"' EXIT
 run() {
     local label=$1
     shift
-    "$bin" serve --tcp "127.0.0.1:$port" --no-http --rate 0 --players-per-room "$seats" "$@" \
+    "$bin" serve --tcp "127.0.0.1:$port" --no-http --rate 0 --max-per-ip 0 --players-per-room "$seats" "$@" \
         >"$dir/serve.log" 2>&1 &
     local server=$!
     for _ in $(seq 50); do

@@ -72,7 +72,7 @@ def settle_tcp(s):
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 server = subprocess.Popen([BIN, "serve", "--tcp", f"127.0.0.1:{PORT}", "--http", f"127.0.0.1:{HTTP}",
-                           "--no-db", "--rate", "0", "--max-connections", str(N + 100)],
+                           "--no-db", "--rate", "0", "--max-per-ip", "0", "--max-connections", str(N + 100)],
                           stderr=subprocess.DEVNULL)
 try:
     for _ in range(100):

@@ -33,7 +33,7 @@ dir=$(mktemp -d)
 # The default server (every won round committed to a SQLite file), with the per-player line
 # limit off: a flat-out bot sends thousands of lines a second.
 "$bin" serve --tcp "127.0.0.1:$port" --http "127.0.0.1:$http_port" --db "$dir/referee.db" \
-    --rate 0 --max-connections 20000 "${workers[@]}" >"$dir/serve.log" 2>&1 &
+    --rate 0 --max-per-ip 0 --max-connections 20000 "${workers[@]}" >"$dir/serve.log" 2>&1 &
 server=$!
 trap 'kill -INT $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do

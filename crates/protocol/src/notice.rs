@@ -84,6 +84,9 @@ pub enum ByeReason {
     Idle,
     /// The same player connected again elsewhere (a reloaded page) and took over.
     Replaced,
+    /// The connection sat in no room (neither playing nor watching) for longer than the
+    /// lobby limit.
+    Lobby,
 }
 
 /// What kind of error an [`Notice::Error`] is: stable, for programs (the JSON protocol sends
@@ -142,6 +145,8 @@ pub enum ErrorCode {
     ServerFull,
     /// A resume token that is unknown or expired.
     BadToken,
+    /// The client's address already has as many connections open as one address may.
+    TooManyFromAddress,
 }
 
 /// A message from the server itself.
@@ -453,6 +458,7 @@ fn bye(reason: ByeReason) -> &'static str {
         ByeReason::Shutdown => "The server is shutting down. Goodbye!",
         ByeReason::Idle => "Goodbye! (no input for too long)",
         ByeReason::Replaced => "You connected again elsewhere; this connection closes. Goodbye!",
+        ByeReason::Lobby => "Goodbye! (you joined no game for too long)",
     }
 }
 

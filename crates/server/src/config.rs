@@ -24,6 +24,13 @@ pub struct ServerConfig {
     pub(crate) reconnect_window: Duration,
     /// How long the leaderboard is served from the board's cache at most.
     pub(crate) leaderboard_cache: Duration,
+    // Admission (see `admission.rs` and docs/RELIABILITY.md, "Admission").
+    pub(crate) max_per_ip: usize,
+    pub(crate) lobby_timeout: Duration,
+    pub(crate) http_header_timeout: Duration,
+    pub(crate) http_request_timeout: Duration,
+    pub(crate) http_rate: RateLimit,
+    pub(crate) allowed_origins: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -42,6 +49,15 @@ impl Default for ServerConfig {
             allow_faults: false,
             reconnect_window: crate::parking::DEFAULT_WINDOW,
             leaderboard_cache: crate::board::DEFAULT_CACHE,
+            max_per_ip: 64,
+            lobby_timeout: Duration::from_secs(120),
+            http_header_timeout: Duration::from_secs(10),
+            http_request_timeout: Duration::from_secs(30),
+            http_rate: RateLimit {
+                per_second: 20,
+                burst: 40,
+            },
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -152,6 +168,48 @@ impl ServerConfigBuilder {
     /// win was committed since: then the next ask reads afresh. Zero reads every time.
     pub fn leaderboard_cache(mut self, max_age: Duration) -> Self {
         self.0.leaderboard_cache = max_age;
+        self
+    }
+
+    /// Connections one client address may have open at once, over TCP, WebSocket and HTTP
+    /// together (default 64; 0: no limit). IPv6 addresses count by their /64.
+    pub fn max_per_ip(mut self, max: usize) -> Self {
+        self.0.max_per_ip = max;
+        self
+    }
+
+    /// A connection that has been in no room (neither seated nor watching) for this long is
+    /// closed with a goodbye (default 120 s).
+    pub fn lobby_timeout(mut self, timeout: Duration) -> Self {
+        self.0.lobby_timeout = timeout;
+        self
+    }
+
+    /// How long an HTTP client has to send a request's headers, counted from the connection's
+    /// start or from the end of its previous response, so it also bounds an idle kept-alive
+    /// connection (default 10 s).
+    pub fn http_header_timeout(mut self, timeout: Duration) -> Self {
+        self.0.http_header_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How long an HTTP request (not a WebSocket) may take to be answered (default 30 s).
+    pub fn http_request_timeout(mut self, timeout: Duration) -> Self {
+        self.0.http_request_timeout = timeout;
+        self
+    }
+
+    /// Requests one address may make to `/api/*` and `/metrics` (default 20 a second, 40 at
+    /// once); past it, `429 Too Many Requests`. [`RateLimit::OFF`] for none.
+    pub fn http_rate(mut self, limit: RateLimit) -> Self {
+        self.0.http_rate = limit;
+        self
+    }
+
+    /// Origins besides the server's own whose pages may open a WebSocket (`/ws`), such as
+    /// `https://play.example.com`.
+    pub fn allowed_origins(mut self, origins: Vec<String>) -> Self {
+        self.0.allowed_origins = origins;
         self
     }
 

@@ -29,6 +29,8 @@
 //! tests pass a one-shot (STYLE §7).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod accept;
+mod admission;
 mod board;
 mod config;
 mod connections;
@@ -37,8 +39,10 @@ mod http;
 mod idle;
 mod ids;
 mod kick;
+mod limits;
 mod link;
 mod lobby;
+mod lobby_timer;
 mod metrics;
 mod outbox;
 mod parking;

@@ -97,6 +97,32 @@ struct ServeArgs {
     /// committed since (0: read the store every time).
     #[arg(long, default_value_t = 1000)]
     leaderboard_cache_ms: u64,
+    /// Connections one client address may have open at once, over TCP, WebSocket and HTTP
+    /// together (IPv6: per /64). One more is refused (0: no limit).
+    #[arg(long, default_value_t = 64)]
+    max_per_ip: usize,
+    /// Close a connection that has been in no room (neither playing nor watching) for this
+    /// many seconds (0: never).
+    #[arg(long, default_value_t = 120)]
+    lobby_timeout: u64,
+    /// Close an HTTP connection whose client takes longer than this many seconds to send a
+    /// request's headers; also closes a kept-alive connection idle that long.
+    #[arg(long, default_value_t = 10)]
+    http_header_timeout: u64,
+    /// Answer 503 to an HTTP request (not a WebSocket) not answered within this many seconds.
+    #[arg(long, default_value_t = 30)]
+    http_request_timeout: u64,
+    /// Requests per second one address may make to /api/* and /metrics, sustained (0: no
+    /// limit); past it, 429 with Retry-After.
+    #[arg(long, default_value_t = 20)]
+    http_rate: u32,
+    /// Requests one address may make to /api/* and /metrics at once.
+    #[arg(long, default_value_t = 40)]
+    http_burst: u32,
+    /// An origin (such as `https://play.example.com`) whose pages may open a WebSocket, besides
+    /// the server's own. Repeatable.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    allowed_origins: Vec<String>,
     /// FOR TESTS ONLY: let players inject faults (`/fault room`, `/fault session`).
     #[arg(long, hide = true)]
     allow_faults: bool,
@@ -162,6 +188,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .allow_faults(args.allow_faults)
         .reconnect_window(Duration::from_secs(args.reconnect_window))
         .leaderboard_cache(Duration::from_millis(args.leaderboard_cache_ms))
+        .max_per_ip(args.max_per_ip)
+        .lobby_timeout(Duration::from_secs(args.lobby_timeout))
+        .http_header_timeout(Duration::from_secs(args.http_header_timeout))
+        .http_request_timeout(Duration::from_secs(args.http_request_timeout))
+        .http_rate(RateLimit {
+            per_second: args.http_rate,
+            burst: args.http_burst,
+        })
+        .allowed_origins(args.allowed_origins.clone())
         .build();
     // The store first: a database that cannot be used stops the start-up before any port
     // is opened, with an error that names the file.

@@ -39,6 +39,49 @@ impl Transport {
     }
 }
 
+/// Why a connection or request was turned away (`referee_refused_total{reason}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// Every connection slot was taken.
+    Full,
+    /// The client's address had its share of connections.
+    PerAddress,
+    /// Accepted into the reserve descriptor, the process being out of them.
+    Descriptors,
+    /// A WebSocket from a page of a foreign origin.
+    Origin,
+    /// Over the HTTP API's rate limit.
+    RateLimited,
+    /// An HTTP connection that did not send a request's headers in time.
+    HeaderTimeout,
+    /// A connection closed for sitting in no room past the lobby limit.
+    Lobby,
+}
+
+impl Refused {
+    fn label(self) -> Label {
+        let reason = match self {
+            Refused::Full => "full",
+            Refused::PerAddress => "per_address",
+            Refused::Descriptors => "descriptors",
+            Refused::Origin => "origin",
+            Refused::RateLimited => "rate_limited",
+            Refused::HeaderTimeout => "header_timeout",
+            Refused::Lobby => "lobby_timeout",
+        };
+        [("reason", reason)]
+    }
+}
+
+impl From<crate::admission::Refusal> for Refused {
+    fn from(refusal: crate::admission::Refusal) -> Self {
+        match refusal {
+            crate::admission::Refusal::Full => Refused::Full,
+            crate::admission::Refusal::TooManyFromAddress => Refused::PerAddress,
+        }
+    }
+}
+
 /// Which actor a session asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AskTarget {
@@ -74,6 +117,8 @@ pub(crate) struct Metrics {
     started: Instant,
     /// The storage side: board reads and the store's health.
     pub(crate) storage: StorageMetrics,
+    /// Connections and requests turned away at admission, by reason.
+    refused: Family<Label, Counter>,
 }
 
 impl Default for Metrics {
@@ -106,6 +151,12 @@ impl Metrics {
             "How long a session's ask took to be answered, by actor kind",
             asks.clone(),
         );
+        let refused = Family::<Label, Counter>::default();
+        registry.register(
+            "refused",
+            "Connections and requests turned away at admission, by reason",
+            refused.clone(),
+        );
         let latest = Arc::new(Mutex::new(Status::default()));
         registry.register_collector(Box::new(StatusCollector(latest.clone())));
         let storage = StorageMetrics::default();
@@ -122,7 +173,13 @@ impl Metrics {
             latest,
             started: Instant::now(),
             storage,
+            refused,
         }
+    }
+
+    /// Counts one connection or request turned away.
+    pub(crate) fn refused(&self, reason: Refused) {
+        self.refused.get_or_create(&reason.label()).inc();
     }
 
     /// Counts a connection as open until the guard is dropped.

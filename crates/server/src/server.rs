@@ -55,8 +55,9 @@ pub(crate) struct Shared<G: Render> {
     /// Seats of dropped WebSocket players, and the tokens that bring them back.
     pub(crate) parking: ParkingHandle<G>,
     pub(crate) metrics: Arc<Metrics>,
-    /// Connection slots, shared by TCP and WebSocket (`--max-connections`).
-    pub(crate) slots: Arc<Semaphore>,
+    /// The gate every new connection passes: the connection slots (`--max-connections`),
+    /// shared by TCP, WebSocket and HTTP, and the share per address (`--max-per-ip`).
+    pub(crate) admission: crate::admission::Admission,
     /// Numbers every connection, whatever its transport.
     pub(crate) connection_ids: AtomicU64,
     /// Cancelled when the server shuts down (the HTTP side listens to it).
@@ -146,9 +147,12 @@ impl<G: Render> Server<G> {
         let watch_lobby = lobby.downgrade();
         let parking =
             Parking::spawn(window).map_err(|err| ServerError::Entropy(err.to_string()))?;
-        let slots = Arc::new(Semaphore::new(self.config.max_connections));
+        let mut config = self.config;
+        config.max_connections = crate::limits::clamp_to_descriptors(config.max_connections);
+        let slots = Arc::new(Semaphore::new(config.max_connections));
+        let admission = crate::admission::Admission::new(slots, config.max_per_ip);
         let shared = Arc::new(Shared {
-            config: self.config,
+            config,
             lobby,
             recorder,
             board,
@@ -156,7 +160,7 @@ impl<G: Render> Server<G> {
             players: PlayerIds::default(),
             parking,
             metrics,
-            slots,
+            admission,
             connection_ids: AtomicU64::new(0),
             shutdown: CancellationToken::new(),
             connections: Connections::default(),

@@ -144,6 +144,11 @@ impl<G: Render> Session<G> {
         self
     }
 
+    /// Whether the player is in a room, seated or watching (the lobby timeout spares them).
+    pub(crate) fn in_room(&self) -> bool {
+        self.seat.is_some() || self.watching.is_some()
+    }
+
     /// Greets a netcat player and seats them by quick match.
     pub(crate) async fn start(&mut self) {
         self.greet(None, false);

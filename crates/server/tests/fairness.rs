@@ -176,6 +176,7 @@ async fn the_checker_catches_a_referee_that_lets_two_players_win_one_round() {
     let addr = listener.local_addr().unwrap_or_else(|err| panic!("{err}"));
     let config = ServerConfig::builder()
         .seed(Some(7))
+        .max_per_ip(0)
         .rate_limit(RateLimit::OFF)
         .build();
     let (stop, stopped) = oneshot::channel::<()>();

@@ -269,6 +269,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
   const BYE = {
     shutdown: 'The server is shutting down.',
     idle: 'Disconnected after a long time without activity.',
+    lobby: 'Disconnected after a while without joining a game.',
     quit: 'You left the server.',
   };
 

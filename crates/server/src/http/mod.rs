@@ -1,59 +1,101 @@
-//! The HTTP side of the server (axum): the web page, the WebSocket endpoint, health, metrics,
+//! The HTTP side of the server: the web page, the WebSocket endpoint, health, metrics,
 //! the status page, the leaderboard as JSON.
 //!
 //! It shares the actors with the TCP side: a request asks the board (the records' read
 //! side), exactly as a `/top` typed in netcat does, and a WebSocket player sits in the same
-//! rooms as netcat players.
+//! rooms as netcat players. Connections are accepted by a loop of our own and served by hyper
+//! (see `conn.rs`), so that they count in the server's connection budget and cannot stay open
+//! forever.
 
 use std::sync::Arc;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use referee_rules::Render;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
+use tower_http::timeout::TimeoutLayer;
 
 mod assets;
+mod conn;
+mod guard;
 mod status;
 
+pub(crate) use conn::ConnInfo;
+
+use crate::accept::{self, Accepted, Acceptor};
 use crate::board::{MAX_LIMIT, ReadLeaderboard};
+use crate::metrics::Refused;
 use crate::server::Shared;
+
+/// What a connection accepted into the reserve descriptor gets (see `accept.rs`).
+const SHED_RESPONSE: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+content-length: 32\r\nconnection: close\r\n\r\n{\"error\":\"the server is full\"}\r\n";
 
 /// Serves HTTP on `listener` until the server shuts down.
 pub(crate) async fn serve<G: Render>(listener: TcpListener, shared: Arc<Shared<G>>) {
-    let shutdown = shared.shutdown.clone();
-    let app = router(shared);
-    // As on the TCP side: small messages go out at once, not after a delayed ACK (Nagle).
-    let listener = listener.tap_io(|stream| {
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::debug!(%err, "cannot set TCP_NODELAY");
+    let app = router(shared.clone());
+    let mut acceptor = Acceptor::new(listener, "http");
+    loop {
+        let accepted = tokio::select! {
+            accepted = acceptor.next() => accepted,
+            () = shared.shutdown.cancelled() => return,
+        };
+        match accepted {
+            Accepted::Stream(stream, peer) => {
+                let serving = conn::serve(stream, peer, app.clone(), shared.clone());
+                shared.tasks.spawn(serving);
+            }
+            Accepted::Shed(stream) => {
+                shared.metrics.refused(Refused::Descriptors);
+                accept::shed(stream, SHED_RESPONSE);
+            }
         }
-    });
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await;
-    if let Err(err) = served {
-        tracing::error!(%err, "the HTTP server failed");
     }
 }
 
 fn router<G: Render>(shared: Arc<Shared<G>>) -> Router {
-    Router::new()
+    let limit = guard::ApiLimit::new(
+        shared.config.http_rate,
+        shared.metrics.clone(),
+        shared.shutdown.clone(),
+    );
+    // The API: rate-limited per address.
+    let api = Router::new()
+        .route("/metrics", get(status::metrics::<G>))
+        .route("/api/status", get(status::status::<G>))
+        .route("/api/leaderboard", get(leaderboard::<G>))
+        .route_layer(axum::middleware::from_fn_with_state(
+            limit,
+            guard::rate_limit,
+        ));
+    let timeout = TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        shared.config.http_request_timeout,
+    );
+    let router = Router::new()
         .route("/", get(assets::index))
         .route("/style.css", get(assets::style))
         .route("/app.js", get(assets::app))
         .route("/status", get(assets::status_page))
         .route("/status.js", get(assets::status_script))
-        .route("/ws", get(crate::ws::upgrade::<G>))
         .route("/healthz", get(healthz::<G>))
-        .route("/metrics", get(status::metrics::<G>))
-        .route("/api/status", get(status::status::<G>))
-        .route("/api/leaderboard", get(leaderboard::<G>))
-        .with_state(shared)
+        .merge(api)
+        // Every request but a WebSocket's (which lives as long as its player) is answered in
+        // time or gets a 503.
+        .layer(timeout)
+        .route("/ws", get(crate::ws::upgrade::<G>))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            conn::gate::<G>,
+        ))
+        .with_state(shared);
+    guard::security_headers(router)
 }
 
 /// `GET /healthz`: `200 ok`, or `503` with the reason when the store's last commit failed
@@ -82,18 +124,28 @@ struct ErrorBody {
     error: String,
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+/// The API's error answer: `{"error": "..."}` with `status`.
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     let body = ErrorBody {
         error: message.into(),
     };
     (status, Json(body)).into_response()
 }
 
+/// A query string that does not parse: `400` with the JSON error, not axum's plain text.
+pub(crate) fn bad_query(rejection: &QueryRejection) -> Response {
+    error(StatusCode::BAD_REQUEST, rejection.body_text())
+}
+
 /// `GET /api/leaderboard?limit=N`: `{"all_time":[{"name":..,"wins":..}],"recent":[..]}`.
 async fn leaderboard<G: Render>(
     State(shared): State<Arc<Shared<G>>>,
-    Query(query): Query<LeaderboardQuery>,
+    query: Result<Query<LeaderboardQuery>, QueryRejection>,
 ) -> Response {
+    let query = match query {
+        Ok(Query(query)) => query,
+        Err(rejection) => return bad_query(&rejection),
+    };
     let Some(board) = &shared.board else {
         return error(StatusCode::NOT_FOUND, "this server keeps no leaderboard");
     };

@@ -14,7 +14,8 @@ use super::writer::write_frames;
 use crate::idle::IdleTimer;
 use crate::kick::{Kick, Reason};
 use crate::link::{Link, Opened};
-use crate::metrics::Transport;
+use crate::lobby_timer::LobbyTimer;
+use crate::metrics::{Refused, Transport};
 use crate::reader::{self, Next};
 use crate::server::Shared;
 use crate::session::{Flow, Session};
@@ -31,6 +32,8 @@ enum End {
     Eof,
     Quit,
     Idle,
+    /// In no room for longer than the lobby limit.
+    Lobby,
     Shutdown,
     /// Disconnected by the server (too slow).
     Kicked,
@@ -91,6 +94,7 @@ fn bye(end: End) -> Option<ByeReason> {
     match end {
         End::Quit => Some(ByeReason::Quit),
         End::Idle => Some(ByeReason::Idle),
+        End::Lobby => Some(ByeReason::Lobby),
         End::Shutdown => Some(ByeReason::Shutdown),
         End::Eof | End::Kicked | End::Broken => None,
     }
@@ -104,8 +108,18 @@ async fn read_lines<G: Render>(
     shared: &Shared<G>,
 ) -> End {
     let mut idle = IdleTimer::new(shared.config.idle_timeout);
+    let mut lobby = LobbyTimer::new(shared.config.lobby_timeout, session.in_room());
     loop {
-        let next = match reader::next(lines, kick, &mut idle).await {
+        lobby.update(session.in_room());
+        let next = tokio::select! {
+            biased;
+            next = reader::next(lines, kick, &mut idle) => next,
+            () = lobby.expired() => {
+                shared.metrics.refused(Refused::Lobby);
+                return End::Lobby;
+            }
+        };
+        let next = match next {
             Next::Kicked(Reason::Shutdown) => return End::Shutdown,
             Next::Kicked(Reason::TooSlow | Reason::Failed | Reason::Replaced) => {
                 return End::Kicked;

@@ -1,10 +1,11 @@
-//! The TCP transport: accepting connections within the limit, one task per connection.
+//! The TCP transport: accepting connections within the limits, one task per connection.
 
 mod codec;
 mod connection;
 mod writer;
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,36 +14,33 @@ use referee_rules::Render;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::accept::{self, Accepted, Acceptor};
+use crate::admission::Refusal;
 use crate::server::Shared;
 
-/// Longest pause between accept attempts after errors (out of file descriptors, say).
-const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// How long a refused connection gets to receive its one line.
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Accepts connections until the future is dropped. An accept error (the OS is out of file
-/// descriptors, say) is logged and retried after a growing pause; it never ends the loop,
-/// and an error in one connection never reaches it.
+/// descriptors, say) never ends the loop (see [`Acceptor`]), and an error in one connection
+/// never reaches it.
 pub(crate) async fn accept_loop<G: Render>(listener: TcpListener, shared: Arc<Shared<G>>) {
-    let mut backoff = Duration::from_millis(5);
+    let mut acceptor = Acceptor::new(listener, "tcp");
     loop {
-        match listener.accept().await {
-            Ok((stream, _peer)) => {
-                backoff = Duration::from_millis(5);
-                admit(stream, &shared);
-            }
-            Err(err) => {
-                tracing::warn!(%err, ?backoff, "accept failed");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+        match acceptor.next().await {
+            Accepted::Stream(stream, peer) => admit(stream, peer, &shared),
+            Accepted::Shed(stream) => {
+                shared.metrics.refused(crate::metrics::Refused::Descriptors);
+                let line = refusal(Refusal::Full, &shared).to_line();
+                accept::shed(stream, format!("{line}\n").as_bytes());
             }
         }
     }
 }
 
-fn admit<G: Render>(stream: TcpStream, shared: &Arc<Shared<G>>) {
-    match shared.slots.clone().try_acquire_owned() {
-        Ok(slot) => {
+fn admit<G: Render>(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared<G>>) {
+    match shared.admission.admit(peer.ip()) {
+        Ok(ticket) => {
             let shared_for_task = shared.clone();
             let hard_stop = shared.hard_stop.clone();
             shared.tasks.spawn(async move {
@@ -50,13 +48,14 @@ fn admit<G: Render>(stream: TcpStream, shared: &Arc<Shared<G>>) {
                     () = connection::serve(stream, shared_for_task) => {}
                     () = hard_stop.cancelled() => {}
                 }
-                drop(slot);
+                drop(ticket);
             });
         }
-        Err(_) => {
-            let max = shared.config.max_connections;
+        Err(why) => {
+            shared.metrics.refused(why.into());
+            let notice = refusal(why, shared);
             shared.tasks.spawn(async move {
-                let refusal = tokio::time::timeout(REFUSAL_TIMEOUT, refuse(stream, max));
+                let refusal = tokio::time::timeout(REFUSAL_TIMEOUT, refuse(stream, notice));
                 if let Ok(Err(err)) = refusal.await {
                     tracing::debug!(%err, "could not send the refusal");
                 }
@@ -65,12 +64,30 @@ fn admit<G: Render>(stream: TcpStream, shared: &Arc<Shared<G>>) {
     }
 }
 
-/// The one line a connection over the limit gets.
-async fn refuse(mut stream: TcpStream, max: usize) -> io::Result<()> {
-    let notice = Notice::error(
-        ErrorCode::ServerFull,
-        format_args!("the server is full ({max} connections); try again later"),
-    );
+/// What a connection that is not admitted is told.
+pub(crate) fn refusal<G: Render>(why: Refusal, shared: &Shared<G>) -> Notice {
+    match why {
+        Refusal::Full => {
+            let max = shared.config.max_connections;
+            Notice::error(
+                ErrorCode::ServerFull,
+                format_args!("the server is full ({max} connections); try again later"),
+            )
+        }
+        Refusal::TooManyFromAddress => {
+            let max = shared.config.max_per_ip;
+            Notice::error(
+                ErrorCode::TooManyFromAddress,
+                format_args!(
+                    "too many connections from your address (at most {max}); close some and try again"
+                ),
+            )
+        }
+    }
+}
+
+/// The one line a connection that is not admitted gets.
+async fn refuse(mut stream: TcpStream, notice: Notice) -> io::Result<()> {
     stream
         .write_all(format!("{}\n", notice.to_line()).as_bytes())
         .await?;

@@ -22,7 +22,8 @@ use crate::encoding::Encoding;
 use crate::idle::IdleTimer;
 use crate::kick::{Kick, Reason};
 use crate::link::{Link, Opened};
-use crate::metrics::Transport;
+use crate::lobby_timer::LobbyTimer;
+use crate::metrics::{Refused, Transport};
 use crate::outbox::Frame;
 use crate::parking::{Forget, Park, Register, Resume, Token};
 use crate::reader::{self, Next};
@@ -44,6 +45,8 @@ enum End {
     Kicked,
     Quit,
     Idle,
+    /// In no room for longer than the lobby limit.
+    Lobby,
     Shutdown,
     /// A message over the size limit.
     TooLarge,
@@ -61,6 +64,7 @@ impl End {
         match self {
             End::Quit => Some(ByeReason::Quit),
             End::Idle => Some(ByeReason::Idle),
+            End::Lobby => Some(ByeReason::Lobby),
             End::Shutdown => Some(ByeReason::Shutdown),
             End::Replaced => Some(ByeReason::Replaced),
             End::Dropped | End::Kicked | End::TooLarge | End::Flooded => None,
@@ -211,8 +215,18 @@ async fn read_requests<G: Render>(
     shared: &Shared<G>,
 ) -> End {
     let mut idle = IdleTimer::new(shared.config.idle_timeout);
+    let mut lobby = LobbyTimer::new(shared.config.lobby_timeout, session.in_room());
     loop {
-        let next = match reader::next(stream, kick, &mut idle).await {
+        lobby.update(session.in_room());
+        let next = tokio::select! {
+            biased;
+            next = reader::next(stream, kick, &mut idle) => next,
+            () = lobby.expired() => {
+                shared.metrics.refused(Refused::Lobby);
+                return End::Lobby;
+            }
+        };
+        let next = match next {
             Next::Kicked(Reason::Shutdown) => return End::Shutdown,
             Next::Kicked(Reason::Replaced) => return End::Replaced,
             Next::Kicked(Reason::TooSlow | Reason::Failed) => return End::Kicked,

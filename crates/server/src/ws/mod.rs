@@ -6,18 +6,25 @@
 //! (see `parking.rs`).
 
 mod connection;
+mod origin;
 mod writer;
 
 use std::sync::Arc;
 
+use axum::Extension;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use referee_protocol::json;
 use referee_protocol::notice::{ErrorCode, Notice};
 use referee_rules::Render;
 use serde::Deserialize;
 
+use crate::admission::Ticket;
+use crate::http::ConnInfo;
+use crate::metrics::Refused;
 use crate::server::Shared;
 
 /// Bytes a connection reads ahead; small, so that idle connections stay small.
@@ -46,23 +53,43 @@ pub(crate) struct Params {
     token: Option<String>,
 }
 
-/// `GET /ws`: upgrades, then serves the connection within the shared connection limit.
+/// `GET /ws`: checks the page's origin, upgrades, then serves the connection with the slot
+/// its HTTP connection was admitted with (or refuses it when the house is full).
 pub(crate) async fn upgrade<G: Render>(
     upgrade: WebSocketUpgrade,
-    Query(params): Query<Params>,
+    query: Result<Query<Params>, QueryRejection>,
+    headers: HeaderMap,
+    conn: Option<Extension<ConnInfo>>,
     State(shared): State<Arc<Shared<G>>>,
 ) -> Response {
+    let params = match query {
+        Ok(Query(params)) => params,
+        Err(rejection) => return crate::http::bad_query(&rejection),
+    };
+    if !origin::allowed(&headers, &shared.config.allowed_origins) {
+        shared.metrics.refused(Refused::Origin);
+        return crate::http::error(
+            StatusCode::FORBIDDEN,
+            "this page's origin may not open a WebSocket here",
+        );
+    }
+    let ticket = conn.and_then(|Extension(conn)| conn.take_ticket());
     let max = shared.config.max_line;
     upgrade
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| admit(socket, params.token, shared))
+        .on_upgrade(move |socket| admit(socket, params.token, ticket, shared))
 }
 
-async fn admit<G: Render>(socket: WebSocket, token: Option<String>, shared: Arc<Shared<G>>) {
-    let Ok(slot) = shared.slots.clone().try_acquire_owned() else {
+async fn admit<G: Render>(
+    socket: WebSocket,
+    token: Option<String>,
+    ticket: Option<Ticket>,
+    shared: Arc<Shared<G>>,
+) {
+    let Some(ticket) = ticket else {
         return refuse(socket, shared.config.max_connections).await;
     };
     // Tracked with the TCP connections, so that shutdown waits for it (within the grace).
@@ -73,7 +100,7 @@ async fn admit<G: Render>(socket: WebSocket, token: Option<String>, shared: Arc<
             () = connection::serve(socket, token, shared) => {}
             () = hard_stop.cancelled() => {}
         }
-        drop(slot);
+        drop(ticket);
     });
     let _ = task.await;
 }

@@ -20,6 +20,11 @@ use tokio::task::JoinHandle;
 /// Generous, because durable commits sync to disk and a busy CI disk can take seconds.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The settings tests start from: reproducible secrets, no limit per address.
+pub fn test_config() -> ServerConfigBuilder {
+    ServerConfig::builder().seed(Some(7)).max_per_ip(0)
+}
+
 /// A running server and the means to stop it.
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -29,9 +34,10 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts a server with the default settings but `tweak`, secrets from `seed`.
+    /// Starts a server with the default settings but `tweak`, secrets from `seed`. Every
+    /// test client comes from 127.0.0.1: there is no limit per address unless `tweak` sets one.
     pub async fn start(tweak: impl FnOnce(ServerConfigBuilder) -> ServerConfigBuilder) -> Self {
-        let config = tweak(ServerConfig::builder().seed(Some(7))).build();
+        let config = tweak(test_config()).build();
         Self::start_with(config, GuessConfig::default()).await
     }
 
@@ -44,7 +50,7 @@ impl TestServer {
         tweak: impl FnOnce(ServerConfigBuilder) -> ServerConfigBuilder,
         store: Box<dyn Store>,
     ) -> Self {
-        let config = tweak(ServerConfig::builder().seed(Some(7))).build();
+        let config = tweak(test_config()).build();
         Self::start_full(config, GuessConfig::default(), Some(store)).await
     }
 
