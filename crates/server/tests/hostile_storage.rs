@@ -131,9 +131,14 @@ async fn attacker(http: std::net::SocketAddr, stop: Arc<AtomicBool>, id: usize) 
 async fn a_leaderboard_flood_over_a_long_history_delays_no_win() {
     let dir = temp();
     let store = long_history(&dir.path().join("referee.db"), HISTORY);
-    // No cache: every request reads the store, the worst case.
+    // No cache: every request reads the store, the worst case. No HTTP rate limit either:
+    // this is the read path itself under a flood (from many addresses, say), not the limiter.
     let server = TestServer::start_with_store(
-        |c| c.players_per_room(1).leaderboard_cache(Duration::ZERO),
+        |c| {
+            c.players_per_room(1)
+                .leaderboard_cache(Duration::ZERO)
+                .http_rate(referee_server::RateLimit::OFF)
+        },
         Box::new(store),
     )
     .await;
