@@ -132,7 +132,10 @@ impl<G: Render> Server<G> {
         let watch_recorder = recorder.as_ref().map(|recorder| recorder.downgrade());
         let capacity = self.config.players_per_room;
         let window = self.config.reconnect_window;
-        let lobby = Lobby::<G>::spawn(capacity, self.game, rng, recorder.clone(), window);
+        let codes_rng = StdRng::try_from_rng(&mut SysRng)
+            .map_err(|err| ServerError::Entropy(err.to_string()))?;
+        let rngs = (rng, codes_rng);
+        let lobby = Lobby::<G>::spawn(capacity, self.game, rngs, recorder.clone(), window);
         let watch_lobby = lobby.downgrade();
         let parking =
             Parking::spawn(window).map_err(|err| ServerError::Entropy(err.to_string()))?;

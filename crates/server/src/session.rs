@@ -481,10 +481,7 @@ impl<G: Render> Session<G> {
     /// Whether `wanted` names the room `label` (by number, or by code).
     fn names_room(wanted: &str, room: RoomId, label: &RoomLabel) -> bool {
         room.to_string() == wanted.trim()
-            || label
-                .code
-                .as_deref()
-                .is_some_and(|code| code.eq_ignore_ascii_case(wanted.trim()))
+            || label.code.is_some() && label.code == crate::lobby::canonical_code(wanted)
     }
 
     async fn join(&mut self, wanted: &str) {
@@ -715,7 +712,7 @@ mod tests {
         Lobby::<GuessNumber>::spawn(
             3,
             GuessConfig::default(),
-            StdRng::seed_from_u64(7),
+            (StdRng::seed_from_u64(7), StdRng::seed_from_u64(8)),
             None,
             Duration::from_secs(30),
         )
