@@ -41,8 +41,8 @@ use crate::parking::Parked;
 use crate::rate::{Admit, Bucket, RateLimit};
 use crate::records::{GetLeaderboard, RecorderHandle, WinsOf};
 use crate::room::{
-    Act, Away, Chat, Crash, GetScores, Join, JoinError, Leave, Rejoin, Rename, RoomHandle,
-    SeatLost, Unwatch, Watch, WatchError,
+    Act, Away, Chat, Crash, GetScores, Join, JoinError, Leave, NotOwner, Rejoin, Rename,
+    RoomHandle, SeatLost, Spectators, Unwatch, Watch, Who,
 };
 use crate::seen::{SeenRound, stamp};
 use crate::tell::tell_soon;
@@ -305,6 +305,8 @@ impl<G: Render> Session<G> {
             Command::Play => self.quick_match().await,
             Command::Watch(room) => self.watch(room).await,
             Command::Leave => self.leave_room().await,
+            Command::Who => self.who().await,
+            Command::Spectators(allow) => self.spectators(allow).await,
             Command::Top => self.leaderboard().await,
             Command::Ping => self.say(&Notice::Pong),
             Command::Quit => {}
@@ -426,6 +428,36 @@ impl<G: Render> Session<G> {
         }
     }
 
+    /// Who plays in the room (seated or watching) and who watches it.
+    async fn who(&mut self) {
+        let handle = match (&self.seat, &self.watching) {
+            (Some(seat), _) => seat.handle.clone(),
+            (None, Some(watched)) => watched.handle.clone(),
+            (None, None) => return self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM),
+        };
+        match self.timed(AskTarget::Room, handle.ask(Who)).await {
+            Ok(who) => self.say(&who),
+            Err(err) => self.room_failed(err.without_message()),
+        }
+    }
+
+    /// The owner of a private room lets others watch it, or not.
+    async fn spectators(&mut self, allow: bool) {
+        let Some(seat) = &self.seat else {
+            return self.not_seated();
+        };
+        let set = Spectators {
+            player: self.player,
+            allow,
+            re: self.re,
+        };
+        match self.timed(AskTarget::Room, seat.handle.ask(set)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err @ NotOwner)) => self.error(ErrorCode::NotOwner, err),
+            Err(err) => self.room_failed(err.without_message()),
+        }
+    }
+
     /// Chat is fire-and-forget, and never waits: a room too busy to take it now drops it.
     fn chat(&mut self, said: &str) {
         let Some(seat) = &self.seat else {
@@ -518,6 +550,7 @@ impl<G: Render> Session<G> {
         self.epoch += 1;
         let watch = Watch {
             player: self.player,
+            name: self.name.clone(),
             outbox: self.outbox.for_seat(self.epoch),
             re: self.re,
         };
@@ -529,8 +562,7 @@ impl<G: Render> Session<G> {
                     handle: located.handle,
                 });
             }
-            Ok(Err(err @ WatchError::Full(_))) => self.error(ErrorCode::RoomFull, err),
-            Ok(Err(err @ WatchError::Seated)) => self.error(ErrorCode::AlreadyThere, err),
+            Ok(Err(err)) => self.error(err.code(), err),
             Err(AskError::NotRunning(_)) => {
                 self.error(ErrorCode::RoomClosed, "that room has closed; type /rooms");
             }

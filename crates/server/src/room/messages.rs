@@ -62,8 +62,12 @@ impl<G: Render> Handler<Join> for Room<G> {
             return Err(JoinError::Full);
         }
         let player = join.player;
-        // A spectator who sits down stops being one.
+        // A spectator who sits down stops being one (the others hear that they joined).
         self.members.unwatch(player);
+        if self.label.code.is_some() {
+            // The first to sit in a private room opened it.
+            self.members.claim(player);
+        }
         let joined = Notice::MemberJoined {
             player,
             name: join.name.clone(),
