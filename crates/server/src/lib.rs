@@ -27,6 +27,7 @@
 //! tests pass a one-shot (STYLE §7).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod attempts;
 mod config;
 mod connections;
 mod encoding;

@@ -256,6 +256,10 @@ impl<G: Render> Lobby<G> {
             self.retired_won += entry.census.read().won;
             if let Some(code) = entry.code {
                 self.codes.remove(&code);
+                // After a flood of private rooms, give the memory back.
+                if self.codes.capacity() > 64 && self.codes.capacity() > 4 * self.codes.len() {
+                    self.codes.shrink_to(2 * self.codes.len());
+                }
             }
         }
     }

@@ -71,6 +71,8 @@ pub(crate) struct Metrics {
     /// What the last look found (see [`Status::gather`]), read by the collector.
     latest: Arc<Mutex<Status>>,
     started: Instant,
+    /// Refusals of the private-room and held-seat guards.
+    pub(crate) guards: GuardCounters,
 }
 
 impl Default for Metrics {
@@ -103,6 +105,7 @@ impl Metrics {
             "How long a session's ask took to be answered, by actor kind",
             asks.clone(),
         );
+        let guards = GuardCounters::register(&mut registry);
         let latest = Arc::new(Mutex::new(Status::default()));
         registry.register_collector(Box::new(StatusCollector(latest.clone())));
         // Constant, valid bounds: this cannot fail.
@@ -116,6 +119,7 @@ impl Metrics {
             ask_percentiles: Mutex::new(ask_percentiles),
             latest,
             started: Instant::now(),
+            guards,
         }
     }
 
@@ -179,6 +183,44 @@ impl Metrics {
             tracing::error!(%err, "cannot encode the metrics");
         }
         text
+    }
+}
+
+/// What the guards of private rooms and held seats refuse (issue #14), counted.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GuardCounters {
+    /// Room lookups refused unmade, by who ran out of failures (`client`, `ip`).
+    lookups_refused: Family<Label, Counter>,
+    /// Held seats given up before their window closed, by which cap (`total`, `ip`).
+    parked_released: Family<Label, Counter>,
+}
+
+impl GuardCounters {
+    fn register(registry: &mut Registry) -> Self {
+        let guards = GuardCounters::default();
+        registry.register(
+            "room_lookups_refused",
+            "Join or watch requests refused unmade after too many that named no room, by scope",
+            guards.lookups_refused.clone(),
+        );
+        registry.register(
+            "parked_seats_released",
+            "Seats of dropped players given up early because a cap was reached, by cap",
+            guards.parked_released.clone(),
+        );
+        guards
+    }
+
+    /// A lookup refused: `scope` ran out of failures.
+    pub(crate) fn lookup_refused(&self, scope: &'static str) {
+        self.lookups_refused
+            .get_or_create(&[("scope", scope)])
+            .inc();
+    }
+
+    /// A held seat given up early because of the `cap`.
+    pub(crate) fn parked_released(&self, cap: &'static str) {
+        self.parked_released.get_or_create(&[("cap", cap)]).inc();
     }
 }
 

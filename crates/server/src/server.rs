@@ -15,12 +15,13 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::ServerConfig;
+use crate::attempts::Attempts;
 use crate::connections::Connections;
 use crate::ids::PlayerIds;
 use crate::kick::Reason;
 use crate::lobby::{Lobby, LobbyHandle};
 use crate::metrics::Metrics;
-use crate::parking::{Parking, ParkingHandle};
+use crate::parking::{ParkLimits, Parking, ParkingHandle};
 use crate::records::{Recorder, RecorderHandle};
 use referee_store::Store;
 
@@ -58,6 +59,8 @@ pub(crate) struct Shared<G: Render> {
     /// Cancelled when the shutdown grace is over: connections still running are dropped.
     pub(crate) hard_stop: CancellationToken,
     pub(crate) tasks: TaskTracker,
+    /// Failed room lookups by client address (`attempts.rs`).
+    pub(crate) attempts: Arc<Attempts>,
 }
 
 impl<G: Render> Shared<G> {
@@ -137,16 +140,23 @@ impl<G: Render> Server<G> {
         let rngs = (rng, codes_rng);
         let lobby = Lobby::<G>::spawn(capacity, self.game, rngs, recorder.clone(), window);
         let watch_lobby = lobby.downgrade();
-        let parking =
-            Parking::spawn(window).map_err(|err| ServerError::Entropy(err.to_string()))?;
+        let metrics = Arc::new(Metrics::new());
+        let limits = ParkLimits {
+            total: self.config.max_parked(),
+            per_ip: self.config.guards.max_parked_per_ip,
+        };
+        let parking = Parking::spawn(window, limits, metrics.guards.clone())
+            .map_err(|err| ServerError::Entropy(err.to_string()))?;
         let slots = Arc::new(Semaphore::new(self.config.max_connections));
+        let attempts = Arc::new(Attempts::new(&self.config.guards));
         let shared = Arc::new(Shared {
+            attempts,
             config: self.config,
             lobby,
             recorder,
             players: PlayerIds::default(),
             parking,
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             slots,
             connection_ids: AtomicU64::new(0),
             shutdown: CancellationToken::new(),

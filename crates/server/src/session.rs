@@ -17,6 +17,7 @@
 //! (`parking.rs`): the room keeps it, and a later session takes it back with `Rejoin`.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +31,7 @@ use referee_store::LeaderEntry;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use crate::attempts::{Attempts, ClientAttempts};
 use crate::encoding::Encoding;
 use crate::ids::{RoomId, default_name};
 use crate::lobby::{
@@ -91,6 +93,11 @@ pub(crate) struct Session<G: Render> {
     /// The JSON request being handled: what answers it carries its id as `re`.
     re: Option<u64>,
     metrics: Option<Arc<Metrics>>,
+    /// Failed room lookups, the server's by address and this connection's (`attempts.rs`);
+    /// `None`: not limited.
+    attempts: Option<(Arc<Attempts>, ClientAttempts)>,
+    /// The client's address, when the transport knows it.
+    peer: Option<IpAddr>,
 }
 
 impl<G: Render> Session<G> {
@@ -117,7 +124,22 @@ impl<G: Render> Session<G> {
             faults: false,
             re: None,
             metrics: None,
+            attempts: None,
+            peer: None,
         }
+    }
+
+    /// Limits this player's failed room lookups, alone and with their address's others.
+    pub(crate) fn with_attempts(mut self, attempts: Arc<Attempts>) -> Self {
+        let client = attempts.client();
+        self.attempts = Some((attempts, client));
+        self
+    }
+
+    /// The client's address (what per-address limits count by).
+    pub(crate) fn with_peer(mut self, peer: IpAddr) -> Self {
+        self.peer = Some(peer);
+        self
     }
 
     /// Lets this player inject faults (see `ServerConfig::allow_faults`).
@@ -525,24 +547,56 @@ impl<G: Render> Session<G> {
                 );
             }
         }
+        if !self.may_look_up() {
+            return;
+        }
         match self
             .timed(AskTarget::Lobby, self.lobby.ask(FindRoom::new(wanted)))
             .await
         {
             Ok(Ok(seat)) => self.move_to(seat).await,
-            Ok(Err(err)) => self.error(find_code(&err), err),
+            Ok(Err(err)) => self.lookup_failed(&err),
             Err(err) => self.lobby_failed(err.without_message()),
         }
     }
 
+    /// Whether this player may look a room up now; if not, they are told why.
+    fn may_look_up(&self) -> bool {
+        let Some((attempts, client)) = &self.attempts else {
+            return true;
+        };
+        let Err(exhausted) = attempts.check(client, self.peer) else {
+            return true;
+        };
+        if let Some(metrics) = &self.metrics {
+            metrics.guards.lookup_refused(exhausted.label());
+        }
+        self.error(
+            ErrorCode::TooManyAttempts,
+            "too many tries at rooms that do not exist; wait a minute",
+        );
+        false
+    }
+
+    /// A lookup failed: told to the player, and counted if it named no room.
+    fn lookup_failed(&mut self, err: &FindError) {
+        if let (FindError::NoSuchRoom(_), Some((attempts, client))) = (err, &mut self.attempts) {
+            attempts.failed(client, self.peer);
+        }
+        self.error(find_code(err), err);
+    }
+
     /// Leaves any seat and watches the room `wanted`.
     async fn watch(&mut self, wanted: &str) {
+        if !self.may_look_up() {
+            return;
+        }
         let located = match self
             .timed(AskTarget::Lobby, self.lobby.ask(Locate::new(wanted)))
             .await
         {
             Ok(Ok(located)) => located,
-            Ok(Err(err)) => return self.error(find_code(&err), err),
+            Ok(Err(err)) => return self.lookup_failed(&err),
             Err(err) => return self.lobby_failed(err.without_message()),
         };
         self.stop_watching();

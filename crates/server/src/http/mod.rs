@@ -35,6 +35,9 @@ pub(crate) async fn serve<G: Render>(listener: TcpListener, shared: Arc<Shared<G
             tracing::debug!(%err, "cannot set TCP_NODELAY");
         }
     });
+    // Each connection's address reaches the handlers (`ConnectInfo`): the WebSocket side's
+    // per-address limits count by it.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await;

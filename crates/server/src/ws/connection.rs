@@ -3,6 +3,7 @@
 //! new player gets a token, a returning one presents theirs and gets their seat back, and a
 //! connection that drops parks the seat instead of giving it up.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -81,6 +82,7 @@ impl End {
 pub(crate) async fn serve<G: Render>(
     socket: WebSocket,
     token: Option<String>,
+    peer: IpAddr,
     shared: Arc<Shared<G>>,
 ) {
     let (sink, mut stream) = socket.split();
@@ -103,7 +105,9 @@ pub(crate) async fn serve<G: Render>(
     )
     .with_recorder(shared.recorder.clone())
     .with_rate_limit(shared.config.rate_limit)
-    .with_metrics(shared.metrics.clone());
+    .with_metrics(shared.metrics.clone())
+    .with_attempts(shared.attempts.clone())
+    .with_peer(peer);
     let Some(token) = identify(&mut session, token, conn, link.kick(), &shared).await else {
         return;
     };
@@ -118,6 +122,7 @@ pub(crate) async fn serve<G: Render>(
             token,
             conn,
             parked,
+            peer: Some(peer),
         };
         let _ = shared.parking.tell(park).await;
     } else {

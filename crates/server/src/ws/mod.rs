@@ -11,7 +11,7 @@ mod writer;
 use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::response::Response;
 use referee_protocol::json;
 use referee_protocol::notice::{ErrorCode, Notice};
@@ -51,6 +51,7 @@ pub(crate) async fn upgrade<G: Render>(
     upgrade: WebSocketUpgrade,
     Query(params): Query<Params>,
     State(shared): State<Arc<Shared<G>>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
 ) -> Response {
     let max = shared.config.max_line;
     upgrade
@@ -58,10 +59,15 @@ pub(crate) async fn upgrade<G: Render>(
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| admit(socket, params.token, shared))
+        .on_upgrade(move |socket| admit(socket, params.token, peer.ip(), shared))
 }
 
-async fn admit<G: Render>(socket: WebSocket, token: Option<String>, shared: Arc<Shared<G>>) {
+async fn admit<G: Render>(
+    socket: WebSocket,
+    token: Option<String>,
+    peer: std::net::IpAddr,
+    shared: Arc<Shared<G>>,
+) {
     let Ok(slot) = shared.slots.clone().try_acquire_owned() else {
         return refuse(socket, shared.config.max_connections).await;
     };
@@ -70,7 +76,7 @@ async fn admit<G: Render>(socket: WebSocket, token: Option<String>, shared: Arc<
     let tasks = shared.tasks.clone();
     let task = tasks.spawn(async move {
         tokio::select! {
-            () = connection::serve(socket, token, shared) => {}
+            () = connection::serve(socket, token, peer, shared) => {}
             () = hard_stop.cancelled() => {}
         }
         drop(slot);
