@@ -10,7 +10,10 @@
 //! for the same token can never both win, and a seat is never handed to two connections. A
 //! token still live when it is presented again (a second tab, or a reload before the server
 //! has noticed the old connection drop) kicks the old connection; its session parks as it
-//! ends, and the parked state goes straight to the waiting newcomer.
+//! ends, and the parked state goes straight to the waiting newcomer. A burst of connections
+//! presenting one token settles the same way: the newest always wins; each one it overtakes
+//! while that one still waited for the seat is told it was replaced (`Resumed::Replaced`)
+//! and closes, and the seat moves once, from the connection that held it to the newest.
 //!
 //! **Held seats are bounded.** A seat parked costs a room seat (often a whole private room)
 //! for the window. So at most `max` seats are held at once, and at most `per_ip` for the
@@ -84,7 +87,17 @@ pub(crate) struct ParkLimits {
 struct Waiter<G: Render> {
     /// The connection being replaced.
     old_conn: u64,
-    reply: oneshot::Sender<Option<Parked<G>>>,
+    reply: oneshot::Sender<Resumed<G>>,
+}
+
+/// What a connection that presents a token gets.
+pub(crate) enum Resumed<G: Render> {
+    /// The player's state: they are back.
+    Back(Parked<G>),
+    /// The token is unknown, expired, or its player left for good meanwhile.
+    Unknown,
+    /// A newer connection presented the same token before this one got the seat.
+    Replaced,
 }
 
 /// The parking actor's state.
@@ -243,12 +256,12 @@ impl<G: Render> Handler<Register> for Parking<G> {
 }
 
 /// Connection `conn` presents `token`: the parked state comes back on `reply` (at once if
-/// parked, once the old connection has parked if it is still live), or `None`.
+/// parked, once the old connection has parked if it is still live), or why not.
 pub(crate) struct Resume<G: Render> {
     pub(crate) token: Token,
     pub(crate) conn: u64,
     pub(crate) kick: Kick,
-    pub(crate) reply: oneshot::Sender<Option<Parked<G>>>,
+    pub(crate) reply: oneshot::Sender<Resumed<G>>,
 }
 
 impl<G: Render> Message for Resume<G> {
@@ -258,26 +271,34 @@ impl<G: Render> Message for Resume<G> {
 impl<G: Render> Handler<Resume<G>> for Parking<G> {
     fn handle(&mut self, resume: Resume<G>, ctx: &mut Context<Self>) {
         let Some(entry) = self.take(&resume.token) else {
-            let _ = resume.reply.send(None);
+            let _ = resume.reply.send(Resumed::Unknown);
             return;
         };
         let waiting = match entry {
             Entry::Parked { parked, peer, .. } => {
-                if let Err(Some(parked)) = resume.reply.send(Some(parked)) {
+                if let Err(Resumed::Back(parked)) = resume.reply.send(Resumed::Back(parked)) {
                     // The newcomer gave up already: the seat goes on waiting.
                     return self.park(resume.token, parked, peer, ctx);
                 }
                 None
             }
+            // A newer newcomer wins over an older one still waiting, which was never seated:
+            // it is told so, and the seat will come straight to the newer one.
+            Entry::Live {
+                waiting: Some(earlier),
+                ..
+            } => {
+                let _ = earlier.reply.send(Resumed::Replaced);
+                Some(Waiter {
+                    old_conn: earlier.old_conn,
+                    reply: resume.reply,
+                })
+            }
             Entry::Live {
                 conn: old_conn,
                 kick: old,
-                waiting,
+                waiting: None,
             } => {
-                // A newer newcomer wins over an older one still waiting.
-                if let Some(earlier) = waiting {
-                    let _ = earlier.reply.send(None);
-                }
                 old.kick(Reason::Replaced);
                 Some(Waiter {
                     old_conn,
@@ -321,15 +342,14 @@ impl<G: Render> Handler<Park<G>> for Parking<G> {
         };
         let parked = match handover {
             // Straight to the newcomer who replaced this connection, if they still wait.
-            Some(waiter) => match waiter.reply.send(Some(park.parked)) {
+            Some(waiter) => match waiter.reply.send(Resumed::Back(park.parked)) {
                 Ok(()) => return,
-                Err(parked) => parked,
+                Err(Resumed::Back(parked)) => parked,
+                Err(_) => return,
             },
-            None => Some(park.parked),
+            None => park.parked,
         };
-        if let Some(parked) = parked {
-            self.park(park.token, parked, park.peer, ctx);
-        }
+        self.park(park.token, parked, park.peer, ctx);
     }
 }
 
@@ -350,7 +370,7 @@ impl<G: Render> Handler<Forget> for Parking<G> {
         };
         if let Some(waiter) = waiting.take_if(|w| w.old_conn == forget.conn) {
             // The connection being replaced left for good: nothing to hand over.
-            let _ = waiter.reply.send(None);
+            let _ = waiter.reply.send(Resumed::Unknown);
         } else if *conn != forget.conn {
             return;
         }
@@ -466,7 +486,7 @@ mod tests {
         parking: &ParkingHandle<GuessNumber>,
         token: &Token,
         conn: u64,
-    ) -> oneshot::Receiver<Option<Parked<GuessNumber>>> {
+    ) -> oneshot::Receiver<Resumed<GuessNumber>> {
         let (reply, answer) = oneshot::channel();
         let resume = Resume {
             token: token.clone(),
@@ -565,10 +585,37 @@ mod tests {
         );
     }
 
-    fn player_of(
-        answer: Result<Option<Parked<GuessNumber>>, oneshot::error::RecvError>,
-    ) -> Option<u64> {
-        answer.ok().flatten().map(|parked| parked.player.0)
+    fn player_of(answer: Result<Resumed<GuessNumber>, oneshot::error::RecvError>) -> Option<u64> {
+        match answer {
+            Ok(Resumed::Back(parked)) => Some(parked.player.0),
+            _ => None,
+        }
+    }
+
+    fn replaced(answer: Result<Resumed<GuessNumber>, oneshot::error::RecvError>) -> bool {
+        matches!(answer, Ok(Resumed::Replaced))
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_resumes_seats_the_newest_and_tells_the_others_they_were_replaced() {
+        let parking = parking();
+        let holder = Kick::default();
+        let token = register(&parking, 1, &holder).await;
+        let mut answers = Vec::new();
+        for conn in 2..=6 {
+            answers.push(resume(&parking, &token, conn).await);
+        }
+        assert_eq!(holder.for_reader().await, Reason::Replaced);
+        park(&parking, &token, 1, 9).await; // the holder lets go
+        let newest = match answers.pop() {
+            Some(answer) => player_of(answer.await),
+            None => None,
+        };
+        assert_eq!(newest, Some(9), "the newest connection gets the seat");
+        for answer in answers {
+            assert!(replaced(answer.await), "an overtaken newcomer is told why");
+        }
+        assert_eq!(parking.ask(CountParked).await.ok(), Some(0));
     }
 
     #[tokio::test]
