@@ -608,7 +608,11 @@ mod tests {
         assert_eq!(holder.for_reader().await, Reason::Replaced);
         park(&parking, &token, 1, 9).await; // the holder lets go
         let newest = match answers.pop() {
-            Some(answer) => player_of(answer.await),
+            // Bounded: a seat handed to nobody would leave this answer waiting for ever.
+            Some(answer) => tokio::time::timeout(WINDOW, answer)
+                .await
+                .ok()
+                .and_then(player_of),
             None => None,
         };
         assert_eq!(newest, Some(9), "the newest connection gets the seat");
