@@ -315,7 +315,7 @@ enum Fate {
     /// Told `bye` `replaced`, then closed.
     Replaced,
     /// Seated (for now).
-    Seated(WsClient),
+    Seated(Box<WsClient>),
 }
 
 /// Reads one connection of the burst until it is told it was replaced, or is shown its room.
@@ -328,7 +328,9 @@ async fn first_fate(mut client: WsClient) -> Fate {
                 assert!(close.is_some(), "a close frame follows");
                 return Fate::Replaced;
             }
-            Received::Json(message) if message["type"] == "state" => return Fate::Seated(client),
+            Received::Json(message) if message["type"] == "state" => {
+                return Fate::Seated(Box::new(client));
+            }
             Received::Json(_) => {}
             Received::Closed(frame) => panic!("closed without a bye: {frame:?}"),
         }
