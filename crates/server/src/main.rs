@@ -14,6 +14,13 @@ use referee_server::{RateLimit, Server, ServerConfig};
 use referee_store::{MemoryStore, SqliteStore, Store};
 use tokio::net::{TcpListener, TcpSocket};
 
+/// jemalloc instead of the system allocator, with its background purging threads: after a
+/// flood (thousands of rooms opened and dropped) it gives the freed pages back to the OS,
+/// where glibc's malloc kept them in its arenas (measured in docs/RELIABILITY.md, "Private
+/// rooms and held seats").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "referee",
