@@ -444,8 +444,12 @@ impl<G: Render> Session<G> {
             (None, Some(watched)) => watched.handle.clone(),
             (None, None) => return self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM),
         };
-        match self.timed(AskTarget::Room, handle.ask(GetScores)).await {
-            Ok((room, scores)) => self.say(&Notice::Scores { room, scores }),
+        match self
+            .timed(AskTarget::Room, handle.ask(GetScores(self.player)))
+            .await
+        {
+            Ok(Some((room, scores))) => self.say(&Notice::Scores { room, scores }),
+            Ok(None) => self.no_longer_in_room(),
             Err(err) => self.room_failed(err.without_message()),
         }
     }
@@ -457,10 +461,20 @@ impl<G: Render> Session<G> {
             (None, Some(watched)) => watched.handle.clone(),
             (None, None) => return self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM),
         };
-        match self.timed(AskTarget::Room, handle.ask(Who)).await {
-            Ok(who) => self.say(&who),
+        match self
+            .timed(AskTarget::Room, handle.ask(Who(self.player)))
+            .await
+        {
+            Ok(Some(who)) => self.say(&who),
+            Ok(None) => self.no_longer_in_room(),
             Err(err) => self.room_failed(err.without_message()),
         }
+    }
+
+    /// The room says this player is not in it: a spectator its owner sent away.
+    fn no_longer_in_room(&mut self) {
+        self.watching = None;
+        self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM);
     }
 
     /// The owner of a private room lets others watch it, or not.

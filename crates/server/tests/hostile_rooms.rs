@@ -216,6 +216,15 @@ async fn the_owner_can_close_a_private_room_to_spectators() {
         "{before:?}"
     );
     assert!(watcher.until("* You left").await.0.contains(&code));
+    // Sent away, the spectator reads nothing more of the room.
+    for command in ["/who", "/score"] {
+        watcher.send(command).await;
+        let (refused, _) = watcher.until("error: ").await;
+        assert!(
+            refused.starts_with("error: you are not in a room"),
+            "{command}: {refused}"
+        );
+    }
 
     let (mut other, _, _) = server.player().await;
     other.send(&format!("/watch {code}")).await;

@@ -56,6 +56,11 @@ impl Members {
         self.seated.contains_key(&player)
     }
 
+    /// Whether `player` is seated here (even away) or watching.
+    pub(crate) fn is_in(&self, player: PlayerId) -> bool {
+        self.seated.contains_key(&player) || self.watching.contains_key(&player)
+    }
+
     pub(crate) fn get(&self, player: PlayerId) -> Option<&Member> {
         self.seated.get(&player)
     }

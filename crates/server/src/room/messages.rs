@@ -283,16 +283,23 @@ impl<G: Render> Handler<Crash> for Room<G> {
     }
 }
 
-/// "What are the scores?" — the seed's request–response.
-pub(crate) struct GetScores;
+/// "What are the scores?" — the seed's request–response. Only for someone in the room
+/// (seated or watching): a spectator sent away reads nothing more.
+pub(crate) struct GetScores(pub(crate) PlayerId);
 
 impl Message for GetScores {
-    type Reply = (RoomLabel, Vec<NamedScore>);
+    type Reply = Option<(RoomLabel, Vec<NamedScore>)>;
 }
 
 impl<G: Render> Handler<GetScores> for Room<G> {
-    fn handle(&mut self, _: GetScores, _: &mut Context<Self>) -> (RoomLabel, Vec<NamedScore>) {
-        (self.label.clone(), self.named_scores())
+    fn handle(
+        &mut self,
+        get: GetScores,
+        _: &mut Context<Self>,
+    ) -> Option<(RoomLabel, Vec<NamedScore>)> {
+        self.members
+            .is_in(get.0)
+            .then(|| (self.label.clone(), self.named_scores()))
     }
 }
 

@@ -122,23 +122,27 @@ impl<G: Render> Room<G> {
     }
 }
 
-/// Who plays in the room and who watches it (`/who`).
-pub(crate) struct Who;
+/// Who plays in the room and who watches it (`/who`), for someone in it (seated or
+/// watching): a spectator sent away learns nothing more.
+pub(crate) struct Who(pub(crate) PlayerId);
 
 impl Message for Who {
-    /// A [`Notice::Who`].
-    type Reply = Notice;
+    /// A [`Notice::Who`], or `None` if the asker is not in the room.
+    type Reply = Option<Notice>;
 }
 
 impl<G: Render> Handler<Who> for Room<G> {
-    fn handle(&mut self, _: Who, _: &mut Context<Self>) -> Notice {
-        Notice::Who {
+    fn handle(&mut self, who: Who, _: &mut Context<Self>) -> Option<Notice> {
+        if !self.members.is_in(who.0) {
+            return None;
+        }
+        Some(Notice::Who {
             room: self.label.clone(),
             members: self.members.seated(),
             capacity: self.capacity,
             spectators: self.members.spectators(),
             watchable: self.members.watchable(),
-        }
+        })
     }
 }
 
