@@ -72,7 +72,7 @@ struct ServeArgs {
     #[arg(long, default_value_t = 30)]
     reconnect_window: u64,
     /// `/join` or `/watch` requests naming no room allowed a minute per connection; past it
-    /// they are refused unanswered (too_many_attempts).
+    /// they are refused without being looked up (too_many_attempts).
     #[arg(long, default_value_t = 5)]
     failed_lookups_per_client: u32,
     /// The same, for all the connections of one IP address together.
