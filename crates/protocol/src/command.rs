@@ -39,6 +39,10 @@ pub enum Command<'a> {
     Watch(&'a str),
     /// `/leave`: leave the room (or stop watching it).
     Leave,
+    /// `/who`: who plays in the room and who watches it.
+    Who,
+    /// `/spectators on|off`: whether the private room you opened may be watched.
+    Spectators(bool),
     /// `/top`: the all-time leaderboard.
     Top,
     /// `/ping`: the server answers `pong`.
@@ -64,6 +68,14 @@ pub enum CommandError {
     /// The command takes no argument.
     #[error("/{0} takes no argument")]
     UnexpectedArgument(&'static str),
+    /// The command's argument is not one it takes.
+    #[error("/{command} takes {usage}")]
+    BadArgument {
+        /// The command's name.
+        command: &'static str,
+        /// How to use it.
+        usage: &'static str,
+    },
 }
 
 /// Every command with its usage and what it does: the `/help` text and the docs come from it.
@@ -90,6 +102,11 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "watch a room by number or code, without playing",
     ),
     ("/leave", "leave your room, or stop watching"),
+    ("/who", "who plays in your room, and who watches it"),
+    (
+        "/spectators on|off",
+        "let others watch the private room you opened, or not (it is on at first)",
+    ),
     ("/top", "the all-time leaderboard"),
     ("/ping", "check the connection: the server answers pong"),
     ("/quit", "say goodbye"),
@@ -127,6 +144,8 @@ fn command<'a>(name: &str, arg: &'a str) -> Result<Command<'a>, CommandError> {
         "play" => bare("play", arg, Command::Play),
         "watch" => needs("watch", "/watch ROOM (a room number or a code)", arg).map(Command::Watch),
         "leave" => bare("leave", arg, Command::Leave),
+        "who" => bare("who", arg, Command::Who),
+        "spectators" => switch(arg).map(Command::Spectators),
         "ping" => bare("ping", arg, Command::Ping),
         "top" => bare("top", arg, Command::Top),
         "quit" | "exit" => bare("quit", arg, Command::Quit),
@@ -143,6 +162,23 @@ fn bare<'a>(
         Ok(command)
     } else {
         Err(CommandError::UnexpectedArgument(name))
+    }
+}
+
+/// `on` or `off`, for `/spectators`.
+fn switch(arg: &str) -> Result<bool, CommandError> {
+    const USAGE: &str = "on or off";
+    match arg.to_ascii_lowercase().as_str() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        "" => Err(CommandError::MissingArgument {
+            command: "spectators",
+            usage: USAGE,
+        }),
+        _ => Err(CommandError::BadArgument {
+            command: "spectators",
+            usage: USAGE,
+        }),
     }
 }
 
@@ -194,7 +230,8 @@ mod tests {
             let line = usage
                 .replace("NAME", "Al")
                 .replace("TEXT", "hi")
-                .replace("ROOM", "1");
+                .replace("ROOM", "1")
+                .replace("on|off", "off");
             assert!(parse(&line).is_ok(), "{line}");
         }
     }
@@ -221,6 +258,27 @@ mod tests {
             parse("/quit now"),
             Err(CommandError::UnexpectedArgument("quit"))
         );
+    }
+
+    #[test]
+    fn spectators_takes_on_or_off() {
+        assert_eq!(
+            parse("/spectators OFF"),
+            Ok(Input::Command(Command::Spectators(false)))
+        );
+        assert_eq!(
+            parse("/spectators on"),
+            Ok(Input::Command(Command::Spectators(true)))
+        );
+        assert!(matches!(
+            parse("/spectators"),
+            Err(CommandError::MissingArgument { .. })
+        ));
+        assert!(matches!(
+            parse("/spectators maybe"),
+            Err(CommandError::BadArgument { .. })
+        ));
+        assert_eq!(parse("/who"), Ok(Input::Command(Command::Who)));
     }
 
     proptest! {

@@ -77,6 +77,13 @@ pub enum Op {
     Rooms,
     /// Leave the room, or stop watching it.
     Leave,
+    /// Who plays in the room and who watches it.
+    Who,
+    /// Whether the private room you opened may be watched.
+    Spectators {
+        /// `true`: anyone with the code may watch; `false`: nobody may.
+        allow: bool,
+    },
     /// A new display name.
     Name {
         /// The name wanted.
@@ -104,6 +111,8 @@ impl Op {
             Op::Scores => Command::Score,
             Op::Rooms => Command::Rooms,
             Op::Leave => Command::Leave,
+            Op::Who => Command::Who,
+            Op::Spectators { allow } => Command::Spectators(*allow),
             Op::Name { name } => Command::Name(name),
             Op::Top => Command::Top,
             Op::Ping => Command::Ping,
@@ -124,6 +133,8 @@ impl Op {
             Op::Scores => "scores",
             Op::Rooms => "rooms",
             Op::Leave => "leave",
+            Op::Who => "who",
+            Op::Spectators { .. } => "spectators",
             Op::Name { .. } => "name",
             Op::Top => "top",
             Op::Ping => "ping",
@@ -150,6 +161,9 @@ impl Request {
         };
         if let Some((key, value)) = field {
             object.insert(key.into(), value.as_str().into());
+        }
+        if let Op::Spectators { allow } = &self.op {
+            object.insert("allow".into(), (*allow).into());
         }
         Value::Object(object).to_string()
     }
@@ -262,6 +276,10 @@ fn read_op(op: &str, object: &Map<String, Value>, id: Option<u64>) -> Result<Op,
         "scores" => Op::Scores,
         "rooms" => Op::Rooms,
         "leave" => Op::Leave,
+        "who" => Op::Who,
+        "spectators" => Op::Spectators {
+            allow: bool_field(object, id)?,
+        },
         "name" => Op::Name {
             name: text("name", "the name wanted")?,
         },
@@ -276,6 +294,18 @@ fn read_op(op: &str, object: &Map<String, Value>, id: Option<u64>) -> Result<Op,
             ));
         }
     })
+}
+
+/// `allow`, for `spectators`: a JSON boolean.
+fn bool_field(object: &Map<String, Value>, id: Option<u64>) -> Result<bool, RequestError> {
+    match object.get("allow") {
+        Some(Value::Bool(allow)) => Ok(*allow),
+        Some(_) => Err(field_error(id, "\"allow\" must be true or false")),
+        None => Err(field_error(
+            id,
+            "spectators needs \"allow\" (true or false)",
+        )),
+    }
 }
 
 fn field_error(id: Option<u64>, message: impl Into<String>) -> RequestError {
@@ -456,6 +486,11 @@ mod tests {
             (r#"{"op":"scores"}"#, Op::Scores),
             (r#"{"op":"rooms"}"#, Op::Rooms),
             (r#"{"op":"leave"}"#, Op::Leave),
+            (r#"{"op":"who"}"#, Op::Who),
+            (
+                r#"{"op":"spectators","allow":false}"#,
+                Op::Spectators { allow: false },
+            ),
             (
                 r#"{"op":"name","name":"Ann"}"#,
                 Op::Name { name: "Ann".into() },
@@ -489,6 +524,11 @@ mod tests {
         assert_eq!(code(r#"{"op":"join"}"#), ErrorCode::BadRequest);
         assert_eq!(code(r#"{"op":"guess","value":[7]}"#), ErrorCode::BadRequest);
         assert_eq!(code(r#"{"op":"chat","text":5}"#), ErrorCode::BadRequest);
+        assert_eq!(code(r#"{"op":"spectators"}"#), ErrorCode::BadRequest);
+        assert_eq!(
+            code(r#"{"op":"spectators","allow":"no"}"#),
+            ErrorCode::BadRequest
+        );
         assert_eq!(code(r#"{"id":-1,"op":"play"}"#), ErrorCode::BadRequest);
         assert_eq!(code(r#"{"id":"a","op":"play"}"#), ErrorCode::BadRequest);
     }
@@ -574,7 +614,7 @@ mod tests {
             },
             Notice::Watching {
                 room: room.clone(),
-                members: seated,
+                members: seated.clone(),
                 capacity: 3,
             },
             Notice::MemberJoined {
@@ -636,6 +676,25 @@ mod tests {
                     capacity: 3,
                 }],
                 total: 1,
+            },
+            Notice::SpectatorJoined {
+                player,
+                name: name(),
+            },
+            Notice::SpectatorLeft {
+                player,
+                name: name(),
+            },
+            Notice::Who {
+                room: room.clone(),
+                members: seated.clone(),
+                capacity: 3,
+                spectators: seated.clone(),
+                watchable: true,
+            },
+            Notice::SpectatorsAllowed {
+                room: room.clone(),
+                allowed: false,
             },
             Notice::Left { room },
             Notice::Pong,
@@ -738,6 +797,8 @@ mod tests {
             Just(Op::Scores),
             Just(Op::Rooms),
             Just(Op::Leave),
+            Just(Op::Who),
+            any::<bool>().prop_map(|allow| Op::Spectators { allow }),
             text.prop_map(|name| Op::Name { name }),
             Just(Op::Top),
             Just(Op::Ping),

@@ -147,6 +147,13 @@ pub enum ErrorCode {
     BadToken,
     /// The client's address already has as many connections open as one address may.
     TooManyFromAddress,
+    /// Too many `join`/`watch` requests that named no room, from this connection or its
+    /// address: the lookup was not made. Wait a minute.
+    TooManyAttempts,
+    /// The room's owner does not let anyone watch it.
+    SpectatorsForbidden,
+    /// Only the player who opened a private room may do this.
+    NotOwner,
 }
 
 /// A message from the server itself.
@@ -273,6 +280,40 @@ pub enum Notice {
         /// How many public rooms there are in all.
         total: usize,
     },
+    /// Someone started watching your room.
+    SpectatorJoined {
+        /// Their number.
+        player: PlayerId,
+        /// Their name.
+        name: String,
+    },
+    /// Someone stopped watching your room.
+    SpectatorLeft {
+        /// Their number.
+        player: PlayerId,
+        /// Their name.
+        name: String,
+    },
+    /// Who is in your room: the answer to `/who`.
+    Who {
+        /// Which room.
+        room: RoomLabel,
+        /// Everyone seated.
+        members: Vec<Seated>,
+        /// Seats in all.
+        capacity: usize,
+        /// Everyone watching.
+        spectators: Vec<Seated>,
+        /// Whether the room may be watched.
+        watchable: bool,
+    },
+    /// Whether your room may be watched changed (`/spectators`).
+    SpectatorsAllowed {
+        /// Which room.
+        room: RoomLabel,
+        /// Whether it may be watched now.
+        allowed: bool,
+    },
     /// You left a room (or stopped watching it).
     Left {
         /// Which room.
@@ -342,6 +383,16 @@ impl Notice {
             Notice::Chat { from, message, .. } => format!("<{from}> {message}"),
             Notice::Scores { room, scores } => scoreboard(room, scores),
             Notice::Rooms { rooms, total } => listing(rooms, *total),
+            Notice::SpectatorJoined { name, .. } => format!("* {name} is watching."),
+            Notice::SpectatorLeft { name, .. } => format!("* {name} stopped watching."),
+            Notice::Who {
+                room,
+                members,
+                capacity,
+                spectators,
+                watchable,
+            } => who(room, members, *capacity, spectators, *watchable),
+            Notice::SpectatorsAllowed { room, allowed } => spectators_allowed(room, *allowed),
             Notice::Left { room } => {
                 format!("* You left {room}. Type /play for a new game, or /rooms to see the rooms.")
             }
@@ -377,6 +428,34 @@ fn joined(room: &RoomLabel, members: &[Seated], capacity: usize) -> String {
     match &room.code {
         Some(code) => format!("* You joined {room} ({seated}). Friends join with: /join {code}"),
         None => format!("* You joined {room} ({seated})."),
+    }
+}
+
+fn who(
+    room: &RoomLabel,
+    members: &[Seated],
+    capacity: usize,
+    spectators: &[Seated],
+    watchable: bool,
+) -> String {
+    let watching = if spectators.is_empty() {
+        "nobody".to_owned()
+    } else {
+        let names: Vec<&str> = spectators.iter().map(|s| s.name.as_str()).collect();
+        names.join(", ")
+    };
+    let closed = if watchable { "" } else { " (spectators off)" };
+    format!(
+        "In {room}: {}; watching: {watching}{closed}.",
+        seated(members, capacity)
+    )
+}
+
+fn spectators_allowed(room: &RoomLabel, allowed: bool) -> String {
+    if allowed {
+        format!("* Spectators may watch {room} again.")
+    } else {
+        format!("* Nobody may watch {room} now; anyone watching was sent away.")
     }
 }
 
@@ -650,6 +729,35 @@ mod tests {
             name: "Ann".into(),
         };
         assert_eq!(back.to_line(), "* Ann is back.");
+    }
+
+    #[test]
+    fn spectators_are_announced_and_listed() {
+        let joined = Notice::SpectatorJoined {
+            player: PlayerId(7),
+            name: "Player 7".into(),
+        };
+        assert_eq!(joined.to_line(), "* Player 7 is watching.");
+        let left = Notice::SpectatorLeft {
+            player: PlayerId(7),
+            name: "Player 7".into(),
+        };
+        assert_eq!(left.to_line(), "* Player 7 stopped watching.");
+        let who = |spectators: Vec<Seated>, watchable| Notice::Who {
+            room: room(2),
+            members: vec![seated(1, "Ann")],
+            capacity: 3,
+            spectators,
+            watchable,
+        };
+        assert_eq!(
+            who(vec![seated(7, "Player 7")], true).to_line(),
+            "In room 2: 1/3 players: Ann; watching: Player 7."
+        );
+        assert_eq!(
+            who(vec![], false).to_line(),
+            "In room 2: 1/3 players: Ann; watching: nobody (spectators off)."
+        );
     }
 
     #[test]

@@ -31,6 +31,42 @@ pub struct ServerConfig {
     pub(crate) http_request_timeout: Duration,
     pub(crate) http_rate: RateLimit,
     pub(crate) allowed_origins: Vec<String>,
+    /// Private rooms and held seats (issue #14): see [`RoomGuards`].
+    pub(crate) guards: RoomGuards,
+}
+
+/// The limits that guard private rooms and held seats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RoomGuards {
+    /// `join`/`watch` requests naming no room, a minute, per connection.
+    pub(crate) failed_lookups_per_client: u32,
+    /// The same, per client address.
+    pub(crate) failed_lookups_per_ip: u32,
+    /// Seats held for dropped players at once; `None`: a quarter of `max_connections`.
+    pub(crate) max_parked: Option<usize>,
+    /// Seats held at once for the dropped players of one address.
+    pub(crate) max_parked_per_ip: usize,
+}
+
+impl Default for RoomGuards {
+    fn default() -> Self {
+        RoomGuards {
+            failed_lookups_per_client: 5,
+            failed_lookups_per_ip: 20,
+            max_parked: None,
+            max_parked_per_ip: 16,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Seats held for dropped players at once.
+    pub(crate) fn max_parked(&self) -> usize {
+        self.guards
+            .max_parked
+            .unwrap_or(self.max_connections / 4)
+            .max(1)
+    }
 }
 
 impl Default for ServerConfig {
@@ -58,6 +94,7 @@ impl Default for ServerConfig {
                 burst: 40,
             },
             allowed_origins: Vec::new(),
+            guards: RoomGuards::default(),
         }
     }
 }
@@ -210,6 +247,35 @@ impl ServerConfigBuilder {
     /// `https://play.example.com`.
     pub fn allowed_origins(mut self, origins: Vec<String>) -> Self {
         self.0.allowed_origins = origins;
+        self
+    }
+
+    /// Requests to join or watch a room that name no room, allowed a minute from one
+    /// connection (default 5, at least 1). Past it the lookup is not made and the client gets
+    /// `too_many_attempts`: private rooms' codes cannot be guessed by trying them.
+    pub fn failed_lookups_per_client(mut self, per_minute: u32) -> Self {
+        self.0.guards.failed_lookups_per_client = per_minute.max(1);
+        self
+    }
+
+    /// As [`ServerConfigBuilder::failed_lookups_per_client`], for all the connections of
+    /// one client address together (default 20, at least 1).
+    pub fn failed_lookups_per_ip(mut self, per_minute: u32) -> Self {
+        self.0.guards.failed_lookups_per_ip = per_minute.max(1);
+        self
+    }
+
+    /// Seats held at once for dropped WebSocket players (default: a quarter of
+    /// `max_connections`, at least 1). Past it the oldest held seat is given up.
+    pub fn max_parked(mut self, seats: usize) -> Self {
+        self.0.guards.max_parked = Some(seats.max(1));
+        self
+    }
+
+    /// Seats held at once for the dropped players of one client address (default 16, at
+    /// least 1). Past it that address's oldest held seat is given up.
+    pub fn max_parked_per_ip(mut self, seats: usize) -> Self {
+        self.0.guards.max_parked_per_ip = seats.max(1);
         self
     }
 

@@ -31,6 +31,7 @@
 
 mod accept;
 mod admission;
+mod attempts;
 mod board;
 mod config;
 mod connections;

@@ -24,9 +24,36 @@ use crate::records::RecorderHandle;
 use crate::room::{Census, HeadCount, Room, RoomHandle, RoomSetup};
 
 /// Letters of a private room's code: letters only (a code can never be taken for a room
-/// number) and none that are easily confused (I, L, O).
+/// number, and there is no 0 or 1 to confuse) and none that are easily confused (I, L, O).
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ";
-const CODE_LENGTH: usize = 5;
+/// Letters in a code: 23^10 ≈ 4.1 × 10^13 codes, so that guessing one is hopeless at the
+/// rate failed lookups are allowed (see `attempts.rs` and docs/RELIABILITY.md).
+pub(crate) const CODE_LENGTH: usize = 10;
+/// Codes are shown in groups of this many letters, joined by `-` (`ABCDE-FGHJK`).
+const CODE_GROUP: usize = 5;
+
+/// The canonical form of a code as a player typed it: case and separators (`-`, `_`, `.`,
+/// spaces) do not matter. `None` if it cannot be a code.
+pub(crate) fn canonical_code(wanted: &str) -> Option<String> {
+    let letters: Vec<u8> = wanted
+        .bytes()
+        .filter(|b| !matches!(b, b'-' | b'_' | b'.' | b' ' | b'\t'))
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    if letters.len() != CODE_LENGTH || !letters.iter().all(|b| CODE_ALPHABET.contains(b)) {
+        return None;
+    }
+    Some(grouped(&letters))
+}
+
+/// `letters` in groups of [`CODE_GROUP`], joined by `-`.
+fn grouped(letters: &[u8]) -> String {
+    let groups: Vec<String> = letters
+        .chunks(CODE_GROUP)
+        .map(|group| group.iter().map(|&b| char::from(b)).collect())
+        .collect();
+    groups.join("-")
+}
 
 /// A handle to the lobby actor.
 pub(crate) type LobbyHandle<G> = ActorHandle<Lobby<G>>;
@@ -55,6 +82,9 @@ pub(crate) struct Lobby<G: Render> {
     capacity: usize,
     config: G::Config,
     rng: StdRng,
+    /// Draws the private rooms' codes: seeded by the OS, never by `--seed` (which only makes
+    /// games repeatable), so that a code cannot be predicted from the games.
+    codes_rng: StdRng,
     /// Handed to every room, to save its won rounds.
     recorder: Option<RecorderHandle>,
     /// Handed to every room: how long a dropped player's seat is kept.
@@ -88,15 +118,17 @@ impl ActorTotals {
 impl<G: Render> Actor for Lobby<G> {}
 
 impl<G: Render> Lobby<G> {
-    /// Spawns the lobby. `capacity` is the number of seats per room.
+    /// Spawns the lobby. `capacity` is the number of seats per room; `rng` makes the games'
+    /// secrets, `codes_rng` the private rooms' codes (it must be seeded by the OS).
     pub(crate) fn spawn(
         capacity: usize,
         config: G::Config,
-        rng: StdRng,
+        (rng, codes_rng): (StdRng, StdRng),
         recorder: Option<RecorderHandle>,
         reconnect_window: Duration,
     ) -> LobbyHandle<G> {
         let lobby = Lobby {
+            codes_rng,
             recorder,
             reconnect_window,
             retired: ActorTotals::default(),
@@ -157,12 +189,10 @@ impl<G: Render> Lobby<G> {
 
     fn new_code(&mut self) -> String {
         loop {
-            let code: String = (0..CODE_LENGTH)
-                .map(|_| {
-                    let at = self.rng.random_range(0..CODE_ALPHABET.len());
-                    char::from(CODE_ALPHABET[at])
-                })
+            let letters: Vec<u8> = (0..CODE_LENGTH)
+                .map(|_| CODE_ALPHABET[self.codes_rng.random_range(0..CODE_ALPHABET.len())])
                 .collect();
+            let code = grouped(&letters);
             if !self.codes.contains_key(&code) {
                 return code;
             }
@@ -226,6 +256,10 @@ impl<G: Render> Lobby<G> {
             self.retired_won += entry.census.read().won;
             if let Some(code) = entry.code {
                 self.codes.remove(&code);
+                // After a flood of private rooms, give the memory back.
+                if self.codes.capacity() > 64 && self.codes.capacity() > 4 * self.codes.len() {
+                    self.codes.shrink_to(2 * self.codes.len());
+                }
             }
         }
     }
@@ -237,7 +271,7 @@ impl<G: Render> Lobby<G> {
                 .get(&id)
                 .filter(|entry| entry.code.is_none())
                 .map(|_| id),
-            Err(_) => self.codes.get(&wanted.to_ascii_uppercase()).copied(),
+            Err(_) => self.codes.get(&canonical_code(wanted)?).copied(),
         }
     }
 }
@@ -491,6 +525,7 @@ mod tests {
             capacity: 3,
             config: GuessConfig::default(),
             rng: StdRng::seed_from_u64(1),
+            codes_rng: StdRng::seed_from_u64(2),
             recorder: None,
             reconnect_window: Duration::from_secs(30),
             retired: ActorTotals::default(),
@@ -503,10 +538,48 @@ mod tests {
         let mut lobby = lobby();
         for _ in 0..5_000 {
             let code = lobby.new_code();
-            assert_eq!(code.len(), CODE_LENGTH);
-            assert!(code.bytes().all(|b| b.is_ascii_uppercase()), "{code}");
+            let letters: String = code.chars().filter(|&c| c != '-').collect();
+            assert_eq!(letters.len(), CODE_LENGTH, "{code}");
+            assert_eq!(code.len(), CODE_LENGTH + 1, "one separator: {code}");
+            assert!(letters.bytes().all(|b| b.is_ascii_uppercase()), "{code}");
             assert!(code.parse::<RoomId>().is_err());
-            assert!(!code.contains(['I', 'L', 'O']), "{code}");
+            assert!(letters.parse::<RoomId>().is_err());
+            assert!(!code.contains(['I', 'L', 'O', '0', '1']), "{code}");
+            assert_eq!(canonical_code(&code).as_deref(), Some(code.as_str()));
         }
+    }
+
+    #[test]
+    fn codes_are_read_whatever_the_case_and_separators() {
+        let code = Some("ABCDE-FGHJK".to_owned());
+        for typed in [
+            "ABCDE-FGHJK",
+            "abcdefghjk",
+            " abcde fghjk ",
+            "Abc-de_fg.hjk",
+        ] {
+            assert_eq!(canonical_code(typed), code, "{typed}");
+        }
+        for typed in [
+            "ABCDE-FGHJ",
+            "ABCDE-FGHJKM",
+            "ABCDE-FGHJ1",
+            "ABCDE-FGHJI",
+            "12345",
+        ] {
+            assert_eq!(canonical_code(typed), None, "{typed}");
+        }
+    }
+
+    #[test]
+    fn codes_do_not_depend_on_the_game_seed() {
+        let mut a = lobby();
+        let mut b = lobby();
+        b.codes_rng = StdRng::seed_from_u64(3);
+        assert_ne!(
+            a.new_code(),
+            b.new_code(),
+            "same game seed, other code seed"
+        );
     }
 }

@@ -14,6 +14,13 @@ use referee_server::{RateLimit, Server, ServerConfig};
 use referee_store::{MemoryStore, SqliteStore, Store};
 use tokio::net::{TcpListener, TcpSocket};
 
+/// jemalloc instead of the system allocator, with its background purging threads: after a
+/// flood (thousands of rooms opened and dropped) it gives the freed pages back to the OS,
+/// where glibc's malloc kept them in its arenas (measured in docs/RELIABILITY.md, "Private
+/// rooms and held seats").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "referee",
@@ -64,6 +71,20 @@ struct ServeArgs {
     /// reconnect (0: free the seat at once).
     #[arg(long, default_value_t = 30)]
     reconnect_window: u64,
+    /// `/join` or `/watch` requests naming no room allowed a minute per connection; past it
+    /// they are refused without being looked up (too_many_attempts).
+    #[arg(long, default_value_t = 5)]
+    failed_lookups_per_client: u32,
+    /// The same, for all the connections of one IP address together.
+    #[arg(long, default_value_t = 20)]
+    failed_lookups_per_ip: u32,
+    /// Seats held at once for dropped browser players (default: a quarter of
+    /// --max-connections); past it the oldest held seat is given up.
+    #[arg(long)]
+    max_parked: Option<usize>,
+    /// Seats held at once for the dropped browser players of one IP address.
+    #[arg(long, default_value_t = 16)]
+    max_parked_per_ip: usize,
     /// Messages queued for a slow client before it is disconnected.
     #[arg(long, default_value_t = 256)]
     outbox: usize,
@@ -197,7 +218,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             burst: args.http_burst,
         })
         .allowed_origins(args.allowed_origins.clone())
-        .build();
+        .failed_lookups_per_client(args.failed_lookups_per_client)
+        .failed_lookups_per_ip(args.failed_lookups_per_ip)
+        .max_parked_per_ip(args.max_parked_per_ip);
+    let config = match args.max_parked {
+        Some(seats) => config.max_parked(seats),
+        None => config,
+    }
+    .build();
     // The store first: a database that cannot be used stops the start-up before any port
     // is opened, with an error that names the file.
     let store = open_store(&args)?;

@@ -119,6 +119,8 @@ pub(crate) struct Metrics {
     pub(crate) storage: StorageMetrics,
     /// Connections and requests turned away at admission, by reason.
     refused: Family<Label, Counter>,
+    /// Refusals of the private-room and held-seat guards.
+    pub(crate) guards: GuardCounters,
 }
 
 impl Default for Metrics {
@@ -157,6 +159,7 @@ impl Metrics {
             "Connections and requests turned away at admission, by reason",
             refused.clone(),
         );
+        let guards = GuardCounters::register(&mut registry);
         let latest = Arc::new(Mutex::new(Status::default()));
         registry.register_collector(Box::new(StatusCollector(latest.clone())));
         let storage = StorageMetrics::default();
@@ -174,6 +177,7 @@ impl Metrics {
             started: Instant::now(),
             storage,
             refused,
+            guards,
         }
     }
 
@@ -279,6 +283,44 @@ impl StorageMetrics {
     /// Counts a leaderboard read served from `source` ("cache" or "store").
     pub(crate) fn read_from(&self, source: &'static str) {
         self.reads.get_or_create(&[("source", source)]).inc();
+    }
+}
+
+/// What the guards of private rooms and held seats refuse (issue #14), counted.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GuardCounters {
+    /// Room lookups refused unmade, by who ran out of failures (`client`, `ip`).
+    lookups_refused: Family<Label, Counter>,
+    /// Held seats given up before their window closed, by which cap (`total`, `ip`).
+    parked_released: Family<Label, Counter>,
+}
+
+impl GuardCounters {
+    fn register(registry: &mut Registry) -> Self {
+        let guards = GuardCounters::default();
+        registry.register(
+            "room_lookups_refused",
+            "Join or watch requests refused unmade after too many that named no room, by scope",
+            guards.lookups_refused.clone(),
+        );
+        registry.register(
+            "parked_seats_released",
+            "Seats of dropped players given up early because a cap was reached, by cap",
+            guards.parked_released.clone(),
+        );
+        guards
+    }
+
+    /// A lookup refused: `scope` ran out of failures.
+    pub(crate) fn lookup_refused(&self, scope: &'static str) {
+        self.lookups_refused
+            .get_or_create(&[("scope", scope)])
+            .inc();
+    }
+
+    /// A held seat given up early because of the `cap`.
+    pub(crate) fn parked_released(&self, cap: &'static str) {
+        self.parked_released.get_or_create(&[("cap", cap)]).inc();
     }
 }
 

@@ -10,9 +10,20 @@
 //! for the same token can never both win, and a seat is never handed to two connections. A
 //! token still live when it is presented again (a second tab, or a reload before the server
 //! has noticed the old connection drop) kicks the old connection; its session parks as it
-//! ends, and the parked state goes straight to the waiting newcomer.
+//! ends, and the parked state goes straight to the waiting newcomer. A burst of connections
+//! presenting one token settles the same way: the newest always wins; each one it overtakes
+//! while that one still waited for the seat is told it was replaced (`Resumed::Replaced`)
+//! and closes, and the seat moves once, from the connection that held it to the newest.
+//!
+//! **Held seats are bounded.** A seat parked costs a room seat (often a whole private room)
+//! for the window. So at most `max` seats are held at once, and at most `per_ip` for the
+//! players of one client address; a park past either cap gives up the *oldest* held seat
+//! under that cap (of that address first, then of all), exactly as if its window had closed.
+//! The oldest rather than the newest: it is the one least likely to come back, and a flood
+//! from one address then only ever pushes out its own seats.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use rand::rngs::{StdRng, SysRng};
@@ -23,6 +34,7 @@ use tokio::sync::oneshot;
 
 use crate::kick::{Kick, Reason};
 use crate::lobby::Seat;
+use crate::metrics::GuardCounters;
 use crate::room::Leave;
 use crate::tell::tell_soon;
 
@@ -54,14 +66,38 @@ enum Entry<G: Render> {
         /// `conn` replaced a connection that has not parked yet and waits for its state.
         waiting: Option<Waiter<G>>,
     },
-    /// The player is away; `since` tells this parking from a later one.
-    Parked { parked: Parked<G>, since: u64 },
+    /// The player is away; `since` tells this parking from a later one (and orders them).
+    Parked {
+        parked: Parked<G>,
+        since: u64,
+        /// The dropped connection's address.
+        peer: Option<IpAddr>,
+    },
+}
+
+/// How many seats may be held at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ParkLimits {
+    /// In all.
+    pub(crate) total: usize,
+    /// For the players of one client address.
+    pub(crate) per_ip: usize,
 }
 
 struct Waiter<G: Render> {
     /// The connection being replaced.
     old_conn: u64,
-    reply: oneshot::Sender<Option<Parked<G>>>,
+    reply: oneshot::Sender<Resumed<G>>,
+}
+
+/// What a connection that presents a token gets.
+pub(crate) enum Resumed<G: Render> {
+    /// The player's state: they are back.
+    Back(Parked<G>),
+    /// The token is unknown, expired, or its player left for good meanwhile.
+    Unknown,
+    /// A newer connection presented the same token before this one got the seat.
+    Replaced,
 }
 
 /// The parking actor's state.
@@ -71,6 +107,12 @@ pub(crate) struct Parking<G: Render> {
     /// Numbers each parking, so that an expiry timer can tell if it is still the one.
     parkings: u64,
     rng: StdRng,
+    /// The parked tokens by `since`: oldest first.
+    order: BTreeMap<u64, Token>,
+    /// The parked `since`s of each client address.
+    by_ip: HashMap<IpAddr, BTreeSet<u64>>,
+    limits: ParkLimits,
+    counters: GuardCounters,
 }
 
 impl<G: Render> Actor for Parking<G> {}
@@ -83,13 +125,25 @@ pub(crate) struct NoEntropy(String);
 impl<G: Render> Parking<G> {
     /// Spawns the parking actor; seats wait `window` for their player. Tokens come from a
     /// generator seeded by the OS — never from `--seed`, which only makes games repeatable.
-    pub(crate) fn spawn(window: Duration) -> Result<ParkingHandle<G>, NoEntropy> {
+    /// At most `limits` seats are held at once; those given up early are counted.
+    pub(crate) fn spawn(
+        window: Duration,
+        limits: ParkLimits,
+        counters: GuardCounters,
+    ) -> Result<ParkingHandle<G>, NoEntropy> {
         let rng = StdRng::try_from_rng(&mut SysRng).map_err(|err| NoEntropy(err.to_string()))?;
         let parking = Parking {
             tokens: HashMap::new(),
             window,
             parkings: 0,
             rng,
+            order: BTreeMap::new(),
+            by_ip: HashMap::new(),
+            limits: ParkLimits {
+                total: limits.total.max(1),
+                per_ip: limits.per_ip.max(1),
+            },
+            counters,
         };
         Ok(ActorBuilder::new()
             .name("parking")
@@ -97,8 +151,10 @@ impl<G: Render> Parking<G> {
             .spawn(parking))
     }
 
-    /// Keeps `parked` under `token` until the window closes.
-    fn park(&mut self, token: Token, parked: Parked<G>, ctx: &Context<Self>) {
+    /// Keeps `parked` under `token` until the window closes, giving up older held seats if
+    /// a cap is reached.
+    fn park(&mut self, token: Token, parked: Parked<G>, peer: Option<IpAddr>, ctx: &Context<Self>) {
+        self.make_room(peer);
         self.parkings += 1;
         let since = self.parkings;
         let window = self.window;
@@ -107,7 +163,65 @@ impl<G: Render> Parking<G> {
             since,
         };
         ctx.pipe_to_self(tokio::time::sleep(window), move |()| timer);
-        self.tokens.insert(token, Entry::Parked { parked, since });
+        self.order.insert(since, token.clone());
+        if let Some(ip) = peer {
+            self.by_ip.entry(ip).or_default().insert(since);
+        }
+        let entry = Entry::Parked {
+            parked,
+            since,
+            peer,
+        };
+        self.tokens.insert(token, entry);
+    }
+
+    /// Gives up the oldest held seats until one more fits under both caps.
+    fn make_room(&mut self, peer: Option<IpAddr>) {
+        if let Some(ip) = peer {
+            while let Some(set) = self
+                .by_ip
+                .get(&ip)
+                .filter(|s| s.len() >= self.limits.per_ip)
+            {
+                let Some(token) = set.first().and_then(|since| self.order.get(since)) else {
+                    break;
+                };
+                self.release(&token.clone(), "ip");
+            }
+        }
+        while self.order.len() >= self.limits.total {
+            let Some(token) = self.order.values().next().cloned() else {
+                break;
+            };
+            self.release(&token, "total");
+        }
+    }
+
+    /// Gives up the seat held under `token` before its time, because of `cap`.
+    fn release(&mut self, token: &str, cap: &'static str) {
+        if let Some(Entry::Parked { parked, .. }) = self.take(token) {
+            self.counters.parked_released(cap);
+            leave(parked);
+        }
+    }
+
+    /// Removes `token`'s entry, and a parked one from the order and its address's set.
+    fn take(&mut self, token: &str) -> Option<Entry<G>> {
+        let entry = self.tokens.remove(token)?;
+        if let Entry::Parked { since, peer, .. } = &entry {
+            self.order.remove(since);
+            if let Some(ip) = peer {
+                if let Some(set) = self.by_ip.get_mut(ip) {
+                    set.remove(since);
+                    if set.is_empty() {
+                        self.by_ip.remove(ip);
+                    }
+                }
+            }
+        }
+        shrink(&mut self.tokens);
+        shrink(&mut self.by_ip);
+        Some(entry)
     }
 
     fn new_token(&mut self) -> Token {
@@ -142,12 +256,12 @@ impl<G: Render> Handler<Register> for Parking<G> {
 }
 
 /// Connection `conn` presents `token`: the parked state comes back on `reply` (at once if
-/// parked, once the old connection has parked if it is still live), or `None`.
+/// parked, once the old connection has parked if it is still live), or why not.
 pub(crate) struct Resume<G: Render> {
     pub(crate) token: Token,
     pub(crate) conn: u64,
     pub(crate) kick: Kick,
-    pub(crate) reply: oneshot::Sender<Option<Parked<G>>>,
+    pub(crate) reply: oneshot::Sender<Resumed<G>>,
 }
 
 impl<G: Render> Message for Resume<G> {
@@ -156,27 +270,35 @@ impl<G: Render> Message for Resume<G> {
 
 impl<G: Render> Handler<Resume<G>> for Parking<G> {
     fn handle(&mut self, resume: Resume<G>, ctx: &mut Context<Self>) {
-        let Some(entry) = self.tokens.remove(&resume.token) else {
-            let _ = resume.reply.send(None);
+        let Some(entry) = self.take(&resume.token) else {
+            let _ = resume.reply.send(Resumed::Unknown);
             return;
         };
         let waiting = match entry {
-            Entry::Parked { parked, .. } => {
-                if let Err(Some(parked)) = resume.reply.send(Some(parked)) {
+            Entry::Parked { parked, peer, .. } => {
+                if let Err(Resumed::Back(parked)) = resume.reply.send(Resumed::Back(parked)) {
                     // The newcomer gave up already: the seat goes on waiting.
-                    return self.park(resume.token, parked, ctx);
+                    return self.park(resume.token, parked, peer, ctx);
                 }
                 None
+            }
+            // A newer newcomer wins over an older one still waiting, which was never seated:
+            // it is told so, and the seat will come straight to the newer one.
+            Entry::Live {
+                waiting: Some(earlier),
+                ..
+            } => {
+                let _ = earlier.reply.send(Resumed::Replaced);
+                Some(Waiter {
+                    old_conn: earlier.old_conn,
+                    reply: resume.reply,
+                })
             }
             Entry::Live {
                 conn: old_conn,
                 kick: old,
-                waiting,
+                waiting: None,
             } => {
-                // A newer newcomer wins over an older one still waiting.
-                if let Some(earlier) = waiting {
-                    let _ = earlier.reply.send(None);
-                }
                 old.kick(Reason::Replaced);
                 Some(Waiter {
                     old_conn,
@@ -198,6 +320,8 @@ pub(crate) struct Park<G: Render> {
     pub(crate) token: Token,
     pub(crate) conn: u64,
     pub(crate) parked: Parked<G>,
+    /// The connection's client address (the per-address cap counts by it).
+    pub(crate) peer: Option<IpAddr>,
 }
 
 impl<G: Render> Message for Park<G> {
@@ -218,15 +342,14 @@ impl<G: Render> Handler<Park<G>> for Parking<G> {
         };
         let parked = match handover {
             // Straight to the newcomer who replaced this connection, if they still wait.
-            Some(waiter) => match waiter.reply.send(Some(park.parked)) {
+            Some(waiter) => match waiter.reply.send(Resumed::Back(park.parked)) {
                 Ok(()) => return,
-                Err(parked) => parked,
+                Err(Resumed::Back(parked)) => parked,
+                Err(_) => return,
             },
-            None => Some(park.parked),
+            None => park.parked,
         };
-        if let Some(parked) = parked {
-            self.park(park.token, parked, ctx);
-        }
+        self.park(park.token, parked, park.peer, ctx);
     }
 }
 
@@ -247,11 +370,11 @@ impl<G: Render> Handler<Forget> for Parking<G> {
         };
         if let Some(waiter) = waiting.take_if(|w| w.old_conn == forget.conn) {
             // The connection being replaced left for good: nothing to hand over.
-            let _ = waiter.reply.send(None);
+            let _ = waiter.reply.send(Resumed::Unknown);
         } else if *conn != forget.conn {
             return;
         }
-        self.tokens.remove(&forget.token);
+        self.take(&forget.token);
     }
 }
 
@@ -274,9 +397,16 @@ impl<G: Render> Handler<Expire> for Parking<G> {
         if !current {
             return;
         }
-        if let Some(Entry::Parked { parked, .. }) = self.tokens.remove(&expire.token) {
+        if let Some(Entry::Parked { parked, .. }) = self.take(&expire.token) {
             leave(parked);
         }
+    }
+}
+
+/// Gives memory back once a map is much smaller than what it grew to (after a flood).
+fn shrink<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>) {
+    if map.capacity() > 64 && map.capacity() > 4 * map.len() {
+        map.shrink_to(2 * map.len());
     }
 }
 
@@ -326,8 +456,18 @@ mod tests {
         }
     }
 
+    const ROOMY: ParkLimits = ParkLimits {
+        total: 1_000,
+        per_ip: 1_000,
+    };
+
     fn parking() -> ParkingHandle<GuessNumber> {
-        Parking::spawn(WINDOW).unwrap_or_else(|err| panic!("{err}"))
+        limited(ROOMY)
+    }
+
+    fn limited(limits: ParkLimits) -> ParkingHandle<GuessNumber> {
+        Parking::spawn(WINDOW, limits, GuardCounters::default())
+            .unwrap_or_else(|err| panic!("{err}"))
     }
 
     async fn register(parking: &ParkingHandle<GuessNumber>, conn: u64, kick: &Kick) -> Token {
@@ -346,7 +486,7 @@ mod tests {
         parking: &ParkingHandle<GuessNumber>,
         token: &Token,
         conn: u64,
-    ) -> oneshot::Receiver<Option<Parked<GuessNumber>>> {
+    ) -> oneshot::Receiver<Resumed<GuessNumber>> {
         let (reply, answer) = oneshot::channel();
         let resume = Resume {
             token: token.clone(),
@@ -359,18 +499,127 @@ mod tests {
     }
 
     async fn park(parking: &ParkingHandle<GuessNumber>, token: &Token, conn: u64, player: u64) {
+        park_from(parking, token, conn, player, None).await;
+    }
+
+    async fn park_from(
+        parking: &ParkingHandle<GuessNumber>,
+        token: &Token,
+        conn: u64,
+        player: u64,
+        peer: Option<IpAddr>,
+    ) {
         let park = Park {
             token: token.clone(),
             conn,
             parked: parked(player),
+            peer,
         };
         assert!(parking.tell(park).await.is_ok());
     }
 
-    fn player_of(
-        answer: Result<Option<Parked<GuessNumber>>, oneshot::error::RecvError>,
-    ) -> Option<u64> {
-        answer.ok().flatten().map(|parked| parked.player.0)
+    /// Registers and parks players `players` (one connection each) from `peer`.
+    async fn park_many(
+        parking: &ParkingHandle<GuessNumber>,
+        players: std::ops::Range<u64>,
+        peer: Option<IpAddr>,
+    ) -> Vec<Token> {
+        let mut tokens = Vec::new();
+        for player in players {
+            let token = register(parking, player, &Kick::default()).await;
+            park_from(parking, &token, player, player, peer).await;
+            tokens.push(token);
+        }
+        tokens
+    }
+
+    #[tokio::test]
+    async fn past_the_cap_the_oldest_held_seat_is_given_up() {
+        let parking = limited(ParkLimits {
+            total: 3,
+            per_ip: 100,
+        });
+        let tokens = park_many(&parking, 1..6, None).await;
+        assert_eq!(parking.ask(CountParked).await.ok(), Some(3));
+        // Players 1 and 2 were pushed out; 3, 4 and 5 are still held.
+        assert_eq!(
+            player_of(resume(&parking, &tokens[0], 10).await.await),
+            None
+        );
+        assert_eq!(
+            player_of(resume(&parking, &tokens[1], 11).await.await),
+            None
+        );
+        assert_eq!(
+            player_of(resume(&parking, &tokens[2], 12).await.await),
+            Some(3)
+        );
+        assert_eq!(
+            player_of(resume(&parking, &tokens[4], 13).await.await),
+            Some(5)
+        );
+    }
+
+    #[tokio::test]
+    async fn one_address_only_ever_pushes_out_its_own_held_seats() {
+        let parking = limited(ParkLimits {
+            total: 100,
+            per_ip: 2,
+        });
+        let honest = Some(IpAddr::from([127, 0, 0, 2]));
+        let flood = Some(IpAddr::from([127, 0, 0, 3]));
+        let kept = park_many(&parking, 1..2, honest).await;
+        let flooded = park_many(&parking, 2..12, flood).await;
+        assert_eq!(parking.ask(CountParked).await.ok(), Some(3));
+        assert_eq!(
+            player_of(resume(&parking, &kept[0], 20).await.await),
+            Some(1)
+        );
+        assert_eq!(
+            player_of(resume(&parking, &flooded[0], 21).await.await),
+            None
+        );
+        assert_eq!(
+            player_of(resume(&parking, &flooded[9], 22).await.await),
+            Some(11)
+        );
+    }
+
+    fn player_of(answer: Result<Resumed<GuessNumber>, oneshot::error::RecvError>) -> Option<u64> {
+        match answer {
+            Ok(Resumed::Back(parked)) => Some(parked.player.0),
+            _ => None,
+        }
+    }
+
+    fn replaced(answer: Result<Resumed<GuessNumber>, oneshot::error::RecvError>) -> bool {
+        matches!(answer, Ok(Resumed::Replaced))
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_resumes_seats_the_newest_and_tells_the_others_they_were_replaced() {
+        let parking = parking();
+        let holder = Kick::default();
+        let token = register(&parking, 1, &holder).await;
+        let mut answers = Vec::new();
+        for conn in 2..=6 {
+            answers.push(resume(&parking, &token, conn).await);
+        }
+        assert_eq!(holder.for_reader().await, Reason::Replaced);
+        park(&parking, &token, 1, 9).await; // the holder lets go
+        let newest = match answers.pop() {
+            // Bounded: a seat handed to nobody would leave this answer waiting for ever.
+            Some(answer) => tokio::time::timeout(WINDOW, answer)
+                .await
+                .ok()
+                .and_then(player_of),
+            None => None,
+        };
+        assert_eq!(newest, Some(9), "the newest connection gets the seat");
+        for answer in answers {
+            assert!(replaced(answer.await), "an overtaken newcomer is told why");
+        }
+        assert_eq!(parking.ask(CountParked).await.ok(), Some(0));
     }
 
     #[tokio::test]

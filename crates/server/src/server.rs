@@ -15,13 +15,14 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::ServerConfig;
+use crate::attempts::Attempts;
 use crate::board::{Board, BoardHandle};
 use crate::connections::Connections;
 use crate::ids::PlayerIds;
 use crate::kick::Reason;
 use crate::lobby::{Lobby, LobbyHandle};
 use crate::metrics::Metrics;
-use crate::parking::{Parking, ParkingHandle};
+use crate::parking::{ParkLimits, Parking, ParkingHandle};
 use crate::records::{Recorder, RecorderHandle, StoreStatus};
 use referee_store::Store;
 
@@ -67,6 +68,8 @@ pub(crate) struct Shared<G: Render> {
     /// Cancelled when the shutdown grace is over: connections still running are dropped.
     pub(crate) hard_stop: CancellationToken,
     pub(crate) tasks: TaskTracker,
+    /// Failed room lookups by client address (`attempts.rs`).
+    pub(crate) attempts: Arc<Attempts>,
 }
 
 impl<G: Render> Shared<G> {
@@ -143,15 +146,24 @@ impl<G: Render> Server<G> {
         let watch_recorder = recorder.as_ref().map(|recorder| recorder.downgrade());
         let capacity = self.config.players_per_room;
         let window = self.config.reconnect_window;
-        let lobby = Lobby::<G>::spawn(capacity, self.game, rng, recorder.clone(), window);
+        let codes_rng = StdRng::try_from_rng(&mut SysRng)
+            .map_err(|err| ServerError::Entropy(err.to_string()))?;
+        let rngs = (rng, codes_rng);
+        let lobby = Lobby::<G>::spawn(capacity, self.game, rngs, recorder.clone(), window);
         let watch_lobby = lobby.downgrade();
-        let parking =
-            Parking::spawn(window).map_err(|err| ServerError::Entropy(err.to_string()))?;
+        let limits = ParkLimits {
+            total: self.config.max_parked(),
+            per_ip: self.config.guards.max_parked_per_ip,
+        };
+        let parking = Parking::spawn(window, limits, metrics.guards.clone())
+            .map_err(|err| ServerError::Entropy(err.to_string()))?;
+        let attempts = Arc::new(Attempts::new(&self.config.guards));
         let mut config = self.config;
         config.max_connections = crate::limits::clamp_to_descriptors(config.max_connections);
         let slots = Arc::new(Semaphore::new(config.max_connections));
         let admission = crate::admission::Admission::new(slots, config.max_per_ip);
         let shared = Arc::new(Shared {
+            attempts,
             config,
             lobby,
             recorder,

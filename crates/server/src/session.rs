@@ -17,6 +17,7 @@
 //! (`parking.rs`): the room keeps it, and a later session takes it back with `Rejoin`.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +31,7 @@ use referee_store::LeaderEntry;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use crate::attempts::{Attempts, ClientAttempts};
 use crate::board::{BoardHandle, ReadLeaderboard, ReadWinsOf};
 use crate::encoding::Encoding;
 use crate::ids::{RoomId, default_name};
@@ -41,8 +43,8 @@ use crate::outbox::{Frame, Outbox};
 use crate::parking::Parked;
 use crate::rate::{Admit, Bucket, RateLimit};
 use crate::room::{
-    Act, Away, Chat, Crash, GetScores, Join, JoinError, Leave, NameTaken, Rejoin, Rename,
-    RoomHandle, SeatLost, Unwatch, Watch, WatchError,
+    Act, Away, Chat, Crash, GetScores, Join, JoinError, Leave, NameTaken, NotOwner, Rejoin, Rename,
+    RoomHandle, SeatLost, Spectators, Unwatch, Watch, Who,
 };
 use crate::seen::{SeenRound, stamp};
 use crate::tell::tell_soon;
@@ -91,6 +93,11 @@ pub(crate) struct Session<G: Render> {
     /// The JSON request being handled: what answers it carries its id as `re`.
     re: Option<u64>,
     metrics: Option<Arc<Metrics>>,
+    /// Failed room lookups, the server's by address and this connection's (`attempts.rs`);
+    /// `None`: not limited.
+    attempts: Option<(Arc<Attempts>, ClientAttempts)>,
+    /// The client's address, when the transport knows it.
+    peer: Option<IpAddr>,
 }
 
 impl<G: Render> Session<G> {
@@ -117,7 +124,22 @@ impl<G: Render> Session<G> {
             faults: false,
             re: None,
             metrics: None,
+            attempts: None,
+            peer: None,
         }
+    }
+
+    /// Limits this player's failed room lookups, alone and with their address's others.
+    pub(crate) fn with_attempts(mut self, attempts: Arc<Attempts>) -> Self {
+        let client = attempts.client();
+        self.attempts = Some((attempts, client));
+        self
+    }
+
+    /// The client's address (what per-address limits count by).
+    pub(crate) fn with_peer(mut self, peer: IpAddr) -> Self {
+        self.peer = Some(peer);
+        self
     }
 
     /// Lets this player inject faults (see `ServerConfig::allow_faults`).
@@ -310,6 +332,8 @@ impl<G: Render> Session<G> {
             Command::Play => self.quick_match().await,
             Command::Watch(room) => self.watch(room).await,
             Command::Leave => self.leave_room().await,
+            Command::Who => self.who().await,
+            Command::Spectators(allow) => self.spectators(allow).await,
             Command::Top => self.leaderboard().await,
             Command::Ping => self.say(&Notice::Pong),
             Command::Quit => {}
@@ -426,8 +450,52 @@ impl<G: Render> Session<G> {
             (None, Some(watched)) => watched.handle.clone(),
             (None, None) => return self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM),
         };
-        match self.timed(AskTarget::Room, handle.ask(GetScores)).await {
-            Ok((room, scores)) => self.say(&Notice::Scores { room, scores }),
+        match self
+            .timed(AskTarget::Room, handle.ask(GetScores(self.player)))
+            .await
+        {
+            Ok(Some((room, scores))) => self.say(&Notice::Scores { room, scores }),
+            Ok(None) => self.no_longer_in_room(),
+            Err(err) => self.room_failed(err.without_message()),
+        }
+    }
+
+    /// Who plays in the room (seated or watching) and who watches it.
+    async fn who(&mut self) {
+        let handle = match (&self.seat, &self.watching) {
+            (Some(seat), _) => seat.handle.clone(),
+            (None, Some(watched)) => watched.handle.clone(),
+            (None, None) => return self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM),
+        };
+        match self
+            .timed(AskTarget::Room, handle.ask(Who(self.player)))
+            .await
+        {
+            Ok(Some(who)) => self.say(&who),
+            Ok(None) => self.no_longer_in_room(),
+            Err(err) => self.room_failed(err.without_message()),
+        }
+    }
+
+    /// The room says this player is not in it: a spectator its owner sent away.
+    fn no_longer_in_room(&mut self) {
+        self.watching = None;
+        self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM);
+    }
+
+    /// The owner of a private room lets others watch it, or not.
+    async fn spectators(&mut self, allow: bool) {
+        let Some(seat) = &self.seat else {
+            return self.not_seated();
+        };
+        let set = Spectators {
+            player: self.player,
+            allow,
+            re: self.re,
+        };
+        match self.timed(AskTarget::Room, seat.handle.ask(set)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err @ NotOwner)) => self.error(ErrorCode::NotOwner, err),
             Err(err) => self.room_failed(err.without_message()),
         }
     }
@@ -487,10 +555,7 @@ impl<G: Render> Session<G> {
     /// Whether `wanted` names the room `label` (by number, or by code).
     fn names_room(wanted: &str, room: RoomId, label: &RoomLabel) -> bool {
         room.to_string() == wanted.trim()
-            || label
-                .code
-                .as_deref()
-                .is_some_and(|code| code.eq_ignore_ascii_case(wanted.trim()))
+            || label.code.is_some() && label.code == crate::lobby::canonical_code(wanted)
     }
 
     async fn join(&mut self, wanted: &str) {
@@ -502,24 +567,56 @@ impl<G: Render> Session<G> {
                 );
             }
         }
+        if !self.may_look_up() {
+            return;
+        }
         match self
             .timed(AskTarget::Lobby, self.lobby.ask(FindRoom::new(wanted)))
             .await
         {
             Ok(Ok(seat)) => self.move_to(seat).await,
-            Ok(Err(err)) => self.error(find_code(&err), err),
+            Ok(Err(err)) => self.lookup_failed(&err),
             Err(err) => self.lobby_failed(err.without_message()),
         }
     }
 
+    /// Whether this player may look a room up now; if not, they are told why.
+    fn may_look_up(&self) -> bool {
+        let Some((attempts, client)) = &self.attempts else {
+            return true;
+        };
+        let Err(exhausted) = attempts.check(client, self.peer) else {
+            return true;
+        };
+        if let Some(metrics) = &self.metrics {
+            metrics.guards.lookup_refused(exhausted.label());
+        }
+        self.error(
+            ErrorCode::TooManyAttempts,
+            "too many tries at rooms that do not exist; wait a minute",
+        );
+        false
+    }
+
+    /// A lookup failed: told to the player, and counted if it named no room.
+    fn lookup_failed(&mut self, err: &FindError) {
+        if let (FindError::NoSuchRoom(_), Some((attempts, client))) = (err, &mut self.attempts) {
+            attempts.failed(client, self.peer);
+        }
+        self.error(find_code(err), err);
+    }
+
     /// Leaves any seat and watches the room `wanted`.
     async fn watch(&mut self, wanted: &str) {
+        if !self.may_look_up() {
+            return;
+        }
         let located = match self
             .timed(AskTarget::Lobby, self.lobby.ask(Locate::new(wanted)))
             .await
         {
             Ok(Ok(located)) => located,
-            Ok(Err(err)) => return self.error(find_code(&err), err),
+            Ok(Err(err)) => return self.lookup_failed(&err),
             Err(err) => return self.lobby_failed(err.without_message()),
         };
         self.stop_watching();
@@ -527,6 +624,7 @@ impl<G: Render> Session<G> {
         self.epoch += 1;
         let watch = Watch {
             player: self.player,
+            name: self.name.clone(),
             outbox: self.outbox.for_seat(self.epoch),
             re: self.re,
         };
@@ -538,8 +636,7 @@ impl<G: Render> Session<G> {
                     handle: located.handle,
                 });
             }
-            Ok(Err(err @ WatchError::Full(_))) => self.error(ErrorCode::RoomFull, err),
-            Ok(Err(err @ WatchError::Seated)) => self.error(ErrorCode::AlreadyThere, err),
+            Ok(Err(err)) => self.error(err.code(), err),
             Err(AskError::NotRunning(_)) => {
                 self.error(ErrorCode::RoomClosed, "that room has closed; type /rooms");
             }
@@ -721,7 +818,7 @@ mod tests {
         Lobby::<GuessNumber>::spawn(
             3,
             GuessConfig::default(),
-            StdRng::seed_from_u64(7),
+            (StdRng::seed_from_u64(7), StdRng::seed_from_u64(8)),
             None,
             Duration::from_secs(30),
         )

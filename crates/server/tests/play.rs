@@ -153,7 +153,7 @@ async fn private_rooms_are_joined_by_code_and_not_listed() {
         .next()
         .unwrap_or_default()
         .to_owned();
-    assert_eq!(code.len(), 5, "{opened}");
+    assert_eq!(code.len(), 11, "ten letters in two groups: {opened}");
     let (mut guest, guest_id, _) = server.player().await;
     guest.send(&format!("/join {}", code.to_lowercase())).await;
     let (seated, _) = guest.until("* You joined").await;

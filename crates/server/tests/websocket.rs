@@ -105,7 +105,7 @@ async fn every_operation_is_answered_with_its_id() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    assert_eq!(code.len(), 5, "{joined}");
+    assert_eq!(code.len(), 11, "ten letters in two groups: {joined}");
     assert_eq!(ann.reply(id).await["type"], "state");
 
     let mut bo = WsClient::connect(server.http, None).await;

@@ -28,11 +28,23 @@ pub(crate) struct Member {
     pub(crate) away: bool,
 }
 
+/// One spectator: a name for the members to see, and where their pushes go.
+#[derive(Debug, Clone)]
+struct Watcher {
+    name: String,
+    outbox: Outbox,
+}
+
 /// The members of a room, in player-number order, and its spectators.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Members {
     seated: BTreeMap<PlayerId, Member>,
-    watching: BTreeMap<PlayerId, Outbox>,
+    watching: BTreeMap<PlayerId, Watcher>,
+    /// Who opened the private room (then the lowest-numbered player seated, if they leave): only
+    /// they may forbid spectators. `None` in a public room.
+    owner: Option<PlayerId>,
+    /// The owner forbade spectators (`/spectators off`).
+    closed: bool,
 }
 
 impl Members {
@@ -43,6 +55,11 @@ impl Members {
 
     pub(crate) fn contains(&self, player: PlayerId) -> bool {
         self.seated.contains_key(&player)
+    }
+
+    /// Whether `player` is seated here (even away) or watching.
+    pub(crate) fn is_in(&self, player: PlayerId) -> bool {
+        self.seated.contains_key(&player) || self.watching.contains_key(&player)
     }
 
     pub(crate) fn get(&self, player: PlayerId) -> Option<&Member> {
@@ -58,7 +75,31 @@ impl Members {
     }
 
     pub(crate) fn remove(&mut self, player: PlayerId) -> Option<Member> {
-        self.seated.remove(&player)
+        let member = self.seated.remove(&player)?;
+        if self.owner == Some(player) {
+            self.owner = self.seated.keys().next().copied();
+        }
+        Some(member)
+    }
+
+    /// Makes `player` the owner of a private room, if it has none yet.
+    pub(crate) fn claim(&mut self, player: PlayerId) {
+        self.owner.get_or_insert(player);
+    }
+
+    /// Whether `player` owns the room.
+    pub(crate) fn owns(&self, player: PlayerId) -> bool {
+        self.owner == Some(player)
+    }
+
+    /// Whether spectators may watch.
+    pub(crate) fn watchable(&self) -> bool {
+        !self.closed
+    }
+
+    /// Lets spectators watch, or not.
+    pub(crate) fn set_watchable(&mut self, watchable: bool) {
+        self.closed = !watchable;
     }
 
     /// Everyone a push can reach now: seated players whose connection is up, with whether
@@ -78,7 +119,7 @@ impl Members {
         match self.seated.get(&player) {
             Some(member) if member.away => None,
             Some(member) => Some(&member.outbox),
-            None => self.watching.get(&player),
+            None => self.watching.get(&player).map(|watcher| &watcher.outbox),
         }
     }
 
@@ -108,23 +149,41 @@ impl Members {
             .collect()
     }
 
+    /// Everyone watching, in player-number order.
+    pub(crate) fn spectators(&self) -> Vec<Seated> {
+        self.watching
+            .iter()
+            .map(|(&player, watcher)| Seated {
+                player,
+                name: watcher.name.clone(),
+            })
+            .collect()
+    }
+
     /// Seated players whose connection dropped.
     pub(crate) fn away(&self) -> usize {
         self.seated.values().filter(|member| member.away).count()
     }
 
     /// Adds a spectator; `false` if the room has no room for one more.
-    pub(crate) fn watch(&mut self, player: PlayerId, outbox: Outbox) -> bool {
+    pub(crate) fn watch(&mut self, player: PlayerId, name: String, outbox: Outbox) -> bool {
         if self.watching.len() >= MAX_WATCHERS && !self.watching.contains_key(&player) {
             return false;
         }
-        self.watching.insert(player, outbox);
+        self.watching.insert(player, Watcher { name, outbox });
         true
     }
 
-    /// Removes a spectator; whether they were one.
-    pub(crate) fn unwatch(&mut self, player: PlayerId) -> bool {
-        self.watching.remove(&player).is_some()
+    /// Removes a spectator; their name, if they were one.
+    pub(crate) fn unwatch(&mut self, player: PlayerId) -> Option<String> {
+        self.watching.remove(&player).map(|watcher| watcher.name)
+    }
+
+    /// Removes every spectator: their numbers and names.
+    pub(crate) fn unwatch_all(&mut self) -> Vec<Seated> {
+        let spectators = self.spectators();
+        self.watching.clear();
+        spectators
     }
 
     /// How many spectators.
@@ -145,20 +204,54 @@ mod tests {
         Outbox::new(tx, Kick::default())
     }
 
+    fn name(id: u64) -> String {
+        default_name(PlayerId(id))
+    }
+
+    fn member(name: &str) -> Member {
+        Member {
+            name: name.into(),
+            outbox: outbox(),
+            feed: false,
+            named: false,
+            away: false,
+        }
+    }
+
+    #[test]
+    fn ownership_passes_to_the_lowest_numbered_seated_when_the_owner_leaves() {
+        let mut members = Members::default();
+        for (id, name) in [(4, "Ann"), (2, "Bo"), (9, "Cy")] {
+            members.insert(PlayerId(id), member(name));
+        }
+        members.claim(PlayerId(4));
+        members.claim(PlayerId(2)); // the first claim stands
+        assert!(members.owns(PlayerId(4)));
+        members.remove(PlayerId(9));
+        assert!(members.owns(PlayerId(4)), "another leaving changes nothing");
+        members.remove(PlayerId(4));
+        assert!(members.owns(PlayerId(2)));
+        members.remove(PlayerId(2));
+        assert!(!members.owns(PlayerId(2)));
+    }
+
     #[test]
     fn spectators_are_bounded_and_take_no_seat() {
         let mut members = Members::default();
         for id in 0..MAX_WATCHERS as u64 {
-            assert!(members.watch(PlayerId(id), outbox()));
+            assert!(members.watch(PlayerId(id), name(id), outbox()));
         }
-        assert!(!members.watch(PlayerId(1_000), outbox()), "one too many");
         assert!(
-            members.watch(PlayerId(3), outbox()),
+            !members.watch(PlayerId(1_000), name(1_000), outbox()),
+            "one too many"
+        );
+        assert!(
+            members.watch(PlayerId(3), name(3), outbox()),
             "watching again is no new spectator"
         );
         assert_eq!((members.len(), members.watchers()), (0, MAX_WATCHERS));
-        assert!(members.unwatch(PlayerId(3)));
-        assert!(members.watch(PlayerId(1_000), outbox()));
+        assert_eq!(members.unwatch(PlayerId(3)), Some(name(3)));
+        assert!(members.watch(PlayerId(1_000), name(1_000), outbox()));
     }
 
     #[test]
@@ -173,7 +266,7 @@ mod tests {
         };
         members.insert(PlayerId(1), member(false));
         members.insert(PlayerId(2), member(true));
-        members.watch(PlayerId(3), outbox());
+        members.watch(PlayerId(3), name(3), outbox());
         let reachable: Vec<(PlayerId, bool)> = members.reachable().collect();
         assert_eq!(reachable, [(PlayerId(1), false), (PlayerId(3), true)]);
         assert!(members.outbox(PlayerId(2)).is_none());

@@ -63,7 +63,7 @@ impl<G: Render> Handler<Join> for Room<G> {
             return Err(JoinError::Full);
         }
         let player = join.player;
-        // A spectator who sits down stops being one.
+        // A spectator who sits down stops being one (the others hear that they joined).
         self.members.unwatch(player);
         // Two players who look alike may not sit together: the newcomer plays under their
         // number here, and off the record.
@@ -74,6 +74,10 @@ impl<G: Render> Handler<Join> for Room<G> {
         } else {
             (join.name, join.named)
         };
+        if self.label.code.is_some() {
+            // The first to sit in a private room opened it.
+            self.members.claim(player);
+        }
         let joined = Notice::MemberJoined {
             player,
             name: name.clone(),
@@ -382,16 +386,23 @@ impl<G: Render> Handler<Crash> for Room<G> {
     }
 }
 
-/// "What are the scores?" — the seed's request–response.
-pub(crate) struct GetScores;
+/// "What are the scores?" — the seed's request–response. Only for someone in the room
+/// (seated or watching): a spectator sent away reads nothing more.
+pub(crate) struct GetScores(pub(crate) PlayerId);
 
 impl Message for GetScores {
-    type Reply = (RoomLabel, Vec<NamedScore>);
+    type Reply = Option<(RoomLabel, Vec<NamedScore>)>;
 }
 
 impl<G: Render> Handler<GetScores> for Room<G> {
-    fn handle(&mut self, _: GetScores, _: &mut Context<Self>) -> (RoomLabel, Vec<NamedScore>) {
-        (self.label.clone(), self.named_scores())
+    fn handle(
+        &mut self,
+        get: GetScores,
+        _: &mut Context<Self>,
+    ) -> Option<(RoomLabel, Vec<NamedScore>)> {
+        self.members
+            .is_in(get.0)
+            .then(|| (self.label.clone(), self.named_scores()))
     }
 }
 

@@ -45,7 +45,7 @@ pub(crate) use members::Member;
 pub(crate) use messages::{
     Act, Chat, Committed, Crash, GetScores, Join, JoinError, Leave, NameTaken, Outcome, Rename,
 };
-pub(crate) use presence::{Away, Rejoin, SeatLost, Unwatch, Watch, WatchError};
+pub(crate) use presence::{Away, NotOwner, Rejoin, SeatLost, Spectators, Unwatch, Watch, Who};
 
 use supervision::{Checkpoint, Snapshot};
 
@@ -427,8 +427,9 @@ impl<G: Render> Room<G> {
 
     fn drop_failed(&mut self) {
         while let Some((player, err)) = self.failed.pop() {
-            if self.members.unwatch(player) {
-                continue; // a spectator's connection: nobody needs telling
+            if let Some(name) = self.members.unwatch(player) {
+                self.spectator_left(player, name);
+                continue;
             }
             let may_return = self.members.get(player).is_some_and(|member| {
                 err == PushError::Gone && member.outbox.is_resumable() && !member.away

@@ -2,14 +2,16 @@
 //! players whose connection dropped (`Away`, `Rejoin`).
 //!
 //! A spectator gets what the room's live feed carries — everyone's moves, wins, joins, chat
-//! — but has no seat: the game does not know them, and the lobby does not count them. A
+//! — but has no seat: the game does not know them, and the lobby does not count them. The
+//! members are told when a spectator comes and goes (`/who` lists them), and the owner of a
+//! private room may forbid spectators altogether (`Spectators`). A
 //! player who is away keeps seat and score; the room tells the others, sends them nothing
 //! meanwhile, and on `Rejoin` takes the new connection's outbox and shows them the room
 //! again. Whoever holds the seat while they are away (`parking.rs`) sends the `Leave` when
 //! their time is up.
 
 use referee_actor::{Context, Handler, Message};
-use referee_protocol::notice::{Notice, RoomLabel};
+use referee_protocol::notice::{ErrorCode, Notice, RoomLabel};
 use referee_rules::{PlayerId, Render};
 
 use super::Room;
@@ -18,6 +20,8 @@ use crate::outbox::Outbox;
 /// Watch the room. The watcher is told who plays and where the game stands.
 pub(crate) struct Watch {
     pub(crate) player: PlayerId,
+    /// What the members are told the spectator is called.
+    pub(crate) name: String,
     pub(crate) outbox: Outbox,
     pub(crate) re: Option<u64>,
 }
@@ -29,6 +33,19 @@ pub(crate) enum WatchError {
     Full(RoomLabel),
     #[error("you are playing in this room")]
     Seated,
+    #[error("{0} does not allow spectators")]
+    Forbidden(RoomLabel),
+}
+
+impl WatchError {
+    /// The error's code in the JSON protocol.
+    pub(crate) fn code(&self) -> ErrorCode {
+        match self {
+            WatchError::Full(_) => ErrorCode::RoomFull,
+            WatchError::Seated => ErrorCode::AlreadyThere,
+            WatchError::Forbidden(_) => ErrorCode::SpectatorsForbidden,
+        }
+    }
 }
 
 impl Message for Watch {
@@ -42,13 +59,25 @@ impl<G: Render> Handler<Watch> for Room<G> {
         watch: Watch,
         _: &mut Context<Self>,
     ) -> Result<(u64, RoomLabel), WatchError> {
-        if self.members.contains(watch.player) {
+        let player = watch.player;
+        if self.members.contains(player) {
             return Err(WatchError::Seated);
         }
-        if !self.members.watch(watch.player, watch.outbox) {
+        if !self.members.watchable() {
+            return Err(WatchError::Forbidden(self.label.clone()));
+        }
+        let again = self.members.outbox(player).is_some();
+        if !self.members.watch(player, watch.name.clone(), watch.outbox) {
             return Err(WatchError::Full(self.label.clone()));
         }
         self.members_changed = true;
+        if !again {
+            let arrived = Notice::SpectatorJoined {
+                player,
+                name: watch.name,
+            };
+            self.tell_all(Some(player), &arrived);
+        }
         let watching = Notice::Watching {
             room: self.label.clone(),
             members: self.members.seated(),
@@ -77,9 +106,89 @@ impl Message for Unwatch {
 impl<G: Render> Handler<Unwatch> for Room<G> {
     fn handle(&mut self, unwatch: Unwatch, _: &mut Context<Self>) -> bool {
         let was = self.members.unwatch(unwatch.0);
-        self.members_changed |= was;
+        if let Some(name) = &was {
+            self.spectator_left(unwatch.0, name.clone());
+        }
         self.settle();
-        was
+        was.is_some()
+    }
+}
+
+impl<G: Render> Room<G> {
+    /// A spectator went: the members are told.
+    pub(super) fn spectator_left(&mut self, player: PlayerId, name: String) {
+        self.members_changed = true;
+        self.tell_all(Some(player), &Notice::SpectatorLeft { player, name });
+    }
+}
+
+/// Who plays in the room and who watches it (`/who`), for someone in it (seated or
+/// watching): a spectator sent away learns nothing more.
+pub(crate) struct Who(pub(crate) PlayerId);
+
+impl Message for Who {
+    /// A [`Notice::Who`], or `None` if the asker is not in the room.
+    type Reply = Option<Notice>;
+}
+
+impl<G: Render> Handler<Who> for Room<G> {
+    fn handle(&mut self, who: Who, _: &mut Context<Self>) -> Option<Notice> {
+        if !self.members.is_in(who.0) {
+            return None;
+        }
+        Some(Notice::Who {
+            room: self.label.clone(),
+            members: self.members.seated(),
+            capacity: self.capacity,
+            spectators: self.members.spectators(),
+            watchable: self.members.watchable(),
+        })
+    }
+}
+
+/// The owner of a private room lets spectators watch it, or not. Forbidding sends away
+/// everyone watching (they are told they left; the members, that they stopped watching).
+pub(crate) struct Spectators {
+    pub(crate) player: PlayerId,
+    pub(crate) allow: bool,
+    pub(crate) re: Option<u64>,
+}
+
+/// Only the owner of a private room may say who watches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("only the player who opened a private room may say who watches it")]
+pub(crate) struct NotOwner;
+
+impl Message for Spectators {
+    type Reply = Result<(), NotOwner>;
+}
+
+impl<G: Render> Handler<Spectators> for Room<G> {
+    fn handle(&mut self, set: Spectators, _: &mut Context<Self>) -> Result<(), NotOwner> {
+        if !self.members.owns(set.player) {
+            return Err(NotOwner);
+        }
+        self.members.set_watchable(set.allow);
+        self.members_changed = true;
+        if !set.allow {
+            let left = Notice::Left {
+                room: self.label.clone(),
+            };
+            for sent_away in self.members.spectators() {
+                self.tell(sent_away.player, &left, None);
+            }
+            for sent_away in self.members.unwatch_all() {
+                self.spectator_left(sent_away.player, sent_away.name);
+            }
+        }
+        let allowed = Notice::SpectatorsAllowed {
+            room: self.label.clone(),
+            allowed: set.allow,
+        };
+        self.tell_all(Some(set.player), &allowed);
+        self.tell(set.player, &allowed, set.re);
+        self.settle();
+        Ok(())
     }
 }
 

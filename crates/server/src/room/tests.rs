@@ -46,7 +46,7 @@ fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber> {
     let lobby = Lobby::<GuessNumber>::spawn(
         3,
         GuessConfig::default(),
-        StdRng::seed_from_u64(1),
+        (StdRng::seed_from_u64(1), StdRng::seed_from_u64(2)),
         None,
         Duration::from_secs(30),
     );

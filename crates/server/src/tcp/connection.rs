@@ -49,6 +49,7 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
             tracing::debug!(%err, "cannot set the send buffer size");
         }
     }
+    let peer = stream.peer_addr().ok().map(|addr| addr.ip());
     let (read_half, write_half) = stream.into_split();
     let Opened {
         mut link,
@@ -62,7 +63,11 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
         .with_board(shared.board.clone())
         .with_rate_limit(shared.config.rate_limit)
         .with_faults(shared.config.allow_faults)
-        .with_metrics(shared.metrics.clone());
+        .with_metrics(shared.metrics.clone())
+        .with_attempts(shared.attempts.clone());
+    if let Some(peer) = peer {
+        session = session.with_peer(peer);
+    }
     session.start().await;
     let codec = LineCodec::new(shared.config.max_line);
     let mut lines = FramedRead::with_capacity(read_half, codec, READ_BUFFER);

@@ -3,6 +3,7 @@
 //! new player gets a token, a returning one presents theirs and gets their seat back, and a
 //! connection that drops parks the seat instead of giving it up.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ use crate::link::{Link, Opened};
 use crate::lobby_timer::LobbyTimer;
 use crate::metrics::{Refused, Transport};
 use crate::outbox::Frame;
-use crate::parking::{Forget, Park, Register, Resume, Token};
+use crate::parking::{Forget, Park, Register, Resume, Resumed, Token};
 use crate::reader::{self, Next};
 use crate::server::Shared;
 use crate::session::{Flow, Session};
@@ -85,6 +86,7 @@ impl End {
 pub(crate) async fn serve<G: Render>(
     socket: WebSocket,
     token: Option<String>,
+    peer: IpAddr,
     shared: Arc<Shared<G>>,
 ) {
     let (sink, mut stream) = socket.split();
@@ -107,9 +109,23 @@ pub(crate) async fn serve<G: Render>(
     )
     .with_board(shared.board.clone())
     .with_rate_limit(shared.config.rate_limit)
-    .with_metrics(shared.metrics.clone());
-    let Some(token) = identify(&mut session, token, conn, link.kick(), &shared).await else {
-        return;
+    .with_metrics(shared.metrics.clone())
+    .with_attempts(shared.attempts.clone())
+    .with_peer(peer);
+    let token = match identify(&mut session, token, conn, link.kick(), &shared).await {
+        Identity::Token(token) => token,
+        Identity::Gone => return,
+        Identity::Replaced => {
+            // A newer connection with the same token won the race before this one was
+            // seated: it is told why, and closes.
+            session.say(&Notice::Bye {
+                reason: ByeReason::Replaced,
+            });
+            drop(session);
+            let _ = outbox.push(Frame::close(close::NORMAL));
+            drop(outbox);
+            return link.linger().await;
+        }
     };
     let end = read_requests(&mut stream, &mut session, link.kick(), &shared).await;
     let bye = end.bye().map(|reason| Notice::Bye { reason });
@@ -122,6 +138,7 @@ pub(crate) async fn serve<G: Render>(
             token,
             conn,
             parked,
+            peer: Some(peer),
         };
         let _ = shared.parking.tell(park).await;
     } else {
@@ -137,35 +154,47 @@ pub(crate) async fn serve<G: Render>(
     link.linger().await;
 }
 
+/// Who a connection turned out to be.
+enum Identity {
+    /// A new player, or the returning player: their token.
+    Token(Token),
+    /// A newer connection presented the same token before this one got the seat.
+    Replaced,
+    /// The parking actor is gone (the server is stopping).
+    Gone,
+}
+
 /// Makes the session a new player (with a new token), or the returning player `token`
-/// names. `None` if the parking actor is gone (the server is stopping).
+/// names.
 async fn identify<G: Render>(
     session: &mut Session<G>,
     token: Option<String>,
     conn: u64,
     kick: &Kick,
     shared: &Shared<G>,
-) -> Option<Token> {
-    if let Some(token) = token {
-        match resume(token.clone(), conn, kick, shared).await {
-            Some(parked) => {
+) -> Identity {
+    let expired = match token {
+        Some(token) => match resume(token.clone(), conn, kick, shared).await {
+            Resumed::Back(parked) => {
                 session.resume(parked, token.clone()).await;
-                return Some(token);
+                return Identity::Token(token);
             }
-            None => {
-                let token = register(conn, kick, shared).await?;
-                session.greet(Some(token.clone()), false);
-                session.say(&Notice::error(
-                    ErrorCode::BadToken,
-                    "that session has expired: you are a new player",
-                ));
-                return Some(token);
-            }
-        }
-    }
-    let token = register(conn, kick, shared).await?;
+            Resumed::Replaced => return Identity::Replaced,
+            Resumed::Unknown => true,
+        },
+        None => false,
+    };
+    let Some(token) = register(conn, kick, shared).await else {
+        return Identity::Gone;
+    };
     session.greet(Some(token.clone()), false);
-    Some(token)
+    if expired {
+        session.say(&Notice::error(
+            ErrorCode::BadToken,
+            "that session has expired: you are a new player",
+        ));
+    }
+    Identity::Token(token)
 }
 
 async fn register<G: Render>(conn: u64, kick: &Kick, shared: &Shared<G>) -> Option<Token> {
@@ -184,14 +213,9 @@ async fn register<G: Render>(conn: u64, kick: &Kick, shared: &Shared<G>) -> Opti
 
 /// Asks for the seat parked under `token`, waiting (boundedly) for a connection still holding
 /// it to let go.
-async fn resume<G: Render>(
-    token: Token,
-    conn: u64,
-    kick: &Kick,
-    shared: &Shared<G>,
-) -> Option<crate::parking::Parked<G>> {
+async fn resume<G: Render>(token: Token, conn: u64, kick: &Kick, shared: &Shared<G>) -> Resumed<G> {
     if token.len() > 64 {
-        return None;
+        return Resumed::Unknown;
     }
     let (reply, parked) = oneshot::channel();
     let resume = Resume {
@@ -200,10 +224,12 @@ async fn resume<G: Render>(
         kick: kick.clone(),
         reply,
     };
-    shared.parking.tell(resume).await.ok()?;
+    if shared.parking.tell(resume).await.is_err() {
+        return Resumed::Unknown;
+    }
     match tokio::time::timeout(RESUME_WAIT, parked).await {
-        Ok(Ok(parked)) => parked,
-        Ok(Err(_)) | Err(_) => None,
+        Ok(Ok(resumed)) => resumed,
+        Ok(Err(_)) | Err(_) => Resumed::Unknown,
     }
 }
 

@@ -73,6 +73,7 @@ pub(crate) async fn upgrade<G: Render>(
             "this page's origin may not open a WebSocket here",
         );
     }
+    let peer = conn.as_ref().map(|Extension(conn)| conn.peer().ip());
     let ticket = conn.and_then(|Extension(conn)| conn.take_ticket());
     let max = shared.config.max_line;
     upgrade
@@ -80,16 +81,17 @@ pub(crate) async fn upgrade<G: Render>(
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| admit(socket, params.token, ticket, shared))
+        .on_upgrade(move |socket| admit(socket, params.token, ticket, peer, shared))
 }
 
 async fn admit<G: Render>(
     socket: WebSocket,
     token: Option<String>,
     ticket: Option<Ticket>,
+    peer: Option<std::net::IpAddr>,
     shared: Arc<Shared<G>>,
 ) {
-    let Some(ticket) = ticket else {
+    let (Some(ticket), Some(peer)) = (ticket, peer) else {
         return refuse(socket, shared.config.max_connections).await;
     };
     // Tracked with the TCP connections, so that shutdown waits for it (within the grace).
@@ -97,7 +99,7 @@ async fn admit<G: Render>(
     let tasks = shared.tasks.clone();
     let task = tasks.spawn(async move {
         tokio::select! {
-            () = connection::serve(socket, token, shared) => {}
+            () = connection::serve(socket, token, peer, shared) => {}
             () = hard_stop.cancelled() => {}
         }
         drop(ticket);
