@@ -11,6 +11,8 @@ served until the attacker closes it) to see both.
     python3 scripts/admission-memory.py [N] [extra `referee serve` flags...]
     BIN=target/release/referee python3 scripts/admission-memory.py 3000 --max-per-ip 0
 
+SETTLE (seconds, default 25) is how long it waits after the attack before reading memory.
+
 Prints one JSON line.
 """
 import json, os, socket, subprocess, sys, time, resource
@@ -69,7 +71,8 @@ try:
         other.close()
         for s in tcp + http:
             s.close()
-        time.sleep(5)
+        # The allocator gives freed pages back over a few seconds (jemalloc's decay: 10 s).
+        time.sleep(float(os.environ.get("SETTLE", "25")))
         after = rss_kib(server.pid)
         print(json.dumps({
             "attack": attack + 1, "attack_connections": len(tcp) + len(http),

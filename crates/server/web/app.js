@@ -194,6 +194,11 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
       markAway();
       addFeed(plain(m.text) || `${m.name} lost their connection.`, 'member');
     },
+    spectator_joined(m) { addFeed(plain(m.text) || `${m.name} is watching.`, 'member'); },
+    spectator_left(m) { addFeed(plain(m.text) || `${m.name} stopped watching.`, 'member'); },
+    spectators_allowed(m) {
+      addFeed(plain(m.text) || (m.allowed ? 'This room may be watched.' : 'This room may not be watched.'), 'member');
+    },
     renamed(m) {
       S.names.set(m.player, m.new);
       addFeed(plain(m.text) || `${m.old} is now known as ${m.new}.`, 'member');
