@@ -3,33 +3,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::net::SocketAddr;
 use std::process::{Child, ChildStderr, Command, Stdio};
 
 use common::ws::WsClient;
-use common::{Client, http_get};
+use common::{Client, http_get, listening_address};
 
 /// A started server's stderr, read for the addresses it listens on.
 type Stderr = BufReader<ChildStderr>;
-
-/// Reads the child's stderr until the "listening" line and returns the address in it.
-fn listening_address(stderr: &mut impl BufRead) -> SocketAddr {
-    let mut line = String::new();
-    for _ in 0..50 {
-        line.clear();
-        if stderr.read_line(&mut line).unwrap_or(0) == 0 {
-            break;
-        }
-        if let Some(at) = line.find("addr=") {
-            let addr = line[at + 5..].trim().trim_matches('"');
-            if let Ok(addr) = addr.parse() {
-                return addr;
-            }
-        }
-    }
-    panic!("the server never said where it listens (last line: {line})");
-}
 
 /// Starts `referee serve` on loopback ports chosen by the OS, with `extra` arguments after
 /// `--tcp`/`--http`; returns the child, its stderr (kept open: the server keeps logging to

@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use common::ws::WsClient;
-use common::{Client, TIMEOUT, TestServer, http_get};
+use common::{Client, TIMEOUT, TestServer, http_get, listening_address};
 use referee_server::RateLimit;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -386,23 +386,6 @@ async fn an_api_flood_is_rate_limited_and_health_is_not() {
     for _ in 0..10 {
         assert_eq!(http_get(server.http, "/healthz").await.0, 200);
     }
-}
-
-/// Reads a started binary's stderr until the "listening" line; returns the address in it.
-fn listening_address(stderr: &mut impl std::io::BufRead) -> SocketAddr {
-    let mut line = String::new();
-    for _ in 0..50 {
-        line.clear();
-        if stderr.read_line(&mut line).unwrap_or(0) == 0 {
-            break;
-        }
-        if let Some(at) = line.find("addr=") {
-            if let Ok(addr) = line[at + 5..].trim().trim_matches('"').parse() {
-                return addr;
-            }
-        }
-    }
-    panic!("the server never said where it listens (last line: {line})");
 }
 
 /// What the HTTP side answers a connection accepted into its reserve descriptor.

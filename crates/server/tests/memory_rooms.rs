@@ -16,8 +16,8 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::http_get;
 use common::ws::WsClient;
+use common::{http_get, listening_address};
 use serde_json::{Value, json};
 
 /// The child's resident memory, in KiB.
@@ -28,22 +28,6 @@ fn rss_kib(pid: u32) -> u64 {
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
-}
-
-fn listening_address(stderr: &mut impl BufRead) -> SocketAddr {
-    let mut line = String::new();
-    for _ in 0..50 {
-        line.clear();
-        if stderr.read_line(&mut line).unwrap_or(0) == 0 {
-            break;
-        }
-        if let Some(at) = line.find("addr=") {
-            if let Ok(addr) = line[at + 5..].trim().trim_matches('"').parse() {
-                return addr;
-            }
-        }
-    }
-    panic!("the server never said where it listens (last line: {line})");
 }
 
 async fn rooms(http: SocketAddr) -> u64 {

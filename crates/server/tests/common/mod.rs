@@ -300,3 +300,21 @@ pub fn room_of(seat: &str) -> u64 {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("not a public seat line: {seat}"))
 }
+
+/// Reads a started `referee` binary's stderr until a "listening" line and returns the
+/// address in it (the TCP address comes first, then the HTTP one).
+pub fn listening_address(stderr: &mut impl std::io::BufRead) -> SocketAddr {
+    let mut line = String::new();
+    for _ in 0..50 {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if let Some(at) = line.find("addr=") {
+            if let Ok(addr) = line[at + 5..].trim().trim_matches('"').parse() {
+                return addr;
+            }
+        }
+    }
+    panic!("the server never said where it listens (last line: {line})");
+}
