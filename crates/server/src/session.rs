@@ -136,9 +136,11 @@ impl<G: Render> Session<G> {
         self
     }
 
-    /// The client's address (what per-address limits count by).
+    /// The client's address (what per-address limits count by): grouped as admission groups
+    /// it (an IPv6 address by its /64), so that one host cannot get a fresh budget per source
+    /// address.
     pub(crate) fn with_peer(mut self, peer: IpAddr) -> Self {
-        self.peer = Some(peer);
+        self.peer = Some(crate::admission::group(peer));
         self
     }
 
@@ -848,6 +850,19 @@ mod tests {
 
     fn drain(frames: &mut mpsc::Receiver<Frame>) -> Vec<String> {
         std::iter::from_fn(|| frames.try_recv().ok().map(|frame| frame.text)).collect()
+    }
+
+    #[tokio::test]
+    async fn the_addresses_of_one_ipv6_64_share_one_per_address_budget() {
+        let lobby = lobby();
+        let peer = |text: &str| {
+            let ip: std::net::IpAddr = text.parse().unwrap_or_else(|err| panic!("{err}"));
+            player(&lobby, 1).0.with_peer(ip).peer
+        };
+        // One host hands each connection another address of its /64: one budget for all.
+        assert_eq!(peer("2001:db8:1:2::5"), peer("2001:db8:1:2:ffff::9"));
+        assert_ne!(peer("2001:db8:1:2::5"), peer("2001:db8:1:3::5"));
+        assert_ne!(peer("127.0.0.1"), peer("127.0.0.2"));
     }
 
     #[tokio::test]

@@ -185,6 +185,25 @@ async fn http_connections_count_in_the_shared_budget() {
 }
 
 #[tokio::test]
+async fn a_connection_refused_for_a_full_house_gets_one_answer_and_is_closed() {
+    let server = TestServer::start(|c| c.max_connections(1)).await;
+    let (_player, _, _) = server.player().await;
+    // `/ws` is let through a full house (the WebSocket refusal tells a browser more), but a
+    // request that does not upgrade must not keep the connection alive outside the budget:
+    // two pipelined requests get one answer, then the close.
+    let mut stream = TcpStream::connect(server.http)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let twice = "GET /ws HTTP/1.1\r\nHost: test\r\n\r\n".repeat(2);
+    stream
+        .write_all(twice.as_bytes())
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let answered = read_to_close(&mut stream).await;
+    assert_eq!(answered.matches("HTTP/1.1 ").count(), 1, "{answered}");
+}
+
+#[tokio::test]
 async fn a_websocket_takes_over_its_http_connections_slot() {
     let server = TestServer::start(|c| c.max_connections(2)).await;
     let mut ws = WsClient::connect(server.http, None).await;

@@ -128,7 +128,7 @@ pub(crate) async fn serve<G: Render>(
 }
 
 /// hyper's HTTP/1 server, with the header timeout (at most a second for a connection that
-/// was not admitted: it only waits for its answer).
+/// was not admitted: it only waits for its answer, and is not kept alive after it).
 fn builder(header_timeout: Duration, refused: bool) -> http1::Builder {
     let header_timeout = if refused {
         header_timeout.min(REFUSAL_TIMEOUT)
@@ -138,7 +138,10 @@ fn builder(header_timeout: Duration, refused: bool) -> http1::Builder {
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
+        .header_read_timeout(header_timeout)
+        // A connection that was not admitted holds no slot: it gets one answer, then it is
+        // closed, whatever that answer is (a 403 or a 400 from `/ws` included).
+        .keep_alive(!refused);
     builder
 }
 

@@ -138,7 +138,7 @@ pub(crate) async fn serve<G: Render>(
             token,
             conn,
             parked,
-            peer: Some(peer),
+            peer: Some(crate::admission::group(peer)),
         };
         let _ = shared.parking.tell(park).await;
     } else {
