@@ -128,7 +128,7 @@ pub(crate) async fn serve<G: Render>(
 }
 
 /// hyper's HTTP/1 server, with the header timeout (at most a second for a connection that
-/// was not admitted: it only waits for its answer, and is not kept alive after it).
+/// was not admitted: it only waits for its answer).
 fn builder(header_timeout: Duration, refused: bool) -> http1::Builder {
     let header_timeout = if refused {
         header_timeout.min(REFUSAL_TIMEOUT)
@@ -138,10 +138,7 @@ fn builder(header_timeout: Duration, refused: bool) -> http1::Builder {
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
-        // A connection that was not admitted holds no slot: it gets one answer, then it is
-        // closed, whatever that answer is (a 403 or a 400 from `/ws` included).
-        .keep_alive(!refused);
+        .header_read_timeout(header_timeout);
     builder
 }
 
@@ -158,7 +155,19 @@ pub(crate) async fn gate<G: Render>(
         .and_then(|info| info.0.refusal);
     let mut refused = match refusal {
         None => return next.run(request).await,
-        Some(Refusal::Full) if request.uri().path() == "/ws" => return next.run(request).await,
+        // A connection that was not admitted holds no slot: whatever `/ws` answers but an
+        // upgrade (a 400, a 403), the connection closes after it, so that requests to `/ws`
+        // cannot keep it alive outside the budget. (hyper's `keep_alive(false)` would also
+        // close the 101 that carries the WebSocket refusal.)
+        Some(Refusal::Full) if request.uri().path() == "/ws" => {
+            let mut answer = next.run(request).await;
+            if answer.status() != StatusCode::SWITCHING_PROTOCOLS {
+                answer
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            }
+            return answer;
+        }
         Some(Refusal::Full) => {
             let max = shared.config.max_connections;
             super::error(
