@@ -14,7 +14,7 @@
 
 use std::future::Future;
 
-use crate::{Context, StopReason};
+use crate::{Context, ReplyTo, StopReason};
 
 /// A task that owns private state and handles one message at a time.
 ///
@@ -52,4 +52,63 @@ pub trait Handler<M: Message>: Actor {
     /// Handle one message and produce its reply. No other message of this actor is handled
     /// until it returns.
     fn handle(&mut self, msg: M, ctx: &mut Context<Self>) -> M::Reply;
+}
+
+/// How an actor answers a message of type `M`: every [`Handler`] answers by returning, and
+/// an actor that must answer later implements `Answer` for that message instead.
+///
+/// `ask` and `tell` need `Answer<M>`, which every `Handler<M>` has. Implement it directly
+/// (and not `Handler`) for a message whose answer waits on something — a commit, another
+/// actor, a timer: keep the [`ReplyTo`] in the actor's state, or move it into a task, and
+/// [`send`](ReplyTo::send) into it when the answer is known. The handler itself still
+/// returns at once, so the actor handles other messages meanwhile. For a told message the
+/// slot goes nowhere.
+///
+/// ```
+/// use referee_actor::{Actor, Answer, Context, Message, ReplyTo, spawn};
+///
+/// /// Answers each `Wait` only once a `Ring` comes.
+/// #[derive(Default)]
+/// struct Bell(Vec<ReplyTo<u32>>);
+/// impl Actor for Bell {}
+///
+/// struct Wait;
+/// impl Message for Wait { type Reply = u32; }
+/// impl Answer<Wait> for Bell {
+///     fn answer(&mut self, _: Wait, reply: ReplyTo<u32>, _: &mut Context<Self>) {
+///         self.0.push(reply);
+///     }
+/// }
+///
+/// struct Ring(u32);
+/// impl Message for Ring { type Reply = (); }
+/// impl Answer<Ring> for Bell {
+///     fn answer(&mut self, ring: Ring, reply: ReplyTo<()>, _: &mut Context<Self>) {
+///         self.0.drain(..).for_each(|waiting| waiting.send(ring.0));
+///         reply.send(());
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let bell = spawn(Bell::default());
+/// let waiting = bell.ask(Wait);
+/// let ring = async { bell.tell(Ring(7)).await };
+/// let (answer, rang) = tokio::join!(waiting, ring);
+/// assert_eq!(answer?, 7);
+/// rang?;
+/// # Ok(())
+/// # }
+/// ```
+pub trait Answer<M: Message>: Actor {
+    /// Handle one message; answer through `reply`, now or later. No other message of this
+    /// actor is handled until it returns.
+    fn answer(&mut self, msg: M, reply: ReplyTo<M::Reply>, ctx: &mut Context<Self>);
+}
+
+impl<A: Handler<M>, M: Message> Answer<M> for A {
+    #[inline]
+    fn answer(&mut self, msg: M, reply: ReplyTo<M::Reply>, ctx: &mut Context<Self>) {
+        reply.send(self.handle(msg, ctx));
+    }
 }

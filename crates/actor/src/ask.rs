@@ -21,7 +21,45 @@ use crate::deadline::{Elapsed, LazyDeadline};
 use crate::envelope;
 use crate::handle::refused_ask;
 use crate::mailbox::{Letter, Refused};
-use crate::{Actor, ActorHandle, AskError, Handler, Message, Panic};
+use crate::reply::Answered;
+use crate::{Actor, ActorHandle, Answer, AskError, Message, Timeout};
+
+impl<A: Actor> ActorHandle<A> {
+    /// Sends `msg` and waits for the reply, within this handle's ask timeout.
+    ///
+    /// A one-shot reply channel is made for this call and travels inside the message; the
+    /// actor answers through it. If this future is dropped, the actor still handles the
+    /// message and its reply is silently discarded.
+    ///
+    /// # Errors
+    /// See [`AskError`]: not running, mailbox full until the deadline, the handler panicked,
+    /// the actor stopped before replying, or timeout.
+    ///
+    /// # Panics
+    /// With a deadline, on a tokio runtime built without timers (`enable_time`), once the
+    /// reply has taken longer than 5 to 10 ms: the deadline then needs tokio's timer, and tokio
+    /// panics. `#[tokio::main]` and `Runtime::new` enable timers.
+    pub fn ask<M>(&self, msg: M) -> AskFuture<'_, A, M>
+    where
+        A: Answer<M>,
+        M: Message,
+    {
+        AskFuture::new(self, msg, self.ask_timeout)
+    }
+
+    /// [`ask`](Self::ask) with an explicit timeout for this call:
+    /// `ask_with(msg, Duration::from_millis(50))` or `ask_with(msg, Timeout::Never)`.
+    ///
+    /// # Errors
+    /// As for [`ask`](Self::ask).
+    pub fn ask_with<M>(&self, msg: M, timeout: impl Into<Timeout>) -> AskFuture<'_, A, M>
+    where
+        A: Answer<M>,
+        M: Message,
+    {
+        AskFuture::new(self, msg, timeout.into().duration())
+    }
+}
 
 type Reply<M> = Result<<M as Message>::Reply, AskError<M>>;
 
@@ -41,7 +79,7 @@ enum State<'a, M: Message> {
     Unsent { msg: M, limit: Option<Duration> },
     /// Sent; waiting for the reply.
     Waiting {
-        reply: oneshot::Receiver<Result<M::Reply, Box<Panic>>>,
+        reply: oneshot::Receiver<Answered<M::Reply>>,
         deadline: LazyDeadline,
     },
     /// A rare path: the mailbox was full, or the reply channel closed.
@@ -56,7 +94,7 @@ impl<A: Actor, M: Message> Unpin for AskFuture<'_, A, M> {}
 
 impl<'a, A, M> AskFuture<'a, A, M>
 where
-    A: Handler<M>,
+    A: Answer<M>,
     M: Message,
 {
     pub(crate) fn new(handle: &'a ActorHandle<A>, msg: M, limit: Option<Duration>) -> Self {
@@ -91,7 +129,7 @@ where
 
 impl<A, M> Future for AskFuture<'_, A, M>
 where
-    A: Handler<M>,
+    A: Answer<M>,
     M: Message,
 {
     type Output = Reply<M>;
@@ -107,7 +145,7 @@ where
             let answer = std::task::ready!(deadline.poll_run(reply, cx));
             if let Ok(Ok(reply)) = answer {
                 this.state = State::Done;
-                return Poll::Ready(reply.map_err(|panic| AskError::Panicked(*panic)));
+                return Poll::Ready(reply.map_err(|no_reply| no_reply.into_error()));
             }
             return this.finish_rare(answer.is_err(), cx);
         }
@@ -117,7 +155,7 @@ where
 
 impl<'a, A, M> AskFuture<'a, A, M>
 where
-    A: Handler<M>,
+    A: Answer<M>,
     M: Message,
 {
     /// No reply: the deadline passed, or the reply channel closed (the actor stopped).
@@ -161,11 +199,11 @@ where
 async fn ask_when_room<A, M>(
     handle: &ActorHandle<A>,
     letter: Letter<A>,
-    mut reply: oneshot::Receiver<Result<M::Reply, Box<Panic>>>,
+    mut reply: oneshot::Receiver<Answered<M::Reply>>,
     limit: Option<Duration>,
 ) -> Reply<M>
 where
-    A: Handler<M>,
+    A: Answer<M>,
     M: Message,
 {
     let mut deadline = LazyDeadline::new(limit);
@@ -186,7 +224,7 @@ where
         }))
         .await;
     match waited {
-        Ok(Ok(Ok(answer))) => answer.map_err(|panic| AskError::Panicked(*panic)),
+        Ok(Ok(Ok(answer))) => answer.map_err(|no_reply| no_reply.into_error()),
         Ok(Ok(Err(_))) => Err(AskError::Stopped(handle.stop_reason_soon().await)),
         Ok(Err(letter)) => Err(refused_ask(Refused::Closed(letter))),
         Err(Elapsed) => match queued.take_back() {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::envelope;
 use crate::mailbox::{Receiver, WeakSender};
 use crate::shared::{Control, Shared};
-use crate::{Actor, ActorHandle, Handler, Message};
+use crate::{Actor, ActorHandle, Answer, Message};
 
 /// Passed to every handler and hook: the actor's name, a way to reach itself, a way to stop.
 pub struct Context<A: Actor> {
@@ -91,7 +91,7 @@ impl<A: Actor> Context<A> {
         F: Future + Send + 'static,
         F::Output: Send,
         M: Message,
-        A: Handler<M>,
+        A: Answer<M>,
     {
         let mailbox = self.mailbox.clone();
         tokio::spawn(async move {

@@ -2,8 +2,9 @@
 //! envelope that knows how to hand its message to the right [`Handler`] and, for an ask,
 //! where to send the reply.
 //!
-//! Panics are caught here, inside the envelope, because only the envelope holds the reply
-//! sender: the asker whose message panicked is told so, with the panic's text.
+//! Panics are caught here, inside the envelope: the asker whose message panicked is told
+//! so, with the panic's text (its reply slot, dropped while the handler unwound, is
+//! answered here: `reply::settle_orphans`).
 //!
 //! A message costs one allocation (its envelope); the handler is a plain call.
 
@@ -13,14 +14,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::task::Poll;
 
-use tokio::sync::oneshot;
-
-use crate::{Actor, Context, Handler, Message, Panic};
-
-/// The sending half of an ask's one-shot reply channel.
-/// The panic report travels boxed: the reply slot stays the size of the reply itself plus a
-/// pointer, for the common case where nothing panicked.
-pub(crate) type ReplyTo<R> = oneshot::Sender<Result<R, Box<Panic>>>;
+use crate::reply::{self, Slot};
+use crate::{Actor, Answer, Context, Message, Panic, ReplyTo};
 
 /// A type-erased message on its way to an actor of type `A`.
 pub(crate) trait Envelope<A: Actor>: Send {
@@ -52,19 +47,20 @@ pub(crate) struct Tell<M>(pub(crate) M);
 /// A request with its reply channel.
 pub(crate) struct Ask<M: Message> {
     pub(crate) msg: M,
-    pub(crate) reply_to: ReplyTo<M::Reply>,
+    pub(crate) reply_to: Slot<M::Reply>,
 }
 
 impl<A, M> Envelope<A> for Tell<M>
 where
-    A: Handler<M>,
+    A: Answer<M>,
     M: Message,
 {
     fn handle(self: Box<Self>, actor: &mut A, ctx: &mut Context<A>) -> Result<(), Panic> {
         let msg = self.0;
-        catch_unwind(AssertUnwindSafe(|| actor.handle(msg, ctx)))
-            .map(drop)
-            .map_err(|payload| Panic::from_payload(payload.as_ref(), type_name::<M>()))
+        catch_unwind(AssertUnwindSafe(|| {
+            actor.answer(msg, ReplyTo::nobody(), ctx);
+        }))
+        .map_err(|payload| caught::<M>(payload.as_ref()))
     }
 
     fn message_type(&self) -> &'static str {
@@ -78,24 +74,17 @@ where
 
 impl<A, M> Envelope<A> for Ask<M>
 where
-    A: Handler<M>,
+    A: Answer<M>,
     M: Message,
 {
     fn handle(self: Box<Self>, actor: &mut A, ctx: &mut Context<A>) -> Result<(), Panic> {
         let Ask { msg, reply_to } = *self;
-        match catch_unwind(AssertUnwindSafe(|| actor.handle(msg, ctx))) {
-            Ok(reply) => {
-                // The asker may have given up (timeout, dropped future): its reply is simply
-                // dropped, at no cost to the actor.
-                let _ = reply_to.send(Ok(reply));
-                Ok(())
-            }
-            Err(payload) => {
-                let panic = Panic::from_payload(payload.as_ref(), type_name::<M>());
-                let _ = reply_to.send(Err(Box::new(panic.clone())));
-                Err(panic)
-            }
-        }
+        // The asker may have given up (timeout, dropped future): its reply is then simply
+        // dropped, at no cost to the actor.
+        catch_unwind(AssertUnwindSafe(|| {
+            actor.answer(msg, ReplyTo::new(reply_to), ctx);
+        }))
+        .map_err(|payload| caught::<M>(payload.as_ref()))
     }
 
     fn message_type(&self) -> &'static str {
@@ -105,6 +94,15 @@ where
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
         self
     }
+}
+
+/// The panic a handler of `M` raised; reply slots it dropped while unwinding are answered
+/// with it.
+#[cold]
+fn caught<M>(payload: &(dyn Any + Send)) -> Panic {
+    let panic = Panic::from_payload(payload, type_name::<M>());
+    reply::settle_orphans(&panic);
+    panic
 }
 
 /// Polls `fut` to completion, turning a panic in any poll into `Err(payload)`. Used for the

@@ -43,6 +43,9 @@ pub enum AskError<M> {
     /// The actor stopped after the message was delivered and before it replied (killed, a
     /// panic while handling an earlier message without restart, runtime shut down…).
     Stopped(StopReason),
+    /// The actor dropped this request's reply slot without answering, and runs on (see
+    /// [`ReplyTo`](crate::ReplyTo)): there will be no reply.
+    Dropped,
     /// No reply within the deadline. The message may still be handled later; its reply is
     /// then dropped.
     Timeout(Duration),
@@ -55,7 +58,10 @@ impl<M> AskError<M> {
             AskError::NotRunning(msg) | AskError::Full(msg) | AskError::WouldBlock(msg) => {
                 Some(msg)
             }
-            AskError::Panicked(_) | AskError::Stopped(_) | AskError::Timeout(_) => None,
+            AskError::Panicked(_)
+            | AskError::Stopped(_)
+            | AskError::Dropped
+            | AskError::Timeout(_) => None,
         }
     }
 
@@ -67,6 +73,7 @@ impl<M> AskError<M> {
             AskError::WouldBlock(_) => AskError::WouldBlock(()),
             AskError::Panicked(panic) => AskError::Panicked(panic),
             AskError::Stopped(reason) => AskError::Stopped(reason),
+            AskError::Dropped => AskError::Dropped,
             AskError::Timeout(after) => AskError::Timeout(after),
         }
     }
@@ -103,6 +110,7 @@ impl<M> fmt::Display for AskError<M> {
             AskError::WouldBlock(_) => write!(f, "{WOULD_BLOCK}"),
             AskError::Panicked(panic) => write!(f, "the actor panicked: {panic}"),
             AskError::Stopped(reason) => write!(f, "the actor {reason} before replying"),
+            AskError::Dropped => write!(f, "the actor dropped the request without replying"),
             AskError::Timeout(after) => write!(f, "no reply within {after:?}"),
         }
     }
@@ -116,6 +124,7 @@ impl<M> fmt::Debug for AskError<M> {
             AskError::WouldBlock(_) => write!(f, "AskError::WouldBlock(..)"),
             AskError::Panicked(panic) => f.debug_tuple("AskError::Panicked").field(panic).finish(),
             AskError::Stopped(reason) => f.debug_tuple("AskError::Stopped").field(reason).finish(),
+            AskError::Dropped => write!(f, "AskError::Dropped"),
             AskError::Timeout(after) => f.debug_tuple("AskError::Timeout").field(after).finish(),
         }
     }

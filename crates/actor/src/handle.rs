@@ -8,14 +8,13 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::ask::AskFuture;
 use crate::blocking::{block_on, in_async_context};
 use crate::envelope::{self, reopen};
 use crate::mailbox::{self, Refused};
 use crate::shared::{self, Control, Shared};
 use crate::{
-    Actor, ActorStats, AskError, Handler, Message, StopReason, TellError, Timeout, WeakActorHandle,
-    WouldBlock,
+    Actor, ActorStats, Answer, AskError, Message, Recipient, StopReason, TellError, Timeout,
+    WeakActorHandle, WouldBlock,
 };
 
 /// A cloneable, `Send + Sync` handle to an actor of type `A`.
@@ -30,7 +29,7 @@ pub struct ActorHandle<A: Actor> {
     pub(crate) mailbox: mailbox::Sender<A>,
     shared: Arc<Shared>,
     /// Applied by `ask` and `blocking_ask`; `None` waits forever.
-    ask_timeout: Option<Duration>,
+    pub(crate) ask_timeout: Option<Duration>,
 }
 
 impl<A: Actor> ActorHandle<A> {
@@ -57,7 +56,7 @@ impl<A: Actor> ActorHandle<A> {
     /// [`TellError::NotRunning`] with the message if the actor has stopped.
     pub async fn tell<M>(&self, msg: M) -> Result<(), TellError<M>>
     where
-        A: Handler<M>,
+        A: Answer<M>,
         M: Message,
     {
         // The immediate try first, outside the waiting future: `send` would make the same
@@ -77,12 +76,46 @@ impl<A: Actor> ActorHandle<A> {
     /// [`TellError::Full`] or [`TellError::NotRunning`], with the message.
     pub fn try_tell<M>(&self, msg: M) -> Result<(), TellError<M>>
     where
-        A: Handler<M>,
+        A: Answer<M>,
         M: Message,
     {
         self.mailbox
             .try_send(Box::new(envelope::Tell(msg)))
             .map_err(refused_tell)
+    }
+
+    /// Sends `msg` without ever waiting, from anywhere — a synchronous handler, a `Drop`, a
+    /// callback: into the mailbox if it has room and nobody waits for room, otherwise into
+    /// the line of senders waiting for room, behind them (first come, first served, as a
+    /// waiting [`tell`](Self::tell)), where the actor's loop moves it in as room frees. No
+    /// task is spawned and nothing blocks.
+    ///
+    /// The line is bounded: at most as many letters sent this way wait at once as the
+    /// mailbox holds. Order is kept with every other message sent after it, by anyone. If
+    /// the actor stops while the message still waits in line, the message is dropped, as a
+    /// waiting `tell`'s would come back unsent.
+    ///
+    /// # Errors
+    /// [`TellError::Full`] with the message when the line already holds as many unattended
+    /// letters as the mailbox holds; [`TellError::NotRunning`] if the actor has stopped.
+    pub fn tell_soon<M>(&self, msg: M) -> Result<(), TellError<M>>
+    where
+        A: Answer<M>,
+        M: Message,
+    {
+        self.mailbox
+            .send_soon(Box::new(envelope::Tell(msg)))
+            .map_err(refused_tell)
+    }
+
+    /// This handle as a [`Recipient`] of `M`: a handle to "some actor that answers `M`",
+    /// with its actor type erased.
+    pub fn recipient<M>(&self) -> Recipient<M>
+    where
+        A: Answer<M>,
+        M: Message,
+    {
+        Recipient::new(self.clone())
     }
 
     /// [`tell`](Self::tell) for plain threads: blocks the thread while the mailbox is full.
@@ -92,7 +125,7 @@ impl<A: Actor> ActorHandle<A> {
     /// actor has stopped.
     pub fn blocking_tell<M>(&self, msg: M) -> Result<(), TellError<M>>
     where
-        A: Handler<M>,
+        A: Answer<M>,
         M: Message,
     {
         if in_async_context() {
@@ -103,41 +136,6 @@ impl<A: Actor> ActorHandle<A> {
             .map_err(refused_tell)
     }
 
-    /// Sends `msg` and waits for the reply, within this handle's ask timeout.
-    ///
-    /// A one-shot reply channel is made for this call and travels inside the message; the
-    /// actor answers through it. If this future is dropped, the actor still handles the
-    /// message and its reply is silently discarded.
-    ///
-    /// # Errors
-    /// See [`AskError`]: not running, mailbox full until the deadline, the handler panicked,
-    /// the actor stopped before replying, or timeout.
-    ///
-    /// # Panics
-    /// With a deadline, on a tokio runtime built without timers (`enable_time`), once the
-    /// reply has taken longer than 5 to 10 ms: the deadline then needs tokio's timer, and tokio
-    /// panics. `#[tokio::main]` and `Runtime::new` enable timers.
-    pub fn ask<M>(&self, msg: M) -> AskFuture<'_, A, M>
-    where
-        A: Handler<M>,
-        M: Message,
-    {
-        AskFuture::new(self, msg, self.ask_timeout)
-    }
-
-    /// [`ask`](Self::ask) with an explicit timeout for this call:
-    /// `ask_with(msg, Duration::from_millis(50))` or `ask_with(msg, Timeout::Never)`.
-    ///
-    /// # Errors
-    /// As for [`ask`](Self::ask).
-    pub fn ask_with<M>(&self, msg: M, timeout: impl Into<Timeout>) -> AskFuture<'_, A, M>
-    where
-        A: Handler<M>,
-        M: Message,
-    {
-        AskFuture::new(self, msg, timeout.into().duration())
-    }
-
     /// [`ask`](Self::ask) for plain threads: parks the thread until the reply arrives or the
     /// handle's ask timeout passes. Needs no runtime on the calling thread.
     ///
@@ -146,7 +144,7 @@ impl<A: Actor> ActorHandle<A> {
     /// stall other tasks); otherwise as for [`ask`](Self::ask).
     pub fn blocking_ask<M>(&self, msg: M) -> Result<M::Reply, AskError<M>>
     where
-        A: Handler<M>,
+        A: Answer<M>,
         M: Message,
     {
         self.blocking_ask_with(msg, self.timeout())
@@ -162,7 +160,7 @@ impl<A: Actor> ActorHandle<A> {
         timeout: impl Into<Timeout>,
     ) -> Result<M::Reply, AskError<M>>
     where
-        A: Handler<M>,
+        A: Answer<M>,
         M: Message,
     {
         if in_async_context() {
@@ -175,7 +173,7 @@ impl<A: Actor> ActorHandle<A> {
         self.blocking_send(letter, deadline).map_err(refused_ask)?;
         match block_on(reply, deadline) {
             None => Err(AskError::Timeout(limit.unwrap_or_default())),
-            Some(Ok(answer)) => answer.map_err(|panic| AskError::Panicked(*panic)),
+            Some(Ok(answer)) => answer.map_err(|no_reply| no_reply.into_error()),
             Some(Err(_)) => Err(AskError::Stopped(self.blocking_reason())),
         }
     }
@@ -315,7 +313,7 @@ impl<A: Actor> fmt::Debug for ActorHandle<A> {
 /// A refused `tell`'s error, with its message handed back.
 pub(crate) fn refused_tell<A, M>(refused: Refused<A>) -> TellError<M>
 where
-    A: Handler<M>,
+    A: Answer<M>,
     M: Message,
 {
     match refused {
@@ -328,7 +326,7 @@ where
 /// before its deadline, `NotRunning` when the mailbox closed.
 pub(crate) fn refused_ask<A, M>(refused: Refused<A>) -> AskError<M>
 where
-    A: Handler<M>,
+    A: Answer<M>,
     M: Message,
 {
     match refused {

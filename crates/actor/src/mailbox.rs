@@ -21,10 +21,16 @@
 //!   batched: 0.89×). A waiting `tell` is woken when its letter goes in; a waiting `ask` is
 //!   not — the next thing it needs is its reply. With room to spare, nothing here takes a
 //!   lock.
+//! * **Sending soon** ([`Sender::send_soon`]): a letter that finds no room can also be left
+//!   in the line with nobody waiting on it — for senders that cannot wait (a handler, a
+//!   `Drop`). It keeps its place like any other and goes in as room frees. At most as many
+//!   such letters as the ring holds wait at once; beyond that they are refused (`Full`), so
+//!   the line stays bounded without any task spawned per letter.
 //! * **Closing**: closing the ring refuses every later send atomically with the tail's
 //!   compare-and-swap, so a letter is either refused or certainly seen by the run loop (it
 //!   drains until the ring reports closed *and* empty). `stop` and `kill` close it the
-//!   moment they are called; letters waiting in line go back to their senders.
+//!   moment they are called; letters waiting in line go back to their senders (those sent
+//!   soon, with no sender waiting, are dropped).
 //! * **Counting handles**: when the last strong sender is dropped, the run loop finds the
 //!   ring empty with no sender left and stops after what was queued.
 //! * **Cooperation**: a run loop whose mailbox never runs empty yields to the other tasks of
@@ -162,6 +168,39 @@ impl<A: Actor> Sender<A> {
             place: None,
             notify: true,
         }
+    }
+
+    /// Puts `letter` in at once if it can; otherwise leaves it in the line, behind those
+    /// already waiting, to go in as room frees — without waiting for that. `Full` (with the
+    /// letter) when as many letters as the ring holds already wait in line this way.
+    pub(crate) fn send_soon(&self, letter: Letter<A>) -> Result<(), Refused<A>> {
+        let chan = &*self.chan;
+        let letter = match chan.try_push(letter) {
+            Err(Refused::Full(letter)) => letter,
+            sent_or_closed => return sent_or_closed,
+        };
+        let mut line = chan.room.lock();
+        if line.closed || chan.ring.is_closed() {
+            return Err(Refused::Closed(letter));
+        }
+        if line.unattended >= self.capacity() {
+            return Err(Refused::Full(letter));
+        }
+        line.leave_letter(letter);
+        chan.room.count(&line);
+        if line.waiters.len() > 1 {
+            return Ok(());
+        }
+        // First in line: the slot it missed may have freed before it joined (see
+        // `Send::join`).
+        let (admitted, woken) = line.admit(&chan.ring);
+        chan.room.count(&line);
+        drop(line);
+        if admitted > 0 {
+            chan.receiver.wake();
+        }
+        woken.into_iter().for_each(Waker::wake);
+        Ok(())
     }
 
     /// Refuses every later letter; queued ones stay for the run loop.
@@ -365,6 +404,8 @@ struct Line<A: Actor> {
     order: VecDeque<Place>,
     /// How many places in `order` are stale.
     stale: usize,
+    /// How many waiters are letters sent soon, with no sender waiting on them.
+    unattended: usize,
     /// Numbers the waiters, so that a place is never mistaken for a later waiter's that
     /// reuses its slab key.
     joined: u64,
@@ -381,6 +422,8 @@ struct Waiter<A: Actor> {
     /// Wake the sender when its letter goes in (a `tell` returns then; an asker waits for
     /// its reply instead).
     notify: bool,
+    /// Sent soon: no sender waits on it (see [`Sender::send_soon`]).
+    unattended: bool,
 }
 
 /// Where a waiting sender stands in the line.
@@ -398,6 +441,7 @@ impl<A: Actor> Default for Room<A> {
                 waiters: Slab::new(),
                 order: VecDeque::new(),
                 stale: 0,
+                unattended: 0,
                 joined: 0,
                 closed: false,
             }),
@@ -428,12 +472,20 @@ impl<A: Actor> Room<A> {
         woken.into_iter().for_each(Waker::wake);
     }
 
-    /// The mailbox closed: every waiting sender is woken to take its letter back, and
-    /// nobody joins any more.
+    /// The mailbox closed: every waiting sender is woken to take its letter back, letters
+    /// sent soon are dropped, and nobody joins any more.
     fn close(&self) {
         let mut line = self.lock();
         line.closed = true;
         self.count(&line);
+        let mut unattended = Vec::with_capacity(line.unattended);
+        line.waiters.retain(|_, waiter| {
+            if waiter.unattended {
+                unattended.push(waiter.letter.take());
+            }
+            !waiter.unattended
+        });
+        line.unattended = 0;
         // Taken, not cloned: no foreign code under the lock. A closed waiter's next poll
         // returns at once, so it needs no waker any more.
         let woken: Vec<Waker> = line
@@ -445,6 +497,8 @@ impl<A: Actor> Room<A> {
         line.stale = 0;
         drop(line);
         woken.into_iter().for_each(Waker::wake);
+        // Dropped outside the lock: dropping a letter may run foreign code.
+        drop(unattended);
     }
 }
 
@@ -468,7 +522,9 @@ impl<A: Actor> Line<A> {
                     admitted += 1;
                     self.order.pop_front();
                     let waiter = self.waiters.remove(place.key);
-                    if waiter.notify {
+                    if waiter.unattended {
+                        self.unattended -= 1;
+                    } else if waiter.notify {
                         woken.push(waiter.waker);
                     }
                 }
@@ -489,10 +545,26 @@ impl<A: Actor> Line<A> {
             letter: Some(letter),
             waker: waker.clone(),
             notify,
+            unattended: false,
         });
         let place = Place { key, id };
         self.order.push_back(place);
         place
+    }
+
+    /// Leaves `letter` in line with nobody waiting on it (see [`Sender::send_soon`]).
+    fn leave_letter(&mut self, letter: Letter<A>) {
+        self.joined += 1;
+        let id = self.joined;
+        let key = self.waiters.insert(Waiter {
+            id,
+            letter: Some(letter),
+            waker: Waker::noop().clone(),
+            notify: false,
+            unattended: true,
+        });
+        self.unattended += 1;
+        self.order.push_back(Place { key, id });
     }
 
     fn find(&mut self, place: Place) -> Option<&mut Waiter<A>> {

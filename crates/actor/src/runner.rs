@@ -20,6 +20,7 @@ use std::task::{Poll, Waker};
 use tokio::time::Instant;
 
 use crate::envelope::{Envelope, catch_panic};
+use crate::reply::drop_ending;
 use crate::shared::{Control, Shared};
 use crate::supervision::Supervisor;
 use crate::{Actor, Context, Panic, StopReason};
@@ -88,12 +89,25 @@ impl<A: Actor> Runner<A> {
 
     async fn supervise(&mut self, mut actor: A) -> StopReason {
         loop {
+            // An instance that ends for good is dropped with `drop_ending`, so that reply
+            // slots kept in its state tell their askers the stop reason; one replaced by a
+            // restart is dropped plainly, and its slots report a dropped reply.
             match self.live(&mut actor).await {
-                Exit::Drained => return self.stop_gracefully(actor).await,
-                Exit::Killed => return StopReason::Killed,
+                Exit::Drained => {
+                    let reason = self.stop_gracefully(&mut actor).await;
+                    drop_ending(actor);
+                    return reason;
+                }
+                Exit::Killed => {
+                    drop_ending(actor);
+                    return StopReason::Killed;
+                }
                 Exit::Panicked(panic) => match self.restart(panic) {
                     Ok(fresh) => actor = fresh,
-                    Err(reason) => return reason,
+                    Err(reason) => {
+                        drop_ending(actor);
+                        return reason;
+                    }
                 },
             }
         }
@@ -137,7 +151,7 @@ impl<A: Actor> Runner<A> {
         }
     }
 
-    async fn stop_gracefully(&mut self, mut actor: A) -> StopReason {
+    async fn stop_gracefully(&mut self, actor: &mut A) -> StopReason {
         let shared = self.shared.clone();
         let stopped = catch_panic(actor.stopped(&StopReason::Normal));
         match guarded(&shared, stopped).await {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::mailbox::WeakSender;
 use crate::shared::{self, Shared};
-use crate::{Actor, ActorHandle, StopReason};
+use crate::{Actor, ActorHandle, Answer, Message, StopReason, WeakRecipient};
 
 /// A handle that does not count: the actor still stops when the last [`ActorHandle`] is
 /// dropped. It can wait for that end, read the stop reason, or upgrade to a full handle
@@ -38,6 +38,16 @@ impl<A: Actor> WeakActorHandle<A> {
             self.shared.clone(),
             self.ask_timeout,
         ))
+    }
+
+    /// This weak handle as a [`WeakRecipient`] of `M`: it does not keep the actor alive
+    /// either.
+    pub fn recipient<M>(&self) -> WeakRecipient<M>
+    where
+        A: Answer<M>,
+        M: Message,
+    {
+        WeakRecipient::new(self.clone())
     }
 
     /// The actor's name.

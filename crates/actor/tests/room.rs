@@ -215,8 +215,11 @@ async fn a_waiter_gets_a_freed_slot_at_once() {
 /// `stop` racing senders that are about to join the line — two threads with `blocking_tell`,
 /// two tasks with `tell` — none of them is left waiting. (The window is a few instructions
 /// wide, so this runs many rounds with varied timing.)
+///
+/// Each task runs on a runtime of its own thread: the start barrier blocks its caller, and
+/// when two tasks blocked the two workers of one shared runtime, a task queued behind a
+/// blocked worker could never reach the barrier (this test hung once in CI that way).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "hung once in CI on 2026-12-03 (a sender left in line after stop?): under investigation, run with --ignored"]
 async fn senders_joining_the_line_while_stop_runs_are_never_left_there() {
     use std::sync::{Arc, Barrier, mpsc};
     const ROUNDS: u64 = 6_000;
@@ -238,16 +241,19 @@ async fn senders_joining_the_line_while_stop_runs_are_never_left_there() {
                 done_tx.send(sent.is_ok()).ok();
             });
         }
-        let tasks: Vec<_> = (0..TASKS)
-            .map(|n| {
-                let (probe, start) = (probe.clone(), start.clone());
-                tokio::spawn(async move {
-                    // Holds a worker for the instant the barrier takes: there are two.
+        for n in 0..TASKS {
+            let (probe, start, done_tx) = (probe.clone(), start.clone(), done_tx.clone());
+            std::thread::spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread().build() else {
                     start.wait();
-                    probe.tell(Record(THREADS + n + 1)).await.is_ok()
-                })
-            })
-            .collect();
+                    done_tx.send(false).ok();
+                    return;
+                };
+                start.wait();
+                let sent = runtime.block_on(probe.tell(Record(THREADS + n + 1)));
+                done_tx.send(sent.is_ok()).ok();
+            });
+        }
         let stopper = std::thread::spawn({
             let (probe, start) = (probe.clone(), start.clone());
             move || {
@@ -261,16 +267,13 @@ async fn senders_joining_the_line_while_stop_runs_are_never_left_there() {
         drop(start);
         stopper.join().ok();
         release.send(()).ok();
-        for _ in 0..THREADS {
+        for _ in 0..THREADS + TASKS {
             if done.recv_timeout(common::TIMEOUT).is_err() {
                 panic!(
-                    "round {round}: a blocking_tell hangs after stop(); waiting_for_room = {}",
+                    "round {round}: a sender hangs after stop(); waiting_for_room = {}",
                     probe.stats().waiting_for_room,
                 );
             }
-        }
-        for task in tasks {
-            within(task).await.ok();
         }
         within(probe.wait_stopped()).await;
     }

@@ -1,0 +1,152 @@
+//! [`ReplyTo`]: the answer slot of one `ask`, which a handler may keep and fill later.
+//!
+//! Most handlers answer by returning (`Handler::handle`). Some cannot answer yet: the room
+//! announces a win only after the recorder committed it, the recorder confirms a save only
+//! after its group commit, a parking lot answers a resume only once the room took the
+//! player back. Such an actor implements [`Answer`](crate::Answer) instead of `Handler` for
+//! that message: it receives the request's `ReplyTo`, may keep it in its state or hand it
+//! to a task, and the asker keeps everything `ask` promises meanwhile — its deadline, its
+//! typed errors, "the actor stopped before answering". OTP calls this `gen_server:reply/2`.
+//!
+//! What happens to an asker whose slot is never filled:
+//! * the slot is dropped while the actor runs → [`AskError::Dropped`](crate::AskError::Dropped), at once;
+//! * the handler holding it panics → [`AskError::Panicked`](crate::AskError::Panicked) with that panic;
+//! * the actor stops (its state, holding the slot, is dropped as it ends) →
+//!   [`AskError::Stopped`](crate::AskError::Stopped) with the reason;
+//! * the deadline passes first → [`AskError::Timeout`](crate::AskError::Timeout); a later answer is dropped.
+//!
+//! The slot is the sending half of the ask's one-shot channel and nothing else: answering
+//! now through it costs what returning did.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+
+use tokio::sync::oneshot;
+
+use crate::{AskError, Panic};
+
+/// Why a reply slot was closed without an answer. Boxed in the channel, so that a slot is
+/// the size of the reply plus a pointer.
+pub(crate) enum NoReply {
+    Panicked(Panic),
+    Dropped,
+}
+
+impl NoReply {
+    pub(crate) fn into_error<M>(self) -> AskError<M> {
+        match self {
+            NoReply::Panicked(panic) => AskError::Panicked(panic),
+            NoReply::Dropped => AskError::Dropped,
+        }
+    }
+}
+
+/// What travels back through an ask's channel.
+pub(crate) type Answered<R> = Result<R, Box<NoReply>>;
+
+/// The sending half of one ask's reply channel, as the envelope holds it.
+pub(crate) type Slot<R> = oneshot::Sender<Answered<R>>;
+
+/// The answer slot of one `ask`: fill it with [`send`](Self::send), now or later.
+///
+/// Dropping it unanswered tells the asker why (see the module docs); it never leaves an
+/// asker waiting for nothing. A slot made for a `tell` goes nowhere: sending into it drops
+/// the value.
+#[must_use = "an asker waits for this slot: send into it, or drop it to tell the asker there will be no reply"]
+pub struct ReplyTo<R: Send + 'static> {
+    slot: Option<Slot<R>>,
+}
+
+impl<R: Send + 'static> ReplyTo<R> {
+    pub(crate) fn new(slot: Slot<R>) -> Self {
+        ReplyTo { slot: Some(slot) }
+    }
+
+    /// A slot for a told message: nobody waits.
+    pub(crate) fn nobody() -> Self {
+        ReplyTo { slot: None }
+    }
+
+    /// Answers the asker. If it gave up meanwhile (deadline, dropped future) or nobody
+    /// asked (a `tell`), the value is dropped.
+    #[inline]
+    pub fn send(mut self, value: R) {
+        if let Some(slot) = self.slot.take() {
+            let _ = slot.send(Ok(value));
+        }
+    }
+
+    /// Whether nobody waits for this answer any more (or never did): the asker timed out or
+    /// dropped its future, or the message was told. Work that only serves the answer can
+    /// then be skipped.
+    pub fn is_closed(&self) -> bool {
+        self.slot.as_ref().is_none_or(oneshot::Sender::is_closed)
+    }
+}
+
+impl<R: Send + 'static> Drop for ReplyTo<R> {
+    fn drop(&mut self) {
+        let Some(slot) = self.slot.take() else {
+            return;
+        };
+        if std::thread::panicking() {
+            // Dropped while a handler unwinds: the envelope catching that panic answers with
+            // it (see `settle_orphans`).
+            ORPHANS.with(|orphans| {
+                orphans.borrow_mut().push(Box::new(move |panic: &Panic| {
+                    let _ = slot.send(Err(Box::new(NoReply::Panicked(panic.clone()))));
+                }));
+            });
+        } else if ENDING.with(Cell::get) {
+            // Dropped with the state of an actor that is ending: closing the channel sends the
+            // asker to read the stop reason, recorded right after.
+            drop(slot);
+        } else {
+            let _ = slot.send(Err(Box::new(NoReply::Dropped)));
+        }
+    }
+}
+
+impl<R: Send + 'static> fmt::Debug for ReplyTo<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReplyTo")
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+type Orphan = Box<dyn FnOnce(&Panic)>;
+
+thread_local! {
+    /// Reply slots dropped while a handler unwound on this thread, waiting to be told which
+    /// panic it was.
+    static ORPHANS: RefCell<Vec<Orphan>> = const { RefCell::new(Vec::new()) };
+    /// Set while the run loop drops the state of an actor that is stopping for good.
+    static ENDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Answers every slot dropped by the panic just caught on this thread with that panic.
+pub(crate) fn settle_orphans(panic: &Panic) {
+    let orphans = ORPHANS.with(|orphans| std::mem::take(&mut *orphans.borrow_mut()));
+    for orphan in orphans {
+        orphan(panic);
+    }
+}
+
+/// Drops the state of an actor that is stopping for good: reply slots kept in it close
+/// quietly, and their askers report the stop reason rather than a dropped reply.
+pub(crate) fn drop_ending<T>(state: T) {
+    ENDING.with(|ending| ending.set(true));
+    let guard = EndingGuard;
+    drop(state);
+    drop(guard);
+}
+
+/// Clears the flag even if a destructor panics.
+struct EndingGuard;
+
+impl Drop for EndingGuard {
+    fn drop(&mut self) {
+        ENDING.with(|ending| ending.set(false));
+    }
+}
