@@ -203,7 +203,7 @@ impl<A: Actor> Runner<A> {
 ///
 /// The common case — running, and a message is there or the waker is registered already —
 /// is a few inlined lines; everything else is in [`poll_next_slow`]. Measured, keeping the
-/// rare branches out of line made the contended ask ~8% faster (docs/PERFORMANCE.md).
+/// rare branches out of line made the contended ask ~8% faster (docs/PERFORMANCE.md, appendix).
 fn next_envelope<'a, A: Actor>(
     mailbox: &'a mut Mailbox<A>,
     shared: &'a Shared,
