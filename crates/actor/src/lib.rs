@@ -123,6 +123,7 @@ mod spawn;
 mod stats;
 mod stop;
 mod supervision;
+mod sync;
 mod timeout;
 mod watchdog;
 mod weak;

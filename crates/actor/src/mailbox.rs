@@ -44,17 +44,16 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
 
-use atomic_waker::AtomicWaker;
 use concurrent_queue::{ConcurrentQueue, PushError};
 use slab::Slab;
 use smallvec::SmallVec;
 
 use crate::Actor;
 use crate::envelope::Envelope;
+use crate::sync::{Arc, AtomicUsize, AtomicWaker, Mutex, MutexGuard, Ordering, seqcst_in_model};
 
 /// A message in its envelope, as the mailbox carries it.
 pub(crate) type Letter<A> = Box<dyn Envelope<A>>;
@@ -340,6 +339,8 @@ impl<A: Actor> Receiver<A> {
         // `Send::join`).
         match chan.ring.pop() {
             Ok(letter) => {
+                // Nothing outside the model checker (see `seqcst_in_model`).
+                seqcst_in_model();
                 let waiting = chan.room.waiting.load(Ordering::SeqCst);
                 if waiting != 0 {
                     self.freed += 1;
@@ -461,6 +462,8 @@ impl<A: Actor> Room<A> {
     fn count(&self, line: &Line<A>) {
         let waiting = if line.closed { 0 } else { line.waiters.len() };
         self.waiting.store(waiting, Ordering::SeqCst);
+        // Nothing outside the model checker (see `seqcst_in_model`).
+        seqcst_in_model();
     }
 
     /// Moves as many waiting letters into `ring` as fit, first come first.
@@ -717,3 +720,6 @@ impl<A: Actor> Drop for Send<'_, A> {
         drop(self.leave());
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom;

@@ -30,7 +30,7 @@
 
 use std::sync::atomic::{
     AtomicBool, AtomicU64, AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed,
-    Ordering::Release, Ordering::SeqCst, fence,
+    Ordering::Release, Ordering::SeqCst,
 };
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::Waker;
@@ -38,6 +38,8 @@ use std::thread::{self, Thread};
 use std::time::Duration;
 
 use slab::Slab;
+
+use crate::sync;
 
 /// How often the watchdog looks.
 pub(crate) const TICK: Duration = Duration::from_millis(5);
@@ -125,7 +127,57 @@ static LISTS: [Shard; SHARDS] = [const {
 }; SHARDS];
 static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
 static WATCHDOG: OnceLock<Option<Thread>> = OnceLock::new();
-static PARKED: AtomicBool = AtomicBool::new(false);
+#[cfg(not(loom))]
+static PARKING: Parking = Parking::new();
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref PARKING: Parking = Parking::new();
+}
+
+/// The handshake that lets the watchdog park without missing a registration: a
+/// registration is written, then [`registered`](Self::registered) looks whether the watchdog
+/// parked; the watchdog says it parks, then looks at the registrations once more
+/// ([`park_unless`](Self::park_unless)). With a `SeqCst` fence on each side between the write
+/// and the read, at least one of the two sees the other's write: the watchdog finds the
+/// registration, or the registration finds it parked and unparks it. Model-checked
+/// (`loom_registration_racing_the_watchdogs_park_is_never_missed`).
+pub(crate) struct Parking {
+    parked: sync::AtomicBool,
+}
+
+impl Parking {
+    #[cfg(not(loom))]
+    const fn new() -> Self {
+        Parking {
+            parked: sync::AtomicBool::new(false),
+        }
+    }
+
+    #[cfg(loom)]
+    fn new() -> Self {
+        Parking {
+            parked: sync::AtomicBool::new(false),
+        }
+    }
+
+    /// After a registration is written: whether the watchdog parked and this caller must
+    /// unpark it (only one caller is told so).
+    fn registered(&self) -> bool {
+        sync::fence(SeqCst);
+        self.parked.load(Relaxed) && self.parked.swap(false, Relaxed)
+    }
+
+    /// The watchdog found nothing to watch: it parks with `park` unless `busy`, looking
+    /// again after saying it parks, finds something.
+    fn park_unless(&self, busy: impl FnOnce() -> bool, park: impl FnOnce()) {
+        self.parked.store(true, Relaxed);
+        sync::fence(SeqCst);
+        if !busy() {
+            park();
+        }
+        self.parked.store(false, Relaxed);
+    }
+}
 
 thread_local! {
     /// This thread's shard.
@@ -312,11 +364,7 @@ fn wake_watchdog() {
             }
         }
     });
-    // The registration was written before this; the watchdog writes PARKED before it looks at
-    // the registrations. With a fence on each side, at least one of the two sees the other's
-    // write: the watchdog finds the registration, or this finds it parked and unparks it.
-    fence(SeqCst);
-    if PARKED.load(Relaxed) && PARKED.swap(false, Relaxed) {
+    if PARKING.registered() {
         if let Some(thread) = watchdog {
             thread.unpark();
         }
@@ -329,14 +377,8 @@ fn run() {
         thread::sleep(TICK);
         let tick = TICKS.fetch_add(1, Relaxed) + 1;
         if !sweep(tick) {
-            PARKED.store(true, Relaxed);
-            // Pairs with the fence in `wake_watchdog` (see there).
-            fence(SeqCst);
-            if !sweep(tick) {
-                // A registration from now on unparks us, or leaves the unpark token.
-                thread::park();
-            }
-            PARKED.store(false, Relaxed);
+            // A registration from now on unparks us, or leaves the unpark token.
+            PARKING.park_unless(|| sweep(tick), thread::park);
         }
     }
 }
@@ -541,5 +583,44 @@ mod tests {
             2,
             "the idle entry kept its waker"
         );
+    }
+}
+
+/// Model test of the parking handshake with loom (docs/semantics.md, "Model-checked
+/// invariants"). Modelled: [`Parking`] itself, as `run` and `wake_watchdog` call it, with a
+/// registration written as `claim` writes one (an entry's state, stored `Release`) and a
+/// sweep that reads it as `sweep_entry` does (`Acquire`). Not modelled: the tables, the
+/// ticks, the real thread (statics of std types).
+#[cfg(all(test, loom))]
+mod loom_model {
+    use loom::sync::Arc;
+    use loom::sync::atomic::AtomicU64;
+    use loom::thread;
+
+    use super::*;
+
+    #[test]
+    fn loom_registration_racing_the_watchdogs_park_is_never_missed() {
+        let mut builder = loom::model::Builder::new();
+        if builder.preemption_bound.is_none() {
+            builder.preemption_bound = Some(3);
+        }
+        builder.check(|| {
+            let parking = Arc::new(Parking::new());
+            let entry = Arc::new(AtomicU64::new(FREE));
+            let watchdog = {
+                let (parking, entry) = (parking.clone(), entry.clone());
+                // Its first sweep found nothing: it parks unless the second finds the entry.
+                // Parked for good (a missed registration), loom reports the deadlock.
+                thread::spawn(move || {
+                    parking.park_unless(|| is_waiting(entry.load(Acquire)), thread::park);
+                })
+            };
+            entry.store(waiting(0), Release);
+            if parking.registered() {
+                watchdog.thread().unpark();
+            }
+            watchdog.join().unwrap();
+        });
     }
 }
