@@ -297,3 +297,61 @@ fn loom_last_sender_dropped_stops_the_run_loop_after_what_was_queued() {
         drop(rx);
     });
 }
+
+/// `send_soon` into a full ring while the run loop frees the slot, nobody waiting on the
+/// letter: it goes in and is received — the first in line tries again after joining, the
+/// run loop looks at `waiting` after every receive — and the line ends empty.
+#[test]
+fn loom_letter_sent_soon_as_the_slot_frees_is_received() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx) = channel::<Probe>(1);
+        assert!(tx.try_send(letter(0, &drops)).is_ok());
+        let sender = {
+            let drops = drops.clone();
+            thread::spawn(move || {
+                assert!(tx.send_soon(letter(1, &drops)).is_ok(), "the line had room");
+                // Kept alive: the last sender's drop would wake the run loop and hide a
+                // lost wake-up.
+                tx
+            })
+        };
+        let got: Vec<usize> = (0..2)
+            .filter_map(|_| block_on(poll_fn(|cx| rx.poll_recv(cx))).map(id_of))
+            .collect();
+        let tx = sender.join().unwrap();
+        assert_eq!(got, vec![0, 1], "a letter sent soon was lost or stuck");
+        drop(tx);
+        assert_settled(&rx, &drops, 2);
+    });
+}
+
+/// `send_soon` racing the close: the letter is refused, received, or dropped with the line
+/// — exactly once — and the line ends empty with `waiting` at 0.
+#[test]
+fn loom_letter_sent_soon_racing_close_is_received_or_dropped_once() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx) = channel::<Probe>(1);
+        assert!(tx.try_send(letter(0, &drops)).is_ok());
+        let stopper = tx.downgrade();
+        let sender = {
+            let drops = drops.clone();
+            thread::spawn(move || {
+                if let Err(Refused::Closed(back) | Refused::Full(back)) =
+                    tx.send_soon(letter(1, &drops))
+                {
+                    assert_eq!(id_of(back), 1);
+                }
+                tx
+            })
+        };
+        let closer = thread::spawn(move || stopper.close());
+        let got = run_loop(&mut rx);
+        closer.join().unwrap();
+        let tx = sender.join().unwrap();
+        assert_eq!(got.first(), Some(&0), "the queued letter is received");
+        drop(tx);
+        assert_settled(&rx, &drops, 2);
+    });
+}
