@@ -71,7 +71,6 @@ pub mod bot;
 mod driver;
 pub mod echo;
 mod error;
-pub mod fairness;
 mod latency;
 mod phase;
 mod progress;
