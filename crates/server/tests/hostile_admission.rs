@@ -558,14 +558,7 @@ impl referee_store::StoreReader for StuckReader {
     }
 }
 
-impl referee_store::Store for Stuck {
-    fn record(
-        &mut self,
-        rounds: &[referee_store::RoundResult],
-    ) -> Result<(), referee_store::StoreError> {
-        self.inner.record(rounds)
-    }
-
+impl referee_store::StoreReader for Stuck {
     fn leaderboard(
         &mut self,
         limit: usize,
@@ -577,6 +570,15 @@ impl referee_store::Store for Stuck {
 
     fn wins_of(&mut self, name: &str) -> Result<u64, referee_store::StoreError> {
         self.inner.wins_of(name)
+    }
+}
+
+impl referee_store::Store for Stuck {
+    fn record(
+        &mut self,
+        rounds: &[referee_store::RoundResult],
+    ) -> Result<(), referee_store::StoreError> {
+        self.inner.record(rounds)
     }
 
     fn reader(&self) -> Result<Box<dyn referee_store::StoreReader>, referee_store::StoreError> {

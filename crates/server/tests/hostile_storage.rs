@@ -272,14 +272,7 @@ async fn a_deleted_database_refuses_wins_out_loud_and_health_says_so() {
 /// A store whose every commit fails, as on a full disk.
 struct Full(MemoryStore);
 
-impl Store for Full {
-    fn record(&mut self, _: &[RoundResult]) -> Result<(), StoreError> {
-        Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
-            Some("database or disk is full".into()),
-        )))
-    }
-
+impl StoreReader for Full {
     fn leaderboard(
         &mut self,
         limit: usize,
@@ -291,6 +284,15 @@ impl Store for Full {
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
         self.0.wins_of(name)
+    }
+}
+
+impl Store for Full {
+    fn record(&mut self, _: &[RoundResult]) -> Result<(), StoreError> {
+        Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            Some("database or disk is full".into()),
+        )))
     }
 
     fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
