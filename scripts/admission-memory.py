@@ -15,20 +15,15 @@ SETTLE (seconds, default 25) is how long it waits after the attack before readin
 
 Prints one JSON line.
 """
-import json, os, socket, subprocess, sys, time, resource
+import json, os, socket, sys, time
+
+from referee_serve import rss_kib, serving
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
 EXTRA = sys.argv[2:]
 PORT = int(os.environ.get("REFEREE_PORT", "17889"))
 HTTP = PORT + 1
 BIN = os.environ.get("BIN", os.path.join(os.path.dirname(__file__), "..", "target", "debug", "referee"))
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 def open_all(port, payload):
     clients = []
@@ -42,20 +37,7 @@ def open_all(port, payload):
             pass
     return clients
 
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-server = subprocess.Popen([BIN, "serve", "--tcp", f"127.0.0.1:{PORT}", "--http", f"127.0.0.1:{HTTP}",
-                           "--no-db", "--http-header-timeout", "600", *EXTRA],
-                          stderr=subprocess.DEVNULL)
-try:
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", PORT)).close()
-            socket.create_connection(("127.0.0.1", HTTP)).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    time.sleep(1)
+with serving(BIN, PORT, HTTP, ["--no-db", "--http-header-timeout", "600", *EXTRA], pause=1) as server:
     before = rss_kib(server.pid)
     # The same attack ROUNDS times: memory the allocator keeps for reuse shows as a plateau,
     # a leak as growth from round to round.
@@ -80,6 +62,3 @@ try:
             "rss_kib_before": before, "rss_kib_during": during, "rss_kib_after": after,
             "after_vs_before": round(after / before, 3), "other_address_greeted": greeted,
         }), flush=True)
-finally:
-    server.terminate()
-    server.wait(timeout=20)

@@ -8,20 +8,15 @@ connections send `play` and read their welcome, `joined` and `state` messages.
 
     python3 scripts/idle-memory.py [N] [tcp|ws]     (default 10000 tcp; needs the release binary)
 """
-import os, socket, subprocess, sys, time, resource, base64
+import os, socket, sys, time, base64
+
+from referee_serve import rss_kib, serving
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
 TRANSPORT = sys.argv[2] if len(sys.argv) > 2 else "tcp"
 PORT = int(os.environ.get("REFEREE_PORT", "17879"))
 HTTP = PORT + 1
 BIN = os.path.join(os.path.dirname(__file__), "..", "target", "release", "referee")
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 def masked_text(payload: bytes) -> bytes:
     """One client text frame (clients must mask; the mask is zero, which is allowed)."""
@@ -69,20 +64,8 @@ def settle_tcp(s):
     while got.count(b"\n") < 4:
         got += s.recv(4096)
 
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-server = subprocess.Popen([BIN, "serve", "--tcp", f"127.0.0.1:{PORT}", "--http", f"127.0.0.1:{HTTP}",
-                           "--no-db", "--rate", "0", "--max-per-ip", "0", "--max-connections", str(N + 100)],
-                          stderr=subprocess.DEVNULL)
-try:
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", PORT)).close()
-            socket.create_connection(("127.0.0.1", HTTP)).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    time.sleep(0.5)
+flags = ["--no-db", "--rate", "0", "--max-per-ip", "0", "--max-connections", str(N + 100)]
+with serving(BIN, PORT, HTTP, flags, pause=0.5) as server:
     before = rss_kib(server.pid)
     connect, settle = (open_ws, settle_ws) if TRANSPORT == "ws" else (
         lambda: socket.create_connection(("127.0.0.1", PORT)), settle_tcp)
@@ -94,6 +77,3 @@ try:
     per = (after - before) / N
     print(f'{{"transport":"{TRANSPORT}","idle_connections":{N},"rss_kib_before":{before},'
           f'"rss_kib_after":{after},"kib_per_connection":{per:.2f}}}')
-finally:
-    server.terminate()
-    server.wait(timeout=20)

@@ -71,7 +71,7 @@ pub mod bot;
 mod driver;
 pub mod echo;
 mod error;
-pub mod fairness;
+mod latency;
 mod phase;
 mod progress;
 mod report;
@@ -83,7 +83,8 @@ mod ws;
 pub use args::{DEFAULT_HTTP_ADDR, DEFAULT_TCP_ADDR, LoadArgs, Transport};
 pub use bot::{Answer, Brain, Heard, Reaction};
 pub use error::LoadError;
-pub use report::{Comparison, Latency, Mode, Report, RunReport};
+pub use latency::Latency;
+pub use report::{Comparison, Mode, Report, RunReport};
 
 use phase::Plan;
 

@@ -7,10 +7,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::Transport;
+use crate::latency::Latency;
 use crate::stats::Stats;
 
 /// What the bots played against.
@@ -30,20 +30,6 @@ impl fmt::Display for Mode {
             Mode::Echo => "echo",
         })
     }
-}
-
-/// Guess latency percentiles, in microseconds: from writing a guess (line or message) to
-/// reading its answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct Latency {
-    /// Median.
-    pub p50_us: u64,
-    /// 90th percentile.
-    pub p90_us: u64,
-    /// 99th percentile.
-    pub p99_us: u64,
-    /// Slowest answer.
-    pub max_us: u64,
 }
 
 /// The outcome of one phase: N bots against one target for one duration.
@@ -124,18 +110,6 @@ struct ComparisonJson<'a> {
     p99_ratio: Option<f64>,
     echo: &'a RunReport,
     server: &'a RunReport,
-}
-
-impl Latency {
-    /// Percentiles of a histogram of microseconds (all zero when it is empty).
-    pub(crate) fn from_histogram(histogram: &Histogram<u64>) -> Self {
-        Self {
-            p50_us: histogram.value_at_quantile(0.50),
-            p90_us: histogram.value_at_quantile(0.90),
-            p99_us: histogram.value_at_quantile(0.99),
-            max_us: histogram.max(),
-        }
-    }
 }
 
 impl RunReport {

@@ -15,7 +15,7 @@ use hdrhistogram::Histogram;
 
 use crate::LoadError;
 use crate::bot::Answer;
-use crate::report::Latency;
+use crate::latency::Latency;
 
 /// The largest latency tracked exactly: one minute, in microseconds.
 const MAX_LATENCY_US: u64 = 60_000_000;

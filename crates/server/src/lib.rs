@@ -33,6 +33,7 @@ mod accept;
 mod admission;
 mod attempts;
 mod board;
+mod census;
 mod config;
 mod connections;
 mod encoding;

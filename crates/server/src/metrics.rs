@@ -21,7 +21,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use serde::Serialize;
 
-use crate::lobby::ActorTotals;
+use crate::census::ActorTotals;
 
 /// Which transport a connection came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

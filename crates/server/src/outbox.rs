@@ -79,7 +79,7 @@ pub(crate) struct Outbox {
     /// Stamped on every frame pushed through this outbox: which seat it belongs to.
     epoch: u32,
     encoding: Encoding,
-    /// Whether the player may come back on a new connection (see `parking.rs`): a room that
+    /// Whether the player may come back on a new connection (see `parking/`): a room that
     /// finds this outbox gone keeps the seat for them instead of freeing it.
     resumable: bool,
 }

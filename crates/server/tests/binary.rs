@@ -7,8 +7,9 @@ use std::io::BufReader;
 use std::net::SocketAddr;
 use std::process::{Child, ChildStderr, Command, Stdio};
 
+use common::http::http_get;
 use common::ws::WsClient;
-use common::{Client, http_get, listening_address};
+use common::{Client, listening_address};
 
 /// A started server's stderr, read for the addresses it listens on.
 type Stderr = BufReader<ChildStderr>;

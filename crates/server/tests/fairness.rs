@@ -1,13 +1,13 @@
 //! Proof that the race is fair: a few hundred bots play many rounds, every request and every
 //! reply is logged in the order each bot saw it, and the fairness checker
-//! (`referee_load::fairness`) reads the logs together. It must find nothing on the real
+//! (`referee_fairness`) reads the logs together. It must find nothing on the real
 //! referee — and it must catch a referee broken on purpose.
 
 mod common;
 
 use common::{Client, TestServer, honest, room_of};
 use rand::Rng;
-use referee_load::fairness::{self, Log, Violation};
+use referee_fairness::{self as fairness, Log, Violation};
 use referee_rules::{
     Audience, Game, GuessAction, GuessConfig, GuessEvent, GuessNumber, GuessRejection, GuessView,
     PlayerId, Render, RoundWon, Score,

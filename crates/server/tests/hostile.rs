@@ -13,7 +13,7 @@ use common::ws::{Received, WsClient};
 use common::{Client, TIMEOUT, TestServer, honest, room_of};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use referee_load::fairness;
+use referee_fairness as fairness;
 use referee_server::RateLimit;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -8,67 +8,17 @@ mod common;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use common::http::{body_of, connect_from, fetch, http_get, read_to_close, status_of};
 use common::ws::WsClient;
-use common::{Client, TIMEOUT, TestServer, http_get, listening_address};
+use common::{Client, TIMEOUT, TestServer, listening_address};
 use referee_server::RateLimit;
-use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 /// A second loopback address: another client, as far as the server can tell.
 const OTHER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
-
-/// A TCP connection to `addr` from the loopback address `from`.
-async fn connect_from(from: IpAddr, addr: SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().unwrap_or_else(|err| panic!("{err}"));
-    socket
-        .bind(SocketAddr::new(from, 0))
-        .unwrap_or_else(|err| panic!("cannot bind {from}: {err}"));
-    match tokio::time::timeout(TIMEOUT, socket.connect(addr)).await {
-        Ok(Ok(stream)) => stream,
-        other => panic!("cannot connect from {from} to {addr}: {other:?}"),
-    }
-}
-
-/// Reads until the server closes the connection (within the test timeout); returns what it
-/// sent.
-async fn read_to_close(stream: &mut TcpStream) -> String {
-    let mut bytes = Vec::new();
-    match tokio::time::timeout(TIMEOUT, stream.read_to_end(&mut bytes)).await {
-        Ok(Ok(_)) => {}
-        // A reset also closes it.
-        Ok(Err(err)) if err.kind() == std::io::ErrorKind::ConnectionReset => {}
-        Ok(Err(err)) => panic!("read failed: {err}"),
-        Err(_) => panic!("the server kept the connection open past {TIMEOUT:?}"),
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// One HTTP/1.1 request (closing the connection): the whole response, headers included.
-async fn fetch(stream: &mut TcpStream, path: &str, extra_headers: &str) -> String {
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: test\r\n{extra_headers}Connection: close\r\n\r\n");
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .unwrap_or_else(|err| panic!("{err}"));
-    read_to_close(stream).await
-}
-
-fn status_of(response: &str) -> u16 {
-    response
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0)
-}
-
-fn body_of(response: &str) -> Value {
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str(body).unwrap_or_else(|err| panic!("not JSON ({err}): {response}"))
-}
 
 /// Reads one keep-alive response to `GET /healthz` (whose body is `ok\n`).
 async fn healthz_kept_alive(stream: &mut TcpStream) -> String {
@@ -558,14 +508,7 @@ impl referee_store::StoreReader for StuckReader {
     }
 }
 
-impl referee_store::Store for Stuck {
-    fn record(
-        &mut self,
-        rounds: &[referee_store::RoundResult],
-    ) -> Result<(), referee_store::StoreError> {
-        self.inner.record(rounds)
-    }
-
+impl referee_store::StoreReader for Stuck {
     fn leaderboard(
         &mut self,
         limit: usize,
@@ -577,6 +520,15 @@ impl referee_store::Store for Stuck {
 
     fn wins_of(&mut self, name: &str) -> Result<u64, referee_store::StoreError> {
         self.inner.wins_of(name)
+    }
+}
+
+impl referee_store::Store for Stuck {
+    fn record(
+        &mut self,
+        rounds: &[referee_store::RoundResult],
+    ) -> Result<(), referee_store::StoreError> {
+        self.inner.record(rounds)
     }
 
     fn reader(&self) -> Result<Box<dyn referee_store::StoreReader>, referee_store::StoreError> {

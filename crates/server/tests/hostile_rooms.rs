@@ -4,8 +4,9 @@
 
 mod common;
 
+use common::http::http_get;
 use common::ws::{Received, WsClient};
-use common::{Client, TIMEOUT, TestServer, http_get};
+use common::{Client, TIMEOUT, TestServer};
 use serde_json::{Value, json};
 
 /// A code that names no room (the real ones are drawn at random: this one is astronomically

@@ -119,7 +119,7 @@ async fn attacker(http: std::net::SocketAddr, stop: Arc<AtomicBool>, id: usize) 
             }
             continue;
         }
-        let (status, body) = common::http_get(http, "/api/leaderboard?limit=100").await;
+        let (status, body) = common::http::http_get(http, "/api/leaderboard?limit=100").await;
         assert_eq!(status, 200, "{body}");
         assert!(body.contains("\"all_time\":[{\"name\":\"p"), "{body}");
         answered += 1;
@@ -176,7 +176,7 @@ async fn a_leaderboard_flood_over_a_long_history_delays_no_win() {
     assert!(slowest < PROMPT, "a win waited {slowest:?} for its commit");
     assert!(answered > 0, "the leaderboard answered the attackers too");
     // Reads never went through the recorder: it handled the saves and nothing else.
-    let (_, status) = common::http_get(server.http, "/api/status").await;
+    let (_, status) = common::http::http_get(server.http, "/api/status").await;
     let status: serde_json::Value =
         serde_json::from_str(&status).unwrap_or_else(|err| panic!("{err}: {status}"));
     assert_eq!(
@@ -184,7 +184,7 @@ async fn a_leaderboard_flood_over_a_long_history_delays_no_win() {
         HONEST as u64 * ROUNDS,
         "{status}"
     );
-    let (_, metrics) = common::http_get(server.http, "/metrics").await;
+    let (_, metrics) = common::http::http_get(server.http, "/metrics").await;
     assert!(
         metrics.contains("referee_leaderboard_reads_total{source=\"store\"}"),
         "{metrics}"
@@ -226,7 +226,7 @@ async fn a_deleted_database_refuses_wins_out_loud_and_health_says_so() {
     let (mut me, _, _) = server.player().await;
     let heard = win_a_round(&mut me, 0).await;
     assert!(heard[0].starts_with("Correct!"), "{heard:?}");
-    assert_eq!(common::http_get(server.http, "/healthz").await.0, 200);
+    assert_eq!(common::http::http_get(server.http, "/healthz").await.0, 200);
 
     // `rm referee.db*`: the file, its write-ahead log and its shared memory.
     for suffix in ["", "-wal", "-shm"] {
@@ -243,7 +243,7 @@ async fn a_deleted_database_refuses_wins_out_loud_and_health_says_so() {
         error.starts_with("error: round 2 could not be saved") && error.contains("deleted"),
         "{heard:?}"
     );
-    let (status, body) = common::http_get(server.http, "/healthz").await;
+    let (status, body) = common::http::http_get(server.http, "/healthz").await;
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("deleted"), "{body}");
 
@@ -257,7 +257,7 @@ async fn a_deleted_database_refuses_wins_out_loud_and_health_says_so() {
         error.starts_with("error: round 3 could not be saved") && error.contains("replaced"),
         "{heard:?}"
     );
-    assert_eq!(common::http_get(server.http, "/healthz").await.0, 503);
+    assert_eq!(common::http::http_get(server.http, "/healthz").await.0, 503);
     assert!(server.shutdown().await.is_ok());
     let conn = Connection::open(&path).unwrap_or_else(|err| panic!("{err}"));
     let rounds: i64 = conn
@@ -272,14 +272,7 @@ async fn a_deleted_database_refuses_wins_out_loud_and_health_says_so() {
 /// A store whose every commit fails, as on a full disk.
 struct Full(MemoryStore);
 
-impl Store for Full {
-    fn record(&mut self, _: &[RoundResult]) -> Result<(), StoreError> {
-        Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
-            Some("database or disk is full".into()),
-        )))
-    }
-
+impl StoreReader for Full {
     fn leaderboard(
         &mut self,
         limit: usize,
@@ -291,6 +284,15 @@ impl Store for Full {
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
         self.0.wins_of(name)
+    }
+}
+
+impl Store for Full {
+    fn record(&mut self, _: &[RoundResult]) -> Result<(), StoreError> {
+        Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            Some("database or disk is full".into()),
+        )))
     }
 
     fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
@@ -319,6 +321,6 @@ async fn a_storage_error_comes_after_the_win_it_is_about() {
     // The next request's answer is the next line: nothing is left over.
     me.send("/ping").await;
     assert_eq!(me.line().await, "pong");
-    let (status, body) = common::http_get(server.http, "/healthz").await;
+    let (status, body) = common::http::http_get(server.http, "/healthz").await;
     assert_eq!(status, 503, "{body}");
 }

@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{TestServer, http_get};
+use common::TestServer;
+use common::http::http_get;
 use referee_store::MemoryStore;
 
 #[tokio::test]

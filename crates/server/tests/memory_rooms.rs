@@ -16,8 +16,9 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::http::http_get;
+use common::listening_address;
 use common::ws::WsClient;
-use common::{http_get, listening_address};
 use serde_json::{Value, json};
 
 /// The child's resident memory, in KiB.

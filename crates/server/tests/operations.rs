@@ -3,8 +3,9 @@
 
 mod common;
 
+use common::TestServer;
+use common::http::http_get;
 use common::ws::WsClient;
-use common::{TestServer, http_get};
 use serde_json::{Value, json};
 
 #[tokio::test]

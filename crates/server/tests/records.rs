@@ -22,12 +22,7 @@ struct Gated {
     permits: std_mpsc::Receiver<()>,
 }
 
-impl Store for Gated {
-    fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
-        let _ = self.permits.recv();
-        self.inner.record(rounds)
-    }
-
+impl StoreReader for Gated {
     fn leaderboard(
         &mut self,
         limit: usize,
@@ -39,6 +34,13 @@ impl Store for Gated {
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
         self.inner.wins_of(name)
+    }
+}
+
+impl Store for Gated {
+    fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
+        let _ = self.permits.recv();
+        self.inner.record(rounds)
     }
 
     fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
@@ -141,7 +143,7 @@ async fn named_wins_survive_a_restart_on_the_leaderboard_and_the_record() {
         ann.line().await,
         "Leaderboard, all time: 1. Ann 2. This week: 1. Ann 2."
     );
-    let (status, body) = common::http_get(server.http, "/api/leaderboard").await;
+    let (status, body) = common::http::http_get(server.http, "/api/leaderboard").await;
     assert_eq!(status, 200, "{body}");
     let json: serde_json::Value =
         serde_json::from_str(&body).unwrap_or_else(|err| panic!("{err}: {body}"));
@@ -170,12 +172,12 @@ async fn named_wins_survive_a_restart_on_the_leaderboard_and_the_record() {
 async fn the_http_side_answers_health_and_refuses_unknown_paths() {
     let server = TestServer::start(|c| c).await;
     assert_eq!(
-        common::http_get(server.http, "/healthz").await,
+        common::http::http_get(server.http, "/healthz").await,
         (200, "ok\n".to_owned())
     );
-    let (status, _) = common::http_get(server.http, "/nope").await;
+    let (status, _) = common::http::http_get(server.http, "/nope").await;
     assert_eq!(status, 404);
-    let (status, body) = common::http_get(server.http, "/api/leaderboard").await;
+    let (status, body) = common::http::http_get(server.http, "/api/leaderboard").await;
     assert_eq!(status, 404, "no store, no leaderboard: {body}");
     assert!(body.contains("keeps no leaderboard"), "{body}");
 }

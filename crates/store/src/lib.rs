@@ -20,7 +20,7 @@
 //! rounds themselves.
 //!
 //! ```
-//! use referee_store::{MemoryStore, RoundResult, Store};
+//! use referee_store::{MemoryStore, RoundResult, Store, StoreReader};
 //! let mut store = MemoryStore::default();
 //! let win = RoundResult { room: 1, round: 1, winner: "Alice".into(), named: true, guesses: 4, won_at_ms: 1_000 };
 //! store.record(&[win])?;
@@ -48,17 +48,11 @@ pub fn player_key(name: &str) -> String {
     referee_protocol::text::name_key(name)
 }
 
-/// Where round results are kept.
+/// Reads the records: the leaderboard and one player's tally.
 ///
-/// Every method runs to completion before returning; a `record` that returns `Ok` is
-/// durable (for [`SqliteStore`], on disk: the transaction is committed with a full sync).
-pub trait Store: Send + 'static {
-    /// Commits every result in one transaction: all of them are stored, or none.
-    ///
-    /// # Errors
-    /// The store's failure; nothing was stored.
-    fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError>;
-
+/// Every [`Store`] is one (it reads what it wrote); [`Store::reader`] gives out another,
+/// apart from the writer, with the same answers.
+pub trait StoreReader: Send + 'static {
     /// The players with the most wins, all time and within the last `recent_ms`
     /// milliseconds before `now_ms`, at most `limit` of each, most wins first (ties by name).
     /// Only named players appear.
@@ -77,6 +71,18 @@ pub trait Store: Send + 'static {
     /// # Errors
     /// The store's failure.
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError>;
+}
+
+/// Where round results are kept: a [`StoreReader`] that also commits.
+///
+/// Every method runs to completion before returning; a `record` that returns `Ok` is
+/// durable (for [`SqliteStore`], on disk: the transaction is committed with a full sync).
+pub trait Store: StoreReader {
+    /// Commits every result in one transaction: all of them are stored, or none.
+    ///
+    /// # Errors
+    /// The store's failure; nothing was stored.
+    fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError>;
 
     /// A reader of the same records, usable on another thread while this store commits:
     /// it sees every commit that returned before a read begins.
@@ -84,27 +90,6 @@ pub trait Store: Send + 'static {
     /// # Errors
     /// The store's failure (for SQLite, the second connection cannot be opened).
     fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError>;
-}
-
-/// Reads the records, apart from the writer (see [`Store::reader`]). Same answers as the
-/// [`Store`] methods of the same names.
-pub trait StoreReader: Send + 'static {
-    /// As [`Store::leaderboard`].
-    ///
-    /// # Errors
-    /// The store's failure.
-    fn leaderboard(
-        &mut self,
-        limit: usize,
-        now_ms: i64,
-        recent_ms: i64,
-    ) -> Result<Leaderboard, StoreError>;
-
-    /// As [`Store::wins_of`].
-    ///
-    /// # Errors
-    /// The store's failure.
-    fn wins_of(&mut self, name: &str) -> Result<u64, StoreError>;
 }
 
 /// Wins are bucketed by the hour for the "recent" board.
@@ -115,11 +100,7 @@ pub(crate) fn hour_of(ms: i64) -> i64 {
     ms.div_euclid(HOUR_MS)
 }
 
-impl<S: Store + ?Sized> Store for Box<S> {
-    fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
-        (**self).record(rounds)
-    }
-
+impl<R: StoreReader + ?Sized> StoreReader for Box<R> {
     fn leaderboard(
         &mut self,
         limit: usize,
@@ -131,6 +112,12 @@ impl<S: Store + ?Sized> Store for Box<S> {
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
         (**self).wins_of(name)
+    }
+}
+
+impl<S: Store + ?Sized> Store for Box<S> {
+    fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
+        (**self).record(rounds)
     }
 
     fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {

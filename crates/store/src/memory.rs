@@ -64,15 +64,7 @@ impl MemoryStore {
     }
 }
 
-impl Store for MemoryStore {
-    fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
-        let mut tally = self.tally();
-        for round in rounds {
-            tally.add(round);
-        }
-        Ok(())
-    }
-
+impl StoreReader for MemoryStore {
     fn leaderboard(
         &mut self,
         limit: usize,
@@ -85,27 +77,20 @@ impl Store for MemoryStore {
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
         Ok(self.tally().wins_of(name))
     }
-
-    fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
-        Ok(Box::new(MemoryReader(self.clone())))
-    }
 }
 
-/// A reader of a [`MemoryStore`]: the same tally.
-struct MemoryReader(MemoryStore);
-
-impl StoreReader for MemoryReader {
-    fn leaderboard(
-        &mut self,
-        limit: usize,
-        now_ms: i64,
-        recent_ms: i64,
-    ) -> Result<Leaderboard, StoreError> {
-        Store::leaderboard(&mut self.0, limit, now_ms, recent_ms)
+impl Store for MemoryStore {
+    fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
+        let mut tally = self.tally();
+        for round in rounds {
+            tally.add(round);
+        }
+        Ok(())
     }
 
-    fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
-        Store::wins_of(&mut self.0, name)
+    /// A clone: the same tally, shared.
+    fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
+        Ok(Box::new(self.clone()))
     }
 }
 
@@ -148,14 +133,14 @@ mod tests {
             win("Cy", true, 5),
         ];
         assert!(store.record(&wins).is_ok());
-        let board = Store::leaderboard(&mut store, 10, 10, 100).unwrap_or_default();
+        let board = StoreReader::leaderboard(&mut store, 10, 10, 100).unwrap_or_default();
         let names: Vec<_> = board
             .all_time
             .iter()
             .map(|e| (e.name.as_str(), e.wins))
             .collect();
         assert_eq!(names, vec![("ann", 2), ("Bo", 1), ("Cy", 1)]);
-        assert_eq!(Store::wins_of(&mut store, "ANN").ok(), Some(2));
+        assert_eq!(StoreReader::wins_of(&mut store, "ANN").ok(), Some(2));
     }
 
     #[test]
@@ -166,7 +151,7 @@ mod tests {
                 .record(&[win("Old", true, 0), win("New", true, 95)])
                 .is_ok()
         );
-        let board = Store::leaderboard(&mut store, 10, 100, 10).unwrap_or_default();
+        let board = StoreReader::leaderboard(&mut store, 10, 100, 10).unwrap_or_default();
         assert_eq!(board.recent.len(), 1);
         assert_eq!(board.recent[0].name, "New");
         assert_eq!(board.all_time.len(), 2);

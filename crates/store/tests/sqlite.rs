@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use referee_store::{RoundResult, SqliteStore, Store, StoreError};
+use referee_store::{RoundResult, SqliteStore, Store, StoreError, StoreReader};
 use tempfile::TempDir;
 
 fn win(room: u64, round: u64, name: &str) -> RoundResult {

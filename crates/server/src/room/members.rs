@@ -23,7 +23,7 @@ pub(crate) struct Member {
     pub(crate) feed: bool,
     /// Chose their name (`/name`): their wins go on their record and the leaderboard.
     pub(crate) named: bool,
-    /// Their connection dropped and they may come back (see `parking.rs`): the seat and
+    /// Their connection dropped and they may come back (see `parking/`): the seat and
     /// score are kept, nothing is sent to them meanwhile.
     pub(crate) away: bool,
 }

@@ -15,7 +15,6 @@
 //! even if the server is killed the next instant. Meanwhile the room keeps handling messages:
 //! it never waits for the disk.
 
-mod census;
 mod members;
 mod messages;
 mod presence;
@@ -34,13 +33,13 @@ use referee_rules::{Audience, PlayerId, Render, RoundWon};
 use referee_store::RoundResult;
 use tokio::sync::oneshot;
 
+use crate::census::Census;
 use crate::encoding::{Encoded, Encoding};
 use crate::lobby::{Lobby, SeatFreed};
 use crate::outbox::{Frame, PushError};
 use crate::records::{RecorderHandle, Save, StorageFailed, now_ms};
 use crate::tell::tell_soon;
 
-pub(crate) use census::{Census, HeadCount};
 pub(crate) use members::Member;
 pub(crate) use messages::{
     Act, Chat, Committed, Crash, GetScores, Join, JoinError, Leave, NameTaken, Outcome, Rename,
@@ -204,7 +203,8 @@ impl<G: Render> Room<G> {
         let game = std::mem::take(&mut self.game_changed).then_some(&self.game);
         let members = std::mem::take(&mut self.members_changed).then_some(&self.members);
         if let Some(members) = members {
-            self.census.post(members);
+            self.census
+                .post(members.len(), members.away(), members.watchers());
         }
         if game.is_some() || members.is_some() {
             self.snapshot.save(game, members);

@@ -7,7 +7,7 @@
 //! private room may forbid spectators altogether (`Spectators`). A
 //! player who is away keeps seat and score; the room tells the others, sends them nothing
 //! meanwhile, and on `Rejoin` takes the new connection's outbox and shows them the room
-//! again. Whoever holds the seat while they are away (`parking.rs`) sends the `Leave` when
+//! again. Whoever holds the seat while they are away (`parking/`) sends the `Leave` when
 //! their time is up.
 
 use referee_actor::{Context, Handler, Message};

@@ -21,6 +21,15 @@ use crate::records::{Recorder, StoreStatus};
 /// fails (as a deleted database does).
 struct Gated(std_mpsc::Receiver<bool>);
 
+impl StoreReader for Gated {
+    fn leaderboard(&mut self, _: usize, _: i64, _: i64) -> Result<Leaderboard, StoreError> {
+        Ok(Leaderboard::default())
+    }
+    fn wins_of(&mut self, _: &str) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+}
+
 impl Store for Gated {
     fn record(&mut self, _: &[RoundResult]) -> Result<(), StoreError> {
         match self.0.recv() {
@@ -33,12 +42,6 @@ impl Store for Gated {
     }
     fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
         MemoryStore::default().reader()
-    }
-    fn leaderboard(&mut self, _: usize, _: i64, _: i64) -> Result<Leaderboard, StoreError> {
-        Ok(Leaderboard::default())
-    }
-    fn wins_of(&mut self, _: &str) -> Result<u64, StoreError> {
-        Ok(0)
     }
 }
 

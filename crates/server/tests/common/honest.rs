@@ -1,7 +1,7 @@
 //! An honest bot that keeps a full log for the fairness checker.
 #![allow(dead_code, unreachable_pub)]
 
-use referee_load::fairness::Log;
+use referee_fairness::Log;
 
 use super::Client;
 
@@ -86,8 +86,8 @@ fn last_guess(log: &Log) -> i64 {
         .iter()
         .rev()
         .find_map(|seen| match seen {
-            referee_load::fairness::Seen::Sent { value, .. } => Some(*value),
-            referee_load::fairness::Seen::Heard(_) => None,
+            referee_fairness::Seen::Sent { value, .. } => Some(*value),
+            referee_fairness::Seen::Heard(_) => None,
         })
         .unwrap_or_default()
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod honest;
+pub mod http;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -109,37 +110,6 @@ impl TestServer {
             Err(_) => panic!("server did not stop within {TIMEOUT:?}"),
         }
     }
-}
-
-/// One HTTP/1.1 GET over a raw socket: the status code and the body.
-pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut stream = match TcpStream::connect(addr).await {
-        Ok(stream) => stream,
-        Err(err) => panic!("cannot connect to {addr}: {err}"),
-    };
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    if let Err(err) = stream.write_all(request.as_bytes()).await {
-        panic!("{err}");
-    }
-    let mut response = String::new();
-    let read = tokio::time::timeout(
-        TIMEOUT,
-        tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut response),
-    );
-    if !matches!(read.await, Ok(Ok(_))) {
-        panic!("no HTTP response from {addr}{path}");
-    }
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_owned();
-    (status, body)
 }
 
 /// A raw line client.

@@ -134,12 +134,7 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
-    fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
-        self.files.check()?;
-        self.insert(rounds)
-    }
-
+impl StoreReader for SqliteStore {
     fn leaderboard(
         &mut self,
         limit: usize,
@@ -151,6 +146,13 @@ impl Store for SqliteStore {
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
         queries::wins_of(&self.conn, name)
+    }
+}
+
+impl Store for SqliteStore {
+    fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
+        self.files.check()?;
+        self.insert(rounds)
     }
 
     fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {

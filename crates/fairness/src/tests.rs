@@ -1,0 +1,124 @@
+//! The checker against hand-written logs: one fair game, and each violation kind.
+
+use crate::*;
+
+/// Ann wins round 1 (secret 7) after a hint; Bo's late guess hears "meantime".
+fn fair_game() -> Vec<Log> {
+    let mut ann = Log::new("Ann", 1);
+    ann.sent(10, 1);
+    ann.heard("Lower! The number is less than 10.");
+    ann.sent(7, 1);
+    ann.heard("Correct! 7 was the number. You won round 1 and now have 1 point.");
+    ann.heard("Round 2: guess a number from 0 to 19.");
+    ann.heard("Scores in room 1: Ann 1, Bo 0.");
+    let mut bo = Log::new("Bo", 1);
+    bo.heard("* Ann won round 1: the number was 7.");
+    bo.heard("Round 2: guess a number from 0 to 19.");
+    bo.sent(7, 1);
+    bo.heard("Sorry, another player won in the meantime! (Ann won round 1.)");
+    vec![ann, bo]
+}
+
+#[test]
+fn websocket_players_are_checked_by_the_text_of_their_messages() {
+    let mut logs = fair_game();
+    let mut bo = Log::new("Bo", 1);
+    bo.heard_json(r#"{"v":1,"type":"welcome","player":2,"text":"Welcome!\nType /help."}"#);
+    bo.heard_json(r#"{"v":1,"type":"event","event":{"type":"won"},"text":"* Ann won round 1: the number was 7."}"#);
+    bo.heard_json(r#"{"v":1,"type":"event","text":"Round 2: guess a number from 0 to 19."}"#);
+    bo.heard_json("not json");
+    bo.sent(7, 1);
+    bo.heard_json(r#"{"v":1,"re":3,"type":"rejected","text":"Sorry, another player won in the meantime! (Ann won round 1.)"}"#);
+    assert_eq!(bo.seen.len(), 6, "{bo:?}");
+    logs[1] = bo;
+    assert_eq!(check(&logs).map(|verdict| verdict.meantimes), Ok(1));
+    logs[1].heard_json(r#"{"v":1,"type":"event","text":"Correct! 7 was the number. You won round 1 and now have 1 point."}"#);
+    assert!(check(&logs).is_err(), "an answer without a guess");
+}
+
+#[test]
+fn a_fair_game_passes() {
+    let verdict = check(&fair_game());
+    assert_eq!(
+        verdict,
+        Ok(Verdict {
+            rounds: 1,
+            guesses: 3,
+            meantimes: 1
+        })
+    );
+}
+
+#[test]
+fn two_winners_of_one_round_are_caught() {
+    let mut logs = fair_game();
+    logs[1].seen.pop();
+    logs[1].heard("Correct! 7 was the number. You won round 1 and now have 1 point.");
+    let violations = check(&logs).err().unwrap_or_default();
+    assert!(
+        violations
+            .iter()
+            .any(|v| matches!(v, Violation::SeveralWinners { round: 1, .. })),
+        "{violations:?}"
+    );
+}
+
+#[test]
+fn a_reply_about_another_players_guess_is_caught() {
+    let mut logs = fair_game();
+    logs[0].seen[1] = Seen::Heard("Lower! The number is less than 12.".into());
+    let violations = check(&logs).err().unwrap_or_default();
+    assert!(
+        matches!(violations[..], [Violation::WrongAnswer { .. }]),
+        "{violations:?}"
+    );
+}
+
+#[test]
+fn a_hint_against_the_secret_is_caught() {
+    let mut logs = fair_game();
+    logs[0].seen[1] = Seen::Heard("Higher! The number is more than 10.".into());
+    let violations = check(&logs).err().unwrap_or_default();
+    assert!(
+        violations
+            .iter()
+            .any(|v| matches!(v, Violation::AgainstTheSecret { secret: 7, .. })),
+        "{violations:?}"
+    );
+}
+
+#[test]
+fn meantime_for_a_round_nobody_won_is_caught() {
+    let mut logs = fair_game();
+    logs[1].sent(3, 2);
+    logs[1].heard("Sorry, another player won in the meantime! (Round 2 is over.)");
+    let violations = check(&logs).err().unwrap_or_default();
+    assert!(
+        matches!(violations[..], [Violation::FalseMeantime { round: 2, .. }]),
+        "{violations:?}"
+    );
+}
+
+#[test]
+fn a_scoreboard_that_does_not_add_up_is_caught() {
+    let mut logs = fair_game();
+    logs[0].seen[5] = Seen::Heard("Scores in room 1: Ann 2, Bo 0.".into());
+    let violations = check(&logs).err().unwrap_or_default();
+    assert!(
+        matches!(violations[..], [Violation::Scoreboard { room: 1, .. }]),
+        "{violations:?}"
+    );
+}
+
+#[test]
+fn rooms_telling_different_stories_are_caught() {
+    let mut logs = fair_game();
+    logs[1].seen[0] = Seen::Heard("* Ann won round 1: the number was 8.".into());
+    let violations = check(&logs).err().unwrap_or_default();
+    assert!(
+        violations
+            .iter()
+            .any(|v| matches!(v, Violation::Disagreement { round: 1, .. })),
+        "{violations:?}"
+    );
+}

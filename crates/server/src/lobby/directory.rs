@@ -1,0 +1,326 @@
+//! The lobby's seat directory: which rooms exist, how many seats each has taken, which
+//! public room quick match fills next, and which private room a code opens.
+//!
+//! Pure bookkeeping, as the rules are: no tokio, no actors. What the lobby keeps for each
+//! room (its actor's handle, its census) is the type parameter `R`, handed in when a room
+//! is opened and handed back when it is forgotten; the lobby actor only translates its
+//! messages into these calls. The directory counts seats, not players: a seat is reserved
+//! when the lobby hands out a room and freed when its holder leaves (or a join fails); a
+//! room is forgotten when its last seat is freed.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rand::rngs::StdRng;
+use referee_protocol::notice::{RoomLabel, RoomListing};
+
+use super::code::{self, canonical_code};
+use crate::ids::RoomId;
+
+/// One room in the directory.
+struct Entry<R> {
+    room: R,
+    code: Option<String>,
+    seats: usize,
+}
+
+/// The rooms and their seats.
+pub(super) struct Directory<R> {
+    rooms: BTreeMap<RoomId, Entry<R>>,
+    codes: HashMap<String, RoomId>,
+    /// Public rooms with a free seat, fullest first: the head is where quick match goes.
+    filling: BTreeSet<(Reverse<usize>, RoomId)>,
+    next_id: RoomId,
+    /// Seats per room.
+    capacity: usize,
+    /// Draws the private rooms' codes: seeded by the OS, never by `--seed` (which only makes
+    /// games repeatable), so that a code cannot be predicted from the games.
+    codes_rng: StdRng,
+}
+
+impl<R> Directory<R> {
+    /// An empty directory of rooms of `capacity` seats (at least one).
+    pub(super) fn new(capacity: usize, codes_rng: StdRng) -> Self {
+        Directory {
+            rooms: BTreeMap::new(),
+            codes: HashMap::new(),
+            filling: BTreeSet::new(),
+            next_id: 1,
+            capacity: capacity.max(1),
+            codes_rng,
+        }
+    }
+
+    /// Seats per room.
+    pub(super) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Opens a room, private (with a new code) or public, with no seat taken: `make` gets
+    /// its label and makes what is kept for it.
+    pub(super) fn open(&mut self, private: bool, make: impl FnOnce(RoomLabel) -> R) -> RoomId {
+        let id = self.next_id;
+        self.next_id += 1;
+        let code = private.then(|| self.new_code());
+        let room = make(RoomLabel {
+            id,
+            code: code.clone(),
+        });
+        if let Some(code) = &code {
+            self.codes.insert(code.clone(), id);
+        }
+        let entry = Entry {
+            room,
+            code,
+            seats: 0,
+        };
+        self.rooms.insert(id, entry);
+        id
+    }
+
+    /// A code no open room has.
+    fn new_code(&mut self) -> String {
+        loop {
+            let code = code::draw(&mut self.codes_rng);
+            if !self.codes.contains_key(&code) {
+                return code;
+            }
+        }
+    }
+
+    /// Reserves a seat in room `id`, if it exists and has one free: its label and room.
+    pub(super) fn reserve(&mut self, id: RoomId) -> Option<(RoomLabel, &R)> {
+        let capacity = self.capacity;
+        let entry = self.rooms.get_mut(&id)?;
+        if entry.seats >= capacity {
+            return None;
+        }
+        let was = entry.seats;
+        entry.seats += 1;
+        let now = entry.seats;
+        if entry.code.is_none() {
+            self.refile(id, was, now);
+        }
+        let entry = self.rooms.get(&id)?;
+        let label = RoomLabel {
+            id,
+            code: entry.code.clone(),
+        };
+        Some((label, &entry.room))
+    }
+
+    /// Keeps `filling` in step with a public room's seat count.
+    fn refile(&mut self, id: RoomId, was: usize, now: usize) {
+        self.filling.remove(&(Reverse(was), id));
+        if now < self.capacity {
+            self.filling.insert((Reverse(now), id));
+        }
+    }
+
+    /// Gives a seat of room `id` back; returns the room if that was its last seat (it is
+    /// forgotten).
+    pub(super) fn free(&mut self, id: RoomId) -> Option<R> {
+        let entry = self.rooms.get_mut(&id)?;
+        let was = entry.seats;
+        entry.seats = was.saturating_sub(1);
+        let now = entry.seats;
+        self.filling.remove(&(Reverse(was), id));
+        if now == 0 {
+            return self.forget(id);
+        }
+        if entry.code.is_none() {
+            self.filling.insert((Reverse(now), id));
+        }
+        None
+    }
+
+    /// Forgets room `id` whatever its seats (its actor stopped for good); returns it.
+    pub(super) fn remove(&mut self, id: RoomId) -> Option<R> {
+        let seats = self.rooms.get(&id)?.seats;
+        self.filling.remove(&(Reverse(seats), id));
+        self.forget(id)
+    }
+
+    /// Drops a room and its code.
+    fn forget(&mut self, id: RoomId) -> Option<R> {
+        let entry = self.rooms.remove(&id)?;
+        if let Some(code) = entry.code {
+            self.codes.remove(&code);
+            // After a flood of private rooms, give the memory back.
+            if self.codes.capacity() > 64 && self.codes.capacity() > 4 * self.codes.len() {
+                self.codes.shrink_to(2 * self.codes.len());
+            }
+        }
+        Some(entry.room)
+    }
+
+    /// Where quick match goes: the fullest public room with a free seat, never `exclude`.
+    pub(super) fn filling(&self, exclude: Option<RoomId>) -> Option<RoomId> {
+        self.filling
+            .iter()
+            .map(|&(_, id)| id)
+            .find(|&id| Some(id) != exclude)
+    }
+
+    /// A room by number (public rooms only) or by code (private rooms, typed any way).
+    pub(super) fn find(&self, wanted: &str) -> Option<RoomId> {
+        match wanted.parse::<RoomId>() {
+            Ok(id) => self
+                .rooms
+                .get(&id)
+                .filter(|entry| entry.code.is_none())
+                .map(|_| id),
+            Err(_) => self.codes.get(&canonical_code(wanted)?).copied(),
+        }
+    }
+
+    /// Room `id`'s label, if it is open.
+    pub(super) fn label(&self, id: RoomId) -> Option<RoomLabel> {
+        let code = self.rooms.get(&id)?.code.clone();
+        Some(RoomLabel { id, code })
+    }
+
+    /// What is kept for room `id`, if it is open.
+    pub(super) fn get(&self, id: RoomId) -> Option<&R> {
+        self.rooms.get(&id).map(|entry| &entry.room)
+    }
+
+    /// Every open room's keep.
+    pub(super) fn rooms(&self) -> impl Iterator<Item = &R> {
+        self.rooms.values().map(|entry| &entry.room)
+    }
+
+    /// Rooms open.
+    pub(super) fn len(&self) -> usize {
+        self.rooms.len()
+    }
+
+    /// The public rooms with their seats, lowest number first, at most `limit` of them; and
+    /// how many there are in all.
+    pub(super) fn listing(&self, limit: usize) -> (Vec<RoomListing>, usize) {
+        let listed = self
+            .rooms
+            .iter()
+            .filter(|(_, entry)| entry.code.is_none())
+            .take(limit)
+            .map(|(&id, entry)| RoomListing {
+                id,
+                players: entry.seats,
+                capacity: self.capacity,
+            })
+            .collect();
+        let total = self.rooms.len() - self.codes.len();
+        (listed, total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::lobby::code::CODE_LENGTH;
+
+    /// A directory of three-seat rooms whose rooms are just their labels.
+    fn directory() -> Directory<RoomLabel> {
+        Directory::new(3, StdRng::seed_from_u64(2))
+    }
+
+    fn public(directory: &mut Directory<RoomLabel>) -> RoomId {
+        directory.open(false, |label| label)
+    }
+
+    #[test]
+    fn private_codes_are_letters_only_so_they_never_read_as_room_numbers() {
+        let mut lobby = directory();
+        for _ in 0..5_000 {
+            let code = lobby.new_code();
+            let letters: String = code.chars().filter(|&c| c != '-').collect();
+            assert_eq!(letters.len(), CODE_LENGTH, "{code}");
+            assert_eq!(code.len(), CODE_LENGTH + 1, "one separator: {code}");
+            assert!(letters.bytes().all(|b| b.is_ascii_uppercase()), "{code}");
+            assert!(code.parse::<RoomId>().is_err());
+            assert!(letters.parse::<RoomId>().is_err());
+            assert!(!code.contains(['I', 'L', 'O', '0', '1']), "{code}");
+            assert_eq!(canonical_code(&code).as_deref(), Some(code.as_str()));
+        }
+    }
+
+    #[test]
+    fn codes_do_not_depend_on_the_game_seed() {
+        // The directory has no game generator at all: only the codes' own, from the OS.
+        let mut a = directory();
+        let mut b = Directory::<RoomLabel>::new(3, StdRng::seed_from_u64(3));
+        assert_ne!(
+            a.new_code(),
+            b.new_code(),
+            "same game seed, other code seed"
+        );
+    }
+
+    #[test]
+    fn quick_match_fills_the_fullest_public_room_first_and_skips_the_excluded_one() {
+        let mut rooms = directory();
+        let one = public(&mut rooms);
+        let two = public(&mut rooms);
+        assert!(rooms.reserve(one).is_some());
+        assert!(rooms.reserve(two).is_some());
+        assert!(rooms.reserve(two).is_some());
+        assert_eq!(rooms.filling(None), Some(two));
+        assert_eq!(rooms.filling(Some(two)), Some(one));
+    }
+
+    #[test]
+    fn a_full_room_takes_no_more_seats_and_is_not_filling() {
+        let mut rooms = directory();
+        let id = public(&mut rooms);
+        for _ in 0..3 {
+            assert!(rooms.reserve(id).is_some());
+        }
+        assert!(rooms.reserve(id).is_none());
+        assert_eq!(rooms.filling(None), None);
+        assert!(rooms.free(id).is_none());
+        assert_eq!(rooms.filling(None), Some(id));
+    }
+
+    #[test]
+    fn a_room_is_forgotten_with_its_last_seat() {
+        let mut rooms = directory();
+        let id = public(&mut rooms);
+        assert!(rooms.reserve(id).is_some());
+        assert!(rooms.reserve(id).is_some());
+        assert!(rooms.free(id).is_none());
+        assert_eq!(rooms.free(id).map(|label| label.id), Some(id));
+        assert_eq!(rooms.len(), 0);
+        assert_eq!(rooms.find(&id.to_string()), None);
+        assert_eq!(rooms.filling(None), None);
+    }
+
+    #[test]
+    fn private_rooms_are_found_by_code_only_and_never_listed_or_filled() {
+        let mut rooms = directory();
+        let id = rooms.open(true, |label| label);
+        assert!(rooms.reserve(id).is_some());
+        let code = rooms
+            .label(id)
+            .and_then(|label| label.code)
+            .unwrap_or_default();
+        assert_eq!(rooms.find(&code.to_lowercase()), Some(id));
+        assert_eq!(rooms.find(&id.to_string()), None);
+        assert_eq!(rooms.filling(None), None);
+        assert_eq!(rooms.listing(20), (Vec::new(), 0));
+        assert_eq!(rooms.remove(id).map(|label| label.id), Some(id));
+        assert_eq!(rooms.find(&code), None);
+    }
+
+    #[test]
+    fn the_listing_shows_public_rooms_lowest_number_first() {
+        let mut rooms = directory();
+        let ids: Vec<RoomId> = (0..3).map(|_| public(&mut rooms)).collect();
+        assert!(rooms.reserve(ids[1]).is_some());
+        let (listed, total) = rooms.listing(2);
+        assert_eq!(total, 3);
+        let seats: Vec<(RoomId, usize)> = listed.iter().map(|l| (l.id, l.players)).collect();
+        assert_eq!(seats, vec![(ids[0], 0), (ids[1], 1)]);
+    }
+}

@@ -1,0 +1,202 @@
+//! What the lobby is asked and told, and how each message becomes directory calls.
+
+use std::marker::PhantomData;
+
+use referee_actor::{Context, Handler, Message};
+use referee_protocol::notice::{RoomLabel, RoomListing};
+use referee_rules::Render;
+
+use super::{Lobby, Seat};
+use crate::census::{HeadCount, ServerCensus};
+use crate::ids::RoomId;
+use crate::room::RoomHandle;
+
+/// The lobby is closing: no more seats.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the server is shutting down")]
+pub(crate) struct Closing;
+
+/// Quick match: a seat in the public room that is filling, or in a new one — never in the
+/// room the player is leaving.
+pub(crate) struct QuickMatch<G> {
+    exclude: Option<RoomId>,
+    _game: PhantomData<fn() -> G>,
+}
+
+impl<G> QuickMatch<G> {
+    pub(crate) fn excluding(exclude: Option<RoomId>) -> Self {
+        QuickMatch {
+            exclude,
+            _game: PhantomData,
+        }
+    }
+}
+
+impl<G: Render> Message for QuickMatch<G> {
+    type Reply = Result<Seat<G>, Closing>;
+}
+
+impl<G: Render> Handler<QuickMatch<G>> for Lobby<G> {
+    fn handle(
+        &mut self,
+        quick: QuickMatch<G>,
+        ctx: &mut Context<Self>,
+    ) -> Result<Seat<G>, Closing> {
+        let id = match self.directory.filling(quick.exclude) {
+            Some(id) => id,
+            None => self.open(false, ctx).ok_or(Closing)?,
+        };
+        self.reserve(id).ok_or(Closing)
+    }
+}
+
+/// Open a private room (joined by its code) and reserve a seat in it.
+pub(crate) struct OpenPrivate<G>(PhantomData<fn() -> G>);
+
+impl<G> OpenPrivate<G> {
+    pub(crate) fn new() -> Self {
+        OpenPrivate(PhantomData)
+    }
+}
+
+impl<G: Render> Message for OpenPrivate<G> {
+    type Reply = Result<Seat<G>, Closing>;
+}
+
+impl<G: Render> Handler<OpenPrivate<G>> for Lobby<G> {
+    fn handle(&mut self, _: OpenPrivate<G>, ctx: &mut Context<Self>) -> Result<Seat<G>, Closing> {
+        let id = self.open(true, ctx).ok_or(Closing)?;
+        self.reserve(id).ok_or(Closing)
+    }
+}
+
+/// Find a room by number (public rooms) or by code (private rooms), and reserve a seat.
+pub(crate) struct FindRoom<G>(pub(crate) String, PhantomData<fn() -> G>);
+
+impl<G> FindRoom<G> {
+    pub(crate) fn new(wanted: &str) -> Self {
+        FindRoom(wanted.to_owned(), PhantomData)
+    }
+}
+
+/// Why a room could not be found or joined.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum FindError {
+    #[error("no room {0} (type /rooms to list the public rooms)")]
+    NoSuchRoom(String),
+    #[error("{0} is full")]
+    Full(RoomLabel),
+}
+
+impl<G: Render> Message for FindRoom<G> {
+    type Reply = Result<Seat<G>, FindError>;
+}
+
+impl<G: Render> Handler<FindRoom<G>> for Lobby<G> {
+    fn handle(&mut self, find: FindRoom<G>, _: &mut Context<Self>) -> Result<Seat<G>, FindError> {
+        let wanted = referee_protocol::text::excerpt(&find.0, 24);
+        let id = self
+            .directory
+            .find(&find.0)
+            .ok_or(FindError::NoSuchRoom(wanted))?;
+        self.reserve(id).ok_or_else(|| {
+            let label = self.directory.label(id);
+            FindError::Full(label.unwrap_or(RoomLabel { id, code: None }))
+        })
+    }
+}
+
+/// The public rooms with their seats, lowest number first: the first [`LISTED`] of them and
+/// how many there are in all.
+pub(crate) struct ListRooms;
+
+/// Rooms listed at most.
+pub(crate) const LISTED: usize = 20;
+
+impl Message for ListRooms {
+    type Reply = (Vec<RoomListing>, usize);
+}
+
+impl<G: Render> Handler<ListRooms> for Lobby<G> {
+    fn handle(&mut self, _: ListRooms, _: &mut Context<Self>) -> (Vec<RoomListing>, usize) {
+        self.directory.listing(LISTED)
+    }
+}
+
+/// Find a room to watch, by number or code. No seat is reserved: spectators take none.
+pub(crate) struct Locate<G>(String, PhantomData<fn() -> G>);
+
+impl<G> Locate<G> {
+    pub(crate) fn new(wanted: &str) -> Self {
+        Locate(wanted.to_owned(), PhantomData)
+    }
+}
+
+/// A room found for watching.
+pub(crate) struct Located<G: Render> {
+    pub(crate) handle: RoomHandle<G>,
+}
+
+impl<G: Render> Message for Locate<G> {
+    type Reply = Result<Located<G>, FindError>;
+}
+
+impl<G: Render> Handler<Locate<G>> for Lobby<G> {
+    fn handle(
+        &mut self,
+        locate: Locate<G>,
+        _: &mut Context<Self>,
+    ) -> Result<Located<G>, FindError> {
+        let wanted = referee_protocol::text::excerpt(&locate.0, 24);
+        let id = self
+            .directory
+            .find(&locate.0)
+            .ok_or(FindError::NoSuchRoom(wanted))?;
+        let hosted = self
+            .directory
+            .get(id)
+            .ok_or(FindError::NoSuchRoom(id.to_string()))?;
+        Ok(Located {
+            handle: hosted.handle.clone(),
+        })
+    }
+}
+
+/// The whole server's rooms, counted for the metrics.
+pub(crate) struct TakeCensus;
+
+impl Message for TakeCensus {
+    type Reply = ServerCensus;
+}
+
+impl<G: Render> Handler<TakeCensus> for Lobby<G> {
+    fn handle(&mut self, _: TakeCensus, _: &mut Context<Self>) -> ServerCensus {
+        let mut census = ServerCensus {
+            rooms: self.directory.len(),
+            rooms_actors: self.retired,
+            heads: HeadCount {
+                won: self.retired_won,
+                ..HeadCount::default()
+            },
+        };
+        for hosted in self.directory.rooms() {
+            census.heads = census.heads + hosted.census.read();
+            census.rooms_actors.add(&hosted.handle.stats());
+        }
+        census
+    }
+}
+
+/// A seat was given back: its holder left, or never managed to sit down.
+pub(crate) struct SeatFreed(pub(crate) RoomId);
+
+impl Message for SeatFreed {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<SeatFreed> for Lobby<G> {
+    fn handle(&mut self, freed: SeatFreed, _: &mut Context<Self>) {
+        let gone = self.directory.free(freed.0);
+        self.retire(gone);
+    }
+}

@@ -1,0 +1,167 @@
+//! The lobby: the directory of rooms, and where a player looks for a seat.
+//!
+//! The lobby counts seats, not players: a seat is reserved when the lobby hands out a room
+//! and freed when the room reports that its holder left (or when a join fails). Rooms are
+//! made on demand and forgotten when their last seat is freed; dropping the lobby's handle
+//! then lets the room's actor stop.
+//!
+//! Rules decide, actors translate (STYLE §2), as in the room: the bookkeeping is the pure
+//! [`Directory`](directory::Directory) (`directory.rs`, private codes in `code.rs`); the
+//! lobby actor here only spawns rooms, turns its messages (`messages.rs`) into directory
+//! calls and the answers into replies, watches its rooms (`RoomStopped`) and keeps the
+//! totals of rooms already gone.
+//!
+//! The lobby never waits on a room (rooms report to it with `tell`), so lobby and rooms form
+//! no cycle of waiting actors.
+
+mod code;
+mod directory;
+mod messages;
+
+use std::time::Duration;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message, StopReason};
+use referee_rules::Render;
+
+use crate::census::{ActorTotals, Census};
+use crate::ids::RoomId;
+use crate::records::RecorderHandle;
+use crate::room::{Room, RoomHandle, RoomSetup};
+use directory::Directory;
+
+pub(crate) use code::canonical_code;
+pub(crate) use messages::{
+    FindError, FindRoom, ListRooms, Locate, OpenPrivate, QuickMatch, SeatFreed, TakeCensus,
+};
+
+/// A handle to the lobby actor.
+pub(crate) type LobbyHandle<G> = ActorHandle<Lobby<G>>;
+
+/// A reserved seat in a room: the holder must join it, or hand it back with [`SeatFreed`].
+pub(crate) struct Seat<G: Render> {
+    pub(crate) room: RoomId,
+    pub(crate) label: referee_protocol::notice::RoomLabel,
+    pub(crate) handle: RoomHandle<G>,
+}
+
+/// What the lobby keeps for each room in its directory.
+struct Hosted<G: Render> {
+    handle: RoomHandle<G>,
+    census: Census,
+}
+
+/// The lobby actor's state.
+pub(crate) struct Lobby<G: Render> {
+    directory: Directory<Hosted<G>>,
+    config: G::Config,
+    /// Makes each room's generator (the games' secrets): `--seed` makes it repeatable.
+    rng: StdRng,
+    /// Handed to every room, to save its won rounds.
+    recorder: Option<RecorderHandle>,
+    /// Handed to every room: how long a dropped player's seat is kept.
+    reconnect_window: Duration,
+    /// Messages handled, mailbox high marks and restarts of the rooms already gone, so that
+    /// the metrics' totals never go down when a room closes.
+    retired: ActorTotals,
+    /// Rounds won in rooms already gone.
+    retired_won: u64,
+}
+
+impl<G: Render> Actor for Lobby<G> {}
+
+impl<G: Render> Lobby<G> {
+    /// Spawns the lobby. `capacity` is the number of seats per room; `rng` makes the games'
+    /// secrets, `codes_rng` the private rooms' codes (it must be seeded by the OS).
+    pub(crate) fn spawn(
+        capacity: usize,
+        config: G::Config,
+        (rng, codes_rng): (StdRng, StdRng),
+        recorder: Option<RecorderHandle>,
+        reconnect_window: Duration,
+    ) -> LobbyHandle<G> {
+        let lobby = Lobby {
+            directory: Directory::new(capacity, codes_rng),
+            config,
+            rng,
+            recorder,
+            reconnect_window,
+            retired: ActorTotals::default(),
+            retired_won: 0,
+        };
+        ActorBuilder::new()
+            .name("lobby")
+            .mailbox_capacity(1024)
+            .spawn(lobby)
+    }
+
+    /// Opens a room and spawns its actor; `None` once the lobby is closing.
+    fn open(&mut self, private: bool, ctx: &Context<Self>) -> Option<RoomId> {
+        let lobby = ctx.handle()?.downgrade();
+        let capacity = self.directory.capacity();
+        let id = self.directory.open(private, |label| {
+            let setup = RoomSetup {
+                label,
+                capacity,
+                config: self.config.clone(),
+                rng: StdRng::from_rng(&mut self.rng),
+                lobby,
+                recorder: self.recorder.clone(),
+                reconnect_window: self.reconnect_window,
+                census: Census::default(),
+            };
+            let census = setup.census.clone();
+            let handle = Room::spawn(setup);
+            Hosted { handle, census }
+        });
+        // A room that stops by itself (it crashed past its restart limit) must not be offered
+        // again: the lobby watches it, without keeping it alive.
+        let watched = self.directory.get(id)?.handle.downgrade();
+        ctx.pipe_to_self(async move { watched.wait_stopped().await }, move |reason| {
+            RoomStopped { id, reason }
+        });
+        Some(id)
+    }
+
+    /// Reserves a seat in room `id`, if it exists and has one free.
+    fn reserve(&mut self, id: RoomId) -> Option<Seat<G>> {
+        let (label, hosted) = self.directory.reserve(id)?;
+        Some(Seat {
+            room: id,
+            label,
+            handle: hosted.handle.clone(),
+        })
+    }
+
+    /// Adds a forgotten room's counts to the totals; dropping it lets its actor stop.
+    fn retire(&mut self, gone: Option<Hosted<G>>) {
+        if let Some(hosted) = gone {
+            let mut stats = hosted.handle.stats();
+            stats.mailbox_len = 0;
+            self.retired.add(&stats);
+            self.retired_won += hosted.census.read().won;
+        }
+    }
+}
+
+/// A room's actor stopped. Normally because the lobby forgot it (nothing to do), otherwise
+/// because it crashed for good: it is forgotten, with its seats.
+pub(crate) struct RoomStopped {
+    id: RoomId,
+    reason: StopReason,
+}
+
+impl Message for RoomStopped {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<RoomStopped> for Lobby<G> {
+    fn handle(&mut self, stopped: RoomStopped, _: &mut Context<Self>) {
+        if self.directory.get(stopped.id).is_some() {
+            tracing::error!(room = stopped.id, reason = %stopped.reason, "room stopped; forgotten");
+            let gone = self.directory.remove(stopped.id);
+            self.retire(gone);
+        }
+    }
+}
