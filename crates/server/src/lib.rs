@@ -54,6 +54,7 @@ mod room;
 mod seen;
 mod server;
 mod session;
+mod shared;
 pub mod shutdown;
 mod tcp;
 mod tell;

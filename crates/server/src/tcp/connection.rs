@@ -17,7 +17,7 @@ use crate::link::{Link, Opened};
 use crate::lobby_timer::LobbyTimer;
 use crate::metrics::{Refused, Transport};
 use crate::reader::{self, Next};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::session::{Flow, Session};
 
 /// Bytes a connection's read buffer starts with; it grows only for long lines.

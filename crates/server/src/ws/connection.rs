@@ -28,7 +28,7 @@ use crate::metrics::{Refused, Transport};
 use crate::outbox::Frame;
 use crate::parking::{Forget, Park, Register, Resume, Resumed, Token};
 use crate::reader::{self, Next};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::session::{Flow, Session};
 
 /// How long a returning player waits for their old connection to hand the seat over.
