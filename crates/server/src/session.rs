@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use referee_actor::{AskError, TellError};
 use referee_protocol::command::{self, Command, Input};
-use referee_protocol::json::{self, Request, RequestError};
+use referee_protocol::json::{Request, RequestError};
 use referee_protocol::notice::{ErrorCode, LeaderLine, Notice, RoomLabel};
 use referee_protocol::text;
 use referee_rules::{PlayerId, Render};
@@ -33,7 +33,6 @@ use tokio::time::Instant;
 
 use crate::attempts::{Attempts, ClientAttempts};
 use crate::board::{BoardHandle, ReadLeaderboard, ReadWinsOf};
-use crate::encoding::Encoding;
 use crate::ids::{RoomId, default_name};
 use crate::lobby::{
     FindError, FindRoom, ListRooms, LobbyHandle, Locate, OpenPrivate, QuickMatch, Seat, SeatFreed,
@@ -384,11 +383,8 @@ impl<G: Render> Session<G> {
 
     /// A move the game could not even read, refused here without bothering the room.
     fn say_rejection(&self, rejection: &G::Rejection) {
-        let text = G::describe_rejection(rejection, &default_name);
-        let encoded = match self.outbox.encoding() {
-            Encoding::Text => text,
-            Encoding::Json => json::rejected(rejection, &text, self.re),
-        };
+        let encoding = self.outbox.encoding();
+        let encoded = encoding.rejection::<G>(rejection, &default_name, self.re);
         let _ = self.outbox.push(Frame::text(encoded));
     }
 
