@@ -71,6 +71,12 @@ impl Encoding {
             Encoding::Json => json::event(round, event, &text, re),
         }
     }
+
+    /// Whether a client speaking this follows its rooms' live feed (others' moves as they
+    /// happen): the web page shows it; a netcat player sees only what concerns them.
+    pub(crate) fn follows_feed(self) -> bool {
+        matches!(self, Encoding::Json)
+    }
 }
 
 /// One notice for many members: each encoding made at most once.
