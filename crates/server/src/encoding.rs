@@ -1,10 +1,16 @@
 //! How a connection wants its messages: lines of text (netcat) or JSON (WebSocket).
 //!
-//! The room and the session speak in [`Notice`]s and game events; this is where those become
-//! the bytes of one transport. A message is encoded once per encoding, not once per member.
+//! The room and the session speak in [`Notice`]s, game states, rejections and events; this is
+//! where those become the bytes of one transport, and the only place that tells the two
+//! apart: the room and the session say *what* to show a member, never *how*. A message is
+//! encoded once per encoding, not once per member.
 
 use referee_protocol::json;
 use referee_protocol::notice::Notice;
+use referee_rules::{PlayerId, Render};
+
+/// How a message names players: their display name by id.
+pub(crate) type Names<'a> = &'a dyn Fn(PlayerId) -> String;
 
 /// A connection's encoding, fixed by its transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,6 +29,53 @@ impl Encoding {
             Encoding::Text => notice.to_line(),
             Encoding::Json => json::notice(notice, re),
         }
+    }
+
+    /// Where `game` stands for `player`: the intro lines, or in JSON the player's view with
+    /// them. `re` is the request it answers (JSON only).
+    pub(crate) fn state<G: Render>(self, game: &G, player: PlayerId, re: Option<u64>) -> String {
+        let intro = game.intro();
+        match self {
+            Encoding::Text => intro,
+            Encoding::Json => json::state(&game.view(player), &intro, re),
+        }
+    }
+
+    /// Why a player's move was refused.
+    pub(crate) fn rejection<G: Render>(
+        self,
+        rejection: &G::Rejection,
+        names: Names<'_>,
+        re: Option<u64>,
+    ) -> String {
+        let text = G::describe_rejection(rejection, names);
+        match self {
+            Encoding::Text => text,
+            Encoding::Json => json::rejected(rejection, &text, re),
+        }
+    }
+
+    /// What `viewer` is shown of a game event; in JSON it carries the room's `round` once
+    /// the move is done.
+    pub(crate) fn event<G: Render>(
+        self,
+        event: &G::Event,
+        viewer: PlayerId,
+        names: Names<'_>,
+        round: u64,
+        re: Option<u64>,
+    ) -> String {
+        let text = G::describe(event, viewer, names);
+        match self {
+            Encoding::Text => text,
+            Encoding::Json => json::event(round, event, &text, re),
+        }
+    }
+
+    /// Whether a client speaking this follows its rooms' live feed (others' moves as they
+    /// happen): the web page shows it; a netcat player sees only what concerns them.
+    pub(crate) fn follows_feed(self) -> bool {
+        matches!(self, Encoding::Json)
     }
 }
 

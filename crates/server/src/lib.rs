@@ -55,6 +55,7 @@ mod room;
 mod seen;
 mod server;
 mod session;
+mod shared;
 pub mod shutdown;
 mod tcp;
 mod tell;

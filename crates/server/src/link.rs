@@ -20,7 +20,7 @@ use crate::kick::{Kick, KickOnDrop, Reason};
 use crate::metrics::{OpenConnection, Transport};
 use crate::outbox::{Frame, Outbox};
 use crate::seen::SeenRound;
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// How long the writer may take to send the last frames (a goodbye) after the session.
 const LINGER: Duration = Duration::from_secs(2);

@@ -1,4 +1,8 @@
 //! [`Server`]: the lobby, the listener and the shutdown, put together.
+//!
+//! The top of the server: it starts the actors, makes what the connections share
+//! (`shared.rs`), wires the transports (`tcp`, and `http` with the WebSocket routes of `ws`)
+//! and, at shutdown, stops them in order: connections, then rooms, then the recorder.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -7,7 +11,8 @@ use std::sync::Arc;
 use rand::SeedableRng;
 use rand::rngs::{StdRng, SysRng};
 use referee_rules::Render;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -15,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::ServerConfig;
+use crate::admission::Admission;
 use crate::attempts::Attempts;
 use crate::board::{Board, BoardHandle};
 use crate::connections::Connections;
@@ -24,6 +30,8 @@ use crate::lobby::{Lobby, LobbyHandle};
 use crate::metrics::Metrics;
 use crate::parking::{ParkLimits, Parking, ParkingHandle};
 use crate::records::{Recorder, RecorderHandle, StoreStatus};
+use crate::shared::Shared;
+use referee_actor::WeakActorHandle;
 use referee_store::Store;
 
 /// Why the server could not run.
@@ -41,43 +49,7 @@ pub enum ServerError {
 }
 
 /// How long shutdown waits for the recorder to commit what is left.
-const RECORDER_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// What every connection task shares.
-pub(crate) struct Shared<G: Render> {
-    pub(crate) config: ServerConfig,
-    pub(crate) lobby: LobbyHandle<G>,
-    pub(crate) recorder: Option<RecorderHandle>,
-    /// Reads of the records (leaderboard, tallies), apart from the recorder.
-    pub(crate) board: Option<BoardHandle>,
-    /// What the recorder reports: commits made, the last failure (`/healthz`).
-    pub(crate) store_status: Option<Arc<StoreStatus>>,
-    pub(crate) players: PlayerIds,
-    /// Seats of dropped WebSocket players, and the tokens that bring them back.
-    pub(crate) parking: ParkingHandle<G>,
-    pub(crate) metrics: Arc<Metrics>,
-    /// The gate every new connection passes: the connection slots (`--max-connections`),
-    /// shared by TCP, WebSocket and HTTP, and the share per address (`--max-per-ip`).
-    pub(crate) admission: crate::admission::Admission,
-    /// Numbers every connection, whatever its transport.
-    pub(crate) connection_ids: AtomicU64,
-    /// Cancelled when the server shuts down (the HTTP side listens to it).
-    pub(crate) shutdown: CancellationToken,
-    /// The open connections' switches: at shutdown each is thrown, and each says goodbye.
-    pub(crate) connections: Connections,
-    /// Cancelled when the shutdown grace is over: connections still running are dropped.
-    pub(crate) hard_stop: CancellationToken,
-    pub(crate) tasks: TaskTracker,
-    /// Failed room lookups by client address (`attempts.rs`).
-    pub(crate) attempts: Arc<Attempts>,
-}
-
-impl<G: Render> Shared<G> {
-    /// A number for a new connection, unique for the life of the server.
-    pub(crate) fn next_connection(&self) -> u64 {
-        self.connection_ids.fetch_add(1, Ordering::Relaxed)
-    }
-}
+const RECORDER_GRACE: Duration = Duration::from_secs(30);
 
 /// A Referee server for the game `G`.
 ///
@@ -133,59 +105,156 @@ impl<G: Render> Server<G> {
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), ServerError> {
-        let grace = self.config.shutdown_grace;
-        let rng = self.rng()?;
+        let running = self.start()?;
+        running.serve(listener, shutdown).await;
+        running.stop().await;
+        Ok(())
+    }
+
+    /// Starts the actors (recorder, board, lobby, parking) and the HTTP side.
+    fn start(self) -> Result<Running<G>, ServerError> {
+        let rngs = (self.rng()?, os_rng()?);
+        let Server {
+            mut config,
+            game,
+            store,
+            http,
+            ..
+        } = self;
         let metrics = Arc::new(Metrics::new());
-        let (recorder, board, store_status) = match self.store {
-            Some(store) => {
-                let (recorder, board, status) = records(&self.config, store, &metrics)?;
-                (Some(recorder), Some(board), Some(status))
-            }
-            None => (None, None, None),
-        };
-        let watch_recorder = recorder.as_ref().map(|recorder| recorder.downgrade());
-        let capacity = self.config.players_per_room;
-        let window = self.config.reconnect_window;
-        let codes_rng = StdRng::try_from_rng(&mut SysRng)
-            .map_err(|err| ServerError::Entropy(err.to_string()))?;
-        let rngs = (rng, codes_rng);
-        let lobby = Lobby::<G>::spawn(capacity, self.game, rngs, recorder.clone(), window);
-        let watch_lobby = lobby.downgrade();
-        let limits = ParkLimits {
-            total: self.config.max_parked(),
-            per_ip: self.config.guards.max_parked_per_ip,
-        };
-        let parking = Parking::spawn(window, limits, metrics.guards.clone())
-            .map_err(|err| ServerError::Entropy(err.to_string()))?;
-        let attempts = Arc::new(Attempts::new(&self.config.guards));
-        let mut config = self.config;
+        let records = store
+            .map(|store| records(&config, store, &metrics))
+            .transpose()?;
+        let (capacity, window) = (config.players_per_room, config.reconnect_window);
+        let recorder = records.as_ref().map(|(recorder, ..)| recorder.clone());
+        let lobby = Lobby::<G>::spawn(capacity, game, rngs, recorder, window);
+        let parking = parking(&config, &metrics)?;
         config.max_connections = crate::limits::clamp_to_descriptors(config.max_connections);
-        let slots = Arc::new(Semaphore::new(config.max_connections));
-        let admission = crate::admission::Admission::new(slots, config.max_per_ip);
-        let shared = Arc::new(Shared {
-            attempts,
-            config,
-            lobby,
-            recorder,
-            board,
-            store_status,
-            players: PlayerIds::default(),
-            parking,
-            metrics,
-            admission,
-            connection_ids: AtomicU64::new(0),
-            shutdown: CancellationToken::new(),
-            connections: Connections::default(),
-            hard_stop: CancellationToken::new(),
-            tasks: TaskTracker::new(),
-        });
-        if let Some(http) = self.http {
-            shared.tasks.spawn(crate::http::serve(http, shared.clone()));
+        let running = Running {
+            lobby: lobby.downgrade(),
+            recorder: records.as_ref().map(|(recorder, ..)| recorder.downgrade()),
+            grace: config.shutdown_grace,
+            shared: Arc::new(shared(config, lobby, parking, records, metrics)),
+        };
+        if let Some(http) = http {
+            let shared = running.shared.clone();
+            let serving = crate::http::serve(http, shared, crate::ws::routes::<G>());
+            running.shared.tasks.spawn(serving);
         }
+        Ok(running)
+    }
+
+    fn rng(&self) -> Result<StdRng, ServerError> {
+        match self.config.seed {
+            Some(seed) => Ok(StdRng::seed_from_u64(seed)),
+            None => os_rng(),
+        }
+    }
+}
+
+/// A generator seeded by the OS (private room codes are always unpredictable).
+fn os_rng() -> Result<StdRng, ServerError> {
+    StdRng::try_from_rng(&mut SysRng).map_err(|err| ServerError::Entropy(err.to_string()))
+}
+
+/// The recorder, the board and the store's status, when there is a store.
+type Records = (RecorderHandle, BoardHandle, Arc<StoreStatus>);
+
+/// What the connections share, made from the running actors.
+fn shared<G: Render>(
+    config: ServerConfig,
+    lobby: LobbyHandle<G>,
+    parking: ParkingHandle<G>,
+    records: Option<Records>,
+    metrics: Arc<Metrics>,
+) -> Shared<G> {
+    let (recorder, board, store_status) = match records {
+        Some((recorder, board, status)) => (Some(recorder), Some(board), Some(status)),
+        None => (None, None, None),
+    };
+    Shared {
+        attempts: Arc::new(Attempts::new(&config.guards)),
+        admission: admission(&config),
+        config,
+        lobby,
+        recorder,
+        board,
+        store_status,
+        players: PlayerIds::default(),
+        parking,
+        metrics,
+        connection_ids: AtomicU64::new(0),
+        shutdown: CancellationToken::new(),
+        connections: Connections::default(),
+        hard_stop: CancellationToken::new(),
+        tasks: TaskTracker::new(),
+    }
+}
+
+/// The recorder (writes) and the board (reads, on a reader of its own), sharing the
+/// status the recorder reports.
+fn records(
+    config: &ServerConfig,
+    store: Box<dyn Store>,
+    metrics: &Metrics,
+) -> Result<Records, ServerError> {
+    let status = Arc::new(StoreStatus::new(metrics.storage.healthy.clone()));
+    let reader = store.reader().map_err(ServerError::Reader)?;
+    let max_age = config.leaderboard_cache;
+    let board = Board::spawn(reader, status.clone(), max_age, metrics.storage.clone())
+        .map_err(ServerError::Recorder)?;
+    let recorder =
+        Recorder::spawn(store, config.max_batch, status.clone()).map_err(ServerError::Recorder)?;
+    Ok((recorder, board, status))
+}
+
+/// The parking actor, within the configured limits.
+fn parking<G: Render>(
+    config: &ServerConfig,
+    metrics: &Metrics,
+) -> Result<ParkingHandle<G>, ServerError> {
+    let limits = ParkLimits {
+        total: config.max_parked(),
+        per_ip: config.guards.max_parked_per_ip,
+    };
+    Parking::spawn(config.reconnect_window, limits, metrics.guards.clone())
+        .map_err(|err| ServerError::Entropy(err.to_string()))
+}
+
+/// The gate of every connection: `config.max_connections` slots, `config.max_per_ip` each.
+fn admission(config: &ServerConfig) -> Admission {
+    let slots = Arc::new(Semaphore::new(config.max_connections));
+    Admission::new(slots, config.max_per_ip)
+}
+
+/// A started server: what it serves with, and what shutdown waits for.
+struct Running<G: Render> {
+    shared: Arc<Shared<G>>,
+    /// Watched, not held: the lobby stops once the connections let go of it.
+    lobby: WeakActorHandle<Lobby<G>>,
+    recorder: Option<WeakActorHandle<Recorder>>,
+    /// How long shutdown waits for the connections, then for the lobby.
+    grace: Duration,
+}
+
+impl<G: Render> Running<G> {
+    /// Accepts TCP players until `shutdown` completes.
+    async fn serve(&self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         tokio::select! {
-            () = crate::tcp::accept_loop(listener, shared.clone()) => {}
+            () = crate::tcp::accept_loop(listener, self.shared.clone()) => {}
             () = shutdown => tracing::info!("shutting down"),
         }
+    }
+
+    /// Says goodbye to every connection and waits, boundedly, for the connections, then the
+    /// lobby (and with it the rooms), and last the recorder.
+    async fn stop(self) {
+        let Running {
+            shared,
+            lobby,
+            recorder,
+            grace,
+        } = self;
         shared.shutdown.cancel();
         shared.connections.kick_all(Reason::Shutdown);
         shared.tasks.close();
@@ -196,44 +265,18 @@ impl<G: Render> Server<G> {
             tracing::warn!("some connections did not finish within {grace:?}");
         }
         drop(shared);
-        if tokio::time::timeout(grace, watch_lobby.wait_stopped())
+        if tokio::time::timeout(grace, lobby.wait_stopped())
             .await
             .is_err()
         {
             tracing::warn!("the lobby did not stop within {grace:?}");
         }
         // Last: the recorder commits whatever is still queued once the rooms are gone.
-        if let Some(recorder) = watch_recorder {
+        if let Some(recorder) = recorder {
             let stopped = tokio::time::timeout(RECORDER_GRACE, recorder.wait_stopped()).await;
             if stopped.is_err() {
                 tracing::error!("the recorder did not finish within {RECORDER_GRACE:?}");
             }
         }
-        Ok(())
     }
-
-    fn rng(&self) -> Result<StdRng, ServerError> {
-        match self.config.seed {
-            Some(seed) => Ok(StdRng::seed_from_u64(seed)),
-            None => StdRng::try_from_rng(&mut SysRng)
-                .map_err(|err| ServerError::Entropy(err.to_string())),
-        }
-    }
-}
-
-/// The recorder (writes) and the board (reads, on a reader of its own), sharing the
-/// status the recorder reports.
-fn records(
-    config: &ServerConfig,
-    store: Box<dyn Store>,
-    metrics: &Metrics,
-) -> Result<(RecorderHandle, BoardHandle, Arc<StoreStatus>), ServerError> {
-    let status = Arc::new(StoreStatus::new(metrics.storage.healthy.clone()));
-    let reader = store.reader().map_err(ServerError::Reader)?;
-    let max_age = config.leaderboard_cache;
-    let board = Board::spawn(reader, status.clone(), max_age, metrics.storage.clone())
-        .map_err(ServerError::Recorder)?;
-    let recorder =
-        Recorder::spawn(store, config.max_batch, status.clone()).map_err(ServerError::Recorder)?;
-    Ok((recorder, board, status))
 }

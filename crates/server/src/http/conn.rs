@@ -35,9 +35,10 @@ use referee_rules::Render;
 use tokio::net::TcpStream;
 use tower::ServiceExt;
 
+use super::error::error;
 use crate::admission::{Refusal, Ticket};
 use crate::metrics::Refused;
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// Longest a connection that was not admitted may take to send its request.
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
@@ -170,14 +171,14 @@ pub(crate) async fn gate<G: Render>(
         }
         Some(Refusal::Full) => {
             let max = shared.config.max_connections;
-            super::error(
+            error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("the server is full ({max} connections); try again later"),
             )
         }
         Some(Refusal::TooManyFromAddress) => {
             let max = shared.config.max_per_ip;
-            super::error(
+            error(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!("too many connections from your address (at most {max})"),
             )

@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::conn::ConnInfo;
+use super::error::error;
 use crate::metrics::{Metrics, Refused};
 use crate::rate::RateLimit;
 
@@ -118,7 +119,7 @@ pub(crate) async fn rate_limit(
             limit.metrics.refused(Refused::RateLimited);
             let wait = not_until.wait_time_from(limiter.clock().now());
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            let mut response = super::error(
+            let mut response = error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too many requests from your address; slow down",
             );

@@ -5,7 +5,8 @@
 //! side), exactly as a `/top` typed in netcat does, and a WebSocket player sits in the same
 //! rooms as netcat players. Connections are accepted by a loop of our own and served by hyper
 //! (see `conn.rs`), so that they count in the server's connection budget and cannot stay open
-//! forever.
+//! forever. The WebSocket endpoint is built on this side (`ws` uses its connections and
+//! errors), so this side does not name it: the server hands its routes in.
 
 use std::sync::Arc;
 
@@ -16,30 +17,37 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use referee_rules::Render;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
 mod assets;
 mod conn;
+pub(crate) mod error;
 mod guard;
 mod status;
 
 pub(crate) use conn::ConnInfo;
+use error::{bad_query, error};
 
 use crate::accept::{self, Accepted, Acceptor};
 use crate::board::{MAX_LIMIT, ReadLeaderboard};
 use crate::metrics::Refused;
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// What a connection accepted into the reserve descriptor gets (see `accept.rs`).
 const SHED_RESPONSE: &[u8] =
     b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
 content-length: 32\r\nconnection: close\r\n\r\n{\"error\":\"the server is full\"}\r\n";
 
-/// Serves HTTP on `listener` until the server shuts down.
-pub(crate) async fn serve<G: Render>(listener: TcpListener, shared: Arc<Shared<G>>) {
-    let app = router(shared.clone());
+/// Serves HTTP on `listener` until the server shuts down. `upgrades` are the routes whose
+/// answers outlive a request (the WebSocket's): no request timeout applies to them.
+pub(crate) async fn serve<G: Render>(
+    listener: TcpListener,
+    shared: Arc<Shared<G>>,
+    upgrades: Router<Arc<Shared<G>>>,
+) {
+    let app = router(shared.clone(), upgrades);
     let mut acceptor = Acceptor::new(listener, "http");
     loop {
         let accepted = tokio::select! {
@@ -59,7 +67,7 @@ pub(crate) async fn serve<G: Render>(listener: TcpListener, shared: Arc<Shared<G
     }
 }
 
-fn router<G: Render>(shared: Arc<Shared<G>>) -> Router {
+fn router<G: Render>(shared: Arc<Shared<G>>, upgrades: Router<Arc<Shared<G>>>) -> Router {
     let limit = guard::ApiLimit::new(
         shared.config.http_rate,
         shared.metrics.clone(),
@@ -89,7 +97,7 @@ fn router<G: Render>(shared: Arc<Shared<G>>) -> Router {
         // Every request but a WebSocket's (which lives as long as its player) is answered in
         // time or gets a 503.
         .layer(timeout)
-        .route("/ws", get(crate::ws::upgrade::<G>))
+        .merge(upgrades)
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             conn::gate::<G>,
@@ -117,24 +125,6 @@ async fn healthz<G: Render>(State(shared): State<Arc<Shared<G>>>) -> Response {
 #[derive(Debug, Deserialize)]
 struct LeaderboardQuery {
     limit: Option<usize>,
-}
-
-#[derive(Debug, Serialize)]
-struct ErrorBody {
-    error: String,
-}
-
-/// The API's error answer: `{"error": "..."}` with `status`.
-pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    let body = ErrorBody {
-        error: message.into(),
-    };
-    (status, Json(body)).into_response()
-}
-
-/// A query string that does not parse: `400` with the JSON error, not axum's plain text.
-pub(crate) fn bad_query(rejection: &QueryRejection) -> Response {
-    error(StatusCode::BAD_REQUEST, rejection.body_text())
 }
 
 /// `GET /api/leaderboard?limit=N`: `{"all_time":[{"name":..,"wins":..}],"recent":[..]}`.

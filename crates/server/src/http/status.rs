@@ -11,7 +11,7 @@ use referee_rules::Render;
 
 use crate::lobby::TakeCensus;
 use crate::metrics::Status;
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// Reads what the actors know: the lobby's census of the rooms, and each actor's counters.
 async fn gather<G: Render>(shared: &Shared<G>) -> Status {

@@ -27,7 +27,6 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 use referee_actor::{ActorBuilder, ActorHandle, Context, WeakActorHandle};
-use referee_protocol::json;
 use referee_protocol::notice::{Notice, RoomLabel};
 use referee_rules::{Audience, PlayerId, Render, RoundWon};
 use referee_store::RoundResult;
@@ -339,36 +338,28 @@ impl<G: Render> Room<G> {
             .collect()
     }
 
-    /// Shows `player` where the game stands: the intro line, or the game's view in JSON.
+    /// Shows `player` where the game stands.
     fn show_state(&mut self, player: PlayerId, re: Option<u64>) {
-        let Some(encoding) = self.encoding(player) else {
-            return;
-        };
-        let intro = self.game.intro();
-        let payload = match encoding {
-            Encoding::Text => intro,
-            Encoding::Json => json::state(&self.game.view(player), &intro, re),
-        };
-        self.deliver(player, payload, false);
+        if let Some(encoding) = self.encoding(player) {
+            let payload = encoding.state(&self.game, player, re);
+            self.deliver(player, payload, false);
+        }
     }
 
     /// Tells `player` why their move was refused.
     fn reject(&mut self, player: PlayerId, rejection: &G::Rejection, re: Option<u64>) {
-        let Some(encoding) = self.encoding(player) else {
-            return;
-        };
-        let text = G::describe_rejection(rejection, &|id| self.members.name(id));
-        let payload = match encoding {
-            Encoding::Text => text,
-            Encoding::Json => json::rejected(rejection, &text, re),
-        };
-        self.deliver(player, payload, false);
+        if let Some(encoding) = self.encoding(player) {
+            let names = |id| self.members.name(id);
+            let payload = encoding.rejection::<G>(rejection, &names, re);
+            self.deliver(player, payload, false);
+        }
     }
 
     /// Pushes the rules' events to the members each one is addressed to. A won round is
     /// saved first, so that its announcement (and all that follows) waits for the commit.
-    /// `cause` is the player whose request made them, and the request's id. In JSON each
-    /// event carries the room's round once the move is done (what a plain guess is now for).
+    /// `cause` is the player whose request made them, and the request's id (which answers
+    /// to the cause carry). Each event carries the room's round once the move is done (what a
+    /// plain guess is now for), where the encoding has room for it.
     fn announce(
         &mut self,
         events: &[G::Event],
@@ -392,14 +383,9 @@ impl<G: Render> Room<G> {
                 let Some(encoding) = self.encoding(viewer) else {
                     continue;
                 };
-                let text = G::describe(event, viewer, &|id| self.members.name(id));
-                let payload = match encoding {
-                    Encoding::Text => text,
-                    Encoding::Json => {
-                        let re = if viewer == cause.0 { cause.1 } else { None };
-                        json::event(round, event, &text, re)
-                    }
-                };
+                let re = if viewer == cause.0 { cause.1 } else { None };
+                let names = |id| self.members.name(id);
+                let payload = encoding.event::<G>(event, viewer, &names, round, re);
                 // Another player's move, shown on the feed, may be dropped; the rest may not.
                 let optional = matches!(audience, Audience::Feed(actor) if actor != viewer);
                 self.deliver(viewer, payload, optional);

@@ -17,8 +17,8 @@ use crate::link::{Link, Opened};
 use crate::lobby_timer::LobbyTimer;
 use crate::metrics::{Refused, Transport};
 use crate::reader::{self, Next};
-use crate::server::Shared;
 use crate::session::{Flow, Session};
+use crate::shared::Shared;
 
 /// Bytes a connection's read buffer starts with; it grows only for long lines.
 const READ_BUFFER: usize = 256;
@@ -58,16 +58,7 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
     } = Link::open(&shared, Transport::Tcp, |frames, kick, seen_round| {
         write_frames(write_half, frames, kick, seen_round)
     });
-    let player = shared.players.next();
-    let mut session = Session::new(player, shared.lobby.clone(), outbox, seen_round, false)
-        .with_board(shared.board.clone())
-        .with_rate_limit(shared.config.rate_limit)
-        .with_faults(shared.config.allow_faults)
-        .with_metrics(shared.metrics.clone())
-        .with_attempts(shared.attempts.clone());
-    if let Some(peer) = peer {
-        session = session.with_peer(peer);
-    }
+    let mut session = Session::for_connection(&shared, peer, outbox, seen_round);
     session.start().await;
     let codec = LineCodec::new(shared.config.max_line);
     let mut lines = FramedRead::with_capacity(read_half, codec, READ_BUFFER);

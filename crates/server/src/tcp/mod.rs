@@ -16,7 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::accept::{self, Accepted, Acceptor};
 use crate::admission::Refusal;
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// How long a refused connection gets to receive its one line.
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);

@@ -28,8 +28,8 @@ use crate::metrics::{Refused, Transport};
 use crate::outbox::Frame;
 use crate::parking::{Forget, Park, Register, Resume, Resumed, Token};
 use crate::reader::{self, Next};
-use crate::server::Shared;
 use crate::session::{Flow, Session};
+use crate::shared::Shared;
 
 /// How long a returning player waits for their old connection to hand the seat over.
 const RESUME_WAIT: Duration = Duration::from_secs(5);
@@ -100,18 +100,7 @@ pub(crate) async fn serve<G: Render>(
     let resumable = !shared.config.reconnect_window.is_zero();
     let outbox = outbox.with_encoding(Encoding::Json).resumable(resumable);
     let conn = shared.next_connection();
-    let mut session = Session::new(
-        shared.players.next(),
-        shared.lobby.clone(),
-        outbox.clone(),
-        seen_round,
-        true,
-    )
-    .with_board(shared.board.clone())
-    .with_rate_limit(shared.config.rate_limit)
-    .with_metrics(shared.metrics.clone())
-    .with_attempts(shared.attempts.clone())
-    .with_peer(peer);
+    let mut session = Session::for_connection(&shared, Some(peer), outbox.clone(), seen_round);
     let token = match identify(&mut session, token, conn, link.kick(), &shared).await {
         Identity::Token(token) => token,
         Identity::Gone => return,

@@ -5,18 +5,20 @@
 //! player who presents their token (`/ws?token=…`) within the window gets their seat back
 //! (see `parking.rs`).
 
+mod close;
 mod connection;
 mod origin;
 mod writer;
 
 use std::sync::Arc;
 
-use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use axum::routing::get;
+use axum::{Extension, Router};
 use referee_protocol::json;
 use referee_protocol::notice::{ErrorCode, Notice};
 use referee_rules::Render;
@@ -24,27 +26,14 @@ use serde::Deserialize;
 
 use crate::admission::Ticket;
 use crate::http::ConnInfo;
+use crate::http::error::{bad_query, error};
 use crate::metrics::Refused;
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// Bytes a connection reads ahead; small, so that idle connections stay small.
 const READ_BUFFER: usize = 4 * 1024;
 /// Bytes the WebSocket layer gathers before writing; the writer flushes each batch anyway.
 const WRITE_BUFFER: usize = 16 * 1024;
-
-/// WebSocket close codes (RFC 6455 §7.4.1).
-pub(crate) mod close {
-    /// Normal closure.
-    pub(crate) const NORMAL: u16 = 1000;
-    /// The server is going away (shutting down).
-    pub(crate) const GOING_AWAY: u16 = 1001;
-    /// A message broke the policy (flooding).
-    pub(crate) const POLICY: u16 = 1008;
-    /// A message too big to process.
-    pub(crate) const TOO_BIG: u16 = 1009;
-    /// The server is at its connection limit.
-    pub(crate) const TRY_AGAIN_LATER: u16 = 1013;
-}
 
 /// The query string of `/ws`.
 #[derive(Debug, Deserialize)]
@@ -53,9 +42,14 @@ pub(crate) struct Params {
     token: Option<String>,
 }
 
+/// The WebSocket endpoint, for the HTTP side to serve.
+pub(crate) fn routes<G: Render>() -> Router<Arc<Shared<G>>> {
+    Router::new().route("/ws", get(upgrade::<G>))
+}
+
 /// `GET /ws`: checks the page's origin, upgrades, then serves the connection with the slot
 /// its HTTP connection was admitted with (or refuses it when the house is full).
-pub(crate) async fn upgrade<G: Render>(
+async fn upgrade<G: Render>(
     upgrade: WebSocketUpgrade,
     query: Result<Query<Params>, QueryRejection>,
     headers: HeaderMap,
@@ -64,11 +58,11 @@ pub(crate) async fn upgrade<G: Render>(
 ) -> Response {
     let params = match query {
         Ok(Query(params)) => params,
-        Err(rejection) => return crate::http::bad_query(&rejection),
+        Err(rejection) => return bad_query(&rejection),
     };
     if !origin::allowed(&headers, &shared.config.allowed_origins) {
         shared.metrics.refused(Refused::Origin);
-        return crate::http::error(
+        return error(
             StatusCode::FORBIDDEN,
             "this page's origin may not open a WebSocket here",
         );

@@ -1,0 +1,368 @@
+//! One player's session, whatever the transport: what each line or request they send makes
+//! happen.
+//!
+//! The session holds the player's identity and seat and talks to the lobby and the room
+//! by `ask` and `tell`. It never writes to a socket: everything it has to say goes into the
+//! player's outbox, the same queue the room pushes into, so the player reads one ordered
+//! stream. The line protocol and the JSON protocol both end up in [`Session::on_input`]; how
+//! the answers are encoded is the outbox's `Encoding`'s business, and a JSON request's id is
+//! echoed as `re` in what answers it.
+//!
+//! This file is the session itself and its dispatch: who the player is, what each input
+//! does, how the session speaks and what it says when an actor does not answer. The rest is
+//! split by concern:
+//!
+//! * `seating`: finding, taking, leaving and parking a seat (where seat ownership is kept);
+//! * `watching`: watching a room from the side, and letting others watch;
+//! * `records`: names, the records, scores and who is here;
+//! * `faults`: the test-only fault commands.
+
+mod faults;
+mod records;
+mod seating;
+#[cfg(test)]
+mod tests;
+mod watching;
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use referee_actor::{AskError, TellError};
+use referee_protocol::command::{self, Command, Input};
+use referee_protocol::json::{Request, RequestError};
+use referee_protocol::notice::{ErrorCode, Notice, RoomLabel};
+use referee_protocol::text;
+use referee_rules::{PlayerId, Render};
+use tokio::time::Instant;
+
+use crate::attempts::{Attempts, ClientAttempts};
+use crate::board::BoardHandle;
+use crate::ids::default_name;
+use crate::lobby::{LobbyHandle, Seat};
+use crate::metrics::{AskTarget, Metrics};
+use crate::outbox::{Frame, Outbox};
+use crate::rate::{Admit, Bucket, RateLimit};
+use crate::room::{Act, Chat, RoomHandle};
+use crate::seen::SeenRound;
+use crate::shared::Shared;
+
+/// Whether the session goes on after a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Continue,
+    Quit,
+    /// The player flooded the server past its patience: disconnect them.
+    Flooded,
+}
+
+const NOT_IN_A_ROOM: &str = "you are not in a room: type /play to join one.";
+const WATCHING: &str = "you are watching this room: /play or /join to take a seat.";
+
+/// A room the player watches (see `watching.rs`).
+struct Watched<G: Render> {
+    label: RoomLabel,
+    handle: RoomHandle<G>,
+}
+
+/// A connected player.
+pub(crate) struct Session<G: Render> {
+    player: PlayerId,
+    name: String,
+    /// Whether the player chose their name (their wins then go on their record).
+    named: bool,
+    lobby: LobbyHandle<G>,
+    seat: Option<Seat<G>>,
+    watching: Option<Watched<G>>,
+    /// Rooms entered so far (seats and watching): stamps their frames (see `seen.rs`).
+    epoch: u32,
+    outbox: Outbox,
+    seen: SeenRound,
+    /// Whether this player follows the rooms' live feed.
+    feed: bool,
+    /// The records' read side, for `/top` and a returning player's tally.
+    board: Option<BoardHandle>,
+    budget: Bucket,
+    /// Whether `/fault room` and `/fault session` may inject panics (tests only).
+    faults: bool,
+    /// The JSON request being handled: what answers it carries its id as `re`.
+    re: Option<u64>,
+    metrics: Option<Arc<Metrics>>,
+    /// Failed room lookups, the server's by address and this connection's (`attempts.rs`);
+    /// `None`: not limited.
+    attempts: Option<(Arc<Attempts>, ClientAttempts)>,
+    /// The client's address, when the transport knows it.
+    peer: Option<IpAddr>,
+}
+
+impl<G: Render> Session<G> {
+    /// A session with no limits, no records and no metrics: what [`Session::for_connection`]
+    /// starts from, and what the tests use.
+    fn new(
+        player: PlayerId,
+        lobby: LobbyHandle<G>,
+        outbox: Outbox,
+        seen: SeenRound,
+        feed: bool,
+    ) -> Self {
+        Session {
+            player,
+            name: default_name(player),
+            named: false,
+            lobby,
+            seat: None,
+            watching: None,
+            epoch: 0,
+            outbox,
+            seen,
+            feed,
+            board: None,
+            budget: Bucket::new(RateLimit::default(), Instant::now()),
+            faults: false,
+            re: None,
+            metrics: None,
+            attempts: None,
+            peer: None,
+        }
+    }
+
+    /// The session of a new player on a connection: `peer` is the client's address (when
+    /// the transport knows it), `outbox` the connection's (which knows its encoding), `seen`
+    /// the round its writer last showed the player. The handles and limits come from
+    /// `shared`.
+    pub(crate) fn for_connection(
+        shared: &Shared<G>,
+        peer: Option<IpAddr>,
+        outbox: Outbox,
+        seen: SeenRound,
+    ) -> Self {
+        let feed = outbox.encoding().follows_feed();
+        let player = shared.players.next();
+        let mut session = Session::new(player, shared.lobby.clone(), outbox, seen, feed);
+        session.board = shared.board.clone();
+        session.budget = Bucket::new(shared.config.rate_limit, Instant::now());
+        // Only lines are read for fault commands (see `faults.rs`).
+        session.faults = shared.config.allow_faults;
+        session.metrics = Some(shared.metrics.clone());
+        session.attempts = Some((shared.attempts.clone(), shared.attempts.client()));
+        match peer {
+            Some(peer) => session.with_peer(peer),
+            None => session,
+        }
+    }
+
+    /// The client's address (what per-address limits count by): grouped as admission groups
+    /// it (an IPv6 address by its /64), so that one host cannot get a fresh budget per source
+    /// address.
+    fn with_peer(mut self, peer: IpAddr) -> Self {
+        self.peer = Some(crate::admission::group(peer));
+        self
+    }
+
+    /// Whether the player is in a room, seated or watching (the lobby timeout spares them).
+    pub(crate) fn in_room(&self) -> bool {
+        self.seat.is_some() || self.watching.is_some()
+    }
+
+    /// Greets a netcat player and seats them by quick match.
+    pub(crate) async fn start(&mut self) {
+        self.greet(None, false);
+        self.quick_match().await;
+    }
+
+    /// Greets the player: who they are, and (WebSocket) the token that brings them back.
+    pub(crate) fn greet(&self, token: Option<String>, resumed: bool) {
+        self.say(&Notice::Welcome {
+            player: self.player,
+            name: self.name.clone(),
+            token,
+            resumed,
+        });
+    }
+
+    /// Takes one token from the player's budget; `Some` when the line must be refused, with
+    /// what happens to the connection.
+    pub(crate) fn over_budget(&mut self) -> Option<Flow> {
+        match self.budget.admit(Instant::now()) {
+            Admit::Yes => None,
+            Admit::SlowDown => {
+                self.error(ErrorCode::SlowDown, "slow down");
+                Some(Flow::Continue)
+            }
+            Admit::Disconnect => {
+                self.error(ErrorCode::Flooded, "too many lines; goodbye");
+                Some(Flow::Flooded)
+            }
+        }
+    }
+
+    /// Acts on one line from a netcat player.
+    pub(crate) async fn on_line(&mut self, line: &str) -> Flow {
+        if let Some(flow) = self.over_budget() {
+            return flow;
+        }
+        if self.faults && self.inject_fault(line) {
+            return Flow::Continue;
+        }
+        match command::parse(line) {
+            Ok(input) => self.on_input(input).await,
+            Err(err) => {
+                self.error(ErrorCode::UnknownCommand, err);
+                Flow::Continue
+            }
+        }
+    }
+
+    /// Acts on one JSON request (or tells why it is not one).
+    pub(crate) async fn on_request(&mut self, request: Result<Request, RequestError>) -> Flow {
+        self.re = match &request {
+            Ok(request) => request.id,
+            Err(err) => err.id,
+        };
+        let flow = match self.over_budget() {
+            Some(flow) => flow,
+            None => match request {
+                Ok(request) => self.on_input(request.op.as_input()).await,
+                Err(err) => {
+                    self.say(&err.to_notice());
+                    Flow::Continue
+                }
+            },
+        };
+        // The goodbye that follows a quit answers it too.
+        if flow != Flow::Quit {
+            self.re = None;
+        }
+        flow
+    }
+
+    /// Acts on one input, from either protocol.
+    async fn on_input(&mut self, input: Input<'_>) -> Flow {
+        match input {
+            Input::Empty => {}
+            Input::Move(text) => self.play(text).await,
+            Input::Command(Command::Quit) => return Flow::Quit,
+            Input::Command(command) => self.command(command).await,
+        }
+        Flow::Continue
+    }
+
+    /// Tells the player something (from the session itself, not the room); a JSON client
+    /// gets the id of the request being handled with it.
+    pub(crate) fn say(&self, notice: &Notice) {
+        let encoded = self.outbox.encoding().notice(notice, self.re);
+        let _ = self.outbox.push(Frame::text(encoded));
+    }
+
+    fn error(&self, code: ErrorCode, message: impl std::fmt::Display) {
+        self.say(&Notice::error(code, message));
+    }
+
+    async fn command(&mut self, command: Command<'_>) {
+        match command {
+            Command::Help => self.say(&Notice::Help),
+            Command::Name(name) => self.rename(name).await,
+            Command::Score => self.scores().await,
+            Command::Say(text) => self.chat(text),
+            Command::Rooms => self.list_rooms().await,
+            Command::Join(room) => self.join(room).await,
+            Command::New => self.open_private().await,
+            Command::Play => self.quick_match().await,
+            Command::Watch(room) => self.watch(room).await,
+            Command::Leave => self.leave_room().await,
+            Command::Who => self.who().await,
+            Command::Spectators(allow) => self.spectators(allow).await,
+            Command::Top => self.leaderboard().await,
+            Command::Ping => self.say(&Notice::Pong),
+            Command::Quit => {}
+        }
+    }
+
+    /// Runs an ask, timing it into the metrics.
+    async fn timed<T>(&self, target: AskTarget, ask: impl Future<Output = T>) -> T {
+        let started = Instant::now();
+        let answer = ask.await;
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_ask(target, started.elapsed());
+        }
+        answer
+    }
+
+    /// The error for a request that needs a seat, when there is none.
+    fn not_seated(&self) {
+        if self.watching.is_some() {
+            self.error(ErrorCode::Spectating, WATCHING);
+        } else {
+            self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM);
+        }
+    }
+
+    async fn play(&mut self, text: &str) {
+        let Some(seat) = &self.seat else {
+            return self.not_seated();
+        };
+        let action = match G::parse_action(text) {
+            Ok(action) => action,
+            Err(rejection) => return self.say_rejection(&rejection),
+        };
+        let act = Act {
+            player: self.player,
+            seen_round: self.seen.round(),
+            action,
+            re: self.re,
+        };
+        // The room tells the player the outcome, in order with its other pushes; the reply
+        // only says the move was taken.
+        if let Err(err) = self.timed(AskTarget::Room, seat.handle.ask(act)).await {
+            self.room_failed(err.without_message());
+        }
+    }
+
+    /// A move the game could not even read, refused here without bothering the room.
+    fn say_rejection(&self, rejection: &G::Rejection) {
+        let encoding = self.outbox.encoding();
+        let encoded = encoding.rejection::<G>(rejection, &default_name, self.re);
+        let _ = self.outbox.push(Frame::text(encoded));
+    }
+
+    /// Chat is fire-and-forget, and never waits: a room too busy to take it now drops it.
+    fn chat(&mut self, said: &str) {
+        let Some(seat) = &self.seat else {
+            return self.not_seated();
+        };
+        let text = match text::chat(said) {
+            Ok(text) => text,
+            Err(err) => return self.error(ErrorCode::BadText, format_args!("message {err}")),
+        };
+        let chat = Chat {
+            player: self.player,
+            text,
+            re: self.re,
+        };
+        match seat.handle.try_tell(chat) {
+            Ok(()) => {}
+            Err(TellError::Full(_)) => self.error(ErrorCode::Busy, "the room is busy; try again"),
+            Err(_) => self.room_failed(AskError::NotRunning(())),
+        }
+    }
+
+    /// The room did not answer: busy (timeout, full mailbox) — try again; gone — the player
+    /// is no longer seated (the lobby forgets a room that stopped, seats and all).
+    fn room_failed(&mut self, err: AskError<()>) {
+        tracing::warn!(player = %self.player, %err, "room did not answer");
+        if matches!(err, AskError::Timeout(_) | AskError::Full(_)) {
+            return self.error(ErrorCode::Busy, "the room is busy; try again");
+        }
+        self.seat = None;
+        self.watching = None;
+        self.error(
+            ErrorCode::RoomClosed,
+            "your room closed; type /play to join another",
+        );
+    }
+
+    fn lobby_failed(&self, err: AskError<()>) {
+        tracing::warn!(player = %self.player, %err, "lobby did not answer");
+        self.error(ErrorCode::Busy, "the server is busy; try again");
+    }
+}

@@ -1,0 +1,274 @@
+//! Seating: finding a room (quick match, by number or code, a new private one), taking the
+//! seat, leaving it, and parking it when the connection drops.
+//!
+//! **Seats have one owner at a time.** The lobby reserves a seat and hands it to the session;
+//! a successful `Join` moves it into the room, which frees it when the member goes. The
+//! session gives a seat back only when the room certainly did not take it (it refused, or
+//! the message never reached it). When the outcome is unknown (the join timed out), the
+//! session sends a `Leave` after it instead: if the join happened, the room undoes it and
+//! frees the seat itself. A session whose connection drops may instead *park* its seat
+//! (`parking.rs`): the room keeps it, and a later session takes it back with `Rejoin`.
+//!
+//! Looking a room up by name is limited (`attempts.rs`): a client cannot guess private
+//! codes by trying them all. Watching (`watching.rs`) looks rooms up the same way.
+
+use std::time::Duration;
+
+use referee_actor::AskError;
+use referee_protocol::notice::{ErrorCode, Notice, RoomLabel};
+use referee_rules::Render;
+use tokio::sync::oneshot;
+
+use super::{NOT_IN_A_ROOM, Session};
+use crate::ids::RoomId;
+use crate::lobby::{FindError, FindRoom, ListRooms, OpenPrivate, QuickMatch, Seat, SeatFreed};
+use crate::metrics::AskTarget;
+use crate::parking::Parked;
+use crate::room::{Away, Join, JoinError, Leave, Rejoin, SeatLost};
+use crate::seen::stamp;
+use crate::tell::tell_soon;
+
+/// How long leaving waits for the room to hand over what is held for the leaver (a win being
+/// saved): at most as long as the room holds a win.
+const LEAVE_WAIT: Duration = Duration::from_secs(30);
+
+impl<G: Render> Session<G> {
+    /// Becomes the player who parked `parked` (same number, name and seat) and takes the
+    /// seat back. The greeting comes first, then the room's own welcome.
+    pub(crate) async fn resume(&mut self, parked: Parked<G>, token: String) {
+        self.player = parked.player;
+        self.name = parked.name;
+        self.named = parked.named;
+        self.epoch = parked.epoch;
+        self.greet(Some(token), true);
+        if let Some(seat) = parked.seat {
+            self.rejoin(seat).await;
+        }
+    }
+
+    async fn rejoin(&mut self, seat: Seat<G>) {
+        self.epoch += 1;
+        let rejoin = Rejoin {
+            player: self.player,
+            outbox: self.outbox.for_seat(self.epoch),
+            re: None,
+        };
+        match self.timed(AskTarget::Room, seat.handle.ask(rejoin)).await {
+            Ok(Ok(round)) => {
+                self.seen.observe(stamp(self.epoch, round));
+                self.seat = Some(seat);
+            }
+            Ok(Err(SeatLost)) | Err(AskError::NotRunning(_)) => self.error(
+                ErrorCode::RoomClosed,
+                "your seat was not kept; type /play for a new game",
+            ),
+            Err(err) => {
+                tracing::warn!(player = %self.player, %err, "rejoin did not complete");
+                self.undo_join(&seat);
+                self.error(ErrorCode::Busy, "your room did not answer; type /play");
+            }
+        }
+    }
+
+    pub(super) async fn list_rooms(&mut self) {
+        match self
+            .timed(AskTarget::Lobby, self.lobby.ask(ListRooms))
+            .await
+        {
+            Ok((rooms, total)) => self.say(&Notice::Rooms { rooms, total }),
+            Err(err) => self.lobby_failed(err.without_message()),
+        }
+    }
+
+    pub(super) async fn quick_match(&mut self) {
+        let here = self.seat.as_ref().map(|seat| seat.room);
+        let ask = self.lobby.ask(QuickMatch::excluding(here));
+        match self.timed(AskTarget::Lobby, ask).await {
+            Ok(Ok(seat)) => self.move_to(seat).await,
+            Ok(Err(closing)) => self.error(ErrorCode::Closing, closing),
+            Err(err) => self.lobby_failed(err.without_message()),
+        }
+    }
+
+    pub(super) async fn open_private(&mut self) {
+        match self
+            .timed(AskTarget::Lobby, self.lobby.ask(OpenPrivate::new()))
+            .await
+        {
+            Ok(Ok(seat)) => self.move_to(seat).await,
+            Ok(Err(closing)) => self.error(ErrorCode::Closing, closing),
+            Err(err) => self.lobby_failed(err.without_message()),
+        }
+    }
+
+    /// Whether `wanted` names the room `label` (by number, or by code).
+    fn names_room(wanted: &str, room: RoomId, label: &RoomLabel) -> bool {
+        room.to_string() == wanted.trim()
+            || label.code.is_some() && label.code == crate::lobby::canonical_code(wanted)
+    }
+
+    pub(super) async fn join(&mut self, wanted: &str) {
+        if let Some(seat) = &self.seat {
+            if Self::names_room(wanted, seat.room, &seat.label) {
+                return self.error(
+                    ErrorCode::AlreadyThere,
+                    format_args!("you are already in {}", seat.label),
+                );
+            }
+        }
+        if !self.may_look_up() {
+            return;
+        }
+        match self
+            .timed(AskTarget::Lobby, self.lobby.ask(FindRoom::new(wanted)))
+            .await
+        {
+            Ok(Ok(seat)) => self.move_to(seat).await,
+            Ok(Err(err)) => self.lookup_failed(&err),
+            Err(err) => self.lobby_failed(err.without_message()),
+        }
+    }
+
+    /// Whether this player may look a room up now; if not, they are told why.
+    pub(super) fn may_look_up(&self) -> bool {
+        let Some((attempts, client)) = &self.attempts else {
+            return true;
+        };
+        let Err(exhausted) = attempts.check(client, self.peer) else {
+            return true;
+        };
+        if let Some(metrics) = &self.metrics {
+            metrics.guards.lookup_refused(exhausted.label());
+        }
+        self.error(
+            ErrorCode::TooManyAttempts,
+            "too many tries at rooms that do not exist; wait a minute",
+        );
+        false
+    }
+
+    /// A lookup failed: told to the player, and counted if it named no room.
+    pub(super) fn lookup_failed(&mut self, err: &FindError) {
+        if let (FindError::NoSuchRoom(_), Some((attempts, client))) = (err, &mut self.attempts) {
+            attempts.failed(client, self.peer);
+        }
+        self.error(find_code(err), err);
+    }
+
+    /// Leaves the current room (if any) for the new seat, already reserved.
+    async fn move_to(&mut self, seat: Seat<G>) {
+        self.stop_watching();
+        self.leave().await;
+        self.sit(seat).await;
+    }
+
+    /// Takes a reserved seat.
+    async fn sit(&mut self, seat: Seat<G>) {
+        self.epoch += 1;
+        let join = Join {
+            player: self.player,
+            name: self.name.clone(),
+            named: self.named,
+            outbox: self.outbox.for_seat(self.epoch),
+            feed: self.feed,
+            re: self.re,
+        };
+        match self.timed(AskTarget::Room, seat.handle.ask(join)).await {
+            Ok(Ok(joined)) => {
+                self.seen.observe(stamp(self.epoch, joined.round));
+                self.seat = Some(seat);
+            }
+            Ok(Err(refused)) => {
+                self.give_back(&seat);
+                let message = match refused {
+                    JoinError::Full => format!("{} is full", seat.label),
+                    JoinError::AlreadySeated => refused.to_string(),
+                };
+                self.error(refused.code(), message);
+            }
+            Err(AskError::NotRunning(_)) => {
+                self.give_back(&seat);
+                self.error(ErrorCode::RoomClosed, "that room has closed; type /play");
+            }
+            Err(err) => {
+                // Maybe seated, maybe not: undo whatever happened; the room frees the seat.
+                tracing::warn!(player = %self.player, %err, "join did not complete");
+                self.undo_join(&seat);
+                self.error(ErrorCode::Busy, "that room did not answer; type /play");
+            }
+        }
+    }
+
+    /// After a join whose outcome is unknown: a `Leave` after it undoes it, if it happened.
+    fn undo_join(&self, seat: &Seat<G>) {
+        let undo = Leave {
+            player: self.player,
+            gone: None,
+        };
+        tell_soon(&seat.handle, undo);
+    }
+
+    pub(super) async fn leave_room(&mut self) {
+        if let Some(room) = self.seat.as_ref().map(|seat| seat.label.clone()) {
+            self.leave().await;
+            return self.say(&Notice::Left { room });
+        }
+        match self.stop_watching() {
+            Some(room) => self.say(&Notice::Left { room }),
+            None => self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM),
+        }
+    }
+
+    /// Stands up, if seated, and waits (boundedly) until the room has handed over everything
+    /// meant for this player. The room frees the seat.
+    pub(super) async fn leave(&mut self) {
+        let Some(seat) = self.seat.take() else {
+            return;
+        };
+        let (gone, left) = oneshot::channel();
+        let leave = Leave {
+            player: self.player,
+            gone: Some(gone),
+        };
+        match seat.handle.tell(leave).await {
+            Ok(()) => {
+                let _ = tokio::time::timeout(LEAVE_WAIT, left).await;
+            }
+            Err(_) => tracing::debug!(player = %self.player, "left a room that had closed"),
+        }
+    }
+
+    /// The connection is ending for good: leave the seat, stop watching.
+    pub(crate) async fn end(&mut self) {
+        self.stop_watching();
+        self.leave().await;
+    }
+
+    /// The connection dropped and the player may come back: the room keeps the seat (and
+    /// marks them away), and this is what a new connection takes back.
+    pub(crate) fn park(mut self) -> Parked<G> {
+        self.stop_watching();
+        if let Some(seat) = &self.seat {
+            tell_soon(&seat.handle, Away(self.player));
+        }
+        Parked {
+            player: self.player,
+            name: self.name,
+            named: self.named,
+            seat: self.seat.take(),
+            epoch: self.epoch,
+        }
+    }
+
+    /// Hands back a seat the room did not take.
+    fn give_back(&self, seat: &Seat<G>) {
+        tell_soon(&self.lobby, SeatFreed(seat.room));
+    }
+}
+
+fn find_code(err: &FindError) -> ErrorCode {
+    match err {
+        FindError::NoSuchRoom(_) => ErrorCode::NoSuchRoom,
+        FindError::Full(_) => ErrorCode::RoomFull,
+    }
+}
