@@ -23,9 +23,10 @@
 //!   lock.
 //! * **Sending soon** ([`Sender::send_soon`]): a letter that finds no room can also be left
 //!   in the line with nobody waiting on it — for senders that cannot wait (a handler, a
-//!   `Drop`). It keeps its place like any other and goes in as room frees. At most as many
-//!   such letters as the ring holds wait at once; beyond that they are refused (`Full`), so
-//!   the line stays bounded without any task spawned per letter.
+//!   `Drop`). It keeps its place like any other and goes in as room frees. At most a set
+//!   number of such letters wait at once (by default as many as the ring holds); beyond
+//!   that they are refused (`Full`), so the line stays bounded without any task spawned per
+//!   letter.
 //! * **Closing**: closing the ring refuses every later send atomically with the tail's
 //!   compare-and-swap, so a letter is either refused or certainly seen by the run loop (it
 //!   drains until the ring reports closed *and* empty). `stop` and `kill` close it the
@@ -72,6 +73,8 @@ struct Chan<A: Actor> {
     receiver: AtomicWaker,
     /// Strong senders: the run loop stops once none is left and the ring is empty.
     senders: AtomicUsize,
+    /// Most letters sent soon that may wait in line at once.
+    soon: usize,
     room: Room<A>,
 }
 
@@ -103,12 +106,14 @@ pub(crate) struct Receiver<A: Actor> {
 /// tokio's own budget per task poll.
 const STREAK: u32 = 128;
 
-/// A mailbox for `capacity` letters (at least one).
-pub(crate) fn channel<A: Actor>(capacity: usize) -> (Sender<A>, Receiver<A>) {
+/// A mailbox for `capacity` letters (at least one), with room in line for `soon` letters
+/// sent soon.
+pub(crate) fn channel<A: Actor>(capacity: usize, soon: usize) -> (Sender<A>, Receiver<A>) {
     let chan = Arc::new(Chan {
         ring: ConcurrentQueue::bounded(capacity.max(1)),
         receiver: AtomicWaker::new(),
         senders: AtomicUsize::new(1),
+        soon,
         room: Room::default(),
     });
     let receiver = Receiver {
@@ -171,7 +176,8 @@ impl<A: Actor> Sender<A> {
 
     /// Puts `letter` in at once if it can; otherwise leaves it in the line, behind those
     /// already waiting, to go in as room frees — without waiting for that. `Full` (with the
-    /// letter) when as many letters as the ring holds already wait in line this way.
+    /// letter) when the line already holds as many letters sent this way as the mailbox
+    /// allows (`ActorBuilder::soon_capacity`, by default the ring's size).
     pub(crate) fn send_soon(&self, letter: Letter<A>) -> Result<(), Refused<A>> {
         let chan = &*self.chan;
         let letter = match chan.try_push(letter) {
@@ -182,7 +188,7 @@ impl<A: Actor> Sender<A> {
         if line.closed || chan.ring.is_closed() {
             return Err(Refused::Closed(letter));
         }
-        if line.unattended >= self.capacity() {
+        if line.unattended >= chan.soon {
             return Err(Refused::Full(letter));
         }
         line.leave_letter(letter);

@@ -41,6 +41,8 @@ pub const MAX_MAILBOX_CAPACITY: usize = 1 << 20;
 pub struct ActorBuilder {
     name: Option<String>,
     capacity: usize,
+    /// Most letters sent with `tell_soon` waiting in line at once; `None`: the capacity.
+    soon: Option<usize>,
     ask_timeout: Timeout,
     runtime: Option<RuntimeHandle>,
 }
@@ -50,6 +52,7 @@ impl Default for ActorBuilder {
         ActorBuilder {
             name: None,
             capacity: DEFAULT_MAILBOX_CAPACITY,
+            soon: None,
             ask_timeout: Timeout::default(),
             runtime: None,
         }
@@ -74,6 +77,16 @@ impl ActorBuilder {
     /// (24 bytes each on 64-bit targets).
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity.clamp(1, MAX_MAILBOX_CAPACITY);
+        self
+    }
+
+    /// How many messages sent with [`tell_soon`](crate::ActorHandle::tell_soon) may wait in
+    /// line for room at once, beyond the mailbox's own slots (default: as many as the mailbox
+    /// holds; at most [`MAX_MAILBOX_CAPACITY`]). For an actor that many others must reach
+    /// from code that cannot wait — a directory every departing member reports to — where a
+    /// burst may outnumber the mailbox. Waiting letters cost nothing until they are used.
+    pub fn soon_capacity(mut self, letters: usize) -> Self {
+        self.soon = Some(letters.min(MAX_MAILBOX_CAPACITY));
         self
     }
 
@@ -230,7 +243,8 @@ impl ActorBuilder {
     ) -> (ActorHandle<A>, impl Future<Output = ()> + Send + 'static) {
         let name = self.name.unwrap_or_else(|| type_name::<A>().to_owned());
         let shared = Arc::new(Shared::new(name.into_boxed_str()));
-        let (mailbox_tx, mailbox_rx) = mailbox::channel(self.capacity);
+        let (mailbox_tx, mailbox_rx) =
+            mailbox::channel(self.capacity, self.soon.unwrap_or(self.capacity));
         let ask_timeout = self.ask_timeout.duration();
         let ctx = Context::new(
             mailbox_rx,

@@ -109,3 +109,28 @@ async fn a_recipient_tells_and_asks_without_naming_the_actor_type() {
         "a weak recipient keeps nothing alive"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soon_capacity_sets_the_bound_apart_from_the_mailbox() {
+    const CAPACITY: usize = 2;
+    const SOON: usize = 5;
+    let probe = probe_thread(
+        ActorBuilder::new()
+            .mailbox_capacity(CAPACITY)
+            .soon_capacity(SOON),
+        Probe::default(),
+    );
+    let (msg, entered, release) = block();
+    probe.tell(msg).await.ok();
+    within(entered).await.ok();
+    for n in 0..(CAPACITY + SOON) as u64 {
+        assert!(probe.tell_soon(Record(n)).is_ok(), "letter {n} refused");
+    }
+    assert!(matches!(
+        probe.tell_soon(Record(99)),
+        Err(TellError::Full(_))
+    ));
+    release.send(()).ok();
+    let log = within(probe.ask(GetLog)).await.ok();
+    assert_eq!(log, Some((0..(CAPACITY + SOON) as u64).collect()));
+}

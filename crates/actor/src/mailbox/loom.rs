@@ -127,7 +127,7 @@ fn assert_settled(rx: &Receiver<Probe>, drops: &AtomicUsize, letters: usize) {
 fn loom_send_racing_close_is_refused_or_received() {
     model(|| {
         let drops = Arc::new(AtomicUsize::new(0));
-        let (tx, mut rx) = channel::<Probe>(1);
+        let (tx, mut rx) = channel::<Probe>(1, 1);
         let stopper = tx.downgrade();
         let sender = {
             let drops = drops.clone();
@@ -163,7 +163,7 @@ fn loom_send_racing_close_is_refused_or_received() {
 fn loom_waiting_sender_racing_close_gets_its_letter_back_or_in() {
     model(|| {
         let drops = Arc::new(AtomicUsize::new(0));
-        let (tx, mut rx) = channel::<Probe>(1);
+        let (tx, mut rx) = channel::<Probe>(1, 1);
         assert!(tx.try_send(letter(0, &drops)).is_ok());
         let stopper = tx.downgrade();
         let sender = {
@@ -192,7 +192,7 @@ fn loom_waiting_sender_racing_close_gets_its_letter_back_or_in() {
 fn joining_the_line_as_the_slot_frees(capacity: usize) {
     model(move || {
         let drops = Arc::new(AtomicUsize::new(0));
-        let (tx, mut rx) = channel::<Probe>(capacity);
+        let (tx, mut rx) = channel::<Probe>(capacity, capacity);
         for id in 0..capacity {
             assert!(tx.try_send(letter(id, &drops)).is_ok());
         }
@@ -232,7 +232,7 @@ fn loom_sender_joining_the_line_as_the_slot_frees_is_let_in_ring() {
 fn loom_giving_up_in_line_racing_the_run_loop_drops_the_letter_once() {
     model(|| {
         let drops = Arc::new(AtomicUsize::new(0));
-        let (tx, mut rx) = channel::<Probe>(1);
+        let (tx, mut rx) = channel::<Probe>(1, 1);
         assert!(tx.try_send(letter(0, &drops)).is_ok());
         let asker = {
             let drops = drops.clone();
@@ -265,7 +265,7 @@ fn loom_giving_up_in_line_racing_the_run_loop_drops_the_letter_once() {
 fn loom_last_sender_dropped_stops_the_run_loop_after_what_was_queued() {
     model(|| {
         let drops = Arc::new(AtomicUsize::new(0));
-        let (tx, mut rx) = channel::<Probe>(2);
+        let (tx, mut rx) = channel::<Probe>(2, 2);
         let weak = tx.downgrade();
         let strong = {
             let drops = drops.clone();
@@ -305,7 +305,7 @@ fn loom_last_sender_dropped_stops_the_run_loop_after_what_was_queued() {
 fn loom_letter_sent_soon_as_the_slot_frees_is_received() {
     model(|| {
         let drops = Arc::new(AtomicUsize::new(0));
-        let (tx, mut rx) = channel::<Probe>(1);
+        let (tx, mut rx) = channel::<Probe>(1, 1);
         assert!(tx.try_send(letter(0, &drops)).is_ok());
         let sender = {
             let drops = drops.clone();
@@ -332,7 +332,7 @@ fn loom_letter_sent_soon_as_the_slot_frees_is_received() {
 fn loom_letter_sent_soon_racing_close_is_received_or_dropped_once() {
     model(|| {
         let drops = Arc::new(AtomicUsize::new(0));
-        let (tx, mut rx) = channel::<Probe>(1);
+        let (tx, mut rx) = channel::<Probe>(1, 1);
         assert!(tx.try_send(letter(0, &drops)).is_ok());
         let stopper = tx.downgrade();
         let sender = {
