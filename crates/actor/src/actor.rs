@@ -84,8 +84,10 @@ pub trait Handler<M: Message>: Actor {
 /// impl Message for Ring { type Reply = (); }
 /// impl Answer<Ring> for Bell {
 ///     fn answer(&mut self, ring: Ring, reply: ReplyTo<()>, _: &mut Context<Self>) {
-///         self.0.drain(..).for_each(|waiting| waiting.send(ring.0));
-///         reply.send(());
+///         for waiting in self.0.drain(..) {
+///             let _ = waiting.send(ring.0); // `Err` if that asker gave up: fine.
+///         }
+///         let _ = reply.send(());
 ///     }
 /// }
 ///
@@ -109,6 +111,7 @@ pub trait Answer<M: Message>: Actor {
 impl<A: Handler<M>, M: Message> Answer<M> for A {
     #[inline]
     fn answer(&mut self, msg: M, reply: ReplyTo<M::Reply>, ctx: &mut Context<Self>) {
-        reply.send(self.handle(msg, ctx));
+        // Nobody waiting (a tell, or an asker that gave up): the reply is dropped.
+        let _ = reply.send(self.handle(msg, ctx));
     }
 }

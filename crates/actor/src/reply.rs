@@ -67,12 +67,19 @@ impl<R: Send + 'static> ReplyTo<R> {
         ReplyTo { slot: None }
     }
 
-    /// Answers the asker. If it gave up meanwhile (deadline, dropped future) or nobody
-    /// asked (a `tell`), the value is dropped.
+    /// Answers the asker.
+    ///
+    /// # Errors
+    /// The value comes back if nobody waits for it: the asker gave up meanwhile (deadline,
+    /// dropped future), or the message was told. Dropping it is always fine.
     #[inline]
-    pub fn send(mut self, value: R) {
-        if let Some(slot) = self.slot.take() {
-            let _ = slot.send(Ok(value));
+    pub fn send(mut self, value: R) -> Result<(), R> {
+        match self.slot.take() {
+            Some(slot) => slot.send(Ok(value)).map_err(|unsent| match unsent {
+                Ok(value) => value,
+                Err(_) => unreachable!("only answers are sent through `send`"),
+            }),
+            None => Err(value),
         }
     }
 

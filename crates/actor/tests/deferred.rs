@@ -35,7 +35,9 @@ impl Message for Ring {
 }
 impl Handler<Ring> for Desk {
     fn handle(&mut self, msg: Ring, _: &mut Context<Self>) {
-        self.waiting.drain(..).for_each(|slot| slot.send(msg.0));
+        for slot in self.waiting.drain(..) {
+            let _ = slot.send(msg.0);
+        }
     }
 }
 

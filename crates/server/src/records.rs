@@ -21,10 +21,11 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus_client::metrics::gauge::Gauge;
-use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message, StopReason};
+use referee_actor::{
+    Actor, ActorBuilder, ActorHandle, Answer, Context, Message, ReplyTo, StopReason,
+};
 use referee_store::{RoundResult, Store};
 use std::sync::Arc;
-use tokio::sync::oneshot;
 
 /// Rounds committed together at most.
 pub(crate) const DEFAULT_MAX_BATCH: usize = 1024;
@@ -90,7 +91,7 @@ impl StoreStatus {
 /// The persistence actor's state.
 pub(crate) struct Recorder {
     store: Box<dyn Store>,
-    batch: Vec<Save>,
+    batch: Vec<Pending>,
     max_batch: usize,
     status: Arc<StoreStatus>,
 }
@@ -130,6 +131,7 @@ impl Recorder {
             }
         }
         for save in batch {
+            // A room that stopped waiting has nothing more to learn.
             let _ = save.done.send(outcome.clone());
         }
     }
@@ -162,19 +164,33 @@ impl Actor for Recorder {
     }
 }
 
-/// Save a won round. `done` is answered once the round is durable (or the save failed).
+/// Save a won round. Answered once the round is durable (or the save failed): the
+/// recorder keeps the reply slot until the batch it joined is committed.
 pub(crate) struct Save {
     pub(crate) result: RoundResult,
-    pub(crate) done: oneshot::Sender<Result<(), StorageFailed>>,
 }
 
 impl Message for Save {
-    type Reply = ();
+    type Reply = Result<(), StorageFailed>;
 }
 
-impl Handler<Save> for Recorder {
-    fn handle(&mut self, save: Save, ctx: &mut Context<Self>) {
-        self.batch.push(save);
+/// A save waiting in the batch, with its asker's reply slot.
+struct Pending {
+    result: RoundResult,
+    done: ReplyTo<Result<(), StorageFailed>>,
+}
+
+impl Answer<Save> for Recorder {
+    fn answer(
+        &mut self,
+        save: Save,
+        done: ReplyTo<Result<(), StorageFailed>>,
+        ctx: &mut Context<Self>,
+    ) {
+        self.batch.push(Pending {
+            result: save.result,
+            done,
+        });
         if ctx.queued() == 0 || self.batch.len() >= self.max_batch {
             self.flush();
         }

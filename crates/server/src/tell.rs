@@ -1,20 +1,17 @@
-//! Telling an actor from inside a (synchronous) handler without waiting.
+//! What the server does when a `tell_soon` is refused.
+//!
+//! `tell_soon` (the actor core's tell that never waits, for code that cannot) is bounded: a
+//! target whose line of such letters is full, or that has stopped, hands the message back.
+//! Both mean the message will not be handled — an overload the target could not keep up
+//! with, or a target already gone — so the server logs it, with what was lost.
 
-use referee_actor::{ActorHandle, Handler, Message, TellError};
+use referee_actor::TellError;
 
-/// Delivers `msg` without blocking the caller: now if the mailbox has room, otherwise from a
-/// task that waits for room. For messages that must not be lost (a freed seat) sent from
-/// handlers, which cannot wait. Ordering with later messages from the same sender is kept
-/// only when the mailbox had room.
-pub(crate) fn tell_soon<A, M>(target: &ActorHandle<A>, msg: M)
-where
-    A: Handler<M>,
-    M: Message,
-{
-    if let Err(TellError::Full(msg)) = target.try_tell(msg) {
-        let target = target.clone();
-        tokio::spawn(async move {
-            let _ = target.tell(msg).await;
-        });
+/// Logs a refused `tell_soon`; `what` says what the message was.
+pub(crate) fn or_log<M>(sent: Result<(), TellError<M>>, what: &'static str) {
+    match sent {
+        Ok(()) => {}
+        Err(TellError::NotRunning(_)) => tracing::debug!(what, "not delivered: the actor stopped"),
+        Err(err) => tracing::warn!(what, %err, "not delivered: the actor's line is full"),
     }
 }

@@ -9,7 +9,7 @@ use referee_rules::Render;
 use super::{Lobby, Seat};
 use crate::census::{HeadCount, ServerCensus};
 use crate::ids::RoomId;
-use crate::room::RoomHandle;
+use crate::room::{RoomHandle, SeatFreed};
 
 /// The lobby is closing: no more seats.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -187,13 +187,8 @@ impl<G: Render> Handler<TakeCensus> for Lobby<G> {
     }
 }
 
-/// A seat was given back: its holder left, or never managed to sit down.
-pub(crate) struct SeatFreed(pub(crate) RoomId);
-
-impl Message for SeatFreed {
-    type Reply = ();
-}
-
+/// A seat was given back ([`SeatFreed`], the room's message): its holder left, or never
+/// managed to sit down.
 impl<G: Render> Handler<SeatFreed> for Lobby<G> {
     fn handle(&mut self, freed: SeatFreed, _: &mut Context<Self>) {
         let gone = self.directory.free(freed.0);

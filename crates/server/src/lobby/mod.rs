@@ -31,9 +31,14 @@ use crate::records::RecorderHandle;
 use crate::room::{Room, RoomHandle, RoomSetup};
 use directory::Directory;
 
+/// Freed-seat reports that may wait for room in the lobby's mailbox at once (see `spawn`):
+/// more than the server's default connection limit, a few hundred kilobytes at most.
+const SEAT_REPORTS: usize = 1 << 16;
+
+pub(crate) use crate::room::SeatFreed;
 pub(crate) use code::canonical_code;
 pub(crate) use messages::{
-    FindError, FindRoom, ListRooms, Locate, OpenPrivate, QuickMatch, SeatFreed, TakeCensus,
+    FindError, FindRoom, ListRooms, Locate, OpenPrivate, QuickMatch, TakeCensus,
 };
 
 /// A handle to the lobby actor.
@@ -93,12 +98,15 @@ impl<G: Render> Lobby<G> {
         ActorBuilder::new()
             .name("lobby")
             .mailbox_capacity(1024)
+            // Every departing player's room reports the freed seat with `tell_soon`: a mass
+            // disconnect may outnumber the mailbox, and those reports must not be lost.
+            .soon_capacity(SEAT_REPORTS)
             .spawn(lobby)
     }
 
     /// Opens a room and spawns its actor; `None` once the lobby is closing.
     fn open(&mut self, private: bool, ctx: &Context<Self>) -> Option<RoomId> {
-        let lobby = ctx.handle()?.downgrade();
+        let lobby = ctx.handle()?.downgrade().recipient();
         let capacity = self.directory.capacity();
         let id = self.directory.open(private, |label| {
             let setup = RoomSetup {

@@ -3,9 +3,10 @@
 
 use std::net::IpAddr;
 
-use referee_actor::{Context, Handler, Message};
+use std::marker::PhantomData;
+
+use referee_actor::{Answer, Context, Handler, Message, ReplyTo};
 use referee_rules::Render;
-use tokio::sync::oneshot;
 
 use super::{Entry, Live, Parked, Parking, Resumed, Token, Waiter, leave};
 use crate::kick::{Kick, Reason};
@@ -36,28 +37,40 @@ impl<G: Render> Handler<Register> for Parking<G> {
     }
 }
 
-/// Connection `conn` presents `token`: the parked state comes back on `reply` (at once if
-/// parked, once the old connection has parked if it is still live), or why not.
+/// Connection `conn` presents `token`: the parked state comes back (at once if parked, once
+/// the old connection has parked if it is still live — the parking lot keeps the reply slot
+/// until then), or why not.
 pub(crate) struct Resume<G: Render> {
     pub(crate) token: Token,
     pub(crate) conn: u64,
     pub(crate) kick: Kick,
-    pub(crate) reply: oneshot::Sender<Resumed<G>>,
+    game: PhantomData<fn() -> G>,
+}
+
+impl<G: Render> Resume<G> {
+    pub(crate) fn new(token: Token, conn: u64, kick: Kick) -> Self {
+        Resume {
+            token,
+            conn,
+            kick,
+            game: PhantomData,
+        }
+    }
 }
 
 impl<G: Render> Message for Resume<G> {
-    type Reply = ();
+    type Reply = Resumed<G>;
 }
 
-impl<G: Render> Handler<Resume<G>> for Parking<G> {
-    fn handle(&mut self, resume: Resume<G>, ctx: &mut Context<Self>) {
+impl<G: Render> Answer<Resume<G>> for Parking<G> {
+    fn answer(&mut self, resume: Resume<G>, reply: ReplyTo<Resumed<G>>, ctx: &mut Context<Self>) {
         let Some(entry) = self.take(&resume.token) else {
-            let _ = resume.reply.send(Resumed::Unknown);
+            let _ = reply.send(Resumed::Unknown);
             return;
         };
         let waiting = match entry {
             Entry::Parked { parked, peer } => {
-                if let Err(Resumed::Back(parked)) = resume.reply.send(Resumed::Back(parked)) {
+                if let Err(Resumed::Back(parked)) = reply.send(Resumed::Back(parked)) {
                     // The newcomer gave up already: the seat goes on waiting.
                     return self.park(resume.token, parked, peer, ctx);
                 }
@@ -72,7 +85,7 @@ impl<G: Render> Handler<Resume<G>> for Parking<G> {
                 let _ = earlier.reply.send(Resumed::Replaced);
                 Some(Waiter {
                     old_conn: earlier.old_conn,
-                    reply: resume.reply,
+                    reply,
                 })
             }
             Entry::Live(Live {
@@ -81,10 +94,7 @@ impl<G: Render> Handler<Resume<G>> for Parking<G> {
                 waiting: None,
             }) => {
                 old.kick(Reason::Replaced);
-                Some(Waiter {
-                    old_conn,
-                    reply: resume.reply,
-                })
+                Some(Waiter { old_conn, reply })
             }
         };
         let live = Live {

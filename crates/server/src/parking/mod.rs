@@ -37,15 +37,14 @@ use std::time::Duration;
 
 use rand::rngs::{StdRng, SysRng};
 use rand::{Rng, SeedableRng};
-use referee_actor::{Actor, ActorBuilder, ActorHandle, Context};
+use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, ReplyTo};
 use referee_rules::{PlayerId, Render};
-use tokio::sync::oneshot;
 
 use crate::kick::Kick;
 use crate::lobby::Seat;
 use crate::metrics::GuardCounters;
 use crate::room::Leave;
-use crate::tell::tell_soon;
+use crate::tell::or_log;
 use lot::{Lot, shrink};
 
 pub(crate) use lot::ParkLimits;
@@ -93,7 +92,7 @@ enum Entry<G: Render> {
 struct Waiter<G: Render> {
     /// The connection being replaced.
     old_conn: u64,
-    reply: oneshot::Sender<Resumed<G>>,
+    reply: ReplyTo<Resumed<G>>,
 }
 
 /// What a connection that presents a token gets.
@@ -184,8 +183,7 @@ fn leave<G: Render>(parked: Parked<G>) {
     if let Some(seat) = parked.seat {
         let leave = Leave {
             player: parked.player,
-            gone: None,
         };
-        tell_soon(&seat.handle, leave);
+        or_log(seat.handle.tell_soon(leave), "parked seat given up");
     }
 }

@@ -1,10 +1,13 @@
 //! The parking actor driven through its handle: tokens, resumes, parks, expiry, caps.
 
+use std::future::{Future, poll_fn};
 use std::net::IpAddr;
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 
+use referee_actor::{AskError, Timeout};
 use referee_rules::{GuessNumber, PlayerId};
-use tokio::sync::oneshot;
 
 use super::messages::CountParked;
 use super::{
@@ -49,21 +52,22 @@ async fn register(parking: &ParkingHandle<GuessNumber>, conn: u64, kick: &Kick) 
         .unwrap_or_else(|err| panic!("{err}"))
 }
 
-/// Sends a resume and returns where its answer will come.
-async fn resume(
-    parking: &ParkingHandle<GuessNumber>,
-    token: &Token,
-    conn: u64,
-) -> oneshot::Receiver<Resumed<GuessNumber>> {
-    let (reply, answer) = oneshot::channel();
-    let resume = Resume {
-        token: token.clone(),
-        conn,
-        kick: Kick::default(),
-        reply,
-    };
-    assert!(parking.tell(resume).await.is_ok());
-    answer
+type Answered = Result<Resumed<GuessNumber>, AskError<Resume<GuessNumber>>>;
+
+/// The rest of an ask for a resume.
+type Asked = Pin<Box<dyn Future<Output = Answered> + Send>>;
+
+/// Asks for a resume and returns the rest of the ask, once its message is in the parking
+/// actor's mailbox (so in order with what the test sends next).
+async fn resume(parking: &ParkingHandle<GuessNumber>, token: &Token, conn: u64) -> Asked {
+    let parking = parking.clone();
+    let resume = Resume::new(token.clone(), conn, Kick::default());
+    let mut ask: Asked = Box::pin(async move { parking.ask_with(resume, Timeout::Never).await });
+    // The first poll sends the message.
+    match poll_fn(|cx| Poll::Ready(ask.as_mut().poll(cx))).await {
+        Poll::Ready(answered) => Box::pin(std::future::ready(answered)),
+        Poll::Pending => ask,
+    }
 }
 
 async fn park(parking: &ParkingHandle<GuessNumber>, token: &Token, conn: u64, player: u64) {
@@ -153,14 +157,14 @@ async fn one_address_only_ever_pushes_out_its_own_held_seats() {
     );
 }
 
-fn player_of(answer: Result<Resumed<GuessNumber>, oneshot::error::RecvError>) -> Option<u64> {
+fn player_of(answer: Answered) -> Option<u64> {
     match answer {
         Ok(Resumed::Back(parked)) => Some(parked.player.0),
         _ => None,
     }
 }
 
-fn replaced(answer: Result<Resumed<GuessNumber>, oneshot::error::RecvError>) -> bool {
+fn replaced(answer: Answered) -> bool {
     matches!(answer, Ok(Resumed::Replaced))
 }
 

@@ -1,6 +1,6 @@
 //! The messages a room's referee handles. Each handler is a rule call plus pushes.
 
-use referee_actor::{Context, Handler, Message};
+use referee_actor::{Answer, Context, Handler, Message, ReplyTo};
 use referee_protocol::notice::{ErrorCode, NamedScore, Notice, RoomLabel};
 use referee_rules::{PlayerId, Render};
 
@@ -8,7 +8,6 @@ use super::{Member, Room};
 use crate::ids::default_name;
 use crate::outbox::Outbox;
 use crate::records::StorageFailed;
-use tokio::sync::oneshot;
 
 /// Sit down in the room. The joiner is told who is there and what the game is at; the others
 /// are told someone joined.
@@ -130,10 +129,10 @@ impl<G: Render> Room<G> {
 
 /// Stand up. The others are told; the seat goes back to the lobby. While a win is being
 /// saved the departure waits its turn, after the frames meant for the leaver (so that a
-/// player who wins and quits at once still hears that they won); `gone` says when it is done.
+/// player who wins and quits at once still hears that they won): the answer comes when the
+/// departure is done.
 pub(crate) struct Leave {
     pub(crate) player: PlayerId,
-    pub(crate) gone: Option<oneshot::Sender<()>>,
 }
 
 impl Message for Leave {
@@ -141,22 +140,17 @@ impl Message for Leave {
     type Reply = bool;
 }
 
-impl<G: Render> Handler<Leave> for Room<G> {
-    fn handle(&mut self, leave: Leave, _: &mut Context<Self>) -> bool {
+impl<G: Render> Answer<Leave> for Room<G> {
+    fn answer(&mut self, leave: Leave, gone: ReplyTo<bool>, _: &mut Context<Self>) {
         if !self.members.contains(leave.player) {
-            if let Some(gone) = leave.gone {
-                let _ = gone.send(());
-            }
-            return false;
-        }
-        if self.held > 0 {
+            let _ = gone.send(false);
+        } else if self.held > 0 {
             self.held_frames
-                .push_back(super::Held::Departure(leave.player, leave.gone));
+                .push_back(super::Held::Departure(leave.player, gone));
         } else {
-            self.depart(leave.player, leave.gone);
+            self.depart(leave.player, gone);
             self.settle();
         }
-        true
     }
 }
 
@@ -278,8 +272,8 @@ pub(crate) enum Outcome {
     /// The store failed: the win is not on record.
     Failed(StorageFailed),
     /// No answer within `COMMIT_TIMEOUT`: the save is still queued and may yet be committed.
-    /// Its answer will come on this channel.
-    Unconfirmed(oneshot::Receiver<Result<(), StorageFailed>>),
+    /// This is the rest of its ask.
+    Unconfirmed(super::PendingSave),
 }
 
 /// The recorder's answer for a won round (or the end of the wait for it). Releases the held
@@ -304,11 +298,10 @@ impl<G: Render> Handler<Committed> for Room<G> {
             Outcome::Failed(err) => Some(self.lost(round, &err)),
             Outcome::Unconfirmed(late) => {
                 tracing::warn!(room = self.label.id, round, "win not confirmed in time");
-                ctx.pipe_to_self(late, move |answer| LateOutcome {
+                ctx.pipe_to_self(late, move |outcome| LateOutcome {
                     round,
                     winner,
-                    outcome: answer
-                        .unwrap_or_else(|_| Err(StorageFailed("the recorder has stopped".into()))),
+                    outcome,
                 });
                 Some(Notice::error(
                     ErrorCode::Unconfirmed,

@@ -23,21 +23,22 @@ mod supervision;
 mod tests;
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use rand::rngs::StdRng;
-use referee_actor::{ActorBuilder, ActorHandle, Context, WeakActorHandle};
+use referee_actor::{ActorBuilder, ActorHandle, Context, Message, ReplyTo, Timeout, WeakRecipient};
 use referee_protocol::notice::{Notice, RoomLabel};
 use referee_rules::{Audience, PlayerId, Render, RoundWon};
 use referee_store::RoundResult;
-use tokio::sync::oneshot;
 
 use crate::census::Census;
 use crate::encoding::{Encoded, Encoding};
-use crate::lobby::{Lobby, SeatFreed};
+use crate::ids::RoomId;
 use crate::outbox::{Frame, PushError};
 use crate::records::{RecorderHandle, Save, StorageFailed, now_ms};
-use crate::tell::tell_soon;
+use crate::tell::or_log;
 
 pub(crate) use members::Member;
 pub(crate) use messages::{
@@ -51,15 +52,37 @@ use supervision::{Checkpoint, Snapshot};
 /// announcement goes out with an error line: a stuck disk must not freeze the game.
 const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A save's ask to the recorder, still running: what it will come to.
+pub(crate) type PendingSave = Pin<Box<dyn Future<Output = Result<(), StorageFailed>> + Send>>;
+
+/// Asks the recorder to save `result`. The ask itself has no deadline — a save that takes
+/// long may still be committed, and its winner is told if it then fails — so the room
+/// bounds its own wait with [`wait_for_commit`].
+fn ask_save(recorder: RecorderHandle, result: RoundResult) -> PendingSave {
+    Box::pin(async move {
+        match recorder.ask_with(Save { result }, Timeout::Never).await {
+            Ok(outcome) => outcome,
+            Err(err) => Err(StorageFailed(format!("the recorder did not answer: {err}"))),
+        }
+    })
+}
+
 /// Waits for the recorder's answer, at most [`COMMIT_TIMEOUT`]: past it the save is still
-/// queued, and its answer is handed back to wait for without holding anything.
-async fn wait_for_commit(mut saved: oneshot::Receiver<Result<(), StorageFailed>>) -> Outcome {
+/// queued, and the rest of its ask is handed back to wait for without holding anything.
+async fn wait_for_commit(mut saved: PendingSave) -> Outcome {
     match tokio::time::timeout(COMMIT_TIMEOUT, &mut saved).await {
-        Ok(Ok(Ok(()))) => Outcome::Saved,
-        Ok(Ok(Err(err))) => Outcome::Failed(err),
-        Ok(Err(_)) => Outcome::Failed(StorageFailed("the recorder has stopped".into())),
+        Ok(Ok(())) => Outcome::Saved,
+        Ok(Err(err)) => Outcome::Failed(err),
         Err(_) => Outcome::Unconfirmed(saved),
     }
+}
+
+/// A seat of this room is free again: told to whoever keeps the rooms' seats (the lobby),
+/// which the room knows only as a recipient of this message.
+pub(crate) struct SeatFreed(pub(crate) RoomId);
+
+impl Message for SeatFreed {
+    type Reply = ();
 }
 
 /// Frames a room holds at most while a win is being saved. Past it, what may be missed
@@ -74,8 +97,9 @@ enum Held {
         frame: Frame,
         may_drop: bool,
     },
-    /// A member's `Leave`: carried out in order, after the frames meant for them.
-    Departure(PlayerId, Option<oneshot::Sender<()>>),
+    /// A member's `Leave`: carried out in order, after the frames meant for them; its
+    /// asker is answered then.
+    Departure(PlayerId, ReplyTo<bool>),
 }
 
 use members::Members;
@@ -89,8 +113,9 @@ pub(crate) struct RoomSetup<G: Render> {
     pub(crate) capacity: usize,
     pub(crate) config: G::Config,
     pub(crate) rng: StdRng,
-    /// Weak: the lobby holds the rooms, so rooms must not keep the lobby alive.
-    pub(crate) lobby: WeakActorHandle<Lobby<G>>,
+    /// Where freed seats are reported (the lobby). Weak: the lobby holds the rooms, so rooms
+    /// must not keep the lobby alive.
+    pub(crate) lobby: WeakRecipient<SeatFreed>,
     /// Where won rounds are saved; `None` keeps nothing.
     pub(crate) recorder: Option<RecorderHandle>,
     /// How long a dropped player's seat is kept (told to the others).
@@ -101,10 +126,10 @@ pub(crate) struct RoomSetup<G: Render> {
 
 /// What stays the same across a room's restarts.
 #[derive(Clone)]
-struct Parts<G: Render> {
+struct Parts {
     label: RoomLabel,
     capacity: usize,
-    lobby: WeakActorHandle<Lobby<G>>,
+    lobby: WeakRecipient<SeatFreed>,
     recorder: Option<RecorderHandle>,
     reconnect_window: Duration,
     census: Census,
@@ -117,7 +142,7 @@ pub(crate) struct Room<G: Render> {
     game: G,
     members: Members,
     rng: StdRng,
-    lobby: WeakActorHandle<Lobby<G>>,
+    lobby: WeakRecipient<SeatFreed>,
     recorder: Option<RecorderHandle>,
     reconnect_window: Duration,
     census: Census,
@@ -171,11 +196,14 @@ impl<G: Render> Room<G> {
         let factory = move || Room::restore(&parts, &snapshot, supervision::next_rng(&mut seeds));
         ActorBuilder::new()
             .name(name)
+            // Sessions and the parking lot report departures with `tell_soon`, one
+            // or two waiting per member or watcher: room enough for a whole room leaving at once.
+            .soon_capacity(2 * (setup.capacity + members::MAX_WATCHERS))
             .spawn_supervised(supervision::policy(), factory)
     }
 
     /// A referee from the last checkpoint.
-    fn restore(parts: &Parts<G>, snapshot: &Snapshot<G>, rng: StdRng) -> Self {
+    fn restore(parts: &Parts, snapshot: &Snapshot<G>, rng: StdRng) -> Self {
         let checkpoint = snapshot.load();
         Room {
             label: parts.label.clone(),
@@ -265,8 +293,8 @@ impl<G: Render> Room<G> {
     }
 
     /// A member leaves: the others are told, the seat goes back to the lobby, and whoever
-    /// waits on `gone` learns that everything meant for the leaver has been handed over.
-    fn depart(&mut self, player: PlayerId, gone: Option<oneshot::Sender<()>>) {
+    /// asked learns that everything meant for the leaver has been handed over.
+    fn depart(&mut self, player: PlayerId, gone: ReplyTo<bool>) {
         if let Some(member) = self.remove(player) {
             let left = Notice::MemberLeft {
                 player,
@@ -274,9 +302,8 @@ impl<G: Render> Room<G> {
             };
             self.tell_all(None, &left);
         }
-        if let Some(gone) = gone {
-            let _ = gone.send(());
-        }
+        // The asker may have stopped waiting: nothing more to do then.
+        let _ = gone.send(true);
     }
 
     /// Sends a won round to the recorder and holds pushes until it is committed.
@@ -292,8 +319,7 @@ impl<G: Render> Room<G> {
             guesses: won.moves,
             won_at_ms: now_ms(),
         };
-        let (done, saved) = oneshot::channel();
-        tell_soon(recorder, Save { result, done });
+        let saved = ask_save(recorder.clone(), result);
         self.held += 1;
         let (round, winner) = (won.round, won.winner);
         ctx.pipe_to_self(wait_for_commit(saved), move |outcome| Committed {
@@ -399,7 +425,7 @@ impl<G: Render> Room<G> {
         (self.game_changed, self.members_changed) = (true, true);
         self.game.remove_player(player);
         if let Some(lobby) = self.lobby.upgrade() {
-            tell_soon(&lobby, SeatFreed(self.label.id));
+            or_log(lobby.tell_soon(SeatFreed(self.label.id)), "seat freed");
         }
         Some(member)
     }

@@ -10,9 +10,9 @@ use rand::rngs::StdRng;
 use referee_protocol::notice::RoomLabel;
 use referee_rules::{GuessAction, GuessConfig, GuessNumber, PlayerId};
 use referee_store::{Leaderboard, MemoryStore, RoundResult, Store, StoreError, StoreReader};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
-use super::{Act, Join, Leave, Room, RoomHandle, RoomSetup};
+use super::{Act, GetScores, Join, Leave, Room, RoomHandle, RoomSetup};
 use crate::lobby::Lobby;
 use crate::outbox::{Frame, Outbox};
 use crate::records::{Recorder, StoreStatus};
@@ -61,7 +61,7 @@ fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber> {
         capacity: 3,
         config: GuessConfig::default(),
         rng: StdRng::seed_from_u64(7),
-        lobby: lobby.downgrade(),
+        lobby: lobby.downgrade().recipient(),
         reconnect_window: Duration::from_secs(30),
         census: super::Census::default(),
         recorder: Some(recorder),
@@ -132,20 +132,31 @@ async fn a_member_who_leaves_while_a_win_is_saved_still_gets_it_then_goes() {
         Vec::<String>::new(),
         "held until committed"
     );
-    // The winner leaves while the commit waits; the room takes the Leave at once.
-    let (gone, left) = oneshot::channel();
-    let leave = Leave {
-        player: PlayerId(1),
-        gone: Some(gone),
-    };
-    assert_eq!(room.ask(leave).await.ok(), Some(true));
+    // The winner leaves while the commit waits: the room takes the Leave, and answers it
+    // only once the departure is done, after the release.
+    let leaving = tokio::spawn({
+        let room = room.clone();
+        async move {
+            room.ask(Leave {
+                player: PlayerId(1),
+            })
+            .await
+        }
+    });
+    // Handled (the room answers a later ask only after it), not yet answered.
+    assert!(room.ask(GetScores(PlayerId(2))).await.is_ok());
+    assert!(
+        !leaving.is_finished(),
+        "answered before the departure was done"
+    );
     assert!(
         lines(&mut other).is_empty(),
         "nobody hears of it yet either"
     );
     assert!(permit.send(true).is_ok());
-    assert!(
-        left.await.is_ok(),
+    assert_eq!(
+        leaving.await.ok().and_then(Result::ok),
+        Some(true),
         "the departure completes after the release"
     );
     let heard = lines(&mut winner);

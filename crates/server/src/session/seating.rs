@@ -17,7 +17,6 @@ use std::time::Duration;
 use referee_actor::AskError;
 use referee_protocol::notice::{ErrorCode, Notice, RoomLabel};
 use referee_rules::Render;
-use tokio::sync::oneshot;
 
 use super::{NOT_IN_A_ROOM, Session};
 use crate::ids::RoomId;
@@ -26,7 +25,7 @@ use crate::metrics::AskTarget;
 use crate::parking::Parked;
 use crate::room::{Away, Join, JoinError, Leave, Rejoin, SeatLost};
 use crate::seen::stamp;
-use crate::tell::tell_soon;
+use crate::tell::or_log;
 
 /// How long leaving waits for the room to hand over what is held for the leaver (a win being
 /// saved): at most as long as the room holds a win.
@@ -203,9 +202,8 @@ impl<G: Render> Session<G> {
     fn undo_join(&self, seat: &Seat<G>) {
         let undo = Leave {
             player: self.player,
-            gone: None,
         };
-        tell_soon(&seat.handle, undo);
+        or_log(seat.handle.tell_soon(undo), "undo of a join");
     }
 
     pub(super) async fn leave_room(&mut self) {
@@ -225,16 +223,19 @@ impl<G: Render> Session<G> {
         let Some(seat) = self.seat.take() else {
             return;
         };
-        let (gone, left) = oneshot::channel();
         let leave = Leave {
             player: self.player,
-            gone: Some(gone),
         };
-        match seat.handle.tell(leave).await {
-            Ok(()) => {
-                let _ = tokio::time::timeout(LEAVE_WAIT, left).await;
+        // Answered once the departure is done. A leave that could not even get into the
+        // room's mailbox in that time still must: it is told, waiting for room.
+        match seat.handle.ask_with(leave, LEAVE_WAIT).await {
+            Ok(_) | Err(AskError::Timeout(_)) => {}
+            Err(AskError::Full(leave)) => {
+                if seat.handle.tell(leave).await.is_err() {
+                    tracing::debug!(player = %self.player, "left a room that had closed");
+                }
             }
-            Err(_) => tracing::debug!(player = %self.player, "left a room that had closed"),
+            Err(err) => tracing::debug!(player = %self.player, %err, "left a room that had closed"),
         }
     }
 
@@ -249,7 +250,7 @@ impl<G: Render> Session<G> {
     pub(crate) fn park(mut self) -> Parked<G> {
         self.stop_watching();
         if let Some(seat) = &self.seat {
-            tell_soon(&seat.handle, Away(self.player));
+            or_log(seat.handle.tell_soon(Away(self.player)), "away");
         }
         Parked {
             player: self.player,
@@ -262,7 +263,10 @@ impl<G: Render> Session<G> {
 
     /// Hands back a seat the room did not take.
     fn give_back(&self, seat: &Seat<G>) {
-        tell_soon(&self.lobby, SeatFreed(seat.room));
+        or_log(
+            self.lobby.tell_soon(SeatFreed(seat.room)),
+            "seat given back",
+        );
     }
 }
 

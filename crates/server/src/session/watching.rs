@@ -13,7 +13,7 @@ use crate::lobby::Locate;
 use crate::metrics::AskTarget;
 use crate::room::{NotOwner, Spectators, Unwatch, Watch};
 use crate::seen::stamp;
-use crate::tell::tell_soon;
+use crate::tell::or_log;
 
 impl<G: Render> Session<G> {
     /// Leaves any seat and watches the room `wanted`.
@@ -52,7 +52,7 @@ impl<G: Render> Session<G> {
             }
             Err(err) => {
                 tracing::warn!(player = %self.player, %err, "watch did not complete");
-                tell_soon(&located.handle, Unwatch(self.player));
+                or_log(located.handle.tell_soon(Unwatch(self.player)), "unwatch");
                 self.error(ErrorCode::Busy, "that room did not answer; try again");
             }
         }
@@ -61,7 +61,7 @@ impl<G: Render> Session<G> {
     /// Stops watching, if watching.
     pub(super) fn stop_watching(&mut self) -> Option<RoomLabel> {
         let watched = self.watching.take()?;
-        tell_soon(&watched.handle, Unwatch(self.player));
+        or_log(watched.handle.tell_soon(Unwatch(self.player)), "unwatch");
         Some(watched.label)
     }
 

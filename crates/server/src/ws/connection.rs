@@ -13,7 +13,6 @@ use futures_util::stream::SplitStream;
 use referee_protocol::json;
 use referee_protocol::notice::{ByeReason, ErrorCode, Notice};
 use referee_rules::Render;
-use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::error::CapacityError;
 
@@ -206,19 +205,15 @@ async fn resume<G: Render>(token: Token, conn: u64, kick: &Kick, shared: &Shared
     if token.len() > 64 {
         return Resumed::Unknown;
     }
-    let (reply, parked) = oneshot::channel();
-    let resume = Resume {
-        token,
-        conn,
-        kick: kick.clone(),
-        reply,
-    };
-    if shared.parking.tell(resume).await.is_err() {
-        return Resumed::Unknown;
-    }
-    match tokio::time::timeout(RESUME_WAIT, parked).await {
-        Ok(Ok(resumed)) => resumed,
-        Ok(Err(_)) | Err(_) => Resumed::Unknown,
+    let resume = Resume::new(token, conn, kick.clone());
+    // The parking lot answers once the connection holding the seat has let go; past the
+    // deadline the seat stays parked for the next try.
+    match shared.parking.ask_with(resume, RESUME_WAIT).await {
+        Ok(resumed) => resumed,
+        Err(err) => {
+            tracing::debug!(%err, "no seat handed over");
+            Resumed::Unknown
+        }
     }
 }
 
