@@ -7,7 +7,6 @@ use referee_rules::{PlayerId, Render};
 use super::{Member, Room};
 use crate::ids::default_name;
 use crate::outbox::Outbox;
-use crate::records::StorageFailed;
 
 /// Sit down in the room. The joiner is told who is there and what the game is at; the others
 /// are told someone joined.
@@ -146,7 +145,7 @@ impl<G: Render> Answer<Leave> for Room<G> {
             let _ = gone.send(false);
         } else if self.held > 0 {
             self.held_frames
-                .push_back(super::Held::Departure(leave.player, gone));
+                .push_back(super::saving::Held::Departure(leave.player, gone));
         } else {
             self.depart(leave.player, gone);
             self.settle();
@@ -262,101 +261,6 @@ impl<G: Render> Handler<Rename> for Room<G> {
         self.tell(rename.player, &set, rename.re);
         self.settle();
         Ok(())
-    }
-}
-
-/// How the wait for a won round's commit ended.
-pub(crate) enum Outcome {
-    /// Committed: the win is durable.
-    Saved,
-    /// The store failed: the win is not on record.
-    Failed(StorageFailed),
-    /// No answer within `COMMIT_TIMEOUT`: the save is still queued and may yet be committed.
-    /// This is the rest of its ask.
-    Unconfirmed(super::PendingSave),
-}
-
-/// The recorder's answer for a won round (or the end of the wait for it). Releases the held
-/// pushes once no other save is pending. What the winner is told about the save comes
-/// *after* the win's announcement, as the protocol documents.
-pub(crate) struct Committed {
-    pub(crate) round: u64,
-    pub(crate) winner: PlayerId,
-    pub(crate) outcome: Outcome,
-}
-
-impl Message for Committed {
-    type Reply = ();
-}
-
-impl<G: Render> Handler<Committed> for Room<G> {
-    fn handle(&mut self, committed: Committed, ctx: &mut Context<Self>) {
-        self.held = self.held.saturating_sub(1);
-        let (round, winner) = (committed.round, committed.winner);
-        let notice = match committed.outcome {
-            Outcome::Saved => None,
-            Outcome::Failed(err) => Some(self.lost(round, &err)),
-            Outcome::Unconfirmed(late) => {
-                tracing::warn!(room = self.label.id, round, "win not confirmed in time");
-                ctx.pipe_to_self(late, move |outcome| LateOutcome {
-                    round,
-                    winner,
-                    outcome,
-                });
-                Some(Notice::error(
-                    ErrorCode::Unconfirmed,
-                    format_args!(
-                        "round {round} is not confirmed saved yet (the store has not answered \
-                         within {}s); you will be told if it is lost",
-                        super::COMMIT_TIMEOUT.as_secs()
-                    ),
-                ))
-            }
-        };
-        if self.held == 0 {
-            self.release();
-        }
-        // After the release: the win's announcement goes out first. With another save still
-        // pending, the notice is held behind the announcement, in order, all the same.
-        if let Some(notice) = notice {
-            self.tell(winner, &notice, None);
-        }
-        self.settle();
-    }
-}
-
-/// The answer for a save that was not confirmed in time, when it finally comes.
-pub(crate) struct LateOutcome {
-    pub(crate) round: u64,
-    pub(crate) winner: PlayerId,
-    pub(crate) outcome: Result<(), StorageFailed>,
-}
-
-impl Message for LateOutcome {
-    type Reply = ();
-}
-
-impl<G: Render> Handler<LateOutcome> for Room<G> {
-    fn handle(&mut self, late: LateOutcome, _: &mut Context<Self>) {
-        match late.outcome {
-            Ok(()) => tracing::info!(room = self.label.id, round = late.round, "late win saved"),
-            Err(err) => {
-                let notice = self.lost(late.round, &err);
-                self.tell(late.winner, &notice, None);
-            }
-        }
-        self.settle();
-    }
-}
-
-impl<G: Render> Room<G> {
-    /// The winner's notice for a round that could not be saved (logged here).
-    fn lost(&self, round: u64, err: &StorageFailed) -> Notice {
-        tracing::error!(room = self.label.id, round, %err, "win not saved");
-        Notice::error(
-            ErrorCode::Storage,
-            format_args!("round {round} could not be saved ({err}); it counts in this room only"),
-        )
     }
 }
 

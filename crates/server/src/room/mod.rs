@@ -18,64 +18,31 @@
 mod members;
 mod messages;
 mod presence;
+mod saving;
 mod supervision;
 #[cfg(test)]
 mod tests;
 
 use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use rand::rngs::StdRng;
-use referee_actor::{ActorBuilder, ActorHandle, Context, Message, ReplyTo, Timeout, WeakRecipient};
+use referee_actor::{ActorBuilder, ActorHandle, Context, Message, WeakRecipient};
 use referee_protocol::notice::{Notice, RoomLabel};
-use referee_rules::{Audience, PlayerId, Render, RoundWon};
-use referee_store::RoundResult;
+use referee_rules::{Audience, PlayerId, Render};
 
 use crate::census::Census;
 use crate::encoding::{Encoded, Encoding};
 use crate::ids::RoomId;
 use crate::outbox::{Frame, PushError};
-use crate::records::{RecorderHandle, Save, StorageFailed, now_ms};
+use crate::records::RecorderHandle;
 use crate::tell::or_log;
 
 pub(crate) use members::Member;
-pub(crate) use messages::{
-    Act, Chat, Committed, Crash, GetScores, Join, JoinError, Leave, NameTaken, Outcome, Rename,
-};
+pub(crate) use messages::{Act, Chat, Crash, GetScores, Join, JoinError, Leave, NameTaken, Rename};
 pub(crate) use presence::{Away, NotOwner, Rejoin, SeatLost, Spectators, Unwatch, Watch, Who};
 
 use supervision::{Checkpoint, Snapshot};
-
-/// How long a room holds a win's announcement waiting for the recorder, at most. Past it the
-/// announcement goes out with an error line: a stuck disk must not freeze the game.
-const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A save's ask to the recorder, still running: what it will come to.
-pub(crate) type PendingSave = Pin<Box<dyn Future<Output = Result<(), StorageFailed>> + Send>>;
-
-/// Asks the recorder to save `result`. The ask itself has no deadline — a save that takes
-/// long may still be committed, and its winner is told if it then fails — so the room
-/// bounds its own wait with [`wait_for_commit`].
-fn ask_save(recorder: RecorderHandle, result: RoundResult) -> PendingSave {
-    Box::pin(async move {
-        match recorder.ask_with(Save { result }, Timeout::Never).await {
-            Ok(outcome) => outcome,
-            Err(err) => Err(StorageFailed(format!("the recorder did not answer: {err}"))),
-        }
-    })
-}
-
-/// Waits for the recorder's answer, at most [`COMMIT_TIMEOUT`]: past it the save is still
-/// queued, and the rest of its ask is handed back to wait for without holding anything.
-async fn wait_for_commit(mut saved: PendingSave) -> Outcome {
-    match tokio::time::timeout(COMMIT_TIMEOUT, &mut saved).await {
-        Ok(Ok(())) => Outcome::Saved,
-        Ok(Err(err)) => Outcome::Failed(err),
-        Err(_) => Outcome::Unconfirmed(saved),
-    }
-}
 
 /// A seat of this room is free again: told to whoever keeps the rooms' seats (the lobby),
 /// which the room knows only as a recipient of this message.
@@ -85,24 +52,8 @@ impl Message for SeatFreed {
     type Reply = ();
 }
 
-/// Frames a room holds at most while a win is being saved. Past it, what may be missed
-/// (chat, others' moves) is dropped and a member who would need more is disconnected, as a
-/// slow reader is: memory stays bounded whatever the disk does.
-const MAX_HELD: usize = 4096;
-
-/// What waits while a win is being saved, in order.
-enum Held {
-    Frame {
-        player: PlayerId,
-        frame: Frame,
-        may_drop: bool,
-    },
-    /// A member's `Leave`: carried out in order, after the frames meant for them; its
-    /// asker is answered then.
-    Departure(PlayerId, ReplyTo<bool>),
-}
-
 use members::Members;
+use saving::{Held, MAX_HELD};
 
 /// A handle to a room's referee actor.
 pub(crate) type RoomHandle<G> = ActorHandle<Room<G>>;
@@ -276,57 +227,6 @@ impl<G: Render> Room<G> {
         if let Err(err) = pushed {
             self.failed.push((player, err));
         }
-    }
-
-    /// Sends everything held, in order, once no save is pending any more.
-    fn release(&mut self) {
-        while let Some(held) = self.held_frames.pop_front() {
-            match held {
-                Held::Frame {
-                    player,
-                    frame,
-                    may_drop,
-                } => self.send(player, frame, may_drop),
-                Held::Departure(player, gone) => self.depart(player, gone),
-            }
-        }
-    }
-
-    /// A member leaves: the others are told, the seat goes back to the lobby, and whoever
-    /// asked learns that everything meant for the leaver has been handed over.
-    fn depart(&mut self, player: PlayerId, gone: ReplyTo<bool>) {
-        if let Some(member) = self.remove(player) {
-            let left = Notice::MemberLeft {
-                player,
-                name: member.name,
-            };
-            self.tell_all(None, &left);
-        }
-        // The asker may have stopped waiting: nothing more to do then.
-        let _ = gone.send(true);
-    }
-
-    /// Sends a won round to the recorder and holds pushes until it is committed.
-    fn save(&mut self, won: RoundWon, ctx: &Context<Self>) {
-        let (Some(recorder), Some(winner)) = (&self.recorder, self.members.get(won.winner)) else {
-            return;
-        };
-        let result = RoundResult {
-            room: self.label.id,
-            round: won.round,
-            winner: winner.name.clone(),
-            named: winner.named,
-            guesses: won.moves,
-            won_at_ms: now_ms(),
-        };
-        let saved = ask_save(recorder.clone(), result);
-        self.held += 1;
-        let (round, winner) = (won.round, won.winner);
-        ctx.pipe_to_self(wait_for_commit(saved), move |outcome| Committed {
-            round,
-            winner,
-            outcome,
-        });
     }
 
     /// Tells one member something; `re` is the request it answers.

@@ -209,7 +209,7 @@ async fn a_win_not_confirmed_in_time_is_called_unconfirmed_and_lost_only_when_it
     guess(&room, 1, value).await;
     assert!(lines(&mut winner).is_empty(), "held until committed");
     // Paused time: the room's 30 s wait runs out at once; the store still holds the save.
-    tokio::time::sleep(super::COMMIT_TIMEOUT + Duration::from_secs(1)).await;
+    tokio::time::sleep(super::saving::COMMIT_TIMEOUT + Duration::from_secs(1)).await;
     let heard = lines(&mut winner);
     let correct = heard.iter().position(|l| l.starts_with("Correct!"));
     let unconfirmed = heard
