@@ -58,7 +58,10 @@ impl Message for HowManyReady {
 
 impl Handler<HowManyReady> for Table {
     fn handle(&mut self, _: HowManyReady, _: &mut Context<Self>) -> usize {
-        self.ready.iter().filter(|(_, waiting)| !waiting.is_closed()).count()
+        self.ready
+            .iter()
+            .filter(|(_, waiting)| !waiting.is_closed())
+            .count()
     }
 }
 

@@ -87,6 +87,18 @@ impl Handler<Count> for Desk {
     }
 }
 
+/// An ask with no deadline, in a task of its own, once its slot is kept at the desk.
+async fn waiting(
+    desk: &referee_actor::ActorHandle<Desk>,
+) -> tokio::task::JoinHandle<Result<u32, AskError<Wait>>> {
+    let asker = tokio::spawn({
+        let desk = desk.clone();
+        async move { desk.ask_with(Wait, referee_actor::Timeout::Never).await }
+    });
+    parked(desk, 1).await;
+    asker
+}
+
 /// Waits until `n` asks are parked at the desk.
 async fn parked(desk: &referee_actor::ActorHandle<Desk>, n: usize) {
     within(async {
@@ -114,11 +126,7 @@ async fn a_kept_slot_answers_later_while_the_actor_handles_other_messages() {
 #[tokio::test]
 async fn a_slot_dropped_unanswered_resolves_its_asker_at_once_with_dropped() {
     let desk = spawn(Desk::default());
-    let asker = tokio::spawn({
-        let desk = desk.clone();
-        async move { desk.ask_with(Wait, referee_actor::Timeout::Never).await }
-    });
-    parked(&desk, 1).await;
+    let asker = waiting(&desk).await;
     desk.tell(Forget).await.ok();
     // No deadline: only the dropped slot can end this ask.
     let answer = within(asker).await.ok();
@@ -139,11 +147,7 @@ async fn a_slot_dropped_by_a_panicking_handler_reports_that_panic() {
 #[tokio::test]
 async fn slots_kept_by_an_actor_that_stops_report_the_stop_reason() {
     let desk = spawn(Desk::default());
-    let asker = tokio::spawn({
-        let desk = desk.clone();
-        async move { desk.ask_with(Wait, referee_actor::Timeout::Never).await }
-    });
-    parked(&desk, 1).await;
+    let asker = waiting(&desk).await;
     desk.stop();
     let answer = within(asker).await.ok();
     assert!(
@@ -152,11 +156,7 @@ async fn slots_kept_by_an_actor_that_stops_report_the_stop_reason() {
     );
 
     let desk = spawn(Desk::default());
-    let asker = tokio::spawn({
-        let desk = desk.clone();
-        async move { desk.ask_with(Wait, referee_actor::Timeout::Never).await }
-    });
-    parked(&desk, 1).await;
+    let asker = waiting(&desk).await;
     desk.kill();
     let answer = within(asker).await.ok();
     assert!(
@@ -168,11 +168,7 @@ async fn slots_kept_by_an_actor_that_stops_report_the_stop_reason() {
 #[tokio::test]
 async fn slots_kept_by_an_instance_that_crashes_without_restart_report_the_crash() {
     let desk = spawn(Desk::default());
-    let asker = tokio::spawn({
-        let desk = desk.clone();
-        async move { desk.ask_with(Wait, referee_actor::Timeout::Never).await }
-    });
-    parked(&desk, 1).await;
+    let asker = waiting(&desk).await;
     desk.tell(Crash).await.ok();
     let answer = within(asker).await.ok();
     assert!(
@@ -187,11 +183,7 @@ async fn slots_kept_by_an_instance_that_crashes_without_restart_report_the_crash
 #[tokio::test]
 async fn slots_lost_with_a_restarted_instance_report_dropped_and_the_actor_runs_on() {
     let desk = ActorBuilder::new().spawn_supervised(RestartPolicy::default(), Desk::default);
-    let asker = tokio::spawn({
-        let desk = desk.clone();
-        async move { desk.ask_with(Wait, referee_actor::Timeout::Never).await }
-    });
-    parked(&desk, 1).await;
+    let asker = waiting(&desk).await;
     desk.tell(Crash).await.ok();
     let answer = within(asker).await.ok();
     assert!(matches!(answer, Some(Err(AskError::Dropped))), "{answer:?}");

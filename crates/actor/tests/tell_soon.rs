@@ -4,18 +4,22 @@
 mod common;
 
 use common::{GetLog, Probe, Record, block, probe_thread, within};
-use referee_actor::{ActorBuilder, Recipient, TellError, WeakRecipient};
+use referee_actor::{ActorBuilder, ActorHandle, Recipient, TellError, WeakRecipient};
+
+/// A probe on a thread of its own, busy in a handler until `release` fires: its mailbox
+/// fills from empty.
+async fn busy(builder: ActorBuilder) -> (ActorHandle<Probe>, std::sync::mpsc::Sender<()>) {
+    let probe = probe_thread(builder, Probe::default());
+    let (msg, entered, release) = block();
+    probe.tell(msg).await.ok();
+    within(entered).await.ok();
+    (probe, release)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tell_soon_never_waits_keeps_order_and_spawns_nothing() {
     const CAPACITY: usize = 4;
-    let probe = probe_thread(
-        ActorBuilder::new().mailbox_capacity(CAPACITY),
-        Probe::default(),
-    );
-    let (msg, entered, release) = block();
-    probe.tell(msg).await.ok();
-    within(entered).await.ok();
+    let (probe, release) = busy(ActorBuilder::new().mailbox_capacity(CAPACITY)).await;
     let tasks = tokio::runtime::Handle::current()
         .metrics()
         .num_alive_tasks();
@@ -44,13 +48,7 @@ async fn tell_soon_never_waits_keeps_order_and_spawns_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tell_soon_is_bounded_and_hands_the_message_back_beyond() {
     const CAPACITY: usize = 2;
-    let probe = probe_thread(
-        ActorBuilder::new().mailbox_capacity(CAPACITY),
-        Probe::default(),
-    );
-    let (msg, entered, release) = block();
-    probe.tell(msg).await.ok();
-    within(entered).await.ok();
+    let (probe, release) = busy(ActorBuilder::new().mailbox_capacity(CAPACITY)).await;
     for n in 0..(2 * CAPACITY) as u64 {
         assert!(probe.tell_soon(Record(n)).is_ok());
     }
@@ -67,10 +65,7 @@ async fn tell_soon_is_bounded_and_hands_the_message_back_beyond() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn letters_still_in_line_when_the_actor_stops_are_dropped_and_later_ones_refused() {
-    let probe = probe_thread(ActorBuilder::new().mailbox_capacity(1), Probe::default());
-    let (msg, entered, release) = block();
-    probe.tell(msg).await.ok();
-    within(entered).await.ok();
+    let (probe, release) = busy(ActorBuilder::new().mailbox_capacity(1)).await;
     assert!(probe.tell_soon(Record(1)).is_ok(), "into the ring");
     assert!(probe.tell_soon(Record(2)).is_ok(), "into the line");
     probe.stop();
@@ -114,15 +109,12 @@ async fn a_recipient_tells_and_asks_without_naming_the_actor_type() {
 async fn soon_capacity_sets_the_bound_apart_from_the_mailbox() {
     const CAPACITY: usize = 2;
     const SOON: usize = 5;
-    let probe = probe_thread(
+    let (probe, release) = busy(
         ActorBuilder::new()
             .mailbox_capacity(CAPACITY)
             .soon_capacity(SOON),
-        Probe::default(),
-    );
-    let (msg, entered, release) = block();
-    probe.tell(msg).await.ok();
-    within(entered).await.ok();
+    )
+    .await;
     for n in 0..(CAPACITY + SOON) as u64 {
         assert!(probe.tell_soon(Record(n)).is_ok(), "letter {n} refused");
     }
