@@ -42,6 +42,11 @@ pub struct Request {
     pub id: Option<u64>,
     /// What to do.
     pub op: Op,
+    /// For `play`, `join`, `create` and `watch`: whether to follow the room's live feed
+    /// (everyone else's moves as they happen). `None`: the default — on for the JSON
+    /// protocol, spectators always — so a client that does not read the feed need not pay
+    /// for it.
+    pub feed: Option<bool>,
 }
 
 /// The operations of the JSON protocol.
@@ -165,6 +170,9 @@ impl Request {
         if let Op::Spectators { allow } = &self.op {
             object.insert("allow".into(), (*allow).into());
         }
+        if let Some(feed) = self.feed {
+            object.insert("feed".into(), feed.into());
+        }
         Value::Object(object).to_string()
     }
 }
@@ -225,7 +233,29 @@ pub fn parse_request(text: &str) -> Result<Request, RequestError> {
         None => return Err(field_error(id, "a request needs an \"op\"")),
     };
     let op = read_op(op, &object, id)?;
-    Ok(Request { id, op })
+    let feed = feed_field(&op, &object, id)?;
+    Ok(Request { id, op, feed })
+}
+
+/// `feed`: a JSON boolean, on the operations that take a seat or watch.
+fn feed_field(
+    op: &Op,
+    object: &Map<String, Value>,
+    id: Option<u64>,
+) -> Result<Option<bool>, RequestError> {
+    let takes_feed = matches!(
+        op,
+        Op::Play | Op::Join { .. } | Op::Create | Op::Watch { .. }
+    );
+    match object.get("feed") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(feed)) if takes_feed => Ok(Some(*feed)),
+        Some(Value::Bool(_)) => Err(field_error(
+            id,
+            "\"feed\" is a field of play, join, create and watch",
+        )),
+        Some(_) => Err(field_error(id, "\"feed\" must be true or false")),
+    }
 }
 
 fn request_id(object: &Map<String, Value>) -> Result<Option<u64>, RequestError> {
@@ -500,7 +530,15 @@ mod tests {
             (r#"{"op":"quit"}"#, Op::Quit),
         ];
         for (text, op) in cases {
-            assert_eq!(parsed(text), Ok(Request { id: None, op }), "{text}");
+            assert_eq!(
+                parsed(text),
+                Ok(Request {
+                    id: None,
+                    op,
+                    feed: None
+                }),
+                "{text}"
+            );
         }
     }
 
@@ -531,6 +569,25 @@ mod tests {
         );
         assert_eq!(code(r#"{"id":-1,"op":"play"}"#), ErrorCode::BadRequest);
         assert_eq!(code(r#"{"id":"a","op":"play"}"#), ErrorCode::BadRequest);
+        assert_eq!(code(r#"{"op":"play","feed":"no"}"#), ErrorCode::BadRequest);
+        assert_eq!(
+            code(r#"{"op":"guess","value":3,"feed":false}"#),
+            ErrorCode::BadRequest
+        );
+    }
+
+    #[test]
+    fn feed_is_read_on_the_operations_that_seat_or_watch() {
+        for (text, feed) in [
+            (r#"{"op":"play","feed":false}"#, Some(false)),
+            (r#"{"op":"join","room":"4","feed":true}"#, Some(true)),
+            (r#"{"op":"create","feed":false}"#, Some(false)),
+            (r#"{"op":"watch","room":2,"feed":false}"#, Some(false)),
+            (r#"{"op":"play","feed":null}"#, None),
+            (r#"{"op":"play"}"#, None),
+        ] {
+            assert_eq!(parsed(text).map(|r| r.feed), Ok(feed), "{text}");
+        }
     }
 
     #[test]
@@ -826,8 +883,13 @@ mod tests {
         }
 
         #[test]
-        fn requests_round_trip(id in proptest::option::of(any::<u64>()), op in any_op()) {
-            let request = Request { id, op };
+        fn requests_round_trip(
+            id in proptest::option::of(any::<u64>()),
+            op in any_op(),
+            feed in proptest::option::of(any::<bool>()),
+        ) {
+            let takes_feed = matches!(op, Op::Play | Op::Join { .. } | Op::Create | Op::Watch { .. });
+            let request = Request { id, op, feed: feed.filter(|_| takes_feed) };
             prop_assert_eq!(parse_request(&request.to_json()), Ok(request));
         }
     }

@@ -367,6 +367,95 @@ async fn spectators_see_the_live_feed_without_a_seat() {
     assert_eq!(watcher.reply(id).await["code"], "no_such_room");
 }
 
+/// The messages `client` gets up to and including the chat line `marker` (sent after what is
+/// looked for: the room pushes in order, so anything sent to it before the chat comes first).
+async fn up_to_chat(client: &mut WsClient, marker: &str) -> Vec<Value> {
+    let (_, before) = client
+        .until(|m| m["type"] == "chat" && m["message"] == marker)
+        .await;
+    before
+}
+
+fn hints_of(messages: &[Value], player: u64) -> usize {
+    messages
+        .iter()
+        .filter(|m| m["type"] == "event" && m["event"]["type"] == "hint")
+        .filter(|m| m["event"]["player"] == player)
+        .count()
+}
+
+#[tokio::test]
+async fn a_client_that_declines_the_feed_gets_only_what_concerns_it() {
+    let server = server().await;
+    let mut lean = WsClient::connect(server.http, None).await;
+    let id = lean.request("play", json!({"feed": false})).await;
+    let joined = lean.reply(id).await;
+    assert_eq!(joined["type"], "joined", "{joined}");
+    let room = joined["room"]["id"].to_string();
+    let mut full = WsClient::connect(server.http, None).await;
+    assert_eq!(full.join(&room).await["type"], "joined");
+    let mut quiet_watcher = WsClient::connect(server.http, None).await;
+    let id = quiet_watcher
+        .request("watch", json!({"room": room, "feed": false}))
+        .await;
+    assert_eq!(quiet_watcher.reply(id).await["type"], "watching");
+    let mut watcher = WsClient::connect(server.http, None).await;
+    let id = watcher.request("watch", json!({"room": room})).await;
+    assert_eq!(watcher.reply(id).await["type"], "watching");
+
+    // Each player guesses once (answered before the next: so in this order in the room),
+    // then the full one says something everyone hears, after everything else.
+    let mut heard_by = [Vec::new(), Vec::new()];
+    // A guess that happens to win is answered by `won`, not a hint: guess again (a new
+    // round, a new secret) until one is a hint.
+    for (client, heard) in [&mut lean, &mut full].into_iter().zip(&mut heard_by) {
+        for _ in 0..5 {
+            let id = client.request("guess", json!({"value": 10})).await;
+            let (answer, before) = client.until(|m| m["re"] == id).await;
+            heard.extend(before);
+            if answer["event"]["type"] == "hint" {
+                break;
+            }
+        }
+    }
+    // Its own echo of the chat is read below, with the rest.
+    full.request("chat", json!({"text": "marker"})).await;
+
+    let (lean_id, full_id) = (lean.player(), full.player());
+    let [mut lean_heard, mut full_heard] = heard_by;
+    lean_heard.extend(up_to_chat(&mut lean, "marker").await);
+    assert_eq!(
+        hints_of(&lean_heard, full_id),
+        0,
+        "declined, yet fed: {lean_heard:?}"
+    );
+    full_heard.extend(up_to_chat(&mut full, "marker").await);
+    assert_eq!(
+        hints_of(&full_heard, lean_id),
+        1,
+        "the default follows the feed: {full_heard:?}"
+    );
+    let heard = up_to_chat(&mut quiet_watcher, "marker").await;
+    assert_eq!(
+        hints_of(&heard, lean_id) + hints_of(&heard, full_id),
+        0,
+        "{heard:?}"
+    );
+    let heard = up_to_chat(&mut watcher, "marker").await;
+    assert_eq!(
+        hints_of(&heard, lean_id) + hints_of(&heard, full_id),
+        2,
+        "{heard:?}"
+    );
+
+    // What is not feed still reaches the lean client: the round's end.
+    full.play_round(20).await;
+    let (won, _) = lean
+        .until(|m| m["type"] == "event" && m["event"]["type"] == "won")
+        .await;
+    assert_eq!(won["event"]["player"], full_id);
+}
+
 #[tokio::test]
 async fn netcat_players_can_watch_too() {
     let server = server().await;

@@ -33,6 +33,7 @@ pub(crate) struct Member {
 struct Watcher {
     name: String,
     outbox: Outbox,
+    feed: bool,
 }
 
 /// The members of a room, in player-number order, and its spectators.
@@ -102,15 +103,19 @@ impl Members {
         self.closed = !watchable;
     }
 
-    /// Everyone a push can reach now: seated players whose connection is up, with whether
-    /// they follow the feed, and spectators (who always do).
+    /// Everyone a push can reach now: seated players whose connection is up, and
+    /// spectators, each with whether they follow the feed.
     pub(crate) fn reachable(&self) -> impl Iterator<Item = (PlayerId, bool)> + '_ {
         let seated = self
             .seated
             .iter()
             .filter(|(_, member)| !member.away)
             .map(|(&id, member)| (id, member.feed));
-        seated.chain(self.watching.keys().map(|&id| (id, true)))
+        let watching = self
+            .watching
+            .iter()
+            .map(|(&id, watcher)| (id, watcher.feed));
+        seated.chain(watching)
     }
 
     /// Where to push for `player`: a seated player's connection (unless away), or a
@@ -166,11 +171,17 @@ impl Members {
     }
 
     /// Adds a spectator; `false` if the room has no room for one more.
-    pub(crate) fn watch(&mut self, player: PlayerId, name: String, outbox: Outbox) -> bool {
+    pub(crate) fn watch(
+        &mut self,
+        player: PlayerId,
+        name: String,
+        outbox: Outbox,
+        feed: bool,
+    ) -> bool {
         if self.watching.len() >= MAX_WATCHERS && !self.watching.contains_key(&player) {
             return false;
         }
-        self.watching.insert(player, Watcher { name, outbox });
+        self.watching.insert(player, Watcher { name, outbox, feed });
         true
     }
 
@@ -239,19 +250,19 @@ mod tests {
     fn spectators_are_bounded_and_take_no_seat() {
         let mut members = Members::default();
         for id in 0..MAX_WATCHERS as u64 {
-            assert!(members.watch(PlayerId(id), name(id), outbox()));
+            assert!(members.watch(PlayerId(id), name(id), outbox(), true));
         }
         assert!(
-            !members.watch(PlayerId(1_000), name(1_000), outbox()),
+            !members.watch(PlayerId(1_000), name(1_000), outbox(), true),
             "one too many"
         );
         assert!(
-            members.watch(PlayerId(3), name(3), outbox()),
+            members.watch(PlayerId(3), name(3), outbox(), true),
             "watching again is no new spectator"
         );
         assert_eq!((members.len(), members.watchers()), (0, MAX_WATCHERS));
         assert_eq!(members.unwatch(PlayerId(3)), Some(name(3)));
-        assert!(members.watch(PlayerId(1_000), name(1_000), outbox()));
+        assert!(members.watch(PlayerId(1_000), name(1_000), outbox(), true));
     }
 
     #[test]
@@ -266,7 +277,7 @@ mod tests {
         };
         members.insert(PlayerId(1), member(false));
         members.insert(PlayerId(2), member(true));
-        members.watch(PlayerId(3), name(3), outbox());
+        members.watch(PlayerId(3), name(3), outbox(), true);
         let reachable: Vec<(PlayerId, bool)> = members.reachable().collect();
         assert_eq!(reachable, [(PlayerId(1), false), (PlayerId(3), true)]);
         assert!(members.outbox(PlayerId(2)).is_none());

@@ -23,6 +23,8 @@ pub(crate) struct Watch {
     /// What the members are told the spectator is called.
     pub(crate) name: String,
     pub(crate) outbox: Outbox,
+    /// Whether the spectator follows the live feed (others' moves as they happen).
+    pub(crate) feed: bool,
     pub(crate) re: Option<u64>,
 }
 
@@ -67,7 +69,10 @@ impl<G: Render> Handler<Watch> for Room<G> {
             return Err(WatchError::Forbidden(self.label.clone()));
         }
         let again = self.members.outbox(player).is_some();
-        if !self.members.watch(player, watch.name.clone(), watch.outbox) {
+        if !self
+            .members
+            .watch(player, watch.name.clone(), watch.outbox, watch.feed)
+        {
             return Err(WatchError::Full(self.label.clone()));
         }
         self.members_changed = true;

@@ -78,8 +78,10 @@ pub(crate) struct Session<G: Render> {
     epoch: u32,
     outbox: Outbox,
     seen: SeenRound,
-    /// Whether this player follows the rooms' live feed.
+    /// Whether this player follows the rooms' live feed, by default (see [`Session::feed`]).
     feed: bool,
+    /// The request being handled chose whether to follow the feed (`feed` in JSON).
+    feed_choice: Option<bool>,
     /// The records' read side, for `/top` and a returning player's tally.
     board: Option<BoardHandle>,
     budget: Bucket,
@@ -116,6 +118,7 @@ impl<G: Render> Session<G> {
             outbox,
             seen,
             feed,
+            feed_choice: None,
             board: None,
             budget: Bucket::new(RateLimit::default(), Instant::now()),
             faults: false,
@@ -215,9 +218,9 @@ impl<G: Render> Session<G> {
 
     /// Acts on one JSON request (or tells why it is not one).
     pub(crate) async fn on_request(&mut self, request: Result<Request, RequestError>) -> Flow {
-        self.re = match &request {
-            Ok(request) => request.id,
-            Err(err) => err.id,
+        (self.re, self.feed_choice) = match &request {
+            Ok(request) => (request.id, request.feed),
+            Err(err) => (err.id, None),
         };
         let flow = match self.over_budget() {
             Some(flow) => flow,
@@ -229,6 +232,7 @@ impl<G: Render> Session<G> {
                 }
             },
         };
+        self.feed_choice = None;
         // The goodbye that follows a quit answers it too.
         if flow != Flow::Quit {
             self.re = None;

@@ -169,7 +169,7 @@ impl<G: Render> Session<G> {
             name: self.name.clone(),
             named: self.named,
             outbox: self.outbox.for_seat(self.epoch),
-            feed: self.feed,
+            feed: self.feed_choice.unwrap_or(self.feed),
             re: self.re,
         };
         match self.timed(AskTarget::Room, seat.handle.ask(join)).await {

@@ -36,6 +36,8 @@ impl<G: Render> Session<G> {
             player: self.player,
             name: self.name.clone(),
             outbox: self.outbox.for_seat(self.epoch),
+            // Spectators follow the feed unless they asked not to.
+            feed: self.feed_choice.unwrap_or(true),
             re: self.re,
         };
         match self.timed(AskTarget::Room, located.handle.ask(watch)).await {
