@@ -8,6 +8,8 @@
 #   THINK=1s scripts/load-report.sh 20 10000     # paced players: one guess a second each
 #   TRANSPORT=ws scripts/load-report.sh 10 30 300 3000 10000   # browser players (WebSocket)
 #   WORKERS=1 scripts/load-report.sh 10 30 300 3000 10000  # `referee serve --workers 1`
+#   NO_DB=1 scripts/load-report.sh 10 30 300                # `referee serve --no-db`
+#   TRANSPORT=ws FEED=off scripts/load-report.sh 10 300     # bots decline the live feed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +22,14 @@ http_port=$((port + 1))
 transport=${TRANSPORT:-tcp}
 workers=()
 [ -z "${WORKERS:-}" ] || workers=(--workers "$WORKERS")
+store=(--db)
+[ -z "${NO_DB:-}" ] || store=(--no-db)
+feed=()
+case ${FEED:-on} in
+    on) ;;
+    off) feed=(--no-feed) ;;
+    *) echo "FEED is on or off" >&2; exit 2 ;;
+esac
 case $transport in
     tcp) target="127.0.0.1:$port" ;;
     ws) target="127.0.0.1:$http_port" ;;
@@ -32,7 +42,9 @@ dir=$(mktemp -d)
 
 # The default server (every won round committed to a SQLite file), with the per-player line
 # limit off: a flat-out bot sends thousands of lines a second.
-"$bin" serve --tcp "127.0.0.1:$port" --http "127.0.0.1:$http_port" --db "$dir/referee.db" \
+db_path=()
+[ -n "${NO_DB:-}" ] || db_path=("$dir/referee.db")
+"$bin" serve --tcp "127.0.0.1:$port" --http "127.0.0.1:$http_port" "${store[@]}" "${db_path[@]}" \
     --rate 0 --max-per-ip 0 --max-connections 20000 "${workers[@]}" >"$dir/serve.log" 2>&1 &
 server=$!
 trap 'kill -INT $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$dir"' EXIT
@@ -44,7 +56,7 @@ done
 for clients in "${counts[@]}"; do
     rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
     "$bin" load --transport "$transport" --addr "$target" --clients "$clients" \
-        --duration "$duration" --think "${THINK:-0}" --compare-echo --json --quiet
+        --duration "$duration" --think "${THINK:-0}" "${feed[@]}" --compare-echo --json --quiet
     rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
     echo "{\"clients\":$clients,\"server_rss_kib_before\":$rss_before,\"server_rss_kib_after\":$rss_after}"
 done

@@ -57,6 +57,11 @@ pub struct LoadArgs {
     #[arg(long, value_enum, default_value_t = Transport::Tcp)]
     pub transport: Transport,
 
+    /// WebSocket bots decline the room's live feed (`"feed": false` in `play`): they are sent
+    /// only what answers them and the rounds' ends, not every other bot's guess.
+    #[arg(long)]
+    pub no_feed: bool,
+
     /// Load an in-process echo server instead of Referee: the ceiling to compare with (a
     /// line echo, or with `--transport ws` a WebSocket one answering each JSON guess).
     #[arg(long, conflicts_with = "compare_echo")]

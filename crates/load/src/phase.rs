@@ -42,6 +42,8 @@ pub(crate) struct Plan {
     pub(crate) drain: Duration,
     pub(crate) think: Duration,
     pub(crate) quiet: bool,
+    /// WebSocket bots follow the room's live feed.
+    pub(crate) feed: bool,
 }
 
 impl Plan {
@@ -59,6 +61,7 @@ impl Plan {
             drain: args.drain,
             think: args.think,
             quiet: args.quiet,
+            feed: !args.no_feed,
         }
     }
 
@@ -131,12 +134,13 @@ impl Plan {
     fn connect(&self, id: usize) -> impl Future<Output = (usize, std::io::Result<Conn>)> + use<> {
         let (addr, limit, transport) = (self.addr, self.connect_timeout, self.transport);
         let (echo, join) = (self.mode == Mode::Echo, self.mode == Mode::Server);
+        let seat = join.then_some(ws::Seat { feed: self.feed });
         async move {
             let conn = match transport {
                 Transport::Tcp => tcp::connect(addr, limit)
                     .await
                     .map(|stream| Conn::Tcp(tcp::Lines::new(stream, echo))),
-                Transport::Ws => ws::connect(addr, limit, join)
+                Transport::Ws => ws::connect(addr, limit, seat)
                     .await
                     .map(|wire| Conn::Ws(Box::new(wire))),
             };

@@ -60,8 +60,19 @@ pub(crate) struct Json {
     joined: bool,
 }
 
-/// Connects to `ws://addr/ws` and, to play (`join`), asks for a seat; all within `limit`.
-pub(crate) async fn connect(addr: SocketAddr, limit: Duration, join: bool) -> io::Result<Json> {
+/// How a bot that plays asks for its seat.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seat {
+    /// Follow the room's live feed.
+    pub(crate) feed: bool,
+}
+
+/// Connects to `ws://addr/ws` and, to play (`seat`), asks for a seat; all within `limit`.
+pub(crate) async fn connect(
+    addr: SocketAddr,
+    limit: Duration,
+    seat: Option<Seat>,
+) -> io::Result<Json> {
     let connecting = async {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
@@ -72,10 +83,10 @@ pub(crate) async fn connect(addr: SocketAddr, limit: Duration, join: bool) -> io
         let mut wire = Json {
             ws,
             codec: Codec::new(),
-            joined: join,
+            joined: seat.is_some(),
         };
-        if join {
-            let play = wire.codec.play();
+        if let Some(seat) = seat {
+            let play = wire.codec.play(seat.feed);
             wire.ws.send(Message::text(play)).await.map_err(io_error)?;
         }
         Ok(wire)

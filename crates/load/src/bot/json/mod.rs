@@ -21,7 +21,7 @@
 //!
 //! let mut codec = Codec::new();
 //! let mut brain = Brain::new();
-//! assert_eq!(codec.play(), r#"{"v":1,"id":1,"op":"play"}"#);
+//! assert_eq!(codec.play(true), r#"{"v":1,"id":1,"op":"play"}"#);
 //! let state = r#"{"v":1,"re":1,"type":"state","view":{"round":4,"max":20},"text":"Round 4"}"#;
 //! let guess = brain.on_heard(codec.heard(state)).send.unwrap();
 //! assert_eq!(codec.guess(guess), r#"{"v":1,"id":2,"op":"guess","value":9}"#);
@@ -108,10 +108,15 @@ impl Codec {
         }
     }
 
-    /// The quick-match request, `{"v":1,"id":N,"op":"play"}`.
-    pub fn play(&mut self) -> String {
+    /// The quick-match request, `{"v":1,"id":N,"op":"play"}`; with `feed` false, it
+    /// declines the room's live feed (`"feed":false`).
+    pub fn play(&mut self, feed: bool) -> String {
         let id = self.take_id();
-        format!(r#"{{"v":1,"id":{id},"op":"play"}}"#)
+        if feed {
+            format!(r#"{{"v":1,"id":{id},"op":"play"}}"#)
+        } else {
+            format!(r#"{{"v":1,"id":{id},"op":"play","feed":false}}"#)
+        }
     }
 
     /// The goodbye, `{"v":1,"id":N,"op":"quit"}`: the server frees the seat and closes.

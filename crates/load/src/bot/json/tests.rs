@@ -11,7 +11,7 @@ const ME: u64 = 7;
 /// A codec that heard its welcome (player 7) and sent `play` (id 1).
 fn seated() -> Codec {
     let mut codec = Codec::new();
-    codec.play();
+    codec.play(true);
     let welcome = Notice::Welcome {
         player: PlayerId(ME),
         name: "Player 7".into(),
@@ -56,14 +56,19 @@ fn rejected(rejection: &GuessRejection, re: Option<u64>) -> String {
 #[test]
 fn requests_are_what_the_server_parses() {
     let mut codec = Codec::new();
-    let play = protocol::parse_request(&codec.play()).unwrap();
-    assert_eq!((play.id, play.op), (Some(1), Op::Play));
+    let play = protocol::parse_request(&codec.play(true)).unwrap();
+    assert_eq!((play.id, play.op, play.feed), (Some(1), Op::Play, None));
+    let lean = protocol::parse_request(&codec.play(false)).unwrap();
+    assert_eq!(
+        (lean.id, lean.op, lean.feed),
+        (Some(2), Op::Play, Some(false))
+    );
     let guess = protocol::parse_request(&codec.guess(u64::MAX)).unwrap();
     let value = u64::MAX.to_string();
-    assert_eq!((guess.id, guess.op), (Some(2), Op::Guess { value }));
-    assert_eq!(codec.outstanding(), Some(2));
+    assert_eq!((guess.id, guess.op), (Some(3), Op::Guess { value }));
+    assert_eq!(codec.outstanding(), Some(3));
     let quit = protocol::parse_request(&codec.quit()).unwrap();
-    assert_eq!((quit.id, quit.op), (Some(3), Op::Quit));
+    assert_eq!((quit.id, quit.op), (Some(4), Op::Quit));
 }
 
 #[test]
