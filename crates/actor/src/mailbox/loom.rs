@@ -30,6 +30,15 @@ use crate::{Actor, Context, Panic};
 /// keeps each model to seconds and finds every broken variant listed in the docs.
 const PREEMPTIONS: usize = 2;
 
+/// The value a model thread returned; a panic in it (a failed assertion) goes on in the
+/// model's own thread, so loom reports it.
+fn joined<T>(thread: thread::JoinHandle<T>) -> T {
+    match thread.join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
 fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
@@ -147,8 +156,8 @@ fn loom_send_racing_close_is_refused_or_received() {
         };
         let closer = thread::spawn(move || stopper.close());
         let got = run_loop(&mut rx);
-        closer.join().unwrap();
-        let (tx, accepted) = sender.join().unwrap();
+        joined(closer);
+        let (tx, accepted) = joined(sender);
         let accepted: Vec<usize> = accepted.into_iter().flatten().collect();
         assert_eq!(got, accepted, "received is not what went in");
         drop(tx);
@@ -175,8 +184,8 @@ fn loom_waiting_sender_racing_close_gets_its_letter_back_or_in() {
         };
         let closer = thread::spawn(move || stopper.close());
         let got = run_loop(&mut rx);
-        closer.join().unwrap();
-        let (tx, outcome) = sender.join().unwrap();
+        joined(closer);
+        let (tx, outcome) = joined(sender);
         let expected: Vec<usize> = [Some(0), outcome].into_iter().flatten().collect();
         assert_eq!(got, expected, "received is not what went in");
         drop(tx);
@@ -209,7 +218,7 @@ fn joining_the_line_as_the_slot_frees(capacity: usize) {
             got.extend(next.map(id_of));
         }
         assert_eq!(got, (0..=capacity).collect::<Vec<_>>());
-        drop(sender.join().unwrap());
+        drop(joined(sender));
         assert_settled(&rx, &drops, capacity + 1);
     });
 }
@@ -251,7 +260,7 @@ fn loom_giving_up_in_line_racing_the_run_loop_drops_the_letter_once() {
             })
         };
         let got = run_loop(&mut rx);
-        let outcome = asker.join().unwrap();
+        let outcome = joined(asker);
         let expected: Vec<usize> = [Some(0), outcome].into_iter().flatten().collect();
         assert_eq!(got, expected, "received is not what went in");
         assert_settled(&rx, &drops, 2);
@@ -283,8 +292,8 @@ fn loom_last_sender_dropped_stops_the_run_loop_after_what_was_queued() {
             })
         };
         let got = run_loop(&mut rx);
-        strong.join().unwrap();
-        let late = late.join().unwrap();
+        joined(strong);
+        let late = joined(late);
         let mut got_sorted = got.clone();
         got_sorted.sort_unstable();
         let expected: Vec<usize> = [Some(1), late].into_iter().flatten().collect();
@@ -319,7 +328,7 @@ fn loom_letter_sent_soon_as_the_slot_frees_is_received() {
         let got: Vec<usize> = (0..2)
             .filter_map(|_| block_on(poll_fn(|cx| rx.poll_recv(cx))).map(id_of))
             .collect();
-        let tx = sender.join().unwrap();
+        let tx = joined(sender);
         assert_eq!(got, vec![0, 1], "a letter sent soon was lost or stuck");
         drop(tx);
         assert_settled(&rx, &drops, 2);
@@ -348,8 +357,8 @@ fn loom_letter_sent_soon_racing_close_is_received_or_dropped_once() {
         };
         let closer = thread::spawn(move || stopper.close());
         let got = run_loop(&mut rx);
-        closer.join().unwrap();
-        let tx = sender.join().unwrap();
+        joined(closer);
+        let tx = joined(sender);
         assert_eq!(got.first(), Some(&0), "the queued letter is received");
         drop(tx);
         assert_settled(&rx, &drops, 2);
