@@ -1,5 +1,5 @@
 //! `/metrics` (Prometheus text) and `/api/status` (JSON, for the status page): the same
-//! numbers, gathered when asked (see `metrics.rs`).
+//! numbers, gathered when asked (see `metrics/`).
 
 use std::sync::Arc;
 

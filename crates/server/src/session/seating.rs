@@ -7,7 +7,7 @@
 //! the message never reached it). When the outcome is unknown (the join timed out), the
 //! session sends a `Leave` after it instead: if the join happened, the room undoes it and
 //! frees the seat itself. A session whose connection drops may instead *park* its seat
-//! (`parking.rs`): the room keeps it, and a later session takes it back with `Rejoin`.
+//! (`parking/`): the room keeps it, and a later session takes it back with `Rejoin`.
 //!
 //! Looking a room up by name is limited (`attempts.rs`): a client cannot guess private
 //! codes by trying them all. Watching (`watching.rs`) looks rooms up the same way.

@@ -3,7 +3,7 @@
 //! The same sessions, lobby and rooms as TCP; only the framing (one WebSocket text message per
 //! request or push) and the encoding (JSON) differ. What WebSocket adds is reconnection: a
 //! player who presents their token (`/ws?token=…`) within the window gets their seat back
-//! (see `parking.rs`).
+//! (see `parking/`).
 
 mod close;
 mod connection;
