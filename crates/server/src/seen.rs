@@ -1,6 +1,8 @@
 //! The round a player has been shown, which is the round a plain guess is for.
 //!
-//! The writer raises it after it has sent a frame that mentions a round; the session raises
+//! The writer raises it when it hands a frame that mentions a round to the socket — before
+//! the write returns, since a quick client may answer before the writer task runs again, and
+//! its guess must not be judged against the round before; the session raises
 //! it when the player sits down (to the room's round at that moment, so that a guess typed
 //! before the first line arrives still counts for the round it was meant for). Rounds are
 //! numbered per room, so each seat gets a new *epoch*, packed above the round number: frames

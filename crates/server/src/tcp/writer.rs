@@ -32,7 +32,12 @@ pub(crate) async fn write_frames(
                 None => break,
             },
         };
-        let round = batch(&mut buf, first, &mut frames);
+        // The round counts as shown once its frame is handed to the socket, not once the
+        // write returned: a player quick enough to answer before this task runs again must
+        // not have their guess judged against the round before (see `seen.rs`).
+        if let Some(round) = batch(&mut buf, first, &mut frames) {
+            seen_round.observe(round);
+        }
         let written = tokio::select! {
             biased;
             _ = kick.for_writer() => false,
@@ -41,9 +46,6 @@ pub(crate) async fn write_frames(
         if !written {
             kick.kick(Reason::Failed);
             return;
-        }
-        if let Some(round) = round {
-            seen_round.observe(round);
         }
         if buf.capacity() > KEEP {
             buf = Vec::new();
@@ -85,5 +87,27 @@ mod tests {
         let first = Frame::in_round("a".into(), 1);
         assert_eq!(batch(&mut buf, first, &mut rx), Some(stamp(0, 2)));
         assert_eq!(buf, b"a\nb\nc\n");
+    }
+
+    /// A round is shown as soon as its frame is handed to the socket: while the write is
+    /// still pending (here: a client that does not read), the seen round has already risen.
+    #[tokio::test]
+    async fn the_round_counts_as_shown_while_its_frame_is_being_written() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap());
+        let (client, accepted) = tokio::join!(client, listener.accept());
+        let (_client, (server, _)) = (client.unwrap(), accepted.unwrap());
+        let (_read, write) = server.into_split();
+        let (tx, rx) = mpsc::channel(8);
+        let seen = SeenRound::default();
+        let writer = tokio::spawn(write_frames(write, rx, Kick::default(), seen.clone()));
+        // Far more than the socket buffers hold: the write cannot finish while nobody reads.
+        let _ = tx.try_send(Frame::in_round("x".repeat(64 << 20), 5));
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!writer.is_finished());
+        assert_eq!(seen.round(), 5);
+        writer.abort();
     }
 }

@@ -34,13 +34,10 @@ pub(crate) async fn write_frames(
         let sent = tokio::select! {
             biased;
             _ = kick.for_writer() => return,
-            sent = send_batch(&mut sink, first, &mut frames) => sent,
+            sent = send_batch(&mut sink, first, &mut frames, &seen_round) => sent,
         };
         match sent {
-            Ok(Batch { round, close }) => {
-                if let Some(round) = round {
-                    seen_round.observe(round);
-                }
+            Ok(Batch { close }) => {
                 if let Some(code) = close {
                     return goodbye(&mut sink, code).await;
                 }
@@ -57,8 +54,6 @@ pub(crate) async fn write_frames(
 
 /// What one batch held.
 struct Batch {
-    /// The highest round stamp sent.
-    round: Option<u64>,
     /// A closing frame ended it.
     close: Option<u16>,
 }
@@ -68,11 +63,9 @@ async fn send_batch(
     sink: &mut Sink,
     first: Frame,
     frames: &mut mpsc::Receiver<Frame>,
+    seen_round: &SeenRound,
 ) -> Result<Batch, axum::Error> {
-    let mut batch = Batch {
-        round: None,
-        close: None,
-    };
+    let mut batch = Batch { close: None };
     let mut next = Some(first);
     let mut sent = 0;
     while let Some(frame) = next {
@@ -80,8 +73,10 @@ async fn send_batch(
             batch.close = frame.close;
             break;
         }
-        let stamped = frame.round.map(|round| stamp(frame.epoch, round));
-        batch.round = batch.round.max(stamped);
+        // Shown once handed to the socket, before the write returns (see `seen.rs`).
+        if let Some(round) = frame.round {
+            seen_round.observe(stamp(frame.epoch, round));
+        }
         sink.feed(Message::Text(frame.text.into())).await?;
         sent += 1;
         next = if sent < BATCH {
