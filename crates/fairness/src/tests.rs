@@ -2,18 +2,19 @@
 
 use crate::*;
 
-/// Ann wins round 1 (secret 7) after a hint; Bo's late guess hears "meantime".
+/// Ann wins round 1 (secret 7) after a hint; Bo's late guess hears "meantime". The lines
+/// carry the round's commitment and salt as the server sends them.
 fn fair_game() -> Vec<Log> {
     let mut ann = Log::new("Ann", 1);
     ann.sent(10, 1);
     ann.heard("Lower! The number is less than 10.");
     ann.sent(7, 1);
-    ann.heard("Correct! 7 was the number. You won round 1 and now have 1 point.");
-    ann.heard("Round 2: guess a number from 0 to 19.");
+    ann.heard("Correct! 7 was the number. You won round 1 and now have 1 point. Salt: 00ff");
+    ann.heard("Round 2: guess a number from 0 to 19. Commitment: 9f2c");
     ann.heard("Scores in room 1: Ann 1, Bo 0.");
     let mut bo = Log::new("Bo", 1);
-    bo.heard("* Ann won round 1: the number was 7.");
-    bo.heard("Round 2: guess a number from 0 to 19.");
+    bo.heard("* Ann won round 1: the number was 7. Salt: 00ff");
+    bo.heard("Round 2: guess a number from 0 to 19. Commitment: 9f2c");
     bo.sent(7, 1);
     bo.heard("Sorry, another player won in the meantime! (Ann won round 1.)");
     vec![ann, bo]
