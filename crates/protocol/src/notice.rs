@@ -674,7 +674,11 @@ mod tests {
         }
         assert!(text.lines().all(|line| !line.trim().is_empty()));
         assert!(text.contains("referee verify COMMITMENT SECRET SALT ROUND"));
-        assert!(text.lines().last().is_some_and(|l| l.starts_with("Anything else")));
+        assert!(
+            text.lines()
+                .last()
+                .is_some_and(|l| l.starts_with("Anything else"))
+        );
     }
 
     #[test]
