@@ -21,7 +21,10 @@
 //!
 //! To put a new game on the server, implement [`Game`] and [`Render`] for its
 //! state type. The founding game is [`GuessNumber`]: guess a secret number
-//! with higher/lower hints; the first right guess wins the round.
+//! with higher/lower hints; the first right guess wins the round. Each round
+//! opens with a [`Commitment`] to its secret and each win reveals the [`Salt`]
+//! that opens it ([`commitment`]), so players can check the referee did not
+//! change the secret mid-round.
 //!
 //! # Example
 //!
