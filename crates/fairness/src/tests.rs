@@ -45,7 +45,8 @@ fn a_fair_game_passes() {
         Ok(Verdict {
             rounds: 1,
             guesses: 3,
-            meantimes: 1
+            meantimes: 1,
+            opened: 0,
         })
     );
 }
@@ -120,6 +121,65 @@ fn rooms_telling_different_stories_are_caught() {
         violations
             .iter()
             .any(|v| matches!(v, Violation::Disagreement { round: 1, .. })),
+        "{violations:?}"
+    );
+}
+
+/// Round 4 of room 1 (secret 7): Ann wins it, Bo hears it; the commitment is the one of
+/// docs/protocol.md's worked example.
+fn committed_round(ann_salt: &str, bo_commitment: &str) -> Vec<Log> {
+    const COMMITMENT: &str = "58f90d9dfb598e76a8c0fe4e95cdf8715f494d22153abfba53a60af3d1417e62";
+    let mut ann = Log::new("Ann", 1);
+    ann.heard(format!(
+        "Round 4: guess a number from 0 to 19. Commitment: {COMMITMENT}"
+    ));
+    ann.sent(7, 4);
+    ann.heard(format!(
+        "Correct! 7 was the number. You won round 4 and now have 1 point.{ann_salt}"
+    ));
+    let mut bo = Log::new("Bo", 1);
+    bo.heard(format!(
+        "Round 4: guess a number from 0 to 19. Commitment: {bo_commitment}"
+    ));
+    bo.heard("* Ann won round 4: the number was 7. Salt: 000102030405060708090a0b0c0d0e0f");
+    vec![ann, bo]
+}
+
+const SALT: &str = " Salt: 000102030405060708090a0b0c0d0e0f";
+const SAME: &str = "58f90d9dfb598e76a8c0fe4e95cdf8715f494d22153abfba53a60af3d1417e62";
+
+#[test]
+fn a_win_that_opens_its_commitment_is_counted() {
+    let verdict = check(&committed_round(SALT, SAME));
+    assert_eq!(verdict.map(|verdict| verdict.opened), Ok(1));
+}
+
+#[test]
+fn a_salt_that_does_not_open_the_commitment_is_caught() {
+    for salt in [" Salt: 100102030405060708090a0b0c0d0e0f", " Salt: 00", ""] {
+        let violations = check(&committed_round(salt, SAME))
+            .err()
+            .unwrap_or_default();
+        assert!(
+            matches!(
+                violations[..],
+                [Violation::BrokenCommitment { round: 4, .. }]
+            ),
+            "{salt:?}: {violations:?}"
+        );
+    }
+}
+
+#[test]
+fn players_told_different_commitments_are_caught() {
+    let other = SAME.replace('5', "6");
+    let violations = check(&committed_round(SALT, &other))
+        .err()
+        .unwrap_or_default();
+    assert!(
+        violations
+            .iter()
+            .any(|v| matches!(v, Violation::CommitmentsDiffer { round: 4, .. })),
         "{violations:?}"
     );
 }

@@ -66,6 +66,9 @@ async fn hundreds_of_bots_race_for_many_rounds_and_the_checker_finds_nothing_wro
         )
     });
     assert!(verdict.rounds >= 100 * ROUNDS, "{verdict:?}");
+    // Every round after the first (whose start the bots read before logging) was checked
+    // against the commitment published at its start.
+    assert!(verdict.opened >= 100 * (ROUNDS - 1), "{verdict:?}");
     assert!(
         verdict.meantimes > 0,
         "the bots raced: some guesses came too late"
