@@ -36,6 +36,7 @@ pub fn check(logs: &[Log]) -> Result<Verdict, Vec<Violation>> {
         judge_answers(log, &facts, &mut violations);
     }
     judge_scoreboards(logs, &facts, &mut violations);
+    crate::commitments::judge(logs, &mut verdict, &mut violations);
     verdict.rounds = facts.secrets.len() as u64;
     if violations.is_empty() {
         Ok(verdict)

@@ -13,7 +13,9 @@
 //! * "another player won" only for a round someone did win, and never to the winner;
 //! * every answer is about the guess its player sent (value and round): no reply reached the
 //!   wrong player;
-//! * each room's final scoreboard equals the wins its players were told about.
+//! * each room's final scoreboard equals the wins its players were told about;
+//! * everyone in a room heard one commitment per round, and its win's revealed secret and
+//!   salt open it (docs/protocol.md, "Provably fair rounds").
 //!
 //! Pure: no I/O, no clock. The players must tag each guess with its round (`7 @3`, or over
 //! WebSocket `"value": "7 @3"`), so that what a guess was for is not a matter of timing.
@@ -22,8 +24,9 @@
 //!
 //! Test support, not a published library: the server's integration tests (`fairness.rs`,
 //! `hostile.rs`) drive real bots, log what they saw, and hand the logs to [`check`]. It is
-//! its own unpublished crate so that it stays pure (its only dependencies are serde), keeps
-//! its unit tests, and is no part of the load generator's API.
+//! its own unpublished crate so that it stays pure (its dependencies are serde and, for the
+//! commitments, the pure rules crate), keeps its unit tests, and is no part of the load
+//! generator's API.
 //!
 //! # Example
 //!
@@ -37,6 +40,7 @@
 //! assert_eq!(verdict.rounds, 1);
 //! ```
 
+mod commitments;
 mod judge;
 mod lines;
 mod log;

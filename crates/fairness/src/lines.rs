@@ -32,12 +32,12 @@ pub(crate) fn answer(line: &str) -> Option<Answer> {
     line.starts_with("error:").then_some(Answer::Error)
 }
 
-/// `* NAME won round R: the number was S.`
+/// `* NAME won round R: the number was S.` (and the round's `Salt: …` after the full stop).
 pub(crate) fn won_by_other(line: &str) -> Option<(u64, String, i64)> {
     let rest = line.strip_prefix("* ")?;
     let (winner, rest) = rest.split_once(" won round ")?;
     let (round, rest) = rest.split_once(": the number was ")?;
-    let secret = number(rest.trim_end_matches('.'))?;
+    let secret = number(rest.split('.').next()?)?;
     Some((round.parse().ok()?, winner.to_owned(), secret))
 }
 

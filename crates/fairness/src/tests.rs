@@ -2,18 +2,19 @@
 
 use crate::*;
 
-/// Ann wins round 1 (secret 7) after a hint; Bo's late guess hears "meantime".
+/// Ann wins round 1 (secret 7) after a hint; Bo's late guess hears "meantime". The lines
+/// carry the round's commitment and salt as the server sends them.
 fn fair_game() -> Vec<Log> {
     let mut ann = Log::new("Ann", 1);
     ann.sent(10, 1);
     ann.heard("Lower! The number is less than 10.");
     ann.sent(7, 1);
-    ann.heard("Correct! 7 was the number. You won round 1 and now have 1 point.");
-    ann.heard("Round 2: guess a number from 0 to 19.");
+    ann.heard("Correct! 7 was the number. You won round 1 and now have 1 point. Salt: 00ff");
+    ann.heard("Round 2: guess a number from 0 to 19. Commitment: 9f2c");
     ann.heard("Scores in room 1: Ann 1, Bo 0.");
     let mut bo = Log::new("Bo", 1);
-    bo.heard("* Ann won round 1: the number was 7.");
-    bo.heard("Round 2: guess a number from 0 to 19.");
+    bo.heard("* Ann won round 1: the number was 7. Salt: 00ff");
+    bo.heard("Round 2: guess a number from 0 to 19. Commitment: 9f2c");
     bo.sent(7, 1);
     bo.heard("Sorry, another player won in the meantime! (Ann won round 1.)");
     vec![ann, bo]
@@ -44,7 +45,8 @@ fn a_fair_game_passes() {
         Ok(Verdict {
             rounds: 1,
             guesses: 3,
-            meantimes: 1
+            meantimes: 1,
+            opened: 0,
         })
     );
 }
@@ -119,6 +121,65 @@ fn rooms_telling_different_stories_are_caught() {
         violations
             .iter()
             .any(|v| matches!(v, Violation::Disagreement { round: 1, .. })),
+        "{violations:?}"
+    );
+}
+
+/// Round 4 of room 1 (secret 7): Ann wins it, Bo hears it; the commitment is the one of
+/// docs/protocol.md's worked example.
+fn committed_round(ann_salt: &str, bo_commitment: &str) -> Vec<Log> {
+    const COMMITMENT: &str = "58f90d9dfb598e76a8c0fe4e95cdf8715f494d22153abfba53a60af3d1417e62";
+    let mut ann = Log::new("Ann", 1);
+    ann.heard(format!(
+        "Round 4: guess a number from 0 to 19. Commitment: {COMMITMENT}"
+    ));
+    ann.sent(7, 4);
+    ann.heard(format!(
+        "Correct! 7 was the number. You won round 4 and now have 1 point.{ann_salt}"
+    ));
+    let mut bo = Log::new("Bo", 1);
+    bo.heard(format!(
+        "Round 4: guess a number from 0 to 19. Commitment: {bo_commitment}"
+    ));
+    bo.heard("* Ann won round 4: the number was 7. Salt: 000102030405060708090a0b0c0d0e0f");
+    vec![ann, bo]
+}
+
+const SALT: &str = " Salt: 000102030405060708090a0b0c0d0e0f";
+const SAME: &str = "58f90d9dfb598e76a8c0fe4e95cdf8715f494d22153abfba53a60af3d1417e62";
+
+#[test]
+fn a_win_that_opens_its_commitment_is_counted() {
+    let verdict = check(&committed_round(SALT, SAME));
+    assert_eq!(verdict.map(|verdict| verdict.opened), Ok(1));
+}
+
+#[test]
+fn a_salt_that_does_not_open_the_commitment_is_caught() {
+    for salt in [" Salt: 100102030405060708090a0b0c0d0e0f", " Salt: 00", ""] {
+        let violations = check(&committed_round(salt, SAME))
+            .err()
+            .unwrap_or_default();
+        assert!(
+            matches!(
+                violations[..],
+                [Violation::BrokenCommitment { round: 4, .. }]
+            ),
+            "{salt:?}: {violations:?}"
+        );
+    }
+}
+
+#[test]
+fn players_told_different_commitments_are_caught() {
+    let other = SAME.replace('5', "6");
+    let violations = check(&committed_round(SALT, &other))
+        .err()
+        .unwrap_or_default();
+    assert!(
+        violations
+            .iter()
+            .any(|v| matches!(v, Violation::CommitmentsDiffer { round: 4, .. })),
         "{violations:?}"
     );
 }

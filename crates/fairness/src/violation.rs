@@ -55,6 +55,29 @@ pub enum Violation {
         /// The round.
         round: u64,
     },
+    /// Players in one room heard different commitments for one round.
+    CommitmentsDiffer {
+        /// The room.
+        room: u64,
+        /// The round.
+        round: u64,
+        /// The commitments heard.
+        heard: Vec<String>,
+    },
+    /// A win revealed a secret and salt (or no salt) that do not open the commitment
+    /// published when the round started: the secret was not the one committed to.
+    BrokenCommitment {
+        /// The room.
+        room: u64,
+        /// The round.
+        round: u64,
+        /// The commitment heard at the round's start.
+        commitment: String,
+        /// The secret the win revealed.
+        secret: i64,
+        /// The salt the win revealed, if any.
+        salt: Option<String>,
+    },
     /// A room's scoreboard differs from the wins its players were told about.
     Scoreboard {
         /// The room.
@@ -81,4 +104,7 @@ pub struct Verdict {
     pub guesses: u64,
     /// "Another player won" answers checked.
     pub meantimes: u64,
+    /// Won rounds whose revealed secret and salt opened the commitment heard at the round's
+    /// start (a round whose start no log heard is not checked).
+    pub opened: u64,
 }

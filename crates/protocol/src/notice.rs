@@ -527,6 +527,10 @@ fn help() -> String {
     for (usage, what) in COMMANDS {
         text.push_str(&format!("\n  {usage:<12} {what}"));
     }
+    text.push_str(
+        "\nFair play: each round line ends with a commitment to the secret; the win reveals the \
+         secret and a salt, checked by `referee verify COMMITMENT SECRET SALT ROUND`.",
+    );
     text.push_str("\nAnything else you type is a move: in this game, a number to guess.");
     text
 }
@@ -669,6 +673,12 @@ mod tests {
             assert!(text.contains(usage), "{usage}");
         }
         assert!(text.lines().all(|line| !line.trim().is_empty()));
+        assert!(text.contains("referee verify COMMITMENT SECRET SALT ROUND"));
+        assert!(
+            text.lines()
+                .last()
+                .is_some_and(|l| l.starts_with("Anything else"))
+        );
     }
 
     #[test]

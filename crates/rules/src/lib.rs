@@ -21,7 +21,10 @@
 //!
 //! To put a new game on the server, implement [`Game`] and [`Render`] for its
 //! state type. The founding game is [`GuessNumber`]: guess a secret number
-//! with higher/lower hints; the first right guess wins the round.
+//! with higher/lower hints; the first right guess wins the round. Each round
+//! opens with a [`Commitment`] to its secret and each win reveals the [`Salt`]
+//! that opens it ([`commitment`]), so players can check the referee did not
+//! change the secret mid-round.
 //!
 //! # Example
 //!
@@ -38,7 +41,7 @@
 //! let mut game = GuessNumber::new(&GuessConfig::default(), &mut rng);
 //! let alice = PlayerId(1);
 //! game.add_player(alice);
-//! assert_eq!(game.intro(), "Round 1: guess a number from 0 to 19.");
+//! assert!(game.intro().starts_with("Round 1: guess a number from 0 to 19. Commitment: "));
 //!
 //! let names = |player: PlayerId| format!("player {player}");
 //! let (mut low, mut high) = (0, 20);
@@ -66,10 +69,12 @@
 //! # Ok::<(), GuessRejection>(())
 //! ```
 
+pub mod commitment;
 mod game;
 mod guess_number;
 mod player;
 
+pub use commitment::{Commitment, HexError, Salt, commit_bytes, commit_guess, verify_guess};
 pub use game::{Audience, Game, Render, RoundWon, Score};
 pub use guess_number::{
     ConfigError, GuessAction, GuessConfig, GuessEvent, GuessNumber, GuessRejection, GuessView, Hint,

@@ -4,7 +4,9 @@
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use referee_rules::{Game, GuessAction, GuessConfig, GuessEvent, GuessNumber, Hint, PlayerId};
+use referee_rules::{
+    Game, GuessAction, GuessConfig, GuessEvent, GuessNumber, Hint, PlayerId, verify_guess,
+};
 
 /// Players 0..SEATED sit down; player SEATED never does.
 const SEATED: u64 = 3;
@@ -155,10 +157,31 @@ proptest! {
                 prop_assert_eq!(*won, round);
                 round += 1;
                 let next = events.get(index + 1);
-                prop_assert_eq!(next, Some(&GuessEvent::RoundStarted { round, max }));
+                let started = matches!(next, Some(&GuessEvent::RoundStarted { round: r, max: m, .. })
+                    if (r, m) == (round, max));
+                prop_assert!(started, "{next:?} after the win of round {won}");
             }
         }
         prop_assert_eq!(game.round(), round);
+    }
+
+    #[test]
+    fn every_win_opens_the_commitment_published_at_its_rounds_start(
+        max in 2u32..8, seed in any::<u64>(), steps in steps(true),
+    ) {
+        let first = seated_game(max, &mut StdRng::seed_from_u64(seed)).view(PlayerId(0));
+        let (game, events) = run(max, seed, &steps);
+        let mut published = first.commitment;
+        for event in &events {
+            match event {
+                GuessEvent::Won { round, secret, salt, .. } => {
+                    prop_assert!(verify_guess(&published, *round, *secret, salt), "round {round}");
+                }
+                GuessEvent::RoundStarted { commitment, .. } => published = *commitment,
+                GuessEvent::Hint { .. } => {}
+            }
+        }
+        prop_assert_eq!(game.view(PlayerId(0)).commitment, published);
     }
 
     #[test]

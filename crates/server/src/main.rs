@@ -1,5 +1,10 @@
 //! `referee`: the server binary. `referee serve` runs the game server; `referee load` runs
-//! the load generator against one.
+//! the load generator against one; `referee verify` checks a round's commitment.
+//!
+//! Exit status is decided here: 0 on success, 1 on an error (or a `verify` mismatch), 2 on a
+//! malformed command line (clap).
+
+mod verify;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -38,6 +43,8 @@ enum Command {
     Serve(ServeArgs),
     /// Play bots against a server (or an echo ceiling) and report throughput and latency.
     Load(referee_load::LoadArgs),
+    /// Check that a round's commitment opens to the revealed secret and salt (exit 0 if so).
+    Verify(verify::VerifyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -153,7 +160,7 @@ fn main() -> ExitCode {
     init_tracing();
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("referee: {err:#}");
             ExitCode::FAILURE
@@ -161,7 +168,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Command::Serve(ServeArgs {
         workers: Some(workers),
@@ -177,7 +184,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Load(args) => runtime.block_on(load(args)),
+        Command::Verify(args) => return Ok(verify::run(&args)),
     }
+    .map(|()| ExitCode::SUCCESS)
 }
 
 async fn load(args: referee_load::LoadArgs) -> anyhow::Result<()> {

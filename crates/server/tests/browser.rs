@@ -84,11 +84,16 @@ async fn two_browsers_and_a_netcat_player_play_a_round_and_a_reload_keeps_the_se
     println!("Ann (player {ann_id}) won round 1 in {guesses} guesses");
     ann.wait_text("#banner", "You won round 1").await;
     ann.wait_text("#my-points", "1").await;
+    // The page checked the revealed secret and salt against the round's commitment.
+    let verified = r#".proof[data-proof="verified"]"#;
+    ann.wait_for(&format!("#answers li.won {verified}")).await;
+    ann.wait_text("#answers li.won .proof", "✓ verified").await;
     ann.screenshot(&shots.join("you-won.png")).await;
 
     // Bo's page, never reloaded, hears it: banner and scoreboard. So does the netcat player.
     bo.wait_text("#banner", "won round 1").await;
     bo.wait_text(&points_of(ann_id), "1").await;
+    bo.wait_for(&format!("#feed .won {verified}")).await;
     let (won, _) = nc.until_contains(" won round 1").await;
     assert!(won.contains(&format!("Player {ann_id}")), "{won}");
     bo.screenshot(&shots.join("round-won.png")).await;

@@ -10,7 +10,7 @@ use rand::Rng;
 use referee_fairness::{self as fairness, Log, Violation};
 use referee_rules::{
     Audience, Game, GuessAction, GuessConfig, GuessEvent, GuessNumber, GuessRejection, GuessView,
-    PlayerId, Render, RoundWon, Score,
+    PlayerId, Render, RoundWon, Salt, Score,
 };
 use referee_server::{RateLimit, Server, ServerConfig};
 use tokio::sync::oneshot;
@@ -66,6 +66,9 @@ async fn hundreds_of_bots_race_for_many_rounds_and_the_checker_finds_nothing_wro
         )
     });
     assert!(verdict.rounds >= 100 * ROUNDS, "{verdict:?}");
+    // Every round after the first (whose start the bots read before logging) was checked
+    // against the commitment published at its start.
+    assert!(verdict.opened >= 100 * (ROUNDS - 1), "{verdict:?}");
     assert!(
         verdict.meantimes > 0,
         "the bots raced: some guesses came too late"
@@ -77,7 +80,7 @@ async fn hundreds_of_bots_race_for_many_rounds_and_the_checker_finds_nothing_wro
 #[derive(Clone)]
 struct TwoWinners {
     inner: GuessNumber,
-    last_won: Option<(u64, u32)>,
+    last_won: Option<(u64, u32, Salt)>,
 }
 
 impl Game for TwoWinners {
@@ -114,23 +117,30 @@ impl Game for TwoWinners {
     ) -> Result<Vec<GuessEvent>, GuessRejection> {
         let GuessAction::Guess { value, round } = action;
         let tagged = round.unwrap_or(seen_round);
-        if let Some((won_round, secret)) = self.last_won.take() {
+        if let Some((won_round, secret, salt)) = self.last_won.take() {
             if tagged == won_round && value == i64::from(secret) {
                 let second = GuessEvent::Won {
                     round: won_round,
                     player,
                     secret,
+                    salt,
                     guesses: 0,
                     points: 1,
                 };
                 return Ok(vec![second]);
             }
-            self.last_won = Some((won_round, secret));
+            self.last_won = Some((won_round, secret, salt));
         }
         let events = self.inner.apply(player, seen_round, action, rng)?;
         for event in &events {
-            if let GuessEvent::Won { round, secret, .. } = event {
-                self.last_won = Some((*round, *secret));
+            if let GuessEvent::Won {
+                round,
+                secret,
+                salt,
+                ..
+            } = event
+            {
+                self.last_won = Some((*round, *secret, *salt));
             }
         }
         Ok(events)

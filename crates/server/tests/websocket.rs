@@ -44,11 +44,20 @@ async fn play_answers_with_the_seat_and_the_state_then_guesses_are_answered_by_i
     assert_eq!(joined["members"][0]["player"], client.player());
     let state = client.reply(id).await;
     assert_eq!(state["type"], "state");
+    let commitment = state["view"]["commitment"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(commitment.len(), 64, "{state}");
     assert_eq!(
         state["view"],
-        json!({"round": 1, "max": 20, "points": 0, "guesses_this_round": 0})
+        json!({"round": 1, "max": 20, "points": 0, "guesses_this_round": 0,
+            "commitment": commitment})
     );
-    assert_eq!(state["text"], "Round 1: guess a number from 0 to 19.");
+    assert_eq!(
+        state["text"],
+        format!("Round 1: guess a number from 0 to 19. Commitment: {commitment}")
+    );
 
     // Binary search to a win, each answer matched by its id.
     let (mut low, mut high) = (0, 19);
@@ -72,9 +81,11 @@ async fn play_answers_with_the_seat_and_the_state_then_guesses_are_answered_by_i
     assert_eq!(won["round"], 2, "the round being played once the win is in");
     // The next round starts, still an answer to the winning guess.
     let next = client.reply(id).await;
+    let commitment = next["event"]["commitment"].as_str().unwrap_or_default();
+    assert_eq!(commitment.len(), 64, "{next}");
     assert_eq!(
         next["event"],
-        json!({"type": "round_started", "round": 2, "max": 20})
+        json!({"type": "round_started", "round": 2, "max": 20, "commitment": commitment})
     );
     let id = client.request("scores", json!({})).await;
     let scores = client.reply(id).await;
@@ -300,9 +311,10 @@ async fn browser_and_netcat_players_share_a_room() {
         Some(round) => assert_eq!(
             line,
             format!(
-                "* Player {} won round {round}: the number was {}.",
+                "* Player {} won round {round}: the number was {}. Salt: {}",
                 web.player(),
-                secret_of(&line)
+                secret_of(&line),
+                salt_of(&line)
             )
         ),
         None => panic!("the netcat player does not guess after 10: the browser must win ({line})"),
@@ -310,11 +322,16 @@ async fn browser_and_netcat_players_share_a_room() {
 }
 
 fn secret_of(line: &str) -> String {
-    line.rsplit(' ')
-        .next()
+    line.split("the number was ")
+        .nth(1)
+        .and_then(|rest| rest.split('.').next())
         .unwrap_or_default()
-        .trim_end_matches('.')
         .to_owned()
+}
+
+/// The salt at the end of a `... Salt: HEX` line.
+fn salt_of(line: &str) -> String {
+    line.split("Salt: ").nth(1).unwrap_or_default().to_owned()
 }
 
 #[tokio::test]

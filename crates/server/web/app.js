@@ -21,6 +21,9 @@
  *   room   #room #room-title #room-code #round (digits only) #guess-form #guess-input
  *          #guess-button #answers (newest first) #feed (newest last) #banner
  *          #scoreboard (li[data-player=id] with .points) #chat-form #chat-input #leave
+ *   fair   a win's answer and feed line get span.proof[data-proof = verified | mismatch |
+ *          unseen | unchecked] once the page has checked the revealed secret and salt
+ *          against the commitment it saw at the round's start ("✓ verified")
  *   window.__refereeErrors: uncaught errors of this page, kept for tests and for debugging
  */
 window.__refereeErrors = [];
@@ -54,6 +57,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     names: new Map(), // player id -> display name
     round: null,
     max: null,
+    commitments: new Map(), // round -> commitment (hex) seen at its start, recent rounds only
     retries: 0,
     retryTimer: null,
     byeReason: null, // set by `bye`: no automatic reconnection after it
@@ -171,6 +175,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     state(m) {
       const view = m.view || {};
       if (view.round != null) setRound(view.round, view.max);
+      if (view.round != null && view.commitment) seeCommitment(view.round, view.commitment);
       if (typeof view.points === 'number') setPoints(view.points);
       if (m.text) addFeed(plain(m.text), 'round');
     },
@@ -240,20 +245,24 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     },
     won(e) {
       const mine = e.player === S.me;
+      const verdict = checkWin(e);
       if (mine) {
         setPoints(e.points);
         const sentence = `You won round ${e.round}! Now ${plural(e.points, 'point')}.`;
-        addAnswer('won', 'won', e.secret, sentence, e.round);
+        const answer = addAnswer('won', 'won', e.secret, sentence, e.round);
+        showProof(answer.querySelector('.what'), verdict);
         showBanner(`You won round ${e.round}! The number was ${e.secret}.`, true);
       } else {
         showBanner(`${nameOf(e.player)} won round ${e.round} — the number was ${e.secret}`, false);
       }
       const who = mine ? 'You' : nameOf(e.player);
-      addFeed(`${who} won round ${e.round}: the number was ${e.secret} (${plural(e.guesses, 'guess')}).`, 'won');
+      const line = addFeed(`${who} won round ${e.round}: the number was ${e.secret} (${plural(e.guesses, 'guess')}).`, 'won');
+      showProof(line, verdict);
       requestScores();
     },
     round_started(e) {
       setRound(e.round, e.max);
+      if (e.commitment) seeCommitment(e.round, e.commitment);
       addFeed(`Round ${e.round} started: ${rangeText(e.max)}.`, 'round');
     },
   };
@@ -571,6 +580,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     const list = $('answers');
     list.prepend(li);
     while (list.children.length > ANSWERS_MAX) list.lastElementChild.remove();
+    return li;
   }
 
   function addHintAnswer(e) {
@@ -591,9 +601,10 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
   }
 
   function addFeed(text, kind) {
-    if (!text) return;
+    if (!text) return null;
     const item = el('li', `item ${kind}`, text);
     appendFeed(item);
+    return item;
   }
 
   function addChat(m) {
@@ -609,6 +620,58 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     list.append(item);
     while (list.children.length > FEED_MAX) list.firstElementChild.remove();
     if (atEnd) list.scrollTop = list.scrollHeight;
+  }
+
+  // Provably fair rounds (docs/protocol.md): each round starts with a commitment,
+  // sha256("referee/guess/v1\0" ‖ round u64 BE ‖ secret u32 BE ‖ salt), and the win reveals
+  // secret and salt. The page checks them against the commitment it saw, not the server's word.
+
+  const PROOF_TEXT = {
+    verified: '✓ verified',
+    mismatch: '⚠ does not match the commitment published when the round started!',
+    unseen: '(not checked: this page did not see the round start)',
+    unchecked: '(not checked: this browser hashes only on https or localhost)',
+  };
+
+  function seeCommitment(round, commitment) {
+    S.commitments.set(round, commitment);
+    for (const old of S.commitments.keys()) if (old < round - 4) S.commitments.delete(old);
+  }
+
+  /** Resolves to a PROOF_TEXT key for the win `e`. */
+  async function checkWin(e) {
+    const seen = S.commitments.get(e.round);
+    if (!seen) return 'unseen';
+    if (!(window.crypto && crypto.subtle)) return 'unchecked';
+    if (!/^[0-9a-f]{32}$/.test(e.salt || '') || !Number.isInteger(e.secret)) return 'mismatch';
+    try {
+      return (await guessCommitment(e.round, e.secret, e.salt)) === seen ? 'verified' : 'mismatch';
+    } catch (_) {
+      return 'unchecked';
+    }
+  }
+
+  async function guessCommitment(round, secret, salt) {
+    const domain = new TextEncoder().encode('referee/guess/v1\0');
+    const bytes = new Uint8Array(domain.length + 8 + 4 + 16);
+    const view = new DataView(bytes.buffer);
+    bytes.set(domain);
+    view.setBigUint64(domain.length, BigInt(round));
+    view.setUint32(domain.length + 8, secret);
+    bytes.set(salt.match(/../g).map((pair) => parseInt(pair, 16)), domain.length + 12);
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+    return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  /** Appends to `node` a badge that shows the verdict once `verdict` resolves. */
+  function showProof(node, verdict) {
+    if (!node) return;
+    const badge = el('span', 'proof', '…');
+    node.append(' ', badge);
+    verdict.then((key) => {
+      badge.dataset.proof = key;
+      badge.textContent = PROOF_TEXT[key];
+    });
   }
 
   function showBanner(text, mine) {

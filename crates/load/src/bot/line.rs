@@ -32,11 +32,13 @@ pub fn heard(line: &str, echo: bool) -> Heard {
     classify(line).map_or(Heard::Ignored, Heard::Answer)
 }
 
-/// Parses `Round R: guess a number from LOW to HIGH.` into `(R, LOW, HIGH)`.
+/// Parses `Round R: guess a number from LOW to HIGH.` into `(R, LOW, HIGH)`; what follows
+/// the full stop (the round's `Commitment: …`) is not the bots' business.
 fn parse_round(line: &str) -> Option<(u64, u64, u64)> {
     let rest = line.strip_prefix("Round ")?;
     let (round, range) = rest.split_once(": guess a number from ")?;
-    let (low, high) = range.strip_suffix('.')?.split_once(" to ")?;
+    let (range, _after) = range.split_once('.')?;
+    let (low, high) = range.split_once(" to ")?;
     let (low, high) = (low.parse().ok()?, high.parse().ok()?);
     (low <= high).then_some((round.parse().ok()?, low, high))
 }

@@ -232,6 +232,16 @@ fn malformed_round_lines_are_ignored() {
 }
 
 #[test]
+fn a_round_line_with_a_commitment_starts_the_search() {
+    let mut brain = Brain::new();
+    let line = format!(
+        "Round 4: guess a number from 0 to 19. Commitment: {}",
+        "9f".repeat(32)
+    );
+    assert_eq!(brain.on_line(&line).send, Some(9));
+}
+
+#[test]
 fn the_range_may_start_above_zero() {
     let mut brain = Brain::new();
     let reaction = brain.on_line(&format!("Round 9: guess a number from 5 to {}.", u64::MAX));

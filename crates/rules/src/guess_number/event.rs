@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::PlayerId;
+use crate::commitment::{Commitment, Salt};
 
 /// Where the secret lies relative to a wrong guess.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -47,6 +48,9 @@ pub enum GuessEvent {
         player: PlayerId,
         /// The number that was guessed.
         secret: u32,
+        /// The salt of the round's commitment, revealed so anyone can check
+        /// `secret` against the commitment published at the round's start.
+        salt: Salt,
         /// Guesses made in the round by everyone, the winning one included.
         guesses: u64,
         /// The winner's score after this win.
@@ -58,12 +62,17 @@ pub enum GuessEvent {
         round: u64,
         /// The exclusive upper bound of the new secret.
         max: u32,
+        /// The commitment to the new round's secret (see [`crate::commitment`]).
+        commitment: Commitment,
     },
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SALT: &str = "000102030405060708090a0b0c0d0e0f";
+    const COMMITMENT: &str = "58f90d9dfb598e76a8c0fe4e95cdf8715f494d22153abfba53a60af3d1417e62";
 
     fn json(event: &GuessEvent) -> String {
         serde_json::to_string(event).unwrap()
@@ -95,33 +104,57 @@ mod tests {
             round: 2,
             player: PlayerId(3),
             secret: 5,
+            salt: SALT.parse().unwrap(),
             guesses: 4,
             points: 1,
         };
         assert_eq!(
             json(&event),
-            r#"{"type":"won","round":2,"player":3,"secret":5,"guesses":4,"points":1}"#
+            format!(
+                r#"{{"type":"won","round":2,"player":3,"secret":5,"salt":"{SALT}","guesses":4,"points":1}}"#
+            )
         );
     }
 
     #[test]
     fn round_started_serializes_in_snake_case() {
-        let event = GuessEvent::RoundStarted { round: 3, max: 20 };
+        let event = GuessEvent::RoundStarted {
+            round: 3,
+            max: 20,
+            commitment: COMMITMENT.parse().unwrap(),
+        };
         assert_eq!(
             json(&event),
-            r#"{"type":"round_started","round":3,"max":20}"#
+            format!(r#"{{"type":"round_started","round":3,"max":20,"commitment":"{COMMITMENT}"}}"#)
         );
     }
 
     #[test]
     fn events_round_trip_through_json() {
-        let event = GuessEvent::Hint {
-            round: 9,
-            player: PlayerId(1),
-            value: 0,
-            hint: Hint::Lower,
-        };
-        let back: GuessEvent = serde_json::from_str(&json(&event)).unwrap();
-        assert_eq!(back, event);
+        let events = [
+            GuessEvent::Hint {
+                round: 9,
+                player: PlayerId(1),
+                value: 0,
+                hint: Hint::Lower,
+            },
+            GuessEvent::Won {
+                round: 4,
+                player: PlayerId(2),
+                secret: 7,
+                salt: SALT.parse().unwrap(),
+                guesses: 3,
+                points: 2,
+            },
+            GuessEvent::RoundStarted {
+                round: 5,
+                max: 20,
+                commitment: COMMITMENT.parse().unwrap(),
+            },
+        ];
+        for event in events {
+            let back: GuessEvent = serde_json::from_str(&json(&event)).unwrap();
+            assert_eq!(back, event);
+        }
     }
 }

@@ -14,6 +14,7 @@ mod config;
 mod event;
 mod rejection;
 mod render;
+mod seal;
 mod view;
 mod winners;
 
@@ -30,18 +31,21 @@ pub use rejection::GuessRejection;
 pub use view::GuessView;
 
 use crate::{Audience, Game, PlayerId, RoundWon, Score};
+use seal::Seal;
 use winners::RecentWinners;
 
 /// The state of one guess-the-number room.
 ///
 /// `Clone` and `PartialEq` let callers snapshot and compare states (the
 /// tests check that a rejection changes nothing); `Debug` leaves the secret
-/// out so it never lands in a log.
+/// and its salt out so they never land in a log.
 #[derive(Clone, PartialEq, Eq)]
 pub struct GuessNumber {
     config: GuessConfig,
     round: u64,
     secret: u32,
+    /// The secret's salt and published commitment (`seal.rs`).
+    seal: Seal,
     /// Guesses that counted this round, by everyone; reported on a win.
     guesses_this_round: u64,
     /// Every seated player's points; a `BTreeMap` keeps equality and
@@ -131,6 +135,7 @@ impl GuessNumber {
             round: self.round,
             player,
             secret: self.secret,
+            salt: self.seal.salt,
             guesses: self.guesses_this_round,
             points: self.award(player),
         };
@@ -139,6 +144,7 @@ impl GuessNumber {
         let started = GuessEvent::RoundStarted {
             round: self.round,
             max: self.config.max(),
+            commitment: self.seal.commitment,
         };
         vec![won, started]
     }
@@ -153,6 +159,7 @@ impl GuessNumber {
     fn start_next_round(&mut self, rng: &mut dyn rand::Rng) {
         self.round += 1;
         self.secret = draw_secret(&self.config, rng);
+        self.seal = Seal::new(self.round, self.secret, rng);
         self.guesses_this_round = 0;
     }
 }
@@ -171,10 +178,12 @@ impl Game for GuessNumber {
     type View = GuessView;
 
     fn new(config: &GuessConfig, rng: &mut dyn rand::Rng) -> Self {
+        let secret = draw_secret(config, rng);
         GuessNumber {
             config: *config,
             round: 1,
-            secret: draw_secret(config, rng),
+            secret,
+            seal: Seal::new(1, secret, rng),
             guesses_this_round: 0,
             scores: BTreeMap::new(),
             winners: RecentWinners::default(),
@@ -225,6 +234,7 @@ impl Game for GuessNumber {
             max: self.config.max(),
             points: self.scores.get(&player).copied().unwrap_or(0),
             guesses_this_round: self.guesses_this_round,
+            commitment: self.seal.commitment,
         }
     }
 
@@ -272,6 +282,7 @@ mod tests {
     fn game() -> GuessNumber {
         let mut game = GuessNumber::new(&GuessConfig::default(), &mut rng());
         game.secret = SECRET;
+        game.seal = Seal::new(1, SECRET, &mut rng());
         game.add_player(ALICE);
         game.add_player(BOB);
         game
@@ -413,18 +424,23 @@ mod tests {
     #[test]
     fn first_correct_guess_wins_and_starts_next_round() {
         let mut game = game();
+        let salt = game.seal.salt;
         let events = play(&mut game, ALICE, SECRET.into());
         let won = GuessEvent::Won {
             round: 1,
             player: ALICE,
             secret: SECRET,
+            salt,
             guesses: 1,
             points: 1,
         };
-        assert_eq!(
-            events,
-            vec![won, GuessEvent::RoundStarted { round: 2, max: 20 }]
-        );
+        let commitment = game.seal.commitment;
+        let started = GuessEvent::RoundStarted {
+            round: 2,
+            max: 20,
+            commitment,
+        };
+        assert_eq!(events, vec![won, started]);
         assert_eq!(game.round(), 2);
     }
 
@@ -616,6 +632,7 @@ mod tests {
             max: 20,
             points: 1,
             guesses_this_round: 1,
+            commitment: game.seal.commitment,
         };
         assert_eq!(game.view(ALICE), view);
     }
@@ -671,8 +688,9 @@ mod tests {
         let mut game = game();
         game.secret = 123_456;
         let debug = format!("{game:?}");
+        let salt = game.seal.salt.to_string();
         assert!(
-            !debug.contains("123456") && !debug.contains("secret"),
+            !debug.contains("123456") && !debug.contains("secret") && !debug.contains(&salt),
             "{debug}"
         );
     }

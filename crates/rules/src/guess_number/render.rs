@@ -2,14 +2,17 @@
 //!
 //! The first word of each text matters: the netcat client and the
 //! load-generator bots branch on `Higher!`, `Lower!`, `Correct!`, `Sorry,`,
-//! `Round` and `error:`.
+//! `Round` and `error:`. The round line ends with the round's commitment and
+//! a win line with its salt (`Commitment: HEX`, `Salt: HEX`, no final full
+//! stop, so the hex copies cleanly into `referee verify`).
 
 use super::{GuessEvent, GuessNumber, GuessRejection, Hint};
+use crate::commitment::{Commitment, Salt};
 use crate::{PlayerId, Render};
 
 impl Render for GuessNumber {
     fn intro(&self) -> String {
-        round_intro(self.round, self.config.max())
+        round_intro(self.round, self.config.max(), &self.seal.commitment)
     }
 
     fn describe(
@@ -40,21 +43,27 @@ impl Render for GuessNumber {
                 round,
                 player,
                 secret,
+                salt,
                 points,
                 ..
-            } if player == viewer => own_win(round, secret, points),
+            } if player == viewer => own_win(round, secret, points, &salt),
             GuessEvent::Won {
                 round,
                 player,
                 secret,
+                salt,
                 ..
             } => {
                 format!(
-                    "* {} won round {round}: the number was {secret}.",
+                    "* {} won round {round}: the number was {secret}. Salt: {salt}",
                     names(player)
                 )
             }
-            GuessEvent::RoundStarted { round, max } => round_intro(round, max),
+            GuessEvent::RoundStarted {
+                round,
+                max,
+                commitment,
+            } => round_intro(round, max, &commitment),
         }
     }
 
@@ -83,9 +92,12 @@ impl Render for GuessNumber {
     }
 }
 
-/// `Round 3: guess a number from 0 to 19.`
-fn round_intro(round: u64, max: u32) -> String {
-    format!("Round {round}: {}.", guess_range(max))
+/// `Round 3: guess a number from 0 to 19. Commitment: 9f2c…`
+fn round_intro(round: u64, max: u32, commitment: &Commitment) -> String {
+    format!(
+        "Round {round}: {}. Commitment: {commitment}",
+        guess_range(max)
+    )
 }
 
 /// `guess a number from 0 to 19` for `max` 20.
@@ -100,9 +112,11 @@ fn own_hint(value: u32, hint: Hint) -> String {
     }
 }
 
-fn own_win(round: u64, secret: u32, points: u32) -> String {
+fn own_win(round: u64, secret: u32, points: u32, salt: &Salt) -> String {
     let unit = if points == 1 { "point" } else { "points" };
-    format!("Correct! {secret} was the number. You won round {round} and now have {points} {unit}.")
+    format!(
+        "Correct! {secret} was the number. You won round {round} and now have {points} {unit}. Salt: {salt}"
+    )
 }
 
 fn meantime(round: u64, winner: Option<PlayerId>, names: &dyn Fn(PlayerId) -> String) -> String {
@@ -125,6 +139,8 @@ mod tests {
 
     const ALICE: PlayerId = PlayerId(1);
     const BOB: PlayerId = PlayerId(2);
+    const SALT: &str = "000102030405060708090a0b0c0d0e0f";
+    const COMMITMENT: &str = "58f90d9dfb598e76a8c0fe4e95cdf8715f494d22153abfba53a60af3d1417e62";
 
     fn names(player: PlayerId) -> String {
         match player {
@@ -155,23 +171,32 @@ mod tests {
             round: 4,
             player: ALICE,
             secret: 11,
+            salt: SALT.parse().unwrap(),
             guesses: 6,
             points,
         }
     }
 
     #[test]
-    fn intro_names_round_and_range() {
+    fn intro_names_round_range_and_commitment() {
         let game = GuessNumber::new(&GuessConfig::default(), &mut StdRng::seed_from_u64(1));
-        assert_eq!(game.intro(), "Round 1: guess a number from 0 to 19.");
+        let commitment = game.view(ALICE).commitment;
+        assert_eq!(
+            game.intro(),
+            format!("Round 1: guess a number from 0 to 19. Commitment: {commitment}")
+        );
     }
 
     #[test]
     fn round_started_reads_like_the_intro() {
-        let event = GuessEvent::RoundStarted { round: 3, max: 20 };
+        let event = GuessEvent::RoundStarted {
+            round: 3,
+            max: 20,
+            commitment: COMMITMENT.parse().unwrap(),
+        };
         assert_eq!(
             describe(&event, BOB),
-            "Round 3: guess a number from 0 to 19."
+            format!("Round 3: guess a number from 0 to 19. Commitment: {COMMITMENT}")
         );
     }
 
@@ -208,7 +233,9 @@ mod tests {
         let text = describe(&won(1), ALICE);
         assert_eq!(
             text,
-            "Correct! 11 was the number. You won round 4 and now have 1 point."
+            format!(
+                "Correct! 11 was the number. You won round 4 and now have 1 point. Salt: {SALT}"
+            )
         );
     }
 
@@ -217,7 +244,9 @@ mod tests {
         let text = describe(&won(5), ALICE);
         assert_eq!(
             text,
-            "Correct! 11 was the number. You won round 4 and now have 5 points."
+            format!(
+                "Correct! 11 was the number. You won round 4 and now have 5 points. Salt: {SALT}"
+            )
         );
     }
 
@@ -225,7 +254,7 @@ mod tests {
     fn others_see_who_won() {
         assert_eq!(
             describe(&won(5), BOB),
-            "* alice won round 4: the number was 11."
+            format!("* alice won round 4: the number was 11. Salt: {SALT}")
         );
     }
 

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::commitment::Commitment;
+
 /// One player's view of a guess-the-number room. Never contains the secret.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GuessView {
@@ -13,6 +15,9 @@ pub struct GuessView {
     pub points: u32,
     /// Guesses made so far this round, by all players.
     pub guesses_this_round: u64,
+    /// The commitment to this round's secret, published at its start, so a
+    /// player who joins mid-round can check the win too.
+    pub commitment: Commitment,
 }
 
 #[cfg(test)]
@@ -26,10 +31,16 @@ mod tests {
             max: 20,
             points: 1,
             guesses_this_round: 5,
+            commitment: crate::commit_guess(2, 7, &crate::Salt::from_bytes([0; 16])),
         };
+        let json = serde_json::to_string(&view).unwrap();
         assert_eq!(
-            serde_json::to_string(&view).unwrap(),
-            r#"{"round":2,"max":20,"points":1,"guesses_this_round":5}"#
+            json,
+            format!(
+                r#"{{"round":2,"max":20,"points":1,"guesses_this_round":5,"commitment":"{}"}}"#,
+                view.commitment
+            )
         );
+        assert_eq!(serde_json::from_str::<GuessView>(&json).unwrap(), view);
     }
 }

@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 use referee_protocol::json::{self as protocol, Op};
 use referee_protocol::notice::{ErrorCode, Notice, RoomLabel, Seated};
-use referee_rules::{GuessEvent, GuessRejection, GuessView, Hint, PlayerId};
+use referee_rules::{Commitment, GuessEvent, GuessRejection, GuessView, Hint, PlayerId, Salt};
 
 use super::*;
 use crate::bot::Brain;
@@ -30,6 +30,14 @@ fn event(event: &GuessEvent, re: Option<u64>) -> String {
     protocol::event(4, event, "(text)", re)
 }
 
+fn commitment() -> Commitment {
+    referee_rules::commit_guess(4, 6, &salt())
+}
+
+fn salt() -> Salt {
+    Salt::from_bytes([9; Salt::LEN])
+}
+
 fn hint(player: u64, value: u32, hint: Hint) -> GuessEvent {
     GuessEvent::Hint {
         round: 4,
@@ -44,6 +52,7 @@ fn won(player: u64) -> GuessEvent {
         round: 4,
         player: PlayerId(player),
         secret: 6,
+        salt: salt(),
         guesses: 3,
         points: 1,
     }
@@ -85,6 +94,7 @@ fn state_and_round_started_announce_the_range_with_an_exclusive_max() {
         max: 20,
         points: 0,
         guesses_this_round: 2,
+        commitment: commitment(),
     };
     let state = protocol::state(&view, "Round 4: guess a number from 0 to 19.", Some(1));
     let range = Heard::Round {
@@ -93,7 +103,14 @@ fn state_and_round_started_announce_the_range_with_an_exclusive_max() {
         max: 19,
     };
     assert_eq!(codec.heard(&state), range);
-    let started = event(&GuessEvent::RoundStarted { round: 5, max: 2 }, None);
+    let started = event(
+        &GuessEvent::RoundStarted {
+            round: 5,
+            max: 2,
+            commitment: commitment(),
+        },
+        None,
+    );
     let next = Heard::Round {
         round: 5,
         min: 0,
@@ -139,7 +156,14 @@ fn a_win_is_answered_then_the_next_round_starts() {
         codec.heard(&event(&won(ME), Some(2))),
         Heard::Answer(Answer::Correct)
     );
-    let started = event(&GuessEvent::RoundStarted { round: 5, max: 20 }, Some(2));
+    let started = event(
+        &GuessEvent::RoundStarted {
+            round: 5,
+            max: 20,
+            commitment: commitment(),
+        },
+        Some(2),
+    );
     assert!(matches!(
         codec.heard(&started),
         Heard::Round { round: 5, .. }
