@@ -66,12 +66,31 @@
 //! # Ok::<(), GuessRejection>(())
 //! ```
 
+mod audience;
+mod clock;
 mod game;
 mod guess_number;
+mod liars_dice;
+mod outcome;
 mod player;
+mod replay;
+mod snapshot;
+mod turn;
+mod viewer;
 
-pub use game::{Audience, Game, Render, RoundWon, Score};
+pub use audience::Audience;
+pub use clock::Millis;
+pub use game::{Game, Render};
 pub use guess_number::{
     ConfigError, GuessAction, GuessConfig, GuessEvent, GuessNumber, GuessRejection, GuessView, Hint,
 };
+pub use liars_dice::{
+    Bid, DiceAction, DiceConfig, DiceConfigError, DiceCount, DiceEvent, DiceRejection, DiceView,
+    Hand, LiarsDice, SeatView,
+};
+pub use outcome::{Outcome, Score};
 pub use player::PlayerId;
+pub use replay::{LogEntry, MatchLog, ReplayError, StateHash, match_rng, replay, state_hash};
+pub use snapshot::{SNAPSHOT_FORMAT, Snapshot, SnapshotError};
+pub use turn::Turn;
+pub use viewer::Viewer;
