@@ -19,6 +19,99 @@
 //! - the state is serde-serializable (a [`crate::Snapshot`]) and fully
 //!   determined by (config, seed, [`crate::LogEntry`] log): see
 //!   [`crate::replay()`].
+//!
+//! # A tiny game
+//!
+//! Nim, turn-based: players take 1 to 3 stones in turn; whoever takes the
+//! last one wins. Everything is public, so every viewer sees the same view.
+//!
+//! ```
+//! use referee_rules::{Audience, Game, Millis, Outcome, PlayerId, Score, Turn, Viewer};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Clone, Serialize, Deserialize)]
+//! struct Nim { stones: u32, players: Vec<PlayerId>, next: usize, moves: u64 }
+//!
+//! #[derive(Clone, Debug, Serialize)]
+//! enum NimEvent { Took { player: PlayerId, stones: u32, left: u32 }, Won { player: PlayerId, moves: u64 } }
+//!
+//! #[derive(Clone, Debug, PartialEq, Serialize, thiserror::Error)]
+//! enum NimRejection {
+//!     #[error("say a number from 1 to 3")] Syntax,
+//!     #[error("not your turn")] NotYourTurn,
+//!     #[error("take 1 to 3 stones, at most what is left")] BadTake,
+//! }
+//!
+//! impl Game for Nim {
+//!     const NAME: &'static str = "nim";
+//!     type Config = u32;
+//!     type Action = u32;
+//!     type Event = NimEvent;
+//!     type Rejection = NimRejection;
+//!     type View = u32;
+//!
+//!     fn new(stones: &u32, _: &mut dyn rand::Rng) -> Self {
+//!         Nim { stones: *stones, players: Vec::new(), next: 0, moves: 0 }
+//!     }
+//!     fn round(&self) -> u64 { 1 }
+//!     fn turn(&self) -> Turn {
+//!         match self.players.get(self.next) {
+//!             Some(&player) if self.stones > 0 && self.players.len() > 1 => Turn::Player(player),
+//!             _ => Turn::Nobody,
+//!         }
+//!     }
+//!     fn add_player(&mut self, player: PlayerId, _: Millis, _: &mut dyn rand::Rng) -> Vec<NimEvent> {
+//!         if !self.players.contains(&player) { self.players.push(player) }
+//!         Vec::new()
+//!     }
+//!     fn remove_player(&mut self, player: PlayerId, _: Millis, _: &mut dyn rand::Rng) -> Vec<NimEvent> {
+//!         self.players.retain(|&p| p != player);
+//!         self.next = 0;
+//!         Vec::new()
+//!     }
+//!     fn parse_action(text: &str) -> Result<u32, NimRejection> {
+//!         text.trim().parse().map_err(|_| NimRejection::Syntax)
+//!     }
+//!     fn apply(&mut self, player: PlayerId, _: u64, take: u32, _: Millis, _: &mut dyn rand::Rng)
+//!         -> Result<Vec<NimEvent>, NimRejection> {
+//!         if !self.turn().allows(player) { return Err(NimRejection::NotYourTurn) }
+//!         if !(1..=3).contains(&take) || take > self.stones { return Err(NimRejection::BadTake) }
+//!         self.stones -= take;
+//!         self.moves += 1;
+//!         self.next = (self.next + 1) % self.players.len();
+//!         let mut events = vec![NimEvent::Took { player, stones: take, left: self.stones }];
+//!         if self.stones == 0 { events.push(NimEvent::Won { player, moves: self.moves }) }
+//!         Ok(events)
+//!     }
+//!     fn random_action(&self, player: PlayerId, rng: &mut dyn rand::Rng) -> Option<u32> {
+//!         use rand::RngExt;
+//!         self.turn().allows(player).then(|| rng.random_range(1..=self.stones.min(3)))
+//!     }
+//!     fn scores(&self) -> Vec<Score> {
+//!         self.players.iter().map(|&player| Score { player, points: 0 }).collect()
+//!     }
+//!     fn view(&self, _: Viewer) -> u32 { self.stones }
+//!     fn audience(_: &NimEvent) -> Audience { Audience::Everyone }
+//!     fn outcome(event: &NimEvent) -> Option<Outcome> {
+//!         match *event {
+//!             NimEvent::Won { player, moves } => Some(Outcome { round: 1, winner: player, moves }),
+//!             NimEvent::Took { .. } => None,
+//!         }
+//!     }
+//! }
+//!
+//! let (ann, bob) = (PlayerId(1), PlayerId(2));
+//! let mut rng = referee_rules::match_rng(1);
+//! let mut nim = Nim::new(&5, &mut rng);
+//! nim.add_player(ann, Millis(0), &mut rng);
+//! nim.add_player(bob, Millis(0), &mut rng);
+//! assert_eq!(nim.apply(bob, 1, 2, Millis(0), &mut rng).unwrap_err(), NimRejection::NotYourTurn);
+//! nim.apply(ann, 1, 1, Millis(0), &mut rng)?;
+//! nim.apply(bob, 1, 3, Millis(0), &mut rng)?;
+//! let events = nim.apply(ann, 1, 1, Millis(0), &mut rng)?;
+//! assert_eq!(Nim::outcome(&events[1]).map(|won| won.winner), Some(ann));
+//! # Ok::<(), NimRejection>(())
+//! ```
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
