@@ -70,7 +70,7 @@ fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber> {
     })
 }
 
-async fn seat(room: &RoomHandle<GuessNumber>, id: u64) -> mpsc::Receiver<Frame> {
+async fn seat<G: referee_rules::Render>(room: &RoomHandle<G>, id: u64) -> mpsc::Receiver<Frame> {
     let (tx, rx) = mpsc::channel(64);
     let join = Join {
         player: PlayerId(id),
@@ -261,25 +261,11 @@ fn dice_room() -> RoomHandle<LiarsDice> {
     })
 }
 
-async fn sit_at<G: referee_rules::Render>(room: &RoomHandle<G>, id: u64) -> mpsc::Receiver<Frame> {
-    let (tx, rx) = mpsc::channel(64);
-    let join = Join {
-        player: PlayerId(id),
-        name: format!("P{id}"),
-        named: false,
-        outbox: Outbox::new(tx, Kick::default()),
-        feed: false,
-        re: None,
-    };
-    assert!(matches!(room.ask(join).await, Ok(Ok(_))));
-    rx
-}
-
 #[tokio::test(start_paused = true)]
 async fn the_turn_clock_plays_for_an_idle_player() {
     let room = dice_room();
-    let mut ann = sit_at(&room, 1).await;
-    let mut bob = sit_at(&room, 2).await;
+    let mut ann = seat(&room, 1).await;
+    let mut bob = seat(&room, 2).await;
     let seen = lines(&mut ann).join("\n");
     assert!(seen.contains("Match 1 begins: P1, P2."), "{seen}");
     assert_eq!(seen.matches("Your dice: ").count(), 1, "{seen}");
