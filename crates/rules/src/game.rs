@@ -1,93 +1,181 @@
 //! The contract between a game's rules and the server: the [`Game`] and
-//! [`Render`] traits, plus the small types they speak in ([`Audience`],
-//! [`Score`]).
+//! [`Render`] traits.
 //!
 //! The room actor owns a `G: Game` and only translates: a player's line goes
 //! through [`Game::parse_action`] and [`Game::apply`], and each returned event
 //! is pushed to the members that [`Game::audience`] names, as text from
 //! [`Render::describe`] or as JSON from the event's `Serialize` impl.
+//!
+//! One shape carries both a race where everyone acts at once
+//! (guess-the-number) and a turn-based game with hidden hands and a turn
+//! clock (Liar's Dice):
+//! - the state says whose [`Turn`] it is, and refuses an action out of turn
+//!   with its own rejection;
+//! - [`Game::view`] computes what one [`Viewer`] may see; events carrying a
+//!   secret are addressed to its owner ([`Audience::Player`]);
+//! - game time comes in as [`Millis`]; the state may expose a
+//!   [`Game::deadline`], and the server calls [`Game::tick`] once it passed;
+//! - seating changes are rule steps that may return events;
+//! - the state is serde-serializable (a [`crate::Snapshot`]) and fully
+//!   determined by (config, seed, [`crate::LogEntry`] log): see
+//!   [`crate::replay()`].
+//!
+//! # A tiny game
+//!
+//! Nim, turn-based: players take 1 to 3 stones in turn; whoever takes the
+//! last one wins. Everything is public, so every viewer sees the same view.
+//!
+//! ```
+//! use referee_rules::{Audience, Game, Millis, Outcome, PlayerId, Score, Turn, Viewer};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Clone, Serialize, Deserialize)]
+//! struct Nim { stones: u32, players: Vec<PlayerId>, next: usize, moves: u64 }
+//!
+//! #[derive(Clone, Debug, Serialize)]
+//! enum NimEvent { Took { player: PlayerId, stones: u32, left: u32 }, Won { player: PlayerId, moves: u64 } }
+//!
+//! #[derive(Clone, Debug, PartialEq, Serialize, thiserror::Error)]
+//! enum NimRejection {
+//!     #[error("say a number from 1 to 3")] Syntax,
+//!     #[error("not your turn")] NotYourTurn,
+//!     #[error("take 1 to 3 stones, at most what is left")] BadTake,
+//! }
+//!
+//! impl Game for Nim {
+//!     const NAME: &'static str = "nim";
+//!     type Config = u32;
+//!     type Action = u32;
+//!     type Event = NimEvent;
+//!     type Rejection = NimRejection;
+//!     type View = u32;
+//!
+//!     fn new(stones: &u32, _: &mut dyn rand::Rng) -> Self {
+//!         Nim { stones: *stones, players: Vec::new(), next: 0, moves: 0 }
+//!     }
+//!     fn round(&self) -> u64 { 1 }
+//!     fn turn(&self) -> Turn {
+//!         match self.players.get(self.next) {
+//!             Some(&player) if self.stones > 0 && self.players.len() > 1 => Turn::Player(player),
+//!             _ => Turn::Nobody,
+//!         }
+//!     }
+//!     fn add_player(&mut self, player: PlayerId, _: Millis, _: &mut dyn rand::Rng) -> Vec<NimEvent> {
+//!         if !self.players.contains(&player) { self.players.push(player) }
+//!         Vec::new()
+//!     }
+//!     fn remove_player(&mut self, player: PlayerId, _: Millis, _: &mut dyn rand::Rng) -> Vec<NimEvent> {
+//!         self.players.retain(|&p| p != player);
+//!         self.next = 0;
+//!         Vec::new()
+//!     }
+//!     fn parse_action(text: &str) -> Result<u32, NimRejection> {
+//!         text.trim().parse().map_err(|_| NimRejection::Syntax)
+//!     }
+//!     fn apply(&mut self, player: PlayerId, _: u64, take: u32, _: Millis, _: &mut dyn rand::Rng)
+//!         -> Result<Vec<NimEvent>, NimRejection> {
+//!         if !self.turn().allows(player) { return Err(NimRejection::NotYourTurn) }
+//!         if !(1..=3).contains(&take) || take > self.stones { return Err(NimRejection::BadTake) }
+//!         self.stones -= take;
+//!         self.moves += 1;
+//!         self.next = (self.next + 1) % self.players.len();
+//!         let mut events = vec![NimEvent::Took { player, stones: take, left: self.stones }];
+//!         if self.stones == 0 { events.push(NimEvent::Won { player, moves: self.moves }) }
+//!         Ok(events)
+//!     }
+//!     fn random_action(&self, player: PlayerId, rng: &mut dyn rand::Rng) -> Option<u32> {
+//!         use rand::RngExt;
+//!         self.turn().allows(player).then(|| rng.random_range(1..=self.stones.min(3)))
+//!     }
+//!     fn scores(&self) -> Vec<Score> {
+//!         self.players.iter().map(|&player| Score { player, points: 0 }).collect()
+//!     }
+//!     fn view(&self, _: Viewer) -> u32 { self.stones }
+//!     fn audience(_: &NimEvent) -> Audience { Audience::Everyone }
+//!     fn outcome(event: &NimEvent) -> Option<Outcome> {
+//!         match *event {
+//!             NimEvent::Won { player, moves } => Some(Outcome { round: 1, winner: player, moves }),
+//!             NimEvent::Took { .. } => None,
+//!         }
+//!     }
+//! }
+//!
+//! let (ann, bob) = (PlayerId(1), PlayerId(2));
+//! let mut rng = referee_rules::match_rng(1);
+//! let mut nim = Nim::new(&5, &mut rng);
+//! nim.add_player(ann, Millis(0), &mut rng);
+//! nim.add_player(bob, Millis(0), &mut rng);
+//! assert_eq!(nim.apply(bob, 1, 2, Millis(0), &mut rng).unwrap_err(), NimRejection::NotYourTurn);
+//! nim.apply(ann, 1, 1, Millis(0), &mut rng)?;
+//! nim.apply(bob, 1, 3, Millis(0), &mut rng)?;
+//! let events = nim.apply(ann, 1, 1, Millis(0), &mut rng)?;
+//! assert_eq!(Nim::outcome(&events[1]).map(|won| won.winner), Some(ann));
+//! # Ok::<(), NimRejection>(())
+//! ```
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-use crate::PlayerId;
-
-/// Who receives an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", content = "player", rename_all = "snake_case")]
-pub enum Audience {
-    /// Every member of the room.
-    Everyone,
-    /// Only this player.
-    Player(PlayerId),
-    /// This player, plus members who follow the room's live feed (spectators,
-    /// browser pages); other players who do not follow the feed do not get it.
-    Feed(PlayerId),
-}
-
-impl Audience {
-    /// Whether a room member receives an event sent to this audience.
-    ///
-    /// `follows_feed` says whether the member subscribed to the room's live
-    /// feed (spectators and browser pages do).
-    pub fn reaches(self, member: PlayerId, follows_feed: bool) -> bool {
-        match self {
-            Audience::Everyone => true,
-            Audience::Player(player) => player == member,
-            Audience::Feed(player) => player == member || follows_feed,
-        }
-    }
-}
-
-/// A won round, as the server records it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoundWon {
-    /// The round's number.
-    pub round: u64,
-    /// Who won it.
-    pub winner: PlayerId,
-    /// How many moves the round took, all players together.
-    pub moves: u64,
-}
-
-/// One line of a scoreboard.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Score {
-    /// Whose score this is.
-    pub player: PlayerId,
-    /// Points won so far in this room.
-    pub points: u32,
-}
+use crate::{Audience, Millis, Outcome, PlayerId, Score, Turn, Viewer};
 
 /// The rules of a game: state + action -> events, or a typed rejection.
 ///
 /// Implement this (and [`Render`]) to put a new game on the server. An
-/// implementation is pure: randomness arrives as an argument, and nothing
-/// here does I/O or reads a clock. It is `Clone` so that the server can keep
-/// the last consistent state of a room and restart its referee from it after
-/// a crash.
-pub trait Game: Clone + Sized + Send + 'static {
-    /// How a room of this game is set up (e.g. the range of numbers).
-    type Config: Clone + std::fmt::Debug + Send + Sync + 'static;
-    /// One move a player can make.
-    type Action: Clone + std::fmt::Debug + Send + 'static;
-    /// Something that happened, to be shown to an [`Audience`].
-    type Event: Clone + std::fmt::Debug + Send + Sync + serde::Serialize + 'static;
-    /// Why an action was refused; shown only to the player who acted.
-    type Rejection: std::error::Error + Clone + PartialEq + Send + Sync + serde::Serialize + 'static;
-    /// What one player may see of the state.
-    type View: Clone + std::fmt::Debug + Send + serde::Serialize + 'static;
+/// implementation is pure: randomness and time arrive as arguments, and
+/// nothing here does I/O. A rejected action must leave the state exactly
+/// unchanged, so the server never undoes anything. The state is `Clone` and
+/// serde-serializable so the server can checkpoint a room and restart its
+/// referee from the checkpoint after a crash, and so a replay can compare
+/// states by hash.
+pub trait Game: Clone + Sized + Send + Serialize + DeserializeOwned + 'static {
+    /// The game's short name (`"guess"`, `"dice"`): how players pick it, and
+    /// the key of its leaderboard, metrics and snapshots.
+    const NAME: &'static str;
 
-    /// A new game (first round already started, round number 1).
+    /// How a room of this game is set up (e.g. the range of numbers).
+    type Config: Clone + std::fmt::Debug + Send + Sync + Serialize + DeserializeOwned + 'static;
+    /// One move a player can make.
+    type Action: Clone + std::fmt::Debug + PartialEq + Send + Serialize + DeserializeOwned + 'static;
+    /// Something that happened, to be shown to an [`Audience`].
+    type Event: Clone + std::fmt::Debug + Send + Sync + Serialize + 'static;
+    /// Why an action was refused; shown only to the player who acted.
+    type Rejection: std::error::Error + Clone + PartialEq + Send + Sync + Serialize + 'static;
+    /// What one viewer may see of the state.
+    type View: Clone + std::fmt::Debug + Send + Serialize + 'static;
+
+    /// A new game (round or match number 1), with nobody seated.
     fn new(config: &Self::Config, rng: &mut dyn rand::Rng) -> Self;
 
-    /// The current round number (starts at 1, +1 after each won round).
+    /// The current round (guess-the-number) or match (Liar's Dice) number:
+    /// starts at 1, +1 after each [`Outcome`].
     fn round(&self) -> u64;
 
-    /// A player sits down (score 0). Idempotent for a player already seated.
-    fn add_player(&mut self, player: PlayerId);
+    /// Who may act now.
+    fn turn(&self) -> Turn;
 
-    /// A player leaves; their score is forgotten. No-op for unknown players.
-    fn remove_player(&mut self, player: PlayerId);
+    /// When [`Game::tick`] has something to do (a turn clock, a countdown);
+    /// `None` when nothing is timed.
+    fn deadline(&self) -> Option<Millis> {
+        None
+    }
+
+    /// A player sits down. Idempotent for a player already seated. May
+    /// start something (a countdown, a match).
+    fn add_player(
+        &mut self,
+        player: PlayerId,
+        now: Millis,
+        rng: &mut dyn rand::Rng,
+    ) -> Vec<Self::Event>;
+
+    /// A player leaves; their score is forgotten. No-op (no events) for
+    /// unknown players. May end something (a forfeit, a match).
+    fn remove_player(
+        &mut self,
+        player: PlayerId,
+        now: Millis,
+        rng: &mut dyn rand::Rng,
+    ) -> Vec<Self::Event>;
 
     /// Parse the text a player typed (the line protocol's move syntax) into
     /// an action.
@@ -97,46 +185,67 @@ pub trait Game: Clone + Sized + Send + 'static {
     /// Malformed text is a typed rejection.
     fn parse_action(text: &str) -> Result<Self::Action, Self::Rejection>;
 
-    /// One rule step.
+    /// One rule step, at game time `now`.
     ///
     /// `seen_round` is the round the player had been shown when they acted
-    /// (the connection tracks it).
+    /// (the connection tracks it; a race uses it to refuse late moves).
     ///
     /// # Errors
     ///
-    /// A rejection when the rules refuse the action; the state is then
-    /// exactly unchanged.
+    /// A rejection when the rules refuse the action (out of turn included);
+    /// the state is then exactly unchanged.
     fn apply(
         &mut self,
         player: PlayerId,
         seen_round: u64,
         action: Self::Action,
+        now: Millis,
         rng: &mut dyn rand::Rng,
     ) -> Result<Vec<Self::Event>, Self::Rejection>;
+
+    /// Time passed: if [`Game::deadline`] is at or before `now`, apply the
+    /// game's timeout action and return its events; otherwise nothing.
+    fn tick(&mut self, now: Millis, rng: &mut dyn rand::Rng) -> Vec<Self::Event> {
+        let _ = (now, rng);
+        Vec::new()
+    }
+
+    /// A uniformly random legal action for `player` now, or `None` if they
+    /// may not act (bots and fuzzers play with this).
+    fn random_action(&self, player: PlayerId, rng: &mut dyn rand::Rng) -> Option<Self::Action>;
 
     /// The scoreboard: every seated player, highest points first, ties by
     /// [`PlayerId`] ascending.
     fn scores(&self) -> Vec<Score>;
 
-    /// What one player may see of the state (never the secret).
-    fn view(&self, player: PlayerId) -> Self::View;
+    /// What `viewer` may see of the state (never another player's secret).
+    fn view(&self, viewer: Viewer) -> Self::View;
 
     /// Who receives an event.
     fn audience(event: &Self::Event) -> Audience;
 
-    /// Whether this event ended a round (the server records it durably
-    /// before announcing it, and counts it): `Some` for a win.
-    fn round_won(event: &Self::Event) -> Option<RoundWon>;
+    /// Whether this event decided a round or match (the server records it
+    /// durably before announcing it, and counts it).
+    fn outcome(event: &Self::Event) -> Option<Outcome>;
 }
 
 /// How a game reads as text lines (the netcat protocol).
 ///
 /// Separate from [`Game`] so rules stay free of presentation.
 pub trait Render: Game {
-    /// The line(s) a newcomer or a player at round start is shown, e.g.
+    /// The line(s) everyone is shown of the game as it stands, e.g.
     /// `Round 3: guess a number from 0 to 19.` (no trailing newline; may
     /// contain `'\n'` for several lines).
     fn intro(&self) -> String;
+
+    /// What `viewer` is shown when they arrive or ask where the game stands
+    /// at game time `now`: [`Render::intro`] unless the game has
+    /// per-viewer or timed information (your dice, the time left). Built
+    /// from [`Game::view`], so it shows no more than the view.
+    fn status(&self, viewer: Viewer, now: Millis, names: &dyn Fn(PlayerId) -> String) -> String {
+        let _ = (viewer, now, names);
+        self.intro()
+    }
 
     /// The text `viewer` sees for `event`; `names` maps a player id to a
     /// display name.
@@ -151,50 +260,4 @@ pub trait Render: Game {
         rejection: &Self::Rejection,
         names: &dyn Fn(PlayerId) -> String,
     ) -> String;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ME: PlayerId = PlayerId(1);
-    const OTHER: PlayerId = PlayerId(2);
-
-    #[test]
-    fn everyone_reaches_every_member() {
-        assert!(Audience::Everyone.reaches(OTHER, false));
-    }
-
-    #[test]
-    fn player_audience_reaches_only_that_player() {
-        assert!(Audience::Player(ME).reaches(ME, false));
-        assert!(!Audience::Player(ME).reaches(OTHER, true));
-    }
-
-    #[test]
-    fn feed_reaches_the_player_and_feed_followers() {
-        assert!(Audience::Feed(ME).reaches(ME, false));
-        assert!(Audience::Feed(ME).reaches(OTHER, true));
-    }
-
-    #[test]
-    fn feed_skips_players_not_following_it() {
-        assert!(!Audience::Feed(ME).reaches(OTHER, false));
-    }
-
-    #[test]
-    fn score_serializes_with_bare_player_id() {
-        let json = serde_json::to_string(&Score {
-            player: ME,
-            points: 3,
-        })
-        .unwrap();
-        assert_eq!(json, r#"{"player":1,"points":3}"#);
-    }
-
-    #[test]
-    fn audience_serializes_tagged() {
-        let json = serde_json::to_string(&Audience::Feed(ME)).unwrap();
-        assert_eq!(json, r#"{"type":"feed","player":1}"#);
-    }
 }

@@ -3,80 +3,102 @@
 //!
 //! This crate decides; it never does I/O. There is no tokio, no socket, no
 //! clock and no operating-system randomness here: randomness arrives as a
-//! `&mut dyn rand::Rng` argument, so every rule is testable on plain values
-//! with a seeded generator.
+//! `&mut dyn rand::Rng` argument and game time as [`Millis`], so every rule
+//! is testable on plain values, and a game is replayable from its seed and
+//! log ([`replay()`]).
 //!
 //! # How it fits
 //!
 //! *Rules decide, actors translate.* The room actor in the server owns a
 //! `G:` [`Game`] and only translates: a player's message becomes a call to
 //! [`Game::parse_action`] and [`Game::apply`], and each returned event
-//! becomes a push to the members named by [`Game::audience`]. Text for the
-//! line protocol comes from [`Render`], kept apart from [`Game`] so the rules
-//! hold no presentation; events, rejections and views also serialize to JSON
-//! for the WebSocket protocol.
+//! becomes a push to the members named by [`Game::audience`]; what a member
+//! is shown of the state is [`Game::view`] for them, never more. When the
+//! state has a [`Game::deadline`], the room calls [`Game::tick`] once it
+//! passed. Text for the line protocol comes from [`Render`], kept apart from
+//! [`Game`] so the rules hold no presentation; events, rejections and views
+//! also serialize to JSON for the WebSocket protocol.
 //!
 //! A rejected action leaves the state exactly as it was, so the actor never
 //! has to undo anything.
 //!
-//! To put a new game on the server, implement [`Game`] and [`Render`] for its
-//! state type. The founding game is [`GuessNumber`]: guess a secret number
-//! with higher/lower hints; the first right guess wins the round. Each round
-//! opens with a [`Commitment`] to its secret and each win reveals the [`Salt`]
-//! that opens it ([`commitment`]), so players can check the referee did not
-//! change the secret mid-round.
+//! Two games ship: [`GuessNumber`] (`"guess"`), a race where everyone guesses
+//! a secret number at once, and [`LiarsDice`] (`"dice"`), a turn-based
+//! bluffing game with hidden hands and a turn clock. To put a new game on the
+//! server, implement [`Game`] and [`Render`] for its state type (the
+//! [`Game`] docs show a tiny one).
+//! Each guess-the-number round opens with a [`Commitment`] to its secret and
+//! each win reveals the [`Salt`] that opens it ([`commitment`]), so players
+//! can check the referee did not change the secret mid-round.
 //!
 //! # Example
 //!
-//! One player binary-searches a secret; a late guess for the finished round
-//! is then rejected as "another player won in the meantime".
+//! Two players sit at a two-seat Liar's Dice table, so the match starts at
+//! once; each is told their own dice and nobody else's. Ann bids, Bob is too
+//! slow, and the turn clock calls liar for him.
 //!
 //! ```
-//! use rand::{SeedableRng, rngs::StdRng};
 //! use referee_rules::{
-//!     Audience, Game, GuessConfig, GuessEvent, GuessNumber, GuessRejection, PlayerId, Render,
+//!     Audience, DiceConfig, DiceEvent, Game, LiarsDice, Millis, PlayerId, Render, Turn, Viewer,
+//!     match_rng,
 //! };
 //!
-//! let mut rng = StdRng::seed_from_u64(7);
-//! let mut game = GuessNumber::new(&GuessConfig::default(), &mut rng);
-//! let alice = PlayerId(1);
-//! game.add_player(alice);
-//! assert!(game.intro().starts_with("Round 1: guess a number from 0 to 19. Commitment: "));
+//! let (ann, bob) = (PlayerId(1), PlayerId(2));
+//! let names = |player: PlayerId| if player == ann { "Ann".into() } else { "Bob".into() };
+//! let mut rng = match_rng(7);
+//! let config = DiceConfig::new(2, Millis::from_secs(30), Millis::from_secs(15))?;
+//! let mut game = LiarsDice::new(&config, &mut rng);
+//! game.add_player(ann, Millis(0), &mut rng);
+//! let events = game.add_player(bob, Millis(0), &mut rng);
 //!
-//! let names = |player: PlayerId| format!("player {player}");
-//! let (mut low, mut high) = (0, 20);
-//! let won = loop {
-//!     let guess = (low + high) / 2;
-//!     let action = GuessNumber::parse_action(&guess.to_string())?;
-//!     let events = game.apply(alice, 1, action, &mut rng)?;
-//!     println!("{}", GuessNumber::describe(&events[0], alice, &names));
-//!     match events[0] {
-//!         GuessEvent::Hint { hint: referee_rules::Hint::Higher, .. } => low = guess + 1,
-//!         GuessEvent::Hint { .. } => high = guess,
-//!         _ => break events,
+//! // Each player's roll is addressed to them alone.
+//! for event in &events {
+//!     if let DiceEvent::Rolled { player, .. } = event {
+//!         assert_eq!(LiarsDice::audience(event), Audience::Player(*player));
 //!     }
-//! };
+//! }
+//! assert_eq!(game.view(Viewer::Spectator).dice, None);
+//! assert_eq!(game.turn(), Turn::Player(ann));
 //!
-//! // A win is announced to everyone, and the next round starts at once.
-//! assert_eq!(GuessNumber::round_won(&won[0]).map(|w| (w.round, w.winner)), Some((1, alice)));
-//! assert_eq!(GuessNumber::audience(&won[0]), Audience::Everyone);
-//! assert_eq!(game.round(), 2);
-//! assert_eq!(game.scores()[0].points, 1);
+//! let bid = LiarsDice::parse_action("bid 2 5")?;
+//! let events = game.apply(ann, 1, bid, Millis(4_000), &mut rng)?;
+//! assert_eq!(LiarsDice::describe(&events[0], bob, &names), "Ann bids 2 fives. Your turn.");
+//! println!("{}", game.status(Viewer::Player(bob), Millis(10_000), &names));
 //!
-//! // A guess still aimed at round 1 does not count against the new secret.
-//! let late = game.apply(alice, 1, GuessNumber::parse_action("3")?, &mut rng);
-//! assert_eq!(late, Err(GuessRejection::AlreadyWon { round: 1, winner: Some(alice) }));
-//! # Ok::<(), GuessRejection>(())
+//! // Bob's 30 s run out: the rules call liar for him, and one of them loses a die.
+//! assert_eq!(game.deadline(), Some(Millis(34_000)));
+//! let events = game.tick(Millis(34_000), &mut rng);
+//! assert!(matches!(events[0], DiceEvent::Called { caller, timed_out: true, .. } if caller == bob));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod audience;
+mod clock;
 pub mod commitment;
 mod game;
 mod guess_number;
+mod liars_dice;
+mod outcome;
 mod player;
+mod replay;
+mod snapshot;
+mod turn;
+mod viewer;
 
+pub use audience::Audience;
+pub use clock::Millis;
 pub use commitment::{Commitment, HexError, Salt, commit_bytes, commit_guess, verify_guess};
-pub use game::{Audience, Game, Render, RoundWon, Score};
+pub use game::{Game, Render};
 pub use guess_number::{
     ConfigError, GuessAction, GuessConfig, GuessEvent, GuessNumber, GuessRejection, GuessView, Hint,
 };
+pub use liars_dice::{
+    Bid, DiceAction, DiceConfig, DiceConfigError, DiceCount, DiceEvent, DiceRejection, DiceView,
+    Hand, LiarsDice, SeatView,
+};
+pub use outcome::{Outcome, Score};
 pub use player::PlayerId;
+pub use replay::{LogEntry, MatchLog, ReplayError, StateHash, match_rng, replay, state_hash};
+pub use snapshot::{SNAPSHOT_FORMAT, Snapshot, SnapshotError};
+pub use turn::Turn;
+pub use viewer::Viewer;

@@ -5,7 +5,8 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use referee_rules::{
-    Game, GuessAction, GuessConfig, GuessEvent, GuessNumber, Hint, PlayerId, verify_guess,
+    Game, GuessAction, GuessConfig, GuessEvent, GuessNumber, Hint, Millis, PlayerId, Viewer,
+    verify_guess,
 };
 
 /// Players 0..SEATED sit down; player SEATED never does.
@@ -78,7 +79,9 @@ fn steps(with_seating: bool) -> impl Strategy<Value = Vec<Step>> {
 
 fn seated_game(max: u32, rng: &mut StdRng) -> GuessNumber {
     let mut game = GuessNumber::new(&GuessConfig::new(max).unwrap(), rng);
-    (0..SEATED).for_each(|player| game.add_player(PlayerId(player)));
+    (0..SEATED).for_each(|player| {
+        game.add_player(PlayerId(player), Millis::ZERO, rng);
+    });
     game
 }
 
@@ -93,8 +96,10 @@ fn aimed_round(game: &GuessNumber, aim: &Aim) -> u64 {
 /// Runs one step; for a rejected guess, checks that nothing changed.
 fn run_step(game: &mut GuessNumber, step: &Step, rng: &mut StdRng) -> Vec<GuessEvent> {
     match step {
-        Step::Join { player } => game.add_player(PlayerId(*player)),
-        Step::Leave { player } => game.remove_player(PlayerId(*player)),
+        Step::Join { player } => return game.add_player(PlayerId(*player), Millis::ZERO, rng),
+        Step::Leave { player } => {
+            return game.remove_player(PlayerId(*player), Millis::ZERO, rng);
+        }
         Step::Guess {
             player,
             aim,
@@ -107,7 +112,7 @@ fn run_step(game: &mut GuessNumber, step: &Step, rng: &mut StdRng) -> Vec<GuessE
                 round: explicit.then_some(round),
             };
             let before = game.clone();
-            match game.apply(PlayerId(*player), round, action, rng) {
+            match game.apply(PlayerId(*player), round, action, Millis::ZERO, rng) {
                 Ok(events) => return events,
                 Err(rejection) => assert_eq!(*game, before, "{rejection} changed the state"),
             }
@@ -129,7 +134,7 @@ fn run(max: u32, seed: u64, steps: &[Step]) -> (GuessNumber, Vec<GuessEvent>) {
 fn wins(events: &[GuessEvent]) -> usize {
     events
         .iter()
-        .filter(|event| GuessNumber::round_won(event).is_some())
+        .filter(|event| GuessNumber::outcome(event).is_some())
         .count()
 }
 
@@ -169,7 +174,7 @@ proptest! {
     fn every_win_opens_the_commitment_published_at_its_rounds_start(
         max in 2u32..8, seed in any::<u64>(), steps in steps(true),
     ) {
-        let first = seated_game(max, &mut StdRng::seed_from_u64(seed)).view(PlayerId(0));
+        let first = seated_game(max, &mut StdRng::seed_from_u64(seed)).view(Viewer::Player(PlayerId(0)));
         let (game, events) = run(max, seed, &steps);
         let mut published = first.commitment;
         for event in &events {
@@ -181,7 +186,7 @@ proptest! {
                 GuessEvent::Hint { .. } => {}
             }
         }
-        prop_assert_eq!(game.view(PlayerId(0)).commitment, published);
+        prop_assert_eq!(game.view(Viewer::Player(PlayerId(0))).commitment, published);
     }
 
     #[test]
@@ -263,7 +268,7 @@ proptest! {
             let value = low + (high - low) / 2;
             let action = GuessAction::Guess { value: value.into(), round: None };
             guesses += 1;
-            match game.apply(player, game.view(player).round, action, &mut rng).unwrap()[0] {
+            match game.apply(player, game.round(), action, Millis::ZERO, &mut rng).unwrap()[0] {
                 GuessEvent::Hint { hint: Hint::Higher, .. } => low = value + 1,
                 GuessEvent::Hint { hint: Hint::Lower, .. } => high = value,
                 _ => break,

@@ -7,7 +7,7 @@
 
 use referee_protocol::json;
 use referee_protocol::notice::Notice;
-use referee_rules::{PlayerId, Render};
+use referee_rules::{Millis, PlayerId, Render, Viewer};
 
 /// How a message names players: their display name by id.
 pub(crate) type Names<'a> = &'a dyn Fn(PlayerId) -> String;
@@ -31,13 +31,21 @@ impl Encoding {
         }
     }
 
-    /// Where `game` stands for `player`: the intro lines, or in JSON the player's view with
-    /// them. `re` is the request it answers (JSON only).
-    pub(crate) fn state<G: Render>(self, game: &G, player: PlayerId, re: Option<u64>) -> String {
-        let intro = game.intro();
+    /// Where `game` stands for `player` at game time `now`: the status lines, or in JSON the
+    /// player's view with them. `re` is the request it answers (JSON only).
+    pub(crate) fn state<G: Render>(
+        self,
+        game: &G,
+        player: PlayerId,
+        now: Millis,
+        names: Names<'_>,
+        re: Option<u64>,
+    ) -> String {
+        let viewer = Viewer::Player(player);
+        let status = game.status(viewer, now, names);
         match self {
-            Encoding::Text => intro,
-            Encoding::Json => json::state(&game.view(player), &intro, re),
+            Encoding::Text => status,
+            Encoding::Json => json::state(&game.view(viewer), &status, re),
         }
     }
 

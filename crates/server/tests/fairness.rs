@@ -10,7 +10,7 @@ use rand::Rng;
 use referee_fairness::{self as fairness, Log, Violation};
 use referee_rules::{
     Audience, Game, GuessAction, GuessConfig, GuessEvent, GuessNumber, GuessRejection, GuessView,
-    PlayerId, Render, RoundWon, Salt, Score,
+    Millis, Outcome, PlayerId, Render, Salt, Score, Turn, Viewer,
 };
 use referee_server::{RateLimit, Server, ServerConfig};
 use tokio::sync::oneshot;
@@ -77,13 +77,15 @@ async fn hundreds_of_bots_race_for_many_rounds_and_the_checker_finds_nothing_wro
 
 /// A referee broken on purpose: after a round is won, the next correct guess for that same
 /// round wins it too.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct TwoWinners {
     inner: GuessNumber,
     last_won: Option<(u64, u32, Salt)>,
 }
 
 impl Game for TwoWinners {
+    const NAME: &'static str = "guess";
+
     type Config = GuessConfig;
     type Action = GuessAction;
     type Event = GuessEvent;
@@ -99,11 +101,19 @@ impl Game for TwoWinners {
     fn round(&self) -> u64 {
         self.inner.round()
     }
-    fn add_player(&mut self, player: PlayerId) {
-        self.inner.add_player(player);
+    fn turn(&self) -> Turn {
+        self.inner.turn()
     }
-    fn remove_player(&mut self, player: PlayerId) {
-        self.inner.remove_player(player);
+    fn add_player(&mut self, player: PlayerId, now: Millis, rng: &mut dyn Rng) -> Vec<GuessEvent> {
+        self.inner.add_player(player, now, rng)
+    }
+    fn remove_player(
+        &mut self,
+        player: PlayerId,
+        now: Millis,
+        rng: &mut dyn Rng,
+    ) -> Vec<GuessEvent> {
+        self.inner.remove_player(player, now, rng)
     }
     fn parse_action(text: &str) -> Result<GuessAction, GuessRejection> {
         GuessNumber::parse_action(text)
@@ -113,6 +123,7 @@ impl Game for TwoWinners {
         player: PlayerId,
         seen_round: u64,
         action: GuessAction,
+        now: Millis,
         rng: &mut dyn Rng,
     ) -> Result<Vec<GuessEvent>, GuessRejection> {
         let GuessAction::Guess { value, round } = action;
@@ -131,7 +142,7 @@ impl Game for TwoWinners {
             }
             self.last_won = Some((won_round, secret, salt));
         }
-        let events = self.inner.apply(player, seen_round, action, rng)?;
+        let events = self.inner.apply(player, seen_round, action, now, rng)?;
         for event in &events {
             if let GuessEvent::Won {
                 round,
@@ -148,14 +159,17 @@ impl Game for TwoWinners {
     fn scores(&self) -> Vec<Score> {
         self.inner.scores()
     }
-    fn view(&self, player: PlayerId) -> GuessView {
-        self.inner.view(player)
+    fn random_action(&self, player: PlayerId, rng: &mut dyn Rng) -> Option<GuessAction> {
+        self.inner.random_action(player, rng)
+    }
+    fn view(&self, viewer: Viewer) -> GuessView {
+        self.inner.view(viewer)
     }
     fn audience(event: &GuessEvent) -> Audience {
         GuessNumber::audience(event)
     }
-    fn round_won(event: &GuessEvent) -> Option<RoundWon> {
-        GuessNumber::round_won(event)
+    fn outcome(event: &GuessEvent) -> Option<Outcome> {
+        GuessNumber::outcome(event)
     }
 }
 

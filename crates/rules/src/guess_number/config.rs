@@ -1,15 +1,32 @@
 //! How a guess-the-number room is set up: [`GuessConfig`], validated on
 //! construction so the rules never draw from an empty range.
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// The settings of a guess-the-number room.
 ///
 /// Secrets are drawn uniformly in `0..max`. The field is private so every
 /// config has passed [`GuessConfig::new`]'s checks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Unchecked")]
 pub struct GuessConfig {
     max: u32,
+}
+
+/// A config as read from bytes (a match log), before [`GuessConfig::new`]
+/// checks it.
+#[derive(Deserialize)]
+struct Unchecked {
+    max: u32,
+}
+
+impl TryFrom<Unchecked> for GuessConfig {
+    type Error = ConfigError;
+
+    fn try_from(unchecked: Unchecked) -> Result<Self, ConfigError> {
+        GuessConfig::new(unchecked.max)
+    }
 }
 
 /// Why a [`GuessConfig`] was refused.

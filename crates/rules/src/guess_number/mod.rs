@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use rand::RngExt;
+use serde::{Deserialize, Serialize};
 
 pub use action::GuessAction;
 pub use config::{ConfigError, GuessConfig};
@@ -30,7 +31,7 @@ pub use event::{GuessEvent, Hint};
 pub use rejection::GuessRejection;
 pub use view::GuessView;
 
-use crate::{Audience, Game, PlayerId, RoundWon, Score};
+use crate::{Audience, Game, Millis, Outcome, PlayerId, Score, Turn, Viewer};
 use seal::Seal;
 use winners::RecentWinners;
 
@@ -39,7 +40,7 @@ use winners::RecentWinners;
 /// `Clone` and `PartialEq` let callers snapshot and compare states (the
 /// tests check that a rejection changes nothing); `Debug` leaves the secret
 /// and its salt out so they never land in a log.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GuessNumber {
     config: GuessConfig,
     round: u64,
@@ -171,6 +172,8 @@ fn draw_secret(config: &GuessConfig, rng: &mut dyn rand::Rng) -> u32 {
 }
 
 impl Game for GuessNumber {
+    const NAME: &'static str = "guess";
+
     type Config = GuessConfig;
     type Action = GuessAction;
     type Event = GuessEvent;
@@ -194,12 +197,29 @@ impl Game for GuessNumber {
         self.round
     }
 
-    fn add_player(&mut self, player: PlayerId) {
-        self.scores.entry(player).or_insert(0);
+    /// A race: every seated player may guess at any time.
+    fn turn(&self) -> Turn {
+        Turn::Everyone
     }
 
-    fn remove_player(&mut self, player: PlayerId) {
+    fn add_player(
+        &mut self,
+        player: PlayerId,
+        _now: Millis,
+        _rng: &mut dyn rand::Rng,
+    ) -> Vec<GuessEvent> {
+        self.scores.entry(player).or_insert(0);
+        Vec::new()
+    }
+
+    fn remove_player(
+        &mut self,
+        player: PlayerId,
+        _now: Millis,
+        _rng: &mut dyn rand::Rng,
+    ) -> Vec<GuessEvent> {
         self.scores.remove(&player);
+        Vec::new()
     }
 
     fn parse_action(text: &str) -> Result<GuessAction, GuessRejection> {
@@ -211,11 +231,21 @@ impl Game for GuessNumber {
         player: PlayerId,
         seen_round: u64,
         action: GuessAction,
+        _now: Millis,
         rng: &mut dyn rand::Rng,
     ) -> Result<Vec<GuessEvent>, GuessRejection> {
         let GuessAction::Guess { value, round } = action;
         let value = self.check(player, round.unwrap_or(seen_round), value)?;
         Ok(self.judge(player, value, rng))
+    }
+
+    /// Any number in range, for the current round; `None` if not seated.
+    fn random_action(&self, player: PlayerId, rng: &mut dyn rand::Rng) -> Option<GuessAction> {
+        self.check_seated(player).ok()?;
+        Some(GuessAction::Guess {
+            value: draw_secret(&self.config, rng).into(),
+            round: Some(self.round),
+        })
     }
 
     fn scores(&self) -> Vec<Score> {
@@ -228,11 +258,12 @@ impl Game for GuessNumber {
         scores
     }
 
-    fn view(&self, player: PlayerId) -> GuessView {
+    fn view(&self, viewer: Viewer) -> GuessView {
+        let points = viewer.player().and_then(|player| self.scores.get(&player));
         GuessView {
             round: self.round,
             max: self.config.max(),
-            points: self.scores.get(&player).copied().unwrap_or(0),
+            points: points.copied().unwrap_or(0),
             guesses_this_round: self.guesses_this_round,
             commitment: self.seal.commitment,
         }
@@ -245,14 +276,14 @@ impl Game for GuessNumber {
         }
     }
 
-    fn round_won(event: &GuessEvent) -> Option<RoundWon> {
+    fn outcome(event: &GuessEvent) -> Option<Outcome> {
         match event {
             GuessEvent::Won {
                 round,
                 player,
                 guesses,
                 ..
-            } => Some(RoundWon {
+            } => Some(Outcome {
                 round: *round,
                 winner: *player,
                 moves: *guesses,
@@ -283,8 +314,8 @@ mod tests {
         let mut game = GuessNumber::new(&GuessConfig::default(), &mut rng());
         game.secret = SECRET;
         game.seal = Seal::new(1, SECRET, &mut rng());
-        game.add_player(ALICE);
-        game.add_player(BOB);
+        game.add_player(ALICE, Millis::ZERO, &mut rng());
+        game.add_player(BOB, Millis::ZERO, &mut rng());
         game
     }
 
@@ -294,11 +325,12 @@ mod tests {
 
     fn play(game: &mut GuessNumber, player: PlayerId, value: i64) -> Vec<GuessEvent> {
         let round = game.round();
-        game.apply(player, round, guess(value), &mut rng()).unwrap()
+        game.apply(player, round, guess(value), Millis::ZERO, &mut rng())
+            .unwrap()
     }
 
     fn reject(game: &mut GuessNumber, player: PlayerId, seen: u64, value: i64) -> GuessRejection {
-        game.apply(player, seen, guess(value), &mut rng())
+        game.apply(player, seen, guess(value), Millis::ZERO, &mut rng())
             .unwrap_err()
     }
 
@@ -349,30 +381,30 @@ mod tests {
 
     #[test]
     fn added_player_starts_with_zero_points() {
-        assert_eq!(game().view(ALICE).points, 0);
+        assert_eq!(game().view(Viewer::Player(ALICE)).points, 0);
     }
 
     #[test]
     fn adding_a_seated_player_keeps_their_score() {
         let mut game = game();
         play(&mut game, ALICE, SECRET.into());
-        game.add_player(ALICE);
-        assert_eq!(game.view(ALICE).points, 1);
+        game.add_player(ALICE, Millis::ZERO, &mut rng());
+        assert_eq!(game.view(Viewer::Player(ALICE)).points, 1);
     }
 
     #[test]
     fn removing_a_player_forgets_their_score() {
         let mut game = game();
         play(&mut game, ALICE, SECRET.into());
-        game.remove_player(ALICE);
-        game.add_player(ALICE);
-        assert_eq!(game.view(ALICE).points, 0);
+        game.remove_player(ALICE, Millis::ZERO, &mut rng());
+        game.add_player(ALICE, Millis::ZERO, &mut rng());
+        assert_eq!(game.view(Viewer::Player(ALICE)).points, 0);
     }
 
     #[test]
     fn removed_player_leaves_the_scoreboard() {
         let mut game = game();
-        game.remove_player(ALICE);
+        game.remove_player(ALICE, Millis::ZERO, &mut rng());
         assert_eq!(
             game.scores(),
             vec![Score {
@@ -386,7 +418,7 @@ mod tests {
     fn removing_an_unknown_player_is_a_no_op() {
         let mut game = game();
         let before = game.clone();
-        game.remove_player(STRANGER);
+        game.remove_player(STRANGER, Millis::ZERO, &mut rng());
         assert_eq!(game, before);
     }
 
@@ -418,7 +450,7 @@ mod tests {
     fn wrong_guess_counts_toward_the_round() {
         let mut game = game();
         play(&mut game, ALICE, 3);
-        assert_eq!(game.view(BOB).guesses_this_round, 1);
+        assert_eq!(game.view(Viewer::Player(BOB)).guesses_this_round, 1);
     }
 
     #[test]
@@ -457,7 +489,7 @@ mod tests {
     fn wins_accumulate_points() {
         let mut game = game();
         win_rounds(&mut game, 3);
-        assert_eq!(game.view(ALICE).points, 3);
+        assert_eq!(game.view(Viewer::Player(ALICE)).points, 3);
     }
 
     #[test]
@@ -465,7 +497,7 @@ mod tests {
         let mut game = game();
         play(&mut game, BOB, 1);
         win_rounds(&mut game, 1);
-        assert_eq!(game.view(ALICE).guesses_this_round, 0);
+        assert_eq!(game.view(Viewer::Player(ALICE)).guesses_this_round, 0);
     }
 
     #[test]
@@ -550,7 +582,10 @@ mod tests {
             value: 3,
             round: Some(1),
         };
-        assert!(game.apply(ALICE, 9, action, &mut rng()).is_ok());
+        assert!(
+            game.apply(ALICE, 9, action, Millis::ZERO, &mut rng())
+                .is_ok()
+        );
     }
 
     #[test]
@@ -561,7 +596,9 @@ mod tests {
             value: 3,
             round: Some(1),
         };
-        let rejection = game.apply(BOB, 2, action, &mut rng()).unwrap_err();
+        let rejection = game
+            .apply(BOB, 2, action, Millis::ZERO, &mut rng())
+            .unwrap_err();
         assert!(matches!(
             rejection,
             GuessRejection::AlreadyWon { round: 1, .. }
@@ -579,8 +616,14 @@ mod tests {
     #[test]
     fn range_bounds_are_valid_guesses() {
         let mut game = game();
-        assert!(game.apply(ALICE, 1, guess(0), &mut rng()).is_ok());
-        assert!(game.apply(ALICE, 1, guess(19), &mut rng()).is_ok());
+        assert!(
+            game.apply(ALICE, 1, guess(0), Millis::ZERO, &mut rng())
+                .is_ok()
+        );
+        assert!(
+            game.apply(ALICE, 1, guess(19), Millis::ZERO, &mut rng())
+                .is_ok()
+        );
     }
 
     #[test]
@@ -615,7 +658,7 @@ mod tests {
     #[test]
     fn scores_sort_by_points_then_player_id() {
         let mut game = game();
-        game.add_player(PlayerId(0));
+        game.add_player(PlayerId(0), Millis::ZERO, &mut rng());
         play(&mut game, BOB, SECRET.into());
         let ids: Vec<PlayerId> = game.scores().iter().map(|score| score.player).collect();
         assert_eq!(ids, vec![BOB, PlayerId(0), ALICE]);
@@ -634,12 +677,12 @@ mod tests {
             guesses_this_round: 1,
             commitment: game.seal.commitment,
         };
-        assert_eq!(game.view(ALICE), view);
+        assert_eq!(game.view(Viewer::Player(ALICE)), view);
     }
 
     #[test]
     fn view_of_an_unseated_player_has_zero_points() {
-        assert_eq!(game().view(STRANGER).points, 0);
+        assert_eq!(game().view(Viewer::Player(STRANGER)).points, 0);
     }
 
     #[test]
@@ -663,8 +706,8 @@ mod tests {
     #[test]
     fn round_won_reports_only_wins() {
         let events = play(&mut game(), BOB, SECRET.into());
-        let won: Vec<_> = events.iter().map(GuessNumber::round_won).collect();
-        let bob_won = RoundWon {
+        let won: Vec<_> = events.iter().map(GuessNumber::outcome).collect();
+        let bob_won = Outcome {
             round: 1,
             winner: BOB,
             moves: 1,
@@ -680,7 +723,7 @@ mod tests {
             value: 3,
             hint: Hint::Lower,
         };
-        assert_eq!(GuessNumber::round_won(&hint), None);
+        assert_eq!(GuessNumber::outcome(&hint), None);
     }
 
     #[test]

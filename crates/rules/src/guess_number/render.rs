@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn intro_names_round_range_and_commitment() {
         let game = GuessNumber::new(&GuessConfig::default(), &mut StdRng::seed_from_u64(1));
-        let commitment = game.view(ALICE).commitment;
+        let commitment = game.view(crate::Viewer::Player(ALICE)).commitment;
         assert_eq!(
             game.intro(),
             format!("Round 1: guess a number from 0 to 19. Commitment: {commitment}")

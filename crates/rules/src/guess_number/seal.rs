@@ -6,7 +6,7 @@ use crate::commitment::{Commitment, Salt, commit_guess};
 
 /// The published half ([`Seal::commitment`]) and the hidden half
 /// ([`Seal::salt`], revealed with the win) of one round's commitment.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Seal {
     pub(super) salt: Salt,
     pub(super) commitment: Commitment,
@@ -42,7 +42,9 @@ mod tests {
         loop {
             let value = (low + high) / 2;
             let action = GuessAction::Guess { value, round: None };
-            let mut events = game.apply(ALICE, game.round(), action, rng).unwrap();
+            let mut events = game
+                .apply(ALICE, game.round(), action, crate::Millis::ZERO, rng)
+                .unwrap();
             match events.as_slice() {
                 [GuessEvent::Hint { hint, .. }] if *hint == crate::Hint::Higher => low = value + 1,
                 [GuessEvent::Hint { .. }] => high = value,
@@ -59,8 +61,8 @@ mod tests {
     fn every_rounds_commitment_opens_to_its_revealed_secret() {
         let mut rng = StdRng::seed_from_u64(5);
         let mut game = GuessNumber::new(&GuessConfig::default(), &mut rng);
-        game.add_player(ALICE);
-        let mut published: Commitment = game.view(ALICE).commitment;
+        game.add_player(ALICE, crate::Millis::ZERO, &mut rng);
+        let mut published: Commitment = game.view(crate::Viewer::Player(ALICE)).commitment;
         for expected_round in 1..=30 {
             let (won, started) = win_a_round(&mut game, &mut rng);
             let GuessEvent::Won {
@@ -81,7 +83,10 @@ mod tests {
             let GuessEvent::RoundStarted { commitment, .. } = started else {
                 panic!("not a round start: {started:?}")
             };
-            assert_eq!(commitment, game.view(ALICE).commitment);
+            assert_eq!(
+                commitment,
+                game.view(crate::Viewer::Player(ALICE)).commitment
+            );
             published = commitment;
         }
     }
@@ -90,7 +95,7 @@ mod tests {
     fn each_round_gets_a_fresh_salt() {
         let mut rng = StdRng::seed_from_u64(6);
         let mut game = GuessNumber::new(&GuessConfig::default(), &mut rng);
-        game.add_player(ALICE);
+        game.add_player(ALICE, crate::Millis::ZERO, &mut rng);
         let salts: std::collections::BTreeSet<String> = (0..20)
             .map(|_| match win_a_round(&mut game, &mut rng).0 {
                 GuessEvent::Won { salt, .. } => salt.to_string(),
@@ -104,7 +109,7 @@ mod tests {
     fn a_seeded_game_publishes_the_same_commitments() {
         let first = |seed| {
             let game = GuessNumber::new(&GuessConfig::default(), &mut StdRng::seed_from_u64(seed));
-            game.view(ALICE).commitment
+            game.view(crate::Viewer::Player(ALICE)).commitment
         };
         assert_eq!(first(9), first(9));
         assert_ne!(first(9), first(10));

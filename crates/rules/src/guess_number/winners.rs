@@ -3,13 +3,15 @@
 
 use std::collections::VecDeque;
 
+use serde::{Deserialize, Serialize};
+
 use crate::PlayerId;
 
 /// How many past rounds' winners are remembered.
 pub(super) const REMEMBERED_ROUNDS: usize = 16;
 
 /// The winners of the last [`REMEMBERED_ROUNDS`] rounds, oldest first.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct RecentWinners {
     winners: VecDeque<(u64, PlayerId)>,
 }

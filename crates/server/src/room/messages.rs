@@ -2,7 +2,7 @@
 
 use referee_actor::{Answer, Context, Handler, Message, ReplyTo};
 use referee_protocol::notice::{ErrorCode, NamedScore, Notice, RoomLabel};
-use referee_rules::{PlayerId, Render};
+use referee_rules::{Millis, PlayerId, Render};
 
 use super::{Member, Room};
 use crate::ids::default_name;
@@ -53,7 +53,7 @@ impl Message for Join {
 }
 
 impl<G: Render> Handler<Join> for Room<G> {
-    fn handle(&mut self, join: Join, _: &mut Context<Self>) -> Result<Joined, JoinError> {
+    fn handle(&mut self, join: Join, ctx: &mut Context<Self>) -> Result<Joined, JoinError> {
         if self.members.contains(join.player) {
             return Err(JoinError::AlreadySeated);
         }
@@ -81,7 +81,9 @@ impl<G: Render> Handler<Join> for Room<G> {
             name: name.clone(),
         };
         self.tell_all(Some(player), &joined);
-        self.game.add_player(player);
+        let now = self.now();
+        let events = self.game.add_player(player, now, &mut self.rng);
+        self.pending.extend(events);
         (self.game_changed, self.members_changed) = (true, true);
         let member = Member {
             name,
@@ -95,7 +97,7 @@ impl<G: Render> Handler<Join> for Room<G> {
             self.tell(player, &taken, join.re);
         }
         self.welcome(player, join.re);
-        self.settle();
+        self.settle(ctx);
         Ok(Joined {
             round: self.game.round(),
         })
@@ -140,7 +142,7 @@ impl Message for Leave {
 }
 
 impl<G: Render> Answer<Leave> for Room<G> {
-    fn answer(&mut self, leave: Leave, gone: ReplyTo<bool>, _: &mut Context<Self>) {
+    fn answer(&mut self, leave: Leave, gone: ReplyTo<bool>, ctx: &mut Context<Self>) {
         if !self.members.contains(leave.player) {
             let _ = gone.send(false);
         } else if self.held > 0 {
@@ -148,7 +150,7 @@ impl<G: Render> Answer<Leave> for Room<G> {
                 .push_back(super::saving::Held::Departure(leave.player, gone));
         } else {
             self.depart(leave.player, gone);
-            self.settle();
+            self.settle(ctx);
         }
     }
 }
@@ -171,9 +173,10 @@ impl<G: Render> Message for Act<G> {
 
 impl<G: Render> Handler<Act<G>> for Room<G> {
     fn handle(&mut self, act: Act<G>, ctx: &mut Context<Self>) -> Result<(), G::Rejection> {
+        let now = self.now();
         let outcome = self
             .game
-            .apply(act.player, act.seen_round, act.action, &mut self.rng);
+            .apply(act.player, act.seen_round, act.action, now, &mut self.rng);
         match &outcome {
             Ok(events) => {
                 self.game_changed = true;
@@ -181,7 +184,7 @@ impl<G: Render> Handler<Act<G>> for Room<G> {
             }
             Err(rejection) => self.reject(act.player, rejection, act.re),
         }
-        self.settle();
+        self.settle(ctx);
         outcome.map(drop)
     }
 }
@@ -200,7 +203,7 @@ impl Message for Chat {
 }
 
 impl<G: Render> Handler<Chat> for Room<G> {
-    fn handle(&mut self, chat: Chat, _: &mut Context<Self>) {
+    fn handle(&mut self, chat: Chat, ctx: &mut Context<Self>) {
         if !self.members.contains(chat.player) {
             return;
         }
@@ -212,7 +215,7 @@ impl<G: Render> Handler<Chat> for Room<G> {
         // Others may miss a chat line if they read too slowly; the sender gets theirs back.
         self.tell_all_optional(Some(chat.player), &notice);
         self.tell(chat.player, &notice, chat.re);
-        self.settle();
+        self.settle(ctx);
     }
 }
 
@@ -233,7 +236,7 @@ impl Message for Rename {
 }
 
 impl<G: Render> Handler<Rename> for Room<G> {
-    fn handle(&mut self, rename: Rename, _: &mut Context<Self>) -> Result<(), NameTaken> {
+    fn handle(&mut self, rename: Rename, ctx: &mut Context<Self>) -> Result<(), NameTaken> {
         if self.members.name_clashes(rename.player, &rename.name) {
             let taken = Notice::error(
                 ErrorCode::NameTaken,
@@ -259,7 +262,7 @@ impl<G: Render> Handler<Rename> for Room<G> {
         self.tell_all(Some(rename.player), &notice);
         let set = Notice::NameSet { name: rename.name };
         self.tell(rename.player, &set, rename.re);
-        self.settle();
+        self.settle(ctx);
         Ok(())
     }
 }
@@ -275,7 +278,8 @@ impl Message for Crash {
 impl<G: Render> Handler<Crash> for Room<G> {
     fn handle(&mut self, _: Crash, _: &mut Context<Self>) {
         // Half a change, as a real bug would leave it: the checkpoint does not have it.
-        self.game.remove_player(PlayerId(u64::MAX));
+        self.game
+            .remove_player(PlayerId(u64::MAX), Millis::ZERO, &mut self.rng);
         panic!(
             "injected fault: the referee of {} crashed on purpose",
             self.label

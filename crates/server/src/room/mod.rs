@@ -15,6 +15,7 @@
 //! even if the server is killed the next instant. Meanwhile the room keeps handling messages:
 //! it never waits for the disk.
 
+mod clock;
 mod members;
 mod messages;
 mod presence;
@@ -29,7 +30,8 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use referee_actor::{ActorBuilder, ActorHandle, Context, Message, WeakRecipient};
 use referee_protocol::notice::{Notice, RoomLabel};
-use referee_rules::{Audience, PlayerId, Render};
+use referee_rules::{Audience, Millis, PlayerId, Render};
+use tokio::time::Instant;
 
 use crate::census::Census;
 use crate::encoding::{Encoded, Encoding};
@@ -54,6 +56,9 @@ impl Message for SeatFreed {
 
 use members::Members;
 use saving::{Held, MAX_HELD};
+
+/// The cause of events nobody asked for (a timeout, a forfeit): no request answers them.
+const NOBODY: PlayerId = PlayerId(u64::MAX);
 
 /// A handle to a room's referee actor.
 pub(crate) type RoomHandle<G> = ActorHandle<Room<G>>;
@@ -84,6 +89,8 @@ struct Parts {
     recorder: Option<RecorderHandle>,
     reconnect_window: Duration,
     census: Census,
+    /// Game time 0 (`Millis` counts from here), kept across restarts.
+    epoch: Instant,
 }
 
 /// The referee actor of one room.
@@ -97,6 +104,13 @@ pub(crate) struct Room<G: Render> {
     recorder: Option<RecorderHandle>,
     reconnect_window: Duration,
     census: Census,
+    /// Game time 0: when the room was made.
+    epoch: Instant,
+    /// The game deadline a timer is armed for (see `clock.rs`).
+    armed: Option<Millis>,
+    /// Events the rules returned where no context was at hand (a leaver's forfeit), announced
+    /// by [`Room::settle`].
+    pending: Vec<G::Event>,
     /// The last consistent state, for a restart after a panic.
     snapshot: Snapshot<G>,
     /// The game changed since the last checkpoint.
@@ -121,7 +135,7 @@ impl<G: Render> referee_actor::Actor for Room<G> {
         for player in self.others(None) {
             self.show_state(player, None);
         }
-        self.settle();
+        self.settle(ctx);
     }
 }
 
@@ -142,6 +156,7 @@ impl<G: Render> Room<G> {
             recorder: setup.recorder,
             reconnect_window: setup.reconnect_window,
             census: setup.census,
+            epoch: Instant::now(),
         };
         let mut seeds = setup.rng;
         let factory = move || Room::restore(&parts, &snapshot, supervision::next_rng(&mut seeds));
@@ -166,6 +181,9 @@ impl<G: Render> Room<G> {
             recorder: parts.recorder.clone(),
             reconnect_window: parts.reconnect_window,
             census: parts.census.clone(),
+            epoch: parts.epoch,
+            armed: None,
+            pending: Vec::new(),
             snapshot: snapshot.clone(),
             game_changed: false,
             members_changed: false,
@@ -267,7 +285,9 @@ impl<G: Render> Room<G> {
     /// Shows `player` where the game stands.
     fn show_state(&mut self, player: PlayerId, re: Option<u64>) {
         if let Some(encoding) = self.encoding(player) {
-            let payload = encoding.state(&self.game, player, re);
+            let names = |id| self.members.name(id);
+            let now = self.now();
+            let payload = encoding.state(&self.game, player, now, &names, re);
             self.deliver(player, payload, false);
         }
     }
@@ -294,7 +314,7 @@ impl<G: Render> Room<G> {
     ) {
         let round = self.game.round();
         for event in events {
-            if let Some(won) = G::round_won(event) {
+            if let Some(won) = G::outcome(event) {
                 self.census.round_won();
                 self.save(won, ctx);
             }
@@ -323,7 +343,9 @@ impl<G: Render> Room<G> {
     fn remove(&mut self, player: PlayerId) -> Option<Member> {
         let member = self.members.remove(player)?;
         (self.game_changed, self.members_changed) = (true, true);
-        self.game.remove_player(player);
+        let now = self.now();
+        let events = self.game.remove_player(player, now, &mut self.rng);
+        self.pending.extend(events);
         if let Some(lobby) = self.lobby.upgrade() {
             or_log(lobby.tell_soon(SeatFreed(self.label.id)), "seat freed");
         }
@@ -331,9 +353,18 @@ impl<G: Render> Room<G> {
     }
 
     /// Drops the members whose connection failed, telling the others (repeating while that
-    /// makes more fail), then checkpoints the state.
-    fn settle(&mut self) {
-        self.drop_failed();
+    /// makes more fail), announces what the rules said meanwhile, arms the game clock, then
+    /// checkpoints the state.
+    fn settle(&mut self, ctx: &Context<Self>) {
+        loop {
+            self.drop_failed();
+            if self.pending.is_empty() {
+                break;
+            }
+            let events = std::mem::take(&mut self.pending);
+            self.announce(&events, (NOBODY, None), ctx);
+        }
+        self.arm_clock(ctx);
         self.checkpoint();
     }
 

@@ -59,7 +59,7 @@ impl<G: Render> Handler<Watch> for Room<G> {
     fn handle(
         &mut self,
         watch: Watch,
-        _: &mut Context<Self>,
+        ctx: &mut Context<Self>,
     ) -> Result<(u64, RoomLabel), WatchError> {
         let player = watch.player;
         if self.members.contains(player) {
@@ -95,7 +95,7 @@ impl<G: Render> Handler<Watch> for Room<G> {
         };
         self.tell(watch.player, &scores, watch.re);
         self.show_state(watch.player, watch.re);
-        self.settle();
+        self.settle(ctx);
         Ok((self.game.round(), self.label.clone()))
     }
 }
@@ -109,12 +109,12 @@ impl Message for Unwatch {
 }
 
 impl<G: Render> Handler<Unwatch> for Room<G> {
-    fn handle(&mut self, unwatch: Unwatch, _: &mut Context<Self>) -> bool {
+    fn handle(&mut self, unwatch: Unwatch, ctx: &mut Context<Self>) -> bool {
         let was = self.members.unwatch(unwatch.0);
         if let Some(name) = &was {
             self.spectator_left(unwatch.0, name.clone());
         }
-        self.settle();
+        self.settle(ctx);
         was.is_some()
     }
 }
@@ -169,7 +169,7 @@ impl Message for Spectators {
 }
 
 impl<G: Render> Handler<Spectators> for Room<G> {
-    fn handle(&mut self, set: Spectators, _: &mut Context<Self>) -> Result<(), NotOwner> {
+    fn handle(&mut self, set: Spectators, ctx: &mut Context<Self>) -> Result<(), NotOwner> {
         if !self.members.owns(set.player) {
             return Err(NotOwner);
         }
@@ -192,7 +192,7 @@ impl<G: Render> Handler<Spectators> for Room<G> {
         };
         self.tell_all(Some(set.player), &allowed);
         self.tell(set.player, &allowed, set.re);
-        self.settle();
+        self.settle(ctx);
         Ok(())
     }
 }
@@ -205,9 +205,9 @@ impl Message for Away {
 }
 
 impl<G: Render> Handler<Away> for Room<G> {
-    fn handle(&mut self, away: Away, _: &mut Context<Self>) {
+    fn handle(&mut self, away: Away, ctx: &mut Context<Self>) {
         self.set_away(away.0);
-        self.settle();
+        self.settle(ctx);
     }
 }
 
@@ -229,7 +229,7 @@ impl Message for Rejoin {
 }
 
 impl<G: Render> Handler<Rejoin> for Room<G> {
-    fn handle(&mut self, rejoin: Rejoin, _: &mut Context<Self>) -> Result<u64, SeatLost> {
+    fn handle(&mut self, rejoin: Rejoin, ctx: &mut Context<Self>) -> Result<u64, SeatLost> {
         let player = rejoin.player;
         let member = self.members.get_mut(player).ok_or(SeatLost)?;
         member.outbox = rejoin.outbox;
@@ -241,7 +241,7 @@ impl<G: Render> Handler<Rejoin> for Room<G> {
         self.members_changed = true;
         self.tell_all(Some(player), &back);
         self.welcome(player, rejoin.re);
-        self.settle();
+        self.settle(ctx);
         Ok(self.game.round())
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use referee_actor::{Context, Handler, Message, ReplyTo, Timeout};
 use referee_protocol::notice::{ErrorCode, Notice};
-use referee_rules::{PlayerId, Render, RoundWon};
+use referee_rules::{PlayerId, Render};
 use referee_store::RoundResult;
 
 use super::Room;
@@ -122,7 +122,7 @@ impl<G: Render> Handler<Committed> for Room<G> {
         if let Some(notice) = notice {
             self.tell(winner, &notice, None);
         }
-        self.settle();
+        self.settle(ctx);
     }
 }
 
@@ -138,7 +138,7 @@ impl Message for LateOutcome {
 }
 
 impl<G: Render> Handler<LateOutcome> for Room<G> {
-    fn handle(&mut self, late: LateOutcome, _: &mut Context<Self>) {
+    fn handle(&mut self, late: LateOutcome, ctx: &mut Context<Self>) {
         match late.outcome {
             Ok(()) => tracing::info!(room = self.label.id, round = late.round, "late win saved"),
             Err(err) => {
@@ -146,7 +146,7 @@ impl<G: Render> Handler<LateOutcome> for Room<G> {
                 self.tell(late.winner, &notice, None);
             }
         }
-        self.settle();
+        self.settle(ctx);
     }
 }
 
@@ -191,7 +191,7 @@ impl<G: Render> Room<G> {
     }
 
     /// Sends a won round to the recorder and holds pushes until it is committed.
-    pub(super) fn save(&mut self, won: RoundWon, ctx: &Context<Self>) {
+    pub(super) fn save(&mut self, won: referee_rules::Outcome, ctx: &Context<Self>) {
         let (Some(recorder), Some(winner)) = (&self.recorder, self.members.get(won.winner)) else {
             return;
         };

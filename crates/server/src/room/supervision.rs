@@ -5,6 +5,12 @@
 //! "Consistent" means: as it was after the last message handled to the end. The room saves a
 //! checkpoint (a clone of the game and of the members) after every message that changed
 //! them; a handler that panics halfway leaves the checkpoint of the message before.
+//!
+//! The checkpoint is a clone, not a serialized `referee_rules::Snapshot`: the restart happens
+//! in the same process, so bytes buy nothing there, and they cost more on every move — for a
+//! guess-the-number room of 10 players, a clone took ~185 ns and `Snapshot::to_bytes` ~1 µs
+//! (deserializing ~2.3 µs; a one-off release-mode loop of 10⁶ iterations on the shared dev
+//! machine). A `Snapshot` is built from the state on demand (reconnects, spectators, replays).
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;

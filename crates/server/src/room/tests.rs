@@ -8,7 +8,9 @@ use crate::kick::Kick;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use referee_protocol::notice::RoomLabel;
-use referee_rules::{GuessAction, GuessConfig, GuessNumber, PlayerId};
+use referee_rules::{
+    DiceConfig, GuessAction, GuessConfig, GuessNumber, LiarsDice, Millis, PlayerId,
+};
 use referee_store::{Leaderboard, MemoryStore, RoundResult, Store, StoreError, StoreReader};
 use tokio::sync::mpsc;
 
@@ -68,7 +70,7 @@ fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber> {
     })
 }
 
-async fn seat(room: &RoomHandle<GuessNumber>, id: u64) -> mpsc::Receiver<Frame> {
+async fn seat<G: referee_rules::Render>(room: &RoomHandle<G>, id: u64) -> mpsc::Receiver<Frame> {
     let (tx, rx) = mpsc::channel(64);
     let join = Join {
         player: PlayerId(id),
@@ -233,5 +235,64 @@ async fn a_win_not_confirmed_in_time_is_called_unconfirmed_and_lost_only_when_it
             .iter()
             .any(|l| l.starts_with("error: round 1 could not be saved")),
         "{later:?}"
+    );
+}
+
+/// A two-seat Liar's Dice room: a game with a turn clock, to drive the room's timer.
+fn dice_room() -> RoomHandle<LiarsDice> {
+    let lobby = Lobby::<GuessNumber>::spawn(
+        3,
+        GuessConfig::default(),
+        (StdRng::seed_from_u64(1), StdRng::seed_from_u64(2)),
+        None,
+        Duration::from_secs(30),
+    );
+    let config = DiceConfig::new(2, Millis::from_secs(30), Millis::from_secs(15))
+        .unwrap_or_else(|e| panic!("{e}"));
+    Room::spawn(RoomSetup {
+        label: RoomLabel { id: 2, code: None },
+        capacity: 2,
+        config,
+        rng: StdRng::seed_from_u64(7),
+        lobby: lobby.downgrade().recipient(),
+        reconnect_window: Duration::from_secs(30),
+        census: super::Census::default(),
+        recorder: None,
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_turn_clock_plays_for_an_idle_player() {
+    let room = dice_room();
+    let mut ann = seat(&room, 1).await;
+    let mut bob = seat(&room, 2).await;
+    let seen = lines(&mut ann).join("\n");
+    assert!(seen.contains("Match 1 begins: P1, P2."), "{seen}");
+    assert_eq!(seen.matches("Your dice: ").count(), 1, "{seen}");
+    // Bob, who filled the table, is welcomed with the status line, then the match's events.
+    let seen = lines(&mut bob).join("\n");
+    assert!(seen.contains("no bid yet · P1's turn (30 s)"), "{seen}");
+
+    // Nothing happens before the deadline…
+    tokio::time::sleep(Duration::from_secs(29)).await;
+    let _ = room.ask(GetScores(PlayerId(1))).await;
+    assert_eq!(lines(&mut bob), Vec::<String>::new());
+
+    // …and at 30 s the rules bid for Ann, who did nothing.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let _ = room.ask(GetScores(PlayerId(1))).await;
+    let seen = lines(&mut bob);
+    assert_eq!(
+        seen,
+        vec!["P1 bids 1 one (time ran out). Your turn.".to_owned()]
+    );
+
+    // Then Bob's own clock runs out: liar is called for him.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let _ = room.ask(GetScores(PlayerId(1))).await;
+    let seen = lines(&mut ann).join("\n");
+    assert!(
+        seen.contains("P2 calls liar (time ran out) on 1 one by P1"),
+        "{seen}"
     );
 }
