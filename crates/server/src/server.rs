@@ -262,7 +262,12 @@ impl<G: Render> Running<G> {
             .await
             .is_err()
         {
-            tracing::warn!("some connections did not finish within {grace:?}");
+            tracing::warn!("some connections did not finish within {grace:?}; dropping them");
+            // The connections still running are dropped where they stand (`shared.rs`).
+            shared.hard_stop.cancel();
+            if tokio::time::timeout(grace, shared.tasks.wait()).await.is_err() {
+                tracing::error!("some connections could not be dropped");
+            }
         }
         drop(shared);
         if tokio::time::timeout(grace, lobby.wait_stopped())
