@@ -8,10 +8,12 @@
 #   SHORT=3 LONG=9 scripts/profile-guess.sh 30           # the two run lengths, seconds
 #   KEEP=/tmp/prof scripts/profile-guess.sh 300          # keep the callgrind files there
 #   NO_PERF=1 scripts/profile-guess.sh                   # callgrind only
+#   NO_CALLGRIND=1 scripts/profile-guess.sh              # perf stat only
 #   BIN=/tmp/referee-before scripts/profile-guess.sh     # a binary built earlier (A/B)
 #
 # Instructions per guess = (Ir of a LONG run - Ir of a SHORT run) / (their guesses' difference):
-# start-up, connecting and shutting down cancel out. The last table lists the heaviest
+# start-up, connecting and shutting down cancel out. User space only (callgrind does not see
+# the kernel): the system calls are the same for both, one read and one write per guess. The last table lists the heaviest
 # functions (inclusive) of the server's LONG run, at the largest client count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,9 +73,15 @@ load() {
         --json --quiet | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["guesses"])'
 }
 
-# Total instructions of a callgrind output file.
+# Total instructions of a callgrind output file, less the actor core's watchdog thread: it
+# wakes every 5 ms whatever the load, so under callgrind (~50x slower) it would weigh on each
+# guess ~50x what it does at native speed.
 total_ir() {
-    awk '/^(summary|totals):/ {print $2; exit}' "$1"
+    local total watchdog
+    total=$(awk '/^(summary|totals):/ {print $2; exit}' "$1")
+    watchdog=$(callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+        awk '/referee_actor::watchdog::run / {gsub(",", "", $1); print $1; exit}')
+    echo $((total - ${watchdog:-0}))
 }
 
 # One callgrind run: prints "IR GUESSES".
@@ -87,19 +95,24 @@ callgrind_run() {
     echo "$(total_ir "$out") $guesses"
 }
 
-# One perf-stat run at native speed: prints "GUESSES TASK_CLOCK_MS CONTEXT_SWITCHES MIGRATIONS".
+# One perf-stat run at native speed, attached to the target for the load only: prints
+# "GUESSES TASK_CLOCK_MS CONTEXT_SWITCHES MIGRATIONS".
 perf_run() {
     local kind=$1 secs=$2 clients=$3 out="$dir/perf.$1.$3.txt"
     # shellcheck disable=SC2046
-    start_target perf stat -x, -o "$out" -e task-clock,context-switches,cpu-migrations $(target_cmd "$kind")
-    local guesses
+    start_target $(target_cmd "$kind")
+    perf stat -x, -o "$out" -e task-clock,context-switches,cpu-migrations -p "$target_pid" &
+    local perf_pid=$! guesses
     guesses=$(load "$kind" "$secs" "$clients")
+    kill -INT "$perf_pid"
+    wait "$perf_pid" || true
     stop_target
     awk -F, -v g="$guesses" '
         $3 == "task-clock" {tc = $1} $3 == "context-switches" {cs = $1} $3 == "cpu-migrations" {mg = $1}
         END {print g, tc, cs, mg}' "$out"
 }
 
+if [ -z "${NO_CALLGRIND:-}" ]; then
 echo "| players | target | guesses (${short}s / ${long}s under callgrind) | instructions per guess |"
 echo "|---:|---|---:|---:|"
 declare -A per_guess
@@ -113,6 +126,7 @@ for clients in "${counts[@]}"; do
     done
     echo "| $clients | **ratio server / echo** | | **$(python3 -c "print(f'{${per_guess[server.$clients]}/${per_guess[echo.$clients]}:.2f}×')")** |"
 done
+fi
 
 if [ -z "${NO_PERF:-}" ] && perf stat -e task-clock true >/dev/null 2>&1; then
     echo
@@ -126,6 +140,7 @@ if [ -z "${NO_PERF:-}" ] && perf stat -e task-clock true >/dev/null 2>&1; then
     done
 fi
 
+[ -z "${NO_CALLGRIND:-}" ] || exit 0
 last=${counts[${#counts[@]}-1]}
 echo
 echo "Heaviest functions, inclusive, server, $last players, ${long}s run:"
