@@ -1,12 +1,6 @@
-//! One TCP connection, served by one task: it reads the player's lines and feeds them to
-//! their session, and it writes the outbox (what the session and the room push) while it
-//! waits — for the next line, or for an ask to be answered. So a guess's answer, pushed by
-//! the room, is written by the task that read the guess, woken once, with no writer task to
-//! wake (docs/PERFORMANCE.md, "Where the time goes"). The outbox stays the one ordered queue
-//! of everything the player is sent, so the answer still comes after earlier pushes.
+//! One TCP connection: a reader (this task) that feeds the player's lines to their session,
+//! and a writer task that sends the outbox. Both as simple as possible (STYLE §6).
 
-use std::future::Future;
-use std::pin::pin;
 use std::sync::Arc;
 
 use referee_protocol::notice::{ByeReason, ErrorCode, Notice};
@@ -16,7 +10,7 @@ use tokio::net::tcp::OwnedReadHalf;
 use tokio_util::codec::FramedRead;
 
 use super::codec::LineCodec;
-use super::writer::Writer;
+use super::writer::write_frames;
 use crate::idle::IdleTimer;
 use crate::kick::{Kick, Reason};
 use crate::link::{Link, Opened};
@@ -57,27 +51,24 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
     }
     let peer = stream.peer_addr().ok().map(|addr| addr.ip());
     let (read_half, write_half) = stream.into_split();
-    let (
-        Opened {
-            mut link,
-            outbox,
-            seen_round,
-        },
-        frames,
-    ) = Link::open_inline(&shared, Transport::Tcp);
-    let kick = link.kick().clone();
-    let mut writer = Writer::new(write_half, frames, kick.clone(), seen_round.clone());
+    let Opened {
+        mut link,
+        outbox,
+        seen_round,
+    } = Link::open(&shared, Transport::Tcp, |frames, kick, seen_round| {
+        write_frames(write_half, frames, kick, seen_round)
+    });
     let mut session = Session::for_connection(&shared, peer, outbox, seen_round);
-    writing(&mut writer, session.start()).await;
+    session.start().await;
     let codec = LineCodec::new(shared.config.max_line);
     let mut lines = FramedRead::with_capacity(read_half, codec, READ_BUFFER);
-    let end = read_lines(&mut lines, &mut session, &mut writer, &kick, &shared).await;
-    writing(&mut writer, session.end()).await;
+    let end = read_lines(&mut lines, &mut session, link.kick(), &shared).await;
+    session.end().await;
     if let Some(reason) = bye(end) {
         session.say(&Notice::Bye { reason });
     }
     drop(session);
-    link.linger_with(writer.finish()).await;
+    link.linger().await;
     // Closing a socket with unread input resets the connection, which can destroy the last
     // lines still on their way out: drop what the client sent meanwhile first.
     drain_pending(lines.get_ref());
@@ -105,26 +96,10 @@ fn bye(end: End) -> Option<ByeReason> {
     }
 }
 
-/// Runs `work` (waiting for a line, an ask) while writing what the outbox holds, writes
-/// first: an answer already queued goes out before the next line is read, and a client that
-/// sends without reading fills its outbox (and is dropped as too slow) as it did with a
-/// writer task of its own.
-async fn writing<F: Future>(writer: &mut Writer, work: F) -> F::Output {
-    let mut work = pin!(work);
-    loop {
-        tokio::select! {
-            biased;
-            _ = writer.progress(), if !writer.is_done() => {}
-            out = &mut work => return out,
-        }
-    }
-}
-
 /// Reads lines and hands them to the session until something ends the connection.
 async fn read_lines<G: Render>(
     lines: &mut FramedRead<OwnedReadHalf, LineCodec>,
     session: &mut Session<G>,
-    writer: &mut Writer,
     kick: &Kick,
     shared: &Shared<G>,
 ) -> End {
@@ -132,17 +107,13 @@ async fn read_lines<G: Render>(
     let mut lobby = LobbyTimer::new(shared.config.lobby_timeout, session.in_room());
     loop {
         lobby.update(session.in_room());
-        let next = writing(writer, async {
-            tokio::select! {
-                biased;
-                next = reader::next(lines, kick, &mut idle) => Some(next),
-                () = lobby.expired() => None,
+        let next = tokio::select! {
+            biased;
+            next = reader::next(lines, kick, &mut idle) => next,
+            () = lobby.expired() => {
+                shared.metrics.refused(Refused::Lobby);
+                return End::Lobby;
             }
-        })
-        .await;
-        let Some(next) = next else {
-            shared.metrics.refused(Refused::Lobby);
-            return End::Lobby;
         };
         let next = match next {
             Next::Kicked(Reason::Shutdown) => return End::Shutdown,
@@ -166,7 +137,7 @@ async fn read_lines<G: Render>(
                     return End::Broken;
                 }
             }
-            Some(Ok(Ok(line))) => match writing(writer, session.on_line(&line)).await {
+            Some(Ok(Ok(line))) => match session.on_line(&line).await {
                 Flow::Continue => {}
                 Flow::Quit => return End::Quit,
                 Flow::Flooded => return End::Broken,
