@@ -74,7 +74,10 @@ impl EchoServer {
     /// # Errors
     ///
     /// [`LoadError::EchoBind`] when `addr` cannot be bound.
-    pub async fn start_on(addr: SocketAddr, transport: crate::Transport) -> Result<Self, LoadError> {
+    pub async fn start_on(
+        addr: SocketAddr,
+        transport: crate::Transport,
+    ) -> Result<Self, LoadError> {
         let protocol = match transport {
             crate::Transport::Tcp => Protocol::Lines,
             crate::Transport::Ws => Protocol::Json,
