@@ -10,6 +10,7 @@
 #   WORKERS=1 scripts/load-report.sh 10 30 300 3000 10000  # `referee serve --workers 1`
 #   NO_DB=1 scripts/load-report.sh 10 30 300                # `referee serve --no-db`
 #   TRANSPORT=ws FEED=off scripts/load-report.sh 10 300     # bots decline the live feed
+#   BIN=/tmp/referee-before scripts/load-report.sh 10 30     # a binary built earlier (A/B)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,8 +37,12 @@ case $transport in
     *) echo "TRANSPORT is tcp or ws" >&2; exit 2 ;;
 esac
 
-cargo build --release -p referee-server --quiet
-bin=target/release/referee
+if [ -n "${BIN:-}" ]; then
+    bin=$BIN    # a binary built earlier, for before/after runs
+else
+    cargo build --release -p referee-server --quiet
+    bin=target/release/referee
+fi
 dir=$(mktemp -d)
 
 # The default server (every won round committed to a SQLite file), with the per-player line

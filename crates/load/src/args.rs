@@ -67,6 +67,11 @@ pub struct LoadArgs {
     #[arg(long, conflicts_with = "compare_echo")]
     pub echo: bool,
 
+    /// The echo phase loads an echo server already running at this address (`referee echo`,
+    /// in its own process, so that a profiler sees it alone) instead of an in-process one.
+    #[arg(long)]
+    pub echo_at: Option<String>,
+
     /// Run the echo phase first, then the server phase with the same clients and duration,
     /// and report both with their ratios.
     #[arg(long)]

@@ -121,8 +121,13 @@ pub async fn run(args: LoadArgs) -> Result<Report, LoadError> {
     })
 }
 
-/// The bots against a fresh in-process echo server for their transport, stopped afterwards.
+/// The bots against a fresh in-process echo server for their transport, stopped afterwards,
+/// or against the one at `--echo-at`.
 async fn echo_phase(args: &LoadArgs) -> Result<RunReport, LoadError> {
+    if let Some(at) = &args.echo_at {
+        let addr = target::resolve(at, args.allow_remote).await?;
+        return Plan::new(args, Mode::Echo, addr).run().await;
+    }
     let server = match args.transport {
         Transport::Tcp => echo::EchoServer::start().await?,
         Transport::Ws => echo::EchoServer::start_ws().await?,

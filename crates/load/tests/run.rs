@@ -35,6 +35,33 @@ fn single(report: Report) -> referee_load::RunReport {
     }
 }
 
+/// `referee echo` and `--echo-at`: the bots load the echo server they are pointed at (in its
+/// own process in `scripts/profile-guess.sh`), not one of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_at_loads_the_echo_server_given() {
+    let any_port = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let server = referee_load::echo::EchoServer::start_on(any_port, Transport::Tcp)
+        .await
+        .unwrap();
+    let at = server.addr().to_string();
+    let report = within(run(args(&[
+        "--echo",
+        "--echo-at",
+        &at,
+        "--clients",
+        "4",
+        "--duration",
+        "0.3",
+    ])))
+    .await
+    .unwrap();
+    let report = single(report);
+    assert_eq!(report.mode, Mode::Echo);
+    assert_eq!(report.addr, at, "the bots went elsewhere");
+    assert_eq!((report.connected, report.errors), (4, 0), "{report}");
+    assert!(report.guesses > 0, "{report}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_mode_with_20_clients_for_one_second() {
     let report = within(run(args(&["--echo", "--clients", "20", "--duration", "1"])))

@@ -45,6 +45,22 @@ enum Command {
     Load(referee_load::LoadArgs),
     /// Check that a round's commitment opens to the revealed secret and salt (exit 0 if so).
     Verify(verify::VerifyArgs),
+    /// Serve the echo ceiling alone (what `referee load --echo` runs in-process), so that a
+    /// profiler can measure it as it measures `serve`; load it with `referee load --echo-at`.
+    Echo(EchoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct EchoArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    addr: SocketAddr,
+    /// `tcp`: echo lines; `ws`: answer JSON guesses over WebSocket.
+    #[arg(long, value_enum, default_value_t = referee_load::Transport::Tcp)]
+    transport: referee_load::Transport,
+    /// Worker threads of the async runtime (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    workers: Option<u16>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -170,12 +186,13 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Command::Serve(ServeArgs {
-        workers: Some(workers),
-        ..
-    }) = &cli.command
-    {
-        builder.worker_threads(usize::from(*workers));
+    let workers = match &cli.command {
+        Command::Serve(args) => args.workers,
+        Command::Echo(args) => args.workers,
+        Command::Load(_) | Command::Verify(_) => None,
+    };
+    if let Some(workers) = workers {
+        builder.worker_threads(usize::from(workers));
     }
     let runtime = builder
         .enable_all()
@@ -185,8 +202,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Load(args) => runtime.block_on(load(args)),
         Command::Verify(args) => return Ok(verify::run(&args)),
+        Command::Echo(args) => runtime.block_on(echo(args)),
     }
     .map(|()| ExitCode::SUCCESS)
+}
+
+/// Serves the echo ceiling until Ctrl-C or SIGTERM.
+async fn echo(args: EchoArgs) -> anyhow::Result<()> {
+    let server = referee_load::echo::EchoServer::start_on(args.addr, args.transport)
+        .await
+        .with_context(|| format!("cannot serve the echo on {}", args.addr))?;
+    tracing::info!(addr = %server.addr(), "echo server listening");
+    referee_server::shutdown::signal().await;
+    Ok(())
 }
 
 async fn load(args: referee_load::LoadArgs) -> anyhow::Result<()> {

@@ -68,8 +68,29 @@ impl EchoServer {
         Self::start_speaking(Protocol::Json)
     }
 
+    /// An echo server for `transport` on `addr` (`referee echo`: the ceiling in a process of
+    /// its own, for profilers).
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::EchoBind`] when `addr` cannot be bound.
+    pub async fn start_on(
+        addr: SocketAddr,
+        transport: crate::Transport,
+    ) -> Result<Self, LoadError> {
+        let protocol = match transport {
+            crate::Transport::Tcp => Protocol::Lines,
+            crate::Transport::Ws => Protocol::Json,
+        };
+        Self::listen_on(addr, protocol)
+    }
+
     fn start_speaking(protocol: Protocol) -> Result<Self, LoadError> {
-        let listener = listen().map_err(LoadError::EchoBind)?;
+        Self::listen_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), protocol)
+    }
+
+    fn listen_on(addr: SocketAddr, protocol: Protocol) -> Result<Self, LoadError> {
+        let listener = listen(addr).map_err(LoadError::EchoBind)?;
         let addr = listener.local_addr().map_err(LoadError::EchoBind)?;
         let accept = tokio::spawn(accept_loop(listener, protocol));
         Ok(Self { addr, accept })
@@ -87,12 +108,16 @@ impl Drop for EchoServer {
     }
 }
 
-/// A listener on `127.0.0.1:0` with a deep accept queue: `TcpListener::bind` asks for only
+/// A listener on `addr` with a deep accept queue: `TcpListener::bind` asks for only
 /// 128 pending connections, and a batch of 500 connects overflowing it costs the dropped
 /// ones a one-second SYN retransmit.
-fn listen() -> io::Result<TcpListener> {
-    let socket = TcpSocket::new_v4()?;
-    socket.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
     socket.listen(BACKLOG)
 }
 
