@@ -13,12 +13,23 @@
 //! then. Before answering, the recorder moves the commit counter of [`StoreStatus`]: a board
 //! read that starts after the announcement sees the counter moved and reads afresh.
 //!
-//! The store is synchronous (SQLite), so the recorder runs on a thread of its own.
+//! **Keys.** Each result is stored under a key unique across servers and runs: the recorder
+//! gives a result that has none (`key` empty) `<run>/<room>/<round>`, where `<run>` is a
+//! random id drawn when the recorder starts. Room numbers restart with the process and other
+//! nodes use them too; the run id keeps the keys apart, and a batch retried after a lost
+//! connection (which may have committed) is stored once.
+//!
+//! **A store that is away.** A transient failure (PostgreSQL restarting, unreachable, a lock)
+//! is retried with growing pauses for up to [`AWAY_LIMIT`]: the batch's wins stay held, not
+//! announced, and are committed once the store is back; past it they are answered with the
+//! error. Other failures are retried [`ATTEMPTS`] times.
+//!
+//! The store is synchronous (SQLite, PostgreSQL), so the recorder runs on a thread of its own.
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use prometheus_client::metrics::gauge::Gauge;
 use referee_actor::{
@@ -31,6 +42,11 @@ use std::sync::Arc;
 pub(crate) const DEFAULT_MAX_BATCH: usize = 1024;
 /// Attempts at committing a batch before its saves are answered with the error.
 const ATTEMPTS: u32 = 3;
+/// How long a batch is retried while the store is away (a transient error), at most: the
+/// same as a room waits for a commit before calling a win unconfirmed.
+pub(crate) const AWAY_LIMIT: Duration = Duration::from_secs(30);
+/// The longest pause between two attempts while the store is away.
+const MAX_PAUSE: Duration = Duration::from_secs(1);
 /// Leaderboard "recent": the last seven days.
 pub(crate) const RECENT: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -94,6 +110,8 @@ pub(crate) struct Recorder {
     batch: Vec<Pending>,
     max_batch: usize,
     status: Arc<StoreStatus>,
+    /// This run's random id: the first part of every key the recorder gives.
+    run: String,
 }
 
 impl Recorder {
@@ -108,6 +126,11 @@ impl Recorder {
             batch: Vec::new(),
             max_batch: max_batch.max(1),
             status,
+            run: format!(
+                "{:016x}{:016x}",
+                rand::random::<u64>(),
+                rand::random::<u64>()
+            ),
         };
         ActorBuilder::new()
             .name("recorder")
@@ -136,23 +159,37 @@ impl Recorder {
         }
     }
 
-    /// One transaction, retried a few times (a transient lock or I/O error), pausing between
-    /// attempts. Pausing blocks only this actor's own thread.
+    /// One transaction, retried: a few times after a failure, for up to [`AWAY_LIMIT`] while
+    /// the store is away. Pausing blocks only this actor's own thread; saves queue meanwhile
+    /// and go into the next batch.
     fn commit(&mut self, results: &[RoundResult]) -> Result<(), StorageFailed> {
         let mut pause = Duration::from_millis(10);
         let mut attempt = 1;
+        let started = Instant::now();
         loop {
-            match self.store.record(results) {
+            let err = match self.store.record(results) {
                 Ok(()) => return Ok(()),
-                Err(err) if attempt >= ATTEMPTS => return Err(StorageFailed(err.to_string())),
-                Err(err) => {
-                    tracing::warn!(attempt, %err, "commit failed; retrying");
-                    std::thread::sleep(pause);
-                    pause *= 5;
-                    attempt += 1;
-                }
+                Err(err) => err,
+            };
+            let retry = if err.is_transient() {
+                started.elapsed() + pause < AWAY_LIMIT
+            } else {
+                attempt < ATTEMPTS
+            };
+            if !retry {
+                return Err(StorageFailed(err.to_string()));
             }
+            tracing::warn!(attempt, %err, "commit failed; retrying");
+            self.status.set_failure(Some(err.to_string()));
+            std::thread::sleep(pause);
+            pause = (pause * 5).min(MAX_PAUSE);
+            attempt += 1;
         }
+    }
+
+    /// The key of a result that has none: unique across runs and servers.
+    fn key(&self, result: &RoundResult) -> String {
+        format!("{}/{}/{}", self.run, result.room, result.round)
     }
 }
 
@@ -187,10 +224,11 @@ impl Answer<Save> for Recorder {
         done: ReplyTo<Result<(), StorageFailed>>,
         ctx: &mut Context<Self>,
     ) {
-        self.batch.push(Pending {
-            result: save.result,
-            done,
-        });
+        let mut result = save.result;
+        if result.key.is_empty() {
+            result.key = self.key(&result);
+        }
+        self.batch.push(Pending { result, done });
         if ctx.queued() == 0 || self.batch.len() >= self.max_batch {
             self.flush();
         }

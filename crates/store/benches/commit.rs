@@ -19,6 +19,7 @@ fn rounds(from: u64) -> Vec<RoundResult> {
             named: true,
             guesses: 5,
             won_at_ms: 1_000,
+            log: None,
         })
         .collect()
 }
