@@ -74,9 +74,11 @@ impl PgStore {
             url: redacted.clone(),
             detail,
         })?;
-        let mut session = Session::new(config.clone(), redacted.clone());
-        session.run(|client| migrations::migrate(client, &redacted))??;
-        let worker = Worker::spawn(session)?;
+        // Even the first connection is made on the worker's thread: the caller may be
+        // inside an async runtime (the server's `main` is).
+        let worker = Worker::spawn(Session::new(config.clone(), redacted.clone()))?;
+        let url = redacted.clone();
+        worker.ask(move |client| migrations::migrate(client, &url))??;
         Ok(PgStore {
             worker,
             url: redacted,
