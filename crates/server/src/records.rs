@@ -112,6 +112,9 @@ pub(crate) struct Recorder {
     status: Arc<StoreStatus>,
     /// This run's random id: the first part of every key the recorder gives.
     run: String,
+    /// How long a batch is retried while the store is away ([`AWAY_LIMIT`]; shorter in
+    /// tests).
+    away_limit: Duration,
 }
 
 impl Recorder {
@@ -131,6 +134,7 @@ impl Recorder {
                 rand::random::<u64>(),
                 rand::random::<u64>()
             ),
+            away_limit: AWAY_LIMIT,
         };
         ActorBuilder::new()
             .name("recorder")
@@ -172,7 +176,7 @@ impl Recorder {
                 Err(err) => err,
             };
             let retry = if err.is_transient() {
-                started.elapsed() + pause < AWAY_LIMIT
+                started.elapsed() + pause < self.away_limit
             } else {
                 attempt < ATTEMPTS
             };
@@ -241,4 +245,160 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use referee_actor::Timeout;
+    use referee_store::{MemoryStore, StoreError, StoreReader};
+
+    use super::*;
+
+    /// Memory behind a door: the first `away` commits find the store unreachable.
+    struct Away {
+        inner: MemoryStore,
+        away: usize,
+        calls: Arc<AtomicUsize>,
+    }
+
+    impl Store for Away {
+        fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
+            if self.calls.fetch_add(1, Ordering::SeqCst) < self.away {
+                return Err(StoreError::Unreachable {
+                    url: "postgres://test@127.0.0.1/x".into(),
+                    detail: "connection refused".into(),
+                });
+            }
+            self.inner.record(rounds)
+        }
+        fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
+            self.inner.reader()
+        }
+    }
+
+    impl StoreReader for Away {
+        fn leaderboard(
+            &mut self,
+            game: Option<&str>,
+            limit: usize,
+            now_ms: i64,
+            recent_ms: i64,
+        ) -> Result<referee_store::Leaderboard, StoreError> {
+            self.inner.leaderboard(game, limit, now_ms, recent_ms)
+        }
+        fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
+            self.inner.wins_of(name)
+        }
+        fn games_of(&mut self, name: &str) -> Result<Vec<referee_store::GameWins>, StoreError> {
+            self.inner.games_of(name)
+        }
+        fn match_by_id(
+            &mut self,
+            id: &str,
+        ) -> Result<Option<referee_store::MatchRecord>, StoreError> {
+            self.inner.match_by_id(id)
+        }
+        fn recent_matches(
+            &mut self,
+            game: Option<&str>,
+            limit: usize,
+        ) -> Result<Vec<referee_store::MatchRecord>, StoreError> {
+            self.inner.recent_matches(game, limit)
+        }
+    }
+
+    fn spawn(away: usize, away_limit: Duration) -> (RecorderHandle, MemoryStore, Arc<AtomicUsize>) {
+        let inner = MemoryStore::default();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let store = Away {
+            inner: inner.clone(),
+            away,
+            calls: calls.clone(),
+        };
+        let recorder = Recorder {
+            store: Box::new(store),
+            batch: Vec::new(),
+            max_batch: 16,
+            status: Arc::new(StoreStatus::default()),
+            run: "test-run".into(),
+            away_limit,
+        };
+        let handle = ActorBuilder::new()
+            .spawn_thread(recorder)
+            .unwrap_or_else(|e| panic!("{e}"));
+        (handle, inner, calls)
+    }
+
+    fn win() -> Save {
+        Save {
+            result: RoundResult {
+                game: "guess".into(),
+                key: String::new(),
+                room: 3,
+                round: 9,
+                winner: "Ann".into(),
+                named: true,
+                guesses: 2,
+                won_at_ms: 1,
+                log: None,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_that_is_away_a_while_gets_the_win_when_it_is_back() {
+        let (recorder, mut stored, calls) = spawn(5, AWAY_LIMIT);
+        let outcome = recorder.ask_with(win(), Timeout::Never).await;
+        assert!(matches!(outcome, Ok(Ok(()))), "{outcome:?}");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            6,
+            "five refusals, then the commit"
+        );
+        assert_eq!(stored.wins_of("Ann").ok(), Some(1));
+        let kept = stored.recent_matches(None, 1).ok();
+        assert_eq!(kept, Some(Vec::new()));
+    }
+
+    #[tokio::test]
+    async fn a_store_away_past_the_limit_fails_the_save() {
+        let (recorder, mut stored, calls) = spawn(usize::MAX, Duration::from_secs(1));
+        let outcome = recorder.ask_with(win(), Timeout::Never).await;
+        assert!(
+            matches!(&outcome, Ok(Err(StorageFailed(text))) if text.contains("cannot reach")),
+            "{outcome:?}"
+        );
+        assert!(
+            calls.load(Ordering::SeqCst) > ATTEMPTS as usize,
+            "retried while away"
+        );
+        assert_eq!(stored.wins_of("Ann").ok(), Some(0));
+    }
+
+    #[tokio::test]
+    async fn a_result_without_a_key_gets_the_runs_key() {
+        let (recorder, mut stored, _) = spawn(0, AWAY_LIMIT);
+        let logged = || {
+            let mut save = win();
+            save.result.log = Some(referee_store::MatchLog {
+                config: "{}".into(),
+                seed: 1,
+                actions: "[]".into(),
+            });
+            save
+        };
+        let first = recorder.ask_with(logged(), Timeout::Never).await;
+        let again = recorder.ask_with(logged(), Timeout::Never).await;
+        assert!(matches!((first, again), (Ok(Ok(())), Ok(Ok(())))));
+        let ids: Vec<String> = stored
+            .recent_matches(None, 10)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(ids, vec!["test-run/3/9"], "one result, under the run's key");
+        assert_eq!(stored.wins_of("Ann").ok(), Some(1));
+    }
 }

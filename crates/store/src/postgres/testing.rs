@@ -80,6 +80,20 @@ impl TestSchema {
         admin(&self.url, Some(&self.schema), sql)
     }
 
+    /// Runs a query in this schema that answers one number (`SELECT COUNT(*) …`).
+    ///
+    /// # Errors
+    /// What PostgreSQL said.
+    pub fn count(&self, sql: &str) -> Result<i64, String> {
+        let (url, schema, sql) = (self.url.clone(), self.schema.clone(), sql.to_owned());
+        off_runtime(move || {
+            let mut config: postgres::Config = url.parse()?;
+            config.options(&format!("-c search_path={schema}"));
+            let mut client = config.connect(NoTls)?;
+            Ok(client.query_one(&sql, &[])?.get::<_, i64>(0))
+        })
+    }
+
     /// Breaks the store's connections (`pg_terminate_backend`): the next statement on each
     /// finds its connection gone. Returns how many were cut.
     ///
