@@ -166,7 +166,7 @@ fn insert_one(
             to_i64(result.room),
             log.config,
             // Stored as the same 64 bits, read back with the reverse cast.
-            log.seed.cast_signed(),
+            i64::from_ne_bytes(log.seed.to_ne_bytes()),
             log.actions,
             result.winner,
             result.won_at_ms,

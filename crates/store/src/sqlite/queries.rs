@@ -112,7 +112,7 @@ fn match_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<MatchRecord> {
         game: row.get(1)?,
         room: row.get::<_, i64>(2)?.unsigned_abs(),
         config: row.get(3)?,
-        seed: row.get::<_, i64>(4)?.cast_unsigned(),
+        seed: u64::from_ne_bytes(row.get::<_, i64>(4)?.to_ne_bytes()),
         actions: row.get(5)?,
         winner: row.get(6)?,
         ended_at_ms: row.get(7)?,
