@@ -22,7 +22,7 @@ dir=$(mktemp -d)
 pg=${REFEREE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}
 schemas=()
 cleanup() {
-    for schema in "${schemas[@]}"; do psql "$pg" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" || true; done
+    for schema in "${schemas[@]}"; do psql "$pg" -qc "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $schema CASCADE" || true; done
     rm -rf "$dir"
 }
 trap cleanup EXIT

@@ -5,7 +5,7 @@
 //! one transaction, and read the leaderboard. [`SqliteStore`] is the embedded default (a
 //! file, no setup); [`PgStore`] keeps them in a PostgreSQL database, shared by several
 //! server nodes; [`MemoryStore`] keeps nothing across restarts, for servers that want no
-//! disk. One contract test suite (`tests/contract/`) holds all three to the same behaviour.
+//! disk. One contract test suite (`tests/contract.rs`) holds all three to the same behaviour.
 //!
 //! **Idempotent.** Every result carries a key unique across servers and runs; a result whose
 //! key is stored already is skipped, inside a batch or across batches, so a commit retried
