@@ -4,7 +4,9 @@
 #   memory:        --no-db (results in memory: no commit to wait for)
 #   group commit:  --db FILE (the default: a batch per sync)
 #   one per round: --db FILE --max-batch 1 (one transaction per won round)
-# and prints, per server, rounds won per second and the latency of announcing a win.
+# and the same two against PostgreSQL (a fresh schema each, in the database of
+# $REFEREE_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test; left out, saying
+# so, when psql cannot reach it), and prints, per server, rounds won per second and the latency of announcing a win.
 #
 #   scripts/durability-report.sh [DURATION_SECS] [CLIENTS] [PLAYERS_PER_ROOM]
 set -euo pipefail
@@ -17,7 +19,13 @@ port=${REFEREE_PORT:-17880}
 cargo build --release -p referee-server --quiet
 bin=target/release/referee
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+pg=${REFEREE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}
+schemas=()
+cleanup() {
+    for schema in "${schemas[@]}"; do psql "$pg" -qc "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $schema CASCADE" || true; done
+    rm -rf "$dir"
+}
+trap cleanup EXIT
 
 run() {
     local label=$1
@@ -49,3 +57,15 @@ PY
 run memory --no-db
 run group-commit --db "$dir/group.db"
 run one-per-round --db "$dir/single.db" --max-batch 1
+
+if psql "$pg" -Atqc 'SELECT 1' >/dev/null 2>&1; then
+    for mode in group single; do
+        schema="bench_$$_$mode"
+        psql "$pg" -qc "CREATE SCHEMA $schema"
+        schemas+=("$schema")
+    done
+    run pg-group-commit --db "$pg?options=-c%20search_path%3Dbench_$$_group"
+    run pg-one-per-round --db "$pg?options=-c%20search_path%3Dbench_$$_single" --max-batch 1
+else
+    echo "no PostgreSQL at $pg (psql cannot reach it): its rows are left out" >&2
+fi

@@ -96,7 +96,7 @@ impl Board {
             let recent = i64::try_from(RECENT.as_millis()).unwrap_or(i64::MAX);
             let board = self
                 .reader
-                .leaderboard(MAX_LIMIT, now_ms(), recent)
+                .leaderboard(None, MAX_LIMIT, now_ms(), recent)
                 .map_err(|err| ReadFailed::Storage(err.to_string()))?;
             let at = Instant::now();
             self.cache = Some(Cached { board, commits, at });
@@ -206,7 +206,13 @@ mod tests {
     struct Counting(Arc<AtomicUsize>);
 
     impl StoreReader for Counting {
-        fn leaderboard(&mut self, _: usize, _: i64, _: i64) -> Result<Leaderboard, StoreError> {
+        fn leaderboard(
+            &mut self,
+            _: Option<&str>,
+            _: usize,
+            _: i64,
+            _: i64,
+        ) -> Result<Leaderboard, StoreError> {
             let n = self.0.fetch_add(1, Ordering::SeqCst) as u64;
             let entry = |wins| LeaderEntry {
                 name: "Ann".into(),
@@ -220,6 +226,22 @@ mod tests {
 
         fn wins_of(&mut self, _: &str) -> Result<u64, StoreError> {
             Ok(0)
+        }
+        fn games_of(&mut self, _: &str) -> Result<Vec<referee_store::GameWins>, StoreError> {
+            Ok(Vec::new())
+        }
+        fn match_by_id(
+            &mut self,
+            _: &str,
+        ) -> Result<Option<referee_store::MatchRecord>, StoreError> {
+            Ok(None)
+        }
+        fn recent_matches(
+            &mut self,
+            _: Option<&str>,
+            _: usize,
+        ) -> Result<Vec<referee_store::MatchRecord>, StoreError> {
+            Ok(Vec::new())
         }
     }
 

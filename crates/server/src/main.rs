@@ -16,7 +16,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use referee_rules::{GuessConfig, GuessNumber};
 use referee_server::{RateLimit, Server, ServerConfig};
-use referee_store::{MemoryStore, SqliteStore, Store};
+use referee_store::{MemoryStore, PgStore, SqliteStore, Store};
 use tokio::net::{TcpListener, TcpSocket};
 
 /// jemalloc instead of the system allocator, with its background purging threads: after a
@@ -114,9 +114,11 @@ struct ServeArgs {
     /// Draw the secrets from this seed (reproducible games).
     #[arg(long)]
     seed: Option<u64>,
-    /// The SQLite file that keeps every won round and the leaderboard (created if missing).
+    /// Where every won round and the leaderboard are kept: a SQLite file (created if
+    /// missing), or a PostgreSQL database, `postgres://user[:password]@host:port/dbname`
+    /// (also `postgresql://`). See docs/OPERATIONS.md.
     #[arg(long, default_value = "referee.db")]
-    db: PathBuf,
+    db: String,
     /// Keep no file: results and the leaderboard live in memory and die with the process.
     #[arg(long, conflicts_with = "db")]
     no_db: bool,
@@ -294,9 +296,23 @@ fn open_store(args: &ServeArgs) -> anyhow::Result<Box<dyn Store>> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0);
-    let store = SqliteStore::open(&args.db, now)?;
-    tracing::info!(db = %args.db.display(), run = store.run(), "results are saved");
+    if is_postgres_url(&args.db) {
+        // The error names the URL without its password (`referee_store::redact`).
+        let store = PgStore::connect(&args.db)?;
+        tracing::info!(db = %store.url(), "results are saved in PostgreSQL");
+        return Ok(Box::new(store));
+    }
+    let store = SqliteStore::open(PathBuf::from(&args.db), now)?;
+    tracing::info!(db = %args.db, run = store.run(), "results are saved");
     Ok(Box::new(store))
+}
+
+/// `--db postgres://…` or `postgresql://…` is PostgreSQL; anything else is a SQLite file.
+fn is_postgres_url(db: &str) -> bool {
+    ["postgres://", "postgresql://"].iter().any(|scheme| {
+        db.get(..scheme.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+    })
 }
 
 /// Connections the OS may queue before `accept`: a burst of players (or a load test) larger

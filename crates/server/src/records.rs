@@ -13,12 +13,23 @@
 //! then. Before answering, the recorder moves the commit counter of [`StoreStatus`]: a board
 //! read that starts after the announcement sees the counter moved and reads afresh.
 //!
-//! The store is synchronous (SQLite), so the recorder runs on a thread of its own.
+//! **Keys.** Each result is stored under a key unique across servers and runs: the recorder
+//! gives a result that has none (`key` empty) `<run>/<room>/<round>`, where `<run>` is a
+//! random id drawn when the recorder starts. Room numbers restart with the process and other
+//! nodes use them too; the run id keeps the keys apart, and a batch retried after a lost
+//! connection (which may have committed) is stored once.
+//!
+//! **A store that is away.** A transient failure (PostgreSQL restarting, unreachable, a lock)
+//! is retried with growing pauses for up to [`AWAY_LIMIT`]: the batch's wins stay held, not
+//! announced, and are committed once the store is back; past it they are answered with the
+//! error. Other failures are retried [`ATTEMPTS`] times.
+//!
+//! The store is synchronous (SQLite, PostgreSQL), so the recorder runs on a thread of its own.
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use prometheus_client::metrics::gauge::Gauge;
 use referee_actor::{
@@ -31,6 +42,11 @@ use std::sync::Arc;
 pub(crate) const DEFAULT_MAX_BATCH: usize = 1024;
 /// Attempts at committing a batch before its saves are answered with the error.
 const ATTEMPTS: u32 = 3;
+/// How long a batch is retried while the store is away (a transient error), at most: the
+/// same as a room waits for a commit before calling a win unconfirmed.
+pub(crate) const AWAY_LIMIT: Duration = Duration::from_secs(30);
+/// The longest pause between two attempts while the store is away.
+const MAX_PAUSE: Duration = Duration::from_secs(1);
 /// Leaderboard "recent": the last seven days.
 pub(crate) const RECENT: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -94,6 +110,11 @@ pub(crate) struct Recorder {
     batch: Vec<Pending>,
     max_batch: usize,
     status: Arc<StoreStatus>,
+    /// This run's random id: the first part of every key the recorder gives.
+    run: String,
+    /// How long a batch is retried while the store is away ([`AWAY_LIMIT`]; shorter in
+    /// tests).
+    away_limit: Duration,
 }
 
 impl Recorder {
@@ -108,6 +129,12 @@ impl Recorder {
             batch: Vec::new(),
             max_batch: max_batch.max(1),
             status,
+            run: format!(
+                "{:016x}{:016x}",
+                rand::random::<u64>(),
+                rand::random::<u64>()
+            ),
+            away_limit: AWAY_LIMIT,
         };
         ActorBuilder::new()
             .name("recorder")
@@ -136,23 +163,37 @@ impl Recorder {
         }
     }
 
-    /// One transaction, retried a few times (a transient lock or I/O error), pausing between
-    /// attempts. Pausing blocks only this actor's own thread.
+    /// One transaction, retried: a few times after a failure, for up to [`AWAY_LIMIT`] while
+    /// the store is away. Pausing blocks only this actor's own thread; saves queue meanwhile
+    /// and go into the next batch.
     fn commit(&mut self, results: &[RoundResult]) -> Result<(), StorageFailed> {
         let mut pause = Duration::from_millis(10);
         let mut attempt = 1;
+        let started = Instant::now();
         loop {
-            match self.store.record(results) {
+            let err = match self.store.record(results) {
                 Ok(()) => return Ok(()),
-                Err(err) if attempt >= ATTEMPTS => return Err(StorageFailed(err.to_string())),
-                Err(err) => {
-                    tracing::warn!(attempt, %err, "commit failed; retrying");
-                    std::thread::sleep(pause);
-                    pause *= 5;
-                    attempt += 1;
-                }
+                Err(err) => err,
+            };
+            let retry = if err.is_transient() {
+                started.elapsed() + pause < self.away_limit
+            } else {
+                attempt < ATTEMPTS
+            };
+            if !retry {
+                return Err(StorageFailed(err.to_string()));
             }
+            tracing::warn!(attempt, %err, "commit failed; retrying");
+            self.status.set_failure(Some(err.to_string()));
+            std::thread::sleep(pause);
+            pause = (pause * 5).min(MAX_PAUSE);
+            attempt += 1;
         }
+    }
+
+    /// The key of a result that has none: unique across runs and servers.
+    fn key(&self, result: &RoundResult) -> String {
+        format!("{}/{}/{}", self.run, result.room, result.round)
     }
 }
 
@@ -187,10 +228,11 @@ impl Answer<Save> for Recorder {
         done: ReplyTo<Result<(), StorageFailed>>,
         ctx: &mut Context<Self>,
     ) {
-        self.batch.push(Pending {
-            result: save.result,
-            done,
-        });
+        let mut result = save.result;
+        if result.key.is_empty() {
+            result.key = self.key(&result);
+        }
+        self.batch.push(Pending { result, done });
         if ctx.queued() == 0 || self.batch.len() >= self.max_batch {
             self.flush();
         }
@@ -203,4 +245,160 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use referee_actor::Timeout;
+    use referee_store::{MemoryStore, StoreError, StoreReader};
+
+    use super::*;
+
+    /// Memory behind a door: the first `away` commits find the store unreachable.
+    struct Away {
+        inner: MemoryStore,
+        away: usize,
+        calls: Arc<AtomicUsize>,
+    }
+
+    impl Store for Away {
+        fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
+            if self.calls.fetch_add(1, Ordering::SeqCst) < self.away {
+                return Err(StoreError::Unreachable {
+                    url: "postgres://test@127.0.0.1/x".into(),
+                    detail: "connection refused".into(),
+                });
+            }
+            self.inner.record(rounds)
+        }
+        fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
+            self.inner.reader()
+        }
+    }
+
+    impl StoreReader for Away {
+        fn leaderboard(
+            &mut self,
+            game: Option<&str>,
+            limit: usize,
+            now_ms: i64,
+            recent_ms: i64,
+        ) -> Result<referee_store::Leaderboard, StoreError> {
+            self.inner.leaderboard(game, limit, now_ms, recent_ms)
+        }
+        fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
+            self.inner.wins_of(name)
+        }
+        fn games_of(&mut self, name: &str) -> Result<Vec<referee_store::GameWins>, StoreError> {
+            self.inner.games_of(name)
+        }
+        fn match_by_id(
+            &mut self,
+            id: &str,
+        ) -> Result<Option<referee_store::MatchRecord>, StoreError> {
+            self.inner.match_by_id(id)
+        }
+        fn recent_matches(
+            &mut self,
+            game: Option<&str>,
+            limit: usize,
+        ) -> Result<Vec<referee_store::MatchRecord>, StoreError> {
+            self.inner.recent_matches(game, limit)
+        }
+    }
+
+    fn spawn(away: usize, away_limit: Duration) -> (RecorderHandle, MemoryStore, Arc<AtomicUsize>) {
+        let inner = MemoryStore::default();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let store = Away {
+            inner: inner.clone(),
+            away,
+            calls: calls.clone(),
+        };
+        let recorder = Recorder {
+            store: Box::new(store),
+            batch: Vec::new(),
+            max_batch: 16,
+            status: Arc::new(StoreStatus::default()),
+            run: "test-run".into(),
+            away_limit,
+        };
+        let handle = ActorBuilder::new()
+            .spawn_thread(recorder)
+            .unwrap_or_else(|e| panic!("{e}"));
+        (handle, inner, calls)
+    }
+
+    fn win() -> Save {
+        Save {
+            result: RoundResult {
+                game: "guess".into(),
+                key: String::new(),
+                room: 3,
+                round: 9,
+                winner: "Ann".into(),
+                named: true,
+                guesses: 2,
+                won_at_ms: 1,
+                log: None,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_that_is_away_a_while_gets_the_win_when_it_is_back() {
+        let (recorder, mut stored, calls) = spawn(5, AWAY_LIMIT);
+        let outcome = recorder.ask_with(win(), Timeout::Never).await;
+        assert!(matches!(outcome, Ok(Ok(()))), "{outcome:?}");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            6,
+            "five refusals, then the commit"
+        );
+        assert_eq!(stored.wins_of("Ann").ok(), Some(1));
+        let kept = stored.recent_matches(None, 1).ok();
+        assert_eq!(kept, Some(Vec::new()));
+    }
+
+    #[tokio::test]
+    async fn a_store_away_past_the_limit_fails_the_save() {
+        let (recorder, mut stored, calls) = spawn(usize::MAX, Duration::from_secs(1));
+        let outcome = recorder.ask_with(win(), Timeout::Never).await;
+        assert!(
+            matches!(&outcome, Ok(Err(StorageFailed(text))) if text.contains("cannot reach")),
+            "{outcome:?}"
+        );
+        assert!(
+            calls.load(Ordering::SeqCst) > ATTEMPTS as usize,
+            "retried while away"
+        );
+        assert_eq!(stored.wins_of("Ann").ok(), Some(0));
+    }
+
+    #[tokio::test]
+    async fn a_result_without_a_key_gets_the_runs_key() {
+        let (recorder, mut stored, _) = spawn(0, AWAY_LIMIT);
+        let logged = || {
+            let mut save = win();
+            save.result.log = Some(referee_store::MatchLog {
+                config: "{}".into(),
+                seed: 1,
+                actions: "[]".into(),
+            });
+            save
+        };
+        let first = recorder.ask_with(logged(), Timeout::Never).await;
+        let again = recorder.ask_with(logged(), Timeout::Never).await;
+        assert!(matches!((first, again), (Ok(Ok(())), Ok(Ok(())))));
+        let ids: Vec<String> = stored
+            .recent_matches(None, 10)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(ids, vec!["test-run/3/9"], "one result, under the run's key");
+        assert_eq!(stored.wins_of("Ann").ok(), Some(1));
+    }
 }

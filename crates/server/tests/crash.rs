@@ -1,6 +1,8 @@
 //! Nothing acknowledged is ever lost: the real server, killed with SIGKILL at random moments
-//! while bots play, restarted on the same file each time. Every win a bot was told about must
-//! be in the database, and the database must pass its integrity check.
+//! while bots play, restarted on the same database each time — a SQLite file, and a
+//! PostgreSQL schema (skipped, saying why, where none is reachable, unless
+//! `REFEREE_REQUIRE_POSTGRES=1`). Every win a bot was told about must be in the database
+//! exactly once, and a SQLite file must pass its integrity check.
 
 mod common;
 
@@ -14,12 +16,58 @@ use std::time::Duration;
 use common::Client;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use referee_store::pg_testing::TestSchema;
 
 const KILLS: usize = 22;
 const BOTS: usize = 6;
 
+/// Where the killed servers keep their results.
+enum Db {
+    Sqlite(tempfile::TempDir),
+    Postgres(TestSchema),
+}
+
+impl Db {
+    fn sqlite_path(dir: &tempfile::TempDir) -> std::path::PathBuf {
+        dir.path().join("referee.db")
+    }
+
+    /// `--db`'s value.
+    fn arg(&self) -> String {
+        match self {
+            Db::Sqlite(dir) => Db::sqlite_path(dir).display().to_string(),
+            Db::Postgres(pg) => {
+                format!("{}?options=-c%20search_path%3D{}", pg.url(), pg.schema())
+            }
+        }
+    }
+
+    /// The announced wins not stored exactly once.
+    fn missing_wins(&self, told: &[(String, u64)]) -> Vec<(String, u64)> {
+        match self {
+            Db::Sqlite(dir) => missing_wins(&Db::sqlite_path(dir), told),
+            Db::Postgres(pg) => told
+                .iter()
+                .filter(|(name, round)| {
+                    let sql = format!(
+                        "SELECT COUNT(*) FROM rounds WHERE winner = '{name}' AND round = {round}"
+                    );
+                    pg.count(&sql).unwrap_or_else(|e| panic!("{e}")) != 1
+                })
+                .cloned()
+                .collect(),
+        }
+    }
+
+    fn check_integrity(&self, context: &str) {
+        if let Db::Sqlite(dir) = self {
+            assert_eq!(integrity(&Db::sqlite_path(dir)), "ok", "{context}");
+        }
+    }
+}
+
 /// Starts `referee serve` on a free loopback port with `db`; returns it and its address.
-fn start(db: &Path) -> (Child, SocketAddr) {
+fn start(db: &str) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_referee"))
         .args([
             "serve",
@@ -122,13 +170,24 @@ fn integrity(db: &Path) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_announced_win_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
-    let db = dir.path().join("referee.db");
+    kill_and_check(Db::Sqlite(dir)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_announced_win_survives_sigkill_on_postgres() {
+    let Some(pg) = TestSchema::create("crash").unwrap_or_else(|e| panic!("{e}")) else {
+        return;
+    };
+    kill_and_check(Db::Postgres(pg)).await;
+}
+
+async fn kill_and_check(db: Db) {
     let seed = 20261125;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut all_told = Vec::new();
     let mut names = BTreeSet::new();
     for kill in 0..KILLS {
-        let (mut server, addr) = start(&db);
+        let (mut server, addr) = start(&db.arg());
         let bots: Vec<_> = (0..BOTS)
             .map(|b| {
                 let name = format!("k{kill}b{b}");
@@ -145,12 +204,12 @@ async fn every_announced_win_survives_sigkill() {
         for bot in bots {
             all_told.extend(bot.await.unwrap_or_default());
         }
-        let missing = missing_wins(&db, &all_told);
+        let missing = db.missing_wins(&all_told);
         assert!(
             missing.is_empty(),
             "seed {seed}, kill {kill}: announced but not saved: {missing:?}"
         );
-        assert_eq!(integrity(&db), "ok", "seed {seed}, kill {kill}");
+        db.check_integrity(&format!("seed {seed}, kill {kill}"));
     }
     assert!(
         all_told.len() >= KILLS,

@@ -493,6 +493,7 @@ struct StuckReader {
 impl referee_store::StoreReader for StuckReader {
     fn leaderboard(
         &mut self,
+        game: Option<&str>,
         limit: usize,
         now: i64,
         recent: i64,
@@ -500,26 +501,71 @@ impl referee_store::StoreReader for StuckReader {
         if let Ok(release) = self.release.lock() {
             let _ = release.recv();
         }
-        self.inner.leaderboard(limit, now, recent)
+        self.inner.leaderboard(game, limit, now, recent)
     }
 
     fn wins_of(&mut self, name: &str) -> Result<u64, referee_store::StoreError> {
         self.inner.wins_of(name)
+    }
+
+    fn games_of(
+        &mut self,
+        name: &str,
+    ) -> Result<Vec<referee_store::GameWins>, referee_store::StoreError> {
+        self.inner.games_of(name)
+    }
+
+    fn match_by_id(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<referee_store::MatchRecord>, referee_store::StoreError> {
+        self.inner.match_by_id(id)
+    }
+
+    fn recent_matches(
+        &mut self,
+        game: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<referee_store::MatchRecord>, referee_store::StoreError> {
+        self.inner.recent_matches(game, limit)
     }
 }
 
 impl referee_store::StoreReader for Stuck {
     fn leaderboard(
         &mut self,
+        game: Option<&str>,
         limit: usize,
         now: i64,
         recent: i64,
     ) -> Result<referee_store::Leaderboard, referee_store::StoreError> {
-        self.inner.leaderboard(limit, now, recent)
+        self.inner.leaderboard(game, limit, now, recent)
     }
 
     fn wins_of(&mut self, name: &str) -> Result<u64, referee_store::StoreError> {
         self.inner.wins_of(name)
+    }
+
+    fn games_of(
+        &mut self,
+        name: &str,
+    ) -> Result<Vec<referee_store::GameWins>, referee_store::StoreError> {
+        self.inner.games_of(name)
+    }
+
+    fn match_by_id(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<referee_store::MatchRecord>, referee_store::StoreError> {
+        self.inner.match_by_id(id)
+    }
+
+    fn recent_matches(
+        &mut self,
+        game: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<referee_store::MatchRecord>, referee_store::StoreError> {
+        self.inner.recent_matches(game, limit)
     }
 }
 

@@ -53,7 +53,7 @@ fn long_history(path: &Path, count: u64) -> SqliteStore {
         let mut hour = tx
             .prepare(
                 "INSERT INTO player_hours (hour, player, wins) VALUES (?1, ?2, 1)
-                 ON CONFLICT (hour, player) DO UPDATE SET wins = wins + 1",
+                 ON CONFLICT (hour, player, game) DO UPDATE SET wins = wins + 1",
             )
             .unwrap_or_else(|err| panic!("{err}"));
         let mut round = tx
@@ -275,15 +275,32 @@ struct Full(MemoryStore);
 impl StoreReader for Full {
     fn leaderboard(
         &mut self,
+        game: Option<&str>,
         limit: usize,
         now: i64,
         recent: i64,
     ) -> Result<Leaderboard, StoreError> {
-        self.0.leaderboard(limit, now, recent)
+        self.0.leaderboard(game, limit, now, recent)
     }
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
         self.0.wins_of(name)
+    }
+
+    fn games_of(&mut self, name: &str) -> Result<Vec<referee_store::GameWins>, StoreError> {
+        self.0.games_of(name)
+    }
+
+    fn match_by_id(&mut self, id: &str) -> Result<Option<referee_store::MatchRecord>, StoreError> {
+        self.0.match_by_id(id)
+    }
+
+    fn recent_matches(
+        &mut self,
+        game: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<referee_store::MatchRecord>, StoreError> {
+        self.0.recent_matches(game, limit)
     }
 }
 

@@ -25,15 +25,32 @@ struct Gated {
 impl StoreReader for Gated {
     fn leaderboard(
         &mut self,
+        game: Option<&str>,
         limit: usize,
         now: i64,
         recent: i64,
     ) -> Result<Leaderboard, StoreError> {
-        self.inner.leaderboard(limit, now, recent)
+        self.inner.leaderboard(game, limit, now, recent)
     }
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
         self.inner.wins_of(name)
+    }
+
+    fn games_of(&mut self, name: &str) -> Result<Vec<referee_store::GameWins>, StoreError> {
+        self.inner.games_of(name)
+    }
+
+    fn match_by_id(&mut self, id: &str) -> Result<Option<referee_store::MatchRecord>, StoreError> {
+        self.inner.match_by_id(id)
+    }
+
+    fn recent_matches(
+        &mut self,
+        game: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<referee_store::MatchRecord>, StoreError> {
+        self.inner.recent_matches(game, limit)
     }
 }
 
@@ -77,7 +94,7 @@ async fn a_win_is_announced_only_after_it_is_committed() {
     drop(permit);
     assert!(server.shutdown().await.is_ok());
     let mut check = SqliteStore::open(&path, 2).unwrap_or_else(|err| panic!("{err}"));
-    let board = check.leaderboard(10, i64::MAX, 1).unwrap_or_default();
+    let board = check.leaderboard(None, 10, i64::MAX, 1).unwrap_or_default();
     assert!(board.all_time.is_empty(), "an unnamed winner is not ranked");
     drop(check);
     assert_eq!(count_rounds(&path), 1, "the announced win is in the file");

@@ -36,11 +36,14 @@ pub enum StoreError {
         /// What SQLite said.
         detail: String,
     },
-    /// The file was written by a newer version of Referee.
-    #[error("{path}: schema version {found} is newer than this server knows ({known})")]
+    /// The database was written by a newer version of Referee.
+    #[error(
+        "{db}: schema version {found} is newer than this server knows ({known}); \
+         run a newer Referee"
+    )]
     TooNew {
-        /// The database file.
-        path: PathBuf,
+        /// The database file, or the PostgreSQL URL without its password.
+        db: String,
         /// The schema version in the file.
         found: i64,
         /// The newest version this build knows.
@@ -58,7 +61,47 @@ pub enum StoreError {
         /// What happened: "deleted", "replaced", "its write-ahead log deleted", ...
         what: String,
     },
+    /// PostgreSQL cannot be reached (at start-up, or again after a lost connection): the
+    /// commit may be retried once it is back.
+    #[error("cannot reach PostgreSQL at {url}: {detail}")]
+    Unreachable {
+        /// The URL, without its password.
+        url: String,
+        /// What the driver said.
+        detail: String,
+    },
+    /// The connection to PostgreSQL broke during a statement: the transaction may or may not
+    /// have committed (a retry is safe: results are keyed).
+    #[error("lost the connection to PostgreSQL at {url}: {detail}")]
+    ConnectionLost {
+        /// The URL, without its password.
+        url: String,
+        /// What the driver said.
+        detail: String,
+    },
+    /// PostgreSQL refused a statement (a constraint, a missing table ...): retrying the same
+    /// statement will not help.
+    #[error("PostgreSQL refused a statement ({code}): {detail}")]
+    Statement {
+        /// The SQLSTATE code (`23505`, `42P01` ...).
+        code: String,
+        /// What the server said.
+        detail: String,
+    },
     /// A query or transaction failed while running.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+}
+
+impl StoreError {
+    /// Whether the store may work again by itself (a database server restarting, a lock
+    /// released): the recorder keeps retrying these for a while instead of giving up.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unreachable { .. }
+                | StoreError::ConnectionLost { .. }
+                | StoreError::Locked { .. }
+        )
+    }
 }

@@ -3,9 +3,15 @@
 //!
 //! The [`Store`] trait is the whole interface the server needs: commit a batch of results in
 //! one transaction, and read the leaderboard. [`SqliteStore`] is the embedded default (a
-//! file, no setup); [`MemoryStore`] keeps nothing across restarts, for servers that want no
-//! disk. A shared database server (PostgreSQL, for several server nodes) would be one more
-//! implementation of the same trait.
+//! file, no setup); [`PgStore`] keeps them in a PostgreSQL database, shared by several
+//! server nodes; [`MemoryStore`] keeps nothing across restarts, for servers that want no
+//! disk. One contract test suite (`tests/contract.rs`) holds all three to the same behaviour.
+//!
+//! **Idempotent.** Every result carries a key unique across servers and runs; a result whose
+//! key is stored already is skipped, inside a batch or across batches, so a commit retried
+//! after a lost connection (which may or may not have committed) never counts a win twice.
+//! Leaderboards are kept per game (and for all games together); a result may carry its
+//! match's log, stored in the same transaction.
 //!
 //! Stores are synchronous: the server keeps one in a single persistence actor, on a thread
 //! of its own, and that actor is the only code that ever writes. Reads (the leaderboard, a
@@ -22,9 +28,12 @@
 //! ```
 //! use referee_store::{MemoryStore, RoundResult, Store, StoreReader};
 //! let mut store = MemoryStore::default();
-//! let win = RoundResult { room: 1, round: 1, winner: "Alice".into(), named: true, guesses: 4, won_at_ms: 1_000 };
-//! store.record(&[win])?;
-//! let board = store.leaderboard(10, 2_000, 1_000_000)?;
+//! let win = RoundResult {
+//!     game: "guess".into(), key: "run-1/1/1".into(), room: 1, round: 1,
+//!     winner: "Alice".into(), named: true, guesses: 4, won_at_ms: 1_000, log: None,
+//! };
+//! store.record(&[win.clone(), win])?; // the same key twice: stored once
+//! let board = store.leaderboard(Some("guess"), 10, 2_000, 1_000_000)?;
 //! assert_eq!(board.all_time[0].name, "Alice");
 //! assert_eq!(board.all_time[0].wins, 1);
 //! # Ok::<(), referee_store::StoreError>(())
@@ -34,11 +43,13 @@
 mod error;
 mod memory;
 mod model;
+mod postgres;
 mod sqlite;
 
 pub use error::StoreError;
 pub use memory::MemoryStore;
-pub use model::{LeaderEntry, Leaderboard, RoundResult};
+pub use model::{GameWins, LeaderEntry, Leaderboard, MatchLog, MatchRecord, RoundResult};
+pub use postgres::{PgStore, redact, testing as pg_testing};
 pub use sqlite::{SqliteReader, SqliteStore};
 
 /// The key a winner's record is kept under: one entry per name *as players see it*, so
@@ -53,24 +64,47 @@ pub fn player_key(name: &str) -> String {
 /// Every [`Store`] is one (it reads what it wrote); [`Store::reader`] gives out another,
 /// apart from the writer, with the same answers.
 pub trait StoreReader: Send + 'static {
-    /// The players with the most wins, all time and within the last `recent_ms`
-    /// milliseconds before `now_ms`, at most `limit` of each, most wins first (ties by name).
-    /// Only named players appear.
+    /// The players with the most wins in `game` (`None`: all games together), all time and
+    /// within the last `recent_ms` milliseconds before `now_ms`, at most `limit` of each,
+    /// most wins first (ties by name). Only named players appear.
     ///
     /// # Errors
     /// The store's failure.
     fn leaderboard(
         &mut self,
+        game: Option<&str>,
         limit: usize,
         now_ms: i64,
         recent_ms: i64,
     ) -> Result<Leaderboard, StoreError>;
 
-    /// How many rounds the player with this name (case-insensitive) has won.
+    /// How many rounds the player with this name (as players see it) has won, all games.
     ///
     /// # Errors
     /// The store's failure.
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError>;
+
+    /// The player's wins in each game they have won in, by game name.
+    ///
+    /// # Errors
+    /// The store's failure.
+    fn games_of(&mut self, name: &str) -> Result<Vec<GameWins>, StoreError>;
+
+    /// The match stored under this result key, if any.
+    ///
+    /// # Errors
+    /// The store's failure.
+    fn match_by_id(&mut self, id: &str) -> Result<Option<MatchRecord>, StoreError>;
+
+    /// The latest matches (of `game`, or of all games), newest first, at most `limit`.
+    ///
+    /// # Errors
+    /// The store's failure.
+    fn recent_matches(
+        &mut self,
+        game: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<MatchRecord>, StoreError>;
 }
 
 /// Where round results are kept: a [`StoreReader`] that also commits.
@@ -78,7 +112,9 @@ pub trait StoreReader: Send + 'static {
 /// Every method runs to completion before returning; a `record` that returns `Ok` is
 /// durable (for [`SqliteStore`], on disk: the transaction is committed with a full sync).
 pub trait Store: StoreReader {
-    /// Commits every result in one transaction: all of them are stored, or none.
+    /// Commits every result in one transaction (with its match log): all of them are
+    /// stored, or none. A result whose key is already stored (or repeated in `rounds`) is
+    /// skipped, not an error.
     ///
     /// # Errors
     /// The store's failure; nothing was stored.
@@ -103,15 +139,32 @@ pub(crate) fn hour_of(ms: i64) -> i64 {
 impl<R: StoreReader + ?Sized> StoreReader for Box<R> {
     fn leaderboard(
         &mut self,
+        game: Option<&str>,
         limit: usize,
         now_ms: i64,
         recent_ms: i64,
     ) -> Result<Leaderboard, StoreError> {
-        (**self).leaderboard(limit, now_ms, recent_ms)
+        (**self).leaderboard(game, limit, now_ms, recent_ms)
     }
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
         (**self).wins_of(name)
+    }
+
+    fn games_of(&mut self, name: &str) -> Result<Vec<GameWins>, StoreError> {
+        (**self).games_of(name)
+    }
+
+    fn match_by_id(&mut self, id: &str) -> Result<Option<MatchRecord>, StoreError> {
+        (**self).match_by_id(id)
+    }
+
+    fn recent_matches(
+        &mut self,
+        game: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<MatchRecord>, StoreError> {
+        (**self).recent_matches(game, limit)
     }
 }
 

@@ -1,10 +1,12 @@
 //! A store that keeps results in memory only: nothing survives a restart. For servers run
 //! without a database file.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::{LeaderEntry, Leaderboard, RoundResult, Store, StoreError, StoreReader};
+use crate::{
+    GameWins, LeaderEntry, Leaderboard, MatchRecord, RoundResult, Store, StoreError, StoreReader,
+};
 
 /// Results in memory, for the life of the process. Clones (and readers) share them.
 #[derive(Debug, Default, Clone)]
@@ -15,45 +17,104 @@ pub struct MemoryStore {
 /// Running totals: what the leaderboard needs, not every round.
 #[derive(Debug, Default)]
 struct Tally {
-    /// Per player (by lower-case name): the name as first written, and wins of all time.
-    players: HashMap<String, (String, u64)>,
-    /// Named wins by time, for the recent board.
-    by_time: BTreeMap<i64, Vec<String>>,
+    /// Every key stored: a result seen again is skipped.
+    keys: HashSet<String>,
+    /// Per player (by [`crate::player_key`]): the name as first written.
+    names: HashMap<String, String>,
+    /// Wins per (player, game).
+    wins: HashMap<(String, String), u64>,
+    /// Named wins by time, with their player and game, for the recent board.
+    by_time: BTreeMap<i64, Vec<(String, String)>>,
+    /// Match logs, in the order stored.
+    matches: Vec<MatchRecord>,
 }
 
 impl Tally {
     fn add(&mut self, round: &RoundResult) {
+        if !self.keys.insert(round.key.clone()) {
+            return;
+        }
+        if let Some(log) = &round.log {
+            self.matches.push(MatchRecord::of(round, log));
+        }
         if !round.named {
             return;
         }
         let key = crate::player_key(&round.winner);
-        self.players
+        self.names
             .entry(key.clone())
-            .or_insert_with(|| (round.winner.clone(), 0))
-            .1 += 1;
-        self.by_time.entry(round.won_at_ms).or_default().push(key);
+            .or_insert_with(|| round.winner.clone());
+        *self
+            .wins
+            .entry((key.clone(), round.game.clone()))
+            .or_default() += 1;
+        self.by_time
+            .entry(round.won_at_ms)
+            .or_default()
+            .push((key, round.game.clone()));
     }
 
-    fn leaderboard(&self, limit: usize, now_ms: i64, recent_ms: i64) -> Leaderboard {
+    fn leaderboard(
+        &self,
+        game: Option<&str>,
+        limit: usize,
+        now_ms: i64,
+        recent_ms: i64,
+    ) -> Leaderboard {
+        let wanted = |g: &str| game.is_none_or(|game| game == g);
         let since = now_ms.saturating_sub(recent_ms);
         let mut recent: HashMap<&str, u64> = HashMap::new();
-        for key in self.by_time.range(since..).flat_map(|(_, keys)| keys) {
+        for (key, _) in self
+            .by_time
+            .range(since..)
+            .flat_map(|(_, wins)| wins)
+            .filter(|(_, g)| wanted(g))
+        {
             *recent.entry(key.as_str()).or_default() += 1;
         }
-        let recent = recent
-            .into_iter()
-            .filter_map(|(key, wins)| self.players.get(key).map(|(name, _)| (name, wins)));
-        let all_time = self.players.values().map(|(name, wins)| (name, *wins));
+        let mut all_time: HashMap<&str, u64> = HashMap::new();
+        for ((key, _), wins) in self.wins.iter().filter(|((_, g), _)| wanted(g)) {
+            *all_time.entry(key.as_str()).or_default() += wins;
+        }
         Leaderboard {
-            all_time: rank(all_time, limit),
-            recent: rank(recent, limit),
+            all_time: rank(self.named(all_time), limit),
+            recent: rank(self.named(recent), limit),
         }
     }
 
-    fn wins_of(&self, name: &str) -> u64 {
-        self.players
-            .get(&crate::player_key(name))
-            .map_or(0, |(_, wins)| *wins)
+    fn named<'a>(
+        &'a self,
+        wins: HashMap<&'a str, u64>,
+    ) -> impl Iterator<Item = (&'a String, u64)> + 'a {
+        wins.into_iter()
+            .filter_map(|(key, wins)| self.names.get(key).map(|name| (name, wins)))
+    }
+
+    fn games_of(&self, name: &str) -> Vec<GameWins> {
+        let key = crate::player_key(name);
+        let mut games: Vec<GameWins> = self
+            .wins
+            .iter()
+            .filter(|((player, _), _)| *player == key)
+            .map(|((_, game), wins)| GameWins {
+                game: game.clone(),
+                wins: *wins,
+            })
+            .collect();
+        games.sort_by(|a, b| a.game.cmp(&b.game));
+        games
+    }
+
+    fn recent_matches(&self, game: Option<&str>, limit: usize) -> Vec<MatchRecord> {
+        let mut found: Vec<MatchRecord> = self
+            .matches
+            .iter()
+            .filter(|m| game.is_none_or(|game| game == m.game))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| b.ended_at_ms.cmp(&a.ended_at_ms).then(b.id.cmp(&a.id)));
+        found.truncate(limit);
+        found
     }
 }
 
@@ -67,15 +128,32 @@ impl MemoryStore {
 impl StoreReader for MemoryStore {
     fn leaderboard(
         &mut self,
+        game: Option<&str>,
         limit: usize,
         now_ms: i64,
         recent_ms: i64,
     ) -> Result<Leaderboard, StoreError> {
-        Ok(self.tally().leaderboard(limit, now_ms, recent_ms))
+        Ok(self.tally().leaderboard(game, limit, now_ms, recent_ms))
     }
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
-        Ok(self.tally().wins_of(name))
+        Ok(self.tally().games_of(name).iter().map(|g| g.wins).sum())
+    }
+
+    fn games_of(&mut self, name: &str) -> Result<Vec<GameWins>, StoreError> {
+        Ok(self.tally().games_of(name))
+    }
+
+    fn match_by_id(&mut self, id: &str) -> Result<Option<MatchRecord>, StoreError> {
+        Ok(self.tally().matches.iter().find(|m| m.id == id).cloned())
+    }
+
+    fn recent_matches(
+        &mut self,
+        game: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<MatchRecord>, StoreError> {
+        Ok(self.tally().recent_matches(game, limit))
     }
 }
 
@@ -113,12 +191,15 @@ mod tests {
 
     fn win(name: &str, named: bool, at: i64) -> RoundResult {
         RoundResult {
+            game: "guess".into(),
+            key: format!("{name}@{at}"),
             room: 1,
             round: 1,
             winner: name.into(),
             named,
             guesses: 3,
             won_at_ms: at,
+            log: None,
         }
     }
 
@@ -133,7 +214,7 @@ mod tests {
             win("Cy", true, 5),
         ];
         assert!(store.record(&wins).is_ok());
-        let board = StoreReader::leaderboard(&mut store, 10, 10, 100).unwrap_or_default();
+        let board = StoreReader::leaderboard(&mut store, None, 10, 10, 100).unwrap_or_default();
         let names: Vec<_> = board
             .all_time
             .iter()
@@ -151,7 +232,7 @@ mod tests {
                 .record(&[win("Old", true, 0), win("New", true, 95)])
                 .is_ok()
         );
-        let board = StoreReader::leaderboard(&mut store, 10, 100, 10).unwrap_or_default();
+        let board = StoreReader::leaderboard(&mut store, None, 10, 100, 10).unwrap_or_default();
         assert_eq!(board.recent.len(), 1);
         assert_eq!(board.recent[0].name, "New");
         assert_eq!(board.all_time.len(), 2);

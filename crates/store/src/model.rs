@@ -5,6 +5,13 @@ use serde::Serialize;
 /// One won round.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoundResult {
+    /// The game played (`"guess"`, `"dice"` ...): the leaderboards are kept per game.
+    pub game: String,
+    /// Unique across every server and every run of one: a result whose key is already
+    /// stored is not stored again (a retried commit, a duplicate in a batch). The server
+    /// makes it from a random id of its run, the room and the round, so room numbers that
+    /// restart with the process, or that another node also uses, never collide.
+    pub key: String,
     /// The room's number (unique within one run of the server).
     pub room: u64,
     /// The round's number within its room.
@@ -18,6 +25,58 @@ pub struct RoundResult {
     pub guesses: u64,
     /// When the round was won, in milliseconds since the Unix epoch.
     pub won_at_ms: i64,
+    /// The match's log, stored in the same transaction as the result (under the result's
+    /// key), when the game keeps one.
+    pub log: Option<MatchLog>,
+}
+
+/// What a game records of a match besides its result, to replay or audit it. The store does
+/// not know the rules: both texts are opaque JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatchLog {
+    /// The game's configuration, as JSON.
+    pub config: String,
+    /// The seed the match's randomness was drawn from.
+    pub seed: u64,
+    /// Every action of the match, in order, as JSON.
+    pub actions: String,
+}
+
+/// A stored match: its log and its result ([`crate::StoreReader::match_by_id`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatchRecord {
+    /// The result's key.
+    pub id: String,
+    /// The game played.
+    pub game: String,
+    /// The room it was played in.
+    pub room: u64,
+    /// The game's configuration, as JSON.
+    pub config: String,
+    /// The seed.
+    pub seed: u64,
+    /// The actions, as JSON.
+    pub actions: String,
+    /// The winner's display name.
+    pub winner: String,
+    /// When the match ended, in milliseconds since the Unix epoch.
+    pub ended_at_ms: i64,
+}
+
+impl MatchRecord {
+    /// The record a result with a log is stored as.
+    pub(crate) fn of(result: &RoundResult, log: &MatchLog) -> Self {
+        MatchRecord {
+            id: result.key.clone(),
+            game: result.game.clone(),
+            room: result.room,
+            config: log.config.clone(),
+            seed: log.seed,
+            actions: log.actions.clone(),
+            winner: result.winner.clone(),
+            ended_at_ms: result.won_at_ms,
+        }
+    }
 }
 
 /// One line of a leaderboard.
@@ -36,4 +95,13 @@ pub struct Leaderboard {
     pub all_time: Vec<LeaderEntry>,
     /// Most wins within the recent window first.
     pub recent: Vec<LeaderEntry>,
+}
+
+/// A player's wins in one game.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GameWins {
+    /// The game.
+    pub game: String,
+    /// Rounds won in it.
+    pub wins: u64,
 }

@@ -35,12 +35,15 @@ fn rounds(seed: u64, count: u64, first_round: u64) -> Vec<RoundResult> {
                 None => (format!("Player {pick}"), false),
             };
             RoundResult {
+                game: "guess".into(),
+                key: format!("{}/{}", 1 + i % 7, first_round + i),
                 room: 1 + i % 7,
                 round: first_round + i,
                 winner,
                 named,
                 guesses: 1 + next() % 9,
                 won_at_ms: DAY + (next() % (10 * DAY as u64)) as i64,
+                log: None,
             }
         })
         .collect()
@@ -107,8 +110,8 @@ fn assert_agrees(store: &mut SqliteStore, path: &Path) {
     for (now, recent) in windows() {
         for limit in [1, 3, 100] {
             let expected = counted(path, limit, now, recent);
-            let written = store.leaderboard(limit, now, recent).ok();
-            let read = reader.leaderboard(limit, now, recent).ok();
+            let written = store.leaderboard(None, limit, now, recent).ok();
+            let read = reader.leaderboard(None, limit, now, recent).ok();
             assert_eq!(written.as_ref(), Some(&expected), "{now} {recent} {limit}");
             assert_eq!(
                 read.as_ref(),
@@ -138,7 +141,7 @@ fn totals_answer_what_counting_every_round_answered() {
         assert!(store.record(&rounds).is_ok());
     }
     let board = store
-        .leaderboard(100, 11 * DAY, 7 * DAY)
+        .leaderboard(None, 100, 11 * DAY, 7 * DAY)
         .unwrap_or_default();
     assert!(board.all_time.len() >= 6, "several players: {board:?}");
     assert!(board.recent.len() < board.all_time.len() || board.recent != board.all_time);
@@ -156,7 +159,16 @@ fn a_failed_batch_leaves_the_totals_as_they_were() {
     let mut store = SqliteStore::open(&path, 1).unwrap_or_else(|err| panic!("{err}"));
     assert!(store.record(&rounds(3, 50, 0)).is_ok());
     let mut twice = rounds(5, 20, 100);
-    twice.extend(rounds(3, 1, 0)); // round 0 of room 1 again: the batch fails
+    let mut boom = rounds(3, 1, 0).remove(0);
+    boom.key = "boom".into();
+    boom.winner = "Boom".into();
+    twice.push(boom); // the database refuses this one: the whole batch fails
+    let conn = Connection::open(&path).unwrap_or_else(|err| panic!("{err}"));
+    conn.execute_batch(
+        "CREATE TRIGGER boom BEFORE INSERT ON rounds WHEN NEW.winner = 'Boom'
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+    )
+    .unwrap_or_else(|err| panic!("{err}"));
     assert!(store.record(&twice).is_err());
     assert_agrees(&mut store, &path);
 }
@@ -218,8 +230,20 @@ fn a_version_1_file_is_migrated_with_its_totals_backfilled() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap_or(0);
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     assert_agrees(&mut store, &path);
+    // Everything stored before was guess-the-number: its board is the all-games board.
+    for (now, recent) in windows() {
+        let all = store.leaderboard(None, 100, now, recent).ok();
+        assert!(all.is_some());
+        assert_eq!(store.leaderboard(Some("guess"), 100, now, recent).ok(), all);
+    }
+    let keys: i64 = conn
+        .query_row("SELECT COUNT(DISTINCT key) FROM rounds", [], |row| {
+            row.get(0)
+        })
+        .unwrap_or(0);
+    assert_eq!(keys, 1_000, "every old round has a key of its own");
     assert!(store.record(&rounds(31, 300, 5_000)).is_ok());
     assert_agrees(&mut store, &path);
 }
@@ -237,18 +261,21 @@ fn look_alike_names_of_an_old_file_are_merged_into_one_entry() {
     ];
     let old: Vec<RoundResult> = (0..8u64)
         .map(|i| RoundResult {
+            game: "guess".into(),
+            key: format!("{}/{}", 1, i + 1),
             room: 1,
             round: i + 1,
             winner: spellings[i as usize % spellings.len()].to_owned(),
             named: true,
             guesses: 3,
             won_at_ms: DAY + i as i64 * HOUR,
+            log: None,
         })
         .collect();
     write_version_1(&path, &old);
     let mut store = SqliteStore::open(&path, 1).unwrap_or_else(|err| panic!("{err}"));
     let board = store
-        .leaderboard(10, 2 * DAY, 7 * DAY)
+        .leaderboard(None, 10, 2 * DAY, 7 * DAY)
         .unwrap_or_else(|err| panic!("{err}"));
     let alice = LeaderEntry {
         name: "Alice".into(),
@@ -263,12 +290,15 @@ fn look_alike_names_of_an_old_file_are_merged_into_one_entry() {
     assert_eq!(store.wins_of("ALICE").ok(), Some(6));
     // New wins under any spelling join the same entry; the old count agrees with the totals.
     let more = RoundResult {
+        game: "guess".into(),
+        key: format!("{}/{}", 2, 1),
         room: 2,
         round: 1,
         winner: spellings[2].to_owned(),
         named: true,
         guesses: 1,
         won_at_ms: DAY + 20 * HOUR,
+        log: None,
     };
     assert!(store.record(&[more]).is_ok());
     assert_eq!(store.wins_of("alice").ok(), Some(7));
@@ -289,10 +319,13 @@ fn the_memory_store_ranks_as_the_sqlite_store_does() {
     }
     for (now, recent) in windows() {
         for limit in [1, 4, 100] {
-            let expected = sqlite.leaderboard(limit, now, recent).ok();
+            let expected = sqlite.leaderboard(None, limit, now, recent).ok();
             assert!(expected.is_some());
-            assert_eq!(memory.leaderboard(limit, now, recent).ok(), expected);
-            assert_eq!(memory_reader.leaderboard(limit, now, recent).ok(), expected);
+            assert_eq!(memory.leaderboard(None, limit, now, recent).ok(), expected);
+            assert_eq!(
+                memory_reader.leaderboard(None, limit, now, recent).ok(),
+                expected
+            );
         }
     }
     for name in NAMES {
@@ -312,12 +345,15 @@ fn a_reader_reads_while_the_writer_holds_the_file() {
     let mut reader = store.reader().unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(reader.wins_of("Ann").ok(), Some(0));
     let win = RoundResult {
+        game: "guess".into(),
+        key: format!("{}/{}", 1, 1),
         room: 1,
         round: 1,
         winner: "Ann".into(),
         named: true,
         guesses: 2,
         won_at_ms: DAY,
+        log: None,
     };
     assert!(store.record(&[win]).is_ok());
     assert_eq!(
@@ -334,12 +370,15 @@ fn a_reader_reads_while_the_writer_holds_the_file() {
 
 fn one_win(round: u64) -> [RoundResult; 1] {
     [RoundResult {
+        game: "guess".into(),
+        key: format!("1/{round}"),
         room: 1,
         round,
         winner: "Ann".into(),
         named: true,
         guesses: 2,
         won_at_ms: DAY,
+        log: None,
     }]
 }
 

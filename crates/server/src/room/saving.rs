@@ -196,12 +196,16 @@ impl<G: Render> Room<G> {
             return;
         };
         let result = RoundResult {
+            game: G::NAME.into(),
+            // The recorder gives it one unique across runs and servers (`records.rs`).
+            key: String::new(),
             room: self.label.id,
             round: won.round,
             winner: winner.name.clone(),
             named: winner.named,
             guesses: won.moves,
             won_at_ms: now_ms(),
+            log: None,
         };
         let saved = ask_save(recorder.clone(), result);
         self.held += 1;

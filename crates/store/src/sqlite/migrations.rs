@@ -65,6 +65,66 @@ const MIGRATIONS: &[Migration] = &[
     // and the Cyrillic `Аӏісе` are `Alice` (`crate::player_key`). Entries whose names now
     // share a key are merged: wins added up, the earliest first win and its spelling kept.
     Migration::Code(rekey_players),
+    // 4: more than one game, and results keyed so that a retried commit never counts twice.
+    // Rounds carry their game and a key unique across servers and runs (older rounds get
+    // one made of their run, room and round), which replaces `UNIQUE (run, room, round)`
+    // (the table is rebuilt: SQLite cannot drop a constraint); totals are kept per game too (`player_games`,
+    // and the hourly ones rebuilt with a game column); matches keep their log, under their
+    // result's key. Everything stored so far was guess-the-number.
+    Migration::Sql(
+        "CREATE TABLE keyed_rounds (
+         id INTEGER PRIMARY KEY,
+         run INTEGER NOT NULL REFERENCES runs(id),
+         room INTEGER NOT NULL,
+         round INTEGER NOT NULL,
+         winner TEXT NOT NULL,
+         player TEXT REFERENCES players(key),
+         won_at INTEGER NOT NULL,
+         guesses INTEGER NOT NULL,
+         game TEXT NOT NULL DEFAULT 'guess',
+         key TEXT UNIQUE                -- NULL only for rows written by hand
+     );
+     INSERT INTO keyed_rounds (id, run, room, round, winner, player, won_at, guesses, key)
+         SELECT id, run, room, round, winner, player, won_at, guesses,
+                'sqlite-run-' || run || '/' || room || '/' || round
+         FROM rounds;
+     DROP TABLE rounds;
+     ALTER TABLE keyed_rounds RENAME TO rounds;
+     CREATE INDEX rounds_by_player ON rounds(player, won_at);
+     CREATE INDEX rounds_by_time ON rounds(won_at);
+     CREATE INDEX rounds_by_game_time ON rounds(game, won_at);
+     CREATE TABLE player_games (
+         player TEXT NOT NULL REFERENCES players(key),
+         game TEXT NOT NULL,
+         wins INTEGER NOT NULL,
+         PRIMARY KEY (player, game)
+     ) WITHOUT ROWID;
+     CREATE INDEX player_games_by_wins ON player_games(game, wins DESC);
+     INSERT INTO player_games (player, game, wins)
+         SELECT key, 'guess', wins FROM players WHERE wins > 0;
+     CREATE TABLE player_game_hours (
+         hour INTEGER NOT NULL,
+         player TEXT NOT NULL REFERENCES players(key),
+         game TEXT NOT NULL DEFAULT 'guess',
+         wins INTEGER NOT NULL,
+         PRIMARY KEY (hour, player, game)
+     ) WITHOUT ROWID;
+     INSERT INTO player_game_hours (hour, player, game, wins)
+         SELECT hour, player, 'guess', wins FROM player_hours;
+     DROP TABLE player_hours;
+     ALTER TABLE player_game_hours RENAME TO player_hours;
+     CREATE TABLE matches (
+         id TEXT PRIMARY KEY,
+         game TEXT NOT NULL,
+         room INTEGER NOT NULL,
+         config TEXT NOT NULL,
+         seed INTEGER NOT NULL,
+         actions TEXT NOT NULL,
+         winner TEXT NOT NULL,
+         ended_at INTEGER NOT NULL
+     );
+     CREATE INDEX matches_by_time ON matches(ended_at);",
+    ),
 ];
 
 /// The newest schema version this build knows.
@@ -75,7 +135,7 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
     let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     if found > LATEST {
         return Err(StoreError::TooNew {
-            path: path.to_owned(),
+            db: path.display().to_string(),
             found,
             known: LATEST,
         });

@@ -22,7 +22,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, params};
 
-use crate::{Leaderboard, RoundResult, Store, StoreError, StoreReader, hour_of};
+use crate::{
+    GameWins, Leaderboard, MatchRecord, RoundResult, Store, StoreError, StoreReader, hour_of,
+};
 
 use files::{Files, Lock};
 
@@ -97,55 +99,111 @@ impl SqliteStore {
         &self.path
     }
 
+    /// One transaction: each result not stored yet (by key) with its totals and its log.
+    /// Foreign keys are checked at commit, so that a round may go in before its player.
     fn insert(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        {
-            let mut player = tx.prepare_cached(
-                "INSERT INTO players (key, name, first_win_at, wins) VALUES (?1, ?2, ?3, 1)
-                 ON CONFLICT (key) DO UPDATE SET wins = wins + 1",
-            )?;
-            let mut hour = tx.prepare_cached(
-                "INSERT INTO player_hours (hour, player, wins) VALUES (?1, ?2, 1)
-                 ON CONFLICT (hour, player) DO UPDATE SET wins = wins + 1",
-            )?;
-            let mut round = tx.prepare_cached(
-                "INSERT INTO rounds (run, room, round, winner, player, won_at, guesses)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for result in rounds {
-                let key = result.named.then(|| player_key(&result.winner));
-                if let Some(key) = &key {
-                    player.execute(params![key, result.winner, result.won_at_ms])?;
-                    hour.execute(params![hour_of(result.won_at_ms), key])?;
-                }
-                round.execute(params![
-                    self.run,
-                    to_i64(result.room),
-                    to_i64(result.round),
-                    result.winner,
-                    key,
-                    result.won_at_ms,
-                    to_i64(result.guesses),
-                ])?;
-            }
+        tx.pragma_update(None, "defer_foreign_keys", "ON")?;
+        for result in rounds {
+            insert_one(&tx, self.run, result)?;
         }
         tx.commit()?;
         Ok(())
     }
 }
 
+/// Stores one result unless its key is stored already.
+fn insert_one(
+    tx: &rusqlite::Transaction<'_>,
+    run: i64,
+    result: &RoundResult,
+) -> Result<(), StoreError> {
+    let key = result.named.then(|| player_key(&result.winner));
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO rounds (run, room, round, winner, player, won_at, guesses, game, key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            run,
+            to_i64(result.room),
+            to_i64(result.round),
+            result.winner,
+            key,
+            result.won_at_ms,
+            to_i64(result.guesses),
+            result.game,
+            result.key,
+        ])?;
+    if inserted == 0 {
+        return Ok(());
+    }
+    if let Some(key) = &key {
+        tx.prepare_cached(
+            "INSERT INTO players (key, name, first_win_at, wins) VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT (key) DO UPDATE SET wins = wins + 1",
+        )?
+        .execute(params![key, result.winner, result.won_at_ms])?;
+        tx.prepare_cached(
+            "INSERT INTO player_games (player, game, wins) VALUES (?1, ?2, 1)
+             ON CONFLICT (player, game) DO UPDATE SET wins = wins + 1",
+        )?
+        .execute(params![key, result.game])?;
+        tx.prepare_cached(
+            "INSERT INTO player_hours (hour, player, game, wins) VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT (hour, player, game) DO UPDATE SET wins = wins + 1",
+        )?
+        .execute(params![hour_of(result.won_at_ms), key, result.game])?;
+    }
+    if let Some(log) = &result.log {
+        tx.prepare_cached(
+            "INSERT INTO matches (id, game, room, config, seed, actions, winner, ended_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            result.key,
+            result.game,
+            to_i64(result.room),
+            log.config,
+            // Stored as the same 64 bits, read back with the reverse cast.
+            i64::from_ne_bytes(log.seed.to_ne_bytes()),
+            log.actions,
+            result.winner,
+            result.won_at_ms,
+        ])?;
+    }
+    Ok(())
+}
+
 impl StoreReader for SqliteStore {
     fn leaderboard(
         &mut self,
+        game: Option<&str>,
         limit: usize,
         now_ms: i64,
         recent_ms: i64,
     ) -> Result<Leaderboard, StoreError> {
-        queries::leaderboard(&self.conn, limit, now_ms, recent_ms)
+        queries::leaderboard(&self.conn, game, limit, now_ms, recent_ms)
     }
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
         queries::wins_of(&self.conn, name)
+    }
+
+    fn games_of(&mut self, name: &str) -> Result<Vec<GameWins>, StoreError> {
+        queries::games_of(&self.conn, name)
+    }
+
+    fn match_by_id(&mut self, id: &str) -> Result<Option<MatchRecord>, StoreError> {
+        queries::match_by_id(&self.conn, id)
+    }
+
+    fn recent_matches(
+        &mut self,
+        game: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<MatchRecord>, StoreError> {
+        queries::recent_matches(&self.conn, game, limit)
     }
 }
 
@@ -191,15 +249,32 @@ impl SqliteReader {
 impl StoreReader for SqliteReader {
     fn leaderboard(
         &mut self,
+        game: Option<&str>,
         limit: usize,
         now_ms: i64,
         recent_ms: i64,
     ) -> Result<Leaderboard, StoreError> {
-        queries::leaderboard(&self.conn, limit, now_ms, recent_ms)
+        queries::leaderboard(&self.conn, game, limit, now_ms, recent_ms)
     }
 
     fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
         queries::wins_of(&self.conn, name)
+    }
+
+    fn games_of(&mut self, name: &str) -> Result<Vec<GameWins>, StoreError> {
+        queries::games_of(&self.conn, name)
+    }
+
+    fn match_by_id(&mut self, id: &str) -> Result<Option<MatchRecord>, StoreError> {
+        queries::match_by_id(&self.conn, id)
+    }
+
+    fn recent_matches(
+        &mut self,
+        game: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<MatchRecord>, StoreError> {
+        queries::recent_matches(&self.conn, game, limit)
     }
 }
 

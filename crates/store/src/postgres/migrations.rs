@@ -1,0 +1,109 @@
+//! The PostgreSQL schema, as numbered migrations kept in the repository. The table
+//! `referee_schema` says which have run; start-up applies the missing ones in one
+//! transaction, under a transaction-scoped advisory lock, so that several nodes starting at
+//! once migrate exactly once. A database at a newer version than this build knows is
+//! refused ([`StoreError::TooNew`]).
+//!
+//! The first version is the whole of what SQLite reached in four (one key per round, per-game
+//! totals, match logs): PostgreSQL stores start from there.
+
+use postgres::Client;
+
+use crate::StoreError;
+
+/// Migration `n` (1-based) takes the schema from version `n - 1` to `n`. Append only.
+const MIGRATIONS: &[&str] = &[
+    // 1: players, rounds keyed to be stored once, totals all time, per game and per hour
+    // (an hour is `floor(won_at / 3600000)`, computed by the store), match logs.
+    "CREATE TABLE players (
+         key TEXT PRIMARY KEY,          -- crate::player_key of the name
+         name TEXT NOT NULL,            -- the name as first written
+         first_win_at BIGINT NOT NULL,
+         wins BIGINT NOT NULL DEFAULT 0
+     );
+     CREATE INDEX players_by_wins ON players (wins DESC, name);
+     CREATE TABLE rounds (
+         key TEXT PRIMARY KEY,          -- unique across servers and runs
+         game TEXT NOT NULL,
+         room BIGINT NOT NULL,
+         round BIGINT NOT NULL,
+         winner TEXT NOT NULL,
+         -- NULL when the winner had no name; checked at commit, the round goes in first
+         player TEXT REFERENCES players (key) DEFERRABLE INITIALLY DEFERRED,
+         won_at BIGINT NOT NULL,
+         guesses BIGINT NOT NULL
+     );
+     CREATE INDEX rounds_by_player ON rounds (player, won_at);
+     CREATE INDEX rounds_by_game_time ON rounds (game, won_at);
+     CREATE INDEX rounds_by_time ON rounds (won_at);
+     CREATE TABLE player_games (
+         player TEXT NOT NULL REFERENCES players (key) DEFERRABLE INITIALLY DEFERRED,
+         game TEXT NOT NULL,
+         wins BIGINT NOT NULL,
+         PRIMARY KEY (player, game)
+     );
+     CREATE INDEX player_games_by_wins ON player_games (game, wins DESC);
+     CREATE TABLE player_hours (
+         hour BIGINT NOT NULL,
+         player TEXT NOT NULL REFERENCES players (key) DEFERRABLE INITIALLY DEFERRED,
+         game TEXT NOT NULL,
+         wins BIGINT NOT NULL,
+         PRIMARY KEY (hour, player, game)
+     );
+     CREATE TABLE matches (
+         id TEXT PRIMARY KEY REFERENCES rounds (key),
+         game TEXT NOT NULL,
+         room BIGINT NOT NULL,
+         config TEXT NOT NULL,
+         seed BIGINT NOT NULL,
+         actions TEXT NOT NULL,
+         winner TEXT NOT NULL,
+         ended_at BIGINT NOT NULL
+     );
+     CREATE INDEX matches_by_time ON matches (ended_at);",
+];
+
+/// The newest schema version this build knows.
+pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// The advisory lock every Referee node takes to migrate (`'Referee1'` as a number).
+const LOCK: i64 = 0x5265_6665_7265_6531;
+
+/// Brings the schema up to date, or refuses a newer one. `url` (without password) names the
+/// database in the error.
+pub(super) fn migrate(
+    client: &mut Client,
+    url: &str,
+) -> Result<Result<(), StoreError>, postgres::Error> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK])?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS referee_schema (
+             version BIGINT PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )?;
+    let found: i64 = tx
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM referee_schema", &[])?
+        .get(0);
+    if found > LATEST {
+        return Ok(Err(StoreError::TooNew {
+            db: url.to_owned(),
+            found,
+            known: LATEST,
+        }));
+    }
+    for (version, sql) in (1..).zip(MIGRATIONS) {
+        if version <= found {
+            continue;
+        }
+        tx.batch_execute(sql)?;
+        tx.execute(
+            "INSERT INTO referee_schema (version) VALUES ($1)",
+            &[&version],
+        )?;
+        tracing::info!(version, "database schema migrated");
+    }
+    tx.commit()?;
+    Ok(Ok(()))
+}
