@@ -72,6 +72,7 @@
 mod audience;
 mod clock;
 mod game;
+mod games;
 mod guess_number;
 mod liars_dice;
 mod outcome;
@@ -84,6 +85,7 @@ mod viewer;
 pub use audience::Audience;
 pub use clock::Millis;
 pub use game::{Game, Render};
+pub use games::{Either, Games, GamesConfig, SetRejection};
 pub use guess_number::{
     ConfigError, GuessAction, GuessConfig, GuessEvent, GuessNumber, GuessRejection, GuessView, Hint,
 };
