@@ -43,6 +43,19 @@ pub struct RoomListing {
     pub capacity: usize,
 }
 
+/// One game a server hosts, in `/games`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GameListing {
+    /// What `/play` takes (`guess`, `dice`).
+    pub name: String,
+    /// One line about it.
+    pub about: String,
+    /// Rooms of this game open now.
+    pub rooms: usize,
+    /// Seats taken in them.
+    pub players: usize,
+}
+
 /// A player in a room: number and display name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Seated {
@@ -154,6 +167,8 @@ pub enum ErrorCode {
     SpectatorsForbidden,
     /// Only the player who opened a private room may do this.
     NotOwner,
+    /// `play`/`create` named a game this server does not host.
+    UnknownGame,
 }
 
 /// A message from the server itself.
@@ -273,6 +288,18 @@ pub enum Notice {
         /// Highest first.
         scores: Vec<NamedScore>,
     },
+    /// The games this server hosts (`/games`).
+    Games {
+        /// Each game, the default one (what a new player is seated in) first.
+        games: Vec<GameListing>,
+    },
+    /// How a game is played (`/help GAME`).
+    Rules {
+        /// The game's name.
+        game: String,
+        /// The rules, as lines of text.
+        rules: String,
+    },
     /// The public rooms.
     Rooms {
         /// Rooms with their seats (the first few).
@@ -383,6 +410,8 @@ impl Notice {
             Notice::Chat { from, message, .. } => format!("<{from}> {message}"),
             Notice::Scores { room, scores } => scoreboard(room, scores),
             Notice::Rooms { rooms, total } => listing(rooms, *total),
+            Notice::Games { games } => games_listing(games),
+            Notice::Rules { rules, .. } => rules.clone(),
             Notice::SpectatorJoined { name, .. } => format!("* {name} is watching."),
             Notice::SpectatorLeft { name, .. } => format!("* {name} stopped watching."),
             Notice::Who {
@@ -467,6 +496,19 @@ fn scoreboard(room: &RoomLabel, scores: &[NamedScore]) -> String {
     format!("Scores in {room}: {}.", entries.join(", "))
 }
 
+fn games_listing(games: &[GameListing]) -> String {
+    let lines: Vec<String> = games
+        .iter()
+        .map(|game| {
+            format!(
+                "  {} - {} ({} rooms, {} players). Type /play {}",
+                game.name, game.about, game.rooms, game.players, game.name
+            )
+        })
+        .collect();
+    format!("Games here:\n{}", lines.join("\n"))
+}
+
 fn listing(rooms: &[RoomListing], total: usize) -> String {
     if rooms.is_empty() {
         return "No public room is open: type /play to start one.".to_owned();
@@ -527,7 +569,10 @@ fn help() -> String {
     for (usage, what) in COMMANDS {
         text.push_str(&format!("\n  {usage:<12} {what}"));
     }
-    text.push_str("\nAnything else you type is a move: in this game, a number to guess.");
+    text.push_str(
+        "\nAnything else you type is a move: in guess-the-number, a number to guess; \
+         in Liar's Dice, bid N FACE or liar.",
+    );
     text
 }
 

@@ -66,6 +66,8 @@ pub(crate) type RoomHandle<G> = ActorHandle<Room<G>>;
 /// What a room is made from.
 pub(crate) struct RoomSetup<G: Render> {
     pub(crate) label: RoomLabel,
+    /// The game the room plays (one of `G::games()`).
+    pub(crate) game: &'static str,
     pub(crate) capacity: usize,
     pub(crate) config: G::Config,
     pub(crate) rng: StdRng,
@@ -144,7 +146,7 @@ impl<G: Render> Room<G> {
     /// checkpoint (see `supervision.rs`).
     pub(crate) fn spawn(mut setup: RoomSetup<G>) -> RoomHandle<G> {
         let name = format!("room-{}", setup.label.id);
-        let game = G::new(&setup.config, &mut setup.rng);
+        let game = G::new_game(&setup.config, setup.game, &mut setup.rng);
         let snapshot = Snapshot::new(Checkpoint {
             game,
             members: Members::default(),

@@ -57,11 +57,11 @@ fn rejected(rejection: &GuessRejection, re: Option<u64>) -> String {
 fn requests_are_what_the_server_parses() {
     let mut codec = Codec::new();
     let play = protocol::parse_request(&codec.play(true)).unwrap();
-    assert_eq!((play.id, play.op, play.feed), (Some(1), Op::Play, None));
+    assert_eq!((play.id, play.op, play.feed), (Some(1), Op::Play { game: None }, None));
     let lean = protocol::parse_request(&codec.play(false)).unwrap();
     assert_eq!(
         (lean.id, lean.op, lean.feed),
-        (Some(2), Op::Play, Some(false))
+        (Some(2), Op::Play { game: None }, Some(false))
     );
     let guess = protocol::parse_request(&codec.guess(u64::MAX)).unwrap();
     let value = u64::MAX.to_string();
