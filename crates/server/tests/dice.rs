@@ -1,0 +1,233 @@
+//! Liar's Dice over the line protocol, on a real server hosting both games
+//! (`Games<GuessNumber, LiarsDice>`, as `referee serve` runs by default): three netcat
+//! players play a match to its end, a spectator never sees a hidden die, and the errors of
+//! picking games are clear.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{Client, TIMEOUT, test_config};
+use referee_rules::{DiceConfig, Games, GuessConfig, GuessNumber, LiarsDice, Millis};
+use referee_server::{Server, ServerConfigBuilder};
+use referee_store::MemoryStore;
+use tokio::sync::oneshot;
+
+/// A server of both games with three-seat dice tables; returns its address and its stop.
+async fn both_games(
+    tweak: impl FnOnce(ServerConfigBuilder) -> ServerConfigBuilder,
+) -> (std::net::SocketAddr, oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let addr = listener.local_addr().unwrap_or_else(|err| panic!("{err}"));
+    let config = tweak(
+        test_config()
+            .game_seats("dice", 3)
+            .leaderboard_cache(std::time::Duration::ZERO),
+    )
+    .build();
+    let dice = DiceConfig::new(3, Millis::from_secs(30), Millis::from_secs(15))
+        .unwrap_or_else(|err| panic!("{err}"));
+    let server = Server::<Games<GuessNumber, LiarsDice>>::new(config, (GuessConfig::default(), dice))
+        .with_store(Box::new(MemoryStore::default()));
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(server.run(listener, async {
+        let _ = stopped.await;
+    }));
+    (addr, stop)
+}
+
+/// A named player, greeted (seated in guess-the-number, as every new netcat player), then
+/// moved to a dice table with `/play dice`.
+async fn dice_player(addr: std::net::SocketAddr, name: &str) -> Client {
+    let mut client = Client::connect(addr).await;
+    client.greeting().await;
+    client.send(&format!("/name {name}")).await;
+    client.until_contains("known as").await;
+    client.send("/play dice").await;
+    let (joined, _) = client.until("* You joined").await;
+    assert!(!joined.contains("room 1 "), "not the guess room: {joined}");
+    client
+}
+
+/// The faces of a `Your dice: 2 5 5 6 1` line (or status line), if it is one.
+fn dice_of(line: &str) -> Option<Vec<u8>> {
+    let faces = line.strip_prefix("Your dice: ")?;
+    let faces = faces.split(" · ").next()?;
+    Some(
+        faces
+            .split_whitespace()
+            .filter_map(|face| face.parse().ok())
+            .collect(),
+    )
+}
+
+/// Plays legal moves until match 1 is won: calls liar on any bid, else bids 1 of its own
+/// first face. Returns every line read and every hand of dice it was shown.
+async fn play_match(mut client: Client) -> (Client, Vec<String>, Vec<Vec<u8>>) {
+    let (mut lines, mut hands) = (Vec::new(), Vec::new());
+    let mut starting = false;
+    loop {
+        let line = client.line().await;
+        lines.push(line.clone());
+        if line.ends_with(" match 1!") {
+            return (client, lines, hands);
+        }
+        if line.starts_with("Hand ") {
+            starting = line.contains(": you start.");
+        } else if let Some(dice) = dice_of(&line) {
+            if starting {
+                starting = false;
+                let face = dice.first().copied().unwrap_or(1);
+                client.send(&format!("bid 1 {face}")).await;
+            }
+            hands.push(dice);
+        } else if line.contains(" bid") && line.ends_with("Your turn.") {
+            client.send("liar").await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn three_netcat_players_finish_a_match_and_the_win_is_on_record() {
+    let (addr, stop) = both_games(|config| config).await;
+    let mut watcher = Client::connect(addr).await;
+    watcher.greeting().await;
+    let ann = dice_player(addr, "Ann").await;
+    let room = {
+        let mut probe = Client::connect(addr).await;
+        probe.greeting().await;
+        probe.send("/rooms").await;
+        let (rooms, _) = probe.until("Public rooms").await;
+        assert!(rooms.contains("room 2"), "{rooms}");
+        2
+    };
+    watcher.send(&format!("/watch {room}")).await;
+    watcher.until("* You are watching").await;
+    let bob = dice_player(addr, "Bob").await;
+    let cid = dice_player(addr, "Cid").await;
+    let players = [ann, bob, cid].map(|client| tokio::spawn(play_match(client)));
+    let spectated = tokio::spawn(async move {
+        let mut lines = Vec::new();
+        loop {
+            let line = watcher.line().await;
+            lines.push(line.clone());
+            if line.ends_with(" match 1!") {
+                return lines;
+            }
+        }
+    });
+    let mut winners = BTreeSet::new();
+    let mut hidden: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+    let mut clients = Vec::new();
+    for (name, player) in ["Ann", "Bob", "Cid"].into_iter().zip(players) {
+        let (client, lines, hands) = tokio::time::timeout(TIMEOUT * 4, player)
+            .await
+            .unwrap_or_else(|_| panic!("{name}: no match end"))
+            .unwrap_or_else(|err| panic!("{err}"));
+        let won: Vec<&String> = lines.iter().filter(|l| l.ends_with(" match 1!")).collect();
+        assert_eq!(won.len(), 1, "{name}: {lines:?}");
+        winners.insert(won[0].replace("You win", &format!("{name} wins")));
+        assert!(lines.iter().any(|l| l.contains("calls liar") || l.contains("call liar")));
+        hidden.insert(name.to_owned(), hands);
+        clients.push(client);
+    }
+    assert_eq!(winners.len(), 1, "everyone saw the same winner: {winners:?}");
+    let winner = winners
+        .iter()
+        .next()
+        .and_then(|line| line.split(' ').next())
+        .unwrap_or_default()
+        .to_owned();
+
+    // The spectator saw the match, and no unrevealed hand: every `Your dice` line and every
+    // hand a player was dealt is absent from its lines, except where a call revealed it.
+    let spectated = tokio::time::timeout(TIMEOUT, spectated)
+        .await
+        .unwrap_or_else(|_| panic!("the spectator saw no end"))
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(spectated.iter().any(|l| l.ends_with(" match 1!")));
+    for line in &spectated {
+        assert!(!line.starts_with("Your dice"), "a spectator has no dice: {line}");
+    }
+    let revealed: Vec<&String> = spectated.iter().filter(|l| l.contains(" liar")).collect();
+    for (name, hands) in &hidden {
+        for hand in hands {
+            let faces: Vec<String> = hand.iter().map(u8::to_string).collect();
+            let shown = format!("{name}: {}", faces.join(" "));
+            for line in &spectated {
+                if line.contains(&shown) {
+                    assert!(revealed.contains(&line), "{shown} before a call: {line}");
+                }
+            }
+        }
+    }
+
+    // Recorded before it was announced: the leaderboard has it at once.
+    let mut ann = clients.remove(0);
+    ann.send("/top").await;
+    let (top, _) = ann.until("Leaderboard").await;
+    assert!(top.contains(&format!("1. {winner} 1.")), "{top}");
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn picking_games_errors_are_clear_and_disturb_nothing() {
+    let (addr, stop) = both_games(|config| config).await;
+    let mut ann = Client::connect(addr).await;
+    ann.greeting().await;
+    ann.send("/play chess").await;
+    let error = ann.line().await;
+    assert!(
+        error.contains("no game \"chess\" here; this server hosts: guess, dice"),
+        "{error}"
+    );
+    ann.send("/games").await;
+    assert_eq!(ann.line().await, "Games here:");
+    let guess = ann.line().await;
+    assert!(guess.starts_with("  guess - ") && guess.contains("(1 rooms, 1 players)"), "{guess}");
+    let dice = ann.line().await;
+    assert!(dice.starts_with("  dice - ") && dice.contains("(0 rooms, 0 players)"), "{dice}");
+    // Still in the guess room: a number is a guess there.
+    ann.send("/who").await;
+    let (who, _) = ann.until_contains("room 1").await;
+    assert!(who.contains("Player"), "{who}");
+
+    ann.send("/help dice").await;
+    let (rules, _) = ann.until("Liar's Dice").await;
+    assert!(rules.contains("/play dice"), "{rules}");
+    let (ones, _) = ann.until_contains("Ones are not wild").await;
+    assert!(ones.starts_with("- "), "{ones}");
+
+    // Out of turn at a dice table.
+    let mut bob = dice_player(addr, "Bob").await;
+    let mut cid = dice_player(addr, "Cid").await;
+    let _dan = dice_player(addr, "Dan").await;
+    let (start, _) = bob.until("Hand 1:").await;
+    let idle = if start.contains("you start") { &mut cid } else { &mut bob };
+    idle.until("Your dice").await;
+    idle.send("bid 9 6").await;
+    let (refused, _) = idle.until_contains("Not your turn").await;
+    assert!(refused.starts_with("Not your turn: it is "), "{refused}");
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn a_server_of_guess_only_says_dice_is_not_hosted() {
+    let server = common::TestServer::start(|config| config).await;
+    let (mut ann, _, _) = server.player().await;
+    ann.send("/play dice").await;
+    let error = ann.line().await;
+    assert!(
+        error.contains("no game \"dice\" here; this server hosts: guess"),
+        "{error}"
+    );
+    ann.send("/new dice").await;
+    assert!(ann.line().await.contains("no game \"dice\""));
+    // The seat is kept: a move is still a guess in room 1.
+    ann.send("/who").await;
+    let (who, _) = ann.until_contains("room 1").await;
+    assert!(who.contains("Player"), "{who}");
+    assert!(server.shutdown().await.is_ok());
+}
