@@ -84,7 +84,10 @@ pub enum CommandError {
 
 /// Every command with its usage and what it does: the `/help` text and the docs come from it.
 pub const COMMANDS: &[(&str, &str)] = &[
-    ("/help [GAME]", "list the commands, or how GAME is played (/help dice)"),
+    (
+        "/help [GAME]",
+        "list the commands, or how GAME is played (/help dice)",
+    ),
     ("/games", "the games here, with their rooms and players"),
     (
         "/name NAME",

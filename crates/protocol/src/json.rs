@@ -637,7 +637,10 @@ mod tests {
     #[test]
     fn requests_map_to_the_line_protocol() {
         assert_eq!(Op::Guess { value: "7".into() }.as_input(), Input::Move("7"));
-        assert_eq!(Op::Create { game: None }.as_input(), Input::Command(Command::New(None)));
+        assert_eq!(
+            Op::Create { game: None }.as_input(),
+            Input::Command(Command::New(None))
+        );
         assert_eq!(
             Op::Watch { room: "3".into() }.as_input(),
             Input::Command(Command::Watch("3"))
@@ -651,6 +654,7 @@ mod tests {
     #[test]
     fn notices_carry_version_type_reply_id_and_text() {
         let joined = Notice::Joined {
+            game: None,
             room: RoomLabel { id: 3, code: None },
             members: vec![Seated {
                 player: PlayerId(7),
@@ -691,11 +695,13 @@ mod tests {
                 resumed: false,
             },
             Notice::Joined {
+                game: None,
                 room: room.clone(),
                 members: seated.clone(),
                 capacity: 3,
             },
             Notice::Watching {
+                game: None,
                 room: room.clone(),
                 members: seated.clone(),
                 capacity: 3,
@@ -754,6 +760,7 @@ mod tests {
             },
             Notice::Rooms {
                 rooms: vec![RoomListing {
+                    game: None,
                     id: 1,
                     players: 1,
                     capacity: 3,

@@ -41,6 +41,9 @@ pub struct RoomListing {
     pub players: usize,
     /// Seats in all.
     pub capacity: usize,
+    /// The game the room plays, when the server hosts several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub game: Option<String>,
 }
 
 /// One game a server hosts, in `/games`.
@@ -195,6 +198,9 @@ pub enum Notice {
         members: Vec<Seated>,
         /// Seats in all.
         capacity: usize,
+        /// The game the room plays, when the server hosts several.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        game: Option<String>,
     },
     /// You are watching a room, without a seat.
     Watching {
@@ -204,6 +210,9 @@ pub enum Notice {
         members: Vec<Seated>,
         /// Seats in all.
         capacity: usize,
+        /// The game the room plays, when the server hosts several.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        game: Option<String>,
     },
     /// Someone else sat down in your room.
     MemberJoined {
@@ -385,11 +394,13 @@ impl Notice {
                 room,
                 members,
                 capacity,
+                ..
             } => joined(room, members, *capacity),
             Notice::Watching {
                 room,
                 members,
                 capacity,
+                ..
             } => format!(
                 "* You are watching {room} ({}). Type /leave to stop.",
                 seated(members, *capacity)
@@ -516,8 +527,13 @@ fn listing(rooms: &[RoomListing], total: usize) -> String {
     let shown: Vec<String> = rooms
         .iter()
         .map(|room| {
+            let game = room
+                .game
+                .as_ref()
+                .map(|game| format!(", {game}"))
+                .unwrap_or_default();
             format!(
-                "room {} ({}/{} players)",
+                "room {} ({}/{} players{game})",
                 room.id, room.players, room.capacity
             )
         })
@@ -620,6 +636,7 @@ mod tests {
     #[test]
     fn joined_lists_the_members_and_a_private_code() {
         let public = Notice::Joined {
+            game: None,
             room: room(3),
             members: vec![seated(1, "Ann"), seated(2, "Bo")],
             capacity: 3,
@@ -629,6 +646,7 @@ mod tests {
             "* You joined room 3 (2/3 players: Ann, Bo)."
         );
         let private = Notice::Joined {
+            game: None,
             room: RoomLabel {
                 id: 4,
                 code: Some("KXQ7M".into()),
@@ -693,6 +711,7 @@ mod tests {
     fn long_room_listings_are_summarised() {
         let rooms: Vec<_> = (1..=20)
             .map(|id| RoomListing {
+                game: None,
                 id,
                 players: 1,
                 capacity: 3,
@@ -752,6 +771,7 @@ mod tests {
     #[test]
     fn spectators_and_dropped_players_are_announced() {
         let watching = Notice::Watching {
+            game: None,
             room: room(2),
             members: vec![seated(1, "Ann")],
             capacity: 3,

@@ -262,8 +262,9 @@ impl<A: Render, B: Render> Render for Games<A, B> {
         match rejection {
             SetRejection::First(rejection) => A::describe_rejection(rejection, names),
             SetRejection::Second(rejection) => B::describe_rejection(rejection, names),
-            SetRejection::OtherGame => SetRejection::<A::Rejection, B::Rejection>::OtherGame
-                .to_string(),
+            SetRejection::OtherGame => {
+                SetRejection::<A::Rejection, B::Rejection>::OtherGame.to_string()
+            }
         }
     }
 }
@@ -291,9 +292,18 @@ mod tests {
 
     #[test]
     fn parses_with_the_seats_game() {
-        assert!(matches!(Both::parse_action_in("dice", "bid 3 5"), Ok(Either::Second(_))));
-        assert!(matches!(Both::parse_action_in("guess", "7"), Ok(Either::First(_))));
-        assert!(matches!(Both::parse_action_in("guess", "bid 3 5"), Err(SetRejection::First(_))));
+        assert!(matches!(
+            Both::parse_action_in("dice", "bid 3 5"),
+            Ok(Either::Second(_))
+        ));
+        assert!(matches!(
+            Both::parse_action_in("guess", "7"),
+            Ok(Either::First(_))
+        ));
+        assert!(matches!(
+            Both::parse_action_in("guess", "bid 3 5"),
+            Err(SetRejection::First(_))
+        ));
     }
 
     #[test]
@@ -311,14 +321,19 @@ mod tests {
             assert_eq!(one, two);
         }
         let view = serde_json::to_string(&set.view(Viewer::Spectator)).unwrap();
-        assert_eq!(view, serde_json::to_string(&alone.view(Viewer::Spectator)).unwrap());
+        assert_eq!(
+            view,
+            serde_json::to_string(&alone.view(Viewer::Spectator)).unwrap()
+        );
     }
 
     #[test]
     fn refuses_a_move_of_the_other_game() {
         let mut rng = match_rng(5);
         let mut set = Both::new_game(&config(), "dice", &mut rng);
-        let Ok(guess) = Both::parse_action_in("guess", "7") else { panic!("a guess parses") };
+        let Ok(guess) = Both::parse_action_in("guess", "7") else {
+            panic!("a guess parses")
+        };
         let refused = set.apply(PlayerId(1), 1, guess, Millis(0), &mut rng);
         assert_eq!(refused.unwrap_err(), SetRejection::OtherGame);
     }

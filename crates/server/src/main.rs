@@ -264,8 +264,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let games: Vec<&str> = args.games.iter().map(|game| game.trim()).collect();
     match games.as_slice() {
-        ["guess"] => run_server(Server::<GuessNumber>::new(config, guess), store, listener, http).await,
-        ["dice"] => run_server(Server::<LiarsDice>::new(config, dice), store, listener, http).await,
+        ["guess"] => {
+            run_server(
+                Server::<GuessNumber>::new(config, guess),
+                store,
+                listener,
+                http,
+            )
+            .await
+        }
+        ["dice"] => {
+            run_server(
+                Server::<LiarsDice>::new(config, dice),
+                store,
+                listener,
+                http,
+            )
+            .await
+        }
         ["guess", "dice"] => {
             let server = Server::<Games<GuessNumber, LiarsDice>>::new(config, (guess, dice));
             run_server(server, store, listener, http).await

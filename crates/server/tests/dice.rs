@@ -29,8 +29,9 @@ async fn both_games(
     .build();
     let dice = DiceConfig::new(3, Millis::from_secs(30), Millis::from_secs(15))
         .unwrap_or_else(|err| panic!("{err}"));
-    let server = Server::<Games<GuessNumber, LiarsDice>>::new(config, (GuessConfig::default(), dice))
-        .with_store(Box::new(MemoryStore::default()));
+    let server =
+        Server::<Games<GuessNumber, LiarsDice>>::new(config, (GuessConfig::default(), dice))
+            .with_store(Box::new(MemoryStore::default()));
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(server.run(listener, async {
         let _ = stopped.await;
@@ -100,7 +101,8 @@ async fn three_netcat_players_finish_a_match_and_the_win_is_on_record() {
         probe.greeting().await;
         probe.send("/rooms").await;
         let (rooms, _) = probe.until("Public rooms").await;
-        assert!(rooms.contains("room 2"), "{rooms}");
+        assert!(rooms.contains("room 2 (1/3 players, dice)"), "{rooms}");
+        assert!(rooms.contains("room 1 (2/3 players, guess)"), "{rooms}");
         2
     };
     watcher.send(&format!("/watch {room}")).await;
@@ -129,11 +131,19 @@ async fn three_netcat_players_finish_a_match_and_the_win_is_on_record() {
         let won: Vec<&String> = lines.iter().filter(|l| l.ends_with(" match 1!")).collect();
         assert_eq!(won.len(), 1, "{name}: {lines:?}");
         winners.insert(won[0].replace("You win", &format!("{name} wins")));
-        assert!(lines.iter().any(|l| l.contains("calls liar") || l.contains("call liar")));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("calls liar") || l.contains("call liar"))
+        );
         hidden.insert(name.to_owned(), hands);
         clients.push(client);
     }
-    assert_eq!(winners.len(), 1, "everyone saw the same winner: {winners:?}");
+    assert_eq!(
+        winners.len(),
+        1,
+        "everyone saw the same winner: {winners:?}"
+    );
     let winner = winners
         .iter()
         .next()
@@ -149,7 +159,10 @@ async fn three_netcat_players_finish_a_match_and_the_win_is_on_record() {
         .unwrap_or_else(|err| panic!("{err}"));
     assert!(spectated.iter().any(|l| l.ends_with(" match 1!")));
     for line in &spectated {
-        assert!(!line.starts_with("Your dice"), "a spectator has no dice: {line}");
+        assert!(
+            !line.starts_with("Your dice"),
+            "a spectator has no dice: {line}"
+        );
     }
     let revealed: Vec<&String> = spectated.iter().filter(|l| l.contains(" liar")).collect();
     for (name, hands) in &hidden {
@@ -186,9 +199,15 @@ async fn picking_games_errors_are_clear_and_disturb_nothing() {
     ann.send("/games").await;
     assert_eq!(ann.line().await, "Games here:");
     let guess = ann.line().await;
-    assert!(guess.starts_with("  guess - ") && guess.contains("(1 rooms, 1 players)"), "{guess}");
+    assert!(
+        guess.starts_with("  guess - ") && guess.contains("(1 rooms, 1 players)"),
+        "{guess}"
+    );
     let dice = ann.line().await;
-    assert!(dice.starts_with("  dice - ") && dice.contains("(0 rooms, 0 players)"), "{dice}");
+    assert!(
+        dice.starts_with("  dice - ") && dice.contains("(0 rooms, 0 players)"),
+        "{dice}"
+    );
     // Still in the guess room: a number is a guess there.
     ann.send("/who").await;
     let (who, _) = ann.until_contains("room 1").await;
@@ -205,7 +224,11 @@ async fn picking_games_errors_are_clear_and_disturb_nothing() {
     let mut cid = dice_player(addr, "Cid").await;
     let _dan = dice_player(addr, "Dan").await;
     let (start, _) = bob.until("Hand 1:").await;
-    let idle = if start.contains("you start") { &mut cid } else { &mut bob };
+    let idle = if start.contains("you start") {
+        &mut cid
+    } else {
+        &mut bob
+    };
     idle.until("Your dice").await;
     idle.send("bid 9 6").await;
     let (refused, _) = idle.until_contains("Not your turn").await;

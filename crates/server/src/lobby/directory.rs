@@ -39,6 +39,8 @@ pub(super) struct Directory<R> {
     seats: Vec<(&'static str, usize)>,
     /// Seats per room of any other game.
     capacity: usize,
+    /// Whether rooms of several games are listed (a listing then names each room's game).
+    several: bool,
     /// Draws the private rooms' codes: seeded by the OS, never by `--seed` (which only makes
     /// games repeatable), so that a code cannot be predicted from the games.
     codes_rng: StdRng,
@@ -54,8 +56,15 @@ impl<R> Directory<R> {
             next_id: 1,
             seats: Vec::new(),
             capacity: capacity.max(1),
+            several: false,
             codes_rng,
         }
+    }
+
+    /// Listings name each room's game (the server hosts several).
+    pub(super) fn naming_games(mut self, several: bool) -> Self {
+        self.several = several;
+        self
     }
 
     /// Rooms of `game` seat `capacity` players (at least one).
@@ -200,7 +209,9 @@ impl<R> Directory<R> {
         self.rooms
             .values()
             .filter(|entry| entry.game == game)
-            .fold((0, 0), |(rooms, seats), entry| (rooms + 1, seats + entry.seats))
+            .fold((0, 0), |(rooms, seats), entry| {
+                (rooms + 1, seats + entry.seats)
+            })
     }
 
     /// A room by number (public rooms only) or by code (private rooms, typed any way).
@@ -245,6 +256,7 @@ impl<R> Directory<R> {
             .filter(|(_, entry)| entry.code.is_none())
             .take(limit)
             .map(|(&id, entry)| RoomListing {
+                game: self.several.then(|| entry.game.to_owned()),
                 id,
                 players: entry.seats,
                 capacity: entry.capacity,

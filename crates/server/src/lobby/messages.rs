@@ -66,7 +66,11 @@ impl<G: Render> Message for OpenPrivate<G> {
 }
 
 impl<G: Render> Handler<OpenPrivate<G>> for Lobby<G> {
-    fn handle(&mut self, open: OpenPrivate<G>, ctx: &mut Context<Self>) -> Result<Seat<G>, Closing> {
+    fn handle(
+        &mut self,
+        open: OpenPrivate<G>,
+        ctx: &mut Context<Self>,
+    ) -> Result<Seat<G>, Closing> {
         let id = self.open(open.0, true, ctx).ok_or(Closing)?;
         self.reserve(id).ok_or(Closing)
     }
@@ -133,7 +137,11 @@ impl Message for CountGames {
 }
 
 impl<G: Render> Handler<CountGames> for Lobby<G> {
-    fn handle(&mut self, _: CountGames, _: &mut Context<Self>) -> Vec<(&'static str, usize, usize)> {
+    fn handle(
+        &mut self,
+        _: CountGames,
+        _: &mut Context<Self>,
+    ) -> Vec<(&'static str, usize, usize)> {
         G::games()
             .into_iter()
             .map(|game| {

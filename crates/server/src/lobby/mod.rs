@@ -104,7 +104,7 @@ impl<G: Render> Lobby<G> {
     ) -> LobbyHandle<G> {
         let lobby = Lobby {
             directory: G::games().into_iter().fold(
-                Directory::new(capacity, codes_rng),
+                Directory::new(capacity, codes_rng).naming_games(G::games().len() > 1),
                 |directory, game| match seats.iter().find(|(name, _)| name == game) {
                     Some(&(_, seats)) => directory.with_seats(game, seats),
                     None => directory,

@@ -60,6 +60,11 @@ use saving::{Held, MAX_HELD};
 /// The cause of events nobody asked for (a timeout, a forfeit): no request answers them.
 const NOBODY: PlayerId = PlayerId(u64::MAX);
 
+/// The game a room plays, as its notices name it: only when the server hosts several.
+pub(crate) fn shown_game<G: referee_rules::Game>(game: &G) -> Option<String> {
+    (G::games().len() > 1).then(|| game.game().to_owned())
+}
+
 /// A handle to a room's referee actor.
 pub(crate) type RoomHandle<G> = ActorHandle<Room<G>>;
 

@@ -57,7 +57,10 @@ fn rejected(rejection: &GuessRejection, re: Option<u64>) -> String {
 fn requests_are_what_the_server_parses() {
     let mut codec = Codec::new();
     let play = protocol::parse_request(&codec.play(true)).unwrap();
-    assert_eq!((play.id, play.op, play.feed), (Some(1), Op::Play { game: None }, None));
+    assert_eq!(
+        (play.id, play.op, play.feed),
+        (Some(1), Op::Play { game: None }, None)
+    );
     let lean = protocol::parse_request(&codec.play(false)).unwrap();
     assert_eq!(
         (lean.id, lean.op, lean.feed),
@@ -223,6 +226,7 @@ fn notices_chat_and_garbage_are_ignored() {
     let mut codec = seated();
     codec.guess(10);
     let joined = Notice::Joined {
+        game: None,
         room: RoomLabel { id: 3, code: None },
         members: vec![Seated {
             player: PlayerId(ME),
