@@ -13,9 +13,20 @@ use referee_server::{Server, ServerConfigBuilder};
 use referee_store::MemoryStore;
 use tokio::sync::oneshot;
 
-/// A server of both games with three-seat dice tables; returns its address and its stop.
+/// A server of both games with three-seat dice tables (30 s turns); returns its address and
+/// its stop.
 async fn both_games(
     tweak: impl FnOnce(ServerConfigBuilder) -> ServerConfigBuilder,
+) -> (std::net::SocketAddr, oneshot::Sender<()>) {
+    let dice = DiceConfig::new(3, Millis::from_secs(30), Millis::from_secs(15))
+        .unwrap_or_else(|err| panic!("{err}"));
+    both_games_with(tweak, dice).await
+}
+
+/// A server of both games whose dice tables are set up by `dice`.
+async fn both_games_with(
+    tweak: impl FnOnce(ServerConfigBuilder) -> ServerConfigBuilder,
+    dice: DiceConfig,
 ) -> (std::net::SocketAddr, oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -23,12 +34,10 @@ async fn both_games(
     let addr = listener.local_addr().unwrap_or_else(|err| panic!("{err}"));
     let config = tweak(
         test_config()
-            .game_seats("dice", 3)
+            .game_seats("dice", usize::from(dice.players()))
             .leaderboard_cache(std::time::Duration::ZERO),
     )
     .build();
-    let dice = DiceConfig::new(3, Millis::from_secs(30), Millis::from_secs(15))
-        .unwrap_or_else(|err| panic!("{err}"));
     let server =
         Server::<Games<GuessNumber, LiarsDice>>::new(config, (GuessConfig::default(), dice))
             .with_store(Box::new(MemoryStore::default()));
@@ -253,4 +262,30 @@ async fn a_server_of_guess_only_says_dice_is_not_hosted() {
     let (who, _) = ann.until_contains("room 1").await;
     assert!(who.contains("Player"), "{who}");
     assert!(server.shutdown().await.is_ok());
+}
+
+/// The turn clock plays for idle players. Real time, not paused: the server runs on the
+/// test runtime's clock with its sockets, so the turn is short (300 ms) and the wait is
+/// bounded by the client's `TIMEOUT`, not by a sleep.
+#[tokio::test]
+async fn the_turn_clock_plays_for_idle_players() {
+    let dice = DiceConfig::new(2, Millis(300), Millis(300)).unwrap_or_else(|err| panic!("{err}"));
+    let (addr, stop) = both_games_with(|config| config, dice).await;
+    let mut ann = dice_player(addr, "Ann").await;
+    let _bob = dice_player(addr, "Bob").await;
+    let (bid, _) = ann.until_contains(" bid").await;
+    assert!(bid.contains("1 one (time ran out)"), "{bid}");
+    let (call, _) = ann.until_contains(" liar").await;
+    assert!(call.contains("liar (time ran out) on 1 one"), "{call}");
+
+    // A spectator arriving mid-match is shown where it stands at once: counts, no dice.
+    let mut eve = Client::connect(addr).await;
+    eve.greeting().await;
+    eve.send("/watch 2").await;
+    let (watching, _) = eve.until("* You are watching room 2").await;
+    assert!(watching.contains("Ann") && watching.contains("Bob"), "{watching}");
+    let (state, skipped) = eve.until("Liar's Dice · match 1 · dice: Ann ").await;
+    assert!(skipped.iter().all(|line| !line.contains("Your dice")), "{skipped:?}");
+    assert!(!state.contains("Your dice"), "{state}");
+    let _ = stop.send(());
 }

@@ -195,6 +195,8 @@ impl<G: Render> Room<G> {
         let (Some(recorder), Some(winner)) = (&self.recorder, self.members.get(won.winner)) else {
             return;
         };
+        // TODO(lead): `RoundResult` has no game field on this branch; once H4's per-game
+        // store lands, record `self.game.game()` ("guess", "dice") with the result.
         let result = RoundResult {
             room: self.label.id,
             round: won.round,
