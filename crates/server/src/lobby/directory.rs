@@ -382,15 +382,17 @@ mod tests {
         let mut rooms = directory().with_seats("dice", 2);
         let guess = public(&mut rooms);
         let dice = rooms.open("dice", false, |label| label);
+        assert!(rooms.reserve(guess).is_some());
+        assert!(rooms.reserve(dice).is_some());
         assert_eq!(rooms.filling("dice", None), Some(dice));
         assert_eq!(rooms.filling("guess", None), Some(guess));
         assert_eq!(rooms.filling("nim", None), None);
-        assert!(rooms.reserve(dice).is_some());
         assert!(rooms.reserve(dice).is_some());
         assert!(rooms.reserve(dice).is_none(), "two seats at a dice table");
         assert_eq!(rooms.filling("dice", None), None);
         assert_eq!(rooms.filling("guess", None), Some(guess));
         assert_eq!(rooms.game(dice), Some("dice"));
         assert_eq!(rooms.count("dice"), (1, 2));
+        assert_eq!(rooms.count("guess"), (1, 1));
     }
 }
