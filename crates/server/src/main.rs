@@ -33,8 +33,11 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start-up: the size of the serve options does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
-    /// Run the game server (guess the number), playable with `nc 127.0.0.1 7878`.
+    /// Run the game server (guess the number and Liar's Dice), playable with
+    /// `nc 127.0.0.1 7878`.
     Serve(ServeArgs),
     /// Play bots against a server (or an echo ceiling) and report throughput and latency.
     Load(referee_load::LoadArgs),

@@ -283,9 +283,15 @@ async fn the_turn_clock_plays_for_idle_players() {
     eve.greeting().await;
     eve.send("/watch 2").await;
     let (watching, _) = eve.until("* You are watching room 2").await;
-    assert!(watching.contains("Ann") && watching.contains("Bob"), "{watching}");
+    assert!(
+        watching.contains("Ann") && watching.contains("Bob"),
+        "{watching}"
+    );
     let (state, skipped) = eve.until("Liar's Dice · match 1 · dice: Ann ").await;
-    assert!(skipped.iter().all(|line| !line.contains("Your dice")), "{skipped:?}");
+    assert!(
+        skipped.iter().all(|line| !line.contains("Your dice")),
+        "{skipped:?}"
+    );
     assert!(!state.contains("Your dice"), "{state}");
     let _ = stop.send(());
 }
