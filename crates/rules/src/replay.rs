@@ -257,6 +257,31 @@ mod tests {
     }
 
     #[test]
+    fn random_guesses_are_always_accepted_and_replay() {
+        let mut log = logged();
+        log.entries.truncate(1);
+        let mut rng = match_rng(log.seed);
+        let mut chooser = match_rng(99);
+        let mut game = GuessNumber::new(&log.config, &mut rng);
+        log.entries[0].clone().apply(&mut game, &mut rng).unwrap();
+        for at in 0..200 {
+            let action = game.random_action(PlayerId(1), &mut chooser).unwrap();
+            let entry = LogEntry::Act {
+                player: PlayerId(1),
+                seen_round: game.round(),
+                action,
+                at: Millis(at),
+            };
+            entry.clone().apply(&mut game, &mut rng).unwrap();
+            log.entries.push(entry);
+        }
+        assert!(game.round() > 1, "200 random guesses in 0..20 never won");
+        assert_eq!(game.random_action(PlayerId(2), &mut chooser), None);
+        let replayed = state_hash(&replay(&log).unwrap()).unwrap();
+        assert_eq!(replayed, state_hash(&game).unwrap());
+    }
+
+    #[test]
     fn hash_displays_as_hex() {
         let hash = StateHash([0xab; 32]);
         assert_eq!(hash.to_string(), "ab".repeat(32));
