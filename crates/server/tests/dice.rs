@@ -6,18 +6,21 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
 
+use common::ws::WsClient;
 use common::{Client, TIMEOUT, test_config};
 use referee_rules::{DiceConfig, Games, GuessConfig, GuessNumber, LiarsDice, Millis};
 use referee_server::{Server, ServerConfigBuilder};
 use referee_store::MemoryStore;
+use serde_json::json;
 use tokio::sync::oneshot;
 
 /// A server of both games with three-seat dice tables (30 s turns); returns its address and
 /// its stop.
 async fn both_games(
     tweak: impl FnOnce(ServerConfigBuilder) -> ServerConfigBuilder,
-) -> (std::net::SocketAddr, oneshot::Sender<()>) {
+) -> (SocketAddr, SocketAddr, oneshot::Sender<()>) {
     let dice = DiceConfig::new(3, Millis::from_secs(30), Millis::from_secs(15))
         .unwrap_or_else(|err| panic!("{err}"));
     both_games_with(tweak, dice).await
@@ -27,7 +30,7 @@ async fn both_games(
 async fn both_games_with(
     tweak: impl FnOnce(ServerConfigBuilder) -> ServerConfigBuilder,
     dice: DiceConfig,
-) -> (std::net::SocketAddr, oneshot::Sender<()>) {
+) -> (SocketAddr, SocketAddr, oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|err| panic!("{err}"));
@@ -38,14 +41,19 @@ async fn both_games_with(
             .leaderboard_cache(std::time::Duration::ZERO),
     )
     .build();
+    let http = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let http_addr = http.local_addr().unwrap_or_else(|err| panic!("{err}"));
     let server =
         Server::<Games<GuessNumber, LiarsDice>>::new(config, (GuessConfig::default(), dice))
-            .with_store(Box::new(MemoryStore::default()));
+            .with_store(Box::new(MemoryStore::default()))
+            .with_http(http);
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(server.run(listener, async {
         let _ = stopped.await;
     }));
-    (addr, stop)
+    (addr, http_addr, stop)
 }
 
 /// A named player, greeted (seated in guess-the-number, as every new netcat player), then
@@ -101,7 +109,7 @@ async fn play_match(mut client: Client) -> (Client, Vec<String>, Vec<Vec<u8>>) {
 
 #[tokio::test]
 async fn three_netcat_players_finish_a_match_and_the_win_is_on_record() {
-    let (addr, stop) = both_games(|config| config).await;
+    let (addr, _, stop) = both_games(|config| config).await;
     let mut watcher = Client::connect(addr).await;
     watcher.greeting().await;
     let ann = dice_player(addr, "Ann").await;
@@ -196,7 +204,7 @@ async fn three_netcat_players_finish_a_match_and_the_win_is_on_record() {
 
 #[tokio::test]
 async fn picking_games_errors_are_clear_and_disturb_nothing() {
-    let (addr, stop) = both_games(|config| config).await;
+    let (addr, _, stop) = both_games(|config| config).await;
     let mut ann = Client::connect(addr).await;
     ann.greeting().await;
     ann.send("/play chess").await;
@@ -270,7 +278,7 @@ async fn a_server_of_guess_only_says_dice_is_not_hosted() {
 #[tokio::test]
 async fn the_turn_clock_plays_for_idle_players() {
     let dice = DiceConfig::new(2, Millis(300), Millis(300)).unwrap_or_else(|err| panic!("{err}"));
-    let (addr, stop) = both_games_with(|config| config, dice).await;
+    let (addr, _, stop) = both_games_with(|config| config, dice).await;
     let mut ann = dice_player(addr, "Ann").await;
     let _bob = dice_player(addr, "Bob").await;
     let (bid, _) = ann.until_contains(" bid").await;
@@ -293,5 +301,43 @@ async fn the_turn_clock_plays_for_idle_players() {
         "{skipped:?}"
     );
     assert!(!state.contains("Your dice"), "{state}");
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn json_clients_pick_a_game_and_see_each_rooms_game() {
+    let (addr, http, stop) = both_games(|config| config).await;
+    let mut netcat = Client::connect(addr).await;
+    netcat.greeting().await;
+    let mut ann = WsClient::connect(http, None).await;
+    let id = ann.request("play", json!({"game": "dice"})).await;
+    let joined = ann.reply(id).await;
+    assert_eq!(joined["type"], "joined", "{joined}");
+    assert_eq!(joined["game"], "dice", "{joined}");
+    assert_eq!(joined["capacity"], 3, "{joined}");
+    let state = ann.reply(id).await;
+    assert_eq!(state["view"]["playing"], false, "a dice view: {state}");
+
+    let id = ann.request("rooms", json!({})).await;
+    let rooms = ann.reply(id).await;
+    assert_eq!(rooms["rooms"][0]["game"], "guess", "{rooms}");
+    assert_eq!(rooms["rooms"][1]["game"], "dice", "{rooms}");
+
+    let id = ann.request("create", json!({"game": "chess"})).await;
+    let error = ann.reply(id).await;
+    assert_eq!(error["code"], "unknown_game", "{error}");
+    let id = ann.request("play", json!({"game": 7})).await;
+    assert_eq!(ann.reply(id).await["code"], "bad_request");
+    // Still at the dice table: a bid is read as a dice move (out of a match: none yet).
+    let id = ann.request("guess", json!({"value": "bid 1 6"})).await;
+    let refused = ann.reply(id).await;
+    assert_eq!(refused["type"], "rejected", "{refused}");
+    assert!(
+        refused["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("No match"),
+        "{refused}"
+    );
     let _ = stop.send(());
 }
