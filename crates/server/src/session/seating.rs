@@ -55,6 +55,7 @@ impl<G: Render> Session<G> {
         match self.timed(AskTarget::Room, seat.handle.ask(rejoin)).await {
             Ok(Ok(round)) => {
                 self.seen.observe(stamp(self.epoch, round));
+                self.game = seat.game;
                 self.seat = Some(seat);
             }
             Ok(Err(SeatLost)) | Err(AskError::NotRunning(_)) => self.error(
