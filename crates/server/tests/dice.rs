@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
 use common::ws::WsClient;
-use common::{Client, TIMEOUT, test_config};
+use common::{Client, TIMEOUT, room_of, test_config};
 use referee_rules::{DiceConfig, Games, GuessConfig, GuessNumber, LiarsDice, Millis};
 use referee_server::{Server, ServerConfigBuilder};
 use referee_store::MemoryStore;
@@ -60,12 +60,16 @@ async fn both_games_with(
 /// moved to a dice table with `/play dice`.
 async fn dice_player(addr: std::net::SocketAddr, name: &str) -> Client {
     let mut client = Client::connect(addr).await;
-    client.greeting().await;
+    let (_, guess) = client.greeting().await;
     client.send(&format!("/name {name}")).await;
     client.until_contains("known as").await;
     client.send("/play dice").await;
     let (joined, _) = client.until("* You joined").await;
-    assert!(!joined.contains("room 1 "), "not the guess room: {joined}");
+    assert_ne!(
+        room_of(&joined),
+        room_of(&guess),
+        "not the guess room: {joined}"
+    );
     client
 }
 
@@ -338,6 +342,44 @@ async fn json_clients_pick_a_game_and_see_each_rooms_game() {
             .unwrap_or_default()
             .contains("No match"),
         "{refused}"
+    );
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn a_dice_player_who_reconnects_gets_their_dice_at_once() {
+    let (addr, http, stop) = both_games(|config| config).await;
+    let mut ann = WsClient::connect(http, None).await;
+    let id = ann.request("play", json!({"game": "dice"})).await;
+    assert_eq!(ann.reply(id).await["game"], "dice");
+    let _bob = dice_player(addr, "Bob").await;
+    let _cid = dice_player(addr, "Cid").await;
+    let (rolled, _) = ann
+        .until(|m| m["type"] == "event" && m["event"]["type"] == "rolled")
+        .await;
+    let dice = rolled["event"]["dice"].clone();
+    assert!(
+        dice.as_array().is_some_and(|dice| dice.len() == 5),
+        "{rolled}"
+    );
+    let token = ann.token();
+    ann.close().await;
+
+    let mut back = WsClient::connect(http, Some(&token)).await;
+    assert_eq!(back.welcome["resumed"], true, "{}", back.welcome);
+    let joined = back.expect("joined").await;
+    assert_eq!(joined["game"], "dice", "{joined}");
+    let state = back.expect("state").await;
+    assert_eq!(
+        state["view"]["dice"], dice,
+        "the full view at once: {state}"
+    );
+    assert!(
+        state["text"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Your dice: "),
+        "{state}"
     );
     let _ = stop.send(());
 }
