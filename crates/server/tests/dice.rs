@@ -327,6 +327,17 @@ async fn json_clients_pick_a_game_and_see_each_rooms_game() {
     assert_eq!(rooms["rooms"][0]["game"], "guess", "{rooms}");
     assert_eq!(rooms["rooms"][1]["game"], "dice", "{rooms}");
 
+    let (status, metrics) = common::http::http_get(http, "/metrics").await;
+    assert_eq!(status, 200, "{metrics}");
+    assert!(
+        metrics.contains("referee_game_rooms{game=\"dice\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("referee_game_players{game=\"guess\"} 1"),
+        "{metrics}"
+    );
+
     let id = ann.request("create", json!({"game": "chess"})).await;
     let error = ann.reply(id).await;
     assert_eq!(error["code"], "unknown_game", "{error}");
