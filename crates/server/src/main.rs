@@ -208,6 +208,7 @@ async fn load(args: referee_load::LoadArgs) -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     raise_file_limit();
+    let hosted = hosted_games(&args.games)?;
     let guess = GuessConfig::new(args.max).context("invalid --max")?;
     let dice = DiceConfig::new(
         args.dice_players,
@@ -265,39 +266,39 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(%addr, "serving the web page: open http://{addr}/ (status: http://{addr}/status)");
         Some(http)
     };
-    let games: Vec<&str> = args.games.iter().map(|game| game.trim()).collect();
-    match games.as_slice() {
+    match hosted {
         ["guess"] => {
-            run_server(
-                Server::<GuessNumber>::new(config, guess),
-                store,
-                listener,
-                http,
-            )
-            .await
+            let server = Server::<GuessNumber>::new(config, guess);
+            run_server(server, store, listener, http).await
         }
         ["dice"] => {
-            run_server(
-                Server::<LiarsDice>::new(config, dice),
-                store,
-                listener,
-                http,
-            )
-            .await
+            let server = Server::<LiarsDice>::new(config, dice);
+            run_server(server, store, listener, http).await
         }
         ["guess", "dice"] => {
             let server = Server::<Games<GuessNumber, LiarsDice>>::new(config, (guess, dice));
             run_server(server, store, listener, http).await
         }
-        ["dice", "guess"] => {
+        _ => {
             let server = Server::<Games<LiarsDice, GuessNumber>>::new(config, (dice, guess));
             run_server(server, store, listener, http).await
         }
+    }
+}
+
+/// The games `--games` names, in order, if it names a set this binary can host.
+fn hosted_games(games: &[String]) -> anyhow::Result<&'static [&'static str]> {
+    let names: Vec<&str> = games.iter().map(|game| game.trim()).collect();
+    Ok(match names.as_slice() {
+        ["guess"] => &["guess"],
+        ["dice"] => &["dice"],
+        ["guess", "dice"] => &["guess", "dice"],
+        ["dice", "guess"] => &["dice", "guess"],
         _ => anyhow::bail!(
             "--games takes guess, dice, or both separated by a comma, not {:?}",
-            args.games.join(",")
+            games.join(",")
         ),
-    }
+    })
 }
 
 /// Seconds, as game time.
