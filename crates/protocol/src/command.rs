@@ -19,22 +19,26 @@ pub enum Input<'a> {
 /// The server's commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command<'a> {
-    /// `/help`: list the commands.
-    Help,
+    /// `/help [GAME]`: list the commands, or explain a game's rules.
+    Help(Option<&'a str>),
     /// `/name NAME`: set your display name.
     Name(&'a str),
     /// `/score`: the room's scoreboard.
     Score,
     /// `/say TEXT`: chat to the room.
     Say(&'a str),
+    /// `/games`: the games this server hosts.
+    Games,
     /// `/rooms`: list public rooms with free seats.
     Rooms,
     /// `/join ROOM`: join a public room by number or a private room by code.
     Join(&'a str),
-    /// `/new`: open a private room with a join code.
-    New,
-    /// `/play`: quick match into a public room.
-    Play,
+    /// `/new [GAME]`: open a private room of a game (default: your current one) with a
+    /// join code.
+    New(Option<&'a str>),
+    /// `/play [GAME]`: quick match into a public room of a game (default: your current
+    /// one).
+    Play(Option<&'a str>),
     /// `/watch ROOM`: watch a room without playing.
     Watch(&'a str),
     /// `/leave`: leave the room (or stop watching it).
@@ -80,7 +84,11 @@ pub enum CommandError {
 
 /// Every command with its usage and what it does: the `/help` text and the docs come from it.
 pub const COMMANDS: &[(&str, &str)] = &[
-    ("/help", "list the commands"),
+    (
+        "/help [GAME]",
+        "list the commands, or how GAME is played (/help dice)",
+    ),
+    ("/games", "the games here, with their rooms and players"),
     (
         "/name NAME",
         "set your name (letters, digits, - and _, up to 20)",
@@ -92,10 +100,13 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/join ROOM",
         "join a public room by number, or a private one by code",
     ),
-    ("/new", "open a private room and get its code"),
     (
-        "/play",
-        "quick match: join a room that is filling, or a new one",
+        "/new [GAME]",
+        "open a private room (of GAME, else your game) and get its code",
+    ),
+    (
+        "/play [GAME]",
+        "quick match: join a room of GAME (else your game) that is filling, or a new one",
     ),
     (
         "/watch ROOM",
@@ -134,14 +145,15 @@ pub fn parse(line: &str) -> Result<Input<'_>, CommandError> {
 
 fn command<'a>(name: &str, arg: &'a str) -> Result<Command<'a>, CommandError> {
     match name {
-        "help" | "?" => bare("help", arg, Command::Help),
+        "help" | "?" => Ok(Command::Help(optional(arg))),
         "name" | "nick" => needs("name", "/name NAME", arg).map(Command::Name),
         "score" | "scores" => bare("score", arg, Command::Score),
         "say" => needs("say", "/say TEXT", arg).map(Command::Say),
         "rooms" => bare("rooms", arg, Command::Rooms),
+        "games" => bare("games", arg, Command::Games),
         "join" => needs("join", "/join ROOM (a room number or a code)", arg).map(Command::Join),
-        "new" => bare("new", arg, Command::New),
-        "play" => bare("play", arg, Command::Play),
+        "new" => Ok(Command::New(optional(arg))),
+        "play" => Ok(Command::Play(optional(arg))),
         "watch" => needs("watch", "/watch ROOM (a room number or a code)", arg).map(Command::Watch),
         "leave" => bare("leave", arg, Command::Leave),
         "who" => bare("who", arg, Command::Who),
@@ -151,6 +163,11 @@ fn command<'a>(name: &str, arg: &'a str) -> Result<Command<'a>, CommandError> {
         "quit" | "exit" => bare("quit", arg, Command::Quit),
         other => Err(CommandError::Unknown(crate::text::excerpt(other, 24))),
     }
+}
+
+/// An optional argument (a game's name).
+fn optional(arg: &str) -> Option<&str> {
+    (!arg.is_empty()).then_some(arg)
 }
 
 fn bare<'a>(
@@ -213,7 +230,7 @@ mod tests {
 
     #[test]
     fn commands_are_case_insensitive_and_trimmed() {
-        assert_eq!(parse("/HELP"), Ok(Input::Command(Command::Help)));
+        assert_eq!(parse("/HELP"), Ok(Input::Command(Command::Help(None))));
         assert_eq!(
             parse("/say   hello there "),
             Ok(Input::Command(Command::Say("hello there")))
@@ -231,6 +248,7 @@ mod tests {
                 .replace("NAME", "Al")
                 .replace("TEXT", "hi")
                 .replace("ROOM", "1")
+                .replace("[GAME]", "dice")
                 .replace("on|off", "off");
             assert!(parse(&line).is_ok(), "{line}");
         }

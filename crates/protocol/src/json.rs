@@ -53,14 +53,20 @@ pub struct Request {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     /// Quick match: a seat in the public room that is filling, or a new one.
-    Play,
+    Play {
+        /// Which game (`None`: the player's current one).
+        game: Option<String>,
+    },
     /// A seat in a room, by number (public) or code (private).
     Join {
         /// The room's number or code.
         room: String,
     },
     /// A new private room; the answer carries its code.
-    Create,
+    Create {
+        /// Which game (`None`: the player's current one).
+        game: Option<String>,
+    },
     /// Watch a room without playing.
     Watch {
         /// The room's number or code.
@@ -108,9 +114,9 @@ impl Op {
     pub fn as_input(&self) -> Input<'_> {
         let command = match self {
             Op::Guess { value } => return Input::Move(value),
-            Op::Play => Command::Play,
+            Op::Play { game } => Command::Play(game.as_deref()),
             Op::Join { room } => Command::Join(room),
-            Op::Create => Command::New,
+            Op::Create { game } => Command::New(game.as_deref()),
             Op::Watch { room } => Command::Watch(room),
             Op::Chat { text } => Command::Say(text),
             Op::Scores => Command::Score,
@@ -129,9 +135,9 @@ impl Op {
     /// The operation's name on the wire.
     pub fn name(&self) -> &'static str {
         match self {
-            Op::Play => "play",
+            Op::Play { .. } => "play",
             Op::Join { .. } => "join",
-            Op::Create => "create",
+            Op::Create { .. } => "create",
             Op::Watch { .. } => "watch",
             Op::Guess { .. } => "guess",
             Op::Chat { .. } => "chat",
@@ -245,7 +251,7 @@ fn feed_field(
 ) -> Result<Option<bool>, RequestError> {
     let takes_feed = matches!(
         op,
-        Op::Play | Op::Join { .. } | Op::Create | Op::Watch { .. }
+        Op::Play { .. } | Op::Join { .. } | Op::Create { .. } | Op::Watch { .. }
     );
     match object.get("feed") {
         None | Some(Value::Null) => Ok(None),
@@ -289,11 +295,15 @@ fn check_version(object: &Map<String, Value>, id: Option<u64>) -> Result<(), Req
 fn read_op(op: &str, object: &Map<String, Value>, id: Option<u64>) -> Result<Op, RequestError> {
     let text = |key: &'static str, what: &'static str| string_field(object, id, op, key, what);
     Ok(match op {
-        "play" => Op::Play,
+        "play" => Op::Play {
+            game: game_field(object, id, op)?,
+        },
         "join" => Op::Join {
             room: room_field(object, id, op)?,
         },
-        "create" => Op::Create,
+        "create" => Op::Create {
+            game: game_field(object, id, op)?,
+        },
         "watch" => Op::Watch {
             room: room_field(object, id, op)?,
         },
@@ -324,6 +334,22 @@ fn read_op(op: &str, object: &Map<String, Value>, id: Option<u64>) -> Result<Op,
             ));
         }
     })
+}
+
+/// `game`, for `play` and `create`: a string, or absent (the player's current game).
+fn game_field(
+    object: &Map<String, Value>,
+    id: Option<u64>,
+    op: &str,
+) -> Result<Option<String>, RequestError> {
+    match object.get("game") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(game)) => Ok(Some(game.clone())),
+        Some(_) => Err(field_error(
+            id,
+            format!("\"game\" of {op} must be a string (a game's name)"),
+        )),
+    }
 }
 
 /// `allow`, for `spectators`: a JSON boolean.
@@ -489,7 +515,7 @@ mod tests {
     #[test]
     fn every_op_reads() {
         let cases = [
-            (r#"{"op":"play"}"#, Op::Play),
+            (r#"{"op":"play"}"#, Op::Play { game: None }),
             (
                 r#"{"op":"join","room":"KXQ7M"}"#,
                 Op::Join {
@@ -497,7 +523,7 @@ mod tests {
                 },
             ),
             (r#"{"op":"join","room":3}"#, Op::Join { room: "3".into() }),
-            (r#"{"op":"create"}"#, Op::Create),
+            (r#"{"op":"create"}"#, Op::Create { game: None }),
             (r#"{"op":"watch","room":2}"#, Op::Watch { room: "2".into() }),
             (
                 r#"{"op":"guess","value":7}"#,
@@ -611,7 +637,10 @@ mod tests {
     #[test]
     fn requests_map_to_the_line_protocol() {
         assert_eq!(Op::Guess { value: "7".into() }.as_input(), Input::Move("7"));
-        assert_eq!(Op::Create.as_input(), Input::Command(Command::New));
+        assert_eq!(
+            Op::Create { game: None }.as_input(),
+            Input::Command(Command::New(None))
+        );
         assert_eq!(
             Op::Watch { room: "3".into() }.as_input(),
             Input::Command(Command::Watch("3"))
@@ -625,6 +654,7 @@ mod tests {
     #[test]
     fn notices_carry_version_type_reply_id_and_text() {
         let joined = Notice::Joined {
+            game: None,
             room: RoomLabel { id: 3, code: None },
             members: vec![Seated {
                 player: PlayerId(7),
@@ -665,11 +695,13 @@ mod tests {
                 resumed: false,
             },
             Notice::Joined {
+                game: None,
                 room: room.clone(),
                 members: seated.clone(),
                 capacity: 3,
             },
             Notice::Watching {
+                game: None,
                 room: room.clone(),
                 members: seated.clone(),
                 capacity: 3,
@@ -728,6 +760,7 @@ mod tests {
             },
             Notice::Rooms {
                 rooms: vec![RoomListing {
+                    game: None,
                     id: 1,
                     players: 1,
                     capacity: 3,
@@ -845,9 +878,9 @@ mod tests {
     fn any_op() -> impl Strategy<Value = Op> {
         let text = "[a-zA-Z0-9 _@\u{e9}\\-\"\\\\]{0,40}";
         prop_oneof![
-            Just(Op::Play),
+            Just(Op::Play { game: None }),
             text.prop_map(|room| Op::Join { room }),
-            Just(Op::Create),
+            Just(Op::Create { game: None }),
             text.prop_map(|room| Op::Watch { room }),
             text.prop_map(|value| Op::Guess { value }),
             text.prop_map(|text| Op::Chat { text }),
@@ -888,7 +921,7 @@ mod tests {
             op in any_op(),
             feed in proptest::option::of(any::<bool>()),
         ) {
-            let takes_feed = matches!(op, Op::Play | Op::Join { .. } | Op::Create | Op::Watch { .. });
+            let takes_feed = matches!(op, Op::Play { .. } | Op::Join { .. } | Op::Create { .. } | Op::Watch { .. });
             let request = Request { id, op, feed: feed.filter(|_| takes_feed) };
             prop_assert_eq!(parse_request(&request.to_json()), Ok(request));
         }

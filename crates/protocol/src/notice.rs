@@ -41,6 +41,22 @@ pub struct RoomListing {
     pub players: usize,
     /// Seats in all.
     pub capacity: usize,
+    /// The game the room plays, when the server hosts several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub game: Option<String>,
+}
+
+/// One game a server hosts, in `/games`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GameListing {
+    /// What `/play` takes (`guess`, `dice`).
+    pub name: String,
+    /// One line about it.
+    pub about: String,
+    /// Rooms of this game open now.
+    pub rooms: usize,
+    /// Seats taken in them.
+    pub players: usize,
 }
 
 /// A player in a room: number and display name.
@@ -154,6 +170,8 @@ pub enum ErrorCode {
     SpectatorsForbidden,
     /// Only the player who opened a private room may do this.
     NotOwner,
+    /// `play`/`create` named a game this server does not host.
+    UnknownGame,
 }
 
 /// A message from the server itself.
@@ -180,6 +198,9 @@ pub enum Notice {
         members: Vec<Seated>,
         /// Seats in all.
         capacity: usize,
+        /// The game the room plays, when the server hosts several.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        game: Option<String>,
     },
     /// You are watching a room, without a seat.
     Watching {
@@ -189,6 +210,9 @@ pub enum Notice {
         members: Vec<Seated>,
         /// Seats in all.
         capacity: usize,
+        /// The game the room plays, when the server hosts several.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        game: Option<String>,
     },
     /// Someone else sat down in your room.
     MemberJoined {
@@ -272,6 +296,18 @@ pub enum Notice {
         room: RoomLabel,
         /// Highest first.
         scores: Vec<NamedScore>,
+    },
+    /// The games this server hosts (`/games`).
+    Games {
+        /// Each game, the default one (what a new player is seated in) first.
+        games: Vec<GameListing>,
+    },
+    /// How a game is played (`/help GAME`).
+    Rules {
+        /// The game's name.
+        game: String,
+        /// The rules, as lines of text.
+        rules: String,
     },
     /// The public rooms.
     Rooms {
@@ -358,11 +394,13 @@ impl Notice {
                 room,
                 members,
                 capacity,
+                ..
             } => joined(room, members, *capacity),
             Notice::Watching {
                 room,
                 members,
                 capacity,
+                ..
             } => format!(
                 "* You are watching {room} ({}). Type /leave to stop.",
                 seated(members, *capacity)
@@ -383,6 +421,8 @@ impl Notice {
             Notice::Chat { from, message, .. } => format!("<{from}> {message}"),
             Notice::Scores { room, scores } => scoreboard(room, scores),
             Notice::Rooms { rooms, total } => listing(rooms, *total),
+            Notice::Games { games } => games_listing(games),
+            Notice::Rules { rules, .. } => rules.clone(),
             Notice::SpectatorJoined { name, .. } => format!("* {name} is watching."),
             Notice::SpectatorLeft { name, .. } => format!("* {name} stopped watching."),
             Notice::Who {
@@ -467,6 +507,19 @@ fn scoreboard(room: &RoomLabel, scores: &[NamedScore]) -> String {
     format!("Scores in {room}: {}.", entries.join(", "))
 }
 
+fn games_listing(games: &[GameListing]) -> String {
+    let lines: Vec<String> = games
+        .iter()
+        .map(|game| {
+            format!(
+                "  {} - {} ({} rooms, {} players). Type /play {}",
+                game.name, game.about, game.rooms, game.players, game.name
+            )
+        })
+        .collect();
+    format!("Games here:\n{}", lines.join("\n"))
+}
+
 fn listing(rooms: &[RoomListing], total: usize) -> String {
     if rooms.is_empty() {
         return "No public room is open: type /play to start one.".to_owned();
@@ -474,8 +527,13 @@ fn listing(rooms: &[RoomListing], total: usize) -> String {
     let shown: Vec<String> = rooms
         .iter()
         .map(|room| {
+            let game = room
+                .game
+                .as_ref()
+                .map(|game| format!(", {game}"))
+                .unwrap_or_default();
             format!(
-                "room {} ({}/{} players)",
+                "room {} ({}/{} players{game})",
                 room.id, room.players, room.capacity
             )
         })
@@ -531,7 +589,10 @@ fn help() -> String {
         "\nFair play: each round line ends with a commitment to the secret; the win reveals the \
          secret and a salt, checked by `referee verify COMMITMENT SECRET SALT ROUND`.",
     );
-    text.push_str("\nAnything else you type is a move: in this game, a number to guess.");
+    text.push_str(
+        "\nAnything else you type is a move: in guess-the-number, a number to guess; \
+         in Liar's Dice, bid N FACE or liar.",
+    );
     text
 }
 
@@ -579,6 +640,7 @@ mod tests {
     #[test]
     fn joined_lists_the_members_and_a_private_code() {
         let public = Notice::Joined {
+            game: None,
             room: room(3),
             members: vec![seated(1, "Ann"), seated(2, "Bo")],
             capacity: 3,
@@ -588,6 +650,7 @@ mod tests {
             "* You joined room 3 (2/3 players: Ann, Bo)."
         );
         let private = Notice::Joined {
+            game: None,
             room: RoomLabel {
                 id: 4,
                 code: Some("KXQ7M".into()),
@@ -652,6 +715,7 @@ mod tests {
     fn long_room_listings_are_summarised() {
         let rooms: Vec<_> = (1..=20)
             .map(|id| RoomListing {
+                game: None,
                 id,
                 players: 1,
                 capacity: 3,
@@ -717,6 +781,7 @@ mod tests {
     #[test]
     fn spectators_and_dropped_players_are_announced() {
         let watching = Notice::Watching {
+            game: None,
             room: room(2),
             members: vec![seated(1, "Ann")],
             capacity: 3,

@@ -132,6 +132,37 @@ pub trait Game: Clone + Sized + Send + Serialize + DeserializeOwned + 'static {
     /// the key of its leaderboard, metrics and snapshots.
     const NAME: &'static str;
 
+    /// The names of the games this type hosts, first the default one: just
+    /// [`Game::NAME`] for one game, every member's for a game set
+    /// ([`crate::Games`]).
+    fn games() -> Vec<&'static str> {
+        vec![Self::NAME]
+    }
+
+    /// The name of the game this state plays (one of [`Game::games`]).
+    fn game(&self) -> &'static str {
+        Self::NAME
+    }
+
+    /// A new game of `game` (one of [`Game::games`]); any other name makes
+    /// the default game, as [`Game::new`].
+    fn new_game(config: &Self::Config, game: &str, rng: &mut dyn rand::Rng) -> Self {
+        let _ = game;
+        Self::new(config, rng)
+    }
+
+    /// Parse a move typed by a player seated in `game` (one of
+    /// [`Game::games`]): [`Game::parse_action`] for one game; a game set
+    /// asks the member that plays `game`.
+    ///
+    /// # Errors
+    ///
+    /// Malformed text is a typed rejection.
+    fn parse_action_in(game: &str, text: &str) -> Result<Self::Action, Self::Rejection> {
+        let _ = game;
+        Self::parse_action(text)
+    }
+
     /// How a room of this game is set up (e.g. the range of numbers).
     type Config: Clone + std::fmt::Debug + Send + Sync + Serialize + DeserializeOwned + 'static;
     /// One move a player can make.

@@ -76,6 +76,7 @@ mod audience;
 mod clock;
 pub mod commitment;
 mod game;
+mod games;
 mod guess_number;
 mod liars_dice;
 mod outcome;
@@ -89,6 +90,7 @@ pub use audience::Audience;
 pub use clock::Millis;
 pub use commitment::{Commitment, HexError, Salt, commit_bytes, commit_guess, verify_guess};
 pub use game::{Game, Render};
+pub use games::{Either, Games, GamesConfig, SetRejection};
 pub use guess_number::{
     ConfigError, GuessAction, GuessConfig, GuessEvent, GuessNumber, GuessRejection, GuessView, Hint,
 };

@@ -11,6 +11,8 @@ use crate::rate::RateLimit;
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub(crate) players_per_room: usize,
+    /// Seats per room of the games named here (others: `players_per_room`).
+    pub(crate) game_seats: Vec<(String, usize)>,
     pub(crate) max_connections: usize,
     pub(crate) max_line: usize,
     pub(crate) idle_timeout: Duration,
@@ -73,6 +75,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             players_per_room: 3,
+            game_seats: Vec::new(),
             max_connections: 10_240,
             max_line: DEFAULT_MAX_LINE,
             idle_timeout: Duration::from_secs(30 * 60),
@@ -124,6 +127,14 @@ impl ServerConfigBuilder {
     /// Seats per room (default 3, at least 1).
     pub fn players_per_room(mut self, seats: usize) -> Self {
         self.0.players_per_room = seats.max(1);
+        self
+    }
+
+    /// Rooms of `game` seat this many players (at least 1) instead of
+    /// [`players_per_room`](Self::players_per_room): e.g. a Liar's Dice table's size.
+    pub fn game_seats(mut self, game: &str, seats: usize) -> Self {
+        self.0.game_seats.retain(|(name, _)| name != game);
+        self.0.game_seats.push((game.to_owned(), seats.max(1)));
         self
     }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use referee_rules::{GuessConfig, GuessNumber};
+use referee_rules::{DiceConfig, Games, GuessConfig, GuessNumber, LiarsDice, Millis, Render};
 use referee_server::{RateLimit, Server, ServerConfig};
 use referee_store::{MemoryStore, PgStore, SqliteStore, Store};
 use tokio::net::{TcpListener, TcpSocket};
@@ -38,8 +38,11 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start-up: the size of the serve options does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
-    /// Run the game server (guess the number), playable with `nc 127.0.0.1 7878`.
+    /// Run the game server (guess the number and Liar's Dice), playable with
+    /// `nc 127.0.0.1 7878`.
     Serve(ServeArgs),
     /// Play bots against a server (or an echo ceiling) and report throughput and latency.
     Load(referee_load::LoadArgs),
@@ -78,6 +81,19 @@ struct ServeArgs {
     /// Seats per room.
     #[arg(long, default_value_t = 3)]
     players_per_room: usize,
+    /// The games hosted, the first one the default (a new netcat player's): `guess`,
+    /// `dice`, or both (`guess,dice`).
+    #[arg(long, value_delimiter = ',', default_value = "guess,dice")]
+    games: Vec<String>,
+    /// Seats at a Liar's Dice table (2 to 6).
+    #[arg(long, default_value_t = 4)]
+    dice_players: u8,
+    /// Seconds a Liar's Dice player has for a turn before the referee plays for them.
+    #[arg(long, default_value_t = 30.0)]
+    turn_time: f64,
+    /// Seconds a Liar's Dice table waits, once two players sit, before it starts.
+    #[arg(long, default_value_t = 15.0)]
+    dice_countdown: f64,
     /// Secrets are drawn from 0 to MAX-1.
     #[arg(long, default_value_t = 20)]
     max: u32,
@@ -231,9 +247,17 @@ async fn load(args: referee_load::LoadArgs) -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     raise_file_limit();
-    let game = GuessConfig::new(args.max).context("invalid --max")?;
+    let hosted = hosted_games(&args.games)?;
+    let guess = GuessConfig::new(args.max).context("invalid --max")?;
+    let dice = DiceConfig::new(
+        args.dice_players,
+        seconds(args.turn_time).context("invalid --turn-time")?,
+        seconds(args.dice_countdown).context("invalid --dice-countdown")?,
+    )
+    .context("invalid --dice-players or --turn-time")?;
     let config = ServerConfig::builder()
         .players_per_room(args.players_per_room)
+        .game_seats("dice", usize::from(args.dice_players))
         .max_connections(args.max_connections)
         .max_line(args.max_line)
         .idle_timeout(Duration::from_secs(args.idle_timeout))
@@ -273,11 +297,69 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .local_addr()
         .context("cannot read the listening address")?;
     tracing::info!(%addr, "listening for players (try: nc {} {})", addr.ip(), addr.port());
-    let mut server = Server::<GuessNumber>::new(config, game).with_store(store);
-    if !args.no_http {
+    let http = if args.no_http {
+        None
+    } else {
         let http = listen(args.http).with_context(|| format!("cannot listen on {}", args.http))?;
         let addr = http.local_addr().context("cannot read the HTTP address")?;
         tracing::info!(%addr, "serving the web page: open http://{addr}/ (status: http://{addr}/status)");
+        Some(http)
+    };
+    match hosted {
+        ["guess"] => {
+            let server = Server::<GuessNumber>::new(config, guess);
+            run_server(server, store, listener, http).await
+        }
+        ["dice"] => {
+            let server = Server::<LiarsDice>::new(config, dice);
+            run_server(server, store, listener, http).await
+        }
+        ["guess", "dice"] => {
+            let server = Server::<Games<GuessNumber, LiarsDice>>::new(config, (guess, dice));
+            run_server(server, store, listener, http).await
+        }
+        _ => {
+            let server = Server::<Games<LiarsDice, GuessNumber>>::new(config, (dice, guess));
+            run_server(server, store, listener, http).await
+        }
+    }
+}
+
+/// The games `--games` names, in order, if it names a set this binary can host.
+fn hosted_games(games: &[String]) -> anyhow::Result<&'static [&'static str]> {
+    let names: Vec<&str> = games.iter().map(|game| game.trim()).collect();
+    Ok(match names.as_slice() {
+        ["guess"] => &["guess"],
+        ["dice"] => &["dice"],
+        ["guess", "dice"] => &["guess", "dice"],
+        ["dice", "guess"] => &["dice", "guess"],
+        _ => anyhow::bail!(
+            "--games takes guess, dice, or both separated by a comma, not {:?}",
+            games.join(",")
+        ),
+    })
+}
+
+/// Seconds, as game time.
+fn seconds(seconds: f64) -> anyhow::Result<Millis> {
+    anyhow::ensure!(
+        seconds.is_finite() && (0.0..=86_400.0).contains(&seconds),
+        "{seconds} is not a number of seconds from 0 to 86400"
+    );
+    // In range: at most 86,400,000 ms.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(Millis((seconds * 1000.0).round() as u64))
+}
+
+/// Runs `server` until a shutdown signal.
+async fn run_server<G: Render>(
+    server: Server<G>,
+    store: Box<dyn Store>,
+    listener: TcpListener,
+    http: Option<TcpListener>,
+) -> anyhow::Result<()> {
+    let mut server = server.with_store(store);
+    if let Some(http) = http {
         server = server.with_http(http);
     }
     server

@@ -125,9 +125,10 @@ impl<G: Render> Server<G> {
         let records = store
             .map(|store| records(&config, store, &metrics))
             .transpose()?;
-        let (capacity, window) = (config.players_per_room, config.reconnect_window);
+        let seats = (config.players_per_room, config.game_seats.as_slice());
+        let window = config.reconnect_window;
         let recorder = records.as_ref().map(|(recorder, ..)| recorder.clone());
-        let lobby = Lobby::<G>::spawn(capacity, game, rngs, recorder, window);
+        let lobby = Lobby::<G>::spawn_seating(seats, game, rngs, recorder, window);
         let parking = parking(&config, &metrics)?;
         config.max_connections = crate::limits::clamp_to_descriptors(config.max_connections);
         let running = Running {

@@ -9,8 +9,8 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use referee_rules::Render;
 
-use crate::lobby::TakeCensus;
-use crate::metrics::Status;
+use crate::lobby::{CountGames, TakeCensus};
+use crate::metrics::{GameLine, Status};
 use crate::shared::Shared;
 
 /// Reads what the actors know: the lobby's census of the rooms, and each actor's counters.
@@ -26,6 +26,19 @@ async fn gather<G: Render>(shared: &Shared<G>) -> Status {
             status.actors.room = census.rooms_actors.into();
         }
         Err(err) => tracing::warn!(%err, "the lobby did not answer the census"),
+    }
+    match shared.lobby.ask(CountGames).await {
+        Ok(games) => {
+            status.games = games
+                .into_iter()
+                .map(|(game, rooms, players)| GameLine {
+                    game,
+                    rooms,
+                    players,
+                })
+                .collect();
+        }
+        Err(err) => tracing::warn!(%err, "the lobby did not count the games"),
     }
     status.actors.lobby = shared.lobby.stats().into();
     status.actors.parking = shared.parking.stats().into();

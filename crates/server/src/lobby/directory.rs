@@ -22,17 +22,25 @@ struct Entry<R> {
     room: R,
     code: Option<String>,
     seats: usize,
+    /// The game the room plays, and its seats in all.
+    game: &'static str,
+    capacity: usize,
 }
 
 /// The rooms and their seats.
 pub(super) struct Directory<R> {
     rooms: BTreeMap<RoomId, Entry<R>>,
     codes: HashMap<String, RoomId>,
-    /// Public rooms with a free seat, fullest first: the head is where quick match goes.
-    filling: BTreeSet<(Reverse<usize>, RoomId)>,
+    /// Public rooms with a free seat by game, fullest first: the head of a game's range is
+    /// where quick match goes for that game.
+    filling: BTreeSet<(&'static str, Reverse<usize>, RoomId)>,
     next_id: RoomId,
-    /// Seats per room.
+    /// Seats per room of each game; games not listed have `capacity`.
+    seats: Vec<(&'static str, usize)>,
+    /// Seats per room of any other game.
     capacity: usize,
+    /// Whether rooms of several games are listed (a listing then names each room's game).
+    several: bool,
     /// Draws the private rooms' codes: seeded by the OS, never by `--seed` (which only makes
     /// games repeatable), so that a code cannot be predicted from the games.
     codes_rng: StdRng,
@@ -46,19 +54,42 @@ impl<R> Directory<R> {
             codes: HashMap::new(),
             filling: BTreeSet::new(),
             next_id: 1,
+            seats: Vec::new(),
             capacity: capacity.max(1),
+            several: false,
             codes_rng,
         }
     }
 
-    /// Seats per room.
-    pub(super) fn capacity(&self) -> usize {
-        self.capacity
+    /// Listings name each room's game (the server hosts several).
+    pub(super) fn naming_games(mut self, several: bool) -> Self {
+        self.several = several;
+        self
     }
 
-    /// Opens a room, private (with a new code) or public, with no seat taken: `make` gets
-    /// its label and makes what is kept for it.
-    pub(super) fn open(&mut self, private: bool, make: impl FnOnce(RoomLabel) -> R) -> RoomId {
+    /// Rooms of `game` seat `capacity` players (at least one).
+    pub(super) fn with_seats(mut self, game: &'static str, capacity: usize) -> Self {
+        self.seats.retain(|&(other, _)| other != game);
+        self.seats.push((game, capacity.max(1)));
+        self
+    }
+
+    /// Seats per room of `game`.
+    pub(super) fn capacity(&self, game: &str) -> usize {
+        self.seats
+            .iter()
+            .find(|&&(other, _)| other == game)
+            .map_or(self.capacity, |&(_, seats)| seats)
+    }
+
+    /// Opens a room of `game`, private (with a new code) or public, with no seat taken:
+    /// `make` gets its label and makes what is kept for it.
+    pub(super) fn open(
+        &mut self,
+        game: &'static str,
+        private: bool,
+        make: impl FnOnce(RoomLabel) -> R,
+    ) -> RoomId {
         let id = self.next_id;
         self.next_id += 1;
         let code = private.then(|| self.new_code());
@@ -73,6 +104,8 @@ impl<R> Directory<R> {
             room,
             code,
             seats: 0,
+            game,
+            capacity: self.capacity(game),
         };
         self.rooms.insert(id, entry);
         id
@@ -90,16 +123,16 @@ impl<R> Directory<R> {
 
     /// Reserves a seat in room `id`, if it exists and has one free: its label and room.
     pub(super) fn reserve(&mut self, id: RoomId) -> Option<(RoomLabel, &R)> {
-        let capacity = self.capacity;
         let entry = self.rooms.get_mut(&id)?;
-        if entry.seats >= capacity {
+        if entry.seats >= entry.capacity {
             return None;
         }
         let was = entry.seats;
         entry.seats += 1;
         let now = entry.seats;
+        let (game, capacity) = (entry.game, entry.capacity);
         if entry.code.is_none() {
-            self.refile(id, was, now);
+            self.refile(game, capacity, id, was, now);
         }
         let entry = self.rooms.get(&id)?;
         let label = RoomLabel {
@@ -110,10 +143,10 @@ impl<R> Directory<R> {
     }
 
     /// Keeps `filling` in step with a public room's seat count.
-    fn refile(&mut self, id: RoomId, was: usize, now: usize) {
-        self.filling.remove(&(Reverse(was), id));
-        if now < self.capacity {
-            self.filling.insert((Reverse(now), id));
+    fn refile(&mut self, game: &'static str, capacity: usize, id: RoomId, was: usize, now: usize) {
+        self.filling.remove(&(game, Reverse(was), id));
+        if now < capacity {
+            self.filling.insert((game, Reverse(now), id));
         }
     }
 
@@ -124,20 +157,21 @@ impl<R> Directory<R> {
         let was = entry.seats;
         entry.seats = was.saturating_sub(1);
         let now = entry.seats;
-        self.filling.remove(&(Reverse(was), id));
+        let game = entry.game;
+        self.filling.remove(&(game, Reverse(was), id));
         if now == 0 {
             return self.forget(id);
         }
         if entry.code.is_none() {
-            self.filling.insert((Reverse(now), id));
+            self.filling.insert((game, Reverse(now), id));
         }
         None
     }
 
     /// Forgets room `id` whatever its seats (its actor stopped for good); returns it.
     pub(super) fn remove(&mut self, id: RoomId) -> Option<R> {
-        let seats = self.rooms.get(&id)?.seats;
-        self.filling.remove(&(Reverse(seats), id));
+        let entry = self.rooms.get(&id)?;
+        self.filling.remove(&(entry.game, Reverse(entry.seats), id));
         self.forget(id)
     }
 
@@ -154,12 +188,30 @@ impl<R> Directory<R> {
         Some(entry.room)
     }
 
-    /// Where quick match goes: the fullest public room with a free seat, never `exclude`.
-    pub(super) fn filling(&self, exclude: Option<RoomId>) -> Option<RoomId> {
+    /// Where quick match goes for `game`: its fullest public room with a free seat, never
+    /// `exclude`.
+    pub(super) fn filling(&self, game: &str, exclude: Option<RoomId>) -> Option<RoomId> {
         self.filling
             .iter()
-            .map(|&(_, id)| id)
+            .skip_while(|&&(other, ..)| other != game)
+            .take_while(|&&(other, ..)| other == game)
+            .map(|&(.., id)| id)
             .find(|&id| Some(id) != exclude)
+    }
+
+    /// The game room `id` plays, if it is open.
+    pub(super) fn game(&self, id: RoomId) -> Option<&'static str> {
+        self.rooms.get(&id).map(|entry| entry.game)
+    }
+
+    /// Open rooms and seats taken, of `game`.
+    pub(super) fn count(&self, game: &str) -> (usize, usize) {
+        self.rooms
+            .values()
+            .filter(|entry| entry.game == game)
+            .fold((0, 0), |(rooms, seats), entry| {
+                (rooms + 1, seats + entry.seats)
+            })
     }
 
     /// A room by number (public rooms only) or by code (private rooms, typed any way).
@@ -204,9 +256,10 @@ impl<R> Directory<R> {
             .filter(|(_, entry)| entry.code.is_none())
             .take(limit)
             .map(|(&id, entry)| RoomListing {
+                game: self.several.then(|| entry.game.to_owned()),
                 id,
                 players: entry.seats,
-                capacity: self.capacity,
+                capacity: entry.capacity,
             })
             .collect();
         let total = self.rooms.len() - self.codes.len();
@@ -227,7 +280,7 @@ mod tests {
     }
 
     fn public(directory: &mut Directory<RoomLabel>) -> RoomId {
-        directory.open(false, |label| label)
+        directory.open("guess", false, |label| label)
     }
 
     #[test]
@@ -266,8 +319,8 @@ mod tests {
         assert!(rooms.reserve(one).is_some());
         assert!(rooms.reserve(two).is_some());
         assert!(rooms.reserve(two).is_some());
-        assert_eq!(rooms.filling(None), Some(two));
-        assert_eq!(rooms.filling(Some(two)), Some(one));
+        assert_eq!(rooms.filling("guess", None), Some(two));
+        assert_eq!(rooms.filling("guess", Some(two)), Some(one));
     }
 
     #[test]
@@ -278,9 +331,9 @@ mod tests {
             assert!(rooms.reserve(id).is_some());
         }
         assert!(rooms.reserve(id).is_none());
-        assert_eq!(rooms.filling(None), None);
+        assert_eq!(rooms.filling("guess", None), None);
         assert!(rooms.free(id).is_none());
-        assert_eq!(rooms.filling(None), Some(id));
+        assert_eq!(rooms.filling("guess", None), Some(id));
     }
 
     #[test]
@@ -293,13 +346,13 @@ mod tests {
         assert_eq!(rooms.free(id).map(|label| label.id), Some(id));
         assert_eq!(rooms.len(), 0);
         assert_eq!(rooms.find(&id.to_string()), None);
-        assert_eq!(rooms.filling(None), None);
+        assert_eq!(rooms.filling("guess", None), None);
     }
 
     #[test]
     fn private_rooms_are_found_by_code_only_and_never_listed_or_filled() {
         let mut rooms = directory();
-        let id = rooms.open(true, |label| label);
+        let id = rooms.open("guess", true, |label| label);
         assert!(rooms.reserve(id).is_some());
         let code = rooms
             .label(id)
@@ -307,7 +360,7 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(rooms.find(&code.to_lowercase()), Some(id));
         assert_eq!(rooms.find(&id.to_string()), None);
-        assert_eq!(rooms.filling(None), None);
+        assert_eq!(rooms.filling("guess", None), None);
         assert_eq!(rooms.listing(20), (Vec::new(), 0));
         assert_eq!(rooms.remove(id).map(|label| label.id), Some(id));
         assert_eq!(rooms.find(&code), None);
@@ -322,5 +375,24 @@ mod tests {
         assert_eq!(total, 3);
         let seats: Vec<(RoomId, usize)> = listed.iter().map(|l| (l.id, l.players)).collect();
         assert_eq!(seats, vec![(ids[0], 0), (ids[1], 1)]);
+    }
+
+    #[test]
+    fn quick_match_stays_within_its_game_and_each_game_has_its_own_seats() {
+        let mut rooms = directory().with_seats("dice", 2);
+        let guess = public(&mut rooms);
+        let dice = rooms.open("dice", false, |label| label);
+        assert!(rooms.reserve(guess).is_some());
+        assert!(rooms.reserve(dice).is_some());
+        assert_eq!(rooms.filling("dice", None), Some(dice));
+        assert_eq!(rooms.filling("guess", None), Some(guess));
+        assert_eq!(rooms.filling("nim", None), None);
+        assert!(rooms.reserve(dice).is_some());
+        assert!(rooms.reserve(dice).is_none(), "two seats at a dice table");
+        assert_eq!(rooms.filling("dice", None), None);
+        assert_eq!(rooms.filling("guess", None), Some(guess));
+        assert_eq!(rooms.game(dice), Some("dice"));
+        assert_eq!(rooms.count("dice"), (1, 2));
+        assert_eq!(rooms.count("guess"), (1, 1));
     }
 }

@@ -16,16 +16,18 @@ use crate::room::{RoomHandle, SeatFreed};
 #[error("the server is shutting down")]
 pub(crate) struct Closing;
 
-/// Quick match: a seat in the public room that is filling, or in a new one — never in the
-/// room the player is leaving.
+/// Quick match: a seat in the public room of `game` that is filling, or in a new one —
+/// never in the room the player is leaving.
 pub(crate) struct QuickMatch<G> {
+    game: &'static str,
     exclude: Option<RoomId>,
     _game: PhantomData<fn() -> G>,
 }
 
 impl<G> QuickMatch<G> {
-    pub(crate) fn excluding(exclude: Option<RoomId>) -> Self {
+    pub(crate) fn excluding(game: &'static str, exclude: Option<RoomId>) -> Self {
         QuickMatch {
+            game,
             exclude,
             _game: PhantomData,
         }
@@ -42,20 +44,20 @@ impl<G: Render> Handler<QuickMatch<G>> for Lobby<G> {
         quick: QuickMatch<G>,
         ctx: &mut Context<Self>,
     ) -> Result<Seat<G>, Closing> {
-        let id = match self.directory.filling(quick.exclude) {
+        let id = match self.directory.filling(quick.game, quick.exclude) {
             Some(id) => id,
-            None => self.open(false, ctx).ok_or(Closing)?,
+            None => self.open(quick.game, false, ctx).ok_or(Closing)?,
         };
         self.reserve(id).ok_or(Closing)
     }
 }
 
-/// Open a private room (joined by its code) and reserve a seat in it.
-pub(crate) struct OpenPrivate<G>(PhantomData<fn() -> G>);
+/// Open a private room of a game (joined by its code) and reserve a seat in it.
+pub(crate) struct OpenPrivate<G>(&'static str, PhantomData<fn() -> G>);
 
 impl<G> OpenPrivate<G> {
-    pub(crate) fn new() -> Self {
-        OpenPrivate(PhantomData)
+    pub(crate) fn new(game: &'static str) -> Self {
+        OpenPrivate(game, PhantomData)
     }
 }
 
@@ -64,8 +66,12 @@ impl<G: Render> Message for OpenPrivate<G> {
 }
 
 impl<G: Render> Handler<OpenPrivate<G>> for Lobby<G> {
-    fn handle(&mut self, _: OpenPrivate<G>, ctx: &mut Context<Self>) -> Result<Seat<G>, Closing> {
-        let id = self.open(true, ctx).ok_or(Closing)?;
+    fn handle(
+        &mut self,
+        open: OpenPrivate<G>,
+        ctx: &mut Context<Self>,
+    ) -> Result<Seat<G>, Closing> {
+        let id = self.open(open.0, true, ctx).ok_or(Closing)?;
         self.reserve(id).ok_or(Closing)
     }
 }
@@ -120,6 +126,29 @@ impl Message for ListRooms {
 impl<G: Render> Handler<ListRooms> for Lobby<G> {
     fn handle(&mut self, _: ListRooms, _: &mut Context<Self>) -> (Vec<RoomListing>, usize) {
         self.directory.listing(LISTED)
+    }
+}
+
+/// Each hosted game with its open rooms and seats taken (`/games`), the default game first.
+pub(crate) struct CountGames;
+
+impl Message for CountGames {
+    type Reply = Vec<(&'static str, usize, usize)>;
+}
+
+impl<G: Render> Handler<CountGames> for Lobby<G> {
+    fn handle(
+        &mut self,
+        _: CountGames,
+        _: &mut Context<Self>,
+    ) -> Vec<(&'static str, usize, usize)> {
+        G::games()
+            .into_iter()
+            .map(|game| {
+                let (rooms, players) = self.directory.count(game);
+                (game, rooms, players)
+            })
+            .collect()
     }
 }
 

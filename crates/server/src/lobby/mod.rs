@@ -38,7 +38,7 @@ const SEAT_REPORTS: usize = 1 << 16;
 pub(crate) use crate::room::SeatFreed;
 pub(crate) use code::canonical_code;
 pub(crate) use messages::{
-    FindError, FindRoom, ListRooms, Locate, OpenPrivate, QuickMatch, TakeCensus,
+    CountGames, FindError, FindRoom, ListRooms, Locate, OpenPrivate, QuickMatch, TakeCensus,
 };
 
 /// A handle to the lobby actor.
@@ -47,6 +47,8 @@ pub(crate) type LobbyHandle<G> = ActorHandle<Lobby<G>>;
 /// A reserved seat in a room: the holder must join it, or hand it back with [`SeatFreed`].
 pub(crate) struct Seat<G: Render> {
     pub(crate) room: RoomId,
+    /// The game the room plays (one of `G::games()`).
+    pub(crate) game: &'static str,
     pub(crate) label: referee_protocol::notice::RoomLabel,
     pub(crate) handle: RoomHandle<G>,
 }
@@ -79,15 +81,35 @@ impl<G: Render> Actor for Lobby<G> {}
 impl<G: Render> Lobby<G> {
     /// Spawns the lobby. `capacity` is the number of seats per room; `rng` makes the games'
     /// secrets, `codes_rng` the private rooms' codes (it must be seeded by the OS).
+    #[cfg(test)]
     pub(crate) fn spawn(
         capacity: usize,
+        config: G::Config,
+        rngs: (StdRng, StdRng),
+        recorder: Option<RecorderHandle>,
+        reconnect_window: Duration,
+    ) -> LobbyHandle<G> {
+        Self::spawn_seating((capacity, &[]), config, rngs, recorder, reconnect_window)
+    }
+
+    /// Spawns the lobby. `capacity` is the number of seats per room, unless `seats` names
+    /// the game; `rng` makes the games' secrets, `codes_rng` the private rooms' codes (it
+    /// must be seeded by the OS).
+    pub(crate) fn spawn_seating(
+        (capacity, seats): (usize, &[(String, usize)]),
         config: G::Config,
         (rng, codes_rng): (StdRng, StdRng),
         recorder: Option<RecorderHandle>,
         reconnect_window: Duration,
     ) -> LobbyHandle<G> {
         let lobby = Lobby {
-            directory: Directory::new(capacity, codes_rng),
+            directory: G::games().into_iter().fold(
+                Directory::new(capacity, codes_rng).naming_games(G::games().len() > 1),
+                |directory, game| match seats.iter().find(|(name, _)| name == game) {
+                    Some(&(_, seats)) => directory.with_seats(game, seats),
+                    None => directory,
+                },
+            ),
             config,
             rng,
             recorder,
@@ -104,13 +126,14 @@ impl<G: Render> Lobby<G> {
             .spawn(lobby)
     }
 
-    /// Opens a room and spawns its actor; `None` once the lobby is closing.
-    fn open(&mut self, private: bool, ctx: &Context<Self>) -> Option<RoomId> {
+    /// Opens a room of `game` and spawns its actor; `None` once the lobby is closing.
+    fn open(&mut self, game: &'static str, private: bool, ctx: &Context<Self>) -> Option<RoomId> {
         let lobby = ctx.handle()?.downgrade().recipient();
-        let capacity = self.directory.capacity();
-        let id = self.directory.open(private, |label| {
+        let capacity = self.directory.capacity(game);
+        let id = self.directory.open(game, private, |label| {
             let setup = RoomSetup {
                 label,
+                game,
                 capacity,
                 config: self.config.clone(),
                 rng: StdRng::from_rng(&mut self.rng),
@@ -134,9 +157,11 @@ impl<G: Render> Lobby<G> {
 
     /// Reserves a seat in room `id`, if it exists and has one free.
     fn reserve(&mut self, id: RoomId) -> Option<Seat<G>> {
+        let game = self.directory.game(id)?;
         let (label, hosted) = self.directory.reserve(id)?;
         Some(Seat {
             room: id,
+            game,
             label,
             handle: hosted.handle.clone(),
         })

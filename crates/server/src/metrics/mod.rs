@@ -22,7 +22,7 @@ use prometheus_client::registry::Registry;
 mod status;
 
 use status::StatusCollector;
-pub(crate) use status::{AskLatency, Connections, Status};
+pub(crate) use status::{AskLatency, Connections, GameLine, Status};
 
 /// Which transport a connection came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,8 +26,18 @@ pub(crate) struct Status {
     pub(crate) spectators: usize,
     pub(crate) away: usize,
     pub(crate) rounds_won: u64,
+    /// Rooms and seats taken, by game (`/games`' numbers).
+    pub(crate) games: Vec<GameLine>,
     pub(crate) actors: Actors,
     pub(crate) ask_latency: AskLatency,
+}
+
+/// One hosted game's rooms and seats taken.
+#[derive(Debug, Default, Clone, Serialize)]
+pub(crate) struct GameLine {
+    pub(crate) game: &'static str,
+    pub(crate) rooms: usize,
+    pub(crate) players: usize,
 }
 
 /// Connections open now.
@@ -120,6 +130,20 @@ impl Collector for StatusCollector {
             let metric = encoder.encode_descriptor(name, help, None, gauge.metric_type())?;
             gauge.encode(metric)?;
         }
+        per_game(
+            &mut encoder,
+            "game_rooms",
+            "Rooms open, by game",
+            &status.games,
+            |line| line.rooms,
+        )?;
+        per_game(
+            &mut encoder,
+            "game_players",
+            "Seats taken, by game",
+            &status.games,
+            |line| line.players,
+        )?;
         let won = ConstCounter::new(status.rounds_won);
         let metric =
             encoder.encode_descriptor("rounds_won", "Rounds won", None, won.metric_type())?;
@@ -156,6 +180,23 @@ impl Collector for StatusCollector {
         )?;
         Ok(())
     }
+}
+
+fn per_game(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    games: &[GameLine],
+    value: impl Fn(&GameLine) -> usize,
+) -> Result<(), std::fmt::Error> {
+    let metric_type = ConstGauge::new(0_i64).metric_type();
+    let mut family = encoder.encode_descriptor(name, help, None, metric_type)?;
+    for line in games {
+        let labels = [("game", line.game)];
+        let metric = family.encode_family(&labels)?;
+        ConstGauge::new(i64::try_from(value(line)).unwrap_or(i64::MAX)).encode(metric)?;
+    }
+    Ok(())
 }
 
 fn per_actor(

@@ -4,7 +4,7 @@ use referee_actor::{Answer, Context, Handler, Message, ReplyTo};
 use referee_protocol::notice::{ErrorCode, NamedScore, Notice, RoomLabel};
 use referee_rules::{Millis, PlayerId, Render};
 
-use super::{Member, Room};
+use super::{Member, Room, shown_game};
 use crate::ids::default_name;
 use crate::outbox::Outbox;
 
@@ -119,6 +119,7 @@ impl<G: Render> Room<G> {
     /// Tells a player who (re)joined where they are and where the game stands.
     pub(super) fn welcome(&mut self, player: PlayerId, re: Option<u64>) {
         let welcome = Notice::Joined {
+            game: shown_game(&self.game),
             room: self.label.clone(),
             members: self.members.seated(),
             capacity: self.capacity,

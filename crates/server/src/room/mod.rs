@@ -60,12 +60,19 @@ use saving::{Held, MAX_HELD};
 /// The cause of events nobody asked for (a timeout, a forfeit): no request answers them.
 const NOBODY: PlayerId = PlayerId(u64::MAX);
 
+/// The game a room plays, as its notices name it: only when the server hosts several.
+pub(crate) fn shown_game<G: referee_rules::Game>(game: &G) -> Option<String> {
+    (G::games().len() > 1).then(|| game.game().to_owned())
+}
+
 /// A handle to a room's referee actor.
 pub(crate) type RoomHandle<G> = ActorHandle<Room<G>>;
 
 /// What a room is made from.
 pub(crate) struct RoomSetup<G: Render> {
     pub(crate) label: RoomLabel,
+    /// The game the room plays (one of `G::games()`).
+    pub(crate) game: &'static str,
     pub(crate) capacity: usize,
     pub(crate) config: G::Config,
     pub(crate) rng: StdRng,
@@ -144,7 +151,7 @@ impl<G: Render> Room<G> {
     /// checkpoint (see `supervision.rs`).
     pub(crate) fn spawn(mut setup: RoomSetup<G>) -> RoomHandle<G> {
         let name = format!("room-{}", setup.label.id);
-        let game = G::new(&setup.config, &mut setup.rng);
+        let game = G::new_game(&setup.config, setup.game, &mut setup.rng);
         let snapshot = Snapshot::new(Checkpoint {
             game,
             members: Members::default(),

@@ -14,7 +14,7 @@ use referee_actor::{Context, Handler, Message};
 use referee_protocol::notice::{ErrorCode, Notice, RoomLabel};
 use referee_rules::{PlayerId, Render};
 
-use super::Room;
+use super::{Room, shown_game};
 use crate::outbox::Outbox;
 
 /// Watch the room. The watcher is told who plays and where the game stands.
@@ -84,6 +84,7 @@ impl<G: Render> Handler<Watch> for Room<G> {
             self.tell_all(Some(player), &arrived);
         }
         let watching = Notice::Watching {
+            game: shown_game(&self.game),
             room: self.label.clone(),
             members: self.members.seated(),
             capacity: self.capacity,

@@ -196,7 +196,8 @@ impl<G: Render> Room<G> {
             return;
         };
         let result = RoundResult {
-            game: G::NAME.into(),
+            // The game this room plays ("guess", "dice"): the leaderboards are per game.
+            game: self.game.game().into(),
             // The recorder gives it one unique across runs and servers (`records.rs`).
             key: String::new(),
             room: self.label.id,

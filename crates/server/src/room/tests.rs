@@ -78,6 +78,7 @@ fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber> {
     let recorder =
         Recorder::spawn(Box::new(Gated(permits)), 16, status).unwrap_or_else(|e| panic!("{e}"));
     Room::spawn(RoomSetup {
+        game: "guess",
         label: RoomLabel { id: 1, code: None },
         capacity: 3,
         config: GuessConfig::default(),
@@ -269,6 +270,7 @@ fn dice_room() -> RoomHandle<LiarsDice> {
     let config = DiceConfig::new(2, Millis::from_secs(30), Millis::from_secs(15))
         .unwrap_or_else(|e| panic!("{e}"));
     Room::spawn(RoomSetup {
+        game: "dice",
         label: RoomLabel { id: 2, code: None },
         capacity: 2,
         config,

@@ -18,6 +18,7 @@
 //! * `faults`: the test-only fault commands.
 
 mod faults;
+mod games;
 mod records;
 mod seating;
 #[cfg(test)]
@@ -73,6 +74,8 @@ pub(crate) struct Session<G: Render> {
     named: bool,
     lobby: LobbyHandle<G>,
     seat: Option<Seat<G>>,
+    /// The game `/play` with no argument plays: the last seat's, at first the default one.
+    game: &'static str,
     watching: Option<Watched<G>>,
     /// Rooms entered so far (seats and watching): stamps their frames (see `seen.rs`).
     epoch: u32,
@@ -113,6 +116,7 @@ impl<G: Render> Session<G> {
             named: false,
             lobby,
             seat: None,
+            game: games::default_game::<G>(),
             watching: None,
             epoch: 0,
             outbox,
@@ -170,7 +174,7 @@ impl<G: Render> Session<G> {
     /// Greets a netcat player and seats them by quick match.
     pub(crate) async fn start(&mut self) {
         self.greet(None, false);
-        self.quick_match().await;
+        self.quick_match(None).await;
     }
 
     /// Greets the player: who they are, and (WebSocket) the token that brings them back.
@@ -264,14 +268,16 @@ impl<G: Render> Session<G> {
 
     async fn command(&mut self, command: Command<'_>) {
         match command {
-            Command::Help => self.say(&Notice::Help),
+            Command::Help(None) => self.say(&Notice::Help),
+            Command::Help(Some(game)) => self.explain(game),
             Command::Name(name) => self.rename(name).await,
             Command::Score => self.scores().await,
             Command::Say(text) => self.chat(text),
             Command::Rooms => self.list_rooms().await,
+            Command::Games => self.list_games().await,
             Command::Join(room) => self.join(room).await,
-            Command::New => self.open_private().await,
-            Command::Play => self.quick_match().await,
+            Command::New(game) => self.open_private(game).await,
+            Command::Play(game) => self.quick_match(game).await,
             Command::Watch(room) => self.watch(room).await,
             Command::Leave => self.leave_room().await,
             Command::Who => self.who().await,
@@ -305,7 +311,7 @@ impl<G: Render> Session<G> {
         let Some(seat) = &self.seat else {
             return self.not_seated();
         };
-        let action = match G::parse_action(text) {
+        let action = match G::parse_action_in(seat.game, text) {
             Ok(action) => action,
             Err(rejection) => return self.say_rejection(&rejection),
         };

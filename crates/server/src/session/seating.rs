@@ -55,6 +55,7 @@ impl<G: Render> Session<G> {
         match self.timed(AskTarget::Room, seat.handle.ask(rejoin)).await {
             Ok(Ok(round)) => {
                 self.seen.observe(stamp(self.epoch, round));
+                self.game = seat.game;
                 self.seat = Some(seat);
             }
             Ok(Err(SeatLost)) | Err(AskError::NotRunning(_)) => self.error(
@@ -79,9 +80,13 @@ impl<G: Render> Session<G> {
         }
     }
 
-    pub(super) async fn quick_match(&mut self) {
+    /// Quick match into a public room of `game` (`None`: the current game).
+    pub(super) async fn quick_match(&mut self, game: Option<&str>) {
+        let Some(game) = self.pick_game(game) else {
+            return;
+        };
         let here = self.seat.as_ref().map(|seat| seat.room);
-        let ask = self.lobby.ask(QuickMatch::excluding(here));
+        let ask = self.lobby.ask(QuickMatch::excluding(game, here));
         match self.timed(AskTarget::Lobby, ask).await {
             Ok(Ok(seat)) => self.move_to(seat).await,
             Ok(Err(closing)) => self.error(ErrorCode::Closing, closing),
@@ -89,9 +94,13 @@ impl<G: Render> Session<G> {
         }
     }
 
-    pub(super) async fn open_private(&mut self) {
+    /// Opens a private room of `game` (`None`: the current game).
+    pub(super) async fn open_private(&mut self, game: Option<&str>) {
+        let Some(game) = self.pick_game(game) else {
+            return;
+        };
         match self
-            .timed(AskTarget::Lobby, self.lobby.ask(OpenPrivate::new()))
+            .timed(AskTarget::Lobby, self.lobby.ask(OpenPrivate::new(game)))
             .await
         {
             Ok(Ok(seat)) => self.move_to(seat).await,
@@ -175,6 +184,7 @@ impl<G: Render> Session<G> {
         match self.timed(AskTarget::Room, seat.handle.ask(join)).await {
             Ok(Ok(joined)) => {
                 self.seen.observe(stamp(self.epoch, joined.round));
+                self.game = seat.game;
                 self.seat = Some(seat);
             }
             Ok(Err(refused)) => {

@@ -66,11 +66,14 @@ fn rejected(rejection: &GuessRejection, re: Option<u64>) -> String {
 fn requests_are_what_the_server_parses() {
     let mut codec = Codec::new();
     let play = protocol::parse_request(&codec.play(true)).unwrap();
-    assert_eq!((play.id, play.op, play.feed), (Some(1), Op::Play, None));
+    assert_eq!(
+        (play.id, play.op, play.feed),
+        (Some(1), Op::Play { game: None }, None)
+    );
     let lean = protocol::parse_request(&codec.play(false)).unwrap();
     assert_eq!(
         (lean.id, lean.op, lean.feed),
-        (Some(2), Op::Play, Some(false))
+        (Some(2), Op::Play { game: None }, Some(false))
     );
     let guess = protocol::parse_request(&codec.guess(u64::MAX)).unwrap();
     let value = u64::MAX.to_string();
@@ -247,6 +250,7 @@ fn notices_chat_and_garbage_are_ignored() {
     let mut codec = seated();
     codec.guess(10);
     let joined = Notice::Joined {
+        game: None,
         room: RoomLabel { id: 3, code: None },
         members: vec![Seated {
             player: PlayerId(ME),
