@@ -32,10 +32,10 @@ pub enum SnapshotError {
     #[error("snapshot is not readable: {0}")]
     Json(#[from] serde_json::Error),
     /// Written by another game.
-    #[error("snapshot is of game {found:?}, not {expected:?}")]
+    #[error("snapshot is of game {found:?}, not one of {expected:?}")]
     WrongGame {
-        /// The game asked for.
-        expected: &'static str,
+        /// The games the reading type plays ([`Game::games`]).
+        expected: Vec<&'static str>,
         /// The game named in the snapshot.
         found: String,
     },
@@ -54,7 +54,7 @@ impl<G: Game> Snapshot<G> {
     pub fn new(state: G) -> Self {
         Snapshot {
             format: SNAPSHOT_FORMAT,
-            game: G::NAME.to_owned(),
+            game: state.game().to_owned(),
             state,
         }
     }
@@ -85,9 +85,10 @@ impl<G: Game> Snapshot<G> {
                 supported: SNAPSHOT_FORMAT,
             });
         }
-        if header.game != G::NAME {
+        let expected = G::games();
+        if !expected.contains(&header.game.as_str()) {
             return Err(SnapshotError::WrongGame {
-                expected: G::NAME,
+                expected,
                 found: header.game,
             });
         }

@@ -266,7 +266,10 @@ impl<G: Render> Running<G> {
             tracing::warn!("some connections did not finish within {grace:?}; dropping them");
             // The connections still running are dropped where they stand (`shared.rs`).
             shared.hard_stop.cancel();
-            if tokio::time::timeout(grace, shared.tasks.wait()).await.is_err() {
+            if tokio::time::timeout(grace, shared.tasks.wait())
+                .await
+                .is_err()
+            {
                 tracing::error!("some connections could not be dropped");
             }
         }

@@ -177,7 +177,8 @@ impl<G: Render> Room<G> {
 
     /// A referee from the last checkpoint.
     fn restore(parts: &Parts, snapshot: &Snapshot<G>, rng: StdRng) -> Self {
-        let checkpoint = snapshot.load();
+        let mut checkpoint = snapshot.load();
+        checkpoint.game = supervision::through_snapshot(checkpoint.game);
         Room {
             label: parts.label.clone(),
             capacity: parts.capacity,
