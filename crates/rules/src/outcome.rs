@@ -30,6 +30,19 @@ pub struct Score {
     pub points: u32,
 }
 
+impl Score {
+    /// The scoreboard of a points table, in the order [`crate::Game::scores`] promises:
+    /// highest points first, ties by [`PlayerId`] ascending.
+    pub fn board<'a>(points: impl IntoIterator<Item = (&'a PlayerId, &'a u32)>) -> Vec<Score> {
+        let mut scores: Vec<Score> = points
+            .into_iter()
+            .map(|(&player, &points)| Score { player, points })
+            .collect();
+        scores.sort_by(|a, b| b.points.cmp(&a.points).then(a.player.cmp(&b.player)));
+        scores
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

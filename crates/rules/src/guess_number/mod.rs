@@ -249,13 +249,7 @@ impl Game for GuessNumber {
     }
 
     fn scores(&self) -> Vec<Score> {
-        let mut scores: Vec<Score> = self
-            .scores
-            .iter()
-            .map(|(&player, &points)| Score { player, points })
-            .collect();
-        scores.sort_by(|a, b| b.points.cmp(&a.points).then(a.player.cmp(&b.player)));
-        scores
+        Score::board(&self.scores)
     }
 
     fn view(&self, viewer: Viewer) -> GuessView {

@@ -320,13 +320,7 @@ impl Game for LiarsDice {
     }
 
     fn scores(&self) -> Vec<Score> {
-        let mut scores: Vec<Score> = self
-            .wins
-            .iter()
-            .map(|(&player, &points)| Score { player, points })
-            .collect();
-        scores.sort_by(|a, b| b.points.cmp(&a.points).then(a.player.cmp(&b.player)));
-        scores
+        Score::board(&self.wins)
     }
 
     fn view(&self, viewer: Viewer) -> DiceView {
