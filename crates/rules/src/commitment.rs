@@ -18,7 +18,15 @@
 //! its own domain and [`commit_bytes`]; a part whose length varies must then
 //! carry its own length in the layout its domain names.
 //!
-//! `docs/protocol.md` ("Provably fair rounds") has a worked example.
+//! Liar's Dice commits to each player's dice at every hand's roll under
+//! [`DICE_DOMAIN`] (the dice vary in number, so their count comes first):
+//!
+//! ```text
+//! sha256("referee/dice/v1\0" ‖ match as u64 BE ‖ hand as u64 BE ‖ player as u64 BE
+//!        ‖ dice count as u8 ‖ each face as u8 ‖ salt (16 bytes))
+//! ```
+//!
+//! `docs/protocol.md` ("Provably fair rounds") has worked examples.
 //!
 //! ```
 //! use rand::{SeedableRng, rngs::StdRng};
@@ -38,8 +46,13 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
+use crate::PlayerId;
+
 /// The domain of guess-the-number's round commitments (version 1).
 pub const GUESS_DOMAIN: &[u8] = b"referee/guess/v1\0";
+
+/// The domain of Liar's Dice's per-player hand commitments (version 1).
+pub const DICE_DOMAIN: &[u8] = b"referee/dice/v1\0";
 
 /// A SHA-256 commitment; shown and serialized as 64 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,6 +101,44 @@ pub fn commit_guess(round: u64, secret: u32, salt: &Salt) -> Commitment {
 /// Whether `commitment` is the one for `secret` and `salt` in `round`.
 pub fn verify_guess(commitment: &Commitment, round: u64, secret: u32, salt: &Salt) -> bool {
     commit_guess(round, secret, salt) == *commitment
+}
+
+/// The commitment to `player`'s `dice` (faces in the order rolled) in
+/// `hand` of match `match_no`, under [`DICE_DOMAIN`]. A cup holds at most
+/// [`crate::DiceConfig::DICE_EACH`] dice, so the count always fits its byte.
+pub fn commit_dice(
+    match_no: u64,
+    hand: u64,
+    player: PlayerId,
+    dice: &[u8],
+    salt: &Salt,
+) -> Commitment {
+    let count = [u8::try_from(dice.len()).unwrap_or(u8::MAX)];
+    commit_bytes(
+        DICE_DOMAIN,
+        &[
+            &match_no.to_be_bytes(),
+            &hand.to_be_bytes(),
+            &player.0.to_be_bytes(),
+            &count,
+            dice,
+            &salt.0,
+        ],
+    )
+}
+
+/// Whether `commitment` is the one for `player`'s `dice` and `salt` in
+/// `hand` of match `match_no`.
+pub fn verify_dice(
+    commitment: &Commitment,
+    match_no: u64,
+    hand: u64,
+    player: PlayerId,
+    dice: &[u8],
+    salt: &Salt,
+) -> bool {
+    dice.len() <= usize::from(u8::MAX)
+        && commit_dice(match_no, hand, player, dice, salt) == *commitment
 }
 
 impl Commitment {
@@ -217,6 +268,47 @@ mod tests {
         assert!(!verify_guess(&commitment, 4, 8, &salt()));
         assert!(!verify_guess(&commitment, 5, 7, &salt()));
         assert!(!verify_guess(&commitment, 4, 7, &other_salt));
+    }
+
+    /// Computed independently of this crate:
+    /// python3 -c "import hashlib; print(hashlib.sha256(b'referee/dice/v1\0'
+    ///   + (2).to_bytes(8,'big') + (3).to_bytes(8,'big') + (7).to_bytes(8,'big')
+    ///   + bytes([5, 2, 5, 5, 6, 1]) + bytes(range(16))).hexdigest())"
+    const MATCH_2_HAND_3_PLAYER_7: &str =
+        "b3f75d0e193558d31402d938ae57c57c2344a4c5ff6028e61a6c20bda4ac3956";
+
+    #[test]
+    fn dice_commitment_matches_the_independent_test_vector() {
+        let commitment = commit_dice(2, 3, PlayerId(7), &[2, 5, 5, 6, 1], &salt());
+        assert_eq!(commitment.to_string(), MATCH_2_HAND_3_PLAYER_7);
+    }
+
+    #[test]
+    fn verify_dice_rejects_any_changed_part() {
+        let dice = [2, 5, 5, 6, 1];
+        let commitment = commit_dice(2, 3, PlayerId(7), &dice, &salt());
+        assert!(verify_dice(&commitment, 2, 3, PlayerId(7), &dice, &salt()));
+        assert!(!verify_dice(&commitment, 1, 3, PlayerId(7), &dice, &salt()));
+        assert!(!verify_dice(&commitment, 2, 4, PlayerId(7), &dice, &salt()));
+        assert!(!verify_dice(&commitment, 2, 3, PlayerId(8), &dice, &salt()));
+        assert!(!verify_dice(
+            &commitment,
+            2,
+            3,
+            PlayerId(7),
+            &[2, 5, 5, 6, 2],
+            &salt()
+        ));
+        assert!(!verify_dice(
+            &commitment,
+            2,
+            3,
+            PlayerId(7),
+            &[2, 5, 5, 6],
+            &salt()
+        ));
+        let other = Salt::from_bytes([0; Salt::LEN]);
+        assert!(!verify_dice(&commitment, 2, 3, PlayerId(7), &dice, &other));
     }
 
     #[test]

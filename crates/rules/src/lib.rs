@@ -88,15 +88,18 @@ mod viewer;
 
 pub use audience::Audience;
 pub use clock::Millis;
-pub use commitment::{Commitment, HexError, Salt, commit_bytes, commit_guess, verify_guess};
+pub use commitment::{
+    Commitment, DICE_DOMAIN, GUESS_DOMAIN, HexError, Salt, commit_bytes, commit_dice, commit_guess,
+    verify_dice, verify_guess,
+};
 pub use game::{Game, Render};
 pub use games::{Either, Games, GamesConfig, SetRejection};
 pub use guess_number::{
     ConfigError, GuessAction, GuessConfig, GuessEvent, GuessNumber, GuessRejection, GuessView, Hint,
 };
 pub use liars_dice::{
-    Bid, DiceAction, DiceConfig, DiceConfigError, DiceCount, DiceEvent, DiceRejection, DiceView,
-    Hand, LiarsDice, SeatView,
+    Bid, DiceAction, DiceCommitment, DiceConfig, DiceConfigError, DiceCount, DiceEvent,
+    DiceRejection, DiceView, Hand, LiarsDice, SeatView,
 };
 pub use outcome::{Outcome, Score};
 pub use player::PlayerId;

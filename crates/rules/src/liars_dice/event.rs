@@ -4,11 +4,20 @@
 //! Only [`DiceEvent::Rolled`] carries unrevealed dice, and it is addressed to
 //! their owner alone (see `Game::audience`); [`DiceEvent::Called`] reveals
 //! every hand to everyone, as the rules say.
+//!
+//! Fairness: [`DiceEvent::HandStarted`] publishes, to everyone, one
+//! [`DiceCommitment`] per player to that player's dice; the salts stay with
+//! the rules until [`DiceEvent::Called`] reveals every [`Hand`] with its
+//! salt, so anyone can check with [`crate::verify_dice`] that no die changed
+//! after the roll. The owner's [`DiceEvent::Rolled`] carries no salt: the
+//! owner knows their dice already, and keeping every salt in one place until
+//! the call means no event addressed to one player can leak one (with a salt,
+//! a commitment to 6^5 possible hands is brute-forced at once).
 
 use serde::{Deserialize, Serialize};
 
 use super::Bid;
-use crate::{Millis, PlayerId};
+use crate::{Commitment, Millis, PlayerId, Salt};
 
 /// One player's dice, revealed at a call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +26,17 @@ pub struct Hand {
     pub player: PlayerId,
     /// The faces.
     pub dice: Vec<u8>,
+    /// The salt of the commitment published when the hand started.
+    pub salt: Salt,
+}
+
+/// The commitment to one player's dice, published when a hand starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiceCommitment {
+    /// Whose dice.
+    pub player: PlayerId,
+    /// `commit_dice(match, hand, player, dice, salt)` (see [`crate::commit_dice`]).
+    pub commitment: Commitment,
 }
 
 /// How many dice one player has (public: counts, never faces).
@@ -64,6 +84,9 @@ pub enum DiceEvent {
         starter: PlayerId,
         /// Dice per player still in the match.
         counts: Vec<DiceCount>,
+        /// One commitment per player still in the match, in the same order,
+        /// opened by the salts the call reveals.
+        commitments: Vec<DiceCommitment>,
         /// When the starter's turn times out.
         deadline: Millis,
     },
@@ -99,7 +122,7 @@ pub enum DiceEvent {
         bid: Bid,
         /// How many dice show the bid's face.
         count: u32,
-        /// Every hand in the match, revealed.
+        /// Every hand in the match, revealed with its salt.
         hands: Vec<Hand>,
         /// Who loses a die: the caller if the bid holds, else the bidder.
         loser: PlayerId,

@@ -27,6 +27,12 @@
 //! Only [`DiceEvent::Rolled`] carries unrevealed faces, addressed to their
 //! owner alone, and a [`DiceView`] carries only the viewer's own faces;
 //! everyone else sees counts. [`DiceEvent::Called`] reveals every hand.
+//!
+//! # Provably fair hands
+//!
+//! Each hand's roll is committed to, per player, in the public
+//! [`DiceEvent::HandStarted`] (and each [`SeatView`]); the call reveals each
+//! hand with its salt (see [`crate::commit_dice`] and `event.rs`).
 
 mod bid;
 mod config;
@@ -46,7 +52,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bid::{Bid, DiceAction};
 pub use config::{DiceConfig, DiceConfigError};
-pub use event::{DiceCount, DiceEvent, Hand};
+pub use event::{DiceCommitment, DiceCount, DiceEvent, Hand};
 pub use rejection::DiceRejection;
 pub use view::{DiceView, SeatView};
 

@@ -56,8 +56,13 @@ impl Render for LiarsDice {
                 hand,
                 starter,
                 counts,
+                commitments,
                 ..
             } => {
+                let commitments: Vec<String> = commitments
+                    .iter()
+                    .map(|c| format!("{} {}", names(c.player), c.commitment))
+                    .collect();
                 let counts: Vec<String> = counts
                     .iter()
                     .map(|c| format!("{} {}", names(c.player), c.count))
@@ -67,7 +72,11 @@ impl Render for LiarsDice {
                 } else {
                     format!("{} starts", names(*starter))
                 };
-                format!("Hand {hand}: {starts}. Dice: {}.", counts.join(", "))
+                format!(
+                    "Hand {hand}: {starts}. Dice: {}. Commitments: {}.",
+                    counts.join(", "),
+                    commitments.join(", ")
+                )
             }
             DiceEvent::Rolled { dice, .. } => format!("Your dice: {}", faces(dice)),
             DiceEvent::Bid {
@@ -99,7 +108,10 @@ impl Render for LiarsDice {
                 let verb = if *caller == viewer { "call" } else { "calls" };
                 let shown: Vec<String> = hands
                     .iter()
-                    .map(|hand| format!("{}: {}", names(hand.player), faces(&hand.dice)))
+                    .map(|hand| {
+                        let (who, dice) = (names(hand.player), faces(&hand.dice));
+                        format!("{who}: {dice} salt {}", hand.salt)
+                    })
                     .collect();
                 let there = if *count == 1 { "is" } else { "are" };
                 let verdict = if loser == caller {

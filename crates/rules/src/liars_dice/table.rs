@@ -8,8 +8,10 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use super::{Bid, DiceAction, DiceConfig, DiceCount, DiceEvent, DiceRejection, Hand};
-use crate::{Millis, PlayerId};
+use super::{
+    Bid, DiceAction, DiceCommitment, DiceConfig, DiceCount, DiceEvent, DiceRejection, Hand,
+};
+use crate::{Commitment, Millis, PlayerId, Salt, commit_dice};
 
 /// One player in the match; out of the match's play once `dice` is empty.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +19,10 @@ pub(super) struct Seat {
     pub(super) player: PlayerId,
     /// This hand's faces; unrevealed until a call.
     pub(super) dice: Vec<u8>,
+    /// This hand's salt; unrevealed until a call.
+    pub(super) salt: Salt,
+    /// This hand's published commitment to `dice` with `salt`.
+    pub(super) commitment: Commitment,
 }
 
 /// A match in play.
@@ -51,6 +57,9 @@ impl Table {
             .map(|&player| Seat {
                 player,
                 dice: cup.clone(),
+                // Placeholders: `start_hand` below rolls, salts and commits.
+                salt: Salt::from_bytes([0; Salt::LEN]),
+                commitment: crate::commit_bytes(b"", &[]),
             })
             .collect();
         let first = players.first().copied().unwrap_or(PlayerId(0));
@@ -109,7 +118,9 @@ impl Table {
         self.alive_from(index).unwrap_or(player)
     }
 
-    /// Everyone rerolls; `starter` bids first.
+    /// Everyone rerolls, then each player with dice gets a fresh salt (drawn
+    /// after every die, in seat order, so a seeded game replays) and a
+    /// commitment to their dice; `starter` bids first.
     fn start_hand(
         &mut self,
         starter: PlayerId,
@@ -126,6 +137,11 @@ impl Table {
                 .iter_mut()
                 .for_each(|die| *die = rng.random_range(1..=6));
         }
+        let (match_no, hand) = (self.match_no, self.hand);
+        for seat in self.seats.iter_mut().filter(|seat| !seat.dice.is_empty()) {
+            seat.salt = Salt::draw(rng);
+            seat.commitment = commit_dice(match_no, hand, seat.player, &seat.dice, &seat.salt);
+        }
         let alive = self.seats.iter().filter(|seat| !seat.dice.is_empty());
         let counts = alive
             .clone()
@@ -134,11 +150,19 @@ impl Table {
                 count: count(&seat.dice),
             })
             .collect();
+        let commitments = alive
+            .clone()
+            .map(|seat| DiceCommitment {
+                player: seat.player,
+                commitment: seat.commitment,
+            })
+            .collect();
         let started = DiceEvent::HandStarted {
             match_no: self.match_no,
             hand: self.hand,
             starter,
             counts,
+            commitments,
             deadline: self.deadline,
         };
         let rolled = alive.map(|seat| DiceEvent::Rolled {
@@ -277,6 +301,7 @@ impl Table {
             .map(|seat| Hand {
                 player: seat.player,
                 dice: seat.dice.clone(),
+                salt: seat.salt,
             })
             .collect()
     }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Bid, LiarsDice, Phase};
-use crate::{Millis, PlayerId, Viewer};
+use crate::{Commitment, Millis, PlayerId, Viewer};
 
 /// One player in the match, as everyone sees them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +14,8 @@ pub struct SeatView {
     pub player: PlayerId,
     /// How many dice they have (0: out).
     pub dice_count: u32,
+    /// The commitment to their dice this hand (`None`: out of dice).
+    pub commitment: Option<Commitment>,
 }
 
 /// One viewer's view of a Liar's Dice room.
@@ -67,6 +69,7 @@ pub(super) fn of(game: &LiarsDice, viewer: Viewer) -> DiceView {
                 .map(|seat| SeatView {
                     player: seat.player,
                     dice_count: u32::try_from(seat.dice.len()).unwrap_or(u32::MAX),
+                    commitment: (!seat.dice.is_empty()).then_some(seat.commitment),
                 })
                 .collect()
         }),

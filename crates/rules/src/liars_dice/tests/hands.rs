@@ -133,6 +133,9 @@ fn a_bid_that_fails_costs_the_bidder_a_die_and_ones_are_not_wild() {
 fn a_call_reveals_every_hand() {
     let mut game = started(&[ANN, BOB]);
     set_dice(&mut game, &[&[6, 6, 6, 6, 6], &[1, 2, 3, 4, 5]]);
+    let seats = table(&game).seats.clone();
+    let (ann_salt, bob_salt) = (seats[0].salt, seats[1].salt);
+    assert_ne!(ann_salt, bob_salt);
     play(&mut game, ANN, bid(1, 6));
     let events = play(&mut game, BOB, DiceAction::Liar);
     let hands = events.iter().find_map(|e| match e {
@@ -143,13 +146,21 @@ fn a_call_reveals_every_hand() {
         Hand {
             player: ANN,
             dice: vec![6, 6, 6, 6, 6],
+            salt: ann_salt,
         },
         Hand {
             player: BOB,
             dice: vec![1, 2, 3, 4, 5],
+            salt: bob_salt,
         },
     ];
-    assert_eq!(hands, Some(expected));
+    assert_eq!(hands, Some(expected.clone()));
+    for (hand, seat) in expected.iter().zip(&seats) {
+        let opens =
+            |dice: &[u8]| crate::verify_dice(&seat.commitment, 1, 1, hand.player, dice, &hand.salt);
+        assert!(opens(&hand.dice), "{:?}", hand.player);
+        assert!(!opens(&[1, 1, 1, 1, 1]));
+    }
 }
 
 #[test]

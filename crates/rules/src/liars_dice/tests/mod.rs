@@ -46,10 +46,14 @@ fn table_mut(game: &mut LiarsDice) -> &mut Table {
     }
 }
 
-/// Sets every player's dice (in seat order).
+/// Sets every player's dice (in seat order), recommitting to them as if
+/// they had been rolled.
 fn set_dice(game: &mut LiarsDice, hands: &[&[u8]]) {
-    for (seat, dice) in table_mut(game).seats.iter_mut().zip(hands) {
+    let table = table_mut(game);
+    let (match_no, hand) = (table.match_no, table.hand);
+    for (seat, dice) in table.seats.iter_mut().zip(hands) {
         seat.dice = dice.to_vec();
+        seat.commitment = crate::commit_dice(match_no, hand, seat.player, dice, &seat.salt);
     }
 }
 

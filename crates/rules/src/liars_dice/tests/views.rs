@@ -26,7 +26,8 @@ fn views_show_own_dice_and_only_counts_of_others() {
         ann.seats[1],
         SeatView {
             player: BOB,
-            dice_count: 2
+            dice_count: 2,
+            commitment: Some(table(&game).seats[1].commitment),
         }
     );
     assert_eq!(game.view(Viewer::Spectator).dice, None);
@@ -76,10 +77,12 @@ fn a_call_reads_with_the_verdict() {
             Hand {
                 player: ANN,
                 dice: vec![5, 5],
+                salt: crate::Salt::from_bytes([0xaa; 16]),
             },
             Hand {
                 player: BOB,
                 dice: vec![1],
+                salt: crate::Salt::from_bytes([0x0b; 16]),
             },
         ],
         loser: ANN,
@@ -94,11 +97,11 @@ fn a_call_reads_with_the_verdict() {
     };
     assert_eq!(
         LiarsDice::describe(&event, CY, &names),
-        "Bob calls liar on 3 fives by Ann: there are 2 fives (Ann: 5 5 · Bob: 1). The bid fails: Ann loses a die."
+        "Bob calls liar on 3 fives by Ann: there are 2 fives (Ann: 5 5 salt aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa · Bob: 1 salt 0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b). The bid fails: Ann loses a die."
     );
     assert_eq!(
         LiarsDice::describe(&event, ANN, &names),
-        "Bob calls liar on 3 fives by Ann: there are 2 fives (Ann: 5 5 · Bob: 1). The bid fails: you lose a die."
+        "Bob calls liar on 3 fives by Ann: there are 2 fives (Ann: 5 5 salt aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa · Bob: 1 salt 0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b). The bid fails: you lose a die."
     );
 }
 
