@@ -1,6 +1,8 @@
 //! Liar's Dice under random play: nothing hidden leaks, dice are conserved,
 //! every challenge has exactly one loser, nobody acts out of turn, and the
-//! action log replays to the same state.
+//! action log replays to the same state; every hand's published
+//! commitments open at its call, and no salt is sent before it
+//! ([`fairness`]).
 //!
 //! Each game is seeded: random table size (2–6), random countdown, random
 //! legal moves, random timeouts, leaves and late arrivals, and random
@@ -15,6 +17,9 @@
 //! ~10 hands and ~44 checked steps; checking every view of every member in
 //! JSON after every step costs ~15 µs a step, so 10⁶ whole games would take
 //! ~15 minutes).
+
+#[path = "dice_fuzz/fairness.rs"]
+mod fairness;
 
 use std::collections::BTreeMap;
 
@@ -50,6 +55,7 @@ struct Run {
     /// Dice the table should hold.
     dice: u32,
     challenges: u64,
+    fairness: fairness::Fairness,
     /// Reused for serializing views.
     buffer: Vec<u8>,
 }
@@ -61,6 +67,7 @@ struct Totals {
     steps: u64,
     hands: u64,
     challenges: u64,
+    opened: u64,
 }
 
 impl Run {
@@ -81,6 +88,7 @@ impl Run {
             hidden: BTreeMap::new(),
             dice: 0,
             challenges: 0,
+            fairness: fairness::Fairness::default(),
             buffer: Vec::new(),
         }
     }
@@ -135,6 +143,7 @@ impl Run {
         members.push(SPECTATOR);
         for event in events {
             let text = serde_json::to_string(event).unwrap();
+            self.fairness.observe(before, event, &text);
             if !text.contains(r#""dice":["#) {
                 self.track(before, event);
                 continue;
@@ -211,6 +220,7 @@ impl Run {
     fn check_views(&mut self) {
         let public = self.game.view(Viewer::Spectator);
         assert_eq!(public.dice, None, "a spectator sees faces");
+        self.fairness.check_view(&public);
         assert_eq!(dice_arrays(&public, &mut self.buffer), Vec::<String>::new());
         if public.playing {
             let on_table: u32 = public.seats.iter().map(|seat| seat.dice_count).sum();
@@ -369,6 +379,7 @@ fn play_games(first_seed: u64, games: u64) -> Totals {
         totals.steps += steps;
         totals.hands += hands;
         totals.challenges += run.challenges;
+        totals.opened += run.fairness.opened;
     }
     totals
 }
@@ -377,12 +388,16 @@ fn play_games(first_seed: u64, games: u64) -> Totals {
 fn a_thousand_random_games_leak_nothing() {
     let totals = play_games(0, GAMES);
     eprintln!(
-        "{} games, {} steps, {} hands, {} challenges",
-        totals.games, totals.steps, totals.hands, totals.challenges
+        "{} games, {} steps, {} hands, {} challenges, {} commitments opened",
+        totals.games, totals.steps, totals.hands, totals.challenges, totals.opened
     );
     assert!(
         totals.challenges > totals.games,
         "games too short to mean anything"
+    );
+    assert!(
+        totals.opened >= 2 * totals.challenges,
+        "calls opened no commitments"
     );
 }
 
@@ -393,11 +408,12 @@ fn a_million_random_hands_leak_nothing() {
     let totals = play_games(1_000_000, 105_000);
     assert!(totals.hands >= 1_000_000, "{} hands", totals.hands);
     eprintln!(
-        "{} games, {} steps, {} hands, {} challenges in {:.1?}",
+        "{} games, {} steps, {} hands, {} challenges, {} commitments opened in {:.1?}",
         totals.games,
         totals.steps,
         totals.hands,
         totals.challenges,
+        totals.opened,
         start.elapsed()
     );
 }
