@@ -1,5 +1,6 @@
 //! `referee`: the server binary. `referee serve` runs the game server; `referee load` runs
-//! the load generator against one; `referee verify` checks a round's commitment.
+//! the load generator against one; `referee verify` checks a round's commitment
+//! (`referee verify-dice`, a Liar's Dice hand's).
 //!
 //! Exit status is decided here: 0 on success, 1 on an error (or a `verify` mismatch), 2 on a
 //! malformed command line (clap).
@@ -48,6 +49,8 @@ enum Command {
     Load(referee_load::LoadArgs),
     /// Check that a round's commitment opens to the revealed secret and salt (exit 0 if so).
     Verify(verify::VerifyArgs),
+    /// Check that a Liar's Dice commitment opens to one player's revealed dice and salt.
+    VerifyDice(verify::VerifyDiceArgs),
     /// Serve the echo ceiling alone (what `referee load --echo` runs in-process), so that a
     /// profiler can measure it as it measures `serve`; load it with `referee load --echo-at`.
     Echo(EchoArgs),
@@ -207,7 +210,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let workers = match &cli.command {
         Command::Serve(args) => args.workers,
         Command::Echo(args) => args.workers,
-        Command::Load(_) | Command::Verify(_) => None,
+        Command::Load(_) | Command::Verify(_) | Command::VerifyDice(_) => None,
     };
     if let Some(workers) = workers {
         builder.worker_threads(usize::from(workers));
@@ -220,6 +223,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Load(args) => runtime.block_on(load(args)),
         Command::Verify(args) => return Ok(verify::run(&args)),
+        Command::VerifyDice(args) => return Ok(verify::run_dice(&args)),
         Command::Echo(args) => runtime.block_on(echo(args)),
     }
     .map(|()| ExitCode::SUCCESS)

@@ -1,9 +1,12 @@
 //! Liar's Dice over the line protocol, on a real server hosting both games
 //! (`Games<GuessNumber, LiarsDice>`, as `referee serve` runs by default): three netcat
-//! players play a match to its end, a spectator never sees a hidden die, and the errors of
+//! players play a match to its end, a spectator never sees a hidden die (and can check every
+//! revealed hand against its commitment), and the errors of
 //! picking games are clear.
 
 mod common;
+#[path = "dice/fair.rs"]
+mod fair;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -179,6 +182,8 @@ async fn three_netcat_players_finish_a_match_and_the_win_is_on_record() {
         .unwrap_or_else(|_| panic!("the spectator saw no end"))
         .unwrap_or_else(|err| panic!("{err}"));
     assert!(spectated.iter().any(|l| l.ends_with(" match 1!")));
+    // Every hand a call revealed opens the commitment its hand line published.
+    fair::check_every_reveal(&spectated);
     for line in &spectated {
         assert!(
             !line.starts_with("Your dice"),

@@ -1,6 +1,10 @@
 //! How Liar's Dice reads as text lines (the netcat protocol), e.g.
 //! `Your dice: 2 5 5 6 1 · bid: 3 fives by Ann · your turn (25 s)`.
 //!
+//! A hand's line ends with every player's commitment in full, after their
+//! name and id (`Ann #7 3f1e…`): the id is one of the hashed parts, so a
+//! netcat player needs it to check the commitment.
+//!
 //! Status lines are built from [`crate::Game::view`], so the text can never
 //! show more than the viewer's view.
 
@@ -61,7 +65,7 @@ impl Render for LiarsDice {
             } => {
                 let commitments: Vec<String> = commitments
                     .iter()
-                    .map(|c| format!("{} {}", names(c.player), c.commitment))
+                    .map(|c| format!("{} #{} {}", names(c.player), c.player, c.commitment))
                     .collect();
                 let counts: Vec<String> = counts
                     .iter()
