@@ -141,3 +141,29 @@ fn debug_hides_the_dice() {
     set_dice(&mut game, &[&[6, 6, 6, 6, 6], &[6, 6, 6, 6, 6]]);
     assert!(!format!("{game:?}").contains('6'));
 }
+
+#[test]
+fn a_hand_line_shows_every_commitment_in_full_and_the_owner_no_salt() {
+    let mut game = LiarsDice::new(&config(2), &mut rng());
+    game.add_player(ANN, T0, &mut rng());
+    let events = game.add_player(BOB, T0, &mut rng());
+    let names = |p: PlayerId| if p == ANN { "Ann" } else { "Bob" }.to_owned();
+    let seats = table(&game).seats.clone();
+    let started = events
+        .iter()
+        .find(|e| matches!(e, DiceEvent::HandStarted { .. }))
+        .unwrap();
+    assert_eq!(
+        LiarsDice::describe(started, CY, &names),
+        format!(
+            "Hand 1: Ann starts. Dice: Ann 5, Bob 5. Commitments: Ann #1 {}, Bob #2 {}.",
+            seats[0].commitment, seats[1].commitment
+        )
+    );
+    for event in &events {
+        let json = serde_json::to_string(event).unwrap();
+        for seat in &seats {
+            assert!(!json.contains(&seat.salt.to_string()), "{json}");
+        }
+    }
+}
