@@ -52,7 +52,7 @@ pub(super) async fn leaderboard<G: Render>(
     let game = match query.game.as_deref().map(hosted::<G>) {
         None => None,
         Some(Ok(game)) => Some(game),
-        Some(Err(refusal)) => return refusal,
+        Some(Err(refusal)) => return error(StatusCode::BAD_REQUEST, refusal),
     };
     let limit = query.limit.unwrap_or(10).clamp(1, MAX_LIMIT);
     match board
@@ -65,8 +65,8 @@ pub(super) async fn leaderboard<G: Render>(
     }
 }
 
-/// The hosted game `wanted` names, or the `400` that says which games there are.
-fn hosted<G: Render>(wanted: &str) -> Result<&'static str, Response> {
+/// The hosted game `wanted` names, or why not (which games there are).
+fn hosted<G: Render>(wanted: &str) -> Result<&'static str, String> {
     let wanted = wanted.trim().to_ascii_lowercase();
     let games = G::games();
     games
@@ -75,10 +75,9 @@ fn hosted<G: Render>(wanted: &str) -> Result<&'static str, Response> {
         .find(|&game| game == wanted)
         .ok_or_else(|| {
             let name = referee_protocol::text::excerpt(&wanted, 24);
-            let message = format!(
+            format!(
                 "no game {name:?} here; this server hosts: {}",
                 games.join(", ")
-            );
-            error(StatusCode::BAD_REQUEST, message)
+            )
         })
 }
