@@ -47,8 +47,9 @@ pub enum Command<'a> {
     Who,
     /// `/spectators on|off`: whether the private room you opened may be watched.
     Spectators(bool),
-    /// `/top`: the all-time leaderboard.
-    Top,
+    /// `/top [GAME]`: the leaderboard of a game (default: the player's current one when the
+    /// server hosts several; all games when it hosts one).
+    Top(Option<&'a str>),
     /// `/ping`: the server answers `pong`.
     Ping,
     /// `/quit`: say goodbye and close the connection.
@@ -118,7 +119,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/spectators on|off",
         "let others watch the private room you opened, or not (it is on at first)",
     ),
-    ("/top", "the all-time leaderboard"),
+    (
+        "/top [GAME]",
+        "the leaderboard (of GAME, else of your game when there are several)",
+    ),
     ("/ping", "check the connection: the server answers pong"),
     ("/quit", "say goodbye"),
 ];
@@ -159,7 +163,7 @@ fn command<'a>(name: &str, arg: &'a str) -> Result<Command<'a>, CommandError> {
         "who" => bare("who", arg, Command::Who),
         "spectators" => switch(arg).map(Command::Spectators),
         "ping" => bare("ping", arg, Command::Ping),
-        "top" => bare("top", arg, Command::Top),
+        "top" => Ok(Command::Top(optional(arg))),
         "quit" | "exit" => bare("quit", arg, Command::Quit),
         other => Err(CommandError::Unknown(crate::text::excerpt(other, 24))),
     }
@@ -238,6 +242,11 @@ mod tests {
         assert_eq!(
             parse("/join K7QX"),
             Ok(Input::Command(Command::Join("K7QX")))
+        );
+        assert_eq!(parse("/TOP"), Ok(Input::Command(Command::Top(None))));
+        assert_eq!(
+            parse("/top  dice "),
+            Ok(Input::Command(Command::Top(Some("dice"))))
         );
     }
 

@@ -100,8 +100,12 @@ pub enum Op {
         /// The name wanted.
         name: String,
     },
-    /// The all-time leaderboard.
-    Top,
+    /// The leaderboard of a game (`None`: the player's current game when the server hosts
+    /// several, all games when it hosts one).
+    Top {
+        /// Which game.
+        game: Option<String>,
+    },
     /// The server answers `pong`.
     Ping,
     /// Say goodbye and close.
@@ -125,7 +129,7 @@ impl Op {
             Op::Who => Command::Who,
             Op::Spectators { allow } => Command::Spectators(*allow),
             Op::Name { name } => Command::Name(name),
-            Op::Top => Command::Top,
+            Op::Top { game } => Command::Top(game.as_deref()),
             Op::Ping => Command::Ping,
             Op::Quit => Command::Quit,
         };
@@ -147,7 +151,7 @@ impl Op {
             Op::Who => "who",
             Op::Spectators { .. } => "spectators",
             Op::Name { .. } => "name",
-            Op::Top => "top",
+            Op::Top { .. } => "top",
             Op::Ping => "ping",
             Op::Quit => "quit",
         }
@@ -172,6 +176,12 @@ impl Request {
         };
         if let Some((key, value)) = field {
             object.insert(key.into(), value.as_str().into());
+        }
+        if let Op::Play { game: Some(game) }
+        | Op::Create { game: Some(game) }
+        | Op::Top { game: Some(game) } = &self.op
+        {
+            object.insert("game".into(), game.as_str().into());
         }
         if let Op::Spectators { allow } = &self.op {
             object.insert("allow".into(), (*allow).into());
@@ -323,7 +333,9 @@ fn read_op(op: &str, object: &Map<String, Value>, id: Option<u64>) -> Result<Op,
         "name" => Op::Name {
             name: text("name", "the name wanted")?,
         },
-        "top" => Op::Top,
+        "top" => Op::Top {
+            game: game_field(object, id, op)?,
+        },
         "ping" => Op::Ping,
         "quit" => Op::Quit,
         other => {
@@ -551,7 +563,13 @@ mod tests {
                 r#"{"op":"name","name":"Ann"}"#,
                 Op::Name { name: "Ann".into() },
             ),
-            (r#"{"op":"top"}"#, Op::Top),
+            (r#"{"op":"top"}"#, Op::Top { game: None }),
+            (
+                r#"{"op":"top","game":"dice"}"#,
+                Op::Top {
+                    game: Some("dice".into()),
+                },
+            ),
             (r#"{"op":"ping"}"#, Op::Ping),
             (r#"{"op":"quit"}"#, Op::Quit),
         ];
@@ -739,6 +757,7 @@ mod tests {
                 wins: 2,
             },
             Notice::Leaderboard {
+                game: Some("dice".into()),
                 all_time: vec![LeaderLine {
                     name: name(),
                     wins: 2,
@@ -890,7 +909,8 @@ mod tests {
             Just(Op::Who),
             any::<bool>().prop_map(|allow| Op::Spectators { allow }),
             text.prop_map(|name| Op::Name { name }),
-            Just(Op::Top),
+            Just(Op::Top { game: None }),
+            text.prop_map(|game| Op::Top { game: Some(game) }),
             Just(Op::Ping),
             Just(Op::Quit),
         ]

@@ -274,8 +274,11 @@ pub enum Notice {
         /// Rounds won under this name, all time.
         wins: u64,
     },
-    /// The leaderboard.
+    /// The leaderboard: of one game, or of all games together.
     Leaderboard {
+        /// The game whose board this is (absent: all games).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        game: Option<String>,
         /// Most wins of all time.
         all_time: Vec<LeaderLine>,
         /// Most wins in the last seven days.
@@ -417,7 +420,11 @@ impl Notice {
             Notice::Renamed { old, new, .. } => format!("* {old} is now known as {new}."),
             Notice::NameSet { name } => format!("* You are now known as {name}."),
             Notice::Record { name, wins } => record(name, *wins),
-            Notice::Leaderboard { all_time, recent } => leaderboard(all_time, recent),
+            Notice::Leaderboard {
+                game,
+                all_time,
+                recent,
+            } => leaderboard(game.as_deref(), all_time, recent),
             Notice::Chat { from, message, .. } => format!("<{from}> {message}"),
             Notice::Scores { room, scores } => scoreboard(room, scores),
             Notice::Rooms { rooms, total } => listing(rooms, *total),
@@ -558,9 +565,13 @@ fn record(name: &str, wins: u64) -> String {
     }
 }
 
-fn leaderboard(all_time: &[LeaderLine], recent: &[LeaderLine]) -> String {
+fn leaderboard(game: Option<&str>, all_time: &[LeaderLine], recent: &[LeaderLine]) -> String {
+    let heading = match game {
+        Some(game) => format!("Leaderboard ({game})"),
+        None => "Leaderboard".to_owned(),
+    };
     if all_time.is_empty() {
-        return "Leaderboard: no wins yet. Choose a name with /name and win a round.".to_owned();
+        return format!("{heading}: no wins yet. Choose a name with /name and win a round.");
     }
     let ranked = |lines: &[LeaderLine]| {
         let entries: Vec<String> = (1..)
@@ -575,7 +586,7 @@ fn leaderboard(all_time: &[LeaderLine], recent: &[LeaderLine]) -> String {
         ranked(recent)
     };
     format!(
-        "Leaderboard, all time: {}. This week: {week}.",
+        "{heading}, all time: {}. This week: {week}.",
         ranked(all_time)
     )
 }
@@ -752,6 +763,7 @@ mod tests {
             wins,
         };
         let board = Notice::Leaderboard {
+            game: None,
             all_time: vec![line("Ann", 12), line("Bo", 7)],
             recent: vec![line("Bo", 2)],
         };
@@ -760,10 +772,20 @@ mod tests {
             "Leaderboard, all time: 1. Ann 12, 2. Bo 7. This week: 1. Bo 2."
         );
         let empty = Notice::Leaderboard {
+            game: None,
             all_time: vec![],
             recent: vec![],
         };
         assert!(empty.to_line().starts_with("Leaderboard: no wins yet."));
+        let dice = Notice::Leaderboard {
+            game: Some("dice".into()),
+            all_time: vec![line("Cy", 1)],
+            recent: vec![],
+        };
+        assert_eq!(
+            dice.to_line(),
+            "Leaderboard (dice), all time: 1. Cy 1. This week: nobody yet."
+        );
     }
 
     #[test]

@@ -4,14 +4,21 @@
 //! of its own. Reads never wait in the recorder's mailbox, so a flood of them cannot delay a
 //! single commit; and the totals they read make each one cheap whatever the history.
 //!
-//! **Cache.** The last leaderboard (at the largest size anyone may ask for) is kept and
-//! served again while it is younger than `max_age` *and* no commit has been made since it
-//! was read (the recorder's commit counter, [`StoreStatus::commits`]). A win announced to a
-//! player has been committed, so the counter has moved: the board they read next has it.
+//! **Cache.** The last leaderboard of each board asked for — one per hosted game, and the
+//! all-games one — (at the largest size anyone may ask for) is kept and served again while
+//! it is younger than `max_age` *and* no commit has been made since it was read (the
+//! recorder's commit counter, [`StoreStatus::commits`]). A win announced to a player has
+//! been committed, so the counter has moved: the board they read next has it.
+//!
+//! **Which games.** A read names its game as a `&'static str`: one of the names the server's
+//! game type hosts (`Render::games`), picked by the session or the HTTP handler *before*
+//! the read is made. A client's string never becomes a key, so no client can grow the cache
+//! past the hosted games plus one, nor bypass it with names of its own.
 //!
 //! **Callers who left.** Every read carries its asker's deadline; one that waited in the
 //! mailbox past it is dropped unread — nobody is waiting for the answer.
 
+use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,7 +55,9 @@ pub(crate) struct Board {
     reader: Box<dyn StoreReader>,
     status: Arc<StoreStatus>,
     max_age: Duration,
-    cache: Option<Cached>,
+    /// The last board read of each game asked for (`None`: all games together). Its keys
+    /// are hosted games' names, never a client's string: at most the hosted games plus one.
+    cache: HashMap<Option<&'static str>, Cached>,
     metrics: StorageMetrics,
 }
 
@@ -73,7 +82,7 @@ impl Board {
             reader,
             status,
             max_age,
-            cache: None,
+            cache: HashMap::new(),
             metrics,
         };
         ActorBuilder::new()
@@ -82,12 +91,12 @@ impl Board {
             .spawn_thread(board)
     }
 
-    /// The cached board if it is still good, else a fresh read (cached in turn).
-    fn leaderboard(&mut self) -> Result<&Leaderboard, ReadFailed> {
+    /// The cached board of `game` if it is still good, else a fresh read (cached in turn).
+    fn leaderboard(&mut self, game: Option<&'static str>) -> Result<&Leaderboard, ReadFailed> {
         let commits = self.status.commits();
         let fresh = self
             .cache
-            .as_ref()
+            .get(&game)
             .is_some_and(|c| c.commits == commits && c.at.elapsed() < self.max_age);
         if fresh {
             self.metrics.read_from("cache");
@@ -96,13 +105,13 @@ impl Board {
             let recent = i64::try_from(RECENT.as_millis()).unwrap_or(i64::MAX);
             let board = self
                 .reader
-                .leaderboard(None, MAX_LIMIT, now_ms(), recent)
+                .leaderboard(game, MAX_LIMIT, now_ms(), recent)
                 .map_err(|err| ReadFailed::Storage(err.to_string()))?;
             let at = Instant::now();
-            self.cache = Some(Cached { board, commits, at });
+            self.cache.insert(game, Cached { board, commits, at });
         }
         self.cache
-            .as_ref()
+            .get(&game)
             .map(|cached| &cached.board)
             .ok_or_else(|| ReadFailed::Storage("no leaderboard".into()))
     }
@@ -126,16 +135,20 @@ fn deadline(timeout: Timeout) -> Instant {
     Instant::now() + patience
 }
 
-/// The leaderboard: the top `limit` (at most [`MAX_LIMIT`]) of all time and recent.
+/// The leaderboard of one hosted game (or of all, `None`): the top `limit` (at most
+/// [`MAX_LIMIT`]) of all time and recent.
 pub(crate) struct ReadLeaderboard {
+    game: Option<&'static str>,
     limit: usize,
     deadline: Instant,
 }
 
 impl ReadLeaderboard {
-    /// A read for an ask with this timeout (the handle's: `BoardHandle::timeout`).
-    pub(crate) fn new(limit: usize, timeout: Timeout) -> Self {
+    /// A read for an ask with this timeout (the handle's: `BoardHandle::timeout`). `game` is
+    /// a hosted game's name (from `Render::games`), never a client's string.
+    pub(crate) fn new(game: Option<&'static str>, limit: usize, timeout: Timeout) -> Self {
         ReadLeaderboard {
+            game,
             limit: limit.min(MAX_LIMIT),
             deadline: deadline(timeout),
         }
@@ -155,7 +168,7 @@ impl Handler<ReadLeaderboard> for Board {
         if !self.still_wanted(read.deadline) {
             return Err(ReadFailed::Expired);
         }
-        let board = self.leaderboard()?;
+        let board = self.leaderboard(read.game)?;
         Ok(Leaderboard {
             all_time: board.all_time.iter().take(read.limit).cloned().collect(),
             recent: board.recent.iter().take(read.limit).cloned().collect(),
@@ -202,20 +215,21 @@ mod tests {
 
     use super::*;
 
-    /// A reader that counts the leaderboards it computes.
+    /// A reader that counts the leaderboards it computes; each board's leader is named
+    /// after the game asked for (`all` for all games).
     struct Counting(Arc<AtomicUsize>);
 
     impl StoreReader for Counting {
         fn leaderboard(
             &mut self,
-            _: Option<&str>,
+            game: Option<&str>,
             _: usize,
             _: i64,
             _: i64,
         ) -> Result<Leaderboard, StoreError> {
             let n = self.0.fetch_add(1, Ordering::SeqCst) as u64;
             let entry = |wins| LeaderEntry {
-                name: "Ann".into(),
+                name: game.unwrap_or("all").into(),
                 wins,
             };
             Ok(Leaderboard {
@@ -256,7 +270,46 @@ mod tests {
     }
 
     fn read(limit: usize) -> ReadLeaderboard {
-        ReadLeaderboard::new(limit, Timeout::After(Duration::from_secs(5)))
+        read_of(None, limit)
+    }
+
+    fn read_of(game: Option<&'static str>, limit: usize) -> ReadLeaderboard {
+        ReadLeaderboard::new(game, limit, Timeout::After(Duration::from_secs(5)))
+    }
+
+    /// The leader's name on the board `game` answers with.
+    async fn leader(board: &BoardHandle, game: Option<&'static str>) -> Option<String> {
+        let answer = board.ask(read_of(game, 10)).await.ok().and_then(Result::ok);
+        answer.and_then(|b| b.all_time.first().map(|entry| entry.name.clone()))
+    }
+
+    #[tokio::test]
+    async fn each_game_has_its_own_cached_board() {
+        let (board, computed, status) = board(Duration::from_secs(3600));
+        let games = [Some("dice"), Some("guess"), None];
+        for game in games {
+            let name = game.unwrap_or("all");
+            assert_eq!(leader(&board, game).await.as_deref(), Some(name));
+        }
+        assert_eq!(computed.load(Ordering::SeqCst), 3, "one read per board");
+        for game in games {
+            let name = game.unwrap_or("all");
+            assert_eq!(
+                leader(&board, game).await.as_deref(),
+                Some(name),
+                "each game is served its own board from the cache"
+            );
+        }
+        assert_eq!(computed.load(Ordering::SeqCst), 3, "all from the cache");
+        status.committed();
+        for game in games {
+            assert!(leader(&board, game).await.is_some());
+        }
+        assert_eq!(
+            computed.load(Ordering::SeqCst),
+            6,
+            "a commit staled every board"
+        );
     }
 
     #[tokio::test]
@@ -289,7 +342,7 @@ mod tests {
     #[tokio::test]
     async fn a_read_past_its_askers_deadline_is_not_made() {
         let (board, computed, _) = board(Duration::ZERO);
-        let late = ReadLeaderboard::new(10, Timeout::After(Duration::ZERO));
+        let late = ReadLeaderboard::new(None, 10, Timeout::After(Duration::ZERO));
         let answer = board.ask(late).await;
         assert!(matches!(answer, Ok(Err(ReadFailed::Expired))), "{answer:?}");
         let late = ReadWinsOf::new("Ann".into(), Timeout::After(Duration::ZERO));

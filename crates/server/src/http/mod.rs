@@ -1,5 +1,5 @@
 //! The HTTP side of the server: the web page, the WebSocket endpoint, health, metrics,
-//! the status page, the leaderboard as JSON.
+//! the status page, the leaderboard as JSON (`leaderboard.rs`).
 //!
 //! It shares the actors with the TCP side: a request asks the board (the records' read
 //! side), exactly as a `/top` typed in netcat does, and a WebSocket player sits in the same
@@ -10,14 +10,12 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use referee_rules::Render;
-use serde::Deserialize;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
@@ -25,13 +23,12 @@ mod assets;
 mod conn;
 pub(crate) mod error;
 mod guard;
+mod leaderboard;
 mod status;
 
 pub(crate) use conn::ConnInfo;
-use error::{bad_query, error};
 
 use crate::accept::{self, Accepted, Acceptor};
-use crate::board::{MAX_LIMIT, ReadLeaderboard};
 use crate::metrics::Refused;
 use crate::shared::Shared;
 
@@ -77,7 +74,7 @@ fn router<G: Render>(shared: Arc<Shared<G>>, upgrades: Router<Arc<Shared<G>>>) -
     let api = Router::new()
         .route("/metrics", get(status::metrics::<G>))
         .route("/api/status", get(status::status::<G>))
-        .route("/api/leaderboard", get(leaderboard::<G>))
+        .route("/api/leaderboard", get(leaderboard::leaderboard::<G>))
         .route_layer(axum::middleware::from_fn_with_state(
             limit,
             guard::rate_limit,
@@ -119,33 +116,5 @@ async fn healthz<G: Render>(State(shared): State<Arc<Shared<G>>>) -> Response {
             let body = format!("unhealthy: wins cannot be saved: {reason}\n");
             (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
         }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct LeaderboardQuery {
-    limit: Option<usize>,
-}
-
-/// `GET /api/leaderboard?limit=N`: `{"all_time":[{"name":..,"wins":..}],"recent":[..]}`.
-async fn leaderboard<G: Render>(
-    State(shared): State<Arc<Shared<G>>>,
-    query: Result<Query<LeaderboardQuery>, QueryRejection>,
-) -> Response {
-    let query = match query {
-        Ok(Query(query)) => query,
-        Err(rejection) => return bad_query(&rejection),
-    };
-    let Some(board) = &shared.board else {
-        return error(StatusCode::NOT_FOUND, "this server keeps no leaderboard");
-    };
-    let limit = query.limit.unwrap_or(10).clamp(1, MAX_LIMIT);
-    match board
-        .ask(ReadLeaderboard::new(limit, board.timeout()))
-        .await
-    {
-        Ok(Ok(board)) => Json(board).into_response(),
-        Ok(Err(err)) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
-        Err(err) => error(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
     }
 }

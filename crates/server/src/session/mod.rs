@@ -282,7 +282,7 @@ impl<G: Render> Session<G> {
             Command::Leave => self.leave_room().await,
             Command::Who => self.who().await,
             Command::Spectators(allow) => self.spectators(allow).await,
-            Command::Top => self.leaderboard().await,
+            Command::Top(game) => self.leaderboard(game).await,
             Command::Ping => self.say(&Notice::Pong),
             Command::Quit => {}
         }

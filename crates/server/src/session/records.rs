@@ -54,13 +54,25 @@ impl<G: Render> Session<G> {
         }
     }
 
-    pub(super) async fn leaderboard(&self) {
+    /// `/top [GAME]`: the board of `wanted`; without it, of the player's current game when
+    /// the server hosts several, of all games when it hosts one.
+    pub(super) async fn leaderboard(&self, wanted: Option<&str>) {
         let Some(board) = &self.board else {
             return self.error(ErrorCode::NoLeaderboard, "this server keeps no leaderboard");
         };
-        let ask = board.ask(ReadLeaderboard::new(10, board.timeout()));
+        let game = match wanted {
+            Some(_) => match self.pick_game(wanted) {
+                Some(game) => Some(game),
+                // `pick_game` told the player which games there are.
+                None => return,
+            },
+            None if G::games().len() > 1 => Some(self.game),
+            None => None,
+        };
+        let ask = board.ask(ReadLeaderboard::new(game, 10, board.timeout()));
         match self.timed(AskTarget::Board, ask).await {
             Ok(Ok(board)) => self.say(&Notice::Leaderboard {
+                game: game.map(str::to_owned),
                 all_time: leader_lines(board.all_time),
                 recent: leader_lines(board.recent),
             }),
