@@ -121,26 +121,6 @@ fn run(command: &mut Command) {
     );
 }
 
-/// Halves until one number is left without winning; returns the secret.
-async fn find_secret(me: &mut common::Client) -> i64 {
-    let (mut low, mut high) = (0, 19);
-    while low < high {
-        let guess = (low + high) / 2;
-        me.send(&guess.to_string()).await;
-        let answer = me.line().await;
-        assert!(
-            !answer.starts_with("Correct!"),
-            "won by chance: pick another seed"
-        );
-        if answer.starts_with("Higher!") {
-            low = guess + 1;
-        } else {
-            high = guess - 1;
-        }
-    }
-    low
-}
-
 fn wins(url: &str, name: &str) -> u64 {
     let url = url.to_owned();
     let name = name.to_owned();
@@ -176,7 +156,7 @@ async fn a_win_while_postgres_restarts_is_held_then_committed_once() {
     assert_eq!(wins(&url, "Ann"), 1);
 
     pg.stop();
-    let secret = find_secret(&mut me).await;
+    let secret = common::find_secret(&mut me).await;
     me.send(&secret.to_string()).await;
     // The session still answers; the room says nothing: the win is held, not announced.
     me.send("/help").await;

@@ -73,7 +73,7 @@ async fn a_win_is_announced_only_after_it_is_committed() {
     let inner = SqliteStore::open(&path, 1).unwrap_or_else(|err| panic!("{err}"));
     let server = TestServer::start_with_store(|c| c, Box::new(Gated { inner, permits })).await;
     let (mut me, _, _) = server.player().await;
-    let low = find_secret(&mut me).await;
+    let low = common::find_secret(&mut me).await;
     me.send(&low.to_string()).await;
     // The commit is held at the gate: the session still answers, the room says nothing.
     me.send("/help").await;
@@ -100,26 +100,6 @@ async fn a_win_is_announced_only_after_it_is_committed() {
     assert_eq!(count_rounds(&path), 1, "the announced win is in the file");
 }
 
-/// Halves until one number is left, without winning by chance; returns the secret.
-async fn find_secret(me: &mut common::Client) -> i64 {
-    let (mut low, mut high) = (0, 19);
-    while low < high {
-        let guess = (low + high) / 2;
-        me.send(&guess.to_string()).await;
-        let answer = me.line().await;
-        assert!(
-            !answer.starts_with("Correct!"),
-            "won by chance while searching; pick another seed"
-        );
-        if answer.starts_with("Higher!") {
-            low = guess + 1;
-        } else {
-            high = guess - 1;
-        }
-    }
-    low
-}
-
 #[tokio::test]
 async fn a_player_who_wins_and_quits_at_once_still_hears_that_they_won() {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
@@ -127,7 +107,7 @@ async fn a_player_who_wins_and_quits_at_once_still_hears_that_they_won() {
     let inner = SqliteStore::open(dir.path().join("r.db"), 1).unwrap_or_else(|err| panic!("{err}"));
     let server = TestServer::start_with_store(|c| c, Box::new(Gated { inner, permits })).await;
     let (mut me, _, _) = server.player().await;
-    let secret = find_secret(&mut me).await;
+    let secret = common::find_secret(&mut me).await;
     me.send(&secret.to_string()).await;
     me.send("/quit").await;
     assert!(permit.send(()).is_ok(), "the commit may go ahead");

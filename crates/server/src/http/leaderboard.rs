@@ -49,7 +49,7 @@ pub(super) async fn leaderboard<G: Render>(
     let Some(board) = &shared.board else {
         return error(StatusCode::NOT_FOUND, "this server keeps no leaderboard");
     };
-    let game = match query.game.as_deref().map(hosted::<G>) {
+    let game = match query.game.as_deref().map(crate::session::hosted::<G>) {
         None => None,
         Some(Ok(game)) => Some(game),
         Some(Err(refusal)) => return error(StatusCode::BAD_REQUEST, refusal),
@@ -63,21 +63,4 @@ pub(super) async fn leaderboard<G: Render>(
         Ok(Err(err)) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
         Err(err) => error(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
     }
-}
-
-/// The hosted game `wanted` names, or why not (which games there are).
-fn hosted<G: Render>(wanted: &str) -> Result<&'static str, String> {
-    let wanted = wanted.trim().to_ascii_lowercase();
-    let games = G::games();
-    games
-        .iter()
-        .copied()
-        .find(|&game| game == wanted)
-        .ok_or_else(|| {
-            let name = referee_protocol::text::excerpt(&wanted, 24);
-            format!(
-                "no game {name:?} here; this server hosts: {}",
-                games.join(", ")
-            )
-        })
 }

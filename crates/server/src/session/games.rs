@@ -18,6 +18,24 @@ pub(super) fn default_game<G: Game>() -> &'static str {
     G::games().first().copied().unwrap_or(G::NAME)
 }
 
+/// The hosted game `wanted` names (trimmed, any case), or why not — which games there are.
+/// Only a hosted game's own name comes out, so a client's string never goes further.
+pub(crate) fn hosted<G: Game>(wanted: &str) -> Result<&'static str, String> {
+    let wanted = wanted.trim().to_ascii_lowercase();
+    let games = G::games();
+    games
+        .iter()
+        .copied()
+        .find(|&game| game == wanted)
+        .ok_or_else(|| {
+            let name = referee_protocol::text::excerpt(&wanted, 24);
+            format!(
+                "no game {name:?} here; this server hosts: {}",
+                games.join(", ")
+            )
+        })
+}
+
 /// One line about a game, for `/games`.
 fn about(game: &str) -> &'static str {
     match game {
@@ -60,20 +78,13 @@ impl<G: Render> Session<G> {
         let Some(wanted) = wanted else {
             return Some(self.game);
         };
-        let wanted = wanted.trim().to_ascii_lowercase();
-        let games = G::games();
-        let found = games.iter().copied().find(|&game| game == wanted);
-        if found.is_none() {
-            let name = referee_protocol::text::excerpt(&wanted, 24);
-            self.error(
-                ErrorCode::UnknownGame,
-                format_args!(
-                    "no game {name:?} here; this server hosts: {} (type /games)",
-                    games.join(", ")
-                ),
-            );
+        match hosted::<G>(wanted) {
+            Ok(game) => Some(game),
+            Err(why) => {
+                self.error(ErrorCode::UnknownGame, format_args!("{why} (type /games)"));
+                None
+            }
         }
-        found
     }
 
     /// `/help GAME`: how a hosted game is played.

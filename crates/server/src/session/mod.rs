@@ -25,6 +25,8 @@ mod seating;
 mod tests;
 mod watching;
 
+pub(crate) use games::hosted;
+
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;

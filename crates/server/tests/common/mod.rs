@@ -288,3 +288,25 @@ pub fn listening_address(stderr: &mut impl std::io::BufRead) -> SocketAddr {
     }
     panic!("the server never said where it listens (last line: {line})");
 }
+
+/// Halves a guess-the-number range (0..=19) until one number is left, without winning by
+/// chance (a seeded server whose first guesses would win is the wrong seed for the test);
+/// returns the secret, for the caller to win with when it chooses.
+pub async fn find_secret(me: &mut Client) -> i64 {
+    let (mut low, mut high) = (0, 19);
+    while low < high {
+        let guess = (low + high) / 2;
+        me.send(&guess.to_string()).await;
+        let answer = me.line().await;
+        assert!(
+            !answer.starts_with("Correct!"),
+            "won by chance while searching; pick another seed"
+        );
+        if answer.starts_with("Higher!") {
+            low = guess + 1;
+        } else {
+            high = guess - 1;
+        }
+    }
+    low
+}

@@ -175,37 +175,44 @@ fn insert_one(
     Ok(())
 }
 
-impl StoreReader for SqliteStore {
-    fn leaderboard(
-        &mut self,
-        game: Option<&str>,
-        limit: usize,
-        now_ms: i64,
-        recent_ms: i64,
-    ) -> Result<Leaderboard, StoreError> {
-        queries::leaderboard(&self.conn, game, limit, now_ms, recent_ms)
-    }
+/// The reads, the same on the writer's connection and on a reader's: both hold `conn`.
+macro_rules! reads {
+    ($ty:ty) => {
+        impl StoreReader for $ty {
+            fn leaderboard(
+                &mut self,
+                game: Option<&str>,
+                limit: usize,
+                now_ms: i64,
+                recent_ms: i64,
+            ) -> Result<Leaderboard, StoreError> {
+                queries::leaderboard(&self.conn, game, limit, now_ms, recent_ms)
+            }
 
-    fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
-        queries::wins_of(&self.conn, name)
-    }
+            fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
+                queries::wins_of(&self.conn, name)
+            }
 
-    fn games_of(&mut self, name: &str) -> Result<Vec<GameWins>, StoreError> {
-        queries::games_of(&self.conn, name)
-    }
+            fn games_of(&mut self, name: &str) -> Result<Vec<GameWins>, StoreError> {
+                queries::games_of(&self.conn, name)
+            }
 
-    fn match_by_id(&mut self, id: &str) -> Result<Option<MatchRecord>, StoreError> {
-        queries::match_by_id(&self.conn, id)
-    }
+            fn match_by_id(&mut self, id: &str) -> Result<Option<MatchRecord>, StoreError> {
+                queries::match_by_id(&self.conn, id)
+            }
 
-    fn recent_matches(
-        &mut self,
-        game: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<MatchRecord>, StoreError> {
-        queries::recent_matches(&self.conn, game, limit)
-    }
+            fn recent_matches(
+                &mut self,
+                game: Option<&str>,
+                limit: usize,
+            ) -> Result<Vec<MatchRecord>, StoreError> {
+                queries::recent_matches(&self.conn, game, limit)
+            }
+        }
+    };
 }
+
+reads!(SqliteStore);
 
 impl Store for SqliteStore {
     fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
@@ -246,37 +253,7 @@ impl SqliteReader {
     }
 }
 
-impl StoreReader for SqliteReader {
-    fn leaderboard(
-        &mut self,
-        game: Option<&str>,
-        limit: usize,
-        now_ms: i64,
-        recent_ms: i64,
-    ) -> Result<Leaderboard, StoreError> {
-        queries::leaderboard(&self.conn, game, limit, now_ms, recent_ms)
-    }
-
-    fn wins_of(&mut self, name: &str) -> Result<u64, StoreError> {
-        queries::wins_of(&self.conn, name)
-    }
-
-    fn games_of(&mut self, name: &str) -> Result<Vec<GameWins>, StoreError> {
-        queries::games_of(&self.conn, name)
-    }
-
-    fn match_by_id(&mut self, id: &str) -> Result<Option<MatchRecord>, StoreError> {
-        queries::match_by_id(&self.conn, id)
-    }
-
-    fn recent_matches(
-        &mut self,
-        game: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<MatchRecord>, StoreError> {
-        queries::recent_matches(&self.conn, game, limit)
-    }
-}
+reads!(SqliteReader);
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // Reading the schema first makes a file that is not a database fail here, clearly.
