@@ -88,6 +88,24 @@ pub enum StoreError {
         /// What the server said.
         detail: String,
     },
+    /// A fenced write was refused: the room's claim is no longer this node's at this epoch
+    /// (taken over, released, or its lease ran out). Nothing was written; the node must stop
+    /// hosting the room.
+    #[error("room {room}: the claim of node {node} at epoch {epoch} is lost; nothing was written")]
+    Fenced {
+        /// The room.
+        room: String,
+        /// The node that wrote.
+        node: String,
+        /// The epoch it wrote under.
+        epoch: u64,
+    },
+    /// This store cannot do that (claims and snapshots need a database nodes share).
+    #[error("this store does not keep {what}")]
+    Unsupported {
+        /// What was asked for.
+        what: &'static str,
+    },
     /// A query or transaction failed while running.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),

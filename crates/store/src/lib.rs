@@ -40,16 +40,18 @@
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod claims;
 mod error;
 mod memory;
 mod model;
 mod postgres;
 mod sqlite;
 
+pub use claims::{ClaimRecord, Claimed, Claims, Fence, Holder, Lease, StoredSnapshot};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use model::{GameWins, LeaderEntry, Leaderboard, MatchLog, MatchRecord, RoundResult};
-pub use postgres::{PgStore, redact, testing as pg_testing};
+pub use postgres::{PgClaims, PgStore, redact, testing as pg_testing};
 pub use sqlite::{SqliteReader, SqliteStore};
 
 /// The key a winner's record is kept under: one entry per name *as players see it*, so
@@ -120,6 +122,32 @@ pub trait Store: StoreReader {
     /// The store's failure; nothing was stored.
     fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError>;
 
+    /// [`record`](Self::record), fenced ([`claims`](crate::Claims)): committed only if,
+    /// inside the same transaction, `fence` is still the room's live claim; each result is
+    /// stored with the claim it was committed under.
+    ///
+    /// # Errors
+    /// [`StoreError::Fenced`] (nothing stored: the claim is lost, stop hosting the room),
+    /// [`StoreError::Unsupported`] for a store without claims, or the store's failure.
+    fn record_fenced(&mut self, fence: &Fence, rounds: &[RoundResult]) -> Result<(), StoreError> {
+        let _ = (fence, rounds);
+        Err(StoreError::Unsupported {
+            what: "fenced commits (claims need PostgreSQL)",
+        })
+    }
+
+    /// Saves the room's snapshot in place of the last one, fenced as
+    /// [`record_fenced`](Self::record_fenced) is: the next host of the room restores it.
+    ///
+    /// # Errors
+    /// As [`record_fenced`](Self::record_fenced).
+    fn save_snapshot(&mut self, fence: &Fence, body: &str) -> Result<(), StoreError> {
+        let _ = (fence, body);
+        Err(StoreError::Unsupported {
+            what: "room snapshots (claims need PostgreSQL)",
+        })
+    }
+
     /// A reader of the same records, usable on another thread while this store commits:
     /// it sees every commit that returned before a read begins.
     ///
@@ -171,6 +199,14 @@ impl<R: StoreReader + ?Sized> StoreReader for Box<R> {
 impl<S: Store + ?Sized> Store for Box<S> {
     fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
         (**self).record(rounds)
+    }
+
+    fn record_fenced(&mut self, fence: &Fence, rounds: &[RoundResult]) -> Result<(), StoreError> {
+        (**self).record_fenced(fence, rounds)
+    }
+
+    fn save_snapshot(&mut self, fence: &Fence, body: &str) -> Result<(), StoreError> {
+        (**self).save_snapshot(fence, body)
     }
 
     fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {

@@ -61,6 +61,25 @@ const MIGRATIONS: &[&str] = &[
          ended_at BIGINT NOT NULL
      );
      CREATE INDEX matches_by_time ON matches (ended_at);",
+    // 2: rooms claimed by nodes (crate::claims): the claim with its epoch and lease, the
+    // room's last snapshot, and the claim each result was committed under (NULL: unfenced).
+    "CREATE TABLE room_claims (
+         room TEXT PRIMARY KEY,
+         node TEXT NOT NULL,
+         epoch BIGINT NOT NULL,           -- raised by one at each new claim
+         expires_at TIMESTAMPTZ NOT NULL, -- the database's clock; released: set to now
+         claimed_at TIMESTAMPTZ NOT NULL
+     );
+     CREATE TABLE room_snapshots (
+         room TEXT PRIMARY KEY,
+         epoch BIGINT NOT NULL,
+         node TEXT NOT NULL,
+         body TEXT NOT NULL,
+         saved_at TIMESTAMPTZ NOT NULL
+     );
+     ALTER TABLE rounds ADD COLUMN claim_room TEXT, ADD COLUMN claim_node TEXT,
+         ADD COLUMN claim_epoch BIGINT;
+     CREATE INDEX rounds_by_claim ON rounds (claim_room, claim_epoch);",
 ];
 
 /// The newest schema version this build knows.

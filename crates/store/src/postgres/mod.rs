@@ -20,14 +20,18 @@
 //! recorder keeps retrying), [`StoreError::Statement`] is not. The URL's password never
 //! appears in an error or a log line: [`redact`].
 
+mod claims;
 mod migrations;
 mod queries;
 mod session;
 pub mod testing;
 mod worker;
 
-use crate::{GameWins, Leaderboard, MatchRecord, RoundResult, Store, StoreError, StoreReader};
+use crate::{
+    Fence, GameWins, Leaderboard, MatchRecord, RoundResult, Store, StoreError, StoreReader,
+};
 
+pub use claims::PgClaims;
 use session::Session;
 pub use session::redact;
 use worker::Worker;
@@ -89,6 +93,15 @@ impl PgStore {
     /// The URL, without its password.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Claims of rooms ([`crate::Claims`]) over a connection of their own, made at their
+    /// first use.
+    ///
+    /// # Errors
+    /// The connection's thread cannot be started.
+    pub fn claims(&self) -> Result<PgClaims, StoreError> {
+        PgClaims::new(Session::new(self.config.clone(), self.url.clone()))
     }
 }
 
@@ -152,6 +165,18 @@ impl Store for PgStore {
         let rounds = rounds.to_vec();
         self.worker
             .ask(move |client| queries::record(client, &rounds))
+    }
+
+    fn record_fenced(&mut self, fence: &Fence, rounds: &[RoundResult]) -> Result<(), StoreError> {
+        let (fence, rounds) = (fence.clone(), rounds.to_vec());
+        self.worker
+            .ask(move |client| queries::record_fenced(client, &fence, &rounds))?
+    }
+
+    fn save_snapshot(&mut self, fence: &Fence, body: &str) -> Result<(), StoreError> {
+        let (fence, body) = (fence.clone(), body.to_owned());
+        self.worker
+            .ask(move |client| claims::save_snapshot(client, &fence, &body))?
     }
 
     fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {

@@ -3,7 +3,10 @@
 
 use postgres::{Client, Row, Transaction};
 
-use crate::{GameWins, HOUR_MS, LeaderEntry, Leaderboard, MatchRecord, RoundResult, hour_of};
+use crate::{
+    Fence, GameWins, HOUR_MS, LeaderEntry, Leaderboard, MatchRecord, RoundResult, StoreError,
+    hour_of,
+};
 
 type Result<T> = std::result::Result<T, postgres::Error>;
 
@@ -11,18 +14,38 @@ type Result<T> = std::result::Result<T, postgres::Error>;
 pub(super) fn record(client: &mut Client, rounds: &[RoundResult]) -> Result<()> {
     let mut tx = client.transaction()?;
     for result in rounds {
-        insert_one(&mut tx, result)?;
+        insert_one(&mut tx, result, None)?;
     }
     tx.commit()
 }
 
+/// [`record`], if `fence` is still the room's live claim (checked under a share lock on the
+/// claim, held to `COMMIT`: see `crate::claims`). The inner `Err`: fenced, nothing stored.
+pub(super) fn record_fenced(
+    client: &mut Client,
+    fence: &Fence,
+    rounds: &[RoundResult],
+) -> Result<std::result::Result<(), StoreError>> {
+    let mut tx = client.transaction()?;
+    if !super::claims::holds(&mut tx, fence)? {
+        return Ok(Err(super::claims::fenced(fence)));
+    }
+    for result in rounds {
+        insert_one(&mut tx, result, Some(fence))?;
+    }
+    tx.commit()?;
+    Ok(Ok(()))
+}
+
 /// Stores one result unless its key is stored already (by this batch, an earlier one, or
 /// another node), then its totals and its log.
-fn insert_one(tx: &mut Transaction<'_>, result: &RoundResult) -> Result<()> {
+fn insert_one(tx: &mut Transaction<'_>, result: &RoundResult, fence: Option<&Fence>) -> Result<()> {
     let player = result.named.then(|| crate::player_key(&result.winner));
+    let epoch = fence.map(|f| to_i64(f.epoch));
     let inserted = tx.execute(
-        "INSERT INTO rounds (key, game, room, round, winner, player, won_at, guesses)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO rounds (key, game, room, round, winner, player, won_at, guesses,
+                             claim_room, claim_node, claim_epoch)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING",
         &[
             &result.key,
             &result.game,
@@ -32,6 +55,9 @@ fn insert_one(tx: &mut Transaction<'_>, result: &RoundResult) -> Result<()> {
             &player,
             &result.won_at_ms,
             &to_i64(result.guesses),
+            &fence.map(|f| f.room.as_str()),
+            &fence.map(|f| f.node.as_str()),
+            &epoch,
         ],
     )?;
     if inserted == 0 {
@@ -184,6 +210,6 @@ pub(super) fn recent_matches(
     Ok(rows.iter().map(match_record).collect())
 }
 
-fn to_i64(value: u64) -> i64 {
+pub(super) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }

@@ -1,0 +1,222 @@
+//! Claims in PostgreSQL (`room_claims`, `room_snapshots`): the statements behind
+//! [`crate::Claims`] and the fence check of every fenced write. Why it is safe:
+//! `crate::claims`. Every expiry is computed with the database's `clock_timestamp()`.
+
+use std::time::{Duration, Instant};
+
+use postgres::{Client, Row, Transaction};
+
+use super::queries::to_i64;
+use super::session::Session;
+use super::worker::Worker;
+use crate::claims::deadline;
+use crate::{ClaimRecord, Claimed, Claims, Fence, Holder, Lease, StoreError, StoredSnapshot};
+
+type Result<T> = std::result::Result<T, postgres::Error>;
+
+/// Claims over a connection of their own ([`crate::PgStore::claims`]): a renewal never waits
+/// behind a commit of the store.
+pub struct PgClaims {
+    worker: Worker,
+}
+
+impl std::fmt::Debug for PgClaims {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgClaims").finish_non_exhaustive()
+    }
+}
+
+impl PgClaims {
+    pub(super) fn new(session: Session) -> std::result::Result<Self, StoreError> {
+        Ok(PgClaims {
+            worker: Worker::spawn(session)?,
+        })
+    }
+}
+
+/// A lease's length as the statements take it: milliseconds, as a float.
+fn millis(lease: Duration) -> f64 {
+    lease.as_secs_f64() * 1_000.0
+}
+
+fn epoch_of(row: &Row, column: usize) -> u64 {
+    row.get::<_, i64>(column).unsigned_abs()
+}
+
+impl Claims for PgClaims {
+    fn claim(
+        &mut self,
+        room: &str,
+        node: &str,
+        lease: Duration,
+    ) -> std::result::Result<Claimed, StoreError> {
+        let (room, node) = (room.to_owned(), node.to_owned());
+        let sent = Instant::now();
+        self.worker
+            .ask(move |client| claim(client, room, node, lease, sent))
+    }
+
+    fn renew(
+        &mut self,
+        fence: &Fence,
+        lease: Duration,
+    ) -> std::result::Result<Option<Lease>, StoreError> {
+        let fence = fence.clone();
+        let sent = Instant::now();
+        self.worker.ask(move |client| {
+            let renewed = client.execute(
+                "UPDATE room_claims
+                 SET expires_at = clock_timestamp() + $4::FLOAT8 * INTERVAL '1 millisecond'
+                 WHERE room = $1 AND node = $2 AND epoch = $3 AND expires_at > clock_timestamp()",
+                &[
+                    &fence.room,
+                    &fence.node,
+                    &to_i64(fence.epoch),
+                    &millis(lease),
+                ],
+            )?;
+            Ok((renewed == 1).then(|| Lease {
+                fence,
+                valid_until: deadline(sent, lease),
+            }))
+        })
+    }
+
+    fn release(&mut self, fence: &Fence) -> std::result::Result<bool, StoreError> {
+        let fence = fence.clone();
+        self.worker.ask(move |client| {
+            let released = client.execute(
+                "UPDATE room_claims SET expires_at = clock_timestamp()
+                 WHERE room = $1 AND node = $2 AND epoch = $3 AND expires_at > clock_timestamp()",
+                &[&fence.room, &fence.node, &to_i64(fence.epoch)],
+            )?;
+            Ok(released == 1)
+        })
+    }
+
+    fn claims(&mut self) -> std::result::Result<Vec<ClaimRecord>, StoreError> {
+        self.worker.ask(|client| {
+            let rows = client.query(
+                "SELECT room, node, epoch, expires_at > clock_timestamp(),
+                        (EXTRACT(EPOCH FROM expires_at - clock_timestamp()) * 1000)::BIGINT
+                 FROM room_claims ORDER BY room",
+                &[],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|row| ClaimRecord {
+                    room: row.get(0),
+                    node: row.get(1),
+                    epoch: epoch_of(row, 2),
+                    live: row.get(3),
+                    expires_in_ms: row.get(4),
+                })
+                .collect())
+        })
+    }
+
+    fn snapshot_of(
+        &mut self,
+        room: &str,
+    ) -> std::result::Result<Option<StoredSnapshot>, StoreError> {
+        let room = room.to_owned();
+        self.worker.ask(move |client| {
+            let row = client.query_opt(
+                "SELECT room, epoch, node, body,
+                        (EXTRACT(EPOCH FROM saved_at) * 1000)::BIGINT
+                 FROM room_snapshots WHERE room = $1",
+                &[&room],
+            )?;
+            Ok(row.map(|row| StoredSnapshot {
+                room: row.get(0),
+                epoch: epoch_of(&row, 1),
+                node: row.get(2),
+                body: row.get(3),
+                saved_at_ms: row.get(4),
+            }))
+        })
+    }
+}
+
+/// Takes the room if nobody holds a live lease on it (inserting its first claim, or raising
+/// the epoch of an expired or released one), else says who holds it. One statement: two
+/// nodes claiming at once cannot both win (the second waits on the row, then finds it live).
+fn claim(
+    client: &mut Client,
+    room: String,
+    node: String,
+    lease: Duration,
+    sent: Instant,
+) -> Result<Claimed> {
+    let won = client.query_opt(
+        "INSERT INTO room_claims AS c (room, node, epoch, expires_at, claimed_at)
+         VALUES ($1, $2, 1, clock_timestamp() + $3::FLOAT8 * INTERVAL '1 millisecond',
+                 clock_timestamp())
+         ON CONFLICT (room) DO UPDATE
+             SET node = EXCLUDED.node, epoch = c.epoch + 1, expires_at = EXCLUDED.expires_at,
+                 claimed_at = EXCLUDED.claimed_at
+             WHERE c.expires_at <= clock_timestamp()
+         RETURNING epoch",
+        &[&room, &node, &millis(lease)],
+    )?;
+    if let Some(row) = won {
+        let epoch = epoch_of(&row, 0);
+        return Ok(Claimed::Won(Lease {
+            fence: Fence { room, node, epoch },
+            valid_until: deadline(sent, lease),
+        }));
+    }
+    let row = client.query_one(
+        "SELECT node, epoch, (EXTRACT(EPOCH FROM expires_at - clock_timestamp()) * 1000)::BIGINT
+         FROM room_claims WHERE room = $1",
+        &[&room],
+    )?;
+    Ok(Claimed::Held(Holder {
+        node: row.get(0),
+        epoch: epoch_of(&row, 1),
+        expires_in_ms: row.get(2),
+    }))
+}
+
+/// Whether `fence` is the room's live claim, taking a share lock on the claim's row until the
+/// transaction ends: a takeover (which updates the row) waits for this transaction's commit.
+pub(super) fn holds(tx: &mut Transaction<'_>, fence: &Fence) -> Result<bool> {
+    let row = tx.query_opt(
+        "SELECT 1 FROM room_claims
+         WHERE room = $1 AND node = $2 AND epoch = $3 AND expires_at > clock_timestamp()
+         FOR SHARE",
+        &[&fence.room, &fence.node, &to_i64(fence.epoch)],
+    )?;
+    Ok(row.is_some())
+}
+
+/// The error of a write refused by its fence.
+pub(super) fn fenced(fence: &Fence) -> StoreError {
+    StoreError::Fenced {
+        room: fence.room.clone(),
+        node: fence.node.clone(),
+        epoch: fence.epoch,
+    }
+}
+
+/// Replaces the room's snapshot, if `fence` holds (the inner `Err`: fenced, nothing saved).
+pub(super) fn save_snapshot(
+    client: &mut Client,
+    fence: &Fence,
+    body: &str,
+) -> Result<std::result::Result<(), StoreError>> {
+    let mut tx = client.transaction()?;
+    if !holds(&mut tx, fence)? {
+        return Ok(Err(fenced(fence)));
+    }
+    tx.execute(
+        "INSERT INTO room_snapshots (room, epoch, node, body, saved_at)
+         VALUES ($1, $2, $3, $4, clock_timestamp())
+         ON CONFLICT (room) DO UPDATE
+             SET epoch = EXCLUDED.epoch, node = EXCLUDED.node, body = EXCLUDED.body,
+                 saved_at = EXCLUDED.saved_at",
+        &[&fence.room, &to_i64(fence.epoch), &fence.node, &body],
+    )?;
+    tx.commit()?;
+    Ok(Ok(()))
+}
