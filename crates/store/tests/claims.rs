@@ -376,6 +376,8 @@ fn no_write_of_an_earlier_epoch_lands_after_a_new_claim() {
         count(&pg, "SELECT COUNT(*) FROM rounds") > 0,
         "results were committed"
     );
+    let late = claims(&pg).commits_after_takeover();
+    assert_eq!(late.ok(), Some(Vec::new()), "the audit agrees");
 }
 
 /// How many results were committed under an epoch before `epoch`.

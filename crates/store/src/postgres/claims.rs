@@ -138,6 +138,50 @@ impl Claims for PgClaims {
     }
 }
 
+impl PgClaims {
+    /// The audit of the fence: every result committed under an epoch of a room *after* a
+    /// later epoch of that room was claimed. Always empty when the fence works; a cluster's
+    /// tests check it after killing nodes.
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub fn commits_after_takeover(&mut self) -> std::result::Result<Vec<LateCommit>, StoreError> {
+        self.worker.ask(|client| {
+            let rows = client.query(
+                "SELECT r.key, r.claim_room, r.claim_epoch, h.epoch
+                 FROM rounds r JOIN room_claim_history h
+                   ON h.room = r.claim_room AND h.epoch > r.claim_epoch
+                 WHERE r.committed_at >= h.claimed_at
+                 ORDER BY r.claim_room, r.claim_epoch, r.key",
+                &[],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|row| LateCommit {
+                    key: row.get(0),
+                    room: row.get(1),
+                    epoch: epoch_of(row, 2),
+                    after_epoch: epoch_of(row, 3),
+                })
+                .collect())
+        })
+    }
+}
+
+/// A result committed under a claim that a later claim had already replaced
+/// ([`PgClaims::commits_after_takeover`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateCommit {
+    /// The result's key.
+    pub key: String,
+    /// The room.
+    pub room: String,
+    /// The epoch it was committed under.
+    pub epoch: u64,
+    /// The later epoch, already claimed when it was committed.
+    pub after_epoch: u64,
+}
+
 /// Takes the room if nobody holds a live lease on it (inserting its first claim, or raising
 /// the epoch of an expired or released one), else says who holds it. One statement: two
 /// nodes claiming at once cannot both win (the second waits on the row, then finds it live).
@@ -148,14 +192,23 @@ fn claim(
     lease: Duration,
     sent: Instant,
 ) -> Result<Claimed> {
+    // `clock_timestamp()` in SET is read once the row is locked, after any fenced commit
+    // holding it has committed: the history's `claimed_at` is later than every write of the
+    // epochs before (what `commits_after_takeover` audits).
     let won = client.query_opt(
-        "INSERT INTO room_claims AS c (room, node, epoch, expires_at, claimed_at)
-         VALUES ($1, $2, 1, clock_timestamp() + $3::FLOAT8 * INTERVAL '1 millisecond',
-                 clock_timestamp())
-         ON CONFLICT (room) DO UPDATE
-             SET node = EXCLUDED.node, epoch = c.epoch + 1, expires_at = EXCLUDED.expires_at,
-                 claimed_at = EXCLUDED.claimed_at
-             WHERE c.expires_at <= clock_timestamp()
+        "WITH won AS (
+             INSERT INTO room_claims AS c (room, node, epoch, expires_at, claimed_at)
+             VALUES ($1, $2, 1, clock_timestamp() + $3::FLOAT8 * INTERVAL '1 millisecond',
+                     clock_timestamp())
+             ON CONFLICT (room) DO UPDATE
+                 SET node = EXCLUDED.node, epoch = c.epoch + 1,
+                     expires_at = clock_timestamp() + $3::FLOAT8 * INTERVAL '1 millisecond',
+                     claimed_at = clock_timestamp()
+                 WHERE c.expires_at <= clock_timestamp()
+             RETURNING room, epoch, node, claimed_at
+         )
+         INSERT INTO room_claim_history (room, epoch, node, claimed_at)
+         SELECT room, epoch, node, claimed_at FROM won
          RETURNING epoch",
         &[&room, &node, &millis(lease)],
     )?;

@@ -61,8 +61,9 @@ const MIGRATIONS: &[&str] = &[
          ended_at BIGINT NOT NULL
      );
      CREATE INDEX matches_by_time ON matches (ended_at);",
-    // 2: rooms claimed by nodes (crate::claims): the claim with its epoch and lease, the
-    // room's last snapshot, and the claim each result was committed under (NULL: unfenced).
+    // 2: rooms claimed by nodes (crate::claims): the claim with its epoch and lease, every
+    // claim won, the room's last snapshot, and the claim each result was committed under
+    // (NULL: unfenced) with when.
     "CREATE TABLE room_claims (
          room TEXT PRIMARY KEY,
          node TEXT NOT NULL,
@@ -77,8 +78,15 @@ const MIGRATIONS: &[&str] = &[
          body TEXT NOT NULL,
          saved_at TIMESTAMPTZ NOT NULL
      );
+     CREATE TABLE room_claim_history (  -- every claim won, for audits
+         room TEXT NOT NULL,
+         epoch BIGINT NOT NULL,
+         node TEXT NOT NULL,
+         claimed_at TIMESTAMPTZ NOT NULL,   -- taken once the claim's row was locked
+         PRIMARY KEY (room, epoch)
+     );
      ALTER TABLE rounds ADD COLUMN claim_room TEXT, ADD COLUMN claim_node TEXT,
-         ADD COLUMN claim_epoch BIGINT;
+         ADD COLUMN claim_epoch BIGINT, ADD COLUMN committed_at TIMESTAMPTZ;
      CREATE INDEX rounds_by_claim ON rounds (claim_room, claim_epoch);",
 ];
 

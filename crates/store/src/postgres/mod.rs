@@ -31,7 +31,7 @@ use crate::{
     Fence, GameWins, Leaderboard, MatchRecord, RoundResult, Store, StoreError, StoreReader,
 };
 
-pub use claims::PgClaims;
+pub use claims::{LateCommit, PgClaims};
 use session::Session;
 pub use session::redact;
 use worker::Worker;

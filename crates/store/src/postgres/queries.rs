@@ -44,8 +44,10 @@ fn insert_one(tx: &mut Transaction<'_>, result: &RoundResult, fence: Option<&Fen
     let epoch = fence.map(|f| to_i64(f.epoch));
     let inserted = tx.execute(
         "INSERT INTO rounds (key, game, room, round, winner, player, won_at, guesses,
-                             claim_room, claim_node, claim_epoch)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING",
+                             claim_room, claim_node, claim_epoch, committed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                 CASE WHEN $11::BIGINT IS NULL THEN NULL ELSE clock_timestamp() END)
+         ON CONFLICT (key) DO NOTHING",
         &[
             &result.key,
             &result.game,
