@@ -10,9 +10,12 @@
 //!
 //! A request that cannot be read (bad bytes, another message type, another version) is
 //! answered with a typed refusal and dropped; the task goes on serving the rest. When the
-//! actor stops, the task answers "not running" once and unsubscribes, so later askers get
-//! NATS's immediate "no responders". Stopping the task ([`Serving::stop`], or dropping the
-//! [`Serving`]) unsubscribes and answers every ask still in flight with "server stopped".
+//! actor stops, the task unsubscribes, then answers "not running" to the ask that found it
+//! gone and to any the subscription still held, so later askers get NATS's immediate "no
+//! responders". Stopping the task ([`Serving::stop`], or dropping the [`Serving`]) does the
+//! same and answers every ask already delivered and still in flight with "server stopped".
+//! (A request that NATS routed to this subscriber just before the unsubscribe reached it is
+//! dropped by the client and its asker times out: NATS gives no way to close that window.)
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -105,28 +108,45 @@ struct Server<M: RemoteMessage> {
     stop: CancellationToken,
 }
 
+/// What the loop does after one message.
+enum Flow {
+    /// Read the next one.
+    Serve,
+    /// Stop reading: stopped, or the actor is gone. `Some`: an ask that found the actor
+    /// gone, to be refused once the subject is unsubscribed.
+    End(Option<Subject>),
+}
+
 impl<M: RemoteMessage> Server<M> {
     async fn run(self, mut subscriber: Subscriber) {
-        loop {
+        let refuse = loop {
             let next = tokio::select! {
                 biased;
-                () = self.stop.cancelled() => break,
+                () = self.stop.cancelled() => break None,
                 next = subscriber.next() => next,
             };
-            let Some(message) = next else { break };
-            // Waiting for mailbox room is cut short by a stop: that message is dropped.
-            let carry_on = tokio::select! {
+            let Some(message) = next else { break None };
+            // Waiting for mailbox room is cut short by a stop: that (told) message is dropped.
+            let flow = tokio::select! {
                 biased;
-                () = self.stop.cancelled() => false,
-                carry_on = self.deliver(message) => carry_on,
+                () = self.stop.cancelled() => Flow::End(None),
+                flow = self.deliver(message) => flow,
             };
-            if !carry_on {
-                break;
+            if let Flow::End(refuse) = flow {
+                break refuse;
             }
-        }
-        // Unsubscribe first: from here on NATS answers "no responders".
+        };
+        // Unsubscribe before refusing anyone: an asker told "not running" who asks again
+        // then gets NATS's "no responders" (the unsubscribe goes out first on this
+        // connection), never a request nobody reads.
         if let Err(err) = subscriber.unsubscribe().await {
             tracing::debug!(%err, "unsubscribe on a closed client");
+        }
+        let not_running = wire::encode_reply::<M::Reply>(Err(Failure::NotRunning));
+        self.answer(refuse, not_running.clone()).await;
+        // Messages the subscription still held were never delivered: not running, here.
+        while let Some(message) = subscriber.next().await {
+            self.answer(message.reply, not_running.clone()).await;
         }
         self.stop.cancel();
         self.in_flight.close();
@@ -136,8 +156,8 @@ impl<M: RemoteMessage> Server<M> {
         }
     }
 
-    /// Hands one NATS message to the actor. False when the actor has stopped.
-    async fn deliver(&self, message: async_nats::Message) -> bool {
+    /// Hands one NATS message to the actor.
+    async fn deliver(&self, message: async_nats::Message) -> Flow {
         let reply_to = message.reply;
         let request = match wire::decode_request::<M>(&message.payload) {
             Ok(request) => request,
@@ -145,7 +165,7 @@ impl<M: RemoteMessage> Server<M> {
                 tracing::warn!(subject = %message.subject, %err, "refused a message");
                 let refusal = wire::encode_reply::<M::Reply>(Err(Failure::Rejected(err)));
                 self.answer(reply_to, refusal).await;
-                return true;
+                return Flow::Serve;
             }
         };
         match reply_to {
@@ -154,16 +174,17 @@ impl<M: RemoteMessage> Server<M> {
         }
     }
 
-    async fn tell(&self, msg: M) -> bool {
+    async fn tell(&self, msg: M) -> Flow {
         // Nobody to tell that it failed: at most once, as a local `tell` to a dead actor.
-        self.recipient.tell(msg).await.is_ok()
+        match self.recipient.tell(msg).await {
+            Ok(()) => Flow::Serve,
+            Err(_) => Flow::End(None),
+        }
     }
 
-    async fn ask(&self, request: wire::Request<M>, reply_to: Subject) -> bool {
+    async fn ask(&self, request: wire::Request<M>, reply_to: Subject) -> Flow {
         if !self.recipient.is_running() {
-            let refusal = wire::encode_reply::<M::Reply>(Err(Failure::NotRunning));
-            self.answer(Some(reply_to), refusal).await;
-            return false;
+            return Flow::End(Some(reply_to));
         }
         let recipient = self.recipient.clone();
         let timeout = request.timeout.map_or(Timeout::Never, Timeout::After);
@@ -176,7 +197,12 @@ impl<M: RemoteMessage> Server<M> {
             Poll::Pending => Poll::Ready(None),
         });
         if let Some(answered) = first.await {
-            return self.reply(reply_to, answered).await;
+            if let Err(referee_actor::AskError::NotRunning(_)) = answered {
+                return Flow::End(Some(reply_to));
+            }
+            let payload = wire::encode_reply(outcome(answered).as_ref().map_err(Clone::clone));
+            self.answer(Some(reply_to), payload).await;
+            return Flow::Serve;
         }
         let client = self.client.clone();
         let stop = self.stop.clone();
@@ -188,18 +214,7 @@ impl<M: RemoteMessage> Server<M> {
             let payload = wire::encode_reply(outcome.as_ref().map_err(Clone::clone));
             publish(&client, reply_to, payload).await;
         });
-        true
-    }
-
-    async fn reply(
-        &self,
-        reply_to: Subject,
-        answered: Result<M::Reply, referee_actor::AskError<M>>,
-    ) -> bool {
-        let gone = matches!(answered, Err(referee_actor::AskError::NotRunning(_)));
-        let payload = wire::encode_reply(outcome(answered).as_ref().map_err(Clone::clone));
-        self.answer(Some(reply_to), payload).await;
-        !gone
+        Flow::Serve
     }
 
     async fn answer(&self, reply_to: Option<Subject>, payload: bytes::Bytes) {

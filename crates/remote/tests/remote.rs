@@ -192,7 +192,8 @@ async fn stopping_the_server_mid_request_says_so() {
     let serving = serve(client.clone(), subject.as_str(), keeper.recipient::<Hold>())
         .await
         .unwrap();
-    let remote = RemoteHandle::<Hold>::new(client, subject.as_str())
+    let caller = client!("stopping_the_server_mid_request_says_so");
+    let remote = RemoteHandle::<Hold>::new(caller, subject.as_str())
         .with_ask_timeout(Duration::from_secs(60));
     let asking = tokio::spawn({
         let remote = remote.clone();
@@ -260,8 +261,8 @@ async fn bad_bytes_and_other_versions_are_refused_and_serving_goes_on() {
     );
 }
 
-/// Semantics R6: once the served actor stops, the next ask is `NotRunning` and the server
-/// unsubscribes, so every later ask gets NATS's "no responders".
+/// Semantics R6: once the served actor stops, the server unsubscribes and answers the ask
+/// that found it gone `NotRunning`; every later ask gets NATS's "no responders".
 #[tokio::test]
 async fn a_stopped_actor_is_not_running_and_its_subject_goes_quiet() {
     let client = client!("a_stopped_actor_is_not_running");
@@ -272,7 +273,9 @@ async fn a_stopped_actor_is_not_running_and_its_subject_goes_quiet() {
         .unwrap();
     keeper.stop();
     within("the actor stops", keeper.wait_stopped()).await;
-    let remote = RemoteHandle::<Add>::new(client, subject.as_str());
+    // The asker on a connection of its own, as on another node.
+    let caller = client!("a_stopped_actor_is_not_running");
+    let remote = RemoteHandle::<Add>::new(caller, subject.as_str());
     let answer = within("first ask", remote.ask(Add(1))).await;
     assert!(
         matches!(answer, Err(AskError::NotRunning(Add(1)))),
