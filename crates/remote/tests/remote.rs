@@ -378,3 +378,34 @@ async fn pushes_reach_a_member_in_order() {
     assert!(matches!(bad, Err(WireError::Malformed(_))), "{bad:?}");
     assert_eq!(within("2", pushes.next()).await.unwrap().unwrap(), Add(2));
 }
+
+/// A message whose `Serialize` fails.
+#[derive(Debug, Serialize, Deserialize)]
+struct Unencodable(std::collections::HashMap<(u8, u8), u8>);
+impl Message for Unencodable {
+    type Reply = ();
+}
+impl RemoteMessage for Unencodable {
+    const NAME: &'static str = "test.unencodable";
+    const VERSION: u32 = 1;
+}
+
+/// A message that cannot be encoded is a typed error with the message handed back (nothing
+/// sent), never a panic.
+#[tokio::test]
+async fn an_unencodable_message_comes_back_unsent() {
+    let client = client!("an_unencodable_message_comes_back_unsent");
+    let subject = unique_subject("unsendable");
+    let remote = RemoteHandle::<Unencodable>::new(client, subject.as_str());
+    let bad = || Unencodable([((1, 2), 3)].into());
+    let told = remote.tell(bad()).await;
+    assert!(matches!(
+        told,
+        Err(referee_remote::TellError::Encode(Unencodable(_), _))
+    ));
+    let asked = within("encode", remote.ask(bad())).await;
+    assert!(
+        matches!(asked, Err(AskError::Encode(Unencodable(_), _))),
+        "{asked:?}"
+    );
+}
