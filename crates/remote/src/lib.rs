@@ -16,7 +16,7 @@
 //!
 //! Messages that cross are versioned serde types ([`RemoteMessage`]): every envelope says
 //! its format, the message's wire name and version, and a receiver checks them before it
-//! reads the body ([`wire`](WireError)). Pushes from an actor to a member's connection on
+//! reads the body (a mismatch is a [`WireError`], answered, never guessed at). Pushes from an actor to a member's connection on
 //! another node use [`push`] and [`subscribe`].
 //!
 //! What is guaranteed (at most once, per-connection order, no responders) and what is not
