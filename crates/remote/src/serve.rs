@@ -51,8 +51,10 @@ impl Serving {
         self.task.as_ref().is_some_and(|task| !task.is_finished())
     }
 
-    /// Stops serving: unsubscribes, answers every ask in flight with "server stopped", and
-    /// returns once that is done. Messages already in the actor's mailbox are still handled.
+    /// Stops serving: unsubscribes, answers the asks the subscription still held (never
+    /// delivered) with "not running" and those delivered and still unanswered with "server
+    /// stopped", and returns once that is done. Messages already in the actor's mailbox are
+    /// still handled; their replies go nowhere.
     pub async fn stop(mut self) {
         self.stop.cancel();
         if let Some(task) = self.task.take() {
@@ -73,7 +75,8 @@ impl Drop for Serving {
 ///
 /// Serve each message type on a subject of its own (`room.42.guess`, `room.42.look`). For
 /// several servers of one subject, NATS gives each message to every subscriber: serve a
-/// subject once.
+/// subject once. The task holds `recipient`, so the actor stays alive while it is served;
+/// it ends by itself once the actor stops.
 ///
 /// # Errors
 /// The subscription could not be made (the client is closed).
