@@ -93,6 +93,7 @@ pub async fn serve<M: RemoteMessage>(
         recipient: recipient.into(),
         in_flight: TaskTracker::new(),
         stop: stop.clone(),
+        abandon: CancellationToken::new(),
     };
     let task = tokio::spawn(server.run(subscriber));
     Ok(Serving {
@@ -108,7 +109,12 @@ struct Server<M: RemoteMessage> {
     recipient: Recipient<M>,
     /// The asks awaiting their reply, each in a task of its own.
     in_flight: TaskTracker,
+    /// Set by [`Serving::stop`] (or its drop): the loop stops reading.
     stop: CancellationToken,
+    /// Set by the loop once it has unsubscribed: asks in flight give up ("server stopped").
+    /// Not `stop` itself, so that their answers leave after the unsubscribe, on the same
+    /// connection: an asker told "server stopped" who asks again finds no responders.
+    abandon: CancellationToken,
 }
 
 /// What the loop does after one message.
@@ -151,9 +157,10 @@ impl<M: RemoteMessage> Server<M> {
         while let Some(message) = subscriber.next().await {
             self.answer(message.reply, not_running.clone()).await;
         }
-        self.stop.cancel();
+        self.abandon.cancel();
         self.in_flight.close();
         self.in_flight.wait().await;
+        // Out of the client's buffer now, not whenever it next writes.
         if let Err(err) = self.client.flush().await {
             tracing::debug!(%err, "flush after serving");
         }
@@ -208,11 +215,11 @@ impl<M: RemoteMessage> Server<M> {
             return Flow::Serve;
         }
         let client = self.client.clone();
-        let stop = self.stop.clone();
+        let abandon = self.abandon.clone();
         self.in_flight.spawn(async move {
             let outcome = tokio::select! {
                 answered = asked => outcome(answered),
-                () = stop.cancelled() => Err(Failure::ServerStopped),
+                () = abandon.cancelled() => Err(Failure::ServerStopped),
             };
             let payload = wire::encode_reply(outcome.as_ref().map_err(Clone::clone));
             publish(&client, reply_to, payload).await;

@@ -409,3 +409,82 @@ async fn an_unencodable_message_comes_back_unsent() {
         "{asked:?}"
     );
 }
+
+/// On a thread of its own; its first `Step` blocks until the test opens the gate.
+struct Gated {
+    entered: mpsc::UnboundedSender<()>,
+    gate: std::sync::mpsc::Receiver<()>,
+}
+impl Actor for Gated {}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Step(u32);
+impl Message for Step {
+    type Reply = u32;
+}
+impl RemoteMessage for Step {
+    const NAME: &'static str = "test.step";
+    const VERSION: u32 = 1;
+}
+impl Handler<Step> for Gated {
+    fn handle(&mut self, step: Step, _: &mut Context<Self>) -> u32 {
+        if step.0 == 0 {
+            let _ = self.entered.send(());
+            let _ = self.gate.recv();
+        }
+        step.0
+    }
+}
+
+/// Semantics R4/R6: asks the subscription still held when serving stopped were never
+/// delivered, and are answered "not running" (the wire's `not_running`), not left to time
+/// out. The actor is blocked and its one-slot mailbox full, so the serving task is stuck
+/// on a tell and the ask waits unread behind it.
+#[tokio::test]
+async fn asks_never_delivered_when_serving_stops_are_answered_not_running() {
+    let client = client!("asks_never_delivered_when_serving_stops");
+    let subject = unique_subject("undelivered");
+    let (entered_tx, mut entered) = mpsc::unbounded_channel();
+    let (open, gate) = std::sync::mpsc::channel();
+    let gated = referee_actor::ActorBuilder::new()
+        .mailbox_capacity(1)
+        .spawn_thread(Gated {
+            entered: entered_tx,
+            gate,
+        })
+        .unwrap();
+    let serving = serve(client.clone(), subject.as_str(), gated.recipient::<Step>())
+        .await
+        .unwrap();
+    let remote = RemoteHandle::<Step>::new(client.clone(), subject.as_str());
+    remote.tell(Step(0)).await.unwrap();
+    within("the actor blocks", entered.recv()).await;
+    for n in 1..=8 {
+        remote.tell(Step(n)).await.unwrap();
+    }
+    // The ask by hand on the serving connection, then a marker to the test on it: NATS
+    // delivers one connection's messages to one connection in order, so once the marker is
+    // here the ask is in the serving task's subscription, unread.
+    let inbox = client.new_inbox();
+    let mut replies = client.subscribe(inbox.clone()).await.unwrap();
+    let marker = unique_subject("marker");
+    let mut markers = client.subscribe(marker.clone()).await.unwrap();
+    let ask = r#"{"v":1,"kind":"test.step","ver":1,"body":9}"#;
+    client
+        .publish_with_reply(subject.clone(), inbox, ask.into())
+        .await
+        .unwrap();
+    client.publish(marker, "here".into()).await.unwrap();
+    within("the marker", futures_util::StreamExt::next(&mut markers)).await;
+
+    within("stop", serving.stop()).await;
+    let reply = within(
+        "the unread ask's answer",
+        futures_util::StreamExt::next(&mut replies),
+    )
+    .await
+    .unwrap();
+    let reply: serde_json::Value = serde_json::from_slice(&reply.payload).unwrap();
+    assert_eq!(reply["outcome"]["err"], "not_running", "{reply}");
+    open.send(()).unwrap();
+}
