@@ -17,6 +17,7 @@ fn seated() -> Codec {
         name: "Player 7".into(),
         token: Some("9f".repeat(16)),
         resumed: false,
+        how_to_play: None,
     };
     assert_eq!(
         codec.heard(&protocol::notice(&welcome, None)),
