@@ -420,7 +420,10 @@ async fn a_dice_only_server_greets_with_dice_moves() {
     assert_eq!(ann.line().await, "Welcome to Referee! You are player 1.");
     let how = ann.line().await;
     assert!(!how.contains("number"), "a dice server: {how}");
-    assert!(how.contains("`bid QUANTITY FACE`") && how.contains("`liar`"), "{how}");
+    assert!(
+        how.contains("`bid QUANTITY FACE`") && how.contains("`liar`"),
+        "{how}"
+    );
     let (seat, _) = ann.until("* You joined").await;
     assert!(seat.contains("(1/3 players"), "{seat}");
     let _ = stop.send(());
@@ -447,7 +450,9 @@ async fn json_clients_list_the_games_and_read_deadlines_as_time_left() {
     let (hand, _) = ann
         .until(|m| m["type"] == "event" && m["event"]["type"] == "hand_started")
         .await;
-    let now = hand["now"].as_u64().unwrap_or_else(|| panic!("no now: {hand}"));
+    let now = hand["now"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no now: {hand}"));
     let deadline = hand["event"]["deadline"].as_u64().unwrap_or_default();
     let left = deadline.saturating_sub(now);
     assert!(

@@ -325,6 +325,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     S.names.set(m.player, m.name);
     S.seated.add(m.player);
     S.away.delete(m.player);
+    if (S.game === 'dice') DICE.member(m.player, true);
     renderRoomMeta();
     requestScores();
   }
@@ -332,6 +333,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
   function memberOut(m) {
     S.seated.delete(m.player);
     S.away.delete(m.player);
+    if (S.game === 'dice') DICE.member(m.player, false);
     renderRoomMeta();
     requestScores();
   }

@@ -93,7 +93,11 @@ window.RefereeDice = (api) => {
       T.deadlineAt = localTime(e.deadline, now);
       T.ladder = [];
       const commitments = new Map((e.commitments || []).map((c) => [c.player, c.commitment]));
-      T.seats = (e.counts || []).map((c) => ({ player: c.player, count: c.count, commitment: commitments.get(c.player) || null }));
+      const counts = new Map((e.counts || []).map((c) => [c.player, c.count]));
+      // `counts` names the players with dice; the ones out stay in their place, marked out.
+      const order = T.seats.map((s) => s.player);
+      for (const player of counts.keys()) if (!order.includes(player)) order.push(player);
+      T.seats = order.map((player) => ({ player, count: counts.get(player) || 0, commitment: commitments.get(player) || null }));
       T.dice = null; // `rolled` follows for a player with dice
       T.choice = null;
       const who = e.starter === me() ? 'you start' : `${nameOf(e.starter)} starts`;
@@ -293,7 +297,7 @@ window.RefereeDice = (api) => {
 
   function renderControls() {
     const turn = myTurn();
-    $('dice-controls').hidden = api.watching();
+    $('dice-controls').hidden = api.watching() || !(T.playing && isIn(me()));
     const lowest = turn ? lowestRaise() : null;
     if (!T.choice || !legal(T.choice)) T.choice = lowest ? Object.assign({}, lowest) : null;
     const choice = T.choice;
@@ -442,6 +446,14 @@ window.RefereeDice = (api) => {
     setInterval(tick, 250);
   }
 
+  /** Someone sat down (`here`) or left: between matches, or mid-match for a late arrival,
+   *  they wait for the next match. */
+  function member(player, here) {
+    T.waiting = T.waiting.filter((p) => p !== player);
+    if (here && !T.seats.some((s) => s.player === player && T.playing)) T.waiting.push(player);
+    render();
+  }
+
   /** A new room on screen: forget the last one's table. */
   function reset() {
     T = fresh();
@@ -452,5 +464,5 @@ window.RefereeDice = (api) => {
 
   wire();
   reset();
-  return { state, event, rejected, reset };
+  return { state, event, rejected, reset, member };
 };

@@ -138,16 +138,36 @@ async fn three_netcat_players_and_a_browser_finish_a_match_of_liars_dice() {
     let me = web.player().await;
     web.wait_text("#dice-status", "Waiting for players").await;
 
+    // Eve watches that table from the lobby's room list.
+    let eve = driver.browser().await;
+    eve.open(&format!("http://{}/", server.http)).await;
+    eve.click_when(r#"#rooms li[data-game="dice"] button.watch"#)
+        .await;
+    eve.wait_for(r#"body[data-view="watching"][data-game="dice"]"#)
+        .await;
+
     let mut lines = Vec::new();
     for name in ["Ann", "Bob", "Cid"] {
         let client = dice_player(server.tcp, name).await;
         lines.push(tokio::spawn(play_by_lines(client)));
     }
     web.wait_for(r#"#dice-table[data-phase="bidding"]"#).await;
+    eve.wait_text("#dice-status", "Watching match 1").await;
 
-    let (checks, moves) = play_in_browser(&web, me, &shots).await;
-    println!("the page was checked for hidden dice {checks} times; it made {moves} moves");
+    let (checks, moves) = play_in_browser(&web, me, &eve, &shots).await;
+    println!("the pages were checked for hidden dice {checks} times; Webby made {moves} moves");
     assert!(moves > 0, "the browser player never moved");
+    // The last call's hands open the commitments the page saw when the hand started.
+    web.wait_for(r#"#reveal-hands .proof[data-proof="verified"]"#)
+        .await;
+    let proofs = "return [...document.querySelectorAll('#reveal-hands .proof')]\
+        .map((p) => p.dataset.proof);";
+    let proofs = web.script(proofs, json!([])).await;
+    let proofs = proofs.as_array().cloned().unwrap_or_default();
+    assert!(
+        proofs.len() >= 2 && proofs.iter().all(|p| p == "verified"),
+        "{proofs:?}"
+    );
 
     // Everyone saw the same winner; the page says so.
     let (mut winners, mut seated) = (BTreeSet::new(), Vec::new());
@@ -171,7 +191,20 @@ async fn three_netcat_players_and_a_browser_finish_a_match_of_liars_dice() {
         format!("{winner} wins match 1!")
     };
     web.wait_text("#dice-result", &shown).await;
+    eve.wait_text("#dice-result", &format!("{winner} wins match 1!"))
+        .await;
     web.screenshot(&shots.join("dice-match-won.png")).await;
+    // A phone's width: the table still fits (no sideways scrolling).
+    if let Err(err) = web.client.set_window_size(390, 844).await {
+        panic!("cannot resize the window: {err}");
+    }
+    let wide = "return document.documentElement.scrollWidth <= window.innerWidth;";
+    let page = &web;
+    web.wait("the page to fit a phone's width", || async move {
+        page.script(wide, json!([])).await == true
+    })
+    .await;
+    web.screenshot(&shots.join("dice-phone.png")).await;
 
     // The dice leaderboard counts the win; the guess board does not.
     web.click("#leave").await;
@@ -188,7 +221,14 @@ async fn three_netcat_players_and_a_browser_finish_a_match_of_liars_dice() {
     web.wait_for(r#"#leaderboard[data-game="guess"]"#).await;
     web.wait_text("#leaderboard", "No wins yet").await;
 
-    assert_eq!(web.js_errors().await, Vec::<String>::new(), "uncaught errors");
+    for page in [&web, &eve] {
+        assert_eq!(
+            page.js_errors().await,
+            Vec::<String>::new(),
+            "uncaught errors"
+        );
+    }
+    eve.close().await;
     web.close().await;
     drop(driver);
     drop(seated);
@@ -199,9 +239,16 @@ async fn three_netcat_players_and_a_browser_finish_a_match_of_liars_dice() {
 /// Plays the browser's seat by clicking until the page shows match 1's end (a full table
 /// starts the next match at once; the result stays on the page): opens a hand
 /// by picking its own first die's face, calls liar on any bid. Looks at the page every
-/// [`POLL`] and fails on any die it should not show. Returns (looks during hands, moves).
-async fn play_in_browser(web: &Browser, me: u64, shots: &std::path::Path) -> (u32, u32) {
+/// [`POLL`] (and at the spectator `eve`'s, who must show no die at all but revealed ones)
+/// and fails on any die it should not show. Returns (looks during hands, moves).
+async fn play_in_browser(
+    web: &Browser,
+    me: u64,
+    eve: &Browser,
+    shots: &std::path::Path,
+) -> (u32, u32) {
     let deadline = Instant::now() + MATCH;
+    let me = me.to_string();
     let (mut checks, mut moves, mut shot) = (0, 0, false);
     loop {
         let look = web.script(LOOK, json!([])).await;
@@ -211,15 +258,26 @@ async fn play_in_browser(web: &Browser, me: u64, shots: &std::path::Path) -> (u3
             panic!("no match end within {MATCH:?} (see {shot}): {look}\n{body}");
         }
         if look["result"] == "1" {
+            assert!(shot, "the turn clock never showed on the player's turn");
             return (checks, moves);
         }
         let phase = look["phase"].as_str().unwrap_or_default();
         if phase == "bidding" {
             checks += 1;
-            assert_eq!(look["leaks"], json!([]), "dice shown before the call: {look}");
+            assert_eq!(
+                look["leaks"],
+                json!([]),
+                "dice shown before the call: {look}"
+            );
             check_own_dice(&look);
+            let seen = eve.script(LOOK, json!([])).await;
+            if seen["phase"] == "bidding" {
+                checks += 1;
+                assert_eq!(seen["leaks"], json!([]), "a spectator saw dice: {seen}");
+                assert_eq!(seen["mine"], json!([]), "a spectator has no dice: {seen}");
+            }
         }
-        if phase == "bidding" && look["turn"] == me.to_string() {
+        if phase == "bidding" && look["turn"].as_str() == Some(me.as_str()) {
             if !shot && look["clock"].as_str().is_some_and(|c| c.ends_with(" s")) {
                 web.screenshot(&shots.join("dice-table.png")).await;
                 shot = true;
@@ -234,12 +292,28 @@ async fn play_in_browser(web: &Browser, me: u64, shots: &std::path::Path) -> (u3
     }
 }
 
+impl Browser {
+    /// Waits until `css` selects an element, then clicks it (the room list refreshes every
+    /// few seconds).
+    async fn click_when(&self, css: &str) {
+        self.wait_for(css).await;
+        self.click(css).await;
+    }
+}
+
 /// The page shows the player's own dice, as many as their cup says.
 fn check_own_dice(look: &Value) {
     let count = look["count"].as_str().unwrap_or_default();
     let mine = look["mine"].as_array().map_or(0, Vec::len);
-    if let Some(n) = count.split(' ').next().and_then(|n| n.parse::<usize>().ok()) {
-        assert!(mine == n || mine == 0, "{mine} dice shown for {count}: {look}");
+    if let Some(n) = count
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        assert!(
+            mine == n || mine == 0,
+            "{mine} dice shown for {count}: {look}"
+        );
     }
 }
 
