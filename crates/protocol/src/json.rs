@@ -21,6 +21,7 @@
 //! assert_eq!(request.op, Op::Guess { value: "7".into() });
 //! ```
 
+use referee_rules::Millis;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -106,6 +107,8 @@ pub enum Op {
         /// Which game.
         game: Option<String>,
     },
+    /// The games this server hosts, with their rooms and players now (`/games`).
+    Games,
     /// The server answers `pong`.
     Ping,
     /// Say goodbye and close.
@@ -130,6 +133,7 @@ impl Op {
             Op::Spectators { allow } => Command::Spectators(*allow),
             Op::Name { name } => Command::Name(name),
             Op::Top { game } => Command::Top(game.as_deref()),
+            Op::Games => Command::Games,
             Op::Ping => Command::Ping,
             Op::Quit => Command::Quit,
         };
@@ -152,6 +156,7 @@ impl Op {
             Op::Spectators { .. } => "spectators",
             Op::Name { .. } => "name",
             Op::Top { .. } => "top",
+            Op::Games => "games",
             Op::Ping => "ping",
             Op::Quit => "quit",
         }
@@ -336,6 +341,7 @@ fn read_op(op: &str, object: &Map<String, Value>, id: Option<u64>) -> Result<Op,
         "top" => Op::Top {
             game: game_field(object, id, op)?,
         },
+        "games" => Op::Games,
         "ping" => Op::Ping,
         "quit" => Op::Quit,
         other => {
@@ -474,6 +480,7 @@ pub fn notice(notice: &Notice, re: Option<u64>) -> String {
 #[serde(tag = "type", rename = "event")]
 struct EventBody<'a, E: Serialize> {
     round: u64,
+    now: u64,
     event: &'a E,
 }
 
@@ -487,12 +494,23 @@ struct RejectedBody<'a, R: Serialize> {
 #[serde(tag = "type", rename = "state")]
 struct StateBody<'a, V: Serialize> {
     view: &'a V,
+    now: u64,
 }
 
-/// A game event as a JSON message: `{"v":1,"type":"event","round":3,"event":{…},"text":"…"}`.
-/// `text` is the event as the line protocol shows it to this player.
-pub fn event<E: Serialize>(round: u64, event: &E, text: &str, re: Option<u64>) -> String {
-    encode(EventBody { round, event }, text, re)
+/// A game event as a JSON message:
+/// `{"v":1,"type":"event","round":3,"now":41250,"event":{…},"text":"…"}`. `text` is the event
+/// as the line protocol shows it to this player; `now` is the room's game clock (ms) when it
+/// was sent, so a client turns the event's deadlines into time left (`deadline - now`)
+/// without sharing a clock with the server.
+pub fn event<E: Serialize>(
+    round: u64,
+    now: Millis,
+    event: &E,
+    text: &str,
+    re: Option<u64>,
+) -> String {
+    let now = now.0;
+    encode(EventBody { round, now, event }, text, re)
 }
 
 /// A refused move: `{"v":1,"type":"rejected","rejection":{…},"text":"…"}`.
@@ -500,9 +518,11 @@ pub fn rejected<R: Serialize>(rejection: &R, text: &str, re: Option<u64>) -> Str
     encode(RejectedBody { rejection }, text, re)
 }
 
-/// Where the game stands for one player: `{"v":1,"type":"state","view":{…},"text":"…"}`.
-pub fn state<V: Serialize>(view: &V, text: &str, re: Option<u64>) -> String {
-    encode(StateBody { view }, text, re)
+/// Where the game stands for one player:
+/// `{"v":1,"type":"state","view":{…},"now":41250,"text":"…"}` (`now` as in [`event`]).
+pub fn state<V: Serialize>(view: &V, now: Millis, text: &str, re: Option<u64>) -> String {
+    let now = now.0;
+    encode(StateBody { view, now }, text, re)
 }
 
 #[cfg(test)]
@@ -571,6 +591,7 @@ mod tests {
                 },
             ),
             (r#"{"op":"ping"}"#, Op::Ping),
+            (r#"{"op":"games"}"#, Op::Games),
             (r#"{"op":"quit"}"#, Op::Quit),
         ];
         for (text, op) in cases {
@@ -711,6 +732,7 @@ mod tests {
                 name: name(),
                 token: Some("ab".into()),
                 resumed: false,
+                how_to_play: None,
             },
             Notice::Joined {
                 game: None,
@@ -881,16 +903,24 @@ mod tests {
         struct Hint {
             value: u32,
         }
-        let message = json(&event(4, &Hint { value: 9 }, "Ann guessed 9", Some(1)));
+        let message = json(&event(
+            4,
+            Millis(41_250),
+            &Hint { value: 9 },
+            "Ann guessed 9",
+            Some(1),
+        ));
         assert_eq!(message["type"], "event");
         assert_eq!(message["round"], 4);
+        assert_eq!(message["now"], 41_250, "the room's clock, for deadlines");
         assert_eq!(message["event"]["value"], 9);
         assert_eq!(message["re"], 1);
         let message = json(&rejected(&Hint { value: 2 }, "no", None));
         assert_eq!(message["type"], "rejected");
         assert_eq!(message["rejection"]["value"], 2);
-        let message = json(&state(&Hint { value: 3 }, "Round 1", None));
+        let message = json(&state(&Hint { value: 3 }, Millis(7), "Round 1", None));
         assert_eq!(message["type"], "state");
+        assert_eq!(message["now"], 7);
         assert_eq!(message["view"]["value"], 3);
     }
 
@@ -912,6 +942,7 @@ mod tests {
             Just(Op::Top { game: None }),
             text.prop_map(|game| Op::Top { game: Some(game) }),
             Just(Op::Ping),
+            Just(Op::Games),
             Just(Op::Quit),
         ]
     }

@@ -189,6 +189,10 @@ pub enum Notice {
         token: Option<String>,
         /// Whether this connection took over a dropped one (same player, same seat).
         resumed: bool,
+        /// The line after the greeting that says how to start playing: it depends on the
+        /// game a new player is seated in (text only; `None`: the guess-the-number line).
+        #[serde(skip)]
+        how_to_play: Option<&'static str>,
     },
     /// You sat down in a room.
     Joined {
@@ -391,8 +395,11 @@ impl Notice {
     pub fn to_line(&self) -> String {
         match self {
             Notice::Welcome {
-                player, resumed, ..
-            } => welcome(*player, *resumed),
+                player,
+                resumed,
+                how_to_play,
+                ..
+            } => welcome(*player, *resumed, *how_to_play),
             Notice::Joined {
                 room,
                 members,
@@ -454,14 +461,15 @@ impl Notice {
     }
 }
 
-fn welcome(player: PlayerId, resumed: bool) -> String {
+/// The greeting's second line when the game does not say otherwise.
+const GUESS_FIRST_STEPS: &str = "Type a number to guess; /help lists the commands.";
+
+fn welcome(player: PlayerId, resumed: bool, how_to_play: Option<&str>) -> String {
     if resumed {
         format!("Welcome back! You are player {player} again, in the seat you had.")
     } else {
-        format!(
-            "Welcome to Referee! You are player {player}.\n\
-             Type a number to guess; /help lists the commands."
-        )
+        let next = how_to_play.unwrap_or(GUESS_FIRST_STEPS);
+        format!("Welcome to Referee! You are player {player}.\n{next}")
     }
 }
 
@@ -639,6 +647,7 @@ mod tests {
             name: "Player 7".into(),
             token: None,
             resumed,
+            how_to_play: None,
         };
         assert!(
             welcome(false)

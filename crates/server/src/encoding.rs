@@ -45,7 +45,7 @@ impl Encoding {
         let status = game.status(viewer, now, names);
         match self {
             Encoding::Text => status,
-            Encoding::Json => json::state(&game.view(viewer), &status, re),
+            Encoding::Json => json::state(&game.view(viewer), now, &status, re),
         }
     }
 
@@ -64,19 +64,19 @@ impl Encoding {
     }
 
     /// What `viewer` is shown of a game event; in JSON it carries the room's `round` once
-    /// the move is done.
+    /// the move is done, and the game time `now` (so a client reads deadlines as time left).
     pub(crate) fn event<G: Render>(
         self,
         event: &G::Event,
         viewer: PlayerId,
         names: Names<'_>,
-        round: u64,
+        (round, now): (u64, Millis),
         re: Option<u64>,
     ) -> String {
         let text = G::describe(event, viewer, names);
         match self {
             Encoding::Text => text,
-            Encoding::Json => json::event(round, event, &text, re),
+            Encoding::Json => json::event(round, now, event, &text, re),
         }
     }
 

@@ -14,6 +14,8 @@
 //! `sessionStorage`), and kills them all when it ends, failing or not. Screenshots land in
 //! `target/browser/` (`$CARGO_TARGET_DIR/browser/` if that is set).
 //!
+//! `browser/dice.rs` plays a Liar's Dice match in the browser against the `referee` binary.
+//!
 //! The page is driven through the DOM hooks listed at the top of `web/app.js`. Every wait
 //! polls the DOM and gives up after [`WAIT`]; nothing sleeps a fixed time to synchronise.
 //!
@@ -21,6 +23,8 @@
 //! listens on 127.0.0.1 only, no TLS needed).
 
 mod common;
+#[path = "browser/dice.rs"]
+mod dice;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};

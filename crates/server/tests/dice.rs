@@ -399,3 +399,65 @@ async fn a_dice_player_who_reconnects_gets_their_dice_at_once() {
     );
     let _ = stop.send(());
 }
+
+/// A server of Liar's Dice only (as `referee serve --games dice`) greets netcat players with
+/// how to play dice, not "Type a number to guess", and seats them at a dice table.
+#[tokio::test]
+async fn a_dice_only_server_greets_with_dice_moves() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let addr = listener.local_addr().unwrap_or_else(|err| panic!("{err}"));
+    let dice = DiceConfig::new(3, Millis::from_secs(30), Millis::from_secs(15))
+        .unwrap_or_else(|err| panic!("{err}"));
+    let config = test_config().game_seats("dice", 3).build();
+    let server = Server::<LiarsDice>::new(config, dice);
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(server.run(listener, async {
+        let _ = stopped.await;
+    }));
+    let mut ann = Client::connect(addr).await;
+    assert_eq!(ann.line().await, "Welcome to Referee! You are player 1.");
+    let how = ann.line().await;
+    assert!(!how.contains("number"), "a dice server: {how}");
+    assert!(
+        how.contains("`bid QUANTITY FACE`") && how.contains("`liar`"),
+        "{how}"
+    );
+    let (seat, _) = ann.until("* You joined").await;
+    assert!(seat.contains("(1/3 players"), "{seat}");
+    let _ = stop.send(());
+}
+
+/// The JSON protocol gives what the web page needs: the hosted games (`games` op) and the
+/// room's clock (`now`) on every `state` and `event`, so a deadline becomes time left.
+#[tokio::test]
+async fn json_clients_list_the_games_and_read_deadlines_as_time_left() {
+    let (addr, http, stop) = both_games(|config| config).await;
+    let mut ann = WsClient::connect(http, None).await;
+    let id = ann.request("games", json!({})).await;
+    let games = ann.reply(id).await;
+    assert_eq!(games["type"], "games", "{games}");
+    assert_eq!(games["games"][0]["name"], "guess", "{games}");
+    assert_eq!(games["games"][1]["name"], "dice", "{games}");
+
+    let id = ann.request("play", json!({"game": "dice"})).await;
+    assert_eq!(ann.reply(id).await["type"], "joined");
+    let state = ann.reply(id).await;
+    assert!(state["now"].is_u64(), "the room's clock: {state}");
+    let _bob = dice_player(addr, "Bob").await;
+    let _cid = dice_player(addr, "Cid").await;
+    let (hand, _) = ann
+        .until(|m| m["type"] == "event" && m["event"]["type"] == "hand_started")
+        .await;
+    let now = hand["now"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no now: {hand}"));
+    let deadline = hand["event"]["deadline"].as_u64().unwrap_or_default();
+    let left = deadline.saturating_sub(now);
+    assert!(
+        left > 20_000 && left <= 30_000,
+        "a fresh 30 s turn, {left} ms left: {hand}"
+    );
+    let _ = stop.send(());
+}

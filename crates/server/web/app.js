@@ -1,4 +1,4 @@
-/* Referee: the browser client for "guess the secret number".
+/* Referee: the browser client for "guess the secret number" and Liar's Dice.
  *
  * Plain script, no build step, no dependencies. It speaks the JSON WebSocket protocol of
  * docs/protocol.md ("WebSocket protocol (JSON)") on /ws of the host that served the page.
@@ -11,13 +11,19 @@
  *   4. rendering   views, rooms, leaderboard, scoreboard, answers, feed, banner, toasts
  *   5. wiring      forms, buttons, timers, start
  *
+ * The dice table lives in dice.js (loaded first); this file routes a dice room's `state`,
+ * `event` and `rejected` messages to it.
+ *
  * Server text only ever reaches the page through textContent: nothing is parsed as HTML.
  *
  * DOM hooks (browser tests rely on them; keep them stable):
- *   body[data-view = lobby | room | watching], body[data-player = my player id]
+ *   body[data-view = lobby | room | watching], body[data-player = my player id],
+ *   body[data-game = guess | dice] (the room's game; dice hooks are listed in dice.js)
  *   #connection   "connected" when open, "reconnecting…" while retrying
- *   lobby  #lobby #name-input #name-button #quick-play #create-room #code-input #join-code
- *          #rooms (li[data-room=id] holding button.join and button.watch) #leaderboard
+ *   lobby  #lobby #name-input #name-button #quick-play #play-dice (shown when the server
+ *          hosts dice) #create-room #code-input #join-code
+ *          #rooms (li[data-room=id][data-game] holding button.join and button.watch)
+ *          #leaderboard[data-game] and its switch #board-guess #board-dice (several games)
  *   room   #room #room-title #room-code #round (digits only) #guess-form #guess-input
  *          #guess-button #answers (newest first) #feed (newest last) #banner
  *          #scoreboard (li[data-player=id] with .points) #chat-form #chat-input #leave
@@ -63,6 +69,9 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     byeReason: null, // set by `bye`: no automatic reconnection after it
     roomsKey: '',
     scoresTimer: null,
+    game: 'guess', // the game of the room on screen
+    games: [], // the games this server hosts (from `games`), default first
+    board: null, // the leaderboard's game (null: the board of all games)
   };
 
   const $ = (id) => document.getElementById(id);
@@ -159,6 +168,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
       hideNotice();
       setConnection('connected', 'ok');
       showMe();
+      send('games', {}, 'quiet');
       if (m.resumed) {
         // The server follows with `joined` + `state` if we still have a seat. A spectator
         // has no seat to keep, so ask to watch again (errors ignored).
@@ -174,6 +184,12 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     watching(m) { enterRoom(m, 'watching'); }, // the server follows with `scores`
     state(m) {
       const view = m.view || {};
+      if (Array.isArray(view.seats)) { // a dice table's view
+        setGame('dice');
+        DICE.state(view, m.now);
+        if (m.text) addFeed(plain(m.text), 'round');
+        return;
+      }
       if (view.round != null) setRound(view.round, view.max);
       if (view.round != null && view.commitment) seeCommitment(view.round, view.commitment);
       if (typeof view.points === 'number') setPoints(view.points);
@@ -181,11 +197,15 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     },
     event(m) {
       const e = m.event || {};
+      if (S.game === 'dice' && DICE.event(e, m)) return;
       const handle = GAME[e.type];
       if (handle) handle(e, m);
       else if (m.text) addFeed(plain(m.text), 'info');
     },
-    rejected(m) { addRejection(m.rejection || {}, m.text); },
+    rejected(m) {
+      if (S.game === 'dice') DICE.rejected(m.text);
+      else addRejection(m.rejection || {}, m.text);
+    },
     member_joined(m) { memberIn(m); addFeed(plain(m.text) || `${m.name} joined the room.`, 'member'); },
     member_back(m) { memberIn(m); addFeed(plain(m.text) || `${m.name} is back.`, 'member'); },
     member_left(m) { memberOut(m); addFeed(plain(m.text) || `${m.name} left the room.`, 'member'); },
@@ -227,6 +247,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
       renderScores(m.scores || []);
     },
     rooms(m) { renderRooms(m.rooms || [], m.total || 0); },
+    games(m) { hostGames((m.games || []).map((g) => g.name)); },
     left() { enterLobby(); },
     leaderboard(m) { renderLeaderboard(m); },
     referee_restarted(m) {
@@ -304,6 +325,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     S.names.set(m.player, m.name);
     S.seated.add(m.player);
     S.away.delete(m.player);
+    if (S.game === 'dice') DICE.member(m.player, true);
     renderRoomMeta();
     requestScores();
   }
@@ -311,6 +333,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
   function memberOut(m) {
     S.seated.delete(m.player);
     S.away.delete(m.player);
+    if (S.game === 'dice') DICE.member(m.player, false);
     renderRoomMeta();
     requestScores();
   }
@@ -390,7 +413,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     S.round = null;
     S.roomsKey = '';
     setView('lobby');
-    document.title = 'Referee · guess the number';
+    document.title = 'Referee';
     refreshLobby();
     loadLeaderboard();
   }
@@ -407,11 +430,12 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
       S.seated.add(member.player);
     }
     if (!same) resetRoom();
+    if (!same || m.game) setGame(m.game || 'guess'); // a dice table's `state` follows
     setView(view);
     renderRoomHead();
     const label = roomLabel(room);
     addFeed(view === 'watching' ? `You are watching ${label}.` : `You joined ${label}.`, 'info');
-    if (view === 'room' && !matchMedia('(pointer: coarse)').matches) $('guess-input').focus();
+    if (view === 'room' && S.game === 'guess' && !matchMedia('(pointer: coarse)').matches) $('guess-input').focus();
   }
 
   function resetRoom() {
@@ -421,6 +445,29 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     setText('round', '–');
     setText('range', '–');
     setPoints(0);
+    DICE.reset();
+  }
+
+  /** The room's game: which table the page shows. */
+  function setGame(game) {
+    S.game = game === 'dice' ? 'dice' : 'guess';
+    document.body.dataset.game = S.game;
+    setText('scores-title', S.game === 'dice' ? 'Matches won here' : 'Scores');
+    if (S.room) document.title = `${S.room.code || 'Room ' + S.room.id} · ${S.game === 'dice' ? "Liar's Dice" : 'guess'} · Referee`;
+  }
+
+  /** The hosted games (answer to `games`): the lobby's buttons and the leaderboard switch. */
+  function hostGames(games) {
+    S.games = games;
+    const several = games.length > 1;
+    $('play-dice').hidden = !games.includes('dice');
+    $('dice-pitch').hidden = !games.includes('dice');
+    $('guess-pitch').hidden = !games.includes('guess');
+    $('quick-play').hidden = !games.includes('guess');
+    $('board-switch').hidden = !several;
+    if (several && !games.includes(S.board)) S.board = games[0];
+    if (!several) S.board = null;
+    loadLeaderboard();
   }
 
   function renderRoomHead() {
@@ -476,7 +523,12 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     li.dataset.room = String(room.id);
     const full = room.players >= room.capacity;
     const info = el('span', 'room-info');
-    info.append(el('strong', null, `Room ${room.id}`), seats(room.players, room.capacity));
+    info.append(el('strong', null, `Room ${room.id}`));
+    if (room.game) {
+      li.dataset.game = room.game;
+      info.append(el('span', `game-tag ${room.game}`, room.game === 'dice' ? "Liar's Dice" : 'Guess'));
+    }
+    info.append(seats(room.players, room.capacity));
     if (full) info.append(el('span', 'full', 'full'));
     const join = button('Join', full ? 'join' : 'join primary', () => send('join', { room: room.id }, 'join'));
     const watch = button('Watch', 'watch', () => send('watch', { room: room.id }, 'watch'));
@@ -502,9 +554,10 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
   async function loadLeaderboard() {
     let res;
     try {
-      res = await fetch('/api/leaderboard?limit=10', { cache: 'no-store' });
+      const game = S.board ? `&game=${encodeURIComponent(S.board)}` : '';
+      res = await fetch(`/api/leaderboard?limit=10${game}`, { cache: 'no-store' });
     } catch (_) {
-      send('top', {}, 'quiet'); // no HTTP answer: ask over the socket
+      send('top', S.board ? { game: S.board } : {}, 'quiet'); // no HTTP answer: ask over the socket
       return;
     }
     const body = await res.json().catch(() => ({}));
@@ -514,10 +567,17 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
   }
 
   function renderLeaderboard(board) {
+    if ((board.game || null) !== S.board) return; // an answer for the other switch position
+    $('leaderboard').dataset.game = board.game || '';
+    for (const game of ['guess', 'dice']) {
+      $(`board-${game}`).setAttribute('aria-pressed', String(S.board === game));
+    }
     const allTime = board.all_time || [];
     const recent = board.recent || [];
     if (allTime.length === 0 && recent.length === 0) {
-      renderLeaderboardNote('No wins yet. Choose a name and win a round to get on the board.');
+      renderLeaderboardNote(board.game === 'dice'
+        ? 'No matches won yet. Choose a name and win a match of Liar\'s Dice to get on the board.'
+        : 'No wins yet. Choose a name and win a round to get on the board.');
       return;
     }
     $('leaderboard').replaceChildren(leaderColumn('All time', allTime), leaderColumn('This week', recent));
@@ -689,6 +749,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
   const ERROR_SLOTS = {
     guess: 'guess-error', chat: 'chat-error', name: 'name-status',
     join: 'lobby-error', play: 'lobby-error', create: 'lobby-error', watch: 'lobby-error',
+    dice: 'dice-error',
   };
 
   function showError(where, message) {
@@ -776,7 +837,10 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     onSubmit('chat-form', sendChat);
     onSubmit('name-form', sendName);
     onSubmit('code-form', joinByCode);
-    onClick('quick-play', () => send('play', {}, 'play'));
+    onClick('quick-play', () => send('play', S.games.length > 1 ? { game: 'guess' } : {}, 'play'));
+    onClick('play-dice', () => send('play', { game: 'dice' }, 'play'));
+    onClick('board-guess', () => { S.board = 'guess'; loadLeaderboard(); });
+    onClick('board-dice', () => { S.board = 'dice'; loadLeaderboard(); });
     onClick('create-room', () => send('create', {}, 'create'));
     onClick('leave', () => send('leave', {}, 'leave'));
     onClick('copy-code', () => S.room && copy(S.room.code, 'Code'));
@@ -788,6 +852,16 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     setInterval(() => { if (isOpen() && !document.hidden) refreshLobby(); }, ROOMS_MS);
     setInterval(() => { if (S.view === 'lobby' && !document.hidden) loadLeaderboard(); }, LEADERBOARD_MS);
   }
+
+  const DICE = window.RefereeDice({
+    $, el, send, nameOf, plain,
+    me: () => S.me,
+    watching: () => S.view === 'watching',
+    feed: addFeed,
+    banner: showBanner,
+    scores: requestScores,
+    proof: showProof,
+  });
 
   wire();
   setView('lobby');

@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse};
 const INDEX: &str = include_str!("../../web/index.html");
 const STYLE: &str = include_str!("../../web/style.css");
 const APP: &str = include_str!("../../web/app.js");
+const DICE: &str = include_str!("../../web/dice.js");
 const STATUS: &str = include_str!("../../web/status.html");
 const STATUS_JS: &str = include_str!("../../web/status.js");
 
@@ -26,6 +27,11 @@ pub(super) async fn style() -> impl IntoResponse {
 
 pub(super) async fn app() -> impl IntoResponse {
     script(APP)
+}
+
+/// The Liar's Dice table of the page: its own file, loaded before `app.js`.
+pub(super) async fn dice() -> impl IntoResponse {
+    script(DICE)
 }
 
 pub(super) async fn status_page() -> impl IntoResponse {

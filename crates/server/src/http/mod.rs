@@ -87,6 +87,7 @@ fn router<G: Render>(shared: Arc<Shared<G>>, upgrades: Router<Arc<Shared<G>>>) -
         .route("/", get(assets::index))
         .route("/style.css", get(assets::style))
         .route("/app.js", get(assets::app))
+        .route("/dice.js", get(assets::dice))
         .route("/status", get(assets::status_page))
         .route("/status.js", get(assets::status_script))
         .route("/healthz", get(healthz::<G>))

@@ -320,7 +320,7 @@ impl<G: Render> Room<G> {
         cause: (PlayerId, Option<u64>),
         ctx: &Context<Self>,
     ) {
-        let round = self.game.round();
+        let clock = (self.game.round(), self.now());
         for event in events {
             if let Some(won) = G::outcome(event) {
                 self.census.round_won();
@@ -339,7 +339,7 @@ impl<G: Render> Room<G> {
                 };
                 let re = if viewer == cause.0 { cause.1 } else { None };
                 let names = |id| self.members.name(id);
-                let payload = encoding.event::<G>(event, viewer, &names, round, re);
+                let payload = encoding.event::<G>(event, viewer, &names, clock, re);
                 // Another player's move, shown on the feed, may be dropped; the rest may not.
                 let optional = matches!(audience, Audience::Feed(actor) if actor != viewer);
                 self.deliver(viewer, payload, optional);

@@ -45,6 +45,18 @@ fn about(game: &str) -> &'static str {
     }
 }
 
+/// The greeting's line on how to start, for a player whose game is `game` (`None`: the
+/// protocol's guess-the-number line, unchanged for the founding netcat experience).
+pub(super) fn first_steps(game: &str) -> Option<&'static str> {
+    match game {
+        "dice" => Some(
+            "You play Liar's Dice: on your turn type `bid QUANTITY FACE` (e.g. `bid 3 5`) or \
+             `liar`; /help dice has the rules, /help the commands.",
+        ),
+        _ => None,
+    }
+}
+
 /// How Liar's Dice is played (`/help dice`).
 fn dice_rules() -> String {
     format!(

@@ -186,6 +186,7 @@ impl<G: Render> Session<G> {
             name: self.name.clone(),
             token,
             resumed,
+            how_to_play: games::first_steps(self.game),
         });
     }
 

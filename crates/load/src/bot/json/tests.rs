@@ -1,7 +1,9 @@
 use proptest::prelude::*;
 use referee_protocol::json::{self as protocol, Op};
 use referee_protocol::notice::{ErrorCode, Notice, RoomLabel, Seated};
-use referee_rules::{Commitment, GuessEvent, GuessRejection, GuessView, Hint, PlayerId, Salt};
+use referee_rules::{
+    Commitment, GuessEvent, GuessRejection, GuessView, Hint, Millis, PlayerId, Salt,
+};
 
 use super::*;
 use crate::bot::Brain;
@@ -17,6 +19,7 @@ fn seated() -> Codec {
         name: "Player 7".into(),
         token: Some("9f".repeat(16)),
         resumed: false,
+        how_to_play: None,
     };
     assert_eq!(
         codec.heard(&protocol::notice(&welcome, None)),
@@ -27,7 +30,7 @@ fn seated() -> Codec {
 
 /// The server's message for a game event, as the real encoder writes it.
 fn event(event: &GuessEvent, re: Option<u64>) -> String {
-    protocol::event(4, event, "(text)", re)
+    protocol::event(4, Millis(0), event, "(text)", re)
 }
 
 fn commitment() -> Commitment {
@@ -99,7 +102,12 @@ fn state_and_round_started_announce_the_range_with_an_exclusive_max() {
         guesses_this_round: 2,
         commitment: commitment(),
     };
-    let state = protocol::state(&view, "Round 4: guess a number from 0 to 19.", Some(1));
+    let state = protocol::state(
+        &view,
+        Millis(0),
+        "Round 4: guess a number from 0 to 19.",
+        Some(1),
+    );
     let range = Heard::Round {
         round: 4,
         min: 0,
