@@ -59,6 +59,7 @@ mod shared;
 pub mod shutdown;
 mod tcp;
 mod tell;
+mod wire;
 mod ws;
 
 pub use config::{ServerConfig, ServerConfigBuilder};
