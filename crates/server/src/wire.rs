@@ -212,12 +212,9 @@ impl<S: Socket> Wire<S> {
 impl<S> Side<S> {
     /// The writer task's next batch: from the stash, then the queue. Pending (with the task's
     /// waker kept where it will be woken) while the queue is empty or an answer is on its
-    /// way; `Ready(None)` once the queue is closed and empty.
+    /// way (what it took then goes back to the stash); `Ready(None)` once the queue is closed
+    /// and empty.
     fn poll_batch(&mut self, cx: &mut Context<'_>, turn: &Turn) -> Poll<Option<Vec<Frame>>> {
-        if turn.answering() {
-            self.writer = Some(cx.waker().clone());
-            return Poll::Pending;
-        }
         let first = match self.stash.pop_front() {
             Some(frame) => frame,
             None => match self.frames.poll_recv(cx) {
@@ -239,8 +236,8 @@ impl<S> Side<S> {
             bytes += frame.text.len();
             batch.push(frame);
         }
-        // An answer was made meanwhile: some of these may have been pushed after it. The
-        // reader sorts them out.
+        // An answer is on its way: some of these may have been pushed after it (even if the
+        // mark was set only while they were being taken). The reader sorts them out.
         if turn.answering() {
             for frame in batch.into_iter().rev() {
                 self.stash.push_front(frame);
