@@ -8,7 +8,8 @@
 //! Order is kept by numbers. Every pushed frame is numbered by the outbox ([`Turn`]); the
 //! room's reply says how many frames had been pushed to the player before the answer
 //! ([`MoveAnswer::after`]). The socket, the queue's receiving end and a stash sit behind one
-//! lock: whoever writes holds it, so writes never interleave. While an answer is on its way
+//! short lock (never held across a wait): whoever writes takes the socket out and puts it
+//! back after, so writes never interleave. While an answer is on its way
 //! (the session sets [`Turn::set_answering`] before it asks), the writer task leaves the queue
 //! alone — frames it took but has not written go back to the stash, in order — and the
 //! reader, once the reply is in, writes what was pushed before the answer, the answer, then
@@ -20,12 +21,12 @@
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::io;
-use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex as StdMutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use tokio::sync::{Mutex, OwnedMutexGuard, mpsc};
+use tokio::sync::mpsc;
 
 use crate::kick::{Kick, Reason};
 use crate::outbox::{Frame, MoveAnswer, Turn};
@@ -52,20 +53,25 @@ pub(crate) trait Socket: Send + 'static {
     fn finish(&mut self, code: u16) -> impl Future<Output = ()> + Send;
 }
 
-/// What sits behind the lock.
+/// What sits behind the lock. The lock is only ever held for a few steps without waiting:
+/// whoever writes takes the socket out, writes, and puts it back, and nobody else writes
+/// meanwhile (they wait for it in [`Side::waiting`]).
 struct Side<S> {
-    socket: S,
+    /// `None` while someone is writing to it.
+    socket: Option<S>,
     frames: mpsc::Receiver<Frame>,
     /// Frames the writer task took from the queue while an answer was on its way, handed
     /// back in order: only the reader knows which of them go before the answer.
     stash: VecDeque<Frame>,
     /// The writer task, waiting for an answer to be written.
     writer: Option<Waker>,
+    /// The task waiting for the socket to be put back.
+    waiting: Option<Waker>,
 }
 
 /// The write side of one connection (a cheap handle: clone it for each task).
 pub(crate) struct Wire<S> {
-    side: Arc<Mutex<Side<S>>>,
+    side: Arc<StdMutex<Side<S>>>,
     turn: Arc<Turn>,
     kick: Kick,
     seen: SeenRound,
@@ -92,16 +98,34 @@ impl<S: Socket> Wire<S> {
         seen: SeenRound,
     ) -> Self {
         let side = Side {
-            socket,
+            socket: Some(socket),
             frames,
             stash: VecDeque::new(),
             writer: None,
+            waiting: None,
         };
         Wire {
-            side: Arc::new(Mutex::new(side)),
+            side: Arc::new(StdMutex::new(side)),
             turn,
             kick,
             seen,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Side<S>> {
+        // Nothing panics while holding it but a bug; the queue and socket are whole anyway.
+        self.side.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Puts the socket back after a write and wakes whoever waits for it.
+    fn put_back(&self, socket: S) {
+        let waiting = {
+            let mut side = self.lock();
+            side.socket = Some(socket);
+            side.waiting.take()
+        };
+        if let Some(waiting) = waiting {
+            waiting.wake();
         }
     }
 
@@ -109,41 +133,52 @@ impl<S: Socket> Wire<S> {
     /// frame comes, or the connection is kicked; then ends the stream (not when kicked).
     pub(crate) async fn run(self) {
         loop {
-            let (mut side, batch) = tokio::select! {
+            let (mut socket, batch) = tokio::select! {
                 biased;
                 _ = self.kick.for_writer() => return,
-                taken = self.take() => taken,
+                taken = poll_fn(|cx| self.poll_take(cx)) => taken,
             };
             let (batch, close) = match batch {
                 Some(mut batch) => {
-                    let close = split_close(&mut batch, &mut side.stash);
+                    let close = split_close(&mut batch, &mut self.lock().stash);
                     (batch, close)
                 }
                 None => (Vec::new(), Some(NORMAL_CLOSE)),
             };
-            if !self.write(&mut side.socket, batch, false).await {
-                return;
+            if !self.write(&mut socket, batch, false).await {
+                return self.put_back(socket);
             }
             if let Some(code) = close {
-                return side.socket.finish(code).await;
+                return socket.finish(code).await;
             }
+            self.put_back(socket);
         }
     }
 
-    /// Waits for frames the writer task may write, and takes them with the lock; `None`
-    /// in the batch: the queue is closed and empty.
-    async fn take(&self) -> (OwnedMutexGuard<Side<S>>, Option<Vec<Frame>>) {
-        loop {
-            let mut side = self.side.clone().lock_owned().await;
-            // Polled once, with the lock: a pending batch has left this task's waker where
-            // it will be woken (the queue, or the stash's writer slot).
-            let taken = poll_fn(|cx| Poll::Ready(side.poll_batch(cx, &self.turn))).await;
-            match taken {
-                Poll::Ready(batch) => return (side, batch),
-                Poll::Pending => {
-                    drop(side);
-                    woken().await;
-                }
+    /// The writer task's next batch, with the socket to write it to; `None` in the batch:
+    /// the queue is closed and empty. Pending while someone else writes, while the queue is
+    /// empty, or while an answer is on its way.
+    fn poll_take(&self, cx: &mut Context<'_>) -> Poll<(S, Option<Vec<Frame>>)> {
+        let mut side = self.lock();
+        if side.socket.is_none() {
+            side.waiting = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let batch = ready!(side.poll_batch(cx, &self.turn));
+        match side.socket.take() {
+            Some(socket) => Poll::Ready((socket, batch)),
+            None => Poll::Pending, // checked above, under the same lock
+        }
+    }
+
+    /// Takes the socket for the reader, waiting while the writer task writes.
+    fn poll_socket(&self, cx: &mut Context<'_>) -> Poll<(S, MutexGuard<'_, Side<S>>)> {
+        let mut side = self.lock();
+        match side.socket.take() {
+            Some(socket) => Poll::Ready((socket, side)),
+            None => {
+                side.waiting = Some(cx.waker().clone());
+                Poll::Pending
             }
         }
     }
@@ -151,28 +186,38 @@ impl<S: Socket> Wire<S> {
     /// Writes the answer to the player's move: after the frames pushed before it, before
     /// those pushed after it; then lets the writer task go on. Called by the reader once
     /// the reply is in, whatever it was (an empty answer just lets the writer go on).
-    pub(crate) async fn answer(&self, answer: MoveAnswer) {
-        let mut side = tokio::select! {
+    pub(crate) async fn answer(&self, mut answer: MoveAnswer) {
+        let taken = tokio::select! {
             biased;
-            _ = self.kick.for_reader_writing() => {
-                self.turn.set_answering(false);
-                return;
-            }
-            side = self.side.lock() => side,
+            _ = self.kick.for_reader_writing() => None,
+            taken = poll_fn(|cx| self.poll_socket(cx).map(|(socket, mut side)| {
+                let mut frames = side.around(std::mem::take(&mut answer), &self.turn);
+                // A close frame among them ends the stream: the writer task sends it.
+                split_close(&mut frames, &mut side.stash);
+                (socket, frames)
+            })) => Some(taken),
         };
-        let mut frames = side.around(answer, &self.turn);
-        let side = &mut *side;
-        // A close frame among them ends the stream: the writer task sends it.
-        split_close(&mut frames, &mut side.stash);
-        let mut write = std::pin::pin!(self.write(&mut side.socket, frames, true));
-        // The timer only for a write that does not go through at once.
-        if write.as_mut().now_or_never().is_none()
-            && tokio::time::timeout(STALL, write).await.is_err()
+        let Some((mut socket, frames)) = taken else {
+            self.turn.set_answering(false);
+            return;
+        };
         {
-            self.kick.kick(Reason::TooSlow);
+            let mut write = std::pin::pin!(self.write(&mut socket, frames, true));
+            // The timer only for a write that does not go through at once.
+            if write.as_mut().now_or_never().is_none()
+                && tokio::time::timeout(STALL, write).await.is_err()
+            {
+                self.kick.kick(Reason::TooSlow);
+            }
         }
-        if let Some(writer) = side.writer.take() {
-            writer.wake();
+        let (waiting, writer) = {
+            let mut side = self.lock();
+            side.socket = Some(socket);
+            let writer = side.writer.take().and_then(|writer| side.hand_back(writer));
+            (side.waiting.take(), writer)
+        };
+        for waker in [waiting, writer].into_iter().flatten() {
+            waker.wake();
         }
     }
 
@@ -248,6 +293,20 @@ impl<S> Side<S> {
         Poll::Ready(Some(batch))
     }
 
+    /// Lets the writer task, which waited for an answer, go on: the waker to wake if there is
+    /// something for it to write; else it is left waiting on the queue (its waker registered
+    /// there), so that it is not woken for nothing.
+    fn hand_back(&mut self, writer: Waker) -> Option<Waker> {
+        if self.stash.is_empty() {
+            match self.frames.poll_recv(&mut Context::from_waker(&writer)) {
+                Poll::Pending => return None,
+                Poll::Ready(Some(frame)) => self.stash.push_back(frame),
+                Poll::Ready(None) => {}
+            }
+        }
+        Some(writer)
+    }
+
     /// Everything queued, with `answer` in its place; clears the turn's answering mark.
     fn around(&mut self, answer: MoveAnswer, turn: &Turn) -> Vec<Frame> {
         let mut before = Vec::new();
@@ -282,19 +341,6 @@ fn split_close(frames: &mut Vec<Frame>, stash: &mut VecDeque<Frame>) -> Option<u
         stash.push_front(frame);
     }
     code
-}
-
-/// Completes the second time it is polled: for a task whose waker is registered elsewhere.
-async fn woken() {
-    let mut polled = false;
-    poll_fn(|_| {
-        if std::mem::replace(&mut polled, true) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
 }
 
 #[cfg(test)]
