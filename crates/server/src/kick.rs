@@ -72,23 +72,8 @@ impl Kick {
     /// Completes when the connection must stop writing at once: too slow, or failed. A
     /// shutdown does not count: the writer still has a goodbye to deliver.
     pub(crate) fn for_writer(&self) -> impl Future<Output = Reason> + '_ {
-        self.stops_writing(false)
-    }
-
-    /// As [`Kick::for_writer`], for the reader while it writes an answer (`wire.rs`): each
-    /// task waits in its own slot, so that neither takes the other's wake-up.
-    pub(crate) fn for_reader_writing(&self) -> impl Future<Output = Reason> + '_ {
-        self.stops_writing(true)
-    }
-
-    fn stops_writing(&self, reader: bool) -> impl Future<Output = Reason> + '_ {
-        poll_fn(move |cx| {
-            let slot = if reader {
-                &self.0.reader
-            } else {
-                &self.0.writer
-            };
-            slot.register(cx.waker());
+        poll_fn(|cx| {
+            self.0.writer.register(cx.waker());
             match self.reason() {
                 Some(reason @ (Reason::TooSlow | Reason::Failed)) => Poll::Ready(reason),
                 Some(Reason::Shutdown | Reason::Replaced) | None => Poll::Pending,

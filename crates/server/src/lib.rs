@@ -59,7 +59,6 @@ mod shared;
 pub mod shutdown;
 mod tcp;
 mod tell;
-mod wire;
 mod ws;
 
 pub use config::{ServerConfig, ServerConfigBuilder};

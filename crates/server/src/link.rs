@@ -1,13 +1,13 @@
 //! What every connection sets up around its session, whatever the transport.
 //!
 //! A connection is a reader (the connection's own task) and a writer task, joined by a
-//! bounded outbox, one write side both may write through ([`Wire`]: the reader writes the
-//! answers to the player's moves) and one off switch ([`Kick`]). The same few guards must outlive the
+//! bounded outbox and one off switch ([`Kick`]). The same few guards must outlive the
 //! session on every transport, in the same order: the switch is thrown if the connection's
 //! task fails (so that its writer stops and the room finds the player gone), the server's
 //! registry can reach the switch at shutdown, and the open-connection gauge counts it. This
 //! module is that wiring, written once.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,10 +18,9 @@ use tokio::task::JoinHandle;
 use crate::connections::Registration;
 use crate::kick::{Kick, KickOnDrop, Reason};
 use crate::metrics::{OpenConnection, Transport};
-use crate::outbox::Outbox;
+use crate::outbox::{Frame, Outbox};
 use crate::seen::SeenRound;
 use crate::shared::Shared;
-use crate::wire::{Socket, Wire};
 
 /// How long the writer may take to send the last frames (a goodbye) after the session.
 const LINGER: Duration = Duration::from_secs(2);
@@ -37,12 +36,11 @@ pub(crate) struct Link {
 }
 
 /// The link, and what the session is made with: its outbox and the round its writer last
-/// showed the player; and the write side, for the reader's answers.
-pub(crate) struct Opened<S> {
+/// showed the player.
+pub(crate) struct Opened {
     pub(crate) link: Link,
     pub(crate) outbox: Outbox,
     pub(crate) seen_round: SeenRound,
-    pub(crate) wire: Wire<S>,
 }
 
 impl Link {
@@ -51,12 +49,13 @@ impl Link {
         &self.switch.0
     }
 
-    /// Counts and registers a new connection and spawns its writer task, which writes the
-    /// outbox to `socket`.
-    pub(crate) fn open<G, S>(shared: &Arc<Shared<G>>, transport: Transport, socket: S) -> Opened<S>
+    /// Counts and registers a new connection and spawns its writer, which `write` makes
+    /// from the outbox's receiving end, the switch and the seen round.
+    pub(crate) fn open<G, W, F>(shared: &Arc<Shared<G>>, transport: Transport, write: W) -> Opened
     where
         G: Render,
-        S: Socket,
+        W: FnOnce(mpsc::Receiver<Frame>, Kick, SeenRound) -> F,
+        F: Future<Output = ()> + Send + 'static,
     {
         let open = shared.metrics.connection(transport);
         let (frames_tx, frames_rx) = mpsc::channel(shared.config.outbox_capacity);
@@ -64,14 +63,10 @@ impl Link {
         // Shutdown reaches the connection through its switch.
         let registered = shared.connections.register(kick.clone());
         let seen_round = SeenRound::default();
-        let outbox = Outbox::new(frames_tx, kick.clone());
-        let turn = outbox.turn().clone();
-        let wire = Wire::new(socket, frames_rx, turn, kick.clone(), seen_round.clone());
-        let writer = tokio::spawn(wire.clone().run());
+        let writer = tokio::spawn(write(frames_rx, kick.clone(), seen_round.clone()));
         Opened {
-            outbox,
+            outbox: Outbox::new(frames_tx, kick.clone()),
             seen_round,
-            wire,
             link: Link {
                 writer,
                 switch: KickOnDrop(kick),

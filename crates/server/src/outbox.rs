@@ -3,13 +3,6 @@
 //! Rooms push with [`Outbox::push`], which never waits (STYLE §6): a full queue means the
 //! client stopped reading, and the client is disconnected ("kicked") rather than allowed to
 //! stall the room. The same kick switch ends the connection's reader and writer tasks.
-//!
-//! Every frame pushed gets the next number of the outbox's [`Turn`]: an answer handed back
-//! in an ask's reply (see `wire.rs`) says how many frames were pushed before it, so that the
-//! connection writes those first and the answer after them.
-
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
@@ -33,8 +26,6 @@ pub(crate) struct Frame {
     /// The last frame: the writer sends what came before, closes the connection (with this
     /// WebSocket close code) and stops, whoever still holds the outbox.
     pub(crate) close: Option<u16>,
-    /// Its place among the frames pushed to this outbox (set by the outbox; see [`Turn`]).
-    pub(crate) seq: u64,
 }
 
 impl Frame {
@@ -45,7 +36,6 @@ impl Frame {
             round: None,
             epoch: 0,
             close: None,
-            seq: 0,
         }
     }
 
@@ -56,7 +46,6 @@ impl Frame {
             round: Some(round),
             epoch: 0,
             close: None,
-            seq: 0,
         }
     }
 
@@ -67,20 +56,8 @@ impl Frame {
             round: None,
             epoch: 0,
             close: Some(code),
-            seq: 0,
         }
     }
-}
-
-/// The answer to a player's move, handed back in the move's reply instead of pushed: the
-/// frames the room made for the mover while handling it, and how many frames had been pushed
-/// to the mover's outbox before them (they are written after those, and before any pushed
-/// later: see `wire.rs`).
-#[derive(Debug, Default)]
-pub(crate) struct MoveAnswer {
-    pub(crate) frames: Vec<Frame>,
-    /// Frames numbered below this were pushed before the answer was made.
-    pub(crate) after: u64,
 }
 
 /// Why a push failed.
@@ -94,42 +71,11 @@ pub(crate) enum PushError {
     Gone,
 }
 
-/// What an outbox shares with its connection's write side: how many frames were pushed, and
-/// whether the connection's reader is waiting for an answer to come back in a reply.
-#[derive(Debug, Default)]
-pub(crate) struct Turn {
-    /// Frames numbered so far: the next frame pushed gets this number.
-    pushed: AtomicU64,
-    /// Set by the session before a move's ask and cleared by the write side once the answer
-    /// is written (`wire.rs`): meanwhile the writer task leaves the queue to the reader, which
-    /// alone knows where the answer goes in it.
-    answering: AtomicBool,
-}
-
-impl Turn {
-    /// Frames pushed so far (all of them numbered below this).
-    pub(crate) fn pushed(&self) -> u64 {
-        self.pushed.load(Ordering::Acquire)
-    }
-
-    /// Whether an answer is on its way back in a reply.
-    pub(crate) fn answering(&self) -> bool {
-        self.answering.load(Ordering::SeqCst)
-    }
-
-    /// Marks an answer as on its way (`true`) or written (`false`).
-    pub(crate) fn set_answering(&self, answering: bool) {
-        self.answering.store(answering, Ordering::SeqCst);
-    }
-}
-
 /// A sender of a connection's frames, with the connection's kick switch.
 #[derive(Debug, Clone)]
 pub(crate) struct Outbox {
     frames: mpsc::Sender<Frame>,
     kick: Kick,
-    /// Numbers the frames; shared with the connection's write side.
-    turn: Arc<Turn>,
     /// Stamped on every frame pushed through this outbox: which seat it belongs to.
     epoch: u32,
     encoding: Encoding,
@@ -143,7 +89,6 @@ impl Outbox {
         Outbox {
             frames,
             kick,
-            turn: Arc::default(),
             epoch: 0,
             encoding: Encoding::Text,
             resumable: false,
@@ -165,18 +110,6 @@ impl Outbox {
     /// How this connection wants its messages.
     pub(crate) fn encoding(&self) -> Encoding {
         self.encoding
-    }
-
-    /// What this outbox shares with the connection's write side.
-    pub(crate) fn turn(&self) -> &Arc<Turn> {
-        &self.turn
-    }
-
-    /// A frame made for this outbox's seat but handed over another way (an answer in a
-    /// reply): stamped as [`Outbox::push`] would.
-    pub(crate) fn stamp(&self, mut frame: Frame) -> Frame {
-        frame.epoch = self.epoch;
-        frame
     }
 
     /// Whether the player may come back on a new connection.
@@ -205,10 +138,6 @@ impl Outbox {
     /// Queues a frame without waiting. A full queue kicks the connection.
     pub(crate) fn push(&self, mut frame: Frame) -> Result<(), PushError> {
         frame.epoch = self.epoch;
-        // Numbered before it is queued: a frame numbered below an answer's place, if pushed
-        // by another actor at the same moment, may still land after the answer; the room's
-        // own frames (pushed before it made the answer) are always queued by then.
-        frame.seq = self.turn.pushed.fetch_add(1, Ordering::AcqRel);
         match self.frames.try_send(frame) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => {

@@ -6,7 +6,7 @@ use referee_rules::{Millis, PlayerId, Render};
 
 use super::{Member, Room, shown_game};
 use crate::ids::default_name;
-use crate::outbox::{MoveAnswer, Outbox};
+use crate::outbox::Outbox;
 
 /// Sit down in the room. The joiner is told who is there and what the game is at; the others
 /// are told someone joined.
@@ -167,15 +167,13 @@ pub(crate) struct Act<G: Render> {
 }
 
 impl<G: Render> Message for Act<G> {
-    /// What the player is told, in its place after what the room pushed them before: the
-    /// connection writes it (`wire.rs`). Empty while a win is being saved: then the answer
-    /// is held with everything else, and pushed once the win is committed.
-    type Reply = MoveAnswer;
+    /// The rules' verdict. The player has already been told, in order with everything else
+    /// the room pushed to them.
+    type Reply = Result<(), G::Rejection>;
 }
 
 impl<G: Render> Handler<Act<G>> for Room<G> {
-    fn handle(&mut self, act: Act<G>, ctx: &mut Context<Self>) -> MoveAnswer {
-        self.answer_to(act.player);
+    fn handle(&mut self, act: Act<G>, ctx: &mut Context<Self>) -> Result<(), G::Rejection> {
         let now = self.now();
         let outcome = self
             .game
@@ -188,7 +186,7 @@ impl<G: Render> Handler<Act<G>> for Room<G> {
             Err(rejection) => self.reject(act.player, rejection, act.re),
         }
         self.settle(ctx);
-        self.answer()
+        outcome.map(drop)
     }
 }
 

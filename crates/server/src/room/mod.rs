@@ -36,7 +36,6 @@ use tokio::time::Instant;
 use crate::census::Census;
 use crate::encoding::{Encoded, Encoding};
 use crate::ids::RoomId;
-use crate::outbox::MoveAnswer;
 use crate::outbox::{Frame, PushError};
 use crate::records::RecorderHandle;
 use crate::tell::or_log;
@@ -131,9 +130,6 @@ pub(crate) struct Room<G: Render> {
     held_frames: VecDeque<Held>,
     /// Members whose push failed during the current message; removed before it ends.
     failed: Vec<(PlayerId, PushError)>,
-    /// While a move is handled: its player, and the frames for them so far, which go back
-    /// in the reply instead of through their outbox (see `wire.rs`).
-    answering: Option<(PlayerId, Vec<Frame>)>,
 }
 
 impl<G: Render> referee_actor::Actor for Room<G> {
@@ -202,7 +198,6 @@ impl<G: Render> Room<G> {
             held: 0,
             held_frames: VecDeque::new(),
             failed: Vec::new(),
-            answering: None,
         }
     }
 
@@ -245,17 +240,11 @@ impl<G: Render> Room<G> {
         }
     }
 
-    /// Hands a frame to a member's outbox, remembering a failure for [`Room::settle`]; or,
-    /// for the player whose move is being handled, keeps it for the move's reply.
+    /// Hands a frame to a member's outbox, remembering a failure for [`Room::settle`].
     fn send(&mut self, player: PlayerId, frame: Frame, may_drop: bool) {
         let Some(outbox) = self.members.outbox(player) else {
             return;
         };
-        if let Some((mover, answer)) = &mut self.answering {
-            if *mover == player {
-                return answer.push(outbox.stamp(frame));
-            }
-        }
         let pushed = if may_drop {
             outbox.push_droppable(frame)
         } else {
@@ -356,24 +345,6 @@ impl<G: Render> Room<G> {
                 self.deliver(viewer, payload, optional);
             }
         }
-    }
-
-    /// Starts collecting `player`'s answer (what [`Room::send`] would push them).
-    fn answer_to(&mut self, player: PlayerId) {
-        self.answering = Some((player, Vec::new()));
-    }
-
-    /// The answer collected since [`Room::answer_to`], with its place in the player's
-    /// outbox: after every frame pushed to them so far.
-    fn answer(&mut self) -> MoveAnswer {
-        let Some((player, frames)) = self.answering.take() else {
-            return MoveAnswer::default();
-        };
-        let after = self
-            .members
-            .outbox(player)
-            .map_or(0, |outbox| outbox.turn().pushed());
-        MoveAnswer { frames, after }
     }
 
     /// Removes a member: from the game, from the room, and from the lobby's seat count.

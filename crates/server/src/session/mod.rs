@@ -44,7 +44,7 @@ use crate::board::BoardHandle;
 use crate::ids::default_name;
 use crate::lobby::{LobbyHandle, Seat};
 use crate::metrics::{AskTarget, Metrics};
-use crate::outbox::{Frame, MoveAnswer, Outbox};
+use crate::outbox::{Frame, Outbox};
 use crate::rate::{Admit, Bucket, RateLimit};
 use crate::room::{Act, Chat, RoomHandle};
 use crate::seen::SeenRound;
@@ -100,9 +100,6 @@ pub(crate) struct Session<G: Render> {
     attempts: Option<(Arc<Attempts>, ClientAttempts)>,
     /// The client's address, when the transport knows it.
     peer: Option<IpAddr>,
-    /// The answer to the last move, handed back in the room's reply: the connection writes
-    /// it ([`Session::take_answer`], `wire.rs`).
-    answer: Option<MoveAnswer>,
 }
 
 impl<G: Render> Session<G> {
@@ -135,7 +132,6 @@ impl<G: Render> Session<G> {
             metrics: None,
             attempts: None,
             peer: None,
-            answer: None,
         }
     }
 
@@ -327,25 +323,11 @@ impl<G: Render> Session<G> {
             action,
             re: self.re,
         };
-        // The room hands the outcome back in its reply, with its place among the frames it
-        // pushed; until the connection has written it, its writer task leaves the queue
-        // alone (`wire.rs`). Whatever the reply, an answer is left for the connection, which
-        // lets the writer go on.
-        self.outbox.turn().set_answering(true);
-        let reply = self.timed(AskTarget::Room, seat.handle.ask(act)).await;
-        let answer = match reply {
-            Ok(answer) => answer,
-            Err(err) => {
-                self.room_failed(err.without_message());
-                MoveAnswer::default()
-            }
-        };
-        self.answer = Some(answer);
-    }
-
-    /// The answer to the last move, for the connection to write (see `wire.rs`); taken once.
-    pub(crate) fn take_answer(&mut self) -> Option<MoveAnswer> {
-        self.answer.take()
+        // The room tells the player the outcome, in order with its other pushes; the reply
+        // only says the move was taken.
+        if let Err(err) = self.timed(AskTarget::Room, seat.handle.ask(act)).await {
+            self.room_failed(err.without_message());
+        }
     }
 
     /// A move the game could not even read, refused here without bothering the room.

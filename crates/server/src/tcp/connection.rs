@@ -10,7 +10,7 @@ use tokio::net::tcp::OwnedReadHalf;
 use tokio_util::codec::FramedRead;
 
 use super::codec::LineCodec;
-use super::writer::TcpSocket;
+use super::writer::write_frames;
 use crate::idle::IdleTimer;
 use crate::kick::{Kick, Reason};
 use crate::link::{Link, Opened};
@@ -19,7 +19,6 @@ use crate::metrics::{Refused, Transport};
 use crate::reader::{self, Next};
 use crate::session::{Flow, Session};
 use crate::shared::Shared;
-use crate::wire::Wire;
 
 /// Bytes a connection's read buffer starts with; it grows only for long lines.
 const READ_BUFFER: usize = 256;
@@ -56,13 +55,14 @@ pub(crate) async fn serve<G: Render>(stream: TcpStream, shared: Arc<Shared<G>>) 
         mut link,
         outbox,
         seen_round,
-        wire,
-    } = Link::open(&shared, Transport::Tcp, TcpSocket::new(write_half));
+    } = Link::open(&shared, Transport::Tcp, |frames, kick, seen_round| {
+        write_frames(write_half, frames, kick, seen_round)
+    });
     let mut session = Session::for_connection(&shared, peer, outbox, seen_round);
     session.start().await;
     let codec = LineCodec::new(shared.config.max_line);
     let mut lines = FramedRead::with_capacity(read_half, codec, READ_BUFFER);
-    let end = read_lines(&mut lines, &mut session, &wire, link.kick(), &shared).await;
+    let end = read_lines(&mut lines, &mut session, link.kick(), &shared).await;
     session.end().await;
     if let Some(reason) = bye(end) {
         session.say(&Notice::Bye { reason });
@@ -100,7 +100,6 @@ fn bye(end: End) -> Option<ByeReason> {
 async fn read_lines<G: Render>(
     lines: &mut FramedRead<OwnedReadHalf, LineCodec>,
     session: &mut Session<G>,
-    wire: &Wire<TcpSocket>,
     kick: &Kick,
     shared: &Shared<G>,
 ) -> End {
@@ -138,17 +137,11 @@ async fn read_lines<G: Render>(
                     return End::Broken;
                 }
             }
-            Some(Ok(Ok(line))) => {
-                let flow = session.on_line(&line).await;
-                if let Some(answer) = session.take_answer() {
-                    wire.answer(answer).await;
-                }
-                match flow {
-                    Flow::Continue => {}
-                    Flow::Quit => return End::Quit,
-                    Flow::Flooded => return End::Broken,
-                }
-            }
+            Some(Ok(Ok(line))) => match session.on_line(&line).await {
+                Flow::Continue => {}
+                Flow::Quit => return End::Quit,
+                Flow::Flooded => return End::Broken,
+            },
         }
     }
 }

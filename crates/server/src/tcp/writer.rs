@@ -1,54 +1,77 @@
-//! A TCP connection's socket as the write side sees it (`wire.rs`): each batch of frames as
-//! lines, in one write.
-
-use std::io;
+//! A connection's writer task: takes frames from the outbox and writes them, batching what
+//! is already queued into one write.
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::mpsc;
 
+use crate::kick::{Kick, Reason};
 use crate::outbox::Frame;
-use crate::wire::Socket;
+use crate::seen::{SeenRound, stamp};
 
+/// Bytes gathered into one write at most.
+const BATCH: usize = 16 * 1024;
 /// A buffer larger than this is given back after a write, so idle connections stay small.
 const KEEP: usize = 2 * 1024;
 
-/// The write half of a TCP connection, with the buffer a batch is gathered in.
-pub(crate) struct TcpSocket {
-    socket: OwnedWriteHalf,
-    buf: Vec<u8>,
-}
-
-impl TcpSocket {
-    pub(crate) fn new(socket: OwnedWriteHalf) -> Self {
-        TcpSocket {
-            socket,
-            buf: Vec::new(),
+/// Writes until the outbox closes (every sender gone: the session ended and the room let
+/// go) or the connection is kicked; then closes the socket's write side.
+pub(crate) async fn write_frames(
+    mut socket: OwnedWriteHalf,
+    mut frames: mpsc::Receiver<Frame>,
+    kick: Kick,
+    seen_round: SeenRound,
+) {
+    let mut buf = Vec::new();
+    loop {
+        let first = tokio::select! {
+            biased;
+            _ = kick.for_writer() => break,
+            frame = frames.recv() => match frame {
+                Some(frame) => frame,
+                None => break,
+            },
+        };
+        // The round counts as shown once its frame is handed to the socket, not once the
+        // write returned: a player quick enough to answer before this task runs again must
+        // not have their guess judged against the round before (see `seen.rs`).
+        if let Some(round) = batch(&mut buf, first, &mut frames) {
+            seen_round.observe(round);
+        }
+        let written = tokio::select! {
+            biased;
+            _ = kick.for_writer() => false,
+            result = socket.write_all(&buf) => result.is_ok(),
+        };
+        if !written {
+            kick.kick(Reason::Failed);
+            return;
+        }
+        if buf.capacity() > KEEP {
+            buf = Vec::new();
         }
     }
+    let _ = socket.shutdown().await;
 }
 
-impl Socket for TcpSocket {
-    async fn send(&mut self, frames: Vec<Frame>) -> io::Result<()> {
-        lines(&mut self.buf, &frames);
-        let written = self.socket.write_all(&self.buf).await;
-        if self.buf.capacity() > KEEP {
-            self.buf = Vec::new();
-        }
-        written
-    }
-
-    async fn finish(&mut self, _code: u16) {
-        let _ = self.socket.shutdown().await;
-    }
-}
-
-/// Fills `buf` with the frames' text, a line each.
-fn lines(buf: &mut Vec<u8>, frames: &[Frame]) {
+/// Fills `buf` with `first` and whatever else is queued, up to [`BATCH`] bytes; returns the
+/// highest round stamp (see `seen.rs`) among them.
+fn batch(buf: &mut Vec<u8>, first: Frame, frames: &mut mpsc::Receiver<Frame>) -> Option<u64> {
     buf.clear();
-    for frame in frames {
+    let mut round = None;
+    let mut next = Some(first);
+    while let Some(frame) = next {
         buf.extend_from_slice(frame.text.as_bytes());
         buf.push(b'\n');
+        let stamped = frame.round.map(|round| stamp(frame.epoch, round));
+        round = round.max(stamped);
+        next = if buf.len() < BATCH {
+            frames.try_recv().ok()
+        } else {
+            None
+        };
     }
+    round
 }
 
 #[cfg(test)]
@@ -56,10 +79,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_frame_is_a_line() {
-        let mut buf = b"left over".to_vec();
-        let frames = [Frame::in_round("a".into(), 1), Frame::text("b\nc".into())];
-        lines(&mut buf, &frames);
+    fn a_batch_takes_what_is_queued_and_reports_the_last_round() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let _ = tx.try_send(Frame::in_round("b".into(), 2));
+        let _ = tx.try_send(Frame::text("c".into()));
+        let mut buf = Vec::new();
+        let first = Frame::in_round("a".into(), 1);
+        assert_eq!(batch(&mut buf, first, &mut rx), Some(stamp(0, 2)));
         assert_eq!(buf, b"a\nb\nc\n");
+    }
+
+    /// A round is shown as soon as its frame is handed to the socket: while the write is
+    /// still pending (here: a client that does not read), the seen round has already risen.
+    #[tokio::test]
+    async fn the_round_counts_as_shown_while_its_frame_is_being_written() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap());
+        let (client, accepted) = tokio::join!(client, listener.accept());
+        let (_client, (server, _)) = (client.unwrap(), accepted.unwrap());
+        let (_read, write) = server.into_split();
+        let (tx, rx) = mpsc::channel(8);
+        let seen = SeenRound::default();
+        let writer = tokio::spawn(write_frames(write, rx, Kick::default(), seen.clone()));
+        // Far more than the socket buffers hold: the write cannot finish while nobody reads.
+        let _ = tx.try_send(Frame::in_round("x".repeat(64 << 20), 5));
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!writer.is_finished());
+        assert_eq!(seen.round(), 5);
+        writer.abort();
     }
 }

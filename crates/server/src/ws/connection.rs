@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::error::CapacityError;
 
 use super::close;
-use super::writer::WsSocket;
+use super::writer::write_frames;
 use crate::encoding::Encoding;
 use crate::idle::IdleTimer;
 use crate::kick::{Kick, Reason};
@@ -29,7 +29,6 @@ use crate::parking::{Forget, Park, Register, Resume, Resumed, Token};
 use crate::reader::{self, Next};
 use crate::session::{Flow, Session};
 use crate::shared::Shared;
-use crate::wire::Wire;
 
 /// How long a returning player waits for their old connection to hand the seat over.
 const RESUME_WAIT: Duration = Duration::from_secs(5);
@@ -94,8 +93,9 @@ pub(crate) async fn serve<G: Render>(
         mut link,
         outbox,
         seen_round,
-        wire,
-    } = Link::open(&shared, Transport::Ws, WsSocket(sink));
+    } = Link::open(&shared, Transport::Ws, |frames, kick, seen_round| {
+        write_frames(sink, frames, kick, seen_round)
+    });
     let resumable = !shared.config.reconnect_window.is_zero();
     let outbox = outbox.with_encoding(Encoding::Json).resumable(resumable);
     let conn = shared.next_connection();
@@ -115,7 +115,7 @@ pub(crate) async fn serve<G: Render>(
             return link.linger().await;
         }
     };
-    let end = read_requests(&mut stream, &mut session, &wire, link.kick(), &shared).await;
+    let end = read_requests(&mut stream, &mut session, link.kick(), &shared).await;
     let bye = end.bye().map(|reason| Notice::Bye { reason });
     if end.parks() && resumable {
         if let Some(bye) = &bye {
@@ -221,7 +221,6 @@ async fn resume<G: Render>(token: Token, conn: u64, kick: &Kick, shared: &Shared
 async fn read_requests<G: Render>(
     stream: &mut SplitStream<WebSocket>,
     session: &mut Session<G>,
-    wire: &Wire<WsSocket>,
     kick: &Kick,
     shared: &Shared<G>,
 ) -> End {
@@ -265,9 +264,6 @@ async fn read_requests<G: Render>(
                 session.over_budget().unwrap_or(Flow::Continue)
             }
         };
-        if let Some(answer) = session.take_answer() {
-            wire.answer(answer).await;
-        }
         match flow {
             Flow::Continue => {}
             Flow::Quit => return End::Quit,
