@@ -182,7 +182,10 @@ async fn play_match(client: &mut Client, me: &str, no: u64, turns: &mut Turns) -
             return line;
         }
         if let Some(faces) = line.strip_prefix("Your dice: ") {
-            dice = faces.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+            dice = faces
+                .split_whitespace()
+                .filter_map(|f| f.parse().ok())
+                .collect();
         }
         if line.starts_with("Hand ") || line.contains(" liar") {
             bid_standing = false;
@@ -190,11 +193,15 @@ async fn play_match(client: &mut Client, me: &str, no: u64, turns: &mut Turns) -
         if actor(&line, me).is_some() && line.contains(" bid") {
             bid_standing = true;
         }
-        if turns.turn.as_deref() == Some(me) && (line.starts_with("Your dice: ") || line.ends_with("Your turn.")) {
+        if turns.turn.as_deref() == Some(me)
+            && (line.starts_with("Your dice: ") || line.ends_with("Your turn."))
+        {
             if bid_standing {
                 client.send("liar").await;
             } else {
-                client.send(&format!("bid 1 {}", dice.first().copied().unwrap_or(1))).await;
+                client
+                    .send(&format!("bid 1 {}", dice.first().copied().unwrap_or(1)))
+                    .await;
             }
         }
     }
@@ -210,7 +217,10 @@ async fn one_player_finishes_matches_against_bots_who_leave_with_them() {
     eve.until("* You are watching").await;
 
     let (countdown, _) = ann.until("Match 1 starts in 15 s").await;
-    assert!(countdown.contains("as soon as the table is full"), "{countdown}");
+    assert!(
+        countdown.contains("as soon as the table is full"),
+        "{countdown}"
+    );
     let (sat, _) = ann.until("Bots take the empty seats").await;
     assert_eq!(sat, "Bots take the empty seats: Bot 1, Bot 2, Bot 3.");
     let (begins, _) = ann.until("Match 1 begins").await;
@@ -230,8 +240,16 @@ async fn one_player_finishes_matches_against_bots_who_leave_with_them() {
     ann.until_contains("left").await;
     let (gone, skipped) = eve.until("The bots leave the table").await;
     assert_eq!(gone, "The bots leave the table: Bot 1, Bot 2, Bot 3.");
-    assert!(skipped.iter().all(|line| !line.contains("Your dice")), "{skipped:?}");
-    assert!(skipped.contains(&"* Ann left the room.".to_owned()), "{skipped:?}");
+    assert!(
+        skipped.iter().all(|line| !line.contains("Your dice")),
+        "{skipped:?}"
+    );
+    // At once: no bot plays on after the last human left.
+    assert_eq!(
+        skipped.last().map(String::as_str),
+        Some("* Ann left the room."),
+        "{skipped:?}"
+    );
 
     // Five minutes of game time pass: no bot moves or sits at the empty table again.
     tokio::time::sleep(Duration::from_secs(300)).await;
@@ -243,7 +261,10 @@ async fn one_player_finishes_matches_against_bots_who_leave_with_them() {
     let (mut bob, _) = dice_player(addr, "Bob").await;
     let (countdown, skipped) = bob.until("Match ").await;
     assert!(countdown.contains("starts in 15 s"), "{countdown}");
-    assert!(skipped.iter().all(|line| !line.contains("Bot")), "{skipped:?}");
+    assert!(
+        skipped.iter().all(|line| !line.contains("Bot")),
+        "{skipped:?}"
+    );
     let _ = stop.send(());
 }
 
@@ -273,7 +294,9 @@ async fn without_the_flag_no_bot_ever_sits() {
     let (who, heard) = ann.until_contains("room").await;
     assert!(!who.contains("Bot"), "{who}");
     assert!(
-        heard.iter().all(|line| !line.contains("Bot") && !line.starts_with("Match ")),
+        heard
+            .iter()
+            .all(|line| !line.contains("Bot") && !line.starts_with("Match ")),
         "{heard:?}"
     );
     let _ = stop.send(());
@@ -297,14 +320,20 @@ async fn matches_against_bots_are_recorded_and_only_a_humans_wins_listed() {
         let won = play_match(&mut ann, "Ann", no, &mut turns).await;
         // The win was committed before it was announced.
         let results = store.results();
-        let last = results.last().unwrap_or_else(|| panic!("match {no} not recorded"));
+        let last = results
+            .last()
+            .unwrap_or_else(|| panic!("match {no} not recorded"));
         assert_eq!(results.len(), usize::try_from(no).unwrap_or(0));
         if won.starts_with("You win") {
             ann_won += 1;
             assert_eq!((last.winner.as_str(), last.named), ("Ann", true));
         } else {
             bots_won += 1;
-            assert_eq!((last.winner.as_str(), last.named), ("Bot 1", false), "{won}");
+            assert_eq!(
+                (last.winner.as_str(), last.named),
+                ("Bot 1", false),
+                "{won}"
+            );
         }
     }
     let mut reader = store.reader().unwrap_or_else(|err| panic!("{err}"));

@@ -82,7 +82,10 @@ impl<G: Render> Room<G> {
         self.bot_turn = Some((bot, deadline));
         let left = deadline.map_or(0, |deadline| deadline.0.saturating_sub(self.now().0));
         let think = Duration::from_millis(left / THINK_SHARE).min(THINK_AT_MOST);
-        ctx.pipe_to_self(tokio::time::sleep(think), move |()| BotTurn { bot, deadline });
+        ctx.pipe_to_self(tokio::time::sleep(think), move |()| BotTurn {
+            bot,
+            deadline,
+        });
     }
 
     /// `bot` plays what it chooses from its own view, through the rules like anyone.
