@@ -113,3 +113,54 @@ fn a_human_leaving_while_another_stays_forfeits_as_usual() {
     ));
     assert_eq!(game.bots(), [BOT_A, BOT_B]);
 }
+
+/// A match against bots is replayable from its log: the bots' seating is a logged step, and
+/// their moves are actions like anyone's.
+#[test]
+fn a_match_with_bots_replays_from_its_log() {
+    use crate::{LogEntry, MatchLog, match_rng, replay, state_hash};
+
+    let config = config(3).with_bots(true);
+    let mut log = MatchLog::<LiarsDice>::new(config, 21);
+    let mut rng = match_rng(21);
+    let mut game = LiarsDice::new(&config, &mut rng);
+    let mut step = |game: &mut LiarsDice, entry: LogEntry<DiceAction>, rng: &mut ChaCha8Rng| {
+        log.entries.push(entry.clone());
+        entry.apply(game, rng).unwrap()
+    };
+    step(
+        &mut game,
+        LogEntry::Seat {
+            player: ANN,
+            at: T0,
+        },
+        &mut rng,
+    );
+    let at = ends(&game);
+    let bots = vec![BOT_A, BOT_B];
+    step(&mut game, LogEntry::SeatBots { bots, at }, &mut rng);
+    let mut choices = ChaCha8Rng::seed_from_u64(3);
+    loop {
+        let Turn::Player(player) = game.turn() else {
+            panic!("no turn")
+        };
+        let view = game.view(Viewer::Player(player));
+        let action = LiarsDice::bot_action(&view, player, &mut choices).unwrap();
+        let act = LogEntry::Act {
+            player,
+            seen_round: 1,
+            action,
+            at,
+        };
+        let events = step(&mut game, act, &mut rng);
+        if events
+            .iter()
+            .any(|event| matches!(event, DiceEvent::MatchWon { .. }))
+        {
+            break;
+        }
+    }
+    let replayed = replay(&log).unwrap();
+    assert_eq!(state_hash(&replayed).unwrap(), state_hash(&game).unwrap());
+    assert!(replayed.bots().is_empty(), "the bots stood up at the end");
+}
