@@ -5,7 +5,8 @@
 //!
 //! One netcat player finishes matches against bots, who never act out of turn, never let the
 //! clock play for them, and leave with the player; a player arriving during the countdown
-//! sits before the bots fill; with the flag off, nobody but players ever sits.
+//! sits before the bots fill; with the flag off, nobody but players ever sits; JSON views
+//! mark the bots' seats; bots' wins are recorded, and only humans' are on the leaderboard.
 
 mod common;
 
@@ -13,12 +14,14 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::ws::WsClient;
 use common::{Client, room_of, test_config};
 use referee_rules::{DiceConfig, Games, GuessConfig, GuessNumber, LiarsDice, Millis};
 use referee_server::Server;
 use referee_store::{
     GameWins, Leaderboard, MatchRecord, MemoryStore, RoundResult, Store, StoreError, StoreReader,
 };
+use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 /// A store that keeps every result it is given (unnamed ones too), besides a memory store.
@@ -80,17 +83,25 @@ impl Store for Kept {
 }
 
 /// A server of both games whose dice tables are `dice`; with `store`, it keeps its results
-/// there. Its address and its stop.
-async fn server(dice: DiceConfig, store: Option<Kept>) -> (SocketAddr, oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|err| panic!("{err}"));
-    let addr = listener.local_addr().unwrap_or_else(|err| panic!("{err}"));
+/// there. Its line-protocol and HTTP addresses, and its stop.
+async fn server_http(
+    dice: DiceConfig,
+    store: Option<Kept>,
+) -> (SocketAddr, SocketAddr, oneshot::Sender<()>) {
+    let bind = || async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
+        let addr = listener.local_addr().unwrap_or_else(|err| panic!("{err}"));
+        (listener, addr)
+    };
+    let ((listener, addr), (http, http_addr)) = (bind().await, bind().await);
     let config = test_config()
         .game_seats("dice", usize::from(dice.players()))
         .build();
     let mut server =
-        Server::<Games<GuessNumber, LiarsDice>>::new(config, (GuessConfig::default(), dice));
+        Server::<Games<GuessNumber, LiarsDice>>::new(config, (GuessConfig::default(), dice))
+            .with_http(http);
     if let Some(store) = store {
         server = server.with_store(Box::new(store));
     }
@@ -98,6 +109,12 @@ async fn server(dice: DiceConfig, store: Option<Kept>) -> (SocketAddr, oneshot::
     tokio::spawn(server.run(listener, async {
         let _ = stopped.await;
     }));
+    (addr, http_addr, stop)
+}
+
+/// As [`server_http`], without the HTTP address.
+async fn server(dice: DiceConfig, store: Option<Kept>) -> (SocketAddr, oneshot::Sender<()>) {
+    let (addr, _, stop) = server_http(dice, store).await;
     (addr, stop)
 }
 
@@ -350,5 +367,38 @@ async fn matches_against_bots_are_recorded_and_only_a_humans_wins_listed() {
     } else {
         assert_eq!(listed, [("Ann", ann_won)], "bots won {bots_won}");
     }
+    let _ = stop.send(());
+}
+
+/// JSON: the bots' seating is an event with their ids, and each seat of the view says
+/// whether a bot sits there.
+#[tokio::test(start_paused = true)]
+async fn json_views_mark_the_bots_seats() {
+    let (_, http, stop) = server_http(four_seats(true), None).await;
+    let mut ann = WsClient::connect(http, None).await;
+    let id = ann.request("play", json!({"game": "dice"})).await;
+    let joined = ann.reply(id).await;
+    let room = joined["room"]["id"].clone();
+    let is_event =
+        |kind: &'static str| move |v: &Value| v["type"] == "event" && v["event"]["type"] == kind;
+    let (sat, _) = ann.until(is_event("bots_sat")).await;
+    let bots = sat["event"]["bots"].as_array().cloned().unwrap_or_default();
+    assert_eq!(bots.len(), 3, "{sat}");
+    ann.until(is_event("match_started")).await;
+
+    let mut eve = WsClient::connect(http, None).await;
+    eve.request("watch", json!({"room": room})).await;
+    let (state, _) = eve.until(|v| v["type"] == "state").await;
+    let seats = state["view"]["seats"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let marked: Vec<(Value, Value)> = seats
+        .iter()
+        .map(|seat| (seat["player"].clone(), seat["bot"].clone()))
+        .collect();
+    let mut expected = vec![(json!(ann.player()), json!(false))];
+    expected.extend(bots.into_iter().map(|bot| (bot, json!(true))));
+    assert_eq!(marked, expected, "{state}");
     let _ = stop.send(());
 }
