@@ -252,6 +252,44 @@ pub trait Game: Clone + Sized + Send + Serialize + DeserializeOwned + 'static {
     /// What `viewer` may see of the state (never another player's secret).
     fn view(&self, viewer: Viewer) -> Self::View;
 
+    /// How many bots would sit down now, if any: the host allows bots, a
+    /// countdown ended with empty seats and a human seated. The server then
+    /// mints that many bot ids and calls [`Game::seat_bots`] before
+    /// [`Game::tick`]. Never, by default.
+    fn seats_for_bots(&self, now: Millis) -> usize {
+        let _ = now;
+        0
+    }
+
+    /// Bots sit down in the seats [`Game::seats_for_bots`] counted (extra
+    /// ids are ignored). May start something (a match). Nothing, by default.
+    fn seat_bots(
+        &mut self,
+        bots: &[PlayerId],
+        now: Millis,
+        rng: &mut dyn rand::Rng,
+    ) -> Vec<Self::Event> {
+        let _ = (bots, now, rng);
+        Vec::new()
+    }
+
+    /// The bots seated now: the rules stand them up (at a match's end, when
+    /// the last human leaves), the server follows.
+    fn bots(&self) -> Vec<PlayerId> {
+        Vec::new()
+    }
+
+    /// What `bot` plays now, seeing only its own view (so, by type, nothing
+    /// hidden from it); `None` when it may not act. Nothing, by default.
+    fn bot_action(
+        view: &Self::View,
+        bot: PlayerId,
+        rng: &mut dyn rand::Rng,
+    ) -> Option<Self::Action> {
+        let _ = (view, bot, rng);
+        None
+    }
+
     /// Who receives an event.
     fn audience(event: &Self::Event) -> Audience;
 

@@ -214,6 +214,43 @@ impl<A: Game, B: Game> Game for Games<A, B> {
         }
     }
 
+    fn seats_for_bots(&self, now: Millis) -> usize {
+        match self {
+            Games::First(a) => a.seats_for_bots(now),
+            Games::Second(b) => b.seats_for_bots(now),
+        }
+    }
+
+    fn seat_bots(
+        &mut self,
+        bots: &[PlayerId],
+        now: Millis,
+        rng: &mut dyn rand::Rng,
+    ) -> Vec<Self::Event> {
+        match self {
+            Games::First(a) => first::<A, B>(a.seat_bots(bots, now, rng)),
+            Games::Second(b) => second::<A, B>(b.seat_bots(bots, now, rng)),
+        }
+    }
+
+    fn bots(&self) -> Vec<PlayerId> {
+        match self {
+            Games::First(a) => a.bots(),
+            Games::Second(b) => b.bots(),
+        }
+    }
+
+    fn bot_action(
+        view: &Self::View,
+        bot: PlayerId,
+        rng: &mut dyn rand::Rng,
+    ) -> Option<Self::Action> {
+        match view {
+            Either::First(view) => A::bot_action(view, bot, rng).map(Either::First),
+            Either::Second(view) => B::bot_action(view, bot, rng).map(Either::Second),
+        }
+    }
+
     fn audience(event: &Self::Event) -> Audience {
         match event {
             Either::First(event) => A::audience(event),

@@ -97,6 +97,8 @@ pub use games::{Either, Games, GamesConfig, SetRejection};
 pub use guess_number::{
     ConfigError, GuessAction, GuessConfig, GuessEvent, GuessNumber, GuessRejection, GuessView, Hint,
 };
+/// The Liar's Dice bots' bidding strategy (it sees one player's view only).
+pub use liars_dice::strategy as dice_strategy;
 pub use liars_dice::{
     Bid, DiceAction, DiceCommitment, DiceConfig, DiceConfigError, DiceCount, DiceEvent,
     DiceRejection, DiceView, Hand, LiarsDice, SeatView,

@@ -55,6 +55,13 @@ pub enum LogEntry<A> {
         /// When.
         at: Millis,
     },
+    /// Bots took the open seats ([`Game::seat_bots`]), just before a tick.
+    SeatBots {
+        /// The bots' ids, as the server minted them.
+        bots: Vec<PlayerId>,
+        /// When.
+        at: Millis,
+    },
 }
 
 impl<A> LogEntry<A> {
@@ -78,6 +85,7 @@ impl<A> LogEntry<A> {
                 at,
             } => game.apply(player, seen_round, action, at, rng),
             LogEntry::Tick { at } => Ok(game.tick(at, rng)),
+            LogEntry::SeatBots { bots, at } => Ok(game.seat_bots(&bots, at, rng)),
         }
     }
 }

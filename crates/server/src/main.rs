@@ -94,9 +94,16 @@ struct ServeArgs {
     /// Seconds a Liar's Dice player has for a turn before the referee plays for them.
     #[arg(long, default_value_t = 30.0)]
     turn_time: f64,
-    /// Seconds a Liar's Dice table waits, once two players sit, before it starts.
+    /// Seconds a Liar's Dice table waits, once two players sit (one with --dice-bots),
+    /// before it starts.
     #[arg(long, default_value_t = 15.0)]
     dice_countdown: f64,
+    /// Bots take the Liar's Dice seats still empty when the countdown ends, so one person
+    /// can play at once (the countdown then starts when one player sits). Bots ("Bot 1"...)
+    /// stand up after their match and leave with the last human; their wins are recorded
+    /// but never on the leaderboard.
+    #[arg(long)]
+    dice_bots: bool,
     /// Secrets are drawn from 0 to MAX-1.
     #[arg(long, default_value_t = 20)]
     max: u32,
@@ -258,7 +265,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         seconds(args.turn_time).context("invalid --turn-time")?,
         seconds(args.dice_countdown).context("invalid --dice-countdown")?,
     )
-    .context("invalid --dice-players or --turn-time")?;
+    .context("invalid --dice-players or --turn-time")?
+    .with_bots(args.dice_bots);
     let config = ServerConfig::builder()
         .players_per_room(args.players_per_room)
         .game_seats("dice", usize::from(args.dice_players))

@@ -13,6 +13,8 @@ pub struct DiceConfig {
     players: u8,
     turn_time: Millis,
     countdown: Millis,
+    /// Bots fill the empty seats when the countdown ends (see `bots.rs`).
+    bots: bool,
 }
 
 /// Why a [`DiceConfig`] was refused.
@@ -42,13 +44,16 @@ struct Unchecked {
     players: u8,
     turn_time: Millis,
     countdown: Millis,
+    /// Absent in configs written before bots existed.
+    #[serde(default)]
+    bots: bool,
 }
 
 impl TryFrom<Unchecked> for DiceConfig {
     type Error = DiceConfigError;
 
     fn try_from(raw: Unchecked) -> Result<Self, DiceConfigError> {
-        DiceConfig::new(raw.players, raw.turn_time, raw.countdown)
+        Ok(DiceConfig::new(raw.players, raw.turn_time, raw.countdown)?.with_bots(raw.bots))
     }
 }
 
@@ -86,7 +91,27 @@ impl DiceConfig {
             players,
             turn_time,
             countdown,
+            bots: false,
         })
+    }
+
+    /// Lets bots take the seats no human took when the countdown ends, so
+    /// one person can play at once: the countdown then starts as soon as
+    /// one player sits (off by default).
+    pub fn with_bots(mut self, bots: bool) -> Self {
+        self.bots = bots;
+        self
+    }
+
+    /// Whether bots fill empty seats when the countdown ends.
+    pub fn bots(&self) -> bool {
+        self.bots
+    }
+
+    /// How many players must sit for the countdown to start: 2, or 1 when
+    /// bots fill the rest.
+    pub fn to_count_down(&self) -> usize {
+        if self.bots { 1 } else { 2 }
     }
 
     /// Seats at the table: a match starts at once when they are all taken.
@@ -112,6 +137,7 @@ impl Default for DiceConfig {
             players: 4,
             turn_time: Millis::from_secs(30),
             countdown: Millis::from_secs(15),
+            bots: false,
         }
     }
 }
@@ -144,5 +170,16 @@ mod tests {
             serde_json::from_str::<DiceConfig>(json).unwrap().players(),
             3
         );
+    }
+
+    #[test]
+    fn bots_are_off_unless_asked_and_read_back() {
+        assert!(!DiceConfig::default().bots());
+        let json = r#"{"players":3,"turn_time":30000,"countdown":0}"#;
+        assert!(!serde_json::from_str::<DiceConfig>(json).unwrap().bots());
+        let config = DiceConfig::default().with_bots(true);
+        let json = serde_json::to_string(&config).unwrap();
+        assert_eq!(serde_json::from_str::<DiceConfig>(&json).unwrap(), config);
+        assert_eq!(config.to_count_down(), 1);
     }
 }

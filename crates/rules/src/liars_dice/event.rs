@@ -143,6 +143,18 @@ pub enum DiceEvent {
         /// Whose turn it is now, if the turn moved.
         next: Option<PlayerId>,
     },
+    /// Bots took the seats no human took, as the countdown ended (the host
+    /// allows bots): the match starts with them.
+    BotsSat {
+        /// The bots, in seat order.
+        bots: Vec<PlayerId>,
+    },
+    /// The bots stood up: their match ended, or the last human left (then
+    /// the match, if any, ends with no winner).
+    BotsLeft {
+        /// The bots.
+        bots: Vec<PlayerId>,
+    },
     /// The last player with dice won the match.
     MatchWon {
         /// The match.

@@ -22,6 +22,14 @@
 //! table; if it was their turn, it passes on; if they made the standing bid,
 //! a new hand starts.
 //!
+//! # Bots
+//!
+//! When the host allows them ([`DiceConfig::with_bots`]), the countdown
+//! starts as soon as one player sits, and bots take the seats still empty
+//! when it ends ([`crate::Game::seat_bots`]); they stand up when their match
+//! ends, and the last human leaving ends a match with bots, with no winner
+//! (`bots.rs`). A bot plays [`strategy::choose`] of its own view.
+//!
 //! # What is hidden
 //!
 //! Only [`DiceEvent::Rolled`] carries unrevealed faces, addressed to their
@@ -35,16 +43,18 @@
 //! hand with its salt (see [`crate::commit_dice`] and `event.rs`).
 
 mod bid;
+mod bots;
 mod config;
 mod event;
 mod rejection;
 mod render;
+pub mod strategy;
 mod table;
 #[cfg(test)]
 mod tests;
 mod view;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use rand::RngExt;
@@ -73,6 +83,10 @@ pub struct LiarsDice {
     seated: Vec<PlayerId>,
     /// Matches won in this room, per seated player.
     wins: BTreeMap<PlayerId, u32>,
+    /// The seated players who are bots (see `bots.rs`): they sit for one
+    /// match, and never without a human.
+    #[serde(default)]
+    bots: BTreeSet<PlayerId>,
     phase: Phase,
 }
 
@@ -170,6 +184,7 @@ impl LiarsDice {
         self.match_no += 1;
         self.phase = Phase::Waiting { countdown: None };
         let mut events = vec![won];
+        events.extend(self.unseat_bots());
         events.extend(self.maybe_start(now, rng));
         events
     }
@@ -183,7 +198,7 @@ impl LiarsDice {
         if self.seated.len() >= usize::from(self.config.players()) {
             return self.start_match(now, rng);
         }
-        if self.seated.len() < 2 || countdown.is_some() {
+        if self.seated.len() < self.config.to_count_down() || countdown.is_some() {
             return Vec::new();
         }
         let starts_at = now + self.config.countdown();
@@ -222,6 +237,7 @@ impl Game for LiarsDice {
             match_no: 1,
             seated: Vec::new(),
             wins: BTreeMap::new(),
+            bots: BTreeSet::new(),
             phase: Phase::Waiting { countdown: None },
         }
     }
@@ -266,25 +282,30 @@ impl Game for LiarsDice {
         now: Millis,
         rng: &mut dyn rand::Rng,
     ) -> Vec<DiceEvent> {
-        if self.wins.remove(&player).is_none() {
+        if !self.wins.contains_key(&player) {
             return Vec::new();
         }
+        // The last human leaving takes the bots with them (and their match).
+        let mut events = self.abandon_to_bots(player);
+        self.wins.remove(&player);
         self.seated.retain(|&seated| seated != player);
         let config = self.config;
         match &mut self.phase {
             Phase::Playing(table) => {
-                let mut events = table.forfeit(player, now, &config, rng);
+                events.extend(table.forfeit(player, now, &config, rng));
                 events.extend(self.finish_if_won(now, rng));
-                events
             }
-            Phase::Waiting { countdown } if countdown.is_some() && self.seated.len() < 2 => {
+            Phase::Waiting { countdown }
+                if countdown.is_some() && self.seated.len() < config.to_count_down() =>
+            {
                 *countdown = None;
-                vec![DiceEvent::CountdownCancelled {
+                events.push(DiceEvent::CountdownCancelled {
                     match_no: self.match_no,
-                }]
+                });
             }
-            Phase::Waiting { .. } => Vec::new(),
+            Phase::Waiting { .. } => {}
         }
+        events
     }
 
     fn parse_action(text: &str) -> Result<DiceAction, DiceRejection> {
@@ -327,6 +348,28 @@ impl Game for LiarsDice {
 
     fn scores(&self) -> Vec<Score> {
         Score::board(&self.wins)
+    }
+
+    fn seats_for_bots(&self, now: Millis) -> usize {
+        self.open_seats(now)
+    }
+
+    fn seat_bots(
+        &mut self,
+        bots: &[PlayerId],
+        now: Millis,
+        rng: &mut dyn rand::Rng,
+    ) -> Vec<DiceEvent> {
+        self.sit_bots(bots, now, rng)
+    }
+
+    fn bots(&self) -> Vec<PlayerId> {
+        self.bots.iter().copied().collect()
+    }
+
+    /// [`strategy::choose`]: the bot sees its own view, nothing more.
+    fn bot_action(view: &DiceView, bot: PlayerId, rng: &mut dyn rand::Rng) -> Option<DiceAction> {
+        strategy::choose(view, bot, rng)
     }
 
     fn view(&self, viewer: Viewer) -> DiceView {

@@ -160,6 +160,12 @@ impl Render for LiarsDice {
                     names(*player)
                 )
             }
+            DiceEvent::BotsSat { bots } => {
+                format!("Bots take the empty seats: {}.", listed(bots, names))
+            }
+            DiceEvent::BotsLeft { bots } => {
+                format!("The bots leave the table: {}.", listed(bots, names))
+            }
             DiceEvent::MatchWon {
                 match_no, winner, ..
             } if *winner == viewer => format!("You win match {match_no}!"),
@@ -199,6 +205,12 @@ impl Render for LiarsDice {
 }
 
 /// `2 5 5 6 1`.
+/// `Bot 1, Bot 2`.
+fn listed(players: &[PlayerId], names: Names<'_>) -> String {
+    let names: Vec<String> = players.iter().map(|&player| names(player)).collect();
+    names.join(", ")
+}
+
 fn faces(dice: &[u8]) -> String {
     let faces: Vec<String> = dice.iter().map(u8::to_string).collect();
     faces.join(" ")

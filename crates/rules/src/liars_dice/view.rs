@@ -16,6 +16,8 @@ pub struct SeatView {
     pub dice_count: u32,
     /// The commitment to their dice this hand (`None`: out of dice).
     pub commitment: Option<Commitment>,
+    /// A bot sits here (the host allows bots to fill empty seats).
+    pub bot: bool,
 }
 
 /// One viewer's view of a Liar's Dice room.
@@ -70,6 +72,7 @@ pub(super) fn of(game: &LiarsDice, viewer: Viewer) -> DiceView {
                     player: seat.player,
                     dice_count: u32::try_from(seat.dice.len()).unwrap_or(u32::MAX),
                     commitment: (!seat.dice.is_empty()).then_some(seat.commitment),
+                    bot: game.bots.contains(&seat.player),
                 })
                 .collect()
         }),

@@ -24,6 +24,7 @@ impl<G: Render> Handler<Tick> for Room<G> {
     fn handle(&mut self, _: Tick, ctx: &mut Context<Self>) {
         self.armed = None;
         let now = self.now();
+        self.seat_bots(now, ctx);
         let events = self.game.tick(now, &mut self.rng);
         if !events.is_empty() {
             self.game_changed = true;

@@ -15,6 +15,7 @@
 //! even if the server is killed the next instant. Meanwhile the room keeps handling messages:
 //! it never waits for the disk.
 
+mod bots;
 mod clock;
 mod members;
 mod messages;
@@ -130,6 +131,8 @@ pub(crate) struct Room<G: Render> {
     held_frames: VecDeque<Held>,
     /// Members whose push failed during the current message; removed before it ends.
     failed: Vec<(PlayerId, PushError)>,
+    /// The bot whose think delay runs, and the turn's deadline then (see `bots.rs`).
+    bot_turn: Option<(PlayerId, Option<Millis>)>,
 }
 
 impl<G: Render> referee_actor::Actor for Room<G> {
@@ -198,6 +201,7 @@ impl<G: Render> Room<G> {
             held: 0,
             held_frames: VecDeque::new(),
             failed: Vec::new(),
+            bot_turn: None,
         }
     }
 
@@ -373,6 +377,7 @@ impl<G: Render> Room<G> {
             self.announce(&events, (NOBODY, None), ctx);
         }
         self.arm_clock(ctx);
+        self.prompt_bot(ctx);
         self.checkpoint();
     }
 

@@ -192,7 +192,8 @@ impl<G: Render> Room<G> {
 
     /// Sends a won round to the recorder and holds pushes until it is committed.
     pub(super) fn save(&mut self, won: referee_rules::Outcome, ctx: &Context<Self>) {
-        let (Some(recorder), Some(winner)) = (&self.recorder, self.members.get(won.winner)) else {
+        let (Some(recorder), Some((winner, named))) = (&self.recorder, self.record_as(won.winner))
+        else {
             return;
         };
         let result = RoundResult {
@@ -202,8 +203,9 @@ impl<G: Render> Room<G> {
             key: String::new(),
             room: self.label.id,
             round: won.round,
-            winner: winner.name.clone(),
-            named: winner.named,
+            winner,
+            // A bot's win is recorded, never on the leaderboard.
+            named,
             guesses: won.moves,
             won_at_ms: now_ms(),
             log: None,

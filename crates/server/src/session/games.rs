@@ -71,7 +71,9 @@ fn dice_rules() -> String {
          - Out of dice, you are out (you watch); the last player with dice wins the match.\n\
          - Each turn has a clock: when it runs out, the referee calls liar for you (or bids \
          the lowest bid, 1 one, if nobody has bid yet).\n\
-         - A match starts when the table is full, or after a countdown once two players sit.",
+         - A match starts when the table is full, or after a countdown once two players sit \
+         (one, where the host lets bots fill the empty seats: bots play until their match \
+         ends, and leave with the last player).",
         min = DiceConfig::MIN_PLAYERS,
         max = DiceConfig::MAX_PLAYERS,
         each = DiceConfig::DICE_EACH,

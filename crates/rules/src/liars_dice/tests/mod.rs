@@ -86,6 +86,7 @@ fn called(events: &[DiceEvent]) -> (PlayerId, u32) {
         .unwrap()
 }
 
+mod bots;
 mod hands;
 mod seats;
 mod views;

@@ -28,6 +28,7 @@ fn views_show_own_dice_and_only_counts_of_others() {
             player: BOB,
             dice_count: 2,
             commitment: Some(table(&game).seats[1].commitment),
+            bot: false,
         }
     );
     assert_eq!(game.view(Viewer::Spectator).dice, None);
