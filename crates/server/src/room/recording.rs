@@ -1,0 +1,254 @@
+//! Every match a room plays is recorded: seeded, logged, and saved with its result.
+//!
+//! The room draws a fresh seed from its own RNG for each match (a Liar's Dice match; in
+//! guess-the-number each round is its match) and every rule step of the match — a seat, a
+//! leave, an accepted action, a clock tick — draws from `match_rng(seed)` and is appended to
+//! the match's [`MatchLog`], which starts from the room's state where the match began. When
+//! a step decides the match, the log goes to the recorder with the result (durable before
+//! announced, as results are), with the hash of the state it replays to.
+//!
+//! **The deciding step.** Both games start the next round or match inside the step that
+//! decides the current one, and the rules promise that such a step draws nothing before its
+//! outcome (`Game::outcome`). The room runs that step with the current match's RNG, keeps
+//! the hash of the state it reaches (what the published log replays to), then puts the state
+//! back and runs the step again with the *next* match's RNG, and keeps that run. So the next
+//! match's secrets (a secret number, a deal) come from a seed that no published log holds:
+//! replaying a finished match tells nothing about the one in play. The next match's log
+//! starts from the state before the deciding step, with that step as its first entry.
+//!
+//! **Restarts.** The recording is part of the room's checkpoint (its log so far and its RNG's
+//! exact position), so a referee restarted after a panic goes on drawing from the same
+//! stream and logging into the same log: the match still replays to its recorded hash.
+
+use std::collections::BTreeMap;
+
+use rand::Rng;
+use rand::rngs::ChaCha8Rng;
+use referee_rules::{Game, LogEntry, MatchLog, PlayerId, Render, match_rng, state_hash};
+use serde::{Deserialize, Serialize};
+
+use super::Room;
+
+/// The match a room is playing: its log so far and the RNG it draws from.
+pub(crate) struct Recording<G: Game> {
+    /// Which of the room's matches this is (from 1): tells a checkpoint whether it holds
+    /// this recording's beginning or another match's.
+    pub(crate) number: u64,
+    pub(crate) log: MatchLog<G>,
+    /// `match_rng(log.seed)`, where the match's steps left it.
+    pub(crate) rng: ChaCha8Rng,
+    /// The display names of the match's players, as last known (a player who left is
+    /// still named in the record).
+    names: BTreeMap<PlayerId, String>,
+}
+
+/// A decided match, on its way to the recorder.
+pub(crate) struct Finished<G: Game> {
+    pub(crate) log: MatchLog<G>,
+    /// The hash of the state the log replays to.
+    pub(crate) state_hash: Option<String>,
+    pub(crate) names: BTreeMap<PlayerId, String>,
+}
+
+/// What a match's record keeps besides its config and seed (the store's `actions` text):
+/// the start state and steps to replay it, who played, and the hash to check a replay
+/// against. Read back by `GET /api/matches/{id}`.
+#[derive(Serialize, Deserialize)]
+#[serde(bound(serialize = "", deserialize = ""))]
+pub(crate) struct Recorded<G: Game> {
+    /// The game played (one of `G::games()`).
+    pub(crate) game: String,
+    /// The match's (or round's) number in its room.
+    pub(crate) round: u64,
+    /// Every player of the match, with their display name.
+    pub(crate) players: Vec<RecordedPlayer>,
+    /// The hex SHA-256 of the state the log replays to (`referee_rules::state_hash`).
+    pub(crate) state_hash: Option<String>,
+    /// The state the match started from.
+    pub(crate) start: Option<G>,
+    /// Every step of the match, in order.
+    pub(crate) entries: Vec<LogEntry<G::Action>>,
+}
+
+/// A player of a recorded match.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct RecordedPlayer {
+    pub(crate) id: PlayerId,
+    pub(crate) name: String,
+}
+
+impl<G: Game> Clone for Recording<G> {
+    fn clone(&self) -> Self {
+        Recording {
+            number: self.number,
+            log: self.log.clone(),
+            rng: self.rng_copy(),
+            names: self.names.clone(),
+        }
+    }
+}
+
+impl<G: Game> Recording<G> {
+    /// The RNG as it stands, copied by its position in the stream (ChaCha8 is not `Clone`,
+    /// so that a copy is never made by accident).
+    fn rng_copy(&self) -> ChaCha8Rng {
+        let mut rng = match_rng(self.log.seed);
+        rng.set_word_pos(self.rng.get_word_pos());
+        rng
+    }
+
+    /// Match `number`, starting from `start` and drawing from `match_rng(seed)`.
+    pub(crate) fn begin(number: u64, config: G::Config, seed: u64, start: G) -> Self {
+        Recording {
+            number,
+            log: MatchLog::from_state(config, seed, start),
+            rng: match_rng(seed),
+            names: BTreeMap::new(),
+        }
+    }
+
+    /// The next match, from `start`, keeping what is known of the players' names.
+    pub(crate) fn next(&self, seed: u64, start: G) -> Self {
+        let mut next = Recording::begin(self.number + 1, self.log.config.clone(), seed, start);
+        next.names = self.names.clone();
+        next
+    }
+
+    /// Remembers a player's display name for the record.
+    pub(crate) fn name(&mut self, player: PlayerId, name: &str) {
+        self.names.insert(player, name.to_owned());
+    }
+
+    /// The match as decided by its last entry, with the state that entry left.
+    pub(crate) fn finish(self, reached: &G) -> Finished<G> {
+        let state_hash = match state_hash(reached) {
+            Ok(hash) => Some(hash.to_string()),
+            Err(err) => {
+                tracing::error!(%err, "a decided match's state could not be hashed");
+                None
+            }
+        };
+        Finished {
+            log: self.log,
+            state_hash,
+            names: self.names,
+        }
+    }
+
+    /// Brings `saved` (a checkpoint's copy) up to this recording: only the entries it lacks
+    /// are copied, unless it holds another match — a move's checkpoint stays cheap however
+    /// long the match.
+    pub(crate) fn save_into(&self, saved: &mut Recording<G>) {
+        let len = saved.log.entries.len();
+        if saved.number != self.number || len > self.log.entries.len() {
+            *saved = self.clone();
+            return;
+        }
+        saved
+            .log
+            .entries
+            .extend_from_slice(&self.log.entries[len..]);
+        saved.rng = self.rng_copy();
+        saved.names.clone_from(&self.names);
+    }
+}
+
+impl<G: Game> Finished<G> {
+    /// The store's record of this match, won as `round`: config and seed, and the
+    /// [`Recorded`] rest as JSON; `None` (logged) if it cannot be written.
+    pub(crate) fn into_store_log(self, round: u64) -> Option<referee_store::MatchLog> {
+        let players = self.players();
+        let recorded = Recorded::<G> {
+            game: self.log.game,
+            round,
+            players,
+            state_hash: self.state_hash,
+            start: self.log.start,
+            entries: self.log.entries,
+        };
+        let written = serde_json::to_string(&self.log.config)
+            .and_then(|config| Ok((config, serde_json::to_string(&recorded)?)));
+        match written {
+            Ok((config, actions)) => Some(referee_store::MatchLog {
+                config,
+                seed: self.log.seed,
+                actions,
+            }),
+            Err(err) => {
+                tracing::error!(%err, "a match's log could not be written");
+                None
+            }
+        }
+    }
+
+    /// Everyone seated at the start or who sat down during the match.
+    fn players(&self) -> Vec<RecordedPlayer> {
+        let mut ids: Vec<PlayerId> = self
+            .log
+            .start
+            .iter()
+            .flat_map(|start| start.scores())
+            .map(|score| score.player)
+            .collect();
+        for entry in &self.log.entries {
+            if let LogEntry::Seat { player, .. } = entry {
+                ids.push(*player);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .map(|id| RecordedPlayer {
+                id,
+                name: self
+                    .names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| crate::ids::default_name(id)),
+            })
+            .collect()
+    }
+}
+
+impl<G: Render> Room<G> {
+    /// One rule step of the match in play, with its RNG; logged if it changed the game (a
+    /// refused action did not). A step that decides the match is run again with the next
+    /// match's RNG (see the module docs): the decided match waits in `finished` for its
+    /// outcome to be saved.
+    ///
+    /// # Errors
+    ///
+    /// The rules' rejection of an action.
+    pub(super) fn step(
+        &mut self,
+        entry: LogEntry<G::Action>,
+    ) -> Result<Vec<G::Event>, G::Rejection> {
+        let before = self.game.clone();
+        let events = entry
+            .clone()
+            .apply(&mut self.game, &mut self.recording.rng)?;
+        self.game_changed = true;
+        if !events.iter().any(|event| G::outcome(event).is_some()) {
+            self.recording.log.entries.push(entry);
+            return Ok(events);
+        }
+        let next = self.recording.next(self.seeds.next_u64(), before.clone());
+        let mut decided = std::mem::replace(&mut self.recording, next);
+        decided.log.entries.push(entry.clone());
+        self.finished = Some(decided.finish(&self.game));
+        self.game = before;
+        let events = entry
+            .clone()
+            .apply(&mut self.game, &mut self.recording.rng)?;
+        self.recording.log.entries.push(entry);
+        Ok(events)
+    }
+
+    /// A step that cannot be refused (a seat, a leave, a tick).
+    pub(super) fn step_surely(&mut self, entry: LogEntry<G::Action>) -> Vec<G::Event> {
+        self.step(entry).unwrap_or_else(|rejection| {
+            tracing::error!(room = self.label.id, %rejection, "the rules refused a seat, leave or tick");
+            Vec::new()
+        })
+    }
+}
