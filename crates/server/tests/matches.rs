@@ -4,7 +4,8 @@
 //! checkpoint — and a guess-the-number round are each fetched from `GET /api/matches/{id}`,
 //! their logs replayed through the rules, and the replay's state hash compared with the one
 //! the room recorded when the match was decided. Unknown and hostile ids get a `404` or a
-//! `400`; a match still in play is not served.
+//! `400`; a match still in play is not served. The dice match is played once more with
+//! PostgreSQL as the store (skipped, and said so, where none runs).
 
 mod common;
 
@@ -13,11 +14,12 @@ use std::net::SocketAddr;
 use common::http::http_get;
 use common::{Client, TIMEOUT, test_config};
 use referee_rules::{
-    DiceConfig, Games, GuessConfig, GuessNumber, LiarsDice, LogEntry, MatchLog, Millis, replay,
-    state_hash,
+    DiceConfig, Game, Games, GuessConfig, GuessNumber, LiarsDice, LogEntry, MatchLog, Millis,
+    Viewer, replay, state_hash,
 };
 use referee_server::Server;
-use referee_store::SqliteStore;
+use referee_store::pg_testing::TestSchema;
+use referee_store::{SqliteStore, Store};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -29,6 +31,12 @@ async fn server() -> (SocketAddr, SocketAddr, oneshot::Sender<()>, tempfile::Tem
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let store = SqliteStore::open(dir.path().join("records.db"), 0)
         .unwrap_or_else(|err| panic!("{err}"));
+    let (addr, http, stop) = server_with(Box::new(store)).await;
+    (addr, http, stop, dir)
+}
+
+/// As [`server`], recording into `store`.
+async fn server_with(store: Box<dyn Store>) -> (SocketAddr, SocketAddr, oneshot::Sender<()>) {
     let dice = DiceConfig::new(3, Millis::from_secs(30), Millis::from_secs(15))
         .unwrap_or_else(|err| panic!("{err}"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -46,13 +54,13 @@ async fn server() -> (SocketAddr, SocketAddr, oneshot::Sender<()>, tempfile::Tem
         .allow_faults(true)
         .build();
     let server = Server::<Both>::new(config, (GuessConfig::default(), dice))
-        .with_store(Box::new(store))
+        .with_store(store)
         .with_http(http);
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(server.run(listener, async {
         let _ = stopped.await;
     }));
-    (addr, http_addr, stop, dir)
+    (addr, http_addr, stop)
 }
 
 async fn get_json(http: SocketAddr, path: &str) -> (u16, Value) {
@@ -130,6 +138,31 @@ async fn play_match(mut client: Client, mut crash: bool) -> Client {
 #[tokio::test]
 async fn a_dice_match_replays_to_its_recorded_state_across_a_referee_restart() {
     let (addr, http, stop, _dir) = server().await;
+    dice_match_replays(addr, http, true).await;
+    let _ = stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dice_match_recorded_in_postgresql_replays_too() {
+    let Some(pg) = TestSchema::create("matches_dice").unwrap_or_else(|err| panic!("{err}")) else {
+        return;
+    };
+    // The synchronous client makes its own runtime: connected off this one.
+    let store = std::thread::scope(|scope| {
+        scope
+            .spawn(|| pg.store())
+            .join()
+            .unwrap_or_else(|_| panic!("panicked"))
+            .unwrap_or_else(|err| panic!("{err}"))
+    });
+    let (addr, http, stop) = server_with(Box::new(store)).await;
+    dice_match_replays(addr, http, false).await;
+    let _ = stop.send(());
+}
+
+/// Three players play dice match 1 to its end (`crash`: the referee panics once in it);
+/// the recorded match replays to its recorded hash and shows its steps up to the win.
+async fn dice_match_replays(addr: SocketAddr, http: SocketAddr, crash: bool) {
     let players = [
         dice_player(addr, "Ann").await,
         dice_player(addr, "Bob").await,
@@ -138,13 +171,17 @@ async fn a_dice_match_replays_to_its_recorded_state_across_a_referee_restart() {
     let playing: Vec<_> = players
         .into_iter()
         .enumerate()
-        .map(|(i, client)| tokio::spawn(play_match(client, i == 0)))
+        .map(|(i, client)| tokio::spawn(play_match(client, crash && i == 0)))
         .collect();
+    // Kept connected to the end: a player who leaves forfeits match 2, which would be
+    // recorded too.
+    let mut seated = Vec::new();
     for player in playing {
-        tokio::time::timeout(TIMEOUT * 4, player)
+        let client = tokio::time::timeout(TIMEOUT * 4, player)
             .await
             .unwrap_or_else(|_| panic!("no match end"))
             .unwrap_or_else(|err| panic!("{err}"));
+        seated.push(client);
     }
     let answer = latest(http, "dice").await;
     assert_eq!(answer["game"], "dice");
@@ -168,7 +205,7 @@ async fn a_dice_match_replays_to_its_recorded_state_across_a_referee_restart() {
     let last = steps.last().map(|step| step["events"].to_string());
     assert!(last.is_some_and(|events| events.contains("wins match 1")), "{steps:?}");
     assert!(!answer.to_string().contains(r#""type":"rolled""#), "a hidden roll was served");
-    let _ = stop.send(());
+    drop(seated);
 }
 
 #[tokio::test]
@@ -178,9 +215,22 @@ async fn a_guess_round_replays_and_a_round_in_play_is_not_served() {
     ann.greeting().await;
     let won = ann.play_round(GuessConfig::default().max()).await;
     assert_eq!(won, Some(1));
+    let (round_2, _) = ann.until("Round 2:").await;
     let answer = latest(http, "guess").await;
     assert_eq!((answer["game"].as_str(), answer["round"].as_u64()), (Some("guess"), Some(1)));
-    replays_to_recorded_hash(&answer);
+    let log = replays_to_recorded_hash(&answer);
+
+    // The published log of round 1 does not tell round 2: replayed, its winning guess draws
+    // a round 2 that is not the one in play (whose secret comes from a seed of its own).
+    let replayed = replay(&log).unwrap_or_else(|err| panic!("{err}"));
+    let view = serde_json::to_value(replayed.view(Viewer::Spectator))
+        .unwrap_or_else(|err| panic!("{err}"));
+    let predicted = view["commitment"].as_str().unwrap_or_else(|| panic!("{view}"));
+    assert!(round_2.contains("Commitment: "), "{round_2}");
+    assert!(
+        !round_2.contains(predicted),
+        "round 1's log predicts round 2: {round_2}"
+    );
 
     // Round 2 is in play: nothing of it is served, under its would-be id or in the list.
     let id = answer["id"].as_str().unwrap_or_default();
