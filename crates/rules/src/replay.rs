@@ -370,12 +370,20 @@ mod tests {
             .find_map(|v| {
                 let mut tried = game.clone();
                 let events = guess(1, v, 0).apply(&mut tried, &mut match_rng(3)).ok()?;
-                events.iter().any(|e| GuessNumber::outcome(e).is_some()).then_some((v, events))
+                events
+                    .iter()
+                    .any(|e| GuessNumber::outcome(e).is_some())
+                    .then_some((v, events))
             })
             .unwrap();
-        let again = guess(1, won.0, 0).apply(&mut game, &mut match_rng(4)).unwrap();
+        let again = guess(1, won.0, 0)
+            .apply(&mut game, &mut match_rng(4))
+            .unwrap();
         assert_eq!(again[0], won.1[0], "the win itself depends on no draw");
-        assert_ne!(again[1], won.1[1], "the next round is drawn from the RNG given");
+        assert_ne!(
+            again[1], won.1[1],
+            "the next round is drawn from the RNG given"
+        );
     }
 
     #[test]
@@ -383,10 +391,7 @@ mod tests {
         let start = GuessNumber::new(&GuessConfig::default(), &mut match_rng(1));
         let mut log = MatchLog::from_state(GuessConfig::default(), 5, start);
         log.game = "dice".into();
-        assert!(matches!(
-            replay(&log),
-            Err(ReplayError::WrongGame { .. })
-        ));
+        assert!(matches!(replay(&log), Err(ReplayError::WrongGame { .. })));
     }
 
     #[test]

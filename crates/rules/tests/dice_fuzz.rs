@@ -472,5 +472,8 @@ fn a_million_random_games_leak_nothing() {
     );
     assert_eq!(totals.games, 1_000_000);
     assert!(totals.hands >= 1_000_000, "{} hands", totals.hands);
-    assert!(totals.opened >= 2 * totals.challenges, "calls opened no commitments");
+    assert!(
+        totals.opened >= 2 * totals.challenges,
+        "calls opened no commitments"
+    );
 }

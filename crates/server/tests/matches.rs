@@ -27,10 +27,15 @@ type Both = Games<GuessNumber, LiarsDice>;
 
 /// A server of both games (three-seat dice tables) recording into a fresh SQLite file, with
 /// faults allowed (`/fault room`); returns its addresses, its stop and the directory.
-async fn server() -> (SocketAddr, SocketAddr, oneshot::Sender<()>, tempfile::TempDir) {
+async fn server() -> (
+    SocketAddr,
+    SocketAddr,
+    oneshot::Sender<()>,
+    tempfile::TempDir,
+) {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
-    let store = SqliteStore::open(dir.path().join("records.db"), 0)
-        .unwrap_or_else(|err| panic!("{err}"));
+    let store =
+        SqliteStore::open(dir.path().join("records.db"), 0).unwrap_or_else(|err| panic!("{err}"));
     let (addr, http, stop) = server_with(Box::new(store)).await;
     (addr, http, stop, dir)
 }
@@ -196,15 +201,22 @@ async fn dice_match_replays(addr: SocketAddr, http: SocketAddr, crash: bool) {
     assert_eq!(names, ["Ann", "Bob", "Cid"]);
     // The log has the moves, and the steps show them as a spectator saw them, up to the win
     // and no further.
-    assert!(log
-        .entries
-        .iter()
-        .any(|entry| matches!(entry, LogEntry::Act { .. })));
+    assert!(
+        log.entries
+            .iter()
+            .any(|entry| matches!(entry, LogEntry::Act { .. }))
+    );
     let steps = answer["steps"].as_array().cloned().unwrap_or_default();
     assert_eq!(steps.len(), log.entries.len());
     let last = steps.last().map(|step| step["events"].to_string());
-    assert!(last.is_some_and(|events| events.contains("wins match 1")), "{steps:?}");
-    assert!(!answer.to_string().contains(r#""type":"rolled""#), "a hidden roll was served");
+    assert!(
+        last.is_some_and(|events| events.contains("wins match 1")),
+        "{steps:?}"
+    );
+    assert!(
+        !answer.to_string().contains(r#""type":"rolled""#),
+        "a hidden roll was served"
+    );
     drop(seated);
 }
 
@@ -217,7 +229,10 @@ async fn a_guess_round_replays_and_a_round_in_play_is_not_served() {
     assert_eq!(won, Some(1));
     let (round_2, _) = ann.until("Round 2:").await;
     let answer = latest(http, "guess").await;
-    assert_eq!((answer["game"].as_str(), answer["round"].as_u64()), (Some("guess"), Some(1)));
+    assert_eq!(
+        (answer["game"].as_str(), answer["round"].as_u64()),
+        (Some("guess"), Some(1))
+    );
     let log = replays_to_recorded_hash(&answer);
 
     // The published log of round 1 does not tell round 2: replayed, its winning guess draws
@@ -225,7 +240,9 @@ async fn a_guess_round_replays_and_a_round_in_play_is_not_served() {
     let replayed = replay(&log).unwrap_or_else(|err| panic!("{err}"));
     let view = serde_json::to_value(replayed.view(Viewer::Spectator))
         .unwrap_or_else(|err| panic!("{err}"));
-    let predicted = view["commitment"].as_str().unwrap_or_else(|| panic!("{view}"));
+    let predicted = view["commitment"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{view}"));
     assert!(round_2.contains("Commitment: "), "{round_2}");
     assert!(
         !round_2.contains(predicted),
@@ -256,7 +273,10 @@ async fn unknown_and_hostile_match_ids_get_clear_errors() {
     ] {
         let (status, body) = get_json(http, &path).await;
         assert_eq!(status, expected, "{path}: {body}");
-        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{body}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{body}"
+        );
     }
     let (status, list) = get_json(http, "/api/matches?limit=100000").await;
     assert_eq!(status, 200);

@@ -258,10 +258,10 @@ fn at<A>(entry: &LogEntry<A>) -> Millis {
 /// Display names by player id, as recorded.
 fn names(players: &[RecordedPlayer]) -> impl Fn(PlayerId) -> String + '_ {
     move |id| {
-        players
-            .iter()
-            .find(|player| player.id == id)
-            .map_or_else(|| crate::ids::default_name(id), |player| player.name.clone())
+        players.iter().find(|player| player.id == id).map_or_else(
+            || crate::ids::default_name(id),
+            |player| player.name.clone(),
+        )
     }
 }
 

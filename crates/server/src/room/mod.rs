@@ -44,8 +44,8 @@ use crate::tell::or_log;
 
 pub(crate) use members::Member;
 pub(crate) use messages::{Act, Chat, Crash, GetScores, Join, JoinError, Leave, NameTaken, Rename};
-pub(crate) use recording::{Recorded, RecordedPlayer};
 pub(crate) use presence::{Away, NotOwner, Rejoin, SeatLost, Spectators, Unwatch, Watch, Who};
+pub(crate) use recording::{Recorded, RecordedPlayer};
 
 use recording::{Finished, Recording};
 use supervision::{Checkpoint, Snapshot};
@@ -163,7 +163,7 @@ impl<G: Render> Room<G> {
         let name = format!("room-{}", setup.label.id);
         let game = G::new_game(&setup.config, setup.game, &mut setup.rng);
         let seed = setup.rng.next_u64();
-        let recording = Recording::begin(1, setup.config, seed, game.clone());
+        let recording = Recording::begin(1, setup.config, seed, game.clone()).saved();
         let snapshot = Snapshot::new(Checkpoint {
             game,
             members: Members::default(),
@@ -198,7 +198,7 @@ impl<G: Render> Room<G> {
             game: checkpoint.game,
             members: checkpoint.members,
             seeds,
-            recording: checkpoint.recording,
+            recording: Recording::restore(&checkpoint.recording),
             finished: None,
             lobby: parts.lobby.clone(),
             recorder: parts.recorder.clone(),

@@ -77,24 +77,49 @@ pub(crate) struct RecordedPlayer {
     pub(crate) name: String,
 }
 
-impl<G: Game> Clone for Recording<G> {
+/// A recording as a checkpoint keeps it: the RNG by its position in the stream (ChaCha8 is
+/// not `Clone`, so that a copy is never made by accident; and a position is cheaper to keep
+/// after every move than a copy).
+pub(crate) struct SavedRecording<G: Game> {
+    number: u64,
+    log: MatchLog<G>,
+    /// `rng.get_word_pos()`: how far into `match_rng(log.seed)` the match has drawn.
+    position: u128,
+    names: BTreeMap<PlayerId, String>,
+}
+
+impl<G: Game> Clone for SavedRecording<G> {
     fn clone(&self) -> Self {
-        Recording {
+        SavedRecording {
             number: self.number,
             log: self.log.clone(),
-            rng: self.rng_copy(),
+            position: self.position,
             names: self.names.clone(),
         }
     }
 }
 
 impl<G: Game> Recording<G> {
-    /// The RNG as it stands, copied by its position in the stream (ChaCha8 is not `Clone`,
-    /// so that a copy is never made by accident).
-    fn rng_copy(&self) -> ChaCha8Rng {
-        let mut rng = match_rng(self.log.seed);
-        rng.set_word_pos(self.rng.get_word_pos());
-        rng
+    /// The recording a checkpoint kept, its RNG where it stood.
+    pub(crate) fn restore(saved: &SavedRecording<G>) -> Self {
+        let mut rng = match_rng(saved.log.seed);
+        rng.set_word_pos(saved.position);
+        Recording {
+            number: saved.number,
+            log: saved.log.clone(),
+            rng,
+            names: saved.names.clone(),
+        }
+    }
+
+    /// This recording as a checkpoint keeps it.
+    pub(crate) fn saved(&self) -> SavedRecording<G> {
+        SavedRecording {
+            number: self.number,
+            log: self.log.clone(),
+            position: self.rng.get_word_pos(),
+            names: self.names.clone(),
+        }
     }
 
     /// Match `number`, starting from `start` and drawing from `match_rng(seed)`.
@@ -138,18 +163,20 @@ impl<G: Game> Recording<G> {
     /// Brings `saved` (a checkpoint's copy) up to this recording: only the entries it lacks
     /// are copied, unless it holds another match — a move's checkpoint stays cheap however
     /// long the match.
-    pub(crate) fn save_into(&self, saved: &mut Recording<G>) {
+    pub(crate) fn save_into(&self, saved: &mut SavedRecording<G>) {
         let len = saved.log.entries.len();
         if saved.number != self.number || len > self.log.entries.len() {
-            *saved = self.clone();
+            *saved = self.saved();
             return;
         }
         saved
             .log
             .entries
             .extend_from_slice(&self.log.entries[len..]);
-        saved.rng = self.rng_copy();
-        saved.names.clone_from(&self.names);
+        saved.position = self.rng.get_word_pos();
+        if saved.names != self.names {
+            saved.names.clone_from(&self.names);
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use referee_actor::RestartPolicy;
 use referee_rules::{Game, Render, Snapshot as GameSnapshot};
 
 use super::members::Members;
-use super::recording::Recording;
+use super::recording::{Recording, SavedRecording};
 
 /// Restarts a room's referee may have: three in a minute. Past that the room is closed (the
 /// lobby forgets it and its players are told to find another).
@@ -38,7 +38,7 @@ pub(crate) struct Checkpoint<G: Game> {
     pub(crate) members: Members,
     /// The match in play: its seed, its log so far and where its RNG stands, so a restarted
     /// referee goes on drawing from the same stream (`recording.rs`).
-    pub(crate) recording: Recording<G>,
+    pub(crate) recording: SavedRecording<G>,
 }
 
 /// The room's last checkpoint, shared by the running referee (which writes it) and the
