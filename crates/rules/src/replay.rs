@@ -347,17 +347,22 @@ mod tests {
         let mut start = GuessNumber::new(&GuessConfig::default(), &mut rng);
         start.add_player(PlayerId(1), Millis(0), &mut rng);
         let mut log = MatchLog::from_state(GuessConfig::default(), 5, start.clone());
-        log.entries.extend((0..20).map(|v| guess(1, v, v as u64)));
         let mut game = start;
         let mut rng = match_rng(5);
-        for entry in &log.entries {
-            entry.clone().apply(&mut game, &mut rng).unwrap();
+        // Every number in turn, up to the winning one (which draws round 2).
+        for v in 0..20 {
+            let events = guess(1, v, v as u64).apply(&mut game, &mut rng).unwrap();
+            log.entries.push(guess(1, v, v as u64));
+            if events.iter().any(|e| GuessNumber::outcome(e).is_some()) {
+                break;
+            }
         }
         let json = serde_json::to_string(&log).unwrap();
         let back: MatchLog<GuessNumber> = serde_json::from_str(&json).unwrap();
         let mut steps = 0;
         let replayed = replay_steps(&back, |_, _| steps += 1).unwrap();
-        assert_eq!(steps, 20);
+        assert_eq!(steps, log.entries.len());
+        assert_eq!(replayed.round(), 2);
         assert_eq!(state_hash(&replayed).unwrap(), state_hash(&game).unwrap());
     }
 

@@ -268,6 +268,7 @@ async fn unknown_and_hostile_match_ids_get_clear_errors() {
         (format!("/api/matches/{long}"), 400),
         ("/api/matches/1%27%20OR%201=1".to_owned(), 400),
         ("/api/matches/..%2F..%2Fetc".to_owned(), 400),
+        ("/api/matches/%FF%FE".to_owned(), 400),
         ("/api/matches?game=chess".to_owned(), 400),
         ("/api/matches?limit=-1".to_owned(), 400),
     ] {

@@ -21,7 +21,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -109,8 +109,10 @@ pub(crate) fn valid_id(id: &str) -> bool {
 /// One recorded match, replayed (see the module docs).
 pub(super) async fn one<G: Render>(
     State(shared): State<Arc<Shared<G>>>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Response {
+    // A path that does not decode (`%FF`) is refused as any bad id is.
+    let id = id.map(|Path(id)| id).unwrap_or_default();
     if !valid_id(&id) {
         return error(
             StatusCode::BAD_REQUEST,

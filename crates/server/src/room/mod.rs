@@ -14,6 +14,10 @@
 //! order. A player who is told "you won" can therefore always find that win in the records,
 //! even if the server is killed the next instant. Meanwhile the room keeps handling messages:
 //! it never waits for the disk.
+//!
+//! **Recorded matches.** Every rule step goes through [`Room::step`]: it draws from the
+//! match's own seeded RNG and is logged, and a decided match's log is saved with its result
+//! (`recording.rs`).
 
 mod clock;
 mod members;

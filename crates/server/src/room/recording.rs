@@ -40,7 +40,13 @@ pub(crate) struct Recording<G: Game> {
     /// The display names of the match's players, as last known (a player who left is
     /// still named in the record).
     names: BTreeMap<PlayerId, String>,
+    /// The log reached [`MAX_ENTRIES`]: the match is recorded without it.
+    overflowed: bool,
 }
+
+/// The most steps one match's log keeps (a guess-the-number round nobody wins can go on for
+/// hours): ~100 bytes each in memory, a few MB at most per room.
+pub(crate) const MAX_ENTRIES: usize = 50_000;
 
 /// A decided match, on its way to the recorder.
 pub(crate) struct Finished<G: Game> {
@@ -86,6 +92,7 @@ pub(crate) struct SavedRecording<G: Game> {
     /// `rng.get_word_pos()`: how far into `match_rng(log.seed)` the match has drawn.
     position: u128,
     names: BTreeMap<PlayerId, String>,
+    overflowed: bool,
 }
 
 impl<G: Game> Clone for SavedRecording<G> {
@@ -95,6 +102,7 @@ impl<G: Game> Clone for SavedRecording<G> {
             log: self.log.clone(),
             position: self.position,
             names: self.names.clone(),
+            overflowed: self.overflowed,
         }
     }
 }
@@ -109,6 +117,7 @@ impl<G: Game> Recording<G> {
             log: saved.log.clone(),
             rng,
             names: saved.names.clone(),
+            overflowed: saved.overflowed,
         }
     }
 
@@ -119,6 +128,7 @@ impl<G: Game> Recording<G> {
             log: self.log.clone(),
             position: self.rng.get_word_pos(),
             names: self.names.clone(),
+            overflowed: self.overflowed,
         }
     }
 
@@ -129,6 +139,7 @@ impl<G: Game> Recording<G> {
             log: MatchLog::from_state(config, seed, start),
             rng: match_rng(seed),
             names: BTreeMap::new(),
+            overflowed: false,
         }
     }
 
@@ -139,13 +150,30 @@ impl<G: Game> Recording<G> {
         next
     }
 
+    /// Logs a step, unless the log is full: past [`MAX_ENTRIES`] the match goes on unlogged
+    /// and is recorded without its log (memory stays bounded whatever players do).
+    fn push(&mut self, entry: LogEntry<G::Action>) {
+        if self.log.entries.len() < MAX_ENTRIES {
+            self.log.entries.push(entry);
+        } else {
+            self.overflowed = true;
+        }
+    }
+
     /// Remembers a player's display name for the record.
     pub(crate) fn name(&mut self, player: PlayerId, name: &str) {
         self.names.insert(player, name.to_owned());
     }
 
     /// The match as decided by its last entry, with the state that entry left.
-    pub(crate) fn finish(self, reached: &G) -> Finished<G> {
+    pub(crate) fn finish(self, reached: &G) -> Option<Finished<G>> {
+        if self.overflowed {
+            tracing::warn!(
+                entries = MAX_ENTRIES,
+                "a match longer than its log can hold is recorded without it"
+            );
+            return None;
+        }
         let state_hash = match state_hash(reached) {
             Ok(hash) => Some(hash.to_string()),
             Err(err) => {
@@ -153,11 +181,11 @@ impl<G: Game> Recording<G> {
                 None
             }
         };
-        Finished {
+        Some(Finished {
             log: self.log,
             state_hash,
             names: self.names,
-        }
+        })
     }
 
     /// Brings `saved` (a checkpoint's copy) up to this recording: only the entries it lacks
@@ -174,6 +202,7 @@ impl<G: Game> Recording<G> {
             .entries
             .extend_from_slice(&self.log.entries[len..]);
         saved.position = self.rng.get_word_pos();
+        saved.overflowed = self.overflowed;
         if saved.names != self.names {
             saved.names.clone_from(&self.names);
         }
@@ -256,18 +285,18 @@ impl<G: Render> Room<G> {
             .apply(&mut self.game, &mut self.recording.rng)?;
         self.game_changed = true;
         if !events.iter().any(|event| G::outcome(event).is_some()) {
-            self.recording.log.entries.push(entry);
+            self.recording.push(entry);
             return Ok(events);
         }
         let next = self.recording.next(self.seeds.next_u64(), before.clone());
         let mut decided = std::mem::replace(&mut self.recording, next);
-        decided.log.entries.push(entry.clone());
-        self.finished = Some(decided.finish(&self.game));
+        decided.push(entry.clone());
+        self.finished = decided.finish(&self.game);
         self.game = before;
         let events = entry
             .clone()
             .apply(&mut self.game, &mut self.recording.rng)?;
-        self.recording.log.entries.push(entry);
+        self.recording.push(entry);
         Ok(events)
     }
 
@@ -277,5 +306,49 @@ impl<G: Render> Room<G> {
             tracing::error!(room = self.label.id, %rejection, "the rules refused a seat, leave or tick");
             Vec::new()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use referee_rules::{GuessConfig, GuessNumber, Millis};
+
+    use super::*;
+
+    fn recording() -> Recording<GuessNumber> {
+        let start = GuessNumber::new(&GuessConfig::default(), &mut match_rng(1));
+        Recording::begin(1, GuessConfig::default(), 7, start)
+    }
+
+    fn tick(at: u64) -> LogEntry<referee_rules::GuessAction> {
+        LogEntry::Tick { at: Millis(at) }
+    }
+
+    #[test]
+    fn a_log_past_its_bound_is_not_recorded() {
+        let mut recording = recording();
+        for at in 0..=MAX_ENTRIES as u64 {
+            recording.push(tick(at));
+        }
+        assert_eq!(recording.log.entries.len(), MAX_ENTRIES);
+        let reached = recording.log.start.clone().unwrap();
+        assert!(recording.finish(&reached).is_none());
+    }
+
+    #[test]
+    fn a_checkpoint_keeps_the_log_and_where_the_rng_stood() {
+        let mut recording = recording();
+        recording.push(tick(0));
+        recording.rng.next_u64();
+        let mut saved = recording.saved();
+        // An odd number of words drawn, and an entry, since that checkpoint.
+        recording.rng.next_u32();
+        recording.push(tick(1));
+        recording.save_into(&mut saved);
+        let mut restored = Recording::restore(&saved);
+        assert_eq!(restored.log.entries, recording.log.entries);
+        for _ in 0..100 {
+            assert_eq!(restored.rng.next_u64(), recording.rng.next_u64());
+        }
     }
 }
