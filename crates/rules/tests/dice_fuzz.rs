@@ -19,8 +19,10 @@
 //! --ignored --nocapture` plays 10⁶ whole games (each to its end: a game
 //! averages ~10 hands and ~44 checked steps), every check kept, on every core
 //! (contiguous seed slices, one thread each; checking every view of every
-//! member in JSON after every step costs ~15 µs a step, ~11 CPU-minutes in
-//! all).
+//! member in JSON after every step costs ~14 µs a step). Measured once,
+//! 2026-12-04: 10⁶ games, 44,185,693 steps, 9,774,566 hands, 9,557,615
+//! challenges, 28,811,622 commitments opened, in ~605 s of CPU (2,814 s wall
+//! on two threads of a shared 2-core machine at load 12–14).
 
 #[path = "dice_fuzz/fairness.rs"]
 mod fairness;
