@@ -295,6 +295,12 @@ pub trait Game: Clone + Sized + Send + Serialize + DeserializeOwned + 'static {
 
     /// Whether this event decided a round or match (the server records it
     /// durably before announcing it, and counts it).
+    ///
+    /// A step that returns an outcome must draw nothing from its RNG before
+    /// it: every draw of that step is for the next round or match. The
+    /// server runs such a step again with the next match's RNG, so that no
+    /// published match log tells anything about the match that follows (see
+    /// [`crate::replay()`]'s module).
     fn outcome(event: &Self::Event) -> Option<Outcome>;
 }
 

@@ -105,7 +105,9 @@ pub use liars_dice::{
 };
 pub use outcome::{Outcome, Score};
 pub use player::PlayerId;
-pub use replay::{LogEntry, MatchLog, ReplayError, StateHash, match_rng, replay, state_hash};
+pub use replay::{
+    LogEntry, MatchLog, ReplayError, StateHash, match_rng, replay, replay_steps, state_hash,
+};
 pub use snapshot::{SNAPSHOT_FORMAT, Snapshot, SnapshotError};
 pub use turn::Turn;
 pub use viewer::Viewer;

@@ -9,6 +9,30 @@
 //! and [`replay`] feeds the same entries through the same rules from the
 //! same seed, which rebuilds the same state. [`state_hash`] compares two
 //! states without comparing them field by field (or shipping them).
+//!
+//! # Matches within a room
+//!
+//! A room lives across many matches (guess-the-number: each round is its
+//! match; Liar's Dice: each match), and the room draws a fresh seed for each
+//! one. A match's log therefore starts from the room's state where the match
+//! began ([`MatchLog::start`]: seated players, scores, the round number),
+//! not from [`Game::new`].
+//!
+//! Where exactly does a match begin? Both games start the next round or
+//! match inside the very step that decides the current one (the winning
+//! guess draws the next secret; the deciding call deals the next match when
+//! the table is full). Drawn from the ending match's stream, those secrets
+//! would be computable by anyone replaying its published log. So the rules
+//! keep one promise ([`Game::outcome`]): **a step that decides a match draws
+//! nothing before its outcome** — every draw of that step is for what
+//! follows. The room runs such a step again, from the state before it, with
+//! the *next* match's RNG, and keeps that run: the next match's log starts
+//! from the state before the deciding step, with that step as its first
+//! entry. The decided match's log ends with the deciding step too; replayed
+//! with its own stream, that step decides the same way and then draws a
+//! next round that never was — the state hash the room records is of that
+//! run, so the published log replays to exactly the recorded hash, and no
+//! published log tells anything about a match still in play.
 
 use std::fmt;
 
@@ -65,6 +89,17 @@ pub enum LogEntry<A> {
 }
 
 impl<A> LogEntry<A> {
+    /// When the step was taken, by the game's clock.
+    pub fn at(&self) -> Millis {
+        match self {
+            LogEntry::Seat { at, .. }
+            | LogEntry::Leave { at, .. }
+            | LogEntry::Act { at, .. }
+            | LogEntry::Tick { at }
+            | LogEntry::SeatBots { at, .. } => *at,
+        }
+    }
+
     /// Applies this step to `game`.
     ///
     /// # Errors
@@ -91,16 +126,21 @@ impl<A> LogEntry<A> {
 }
 
 /// Everything needed to rebuild a game: which game, its config, the seed of
-/// its RNG, and every step in order.
+/// its RNG, the state it started from, and every step in order.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(bound(serialize = "", deserialize = ""))]
 pub struct MatchLog<G: Game> {
-    /// The game's [`Game::NAME`].
+    /// The name of the game played (one of [`Game::games`]).
     pub game: String,
     /// The config the game was created with.
     pub config: G::Config,
-    /// The seed of the game's RNG ([`match_rng`]).
+    /// The seed of the match's RNG ([`match_rng`]).
     pub seed: u64,
+    /// The state the match started from; `None` for a game made by
+    /// [`Game::new`] from `config` with the match's RNG (which then also
+    /// draws the rest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<G>,
     /// Every step, in the order applied.
     pub entries: Vec<LogEntry<G::Action>>,
 }
@@ -112,6 +152,19 @@ impl<G: Game> MatchLog<G> {
             game: G::NAME.to_owned(),
             config,
             seed,
+            start: None,
+            entries: Vec::new(),
+        }
+    }
+
+    /// An empty log for a match that starts from `start` (a room's state
+    /// between two matches) and draws from `match_rng(seed)`.
+    pub fn from_state(config: G::Config, seed: u64, start: G) -> Self {
+        MatchLog {
+            game: start.game().to_owned(),
+            config,
+            seed,
+            start: Some(start),
             entries: Vec::new(),
         }
     }
@@ -120,10 +173,11 @@ impl<G: Game> MatchLog<G> {
 /// Why a log could not be replayed.
 #[derive(Debug, Error)]
 pub enum ReplayError<R: std::error::Error + 'static> {
-    /// The log is of another game.
+    /// The log is of another game (or its start state is of another game
+    /// than it names).
     #[error("log is of game {found:?}, not {expected:?}")]
     WrongGame {
-        /// The game asked for.
+        /// The game the rules (or the start state) play.
         expected: &'static str,
         /// The game named in the log.
         found: String,
@@ -152,19 +206,36 @@ pub fn match_rng(seed: u64) -> ChaCha8Rng {
 /// [`ReplayError::WrongGame`] for another game's log,
 /// [`ReplayError::Refused`] when the rules refuse a logged action.
 pub fn replay<G: Game>(log: &MatchLog<G>) -> Result<G, ReplayError<G::Rejection>> {
-    if log.game != G::NAME {
+    replay_steps(log, |_, _| ())
+}
+
+/// As [`replay`], calling `step(state, events)` after each entry with the
+/// state it left and the events it returned (a replay viewer shows them).
+///
+/// # Errors
+///
+/// As [`replay`].
+pub fn replay_steps<G: Game>(
+    log: &MatchLog<G>,
+    mut step: impl FnMut(&G, Vec<G::Event>),
+) -> Result<G, ReplayError<G::Rejection>> {
+    let mut rng = match_rng(log.seed);
+    let mut game = match &log.start {
+        Some(start) => start.clone(),
+        None => G::new(&log.config, &mut rng),
+    };
+    if log.game != game.game() {
         return Err(ReplayError::WrongGame {
-            expected: G::NAME,
+            expected: game.game(),
             found: log.game.clone(),
         });
     }
-    let mut rng = match_rng(log.seed);
-    let mut game = G::new(&log.config, &mut rng);
     for (index, entry) in log.entries.iter().enumerate() {
-        entry
+        let events = entry
             .clone()
             .apply(&mut game, &mut rng)
             .map_err(|rejection| ReplayError::Refused { index, rejection })?;
+        step(&game, events);
     }
     Ok(game)
 }
@@ -287,6 +358,64 @@ mod tests {
         assert_eq!(game.random_action(PlayerId(2), &mut chooser), None);
         let replayed = state_hash(&replay(&log).unwrap()).unwrap();
         assert_eq!(replayed, state_hash(&game).unwrap());
+    }
+
+    #[test]
+    fn a_log_from_a_start_state_replays_from_it() {
+        let mut rng = match_rng(1);
+        let mut start = GuessNumber::new(&GuessConfig::default(), &mut rng);
+        start.add_player(PlayerId(1), Millis(0), &mut rng);
+        let mut log = MatchLog::from_state(GuessConfig::default(), 5, start.clone());
+        let mut game = start;
+        let mut rng = match_rng(5);
+        // Every number in turn, up to the winning one (which draws round 2).
+        for v in 0..20 {
+            let events = guess(1, v, v as u64).apply(&mut game, &mut rng).unwrap();
+            log.entries.push(guess(1, v, v as u64));
+            if events.iter().any(|e| GuessNumber::outcome(e).is_some()) {
+                break;
+            }
+        }
+        let json = serde_json::to_string(&log).unwrap();
+        let back: MatchLog<GuessNumber> = serde_json::from_str(&json).unwrap();
+        let mut steps = 0;
+        let replayed = replay_steps(&back, |_, _| steps += 1).unwrap();
+        assert_eq!(steps, log.entries.len());
+        assert_eq!(replayed.round(), 2);
+        assert_eq!(state_hash(&replayed).unwrap(), state_hash(&game).unwrap());
+    }
+
+    #[test]
+    fn a_winning_guess_draws_nothing_before_its_outcome() {
+        let mut rng = match_rng(2);
+        let mut game = GuessNumber::new(&GuessConfig::default(), &mut rng);
+        game.add_player(PlayerId(1), Millis(0), &mut rng);
+        let won = (0..20)
+            .find_map(|v| {
+                let mut tried = game.clone();
+                let events = guess(1, v, 0).apply(&mut tried, &mut match_rng(3)).ok()?;
+                events
+                    .iter()
+                    .any(|e| GuessNumber::outcome(e).is_some())
+                    .then_some((v, events))
+            })
+            .unwrap();
+        let again = guess(1, won.0, 0)
+            .apply(&mut game, &mut match_rng(4))
+            .unwrap();
+        assert_eq!(again[0], won.1[0], "the win itself depends on no draw");
+        assert_ne!(
+            again[1], won.1[1],
+            "the next round is drawn from the RNG given"
+        );
+    }
+
+    #[test]
+    fn a_start_state_of_another_game_is_refused() {
+        let start = GuessNumber::new(&GuessConfig::default(), &mut match_rng(1));
+        let mut log = MatchLog::from_state(GuessConfig::default(), 5, start);
+        log.game = "dice".into();
+        assert!(matches!(replay(&log), Err(ReplayError::WrongGame { .. })));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The board: the actor that answers reads of the records — the leaderboard (`/top`,
-//! `GET /api/leaderboard`) and a returning player's tally — from a reader of its own
+//! `GET /api/leaderboard`), a returning player's tally and the recorded matches
+//! (`GET /api/matches`) — from a reader of its own
 //! ([`StoreReader`]: for SQLite a second, read-only connection on the same file), on a thread
 //! of its own. Reads never wait in the recorder's mailbox, so a flood of them cannot delay a
 //! single commit; and the totals they read make each one cheap whatever the history.
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message, Timeout};
-use referee_store::{Leaderboard, StoreReader};
+use referee_store::{Leaderboard, MatchRecord, StoreReader};
 
 use crate::metrics::StorageMetrics;
 use crate::records::{RECENT, StoreStatus, now_ms};
@@ -203,6 +204,80 @@ impl Handler<ReadWinsOf> for Board {
         }
         self.reader
             .wins_of(&read.name)
+            .map_err(|err| ReadFailed::Storage(err.to_string()))
+    }
+}
+
+/// One recorded match, by its result's key (`GET /api/matches/{id}`). Never cached: each
+/// is read once, by whoever replays it.
+pub(crate) struct ReadMatch {
+    id: String,
+    deadline: Instant,
+}
+
+impl ReadMatch {
+    /// A read for an ask with this timeout. `id` was checked by the caller (bounded length).
+    pub(crate) fn new(id: String, timeout: Timeout) -> Self {
+        ReadMatch {
+            id,
+            deadline: deadline(timeout),
+        }
+    }
+}
+
+impl Message for ReadMatch {
+    type Reply = Result<Option<MatchRecord>, ReadFailed>;
+}
+
+impl Handler<ReadMatch> for Board {
+    fn handle(
+        &mut self,
+        read: ReadMatch,
+        _: &mut Context<Self>,
+    ) -> Result<Option<MatchRecord>, ReadFailed> {
+        if !self.still_wanted(read.deadline) {
+            return Err(ReadFailed::Expired);
+        }
+        self.reader
+            .match_by_id(&read.id)
+            .map_err(|err| ReadFailed::Storage(err.to_string()))
+    }
+}
+
+/// The latest recorded matches of one hosted game (or of all), newest first, at most
+/// [`MAX_LIMIT`].
+pub(crate) struct ReadRecentMatches {
+    game: Option<&'static str>,
+    limit: usize,
+    deadline: Instant,
+}
+
+impl ReadRecentMatches {
+    /// A read for an ask with this timeout; `game` is a hosted game's name.
+    pub(crate) fn new(game: Option<&'static str>, limit: usize, timeout: Timeout) -> Self {
+        ReadRecentMatches {
+            game,
+            limit: limit.min(MAX_LIMIT),
+            deadline: deadline(timeout),
+        }
+    }
+}
+
+impl Message for ReadRecentMatches {
+    type Reply = Result<Vec<MatchRecord>, ReadFailed>;
+}
+
+impl Handler<ReadRecentMatches> for Board {
+    fn handle(
+        &mut self,
+        read: ReadRecentMatches,
+        _: &mut Context<Self>,
+    ) -> Result<Vec<MatchRecord>, ReadFailed> {
+        if !self.still_wanted(read.deadline) {
+            return Err(ReadFailed::Expired);
+        }
+        self.reader
+            .recent_matches(read.game, read.limit)
             .map_err(|err| ReadFailed::Storage(err.to_string()))
     }
 }

@@ -14,9 +14,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::http::http_get;
 use common::ws::WsClient;
 use common::{Client, room_of, test_config};
-use referee_rules::{DiceConfig, Games, GuessConfig, GuessNumber, LiarsDice, Millis};
+use referee_rules::{
+    DiceConfig, Games, GuessConfig, GuessNumber, LiarsDice, LogEntry, MatchLog, Millis, replay,
+    state_hash,
+};
 use referee_server::Server;
 use referee_store::{
     GameWins, Leaderboard, MatchRecord, MemoryStore, RoundResult, Store, StoreError, StoreReader,
@@ -327,7 +331,7 @@ async fn matches_against_bots_are_recorded_and_only_a_humans_wins_listed() {
         .unwrap_or_else(|err| panic!("{err}"))
         .with_bots(true);
     let store = Kept::default();
-    let (addr, stop) = server(dice, Some(store.clone())).await;
+    let (addr, http, stop) = server_http(dice, Some(store.clone())).await;
     let (mut ann, _) = dice_player(addr, "Ann").await;
     let mut turns = Turns::default();
     let (mut ann_won, mut bots_won) = (0, 0);
@@ -366,6 +370,27 @@ async fn matches_against_bots_are_recorded_and_only_a_humans_wins_listed() {
         assert!(listed.is_empty(), "{listed:?}");
     } else {
         assert_eq!(listed, [("Ann", ann_won)], "bots won {bots_won}");
+    }
+    // Each match's log holds the bots' seating and moves, and replays to its recorded state.
+    for result in store.results() {
+        let (status, body) = http_get(http, &format!("/api/matches/{}", result.key)).await;
+        assert_eq!(status, 200, "{body}");
+        let answer: Value = serde_json::from_str(&body).unwrap_or_else(|err| panic!("{err}"));
+        let log: MatchLog<Games<GuessNumber, LiarsDice>> =
+            serde_json::from_value(answer["log"].clone()).unwrap_or_else(|err| panic!("{err}"));
+        assert!(
+            log.entries
+                .iter()
+                .any(|entry| matches!(entry, LogEntry::SeatBots { .. })),
+            "the bots' seating is a step of the match"
+        );
+        let replayed = replay(&log).unwrap_or_else(|err| panic!("does not replay: {err}"));
+        let hash = state_hash(&replayed).unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(
+            Some(hash.to_string().as_str()),
+            answer["state_hash"].as_str(),
+            "a match against bots replays to its recorded state"
+        );
     }
     let _ = stop.send(());
 }

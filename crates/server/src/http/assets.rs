@@ -1,4 +1,4 @@
-//! The web page and the status page: plain HTML, CSS and JavaScript compiled into the binary,
+//! The web page, the status page and the replay page: plain HTML, CSS and JavaScript compiled into the binary,
 //! so the server needs no files beside it and the page works offline.
 
 use axum::http::header;
@@ -10,6 +10,8 @@ const APP: &str = include_str!("../../web/app.js");
 const DICE: &str = include_str!("../../web/dice.js");
 const STATUS: &str = include_str!("../../web/status.html");
 const STATUS_JS: &str = include_str!("../../web/status.js");
+const REPLAY: &str = include_str!("../../web/replay.html");
+const REPLAY_JS: &str = include_str!("../../web/replay.js");
 
 /// Revalidate every time: the files change with the binary, and they are small.
 const NO_CACHE: (header::HeaderName, &str) = (header::CACHE_CONTROL, "no-cache");
@@ -40,6 +42,15 @@ pub(super) async fn status_page() -> impl IntoResponse {
 
 pub(super) async fn status_script() -> impl IntoResponse {
     script(STATUS_JS)
+}
+
+/// `/replay/{id}`: one page for every match; its script reads the id from the address.
+pub(super) async fn replay_page() -> impl IntoResponse {
+    ([NO_CACHE], Html(REPLAY))
+}
+
+pub(super) async fn replay_script() -> impl IntoResponse {
+    script(REPLAY_JS)
 }
 
 fn script(body: &'static str) -> impl IntoResponse {

@@ -1,5 +1,6 @@
 //! The HTTP side of the server: the web page, the WebSocket endpoint, health, metrics,
-//! the status page, the leaderboard as JSON (`leaderboard.rs`).
+//! the status page, the leaderboard as JSON (`leaderboard.rs`), recorded matches as JSON and
+//! the page that replays one (`matches.rs`).
 //!
 //! It shares the actors with the TCP side: a request asks the board (the records' read
 //! side), exactly as a `/top` typed in netcat does, and a WebSocket player sits in the same
@@ -24,6 +25,7 @@ mod conn;
 pub(crate) mod error;
 mod guard;
 mod leaderboard;
+mod matches;
 mod status;
 
 pub(crate) use conn::ConnInfo;
@@ -75,6 +77,9 @@ fn router<G: Render>(shared: Arc<Shared<G>>, upgrades: Router<Arc<Shared<G>>>) -
         .route("/metrics", get(status::metrics::<G>))
         .route("/api/status", get(status::status::<G>))
         .route("/api/leaderboard", get(leaderboard::leaderboard::<G>))
+        .route("/api/matches", get(matches::recent::<G>))
+        // A match's id is its result's key, `RUN/ROOM/ROUND`: slashes included.
+        .route("/api/matches/{*id}", get(matches::one::<G>))
         .route_layer(axum::middleware::from_fn_with_state(
             limit,
             guard::rate_limit,
@@ -90,6 +95,8 @@ fn router<G: Render>(shared: Arc<Shared<G>>, upgrades: Router<Arc<Shared<G>>>) -
         .route("/dice.js", get(assets::dice))
         .route("/status", get(assets::status_page))
         .route("/status.js", get(assets::status_script))
+        .route("/replay/{*id}", get(assets::replay_page))
+        .route("/replay.js", get(assets::replay_script))
         .route("/healthz", get(healthz::<G>))
         .merge(api)
         // Every request but a WebSocket's (which lives as long as its player) is answered in

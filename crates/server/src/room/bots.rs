@@ -15,7 +15,7 @@
 use std::time::Duration;
 
 use referee_actor::{Context, Handler, Message};
-use referee_rules::{Millis, PlayerId, Render, Turn, Viewer};
+use referee_rules::{LogEntry, Millis, PlayerId, Render, Turn, Viewer};
 
 use super::{NOBODY, Room};
 use crate::ids::{bot_id, default_name, is_bot};
@@ -60,9 +60,9 @@ impl<G: Render> Room<G> {
             return;
         }
         let bots: Vec<PlayerId> = (1..=seats).map(|k| bot_id(self.label.id, k)).collect();
-        let events = self.game.seat_bots(&bots, now, &mut self.rng);
+        // A step of the match like any other: logged, drawing from the match's RNG.
+        let events = self.step_surely(LogEntry::SeatBots { bots, at: now });
         if !events.is_empty() {
-            self.game_changed = true;
             self.announce(&events, (NOBODY, None), ctx);
         }
     }
@@ -91,16 +91,19 @@ impl<G: Render> Room<G> {
     /// `bot` plays what it chooses from its own view, through the rules like anyone.
     fn play_bot(&mut self, bot: PlayerId, ctx: &Context<Self>) {
         let view = self.game.view(Viewer::Player(bot));
-        let Some(action) = G::bot_action(&view, bot, &mut self.rng) else {
+        // The bot's choice draws from the room's RNG, not the match's: a replay needs the
+        // move (logged), not how the bot came to it.
+        let Some(action) = G::bot_action(&view, bot, &mut self.seeds) else {
             return;
         };
-        let now = self.now();
-        let round = self.game.round();
-        match self.game.apply(bot, round, action, now, &mut self.rng) {
-            Ok(events) => {
-                self.game_changed = true;
-                self.announce(&events, (NOBODY, None), ctx);
-            }
+        let entry = LogEntry::Act {
+            player: bot,
+            seen_round: self.game.round(),
+            action,
+            at: self.now(),
+        };
+        match self.step(entry) {
+            Ok(events) => self.announce(&events, (NOBODY, None), ctx),
             Err(rejection) => {
                 tracing::warn!(room = self.label.id, %bot, %rejection, "a bot's move was refused");
             }

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use referee_actor::{Context, Handler, Message};
-use referee_rules::{Millis, Render};
+use referee_rules::{LogEntry, Millis, Render};
 
 use super::{NOBODY, Room};
 
@@ -25,9 +25,9 @@ impl<G: Render> Handler<Tick> for Room<G> {
         self.armed = None;
         let now = self.now();
         self.seat_bots(now, ctx);
-        let events = self.game.tick(now, &mut self.rng);
+        // Logged even when nothing was due: the rules decide, and a replay asks them again.
+        let events = self.step_surely(LogEntry::Tick { at: now });
         if !events.is_empty() {
-            self.game_changed = true;
             self.announce(&events, (NOBODY, None), ctx);
         }
         self.settle(ctx);

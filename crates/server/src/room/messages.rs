@@ -2,7 +2,7 @@
 
 use referee_actor::{Answer, Context, Handler, Message, ReplyTo};
 use referee_protocol::notice::{ErrorCode, NamedScore, Notice, RoomLabel};
-use referee_rules::{Millis, PlayerId, Render};
+use referee_rules::{LogEntry, Millis, PlayerId, Render};
 
 use super::{Member, Room, shown_game};
 use crate::ids::default_name;
@@ -82,7 +82,8 @@ impl<G: Render> Handler<Join> for Room<G> {
         };
         self.tell_all(Some(player), &joined);
         let now = self.now();
-        let events = self.game.add_player(player, now, &mut self.rng);
+        self.recording.name(player, &name);
+        let events = self.step_surely(LogEntry::Seat { player, at: now });
         self.pending.extend(events);
         (self.game_changed, self.members_changed) = (true, true);
         let member = Member {
@@ -175,14 +176,14 @@ impl<G: Render> Message for Act<G> {
 impl<G: Render> Handler<Act<G>> for Room<G> {
     fn handle(&mut self, act: Act<G>, ctx: &mut Context<Self>) -> Result<(), G::Rejection> {
         let now = self.now();
-        let outcome = self
-            .game
-            .apply(act.player, act.seen_round, act.action, now, &mut self.rng);
+        let outcome = self.step(LogEntry::Act {
+            player: act.player,
+            seen_round: act.seen_round,
+            action: act.action,
+            at: now,
+        });
         match &outcome {
-            Ok(events) => {
-                self.game_changed = true;
-                self.announce(events, (act.player, act.re), ctx);
-            }
+            Ok(events) => self.announce(events, (act.player, act.re), ctx),
             Err(rejection) => self.reject(act.player, rejection, act.re),
         }
         self.settle(ctx);
@@ -254,7 +255,8 @@ impl<G: Render> Handler<Rename> for Room<G> {
         };
         let old = std::mem::replace(&mut member.name, rename.name.clone());
         member.named = true;
-        self.members_changed = true;
+        self.recording.name(rename.player, &rename.name);
+        (self.game_changed, self.members_changed) = (true, true);
         let notice = Notice::Renamed {
             player: rename.player,
             old,
@@ -280,7 +282,7 @@ impl<G: Render> Handler<Crash> for Room<G> {
     fn handle(&mut self, _: Crash, _: &mut Context<Self>) {
         // Half a change, as a real bug would leave it: the checkpoint does not have it.
         self.game
-            .remove_player(PlayerId(u64::MAX), Millis::ZERO, &mut self.rng);
+            .remove_player(PlayerId(u64::MAX), Millis::ZERO, &mut self.recording.rng);
         panic!(
             "injected fault: the referee of {} crashed on purpose",
             self.label

@@ -14,12 +14,17 @@
 //! order. A player who is told "you won" can therefore always find that win in the records,
 //! even if the server is killed the next instant. Meanwhile the room keeps handling messages:
 //! it never waits for the disk.
+//!
+//! **Recorded matches.** Every rule step goes through [`Room::step`]: it draws from the
+//! match's own seeded RNG and is logged, and a decided match's log is saved with its result
+//! (`recording.rs`).
 
 mod bots;
 mod clock;
 mod members;
 mod messages;
 mod presence;
+mod recording;
 mod saving;
 mod supervision;
 #[cfg(test)]
@@ -28,6 +33,7 @@ mod tests;
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use rand::Rng;
 use rand::rngs::StdRng;
 use referee_actor::{ActorBuilder, ActorHandle, Context, Message, WeakRecipient};
 use referee_protocol::notice::{Notice, RoomLabel};
@@ -44,7 +50,9 @@ use crate::tell::or_log;
 pub(crate) use members::Member;
 pub(crate) use messages::{Act, Chat, Crash, GetScores, Join, JoinError, Leave, NameTaken, Rename};
 pub(crate) use presence::{Away, NotOwner, Rejoin, SeatLost, Spectators, Unwatch, Watch, Who};
+pub(crate) use recording::{Recorded, RecordedPlayer};
 
+use recording::{Finished, Recording};
 use supervision::{Checkpoint, Snapshot};
 
 /// A seat of this room is free again: told to whoever keeps the rooms' seats (the lobby),
@@ -76,6 +84,7 @@ pub(crate) struct RoomSetup<G: Render> {
     pub(crate) game: &'static str,
     pub(crate) capacity: usize,
     pub(crate) config: G::Config,
+    /// Where the room's randomness comes from: each match's seed is drawn from it.
     pub(crate) rng: StdRng,
     /// Where freed seats are reported (the lobby). Weak: the lobby holds the rooms, so rooms
     /// must not keep the lobby alive.
@@ -107,7 +116,12 @@ pub(crate) struct Room<G: Render> {
     capacity: usize,
     game: G,
     members: Members,
-    rng: StdRng,
+    /// The room's RNG: each match's seed is drawn from it (`recording.rs`).
+    seeds: StdRng,
+    /// The match in play: its log and the RNG its steps draw from.
+    recording: Recording<G>,
+    /// A match just decided, until its outcome is saved with it.
+    finished: Option<Finished<G>>,
     lobby: WeakRecipient<SeatFreed>,
     recorder: Option<RecorderHandle>,
     reconnect_window: Duration,
@@ -155,9 +169,12 @@ impl<G: Render> Room<G> {
     pub(crate) fn spawn(mut setup: RoomSetup<G>) -> RoomHandle<G> {
         let name = format!("room-{}", setup.label.id);
         let game = G::new_game(&setup.config, setup.game, &mut setup.rng);
+        let seed = setup.rng.next_u64();
+        let recording = Recording::begin(1, setup.config, seed, game.clone()).saved();
         let snapshot = Snapshot::new(Checkpoint {
             game,
             members: Members::default(),
+            recording,
         });
         let parts = Parts {
             label: setup.label,
@@ -179,7 +196,7 @@ impl<G: Render> Room<G> {
     }
 
     /// A referee from the last checkpoint.
-    fn restore(parts: &Parts, snapshot: &Snapshot<G>, rng: StdRng) -> Self {
+    fn restore(parts: &Parts, snapshot: &Snapshot<G>, seeds: StdRng) -> Self {
         let mut checkpoint = snapshot.load();
         checkpoint.game = supervision::through_snapshot(checkpoint.game);
         Room {
@@ -187,7 +204,9 @@ impl<G: Render> Room<G> {
             capacity: parts.capacity,
             game: checkpoint.game,
             members: checkpoint.members,
-            rng,
+            seeds,
+            recording: Recording::restore(&checkpoint.recording),
+            finished: None,
             lobby: parts.lobby.clone(),
             recorder: parts.recorder.clone(),
             reconnect_window: parts.reconnect_window,
@@ -215,7 +234,8 @@ impl<G: Render> Room<G> {
                 .post(members.len(), members.away(), members.watchers());
         }
         if game.is_some() || members.is_some() {
-            self.snapshot.save(game, members);
+            let recording = game.is_some().then_some(&self.recording);
+            self.snapshot.save(game.zip(recording), members);
         }
     }
 
@@ -356,7 +376,7 @@ impl<G: Render> Room<G> {
         let member = self.members.remove(player)?;
         (self.game_changed, self.members_changed) = (true, true);
         let now = self.now();
-        let events = self.game.remove_player(player, now, &mut self.rng);
+        let events = self.step_surely(referee_rules::LogEntry::Leave { player, at: now });
         self.pending.extend(events);
         if let Some(lobby) = self.lobby.upgrade() {
             or_log(lobby.tell_soon(SeatFreed(self.label.id)), "seat freed");

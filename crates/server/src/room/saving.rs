@@ -192,10 +192,18 @@ impl<G: Render> Room<G> {
 
     /// Sends a won round to the recorder and holds pushes until it is committed.
     pub(super) fn save(&mut self, won: referee_rules::Outcome, ctx: &Context<Self>) {
+        // The match this outcome decided (`recording.rs`), saved with it.
+        let finished = self.finished.take();
         let (Some(recorder), Some((winner, named))) = (&self.recorder, self.record_as(won.winner))
         else {
             return;
         };
+        let log = finished.and_then(|mut finished| {
+            for seated in self.members.seated() {
+                finished.names.insert(seated.player, seated.name);
+            }
+            finished.into_store_log(won.round)
+        });
         let result = RoundResult {
             // The game this room plays ("guess", "dice"): the leaderboards are per game.
             game: self.game.game().into(),
@@ -208,7 +216,7 @@ impl<G: Render> Room<G> {
             named,
             guesses: won.moves,
             won_at_ms: now_ms(),
-            log: None,
+            log,
         };
         let saved = ask_save(recorder.clone(), result);
         self.held += 1;

@@ -20,9 +20,10 @@ use std::time::Duration;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use referee_actor::RestartPolicy;
-use referee_rules::{Render, Snapshot as GameSnapshot};
+use referee_rules::{Game, Render, Snapshot as GameSnapshot};
 
 use super::members::Members;
+use super::recording::{Recording, SavedRecording};
 
 /// Restarts a room's referee may have: three in a minute. Past that the room is closed (the
 /// lobby forgets it and its players are told to find another).
@@ -32,26 +33,31 @@ pub(crate) fn policy() -> RestartPolicy {
 
 /// What a restarted referee starts from.
 #[derive(Clone)]
-pub(crate) struct Checkpoint<G> {
+pub(crate) struct Checkpoint<G: Game> {
     pub(crate) game: G,
     pub(crate) members: Members,
+    /// The match in play: its seed, its log so far and where its RNG stands, so a restarted
+    /// referee goes on drawing from the same stream (`recording.rs`).
+    pub(crate) recording: SavedRecording<G>,
 }
 
 /// The room's last checkpoint, shared by the running referee (which writes it) and the
 /// restart factory (which reads it).
-pub(crate) struct Snapshot<G>(Arc<Mutex<Checkpoint<G>>>);
+pub(crate) struct Snapshot<G: Game>(Arc<Mutex<Checkpoint<G>>>);
 
 impl<G: Render> Snapshot<G> {
     pub(crate) fn new(first: Checkpoint<G>) -> Self {
         Snapshot(Arc::new(Mutex::new(first)))
     }
 
-    /// Replaces what changed in the checkpoint: a move changes only the game, a rename only
-    /// the members; cloning only what changed keeps a move's checkpoint cheap.
-    pub(crate) fn save(&self, game: Option<&G>, members: Option<&Members>) {
+    /// Replaces what changed in the checkpoint: a move changes only the game (and its
+    /// match's recording), a rename only the members; cloning only what changed keeps a
+    /// move's checkpoint cheap (the recording's log is appended to, not copied).
+    pub(crate) fn save(&self, game: Option<(&G, &Recording<G>)>, members: Option<&Members>) {
         let mut checkpoint = self.lock();
-        if let Some(game) = game {
+        if let Some((game, recording)) = game {
             checkpoint.game = game.clone();
+            recording.save_into(&mut checkpoint.recording);
         }
         if let Some(members) = members {
             checkpoint.members = members.clone();
@@ -70,7 +76,7 @@ impl<G: Render> Snapshot<G> {
     }
 }
 
-impl<G> Clone for Snapshot<G> {
+impl<G: Game> Clone for Snapshot<G> {
     fn clone(&self) -> Self {
         Snapshot(Arc::clone(&self.0))
     }
@@ -97,8 +103,9 @@ pub(crate) fn through_snapshot<G: Render>(game: G) -> G {
     }
 }
 
-/// Random numbers for each instance of a referee: the first from the room's seed, each
-/// restart from the next draw, so a seeded server stays reproducible.
+/// The room's RNG (which draws each match's seed) for each instance of a referee: the first
+/// from the room's seed, each restart from the next draw, so a seeded server stays
+/// reproducible. The match in play goes on with its own RNG, from the checkpoint.
 pub(crate) fn next_rng(seeds: &mut StdRng) -> StdRng {
     StdRng::from_rng(seeds)
 }
