@@ -90,6 +90,21 @@
     }));
   }
 
+  /* Rooms and seated players of each hosted game (the lobby's count). */
+  function renderGames(st) {
+    const games = Array.isArray(st.games) ? st.games : [];
+    $('games').replaceChildren(...games.map((line) => {
+      const row = el('tr');
+      row.append(
+        el('th', null, line && line.game != null ? line.game : '–'),
+        el('td', null, count(line && line.rooms)),
+        el('td', null, count(line && line.players)),
+      );
+      row.firstChild.scope = 'row';
+      return row;
+    }));
+  }
+
   function renderLatency(st) {
     const lat = st.ask_latency || {};
     $('latency').replaceChildren(
@@ -110,6 +125,7 @@
     const at = performance.now();
     const seconds = previous ? (at - previous.at) / 1000 : 0;
     renderSummary(st, seconds);
+    renderGames(st);
     renderActors(st, seconds);
     renderLatency(st);
     previous = { at, status: st };

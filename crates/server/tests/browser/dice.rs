@@ -221,6 +221,19 @@ async fn three_netcat_players_and_a_browser_finish_a_match_of_liars_dice() {
     web.wait_for(r#"#leaderboard[data-game="guess"]"#).await;
     web.wait_text("#leaderboard", "No wins yet").await;
 
+    // The host's status page breaks rooms and players down by game: the dice table still
+    // holds the three netcat players (match 2 under way).
+    eve.open(&format!("http://{}/status", server.http)).await;
+    eve.wait_text("#games", "dice").await;
+    let dice_players = "return [...document.querySelectorAll('#games tr')]\
+        .filter((row) => row.cells[0] && row.cells[0].textContent === 'dice')\
+        .map((row) => row.cells[2].textContent);";
+    let page = &eve;
+    eve.wait("the status page to count the dice players", || async move {
+        page.script(dice_players, json!([])).await == json!(["3"])
+    })
+    .await;
+
     for page in [&web, &eve] {
         assert_eq!(
             page.js_errors().await,
