@@ -62,15 +62,26 @@ pub(super) fn walk(
         let DiceSeen::Heard(line) = seen else {
             continue;
         };
-        let Some(parsed) = parse(line, &log.name) else {
-            if let Some(hand) = &mut walk.hand {
-                hand.heard.push(line.clone());
-            }
-            continue;
-        };
+        match parse(line, &log.name) {
+            Some(parsed) => walk.read(parsed, line, shared, verdict, violations),
+            None => walk.overheard(line),
+        }
+    }
+}
+
+impl Walk<'_> {
+    /// Holds one parsed line against the table as this log knows it, then updates it.
+    fn read(
+        &mut self,
+        parsed: Line,
+        line: &str,
+        shared: &mut Shared,
+        verdict: &mut DiceVerdict,
+        violations: &mut Vec<DiceViolation>,
+    ) {
         match parsed {
             Line::MatchBegins { match_no } => {
-                (walk.match_no, walk.hand, walk.counts) = (Some(match_no), None, None);
+                (self.match_no, self.hand, self.counts) = (Some(match_no), None, None);
             }
             Line::Hand {
                 hand,
@@ -79,63 +90,80 @@ pub(super) fn walk(
                 commitments,
             } => {
                 let counts: BTreeMap<String, u32> = counts.into_iter().collect();
-                new_hand(&mut walk, hand, &counts, verdict, violations);
-                walk.counts = Some(counts.clone());
-                walk.hand = Some(Hand {
-                    no: hand,
-                    turn: starter,
-                    bid: None,
-                    counts,
-                    commitments: commitments
-                        .into_iter()
-                        .map(|(name, id, hex)| (name, (id, hex)))
-                        .collect(),
-                    mine: None,
-                    heard: Vec::new(),
-                });
+                new_hand(self, hand, &counts, verdict, violations);
+                self.start_hand(hand, starter, counts, commitments);
             }
-            Line::YourDice { faces } => your_dice(&mut walk, faces, line, violations),
+            Line::YourDice { faces } => your_dice(self, faces, line, violations),
             Line::Bid {
                 actor,
                 quantity,
                 face,
                 next,
-            } => {
-                if walk.hand.is_none() {
-                    continue;
-                }
+            } if self.hand.is_some() => {
                 verdict.actions += 1;
-                in_turn(&walk, &actor, line, violations);
-                if let Some(hand) = &mut walk.hand {
+                in_turn(self, &actor, line, violations);
+                self.overheard(line);
+                if let Some(hand) = &mut self.hand {
                     (hand.turn, hand.bid) = (next, Some((quantity, face, actor)));
-                    hand.heard.push(line.clone());
                 }
             }
-            Line::Called(call) => {
-                if walk.hand.is_none() {
-                    continue;
-                }
+            Line::Called(call) if self.hand.is_some() => {
                 verdict.actions += 1;
-                in_turn(&walk, &call.caller, line, violations);
-                judge_call(&mut walk, &call, line, shared, violations);
-                if let Some(counts) = &mut walk.counts {
+                in_turn(self, &call.caller, line, violations);
+                judge_call(self, &call, line, shared, violations);
+                if let Some(counts) = &mut self.counts {
                     lose_one(counts, &call.loser);
                 }
-                walk.hand = None;
+                self.hand = None;
             }
-            Line::Forfeited { player, next } => {
-                if let Some(counts) = &mut walk.counts {
-                    counts.remove(&player);
-                }
-                if let Some(hand) = &mut walk.hand {
-                    hand.counts.remove(&player);
-                    hand.turn = next.unwrap_or_else(|| hand.turn.clone());
-                    hand.heard.push(line.clone());
-                }
-            }
+            Line::Bid { .. } | Line::Called(_) => {}
+            Line::Forfeited { player, next } => self.forfeited(&player, next, line),
             Line::Won { match_no, winner } => {
-                won(&walk, match_no, &winner, line, shared, violations);
-                (walk.hand, walk.counts) = (None, None);
+                won(self, match_no, &winner, line, shared, violations);
+                (self.hand, self.counts) = (None, None);
+            }
+        }
+    }
+
+    /// A line read during a hand, kept to look for dice shown before the call.
+    fn overheard(&mut self, line: &str) {
+        if let Some(hand) = &mut self.hand {
+            hand.heard.push(line.to_owned());
+        }
+    }
+
+    fn start_hand(
+        &mut self,
+        no: u64,
+        starter: String,
+        counts: BTreeMap<String, u32>,
+        commitments: Vec<(String, u64, String)>,
+    ) {
+        self.counts = Some(counts.clone());
+        self.hand = Some(Hand {
+            no,
+            turn: starter,
+            bid: None,
+            counts,
+            commitments: commitments
+                .into_iter()
+                .map(|(name, id, hex)| (name, (id, hex)))
+                .collect(),
+            mine: None,
+            heard: Vec::new(),
+        });
+    }
+
+    /// A player left: their dice leave the table, and the turn may pass.
+    fn forfeited(&mut self, player: &str, next: Option<String>, line: &str) {
+        if let Some(counts) = &mut self.counts {
+            counts.remove(player);
+        }
+        self.overheard(line);
+        if let Some(hand) = &mut self.hand {
+            hand.counts.remove(player);
+            if let Some(next) = next {
+                hand.turn = next;
             }
         }
     }
