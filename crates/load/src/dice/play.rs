@@ -3,9 +3,11 @@
 //!
 //! The bot asked for its seat (`/play dice`) while connecting, so the measured window
 //! starts with every bot seated, as the guess bots are. It sends no move at or after the
-//! deadline; while no move is in flight it stops at the deadline, otherwise when its move
-//! is answered or, at the latest, at the end of the drain, so that it always ends by itself
-//! and its transcript is complete up to where it stopped.
+//! deadline, but stays at its table, reading, until the end of the drain: a bot that left at
+//! the deadline would forfeit its dice while a table-mate's move sent just before it was
+//! still in flight, and that move would then be refused (no match left, or a new hand with
+//! no bid to call) — a refusal no bot caused. So every bot ends by itself at the end of the
+//! drain, its transcript complete up to there.
 
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -34,7 +36,7 @@ pub(crate) async fn sit(lines: &mut Lines) -> io::Result<()> {
     lines.write_line(DiceBrain::SIT).await
 }
 
-/// Plays until the deadline (or until the server closes), counting into `ctx.stats`.
+/// Plays until the end of the drain (or until the server closes), counting into `ctx.stats`.
 pub(crate) async fn play(mut lines: Lines, mut brain: DiceBrain, ctx: Context, ending: Ending) {
     let mut transcript = ending.recorder.as_ref().map(|_| Transcript::default());
     if let Some(transcript) = &mut transcript {
@@ -103,7 +105,7 @@ async fn run(
         }
         let now = Instant::now();
         if now >= ctx.deadline {
-            return Ok(true);
+            continue; // the window is over: listen, but move no more
         }
         let text = chosen.line();
         lines.write_line(&text).await?;
