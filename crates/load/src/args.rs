@@ -128,7 +128,9 @@ pub struct LoadArgs {
     #[arg(long, default_value = "0", value_parser = parse_duration)]
     pub think: Duration,
 
-    /// After `--duration`, wait this long for answers to guesses still in flight.
+    /// After `--duration`, wait this long for answers to guesses still in flight (dice
+    /// bots stay seated, reading, this long, so that no table-mate's last move is refused
+    /// because the table emptied).
     #[arg(long, default_value = "2", value_parser = parse_duration)]
     pub drain: Duration,
 

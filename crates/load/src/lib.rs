@@ -19,7 +19,8 @@
 //! bot by `--seed`). The report then counts actions (bids and calls answered: the
 //! throughput the ratio compares), hands, matches won, refused moves (none for a correct
 //! bot) and the moves the referee made for a bot whose clock ran out; the latency is the
-//! action's round trip. Dice bots speak the line protocol only. [`run_recorded`] also returns
+//! action's round trip. Dice bots stop moving at the end of the window but stay seated until
+//! the end of the drain. Dice bots speak the line protocol only. [`run_recorded`] also returns
 //! what each dice bot wrote and read, for the fairness checker (`referee-fairness`). At a
 //! table one player acts at a time, so a dice run offers the server far fewer requests at
 //! once than a guess run with as many bots: compare its ratio with dice runs.

@@ -200,7 +200,8 @@ impl Plan {
                 Conn::Dice(lines) => {
                     let brain = DiceBrain::new(self.seed.wrapping_add(id as u64));
                     let ending = Ending {
-                        hard_end: deadline + drain,
+                        hard_end: deadline + drain / 2,
+                        release: deadline + drain,
                         recorder: self.recorder.clone(),
                     };
                     bots.spawn(dice::play::play(lines, brain, ctx, ending))

@@ -6,8 +6,10 @@
 //! deadline, but stays at its table, reading, until the end of the drain: a bot that left at
 //! the deadline would forfeit its dice while a table-mate's move sent just before it was
 //! still in flight, and that move would then be refused (no match left, or a new hand with
-//! no bid to call) — a refusal no bot caused. So every bot ends by itself at the end of the
-//! drain, its transcript complete up to there.
+//! no bid to call) — a refusal no bot caused. So every bot stops reading halfway through the
+//! drain, its transcript complete up to there, and then holds its connection open, silent,
+//! until the phase ends it at the end of the drain: nobody leaves a table before every bot
+//! has stopped listening.
 
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,8 +27,10 @@ pub(crate) type Recorder = Arc<Mutex<Vec<Transcript>>>;
 
 /// How a dice bot ends.
 pub(crate) struct Ending {
-    /// No answer is awaited after this instant.
+    /// The bot stops reading at this instant (halfway through the drain).
     pub(crate) hard_end: Instant,
+    /// The bot hangs up at this instant (the end of the drain, when the phase ends).
+    pub(crate) release: Instant,
     /// Keep the transcript here.
     pub(crate) recorder: Option<Recorder>,
 }
@@ -36,7 +40,8 @@ pub(crate) async fn sit(lines: &mut Lines) -> io::Result<()> {
     lines.write_line(DiceBrain::SIT).await
 }
 
-/// Plays until the end of the drain (or until the server closes), counting into `ctx.stats`.
+/// Plays until halfway through the drain (or until the server closes), counting into
+/// `ctx.stats`, then holds the connection until the end of the drain.
 pub(crate) async fn play(mut lines: Lines, mut brain: DiceBrain, ctx: Context, ending: Ending) {
     let mut transcript = ending.recorder.as_ref().map(|_| Transcript::default());
     if let Some(transcript) = &mut transcript {
@@ -65,6 +70,8 @@ pub(crate) async fn play(mut lines: Lines, mut brain: DiceBrain, ctx: Context, e
             .unwrap_or_else(PoisonError::into_inner)
             .push(transcript);
     }
+    tokio::time::sleep_until(ending.release).await;
+    drop(lines);
 }
 
 /// The bot's loop: `Ok(true)` when the run ended it, `Ok(false)` when the server hung up.
