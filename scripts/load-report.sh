@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Reproduces the server load figures of docs/PERFORMANCE.md: starts `referee serve` on a
 # loopback port, runs `referee load --compare-echo` at each client count (echo ceiling first,
-# then the server, same count and duration), and prints one JSON line per count.
+# then the server, same count and duration), and prints one JSON line per count. GAME=dice
+# plays Liar's Dice instead of guess-the-number (the server starts a dice match as soon as a
+# table is full, or a second after two sit: `--dice-countdown 1`).
 #
 #   scripts/load-report.sh [DURATION_SECS] [CLIENT_COUNTS...]
 #   scripts/load-report.sh 10 30 300 3000 10000
@@ -11,6 +13,8 @@
 #   NO_DB=1 scripts/load-report.sh 10 30 300                # `referee serve --no-db`
 #   TRANSPORT=ws FEED=off scripts/load-report.sh 10 300     # bots decline the live feed
 #   BIN=/tmp/referee-before scripts/load-report.sh 10 30     # a binary built earlier (A/B)
+#   GAME=dice scripts/load-report.sh 10 300 3000     # Liar's Dice bots at 4-seat tables
+#                                                    # (line protocol; `--dice-countdown 1`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +25,12 @@ counts=("$@")
 port=${REFEREE_PORT:-17878}
 http_port=$((port + 1))
 transport=${TRANSPORT:-tcp}
+game=${GAME:-guess}
+case $game in
+    guess|dice) ;;
+    *) echo "GAME is guess or dice" >&2; exit 2 ;;
+esac
+[ "$game" = guess ] || [ "$transport" = tcp ] || { echo "dice bots speak TCP only" >&2; exit 2; }
 workers=()
 [ -z "${WORKERS:-}" ] || workers=(--workers "$WORKERS")
 store=(--db)
@@ -50,7 +60,8 @@ dir=$(mktemp -d)
 db_path=()
 [ -n "${NO_DB:-}" ] || db_path=("$dir/referee.db")
 "$bin" serve --tcp "127.0.0.1:$port" --http "127.0.0.1:$http_port" "${store[@]}" "${db_path[@]}" \
-    --rate 0 --max-per-ip 0 --max-connections 20000 "${workers[@]}" >"$dir/serve.log" 2>&1 &
+    --rate 0 --max-per-ip 0 --max-connections 20000 --dice-countdown 1 "${workers[@]}" \
+    >"$dir/serve.log" 2>&1 &
 server=$!
 trap 'kill -INT $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do
@@ -60,7 +71,7 @@ done
 
 for clients in "${counts[@]}"; do
     rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
-    "$bin" load --transport "$transport" --addr "$target" --clients "$clients" \
+    "$bin" load --game "$game" --transport "$transport" --addr "$target" --clients "$clients" \
         --duration "$duration" --think "${THINK:-0}" "${feed[@]}" --compare-echo --json --quiet
     rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
     echo "{\"clients\":$clients,\"server_rss_kib_before\":$rss_before,\"server_rss_kib_after\":$rss_after}"

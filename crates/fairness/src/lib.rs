@@ -22,6 +22,8 @@
 //! Players of either protocol are checked together: a WebSocket player's log keeps each
 //! message's `text`, which is what the line protocol shows for it ([`Log::heard_json`]).
 //!
+//! Liar's Dice tables have their own promises and logs: see [`dice`].
+//!
 //! Test support, not a published library: the server's integration tests (`fairness.rs`,
 //! `hostile.rs`) drive real bots, log what they saw, and hand the logs to [`check`]. It is
 //! its own unpublished crate so that it stays pure (its dependencies are serde and, for the
@@ -41,6 +43,7 @@
 //! ```
 
 mod commitments;
+pub mod dice;
 mod judge;
 mod lines;
 mod log;

@@ -34,6 +34,26 @@ impl std::fmt::Display for Transport {
     }
 }
 
+/// The game the bots play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GameKind {
+    /// Guess the number, by binary search (every bot guesses at once).
+    #[default]
+    Guess,
+    /// Liar's Dice at `/play dice` tables (one bot at a time acts at each table).
+    Dice,
+}
+
+impl std::fmt::Display for GameKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GameKind::Guess => "guess",
+            GameKind::Dice => "dice",
+        })
+    }
+}
+
 /// Options of `referee load`: how many bots, for how long, against what.
 #[derive(Debug, Clone, PartialEq, Args)]
 pub struct LoadArgs {
@@ -51,6 +71,17 @@ pub struct LoadArgs {
     /// unless `--allow-remote`. [default: 127.0.0.1:7878 for tcp, 127.0.0.1:8080 for ws]
     #[arg(long)]
     pub addr: Option<String>,
+
+    /// The game the bots play: `guess` (guess the number) or `dice` (Liar's Dice: each bot
+    /// sits at a table with `/play dice`, bids or calls liar on its turn; line protocol
+    /// only). The echo ceiling is the same for both: one line answered per line sent.
+    #[arg(long, value_enum, default_value_t = GameKind::Guess)]
+    pub game: GameKind,
+
+    /// Dice bots draw their choices from a random generator seeded with this plus the bot's
+    /// number: the same seed makes the same choices from the same lines.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 
     /// How the bots talk: `tcp`, the line protocol, or `ws`, the JSON protocol over
     /// WebSocket. The echo ceiling speaks the same.
@@ -97,7 +128,9 @@ pub struct LoadArgs {
     #[arg(long, default_value = "0", value_parser = parse_duration)]
     pub think: Duration,
 
-    /// After `--duration`, wait this long for answers to guesses still in flight.
+    /// After `--duration`, wait this long for answers to guesses still in flight (dice
+    /// bots stay seated, reading, this long, so that no table-mate's last move is refused
+    /// because the table emptied).
     #[arg(long, default_value = "2", value_parser = parse_duration)]
     pub drain: Duration,
 
@@ -174,6 +207,7 @@ mod tests {
         assert_eq!(args.connect_timeout, Duration::from_secs(5));
         assert_eq!(args.drain, Duration::from_secs(2));
         assert_eq!(args.ramp_up, None);
+        assert_eq!((args.game, args.seed), (GameKind::Guess, 1));
         assert!(!args.echo && !args.compare_echo && !args.allow_remote);
     }
 
@@ -207,6 +241,13 @@ mod tests {
         let args = LoadArgs::try_parse_from(["load", "--transport", "ws", "--addr", "[::1]:9"]);
         assert_eq!(args.unwrap().target(), "[::1]:9");
         assert!(LoadArgs::try_parse_from(["load", "--transport", "udp"]).is_err());
+    }
+
+    #[test]
+    fn the_game_is_guess_or_dice() {
+        let args = LoadArgs::try_parse_from(["load", "--game", "dice", "--seed", "9"]).unwrap();
+        assert_eq!((args.game, args.seed), (GameKind::Dice, 9));
+        assert!(LoadArgs::try_parse_from(["load", "--game", "chess"]).is_err());
     }
 
     #[test]

@@ -33,6 +33,11 @@ pub enum LoadError {
     /// The in-process echo server could not bind `127.0.0.1:0`.
     #[error("cannot start the echo server: {0}")]
     EchoBind(#[source] io::Error),
+    /// `--game dice` with `--transport ws`: dice bots speak the line protocol only.
+    #[error(
+        "dice bots speak the line protocol only: drop --transport ws (or load guess-the-number)"
+    )]
+    DiceOverWebSocket,
     /// The latency histograms could not be made (a bug: their bounds are constants).
     #[error("cannot create the latency histograms: {0}")]
     Histogram(String),

@@ -13,6 +13,18 @@
 //! guesses, errors and guess latency percentiles from HDR histograms, and which transport
 //! it used.
 //!
+//! `--game dice` plays Liar's Dice instead ([`dice`]): each bot asks for a seat with `/play
+//! dice` while connecting, then bids or calls liar on its turn from its own dice, the dice on
+//! the table and the bid (a simple strategy, with random elements from a generator seeded per
+//! bot by `--seed`). The report then counts actions (bids and calls answered: the
+//! throughput the ratio compares), hands, matches won, refused moves (none for a correct
+//! bot) and the moves the referee made for a bot whose clock ran out; the latency is the
+//! action's round trip. Dice bots stop moving at the end of the window but stay seated until
+//! the end of the drain. Dice bots speak the line protocol only. [`run_recorded`] also returns
+//! what each dice bot wrote and read, for the fairness checker (`referee-fairness`). At a
+//! table one player acts at a time, so a dice run offers the server far fewer requests at
+//! once than a guess run with as many bots: compare its ratio with dice runs.
+//!
 //! # The echo ceiling
 //!
 //! Absolute numbers from a shared two-core machine say little: the same build may do 40k
@@ -68,6 +80,7 @@
 
 mod args;
 pub mod bot;
+pub mod dice;
 mod driver;
 pub mod echo;
 mod error;
@@ -80,11 +93,11 @@ mod target;
 mod tcp;
 mod ws;
 
-pub use args::{DEFAULT_HTTP_ADDR, DEFAULT_TCP_ADDR, LoadArgs, Transport};
+pub use args::{DEFAULT_HTTP_ADDR, DEFAULT_TCP_ADDR, GameKind, LoadArgs, Transport};
 pub use bot::{Answer, Brain, Heard, Reaction};
 pub use error::LoadError;
 pub use latency::Latency;
-pub use report::{Comparison, Mode, Report, RunReport};
+pub use report::{Comparison, DiceFigures, Mode, Report, RunReport};
 
 use phase::Plan;
 
@@ -101,9 +114,35 @@ const SPARE_FDS: u64 = 64;
 /// # Errors
 ///
 /// [`LoadError::NotLoopback`] (before any connection) for a non-loopback `--addr` without
-/// `--allow-remote`, [`LoadError::BadAddress`] / [`LoadError::Resolve`] for an unusable
+/// `--allow-remote`, [`LoadError::DiceOverWebSocket`] for `--game dice --transport ws`,
+/// [`LoadError::BadAddress`] / [`LoadError::Resolve`] for an unusable
 /// `--addr`, [`LoadError::EchoBind`] when the echo server cannot listen.
 pub async fn run(args: LoadArgs) -> Result<Report, LoadError> {
+    run_with(args, None).await
+}
+
+/// Runs the load described by `args`, as [`run`] does, and returns with the report what
+/// every dice bot of the server phase wrote and read ([`dice::Transcript`]), for the
+/// fairness checker. Keep such runs small: every line is kept. Guess bots keep nothing.
+///
+/// # Errors
+///
+/// As [`run`].
+pub async fn run_recorded(args: LoadArgs) -> Result<(Report, Vec<dice::Transcript>), LoadError> {
+    let recorder = phase::Recorder::default();
+    let report = run_with(args, Some(std::sync::Arc::clone(&recorder))).await?;
+    let transcripts = std::mem::take(
+        &mut *recorder
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    Ok((report, transcripts))
+}
+
+async fn run_with(args: LoadArgs, recorder: Option<phase::Recorder>) -> Result<Report, LoadError> {
+    if args.game == GameKind::Dice && args.transport == Transport::Ws && !args.echo {
+        return Err(LoadError::DiceOverWebSocket);
+    }
     let addr = target::resolve(args.target(), args.allow_remote).await?;
     let echo = args.echo || args.compare_echo;
     raise_fd_limit(u64::from(args.clients) * if echo { 2 } else { 1 } + SPARE_FDS);
@@ -114,7 +153,12 @@ pub async fn run(args: LoadArgs) -> Result<Report, LoadError> {
         true => Some(echo_phase(&args).await?),
         false => None,
     };
-    let server = Plan::new(&args, Mode::Server, addr).run().await?;
+    let plan = Plan::new(&args, Mode::Server, addr);
+    let plan = match recorder {
+        Some(recorder) => plan.recording(recorder),
+        None => plan,
+    };
+    let server = plan.run().await?;
     Ok(match echo {
         Some(echo) => Report::Compare(Box::new(Comparison::new(echo, server))),
         None => Report::Run(Box::new(server)),

@@ -16,15 +16,20 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout_at};
 
 use crate::bot::Brain;
+use crate::dice::play::Ending;
+pub(crate) use crate::dice::play::Recorder;
+use crate::dice::{self, DiceBrain};
 use crate::driver::{self, Context};
 use crate::progress::Progress;
 use crate::report::{Mode, RunReport};
 use crate::stats::Stats;
-use crate::{LoadArgs, LoadError, Transport, tcp, ws};
+use crate::{GameKind, LoadArgs, LoadError, Transport, tcp, ws};
 
 /// A bot's connection, ready to play (a WebSocket is boxed: it is much larger).
 enum Conn {
     Tcp(tcp::Lines),
+    /// A dice bot, already asking for its seat.
+    Dice(tcp::Lines),
     Ws(Box<ws::Json>),
 }
 
@@ -44,6 +49,12 @@ pub(crate) struct Plan {
     pub(crate) quiet: bool,
     /// WebSocket bots follow the room's live feed.
     pub(crate) feed: bool,
+    /// The game the bots play against the server (echo bots play none).
+    pub(crate) game: GameKind,
+    /// Dice bots seed their random generators with this plus their number.
+    pub(crate) seed: u64,
+    /// Where dice bots leave their transcripts, when the run records them.
+    pub(crate) recorder: Option<Recorder>,
 }
 
 impl Plan {
@@ -62,6 +73,17 @@ impl Plan {
             think: args.think,
             quiet: args.quiet,
             feed: !args.no_feed,
+            game: args.game,
+            seed: args.seed,
+            recorder: None,
+        }
+    }
+
+    /// The same plan, dice bots keeping their transcripts in `recorder`.
+    pub(crate) fn recording(self, recorder: Recorder) -> Self {
+        Self {
+            recorder: Some(recorder),
+            ..self
         }
     }
 
@@ -74,7 +96,7 @@ impl Plan {
         let connect_time = connecting.elapsed();
         let start = Instant::now();
         progress.window_started(start, self.duration);
-        let mut bots = self.spawn_bots(streams, &stats, start + self.duration);
+        let mut bots = self.spawn_bots(streams, &stats, start + self.duration, self.drain);
         // Bots stop by themselves at the deadline; those still waiting after the drain are
         // aborted, which loses nothing: they count into shared stats as they go.
         let _ = timeout_at(start + self.duration + self.drain, join_all(&mut bots)).await;
@@ -87,7 +109,13 @@ impl Plan {
         let clients = u64::try_from(self.clients).unwrap_or(u64::MAX);
         let addr = self.addr.to_string();
         let times = (connect_time, self.duration);
-        RunReport::from_stats((self.mode, self.transport), addr, clients, times, stats)
+        RunReport::from_stats(
+            (self.mode, self.transport, self.game),
+            addr,
+            clients,
+            times,
+            stats,
+        )
     }
 
     /// Connects all bots, batch after batch, spreading the batches over `--ramp-up`.
@@ -135,8 +163,10 @@ impl Plan {
         let (addr, limit, transport) = (self.addr, self.connect_timeout, self.transport);
         let (echo, join) = (self.mode == Mode::Echo, self.mode == Mode::Server);
         let seat = join.then_some(ws::Seat { feed: self.feed });
+        let dice = join && self.game == GameKind::Dice;
         async move {
             let conn = match transport {
+                Transport::Tcp if dice => connect_dice(addr, limit).await,
                 Transport::Tcp => tcp::connect(addr, limit)
                     .await
                     .map(|stream| Conn::Tcp(tcp::Lines::new(stream, echo))),
@@ -154,6 +184,7 @@ impl Plan {
         streams: Vec<(usize, Conn)>,
         stats: &Arc<Stats>,
         deadline: Instant,
+        drain: Duration,
     ) -> JoinSet<()> {
         let mut bots = JoinSet::new();
         for (id, conn) in streams {
@@ -166,6 +197,15 @@ impl Plan {
             match conn {
                 Conn::Tcp(wire) => bots.spawn(driver::play(wire, self.brain(), ctx)),
                 Conn::Ws(wire) => bots.spawn(driver::play(*wire, self.brain(), ctx)),
+                Conn::Dice(lines) => {
+                    let brain = DiceBrain::new(self.seed.wrapping_add(id as u64));
+                    let ending = Ending {
+                        hard_end: deadline + drain / 2,
+                        release: deadline + drain,
+                        recorder: self.recorder.clone(),
+                    };
+                    bots.spawn(dice::play::play(lines, brain, ctx, ending))
+                }
             };
         }
         bots
@@ -177,6 +217,19 @@ impl Plan {
             Mode::Echo => Brain::echo(),
         }
     }
+}
+
+/// A dice bot's connection: TCP, then `/play dice`, within `limit` altogether.
+async fn connect_dice(addr: SocketAddr, limit: Duration) -> std::io::Result<Conn> {
+    let connecting = async {
+        let stream = tcp::connect(addr, limit).await?;
+        let mut lines = tcp::Lines::new(stream, false);
+        dice::play::sit(&mut lines).await?;
+        Ok(Conn::Dice(lines))
+    };
+    tokio::time::timeout(limit, connecting)
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))?
 }
 
 /// Waits for every bot to stop by itself.

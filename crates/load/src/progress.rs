@@ -1,4 +1,5 @@
-//! The progress bar on stderr: connected bots, guesses so far, elapsed of total.
+//! The progress bar on stderr: connected bots, guesses (or dice moves) answered so far,
+//! elapsed of total.
 //!
 //! One bar per phase, refreshed by one ticker task from the shared counters: bots never
 //! touch it. It is hidden with `--quiet` or when stderr is not a terminal.
@@ -114,7 +115,7 @@ impl Watch {
             return format!("connecting {connected}/{} bots", self.clients);
         };
         format!(
-            "{:.0}/{:.0} s  {connected}/{} bots  {} guesses",
+            "{:.0}/{:.0} s  {connected}/{} bots  {} answered",
             start.elapsed().as_secs_f64(),
             duration.as_secs_f64(),
             self.clients,

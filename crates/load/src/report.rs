@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::Transport;
 use crate::latency::Latency;
 use crate::stats::Stats;
+use crate::{GameKind, Transport};
 
 /// What the bots played against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -41,6 +41,9 @@ pub struct RunReport {
     pub transport: Transport,
     /// The target's address.
     pub addr: String,
+    /// The game the run's bots play (the echo phase of a dice run says `dice` too: it is
+    /// the ceiling for that run).
+    pub game: GameKind,
     /// Bots asked for.
     pub clients: u64,
     /// Bots that connected.
@@ -53,15 +56,16 @@ pub struct RunReport {
     pub connect_secs: f64,
     /// The measured window in seconds (the `--duration`): all connected bots playing.
     pub duration_secs: f64,
-    /// Guesses answered (answers to the bots' own guesses).
+    /// Guesses answered (answers to the bots' own guesses); in a dice run, moves answered
+    /// (bids and calls, the same as `dice.actions`).
     pub guesses: u64,
-    /// `guesses / duration_secs`.
+    /// `guesses / duration_secs`: what the throughput ratio compares.
     pub guesses_per_sec: f64,
     /// `Correct!` answers: rounds won by the bots.
     pub rounds_won: u64,
     /// `Sorry, ...` answers: guesses for a round another bot had already won.
     pub late_guesses: u64,
-    /// All errors: `error_lines + io_errors + disconnects`.
+    /// All errors: `error_lines + io_errors + disconnects` (and dice rejections).
     pub errors: u64,
     /// `error:` lines received.
     pub error_lines: u64,
@@ -75,6 +79,29 @@ pub struct RunReport {
     /// Latency of the winning guesses alone (to their `Correct!`): the cost of announcing a
     /// win, durable commit included.
     pub win_latency: Latency,
+    /// What dice bots counted, in the server phase of a dice run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dice: Option<DiceFigures>,
+}
+
+/// What a dice run measured at the tables.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiceFigures {
+    /// Bids and calls answered (the action latency is the run's `latency`).
+    pub actions: u64,
+    /// `actions / duration_secs`.
+    pub actions_per_sec: f64,
+    /// Hands ended by a call.
+    pub hands: u64,
+    /// `hands / duration_secs`.
+    pub hands_per_sec: f64,
+    /// Matches won.
+    pub matches: u64,
+    /// Refusals of a bot's move: 0 for a correct bot.
+    pub rejections: u64,
+    /// Moves the referee made for a bot whose clock ran out (at the end of the window, the
+    /// bots stop moving: their clocks may run out then).
+    pub timeouts: u64,
 }
 
 /// The echo ceiling and the server, same clients and duration, measured back to back.
@@ -116,7 +143,7 @@ impl RunReport {
     /// Reads the final counters of a phase whose bots have all ended; `times` are the
     /// connect phase and the measured window.
     pub(crate) fn from_stats(
-        (mode, transport): (Mode, Transport),
+        (mode, transport, game): (Mode, Transport, GameKind),
         addr: String,
         clients: u64,
         (connect_time, duration): (Duration, Duration),
@@ -124,6 +151,16 @@ impl RunReport {
     ) -> Self {
         let connected = Stats::get(&stats.connected);
         let guesses = Stats::get(&stats.guesses);
+        let rejections = Stats::get(&stats.rejections);
+        let dice = (game == GameKind::Dice && mode == Mode::Server).then(|| DiceFigures {
+            actions: guesses,
+            actions_per_sec: round_to(per_second(guesses, duration), 1),
+            hands: Stats::get(&stats.hands),
+            hands_per_sec: round_to(per_second(Stats::get(&stats.hands), duration), 1),
+            matches: Stats::get(&stats.matches),
+            rejections,
+            timeouts: Stats::get(&stats.timeouts),
+        });
         let (error_lines, io_errors, disconnects) = (
             Stats::get(&stats.error_lines),
             Stats::get(&stats.io_errors),
@@ -133,6 +170,7 @@ impl RunReport {
             mode,
             transport,
             addr,
+            game,
             clients,
             connected,
             failed_connects: clients.saturating_sub(connected),
@@ -143,12 +181,13 @@ impl RunReport {
             guesses_per_sec: round_to(per_second(guesses, duration), 1),
             rounds_won: Stats::get(&stats.rounds_won),
             late_guesses: Stats::get(&stats.late_guesses),
-            errors: error_lines + io_errors + disconnects,
+            errors: error_lines + io_errors + disconnects + rejections,
             error_lines,
             io_errors,
             disconnects,
             latency: stats.latency(),
             win_latency: stats.win_latency(),
+            dice,
         }
     }
 }
@@ -214,9 +253,10 @@ fn ratio(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_owned(), |value| format!("{value:.3}x"))
 }
 
-/// The rows of the table, label then value, shared by one phase and a comparison.
+/// The rows of the table, label then value, shared by one phase and a comparison (both
+/// phases of a run play the same game, so their rows line up).
 fn rows(run: &RunReport) -> Vec<(&'static str, String)> {
-    vec![
+    let mut rows = vec![
         ("target", format!("{} ({})", run.addr, run.mode)),
         ("transport", transport(run.transport)),
         (
@@ -228,23 +268,46 @@ fn rows(run: &RunReport) -> Vec<(&'static str, String)> {
         ),
         ("connecting", format!("{:.2} s", run.connect_secs)),
         ("duration", format!("{:.2} s", run.duration_secs)),
-        ("guesses", run.guesses.to_string()),
-        ("guesses/s", format!("{:.1}", run.guesses_per_sec)),
-        ("rounds won", run.rounds_won.to_string()),
-        ("late guesses", run.late_guesses.to_string()),
+    ];
+    match run.game {
+        GameKind::Guess => rows.extend([
+            ("guesses", run.guesses.to_string()),
+            ("guesses/s", format!("{:.1}", run.guesses_per_sec)),
+            ("rounds won", run.rounds_won.to_string()),
+            ("late guesses", run.late_guesses.to_string()),
+        ]),
+        GameKind::Dice => rows.extend(dice_rows(run)),
+    }
+    rows.extend([
         ("errors", errors(run)),
         ("latency p50", millis(run.latency.p50_us)),
         ("latency p90", millis(run.latency.p90_us)),
         ("latency p99", millis(run.latency.p99_us)),
         ("latency max", millis(run.latency.max_us)),
+    ]);
+    if run.game == GameKind::Guess {
+        let win = &run.win_latency;
+        let win = format!("p50 {}, p99 {}", millis(win.p50_us), millis(win.p99_us));
+        rows.push(("win latency", win));
+    }
+    rows
+}
+
+/// A dice run's own rows; the echo phase answers lines but plays no hand (`-`).
+fn dice_rows(run: &RunReport) -> [(&'static str, String); 7] {
+    let figure =
+        |get: fn(&DiceFigures) -> String| run.dice.as_ref().map_or_else(|| "-".to_owned(), get);
+    [
+        ("actions", run.guesses.to_string()),
+        ("actions/s", format!("{:.1}", run.guesses_per_sec)),
+        ("hands", figure(|dice| dice.hands.to_string())),
         (
-            "win latency",
-            format!(
-                "p50 {}, p99 {}",
-                millis(run.win_latency.p50_us),
-                millis(run.win_latency.p99_us)
-            ),
+            "hands/s",
+            figure(|dice| format!("{:.1}", dice.hands_per_sec)),
         ),
+        ("matches won", figure(|dice| dice.matches.to_string())),
+        ("rejections", figure(|dice| dice.rejections.to_string())),
+        ("time-outs", figure(|dice| dice.timeouts.to_string())),
     ]
 }
 
@@ -284,9 +347,13 @@ impl fmt::Display for Comparison {
             writeln!(f, "{:<14} {:<40} {error}", "connect error", "")?;
         }
         let throughput = ratio(self.throughput_ratio);
+        let unit = match self.server.game {
+            GameKind::Guess => "guesses/s",
+            GameKind::Dice => "lines/s (server: actions/s)",
+        };
         writeln!(
             f,
-            "{:<14} {throughput} the echo ceiling's guesses/s",
+            "{:<14} {throughput} the echo ceiling's {unit}",
             "throughput"
         )?;
         writeln!(
@@ -316,6 +383,7 @@ mod tests {
             mode,
             transport: Transport::Tcp,
             addr: "127.0.0.1:7878".to_owned(),
+            game: GameKind::Guess,
             clients: 3,
             connected: 3,
             failed_connects: 0,
@@ -337,6 +405,7 @@ mod tests {
                 max_us: p99_us,
             },
             win_latency: Latency::default(),
+            dice: None,
         }
     }
 

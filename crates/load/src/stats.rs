@@ -15,6 +15,7 @@ use hdrhistogram::Histogram;
 
 use crate::LoadError;
 use crate::bot::Answer;
+use crate::dice::DiceReaction;
 use crate::latency::Latency;
 
 /// The largest latency tracked exactly: one minute, in microseconds.
@@ -32,6 +33,14 @@ pub(crate) struct Stats {
     pub(crate) io_errors: AtomicU64,
     /// Connections the server closed while the bot was still playing.
     pub(crate) disconnects: AtomicU64,
+    /// Dice: hands ended by a call (counted by the caller, so once per table).
+    pub(crate) hands: AtomicU64,
+    /// Dice: matches won (counted by the winner).
+    pub(crate) matches: AtomicU64,
+    /// Dice: refusals of a bot's move (and `error:` lines); a correct bot gets none.
+    pub(crate) rejections: AtomicU64,
+    /// Dice: moves the referee made for a bot whose clock ran out.
+    pub(crate) timeouts: AtomicU64,
     /// The first failed connection attempt, worded for the report: it usually says it all
     /// ("Connection refused" when no server listens).
     first_connect_error: OnceLock<String>,
@@ -60,6 +69,10 @@ impl Stats {
             error_lines: AtomicU64::new(0),
             io_errors: AtomicU64::new(0),
             disconnects: AtomicU64::new(0),
+            hands: AtomicU64::new(0),
+            matches: AtomicU64::new(0),
+            rejections: AtomicU64::new(0),
+            timeouts: AtomicU64::new(0),
             first_connect_error: OnceLock::new(),
             shards,
         })
@@ -87,6 +100,26 @@ impl Stats {
             Answer::Higher | Answer::Lower | Answer::Echo => return,
         };
         counter.fetch_add(1, Relaxed);
+    }
+
+    /// Counts what one line meant to a dice bot; `latency` is set when it answered the
+    /// bot's own move (an action, counted in `guesses`).
+    pub(crate) fn dice(&self, bot: usize, reaction: &DiceReaction, latency: Option<Duration>) {
+        if let Some(latency) = latency {
+            self.guesses.fetch_add(1, Relaxed);
+            record(&self.shards, bot, latency);
+        }
+        let counters = [
+            (reaction.hand, &self.hands),
+            (reaction.match_won, &self.matches),
+            (reaction.rejected, &self.rejections),
+            (reaction.timed_out, &self.timeouts),
+        ];
+        for (happened, counter) in counters {
+            if happened {
+                counter.fetch_add(1, Relaxed);
+            }
+        }
     }
 
     /// Notes a failed connection attempt (the first one is kept for the report).

@@ -50,14 +50,18 @@ impl Lines {
     }
 }
 
-impl Wire for Lines {
-    async fn send(&mut self, guess: u64) -> io::Result<()> {
+impl Lines {
+    /// Writes `text` and a newline.
+    pub(crate) async fn write_line(&mut self, text: &str) -> io::Result<()> {
         self.out.clear();
-        std::io::Write::write_fmt(&mut self.out, format_args!("{guess}\n"))?;
+        self.out.extend_from_slice(text.as_bytes());
+        self.out.push(b'\n');
         self.conn.write_all(&self.out).await
     }
 
-    async fn recv(&mut self) -> io::Result<Option<Heard>> {
+    /// Reads the next line, without its line ending (lossily decoded); `None` when the
+    /// server closed the connection.
+    pub(crate) async fn read_line(&mut self) -> io::Result<Option<std::borrow::Cow<'_, str>>> {
         self.line.clear();
         let read = (&mut self.conn)
             .take(MAX_LINE)
@@ -70,8 +74,26 @@ impl Wire for Lines {
             let message = format!("the server sent a line over {MAX_LINE} bytes");
             return Err(io::Error::new(io::ErrorKind::InvalidData, message));
         }
-        let text = String::from_utf8_lossy(&self.line);
-        let text = text.trim_end_matches(['\n', '\r']);
-        Ok(Some(line::heard(text, self.echo)))
+        let end = self.line.len()
+            - self
+                .line
+                .iter()
+                .rev()
+                .take_while(|b| matches!(b, b'\n' | b'\r'))
+                .count();
+        Ok(Some(String::from_utf8_lossy(&self.line[..end])))
+    }
+}
+
+impl Wire for Lines {
+    async fn send(&mut self, guess: u64) -> io::Result<()> {
+        self.out.clear();
+        std::io::Write::write_fmt(&mut self.out, format_args!("{guess}\n"))?;
+        self.conn.write_all(&self.out).await
+    }
+
+    async fn recv(&mut self) -> io::Result<Option<Heard>> {
+        let echo = self.echo;
+        Ok(self.read_line().await?.map(|text| line::heard(&text, echo)))
     }
 }

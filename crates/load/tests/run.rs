@@ -319,3 +319,20 @@ async fn connections_ramp_up_in_batches() {
     assert_eq!(report.connected, 10);
     assert_eq!(report.errors, 0, "{report}");
 }
+
+#[tokio::test]
+async fn dice_bots_refuse_the_websocket_transport_before_connecting() {
+    let refused = run(args(&[
+        "--game",
+        "dice",
+        "--transport",
+        "ws",
+        "--clients",
+        "1",
+    ]))
+    .await;
+    assert!(
+        matches!(refused, Err(LoadError::DiceOverWebSocket)),
+        "{refused:?}"
+    );
+}
