@@ -91,6 +91,11 @@ async fn latest(http: SocketAddr, game: &str) -> Value {
 fn replays_to_recorded_hash(answer: &Value) -> MatchLog<Both> {
     let log: MatchLog<Both> = serde_json::from_value(answer["log"].clone())
         .unwrap_or_else(|err| panic!("the log does not read back: {err}"));
+    assert_eq!(
+        answer["seed"].as_str(),
+        Some(log.seed.to_string().as_str()),
+        "the seed as a string, exact in JavaScript too"
+    );
     let replayed = replay(&log).unwrap_or_else(|err| panic!("the log does not replay: {err}"));
     let hash = state_hash(&replayed).unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(

@@ -143,7 +143,9 @@ struct Replayed<G: Game> {
     round: u64,
     winner: String,
     ended_at_ms: i64,
-    seed: u64,
+    /// As a decimal string: a seed exceeds JavaScript's exact integers (the page shows it;
+    /// `log.seed` keeps the number for Rust).
+    seed: String,
     players: Vec<RecordedPlayer>,
     /// The hash the room recorded when the match was decided.
     state_hash: Option<String>,
@@ -202,7 +204,7 @@ fn replayed<G: Render>(record: MatchRecord) -> Result<Replayed<G>, String> {
         round: recorded.round,
         winner: record.winner,
         ended_at_ms: record.ended_at_ms,
-        seed: record.seed,
+        seed: record.seed.to_string(),
         players: recorded.players.clone(),
         state_hash: recorded.state_hash,
         log,

@@ -221,6 +221,13 @@ async fn three_netcat_players_and_a_browser_finish_a_match_of_liars_dice() {
     web.wait_for(r#"#leaderboard[data-game="guess"]"#).await;
     web.wait_text("#leaderboard", "No wins yet").await;
 
+    for page in [&web, &eve] {
+        assert_eq!(
+            page.js_errors().await,
+            Vec::<String>::new(),
+            "uncaught errors"
+        );
+    }
     // The host's status page breaks rooms and players down by game: the dice table still
     // holds the three netcat players (match 2 under way).
     eve.open(&format!("http://{}/status", server.http)).await;
@@ -234,13 +241,32 @@ async fn three_netcat_players_and_a_browser_finish_a_match_of_liars_dice() {
     })
     .await;
 
-    for page in [&web, &eve] {
-        assert_eq!(
-            page.js_errors().await,
-            Vec::<String>::new(),
-            "uncaught errors"
-        );
-    }
+    // The match can be replayed step by step (`/replay/{id}`): the server's replay of its
+    // recorded log, ending at the same winner.
+    let (code, list) =
+        super::common::http::http_get(server.http, "/api/matches?game=dice&limit=5").await;
+    assert_eq!(code, 200, "{list}");
+    let list: Value = serde_json::from_str(&list).unwrap_or_else(|err| panic!("{err}"));
+    let matches = list["matches"].as_array().cloned().unwrap_or_default();
+    let first = matches
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .find(|id| id.ends_with("/1")) // RUN/ROOM/ROUND
+        .unwrap_or_else(|| panic!("match 1 is not listed: {list}"));
+    eve.open(&format!("http://{}/replay/{first}", server.http))
+        .await;
+    eve.wait_text("#title", &format!("won by {winner}")).await;
+    eve.wait_text("#counter", "step 0 of").await;
+    eve.click("#last").await;
+    eve.wait_text("#feed", &format!("{winner} wins match 1"))
+        .await;
+    let counter = eve.text_of("#counter").await.unwrap_or_default();
+    let steps: Vec<&str> = counter.split_whitespace().collect();
+    assert!(
+        matches!(steps.as_slice(), ["step", n, "of", m] if n == m && *n != "0"),
+        "the last step: {counter}"
+    );
+    eve.screenshot(&shots.join("dice-replay.png")).await;
     eve.close().await;
     web.close().await;
     drop(driver);
