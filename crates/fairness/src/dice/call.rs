@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use referee_rules::{Commitment, PlayerId, Salt, verify_dice};
 
 use super::lines::Call;
-use super::walk::{Hand, Walk};
+use super::table::{Hand, Walk};
 use super::{DiceViolation, Shared};
 
 /// Judges `call` (read as `line`) in the walk's current hand.

@@ -37,6 +37,7 @@
 
 mod call;
 mod lines;
+mod table;
 mod violation;
 mod walk;
 

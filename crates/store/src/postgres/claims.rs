@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use postgres::{Client, Row, Transaction};
 
-use super::queries::to_i64;
 use super::session::Session;
 use super::worker::Worker;
 use crate::claims::deadline;
@@ -32,6 +31,11 @@ impl PgClaims {
             worker: Worker::spawn(session)?,
         })
     }
+}
+
+/// An epoch as the statements take it (epochs count claims: never near `i64::MAX`).
+fn to_i64(epoch: u64) -> i64 {
+    i64::try_from(epoch).unwrap_or(i64::MAX)
 }
 
 /// A lease's length as the statements take it: milliseconds, as a float.

@@ -212,6 +212,6 @@ pub(super) fn recent_matches(
     Ok(rows.iter().map(match_record).collect())
 }
 
-pub(super) fn to_i64(value: u64) -> i64 {
+fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
