@@ -302,6 +302,17 @@ pub trait Game: Clone + Sized + Send + Serialize + DeserializeOwned + 'static {
     /// published match log tells anything about the match that follows (see
     /// [`crate::replay()`]'s module).
     fn outcome(event: &Self::Event) -> Option<Outcome>;
+
+    /// Whether `action` may decide the round or match (may give an event with an
+    /// [`outcome`](Self::outcome)). A server that must keep the state from before a deciding
+    /// step (to run it again with the next match's RNG) copies the state only when this
+    /// says so: a game whose outcomes are rare and easy to foresee — a guess that is not the
+    /// secret decides nothing — spares a copy per move. `false` must be certain; the default
+    /// is `true`.
+    fn may_decide(&self, action: &Self::Action) -> bool {
+        let _ = action;
+        true
+    }
 }
 
 /// How a game reads as text lines (the netcat protocol).

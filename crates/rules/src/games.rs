@@ -264,6 +264,15 @@ impl<A: Game, B: Game> Game for Games<A, B> {
             Either::Second(event) => B::outcome(event),
         }
     }
+
+    fn may_decide(&self, action: &Self::Action) -> bool {
+        match (self, action) {
+            (Games::First(a), Either::First(action)) => a.may_decide(action),
+            (Games::Second(b), Either::Second(action)) => b.may_decide(action),
+            // Another game's action is refused: it decides nothing.
+            _ => false,
+        }
+    }
 }
 
 impl<A: Render, B: Render> Render for Games<A, B> {

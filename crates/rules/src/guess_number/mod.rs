@@ -270,6 +270,12 @@ impl Game for GuessNumber {
         }
     }
 
+    /// Only the secret itself can win the round.
+    fn may_decide(&self, action: &GuessAction) -> bool {
+        let GuessAction::Guess { value, .. } = action;
+        *value == i64::from(self.secret)
+    }
+
     fn outcome(event: &GuessEvent) -> Option<Outcome> {
         match event {
             GuessEvent::Won {
@@ -311,6 +317,23 @@ mod tests {
         game.add_player(ALICE, Millis::ZERO, &mut rng());
         game.add_player(BOB, Millis::ZERO, &mut rng());
         game
+    }
+
+    /// `may_decide` is certain when it says no: of every value a player may send, the only
+    /// one that wins is the one it lets through.
+    #[test]
+    fn only_the_secret_may_decide_the_round() {
+        let game = game();
+        for value in -3..=25 {
+            let mut tried = game.clone();
+            let events = tried
+                .apply(ALICE, 1, guess(value), Millis::ZERO, &mut rng())
+                .unwrap_or_default();
+            let decided = events.iter().any(|e| GuessNumber::outcome(e).is_some());
+            let may = game.may_decide(&guess(value));
+            assert!(!decided || may, "{value} decided the round unannounced");
+            assert_eq!(may, value == i64::from(SECRET), "{value}");
+        }
     }
 
     fn guess(value: i64) -> GuessAction {

@@ -279,7 +279,14 @@ impl<G: Render> Room<G> {
         &mut self,
         entry: LogEntry<G::Action>,
     ) -> Result<Vec<G::Event>, G::Rejection> {
-        let before = self.game.clone();
+        // The state before the step, kept only if the step may decide the match (a copy
+        // per move would cost the hot path: most moves decide nothing, and the rules say
+        // which cannot).
+        let may_decide = match &entry {
+            LogEntry::Act { action, .. } => self.game.may_decide(action),
+            _ => true,
+        };
+        let before = may_decide.then(|| self.game.clone());
         let events = entry
             .clone()
             .apply(&mut self.game, &mut self.recording.rng)?;
@@ -288,6 +295,21 @@ impl<G: Render> Room<G> {
             self.recording.push(entry);
             return Ok(events);
         }
+        let Some(before) = before else {
+            // The rules broke `Game::may_decide`'s promise: the next match was drawn from
+            // this one's RNG. Record the match, and say so.
+            tracing::error!(
+                room = self.label.id,
+                "a step the rules said could not decide did"
+            );
+            let next = self
+                .recording
+                .next(self.seeds.next_u64(), self.game.clone());
+            let mut decided = std::mem::replace(&mut self.recording, next);
+            decided.push(entry);
+            self.finished = decided.finish(&self.game);
+            return Ok(events);
+        };
         let next = self.recording.next(self.seeds.next_u64(), before.clone());
         let mut decided = std::mem::replace(&mut self.recording, next);
         decided.push(entry.clone());
