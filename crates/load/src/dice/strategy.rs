@@ -1,14 +1,10 @@
-//! A simple, legal Liar's Dice strategy. Pure: the randomness is the caller's seeded RNG.
-//!
-//! The bot knows its own dice and the number of dice on the table. For each face it expects
-//! its own count plus a sixth of the others' dice. It calls liar when the bid exceeds that
-//! expectation by more than a random slack (between 0 and 1.5 dice, so bots differ and
-//! bluffs sometimes pass), otherwise it raises by one step: the same quantity of a higher
-//! face, or one more of any face, whichever its dice make most plausible (ties drawn at
-//! random). A raise never bids more dice than the table holds, and when no raise is left it
-//! calls: every move it makes is legal.
+//! The load bots' moves: the rules' own bot strategy (`referee_rules::dice_strategy`, the
+//! one `--dice-bots` plays with), fed with what a bot reads off the wire — its faces, the
+//! dice on the table, the standing bid — and written back as a line. Pure: the randomness is
+//! the caller's seeded RNG. Every move it makes is legal.
 
-use rand::RngExt;
+use referee_rules::dice_strategy::choose_from;
+use referee_rules::{Bid, DiceAction};
 
 /// A dice move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,51 +33,11 @@ impl Move {
 /// The move for `mine` (the bot's faces) with `total` dice on the table and `bid` the
 /// current bid (quantity, face), if any.
 pub fn choose(mine: &[u8], total: u32, bid: Option<(u32, u8)>, rng: &mut impl rand::Rng) -> Move {
-    let total = total
-        .max(u32::try_from(mine.len()).unwrap_or(u32::MAX))
-        .max(1);
-    let expected = |face: u8| expected(mine, total, face);
-    let Some((quantity, face)) = bid else {
-        let face = best_face(mine, rng, |_| true);
-        return Move::Bid { quantity: 1, face };
-    };
-    let slack = rng.random_range(0.0..1.5);
-    if f64::from(quantity) > expected(face) + slack {
-        return Move::Liar;
-    }
-    let same = (quantity <= total && face < 6).then(|| {
-        let face = best_face(mine, rng, |candidate| candidate > face);
-        (quantity, face)
-    });
-    let more = (quantity < total).then(|| (quantity + 1, best_face(mine, rng, |_| true)));
-    let plausibility = |(quantity, face): (u32, u8)| expected(face) - f64::from(quantity);
-    let raise = match (same, more) {
-        (Some(same), Some(more)) if plausibility(more) > plausibility(same) => Some(more),
-        (Some(same), _) => Some(same),
-        (None, more) => more,
-    };
-    match raise {
-        Some((quantity, face)) => Move::Bid { quantity, face },
-        None => Move::Liar,
-    }
-}
-
-/// Dice showing `face` the bot expects on the table: its own, and a sixth of the others'.
-fn expected(mine: &[u8], total: u32, face: u8) -> f64 {
-    let own = mine.iter().filter(|&&die| die == face).count() as f64;
-    let others = f64::from(total) - mine.len() as f64;
-    own + others.max(0.0) / 6.0
-}
-
-/// The allowed face the bot holds most of; ties (and a hand without any) drawn at random.
-fn best_face(mine: &[u8], rng: &mut impl rand::Rng, allowed: impl Fn(u8) -> bool) -> u8 {
-    let faces: Vec<u8> = (1..=6).filter(|&face| allowed(face)).collect();
-    let count = |face: u8| mine.iter().filter(|&&die| die == face).count();
-    let most = faces.iter().map(|&face| count(face)).max().unwrap_or(0);
-    let best: Vec<u8> = faces.into_iter().filter(|&f| count(f) == most).collect();
-    match best.len() {
-        0 => 6,
-        n => best[rng.random_range(0..n)],
+    let bid = bid.map(|(quantity, face)| Bid { quantity, face });
+    match choose_from(mine, total.max(1), bid, rng) {
+        Some(DiceAction::Bid(Bid { quantity, face })) => Move::Bid { quantity, face },
+        // A call, or no dice to bid with (the server says so; a bot never gets here).
+        Some(DiceAction::Liar) | None => Move::Liar,
     }
 }
 

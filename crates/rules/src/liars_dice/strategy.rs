@@ -32,19 +32,36 @@ pub fn choose(view: &DiceView, me: PlayerId, rng: &mut dyn rand::Rng) -> Option<
     if !view.playing || view.turn != Some(me) {
         return None;
     }
-    let own = view.dice.as_deref().filter(|dice| !dice.is_empty())?;
-    let odds = Odds::new(view, own);
-    if let Some(bid) = view.bid {
+    let own = view.dice.as_deref()?;
+    let total = view.seats.iter().map(|seat| seat.dice_count).sum();
+    choose_from(own, total, view.bid, rng)
+}
+
+/// [`choose`] from the least a player must know: their own faces `own`, the number of dice
+/// on the table `total`, and the standing bid — for a client that reads these off the wire
+/// (the load generator's bots) rather than holding a [`DiceView`]. `None` when `own` is
+/// empty. Always a legal action otherwise.
+pub fn choose_from(
+    own: &[u8],
+    total: u32,
+    bid: Option<Bid>,
+    rng: &mut dyn rand::Rng,
+) -> Option<DiceAction> {
+    if own.is_empty() {
+        return None;
+    }
+    let odds = Odds::new(own, total);
+    if let Some(bid) = bid {
         let doubt = DOUBT_FROM + rng.random::<f64>() * DOUBT_SPREAD;
         let implausible = f64::from(bid.quantity) > odds.expected(bid.face) + doubt;
         if implausible && odds.held(bid.face) < bid.quantity {
             return Some(DiceAction::Liar);
         }
     }
-    match odds.raise(view.bid, rng) {
+    match odds.raise(bid, rng) {
         Some(bid) => Some(DiceAction::Bid(bid)),
         // No higher bid exists: calling is all that is legal (there is a bid).
-        None => view.bid.map(|_| DiceAction::Liar),
+        None => bid.map(|_| DiceAction::Liar),
     }
 }
 
@@ -55,9 +72,12 @@ struct Odds<'a> {
 }
 
 impl<'a> Odds<'a> {
-    fn new(view: &DiceView, own: &'a [u8]) -> Self {
-        let total = view.seats.iter().map(|seat| seat.dice_count).sum();
-        Odds { own, total }
+    fn new(own: &'a [u8], total: u32) -> Self {
+        let own_count = u32::try_from(own.len()).unwrap_or(u32::MAX);
+        Odds {
+            own,
+            total: total.max(own_count),
+        }
     }
 
     /// How many of the bot's own dice show `face`.
