@@ -23,7 +23,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use referee_rules::{Game, LogEntry, MatchLog, Millis, PlayerId, Render, Viewer, replay_steps};
 use referee_store::MatchRecord;
@@ -123,10 +123,23 @@ pub(super) async fn one<G: Render>(
         return error(StatusCode::NOT_FOUND, "this server keeps no records");
     };
     match board.ask(ReadMatch::new(id, board.timeout())).await {
-        Ok(Ok(Some(record))) => match replayed::<G>(record) {
-            Ok(answer) => Json(answer).into_response(),
-            Err(reason) => error(StatusCode::INTERNAL_SERVER_ERROR, reason),
-        },
+        Ok(Ok(Some(record))) => {
+            // Replaying a long match (up to 50,000 steps) and writing it out takes a while:
+            // off the runtime's workers, so that one client asking for it again and again
+            // (within its rate limit) cannot stall everyone else's connections.
+            let answer = tokio::task::spawn_blocking(move || {
+                replayed::<G>(record)
+                    .and_then(|answer| serde_json::to_vec(&answer).map_err(|err| err.to_string()))
+            })
+            .await;
+            match answer {
+                Ok(Ok(body)) => {
+                    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+                }
+                Ok(Err(reason)) => error(StatusCode::INTERNAL_SERVER_ERROR, reason),
+                Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+            }
+        }
         Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "no finished match has this id"),
         Ok(Err(err)) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
         Err(err) => error(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
