@@ -34,6 +34,7 @@ mod admission;
 mod attempts;
 mod board;
 mod census;
+mod cluster;
 mod config;
 mod connections;
 mod encoding;

@@ -189,6 +189,7 @@ fn shared<G: Render>(
         connections: Connections::default(),
         hard_stop: CancellationToken::new(),
         tasks: TaskTracker::new(),
+        cluster: None,
     }
 }
 

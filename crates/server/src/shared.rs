@@ -16,6 +16,7 @@ use crate::ServerConfig;
 use crate::admission::Admission;
 use crate::attempts::Attempts;
 use crate::board::BoardHandle;
+use crate::cluster::ClusterNode;
 use crate::connections::Connections;
 use crate::ids::PlayerIds;
 use crate::lobby::LobbyHandle;
@@ -50,6 +51,9 @@ pub(crate) struct Shared<G: Render> {
     pub(crate) tasks: TaskTracker,
     /// Failed room lookups by client address (`attempts.rs`).
     pub(crate) attempts: Arc<Attempts>,
+    /// This node of a cluster (`--cluster`); `None` for a server on its own.
+    #[allow(dead_code)] // read by the cluster steps built on it (issue 18)
+    pub(crate) cluster: Option<Arc<ClusterNode>>,
 }
 
 impl<G: Render> Shared<G> {
