@@ -6,8 +6,15 @@
 //! `referee-remote` (ask/tell across nodes) and `referee-cluster` (leases on rooms).
 //! Without `--cluster` none of this runs and no NATS is needed.
 
+pub(crate) mod gossip;
+mod known;
+pub(crate) mod seats;
+pub(crate) mod view;
+
+pub(crate) use known::KnownNodes;
+
 /// What a node needs to reach the others: its NATS connection and its place in the cluster.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 #[allow(dead_code)] // read by the cluster steps built on it (issue 18)
 pub(crate) struct ClusterNode {
     /// The node's connection to NATS.
@@ -17,4 +24,6 @@ pub(crate) struct ClusterNode {
     /// The node's number in the cluster (given by the database at start-up): it makes room
     /// and player numbers unique across nodes.
     pub(crate) index: u32,
+    /// What it knows of the other nodes' rooms (the cluster-wide lobby's hints).
+    pub(crate) view: KnownNodes,
 }

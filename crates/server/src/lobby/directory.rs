@@ -15,6 +15,7 @@ use rand::rngs::StdRng;
 use referee_protocol::notice::{RoomLabel, RoomListing};
 
 use super::code::{self, canonical_code};
+use crate::cluster::view::RoomAd;
 use crate::ids::RoomId;
 
 /// One room in the directory.
@@ -245,6 +246,24 @@ impl<R> Directory<R> {
     /// Rooms open.
     pub(super) fn len(&self) -> usize {
         self.rooms.len()
+    }
+
+    /// Every room as the other nodes of a cluster see it (codes included: they resolve
+    /// private rooms for their players), the first `limit` by number, and how many in all.
+    pub(super) fn ads(&self, limit: usize) -> (Vec<RoomAd>, usize) {
+        let ads = self
+            .rooms
+            .iter()
+            .take(limit)
+            .map(|(&id, entry)| RoomAd {
+                id,
+                game: entry.game.to_owned(),
+                code: entry.code.clone(),
+                seats: entry.seats,
+                capacity: entry.capacity,
+            })
+            .collect();
+        (ads, self.rooms.len())
     }
 
     /// The public rooms with their seats, lowest number first, at most `limit` of them; and

@@ -17,6 +17,7 @@
 mod code;
 mod directory;
 mod messages;
+mod remote;
 
 use std::time::Duration;
 
@@ -37,6 +38,7 @@ const SEAT_REPORTS: usize = 1 << 16;
 
 pub(crate) use crate::room::SeatFreed;
 pub(crate) use code::canonical_code;
+pub(crate) use remote::{Advertise, LobbyCall, LobbyReply};
 pub(crate) use messages::{
     CountGames, FindError, FindRoom, ListRooms, Locate, OpenPrivate, QuickMatch, TakeCensus,
 };
