@@ -52,6 +52,36 @@ impl<G: Render> Handler<QuickMatch<G>> for Lobby<G> {
     }
 }
 
+/// A seat in the public room of `game` that is filling on this node, if there is one —
+/// never in `exclude`, never a new room (a node of a cluster looks at the others' rooms
+/// before it opens one).
+pub(crate) struct Filling<G> {
+    game: &'static str,
+    exclude: Option<RoomId>,
+    _game: PhantomData<fn() -> G>,
+}
+
+impl<G> Filling<G> {
+    pub(crate) fn excluding(game: &'static str, exclude: Option<RoomId>) -> Self {
+        Filling {
+            game,
+            exclude,
+            _game: PhantomData,
+        }
+    }
+}
+
+impl<G: Render> Message for Filling<G> {
+    type Reply = Option<Seat<G>>;
+}
+
+impl<G: Render> Handler<Filling<G>> for Lobby<G> {
+    fn handle(&mut self, filling: Filling<G>, _: &mut Context<Self>) -> Option<Seat<G>> {
+        let id = self.directory.filling(filling.game, filling.exclude)?;
+        self.reserve(id)
+    }
+}
+
 /// Open a private room of a game (joined by its code) and reserve a seat in it.
 pub(crate) struct OpenPrivate<G>(&'static str, PhantomData<fn() -> G>);
 

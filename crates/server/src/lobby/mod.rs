@@ -40,7 +40,7 @@ pub(crate) use crate::room::SeatFreed;
 pub(crate) use code::canonical_code;
 pub(crate) use remote::{Advertise, LobbyCall, LobbyReply};
 pub(crate) use messages::{
-    CountGames, FindError, FindRoom, ListRooms, Locate, OpenPrivate, QuickMatch, TakeCensus,
+    CountGames, FindError, Filling, FindRoom, ListRooms, Locate, OpenPrivate, QuickMatch, TakeCensus,
 };
 
 /// A handle to the lobby actor.
