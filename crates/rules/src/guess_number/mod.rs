@@ -193,6 +193,16 @@ impl Game for GuessNumber {
         }
     }
 
+    /// The round in play ends unwon (its secret never told) and the next one starts.
+    fn void_round(&mut self, _now: Millis, rng: &mut dyn rand::Rng) -> Vec<GuessEvent> {
+        self.start_next_round(rng);
+        vec![GuessEvent::RoundStarted {
+            round: self.round,
+            max: self.config.max(),
+            commitment: self.seal.commitment,
+        }]
+    }
+
     fn round(&self) -> u64 {
         self.round
     }

@@ -90,7 +90,10 @@ fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber> {
     })
 }
 
-async fn seat<G: referee_rules::Render>(room: &RoomHandle<G>, id: u64) -> mpsc::Receiver<Frame> {
+pub(super) async fn seat<G: referee_rules::Render>(
+    room: &RoomHandle<G>,
+    id: u64,
+) -> mpsc::Receiver<Frame> {
     let (tx, rx) = mpsc::channel(64);
     let join = Join {
         player: PlayerId(id),
@@ -104,7 +107,7 @@ async fn seat<G: referee_rules::Render>(room: &RoomHandle<G>, id: u64) -> mpsc::
     rx
 }
 
-fn lines(frames: &mut mpsc::Receiver<Frame>) -> Vec<String> {
+pub(super) fn lines(frames: &mut mpsc::Receiver<Frame>) -> Vec<String> {
     std::iter::from_fn(|| frames.try_recv().ok().map(|frame| frame.text)).collect()
 }
 
