@@ -463,8 +463,8 @@ impl Notice {
                 "* The referee hit a problem and restarted; seats and scores are kept.".to_owned()
             }
             Notice::RoundVoided { room, round } => format!(
-                "* {room} moved to another server after a failure: round {round} was voided \
-                 (nobody wins it) and a new one begins. Seats and scores are kept."
+                "* The game in {room} moved to another server after a failure: round {round} \
+                 was voided (nobody wins it) and a new one begins. Seats and scores are kept."
             ),
             Notice::Pong => "pong".to_owned(),
             Notice::Help => help(),

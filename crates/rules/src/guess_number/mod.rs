@@ -370,6 +370,28 @@ mod tests {
     }
 
     #[test]
+    fn a_voided_round_is_won_by_nobody_and_the_next_has_a_new_commitment() {
+        let mut game = game();
+        game.apply(ALICE, 1, guess(SECRET.into()), Millis::ZERO, &mut rng())
+            .unwrap();
+        game.apply(BOB, 2, guess(0), Millis::ZERO, &mut rng())
+            .unwrap();
+        let before = game.seal.commitment;
+        let events = game.void_round(Millis::ZERO, &mut StdRng::seed_from_u64(9));
+        assert!(matches!(
+            events[..],
+            [GuessEvent::RoundStarted { round: 3, commitment, .. }] if commitment != before
+        ));
+        assert_eq!(game.guesses_this_round, 0);
+        assert_eq!(game.scores[&ALICE], 1, "the finished round's point is kept");
+        assert!(
+            events
+                .iter()
+                .all(|event| GuessNumber::outcome(event).is_none())
+        );
+    }
+
+    #[test]
     fn new_game_starts_at_round_one() {
         assert_eq!(
             GuessNumber::new(&GuessConfig::default(), &mut rng()).round(),

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use super::recording::Recorded;
 use super::snapshot::SNAPSHOT_VERSION;
-use super::tests::{lines, seat};
+use super::tests::{self as gated, lines, seat};
 use super::{
     Act, GetScores, Rejoin, Resume, Room, RoomHandle, RoomSetup, RoomSnapshot, SnapshotError,
     TakeSnapshot,
@@ -476,4 +476,23 @@ async fn corrupt_or_foreign_snapshots_are_refused() {
     let stateless = json.replace("\"state\":", "\"gone\":");
     assert!(matches!(read(&stateless), Some(SnapshotError::Json(_))));
     assert!(read(&json).is_none(), "the snapshot itself reads");
+}
+
+/// A won round not yet committed is in no snapshot: the host is told to ask again.
+#[tokio::test(start_paused = true)]
+async fn no_snapshot_is_taken_while_a_win_is_being_saved() {
+    let (verdict, verdicts) = std_mpsc::channel();
+    let room = gated::room(verdicts);
+    let mut ann = seat(&room, 1).await;
+    lines(&mut ann);
+    let value = gated::secret(&room, &mut ann).await;
+    gated::guess(&room, 1, value).await;
+    assert!(matches!(
+        room.ask(TakeSnapshot).await,
+        Ok(Err(SnapshotError::Saving))
+    ));
+    assert!(verdict.send(true).is_ok());
+    released(&mut ann, "Correct!").await;
+    let snapshot = snapshot_of(&room).await;
+    assert_eq!(guess_view(&snapshot).points, 1);
 }

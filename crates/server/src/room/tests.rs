@@ -66,7 +66,7 @@ impl Store for Gated {
     }
 }
 
-fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber> {
+pub(super) fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber> {
     let lobby = Lobby::<GuessNumber>::spawn(
         3,
         GuessConfig::default(),
@@ -111,7 +111,7 @@ pub(super) fn lines(frames: &mut mpsc::Receiver<Frame>) -> Vec<String> {
     std::iter::from_fn(|| frames.try_recv().ok().map(|frame| frame.text)).collect()
 }
 
-async fn guess(room: &RoomHandle<GuessNumber>, player: u64, value: i64) {
+pub(super) async fn guess(room: &RoomHandle<GuessNumber>, player: u64, value: i64) {
     let act = Act {
         player: PlayerId(player),
         seen_round: 1,
@@ -123,7 +123,10 @@ async fn guess(room: &RoomHandle<GuessNumber>, player: u64, value: i64) {
 
 /// Plays player 1 until its guess is `Correct!`-bound: returns the secret, found by halving
 /// against the room's answers without winning.
-async fn secret(room: &RoomHandle<GuessNumber>, frames: &mut mpsc::Receiver<Frame>) -> i64 {
+pub(super) async fn secret(
+    room: &RoomHandle<GuessNumber>,
+    frames: &mut mpsc::Receiver<Frame>,
+) -> i64 {
     let (mut low, mut high) = (0, 19);
     while low < high {
         let value = (low + high) / 2;
