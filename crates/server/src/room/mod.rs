@@ -18,6 +18,10 @@
 //! **Recorded matches.** Every rule step goes through [`Room::step`]: it draws from the
 //! match's own seeded RNG and is logged, and a decided match's log is saved with its result
 //! (`recording.rs`).
+//!
+//! **Moving.** A room can be carried to another node as its snapshot and come back there,
+//! the game going on exactly (handover) or with the round in play voided (failover):
+//! `snapshot.rs`.
 
 mod bots;
 mod clock;
@@ -40,7 +44,7 @@ use std::time::Duration;
 
 use rand::Rng;
 use rand::rngs::StdRng;
-use referee_actor::{ActorBuilder, ActorHandle, Context, Message, WeakRecipient};
+use referee_actor::{ActorBuilder, ActorHandle, Context, Message, Recipient, WeakRecipient};
 use referee_protocol::notice::{Notice, RoomLabel};
 use referee_rules::{Audience, Millis, PlayerId, Render};
 use tokio::time::Instant;
@@ -57,7 +61,7 @@ pub(crate) use messages::{Act, Chat, Crash, GetScores, Join, JoinError, Leave, N
 pub(crate) use presence::{Away, NotOwner, Rejoin, SeatLost, Spectators, Unwatch, Watch, Who};
 pub(crate) use recording::{Recorded, RecordedPlayer};
 #[allow(unused_imports)] // see `mod snapshot`
-pub(crate) use snapshot::{Resume, RoomSnapshot, SnapshotError, TakeSnapshot};
+pub(crate) use snapshot::{Resume, RoomSnapshot, SnapshotError, Snapshotted, TakeSnapshot};
 
 use recording::{Finished, Recording};
 use supervision::{Checkpoint, Snapshot};
@@ -102,6 +106,9 @@ pub(crate) struct RoomSetup<G: Render> {
     pub(crate) reconnect_window: Duration,
     /// Where the room posts its head count for the metrics.
     pub(crate) census: Census,
+    /// Where the room's snapshot goes after each committed win (cluster mode: whoever saves
+    /// it with `Store::save_snapshot`, see `snapshot.rs`); `None` keeps none.
+    pub(crate) snapshots: Option<Recipient<Snapshotted>>,
 }
 
 /// What stays the same across a room's restarts.
@@ -113,6 +120,7 @@ struct Parts {
     recorder: Option<RecorderHandle>,
     reconnect_window: Duration,
     census: Census,
+    snapshots: Option<Recipient<Snapshotted>>,
     /// Game time 0 (`Millis` counts from here), kept across restarts.
     epoch: Instant,
     /// The round voided when the room came back from a snapshot after a failure: told to
@@ -136,6 +144,8 @@ pub(crate) struct Room<G: Render> {
     recorder: Option<RecorderHandle>,
     reconnect_window: Duration,
     census: Census,
+    /// See [`RoomSetup::snapshots`].
+    snapshots: Option<Recipient<Snapshotted>>,
     /// Game time 0: when the room was made (or, restored from a snapshot, as far back as
     /// the snapshot's game time).
     epoch: Instant,
@@ -209,6 +219,7 @@ impl<G: Render> Room<G> {
             recorder: setup.recorder,
             reconnect_window: setup.reconnect_window,
             census: setup.census,
+            snapshots: setup.snapshots,
             epoch,
             voided,
         };
@@ -238,6 +249,7 @@ impl<G: Render> Room<G> {
             recorder: parts.recorder.clone(),
             reconnect_window: parts.reconnect_window,
             census: parts.census.clone(),
+            snapshots: parts.snapshots.clone(),
             epoch: parts.epoch,
             voided: parts.voided,
             armed: None,

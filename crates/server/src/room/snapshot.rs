@@ -49,6 +49,7 @@ use super::supervision::Checkpoint;
 use super::{Room, RoomHandle, RoomSetup};
 use crate::kick::Kick;
 use crate::outbox::Outbox;
+use crate::tell::or_log;
 
 /// The snapshot format this build writes and reads.
 pub(crate) const SNAPSHOT_VERSION: u32 = 1;
@@ -358,6 +359,43 @@ fn void<G: Game>(
     let _ = game.void_round(now, &mut fresh);
     let next = Recording::restore(saved).next(rng.next_u64(), game.clone());
     (game, next.saved())
+}
+
+/// A room's snapshot after a committed win, told to [`RoomSetup::snapshots`]: whoever keeps
+/// snapshots durable saves it (cluster mode: `Store::save_snapshot(fence, &json)`, fenced by
+/// the room's claim). A newer one replaces it, so one that cannot be delivered is only logged.
+pub(crate) struct Snapshotted {
+    /// The room's number.
+    pub(crate) room: u64,
+    /// The round whose commit this snapshot follows.
+    pub(crate) round: u64,
+    /// The snapshot, as [`RoomSnapshot::to_json`] writes it.
+    pub(crate) json: String,
+}
+
+impl Message for Snapshotted {
+    type Reply = ();
+}
+
+impl<G: Render> Room<G> {
+    /// Tells the room's snapshot to whoever keeps them, once the win of `round` is committed
+    /// and no other is still being saved.
+    pub(super) fn offer_snapshot(&self, round: u64) {
+        let Some(sink) = &self.snapshots else {
+            return;
+        };
+        match self.snapshot().and_then(|snapshot| snapshot.to_json()) {
+            Ok(json) => {
+                let room = self.label.id;
+                or_log(
+                    sink.tell_soon(Snapshotted { room, round, json }),
+                    "room snapshot",
+                );
+            }
+            Err(SnapshotError::Saving) => {}
+            Err(err) => tracing::error!(room = self.label.id, %err, "no snapshot of the room"),
+        }
+    }
 }
 
 /// The reconnect window of the seats restored from a snapshot is over: those still empty

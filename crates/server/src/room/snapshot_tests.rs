@@ -21,7 +21,7 @@ use super::snapshot::SNAPSHOT_VERSION;
 use super::tests::{self as gated, lines, seat};
 use super::{
     Act, GetScores, Rejoin, Resume, Room, RoomHandle, RoomSetup, RoomSnapshot, SnapshotError,
-    TakeSnapshot,
+    Snapshotted, TakeSnapshot,
 };
 use crate::kick::Kick;
 use crate::lobby::Lobby;
@@ -97,6 +97,7 @@ fn setup<G: Render>(
         lobby: lobby.downgrade().recipient(),
         reconnect_window: Duration::from_secs(30),
         census: super::Census::default(),
+        snapshots: None,
         recorder: Some(recorder),
     };
     (setup, rx)
@@ -495,4 +496,46 @@ async fn no_snapshot_is_taken_while_a_win_is_being_saved() {
     released(&mut ann, "Correct!").await;
     let snapshot = snapshot_of(&room).await;
     assert_eq!(guess_view(&snapshot).points, 1);
+}
+
+/// Keeps the snapshots a room offers, for the test to read.
+struct Sink(mpsc::UnboundedSender<Snapshotted>);
+
+impl referee_actor::Actor for Sink {}
+
+impl referee_actor::Handler<Snapshotted> for Sink {
+    fn handle(&mut self, snapshot: Snapshotted, _: &mut referee_actor::Context<Self>) {
+        let _ = self.0.send(snapshot);
+    }
+}
+
+/// After each committed win the room offers its snapshot — the next round's, with the point
+/// won — and a room restored from it by failover keeps that point.
+#[tokio::test(start_paused = true)]
+async fn each_committed_win_offers_a_snapshot_that_restores() {
+    let (sink_tx, mut offered) = mpsc::unbounded_channel();
+    let sink = referee_actor::ActorBuilder::new().spawn(Sink(sink_tx));
+    let (mut first, records) = guess_setup(7);
+    first.snapshots = Some(sink.recipient());
+    let room = Room::spawn(first);
+    let mut ann = seat(&room, 1).await;
+    lines(&mut ann);
+    let (spare, _spare_records) = guess_setup(8);
+    let spare = Room::spawn_from(spare, snapshot_of(&room).await, Resume::Handover);
+    let mut ann_spare = rejoin(&spare, 1).await;
+    lines(&mut ann_spare);
+    assert!(offered.try_recv().is_err(), "nothing before a win");
+    play_twins((&spare, &mut ann_spare), (&room, &mut ann), 1).await;
+    committed(&records);
+    let snapshot = tokio::time::timeout(Duration::from_secs(5), offered.recv()).await;
+    let snapshot = snapshot.unwrap().unwrap();
+    assert_eq!((snapshot.room, snapshot.round), (5, 1));
+    let read = RoomSnapshot::<GuessNumber>::from_json(&snapshot.json).unwrap();
+    assert_eq!((guess_view(&read).round, guess_view(&read).points), (2, 1));
+
+    let (second, _records) = guess_setup(99);
+    let restored = Room::spawn_from(second, read, Resume::Failover);
+    let _ann_there = rejoin(&restored, 1).await;
+    let view = guess_view(&snapshot_of(&restored).await);
+    assert_eq!((view.round, view.points), (3, 1));
 }

@@ -86,6 +86,7 @@ pub(super) fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber>
         lobby: lobby.downgrade().recipient(),
         reconnect_window: Duration::from_secs(30),
         census: super::Census::default(),
+        snapshots: None,
         recorder: Some(recorder),
     })
 }
@@ -284,6 +285,7 @@ fn dice_room() -> RoomHandle<LiarsDice> {
         lobby: lobby.downgrade().recipient(),
         reconnect_window: Duration::from_secs(30),
         census: super::Census::default(),
+        snapshots: None,
         recorder: None,
     })
 }
