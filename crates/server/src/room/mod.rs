@@ -175,7 +175,7 @@ pub(crate) struct Room<G: Render> {
 impl<G: Render> referee_actor::Actor for Room<G> {
     /// A referee restarted after a panic tells the room, and where the game stands.
     async fn started(&mut self, ctx: &mut Context<Self>) {
-        self.expire_restored_seats(ctx);
+        self.resume_restored(ctx);
         if ctx.restarts() == 0 {
             return;
         }

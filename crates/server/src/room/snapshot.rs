@@ -105,7 +105,7 @@ pub(crate) enum Resume {
 /// Why a snapshot could not be taken or read.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SnapshotError {
-    #[error("room snapshot is not readable: {0}")]
+    #[error("room snapshot JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("room snapshot version {found} is not supported (this build reads {supported})")]
     Version { found: u32, supported: u32 },
@@ -304,13 +304,18 @@ impl<G: Render> Room<G> {
         Room::spawn_at(setup, first, epoch, voided)
     }
 
-    /// Arms the end of the reconnect window for seats that came with a snapshot, if any.
-    /// Called as the referee starts (again, after a panic: the window is then counted anew).
-    pub(super) fn expire_restored_seats(&self, ctx: &Context<Self>) {
-        if self.members.members().any(|(_, member)| member.restored) {
-            let window = tokio::time::sleep(self.reconnect_window);
-            ctx.pipe_to_self(window, |()| SeatsExpired);
+    /// A room with seats that came with a snapshot, as its referee starts (again, after a
+    /// panic: the window is then counted anew): arms the end of their reconnect window, and
+    /// the game's clock and bots, which must run whether or not anyone is back yet.
+    pub(super) fn resume_restored(&mut self, ctx: &Context<Self>) {
+        if !self.members.members().any(|(_, member)| member.restored) {
+            return;
         }
+        let window = tokio::time::sleep(self.reconnect_window);
+        ctx.pipe_to_self(window, |()| SeatsExpired);
+        // The head count is posted as the state is checkpointed.
+        self.members_changed = true;
+        self.settle(ctx);
     }
 
     /// A restored seat's player is back (`Rejoin`): after a failover, they are told their

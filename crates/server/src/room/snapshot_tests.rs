@@ -378,6 +378,33 @@ async fn a_dice_room_handed_over_plays_on_as_its_twin_to_the_same_recorded_match
     assert_eq!(won_there.winner, won.winner);
 }
 
+/// The turn clock runs in a restored room before anyone is back.
+#[tokio::test(start_paused = true)]
+async fn a_restored_room_keeps_time_with_nobody_back() {
+    let (first, _records) = dice_setup(7);
+    let twin = Room::spawn(first);
+    let _ann = seat(&twin, 1).await;
+    let _bob = seat(&twin, 2).await;
+    act(
+        &twin,
+        1,
+        1,
+        DiceAction::Bid(Bid {
+            quantity: 2,
+            face: 3,
+        }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (second, _records) = dice_setup(99);
+    let restored = Room::spawn_from(second, snapshot_of(&twin).await, Resume::Handover);
+    // Bob's 25 s run out before the seats' 30 s reconnect window does.
+    tokio::time::sleep(Duration::from_secs(26)).await;
+    let (now_twin, now_there) = (snapshot_of(&twin).await, snapshot_of(&restored).await);
+    assert_eq!(dice_view(&now_there, 1).hand, 2, "Bob's clock called liar");
+    assert_eq!(dice_view(&now_there, 1), dice_view(&now_twin, 1));
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_dice_room_failed_over_deals_the_hand_again() {
     let (first, _records) = dice_setup(7);
