@@ -830,6 +830,10 @@ mod tests {
             Notice::Left { room },
             Notice::Pong,
             Notice::RefereeRestarted,
+            Notice::RoundVoided {
+                room: RoomLabel { id: 1, code: None },
+                round: 2,
+            },
             Notice::Help,
             Notice::error(ErrorCode::Busy, "busy"),
             Notice::Bye {

@@ -366,6 +366,15 @@ pub enum Notice {
     Pong,
     /// The room's referee crashed and was restarted from the last consistent state.
     RefereeRestarted,
+    /// The room came back on another server after its own failed: the round (or hand) in
+    /// play was voided, its secrets never told, and a new one began. Seats and the points of
+    /// finished rounds are kept.
+    RoundVoided {
+        /// Which room.
+        room: RoomLabel,
+        /// The round (in Liar's Dice: the match) whose play was voided.
+        round: u64,
+    },
     /// The list of commands.
     Help,
     /// Something went wrong; the session goes on unless a `Bye` follows.
@@ -453,6 +462,10 @@ impl Notice {
             Notice::RefereeRestarted => {
                 "* The referee hit a problem and restarted; seats and scores are kept.".to_owned()
             }
+            Notice::RoundVoided { room, round } => format!(
+                "* The game in {room} moved to another server after a failure: round {round} \
+                 was voided (nobody wins it) and a new one begins. Seats and scores are kept."
+            ),
             Notice::Pong => "pong".to_owned(),
             Notice::Help => help(),
             Notice::Error { message, .. } => format!("error: {message}"),

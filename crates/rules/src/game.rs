@@ -241,6 +241,16 @@ pub trait Game: Clone + Sized + Send + Serialize + DeserializeOwned + 'static {
         Vec::new()
     }
 
+    /// Voids the round (or hand) in play: its secrets are dropped unrevealed and a new one is
+    /// drawn from `rng`; points of finished rounds stay. A server calls it when a room comes
+    /// back on another node after a failure, where the old round's secret may have been seen
+    /// by an operator or lost with its node. Returns the events of the new round (its
+    /// commitment). Nothing is in play to void, by default.
+    fn void_round(&mut self, now: Millis, rng: &mut dyn rand::Rng) -> Vec<Self::Event> {
+        let _ = (now, rng);
+        Vec::new()
+    }
+
     /// A uniformly random legal action for `player` now, or `None` if they
     /// may not act (bots and fuzzers play with this).
     fn random_action(&self, player: PlayerId, rng: &mut dyn rand::Rng) -> Option<Self::Action>;

@@ -193,6 +193,13 @@ impl<A: Game, B: Game> Game for Games<A, B> {
         }
     }
 
+    fn void_round(&mut self, now: Millis, rng: &mut dyn rand::Rng) -> Vec<Self::Event> {
+        match self {
+            Games::First(a) => first::<A, B>(a.void_round(now, rng)),
+            Games::Second(b) => second::<A, B>(b.void_round(now, rng)),
+        }
+    }
+
     fn random_action(&self, player: PlayerId, rng: &mut dyn rand::Rng) -> Option<Self::Action> {
         match self {
             Games::First(a) => a.random_action(player, rng).map(Either::First),

@@ -253,6 +253,10 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     referee_restarted(m) {
       addFeed(plain(m.text) || 'The referee restarted; seats and scores are kept.', 'warn');
     },
+    round_voided(m) {
+      const said = `Round ${m.round} was voided: the game moved to another server after a failure.`;
+      addFeed(plain(m.text) || said, 'warn');
+    },
     pong() {},
     error(m) { onError(m); },
     bye(m) { onBye(m.reason); },

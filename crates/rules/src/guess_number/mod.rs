@@ -193,6 +193,16 @@ impl Game for GuessNumber {
         }
     }
 
+    /// The round in play ends unwon (its secret never told) and the next one starts.
+    fn void_round(&mut self, _now: Millis, rng: &mut dyn rand::Rng) -> Vec<GuessEvent> {
+        self.start_next_round(rng);
+        vec![GuessEvent::RoundStarted {
+            round: self.round,
+            max: self.config.max(),
+            commitment: self.seal.commitment,
+        }]
+    }
+
     fn round(&self) -> u64 {
         self.round
     }
@@ -357,6 +367,28 @@ mod tests {
             let secret = game.secret;
             play(game, ALICE, secret.into());
         }
+    }
+
+    #[test]
+    fn a_voided_round_is_won_by_nobody_and_the_next_has_a_new_commitment() {
+        let mut game = game();
+        game.apply(ALICE, 1, guess(SECRET.into()), Millis::ZERO, &mut rng())
+            .unwrap();
+        game.apply(BOB, 2, guess(0), Millis::ZERO, &mut rng())
+            .unwrap();
+        let before = game.seal.commitment;
+        let events = game.void_round(Millis::ZERO, &mut StdRng::seed_from_u64(9));
+        assert!(matches!(
+            events[..],
+            [GuessEvent::RoundStarted { round: 3, commitment, .. }] if commitment != before
+        ));
+        assert_eq!(game.guesses_this_round, 0);
+        assert_eq!(game.scores[&ALICE], 1, "the finished round's point is kept");
+        assert!(
+            events
+                .iter()
+                .all(|event| GuessNumber::outcome(event).is_none())
+        );
     }
 
     #[test]

@@ -338,6 +338,16 @@ impl Game for LiarsDice {
         self.act(player, action, true, now, rng).unwrap_or_default()
     }
 
+    /// The hand in play is dealt again (same match, same dice counts, the same player to
+    /// start, a new hand number); between matches there is nothing to void.
+    fn void_round(&mut self, now: Millis, rng: &mut dyn rand::Rng) -> Vec<DiceEvent> {
+        let config = self.config;
+        match &mut self.phase {
+            Phase::Playing(table) => table.redeal(now, &config, rng),
+            Phase::Waiting { .. } => Vec::new(),
+        }
+    }
+
     fn random_action(&self, player: PlayerId, rng: &mut dyn rand::Rng) -> Option<DiceAction> {
         let actions = self.legal_actions(player);
         if actions.is_empty() {

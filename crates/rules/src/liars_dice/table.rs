@@ -173,6 +173,16 @@ impl Table {
         std::iter::once(started).chain(rolled).collect()
     }
 
+    /// The hand in play rolled again, its bid forgotten; the player whose turn it was starts.
+    pub(super) fn redeal(
+        &mut self,
+        now: Millis,
+        config: &DiceConfig,
+        rng: &mut dyn rand::Rng,
+    ) -> Vec<DiceEvent> {
+        self.start_hand(self.turn, now, config, rng)
+    }
+
     /// Whether `player` may act now.
     pub(super) fn check_turn(&self, player: PlayerId) -> Result<(), DiceRejection> {
         match self.seat(player) {

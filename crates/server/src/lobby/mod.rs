@@ -143,6 +143,8 @@ impl<G: Render> Lobby<G> {
                 recorder: self.recorder.clone(),
                 reconnect_window: self.reconnect_window,
                 census: Census::default(),
+                // Set in cluster mode (issue 18), by whoever saves the rooms' snapshots.
+                snapshots: None,
             };
             let census = setup.census.clone();
             let handle = Room::spawn(setup);

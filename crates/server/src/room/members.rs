@@ -26,6 +26,10 @@ pub(crate) struct Member {
     /// Their connection dropped and they may come back (see `parking/`): the seat and
     /// score are kept, nothing is sent to them meanwhile.
     pub(crate) away: bool,
+    /// The seat came with a room snapshot from another node and its player has not rejoined
+    /// yet: the room itself frees it when the reconnect window ends (`snapshot.rs`), since
+    /// no parking lot here holds it.
+    pub(crate) restored: bool,
 }
 
 /// One spectator: a name for the members to see, and where their pushes go.
@@ -81,6 +85,16 @@ impl Members {
             self.owner = self.seated.keys().next().copied();
         }
         Some(member)
+    }
+
+    /// Every seated player, in seat order.
+    pub(crate) fn members(&self) -> impl Iterator<Item = (PlayerId, &Member)> + '_ {
+        self.seated.iter().map(|(&id, member)| (id, member))
+    }
+
+    /// Who owns the room (a private room's opener), if anyone.
+    pub(crate) fn owner(&self) -> Option<PlayerId> {
+        self.owner
     }
 
     /// Makes `player` the owner of a private room, if it has none yet.
@@ -226,6 +240,7 @@ mod tests {
             feed: false,
             named: false,
             away: false,
+            restored: false,
         }
     }
 
@@ -274,6 +289,7 @@ mod tests {
             feed: false,
             named: false,
             away,
+            restored: false,
         };
         members.insert(PlayerId(1), member(false));
         members.insert(PlayerId(2), member(true));

@@ -92,6 +92,7 @@ impl<G: Render> Handler<Join> for Room<G> {
             feed: join.feed,
             named,
             away: false,
+            restored: false,
         };
         self.members.insert(player, member);
         if let Some(taken) = taken {

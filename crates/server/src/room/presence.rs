@@ -241,6 +241,7 @@ impl<G: Render> Handler<Rejoin> for Room<G> {
         };
         self.members_changed = true;
         self.tell_all(Some(player), &back);
+        self.restored_rejoined(player);
         self.welcome(player, rejoin.re);
         self.settle(ctx);
         Ok(self.game.round())

@@ -85,7 +85,10 @@ pub(crate) struct RecordedPlayer {
 
 /// A recording as a checkpoint keeps it: the RNG by its position in the stream (ChaCha8 is
 /// not `Clone`, so that a copy is never made by accident; and a position is cheaper to keep
-/// after every move than a copy).
+/// after every move than a copy). Serializable: a room snapshot carries it to another node
+/// (`snapshot.rs`), so that a handed-over match still replays to its recorded hash.
+#[derive(Serialize, Deserialize)]
+#[serde(bound(serialize = "", deserialize = ""))]
 pub(crate) struct SavedRecording<G: Game> {
     number: u64,
     log: MatchLog<G>,
@@ -104,6 +107,13 @@ impl<G: Game> Clone for SavedRecording<G> {
             names: self.names.clone(),
             overflowed: self.overflowed,
         }
+    }
+}
+
+impl<G: Game> SavedRecording<G> {
+    /// The game the match's log is of: a room snapshot checks it against its own.
+    pub(crate) fn game(&self) -> &str {
+        &self.log.game
     }
 }
 

@@ -94,6 +94,7 @@ impl<G: Render> Handler<Committed> for Room<G> {
     fn handle(&mut self, committed: Committed, ctx: &mut Context<Self>) {
         self.held = self.held.saturating_sub(1);
         let (round, winner) = (committed.round, committed.winner);
+        let saved = matches!(committed.outcome, Outcome::Saved);
         let notice = match committed.outcome {
             Outcome::Saved => None,
             Outcome::Failed(err) => Some(self.lost(round, &err)),
@@ -123,6 +124,9 @@ impl<G: Render> Handler<Committed> for Room<G> {
             self.tell(winner, &notice, None);
         }
         self.settle(ctx);
+        if saved {
+            self.offer_snapshot(round);
+        }
     }
 }
 

@@ -66,7 +66,7 @@ impl Store for Gated {
     }
 }
 
-fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber> {
+pub(super) fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber> {
     let lobby = Lobby::<GuessNumber>::spawn(
         3,
         GuessConfig::default(),
@@ -86,11 +86,15 @@ fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber> {
         lobby: lobby.downgrade().recipient(),
         reconnect_window: Duration::from_secs(30),
         census: super::Census::default(),
+        snapshots: None,
         recorder: Some(recorder),
     })
 }
 
-async fn seat<G: referee_rules::Render>(room: &RoomHandle<G>, id: u64) -> mpsc::Receiver<Frame> {
+pub(super) async fn seat<G: referee_rules::Render>(
+    room: &RoomHandle<G>,
+    id: u64,
+) -> mpsc::Receiver<Frame> {
     let (tx, rx) = mpsc::channel(64);
     let join = Join {
         player: PlayerId(id),
@@ -104,11 +108,11 @@ async fn seat<G: referee_rules::Render>(room: &RoomHandle<G>, id: u64) -> mpsc::
     rx
 }
 
-fn lines(frames: &mut mpsc::Receiver<Frame>) -> Vec<String> {
+pub(super) fn lines(frames: &mut mpsc::Receiver<Frame>) -> Vec<String> {
     std::iter::from_fn(|| frames.try_recv().ok().map(|frame| frame.text)).collect()
 }
 
-async fn guess(room: &RoomHandle<GuessNumber>, player: u64, value: i64) {
+pub(super) async fn guess(room: &RoomHandle<GuessNumber>, player: u64, value: i64) {
     let act = Act {
         player: PlayerId(player),
         seen_round: 1,
@@ -120,7 +124,10 @@ async fn guess(room: &RoomHandle<GuessNumber>, player: u64, value: i64) {
 
 /// Plays player 1 until its guess is `Correct!`-bound: returns the secret, found by halving
 /// against the room's answers without winning.
-async fn secret(room: &RoomHandle<GuessNumber>, frames: &mut mpsc::Receiver<Frame>) -> i64 {
+pub(super) async fn secret(
+    room: &RoomHandle<GuessNumber>,
+    frames: &mut mpsc::Receiver<Frame>,
+) -> i64 {
     let (mut low, mut high) = (0, 19);
     while low < high {
         let value = (low + high) / 2;
@@ -278,6 +285,7 @@ fn dice_room() -> RoomHandle<LiarsDice> {
         lobby: lobby.downgrade().recipient(),
         reconnect_window: Duration::from_secs(30),
         census: super::Census::default(),
+        snapshots: None,
         recorder: None,
     })
 }

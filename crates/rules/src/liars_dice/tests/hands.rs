@@ -236,3 +236,37 @@ fn legal_actions_are_exactly_the_accepted_ones() {
     }
     assert!(game.legal_actions(ANN).is_empty());
 }
+
+#[test]
+fn a_voided_hand_is_dealt_again_with_the_same_dice_counts_and_starter() {
+    let mut game = started(&[ANN, BOB]);
+    game.apply(ANN, 1, bid(2, 3), Millis(5_000), &mut rng())
+        .unwrap();
+    let before = table(&game).clone();
+    let events = game.void_round(Millis(9_000), &mut ChaCha8Rng::seed_from_u64(77));
+    let after = table(&game);
+    assert!(matches!(
+        events[0],
+        DiceEvent::HandStarted {
+            hand: 2,
+            starter: BOB,
+            deadline: Millis(39_000),
+            ..
+        }
+    ));
+    assert_eq!((after.hand, after.bid, after.turn), (2, None, BOB));
+    for (old, new) in before.seats.iter().zip(&after.seats) {
+        assert_eq!(old.dice.len(), new.dice.len());
+        assert_ne!(old.commitment, new.commitment);
+    }
+    assert_eq!(game.round(), 1, "the same match");
+}
+
+#[test]
+fn between_matches_there_is_nothing_to_void() {
+    let mut game = LiarsDice::new(&config(3), &mut rng());
+    game.add_player(ANN, T0, &mut rng());
+    let before = game.clone();
+    assert!(game.void_round(T0, &mut rng()).is_empty());
+    assert_eq!(game, before);
+}

@@ -1,0 +1,433 @@
+//! A room as a snapshot: what carries a room to another node, and the room it comes back as.
+//!
+//! A [`RoomSnapshot`] holds everything a room needs to go on elsewhere: its label, capacity and
+//! config, the game's whole state (secrets included), the game clock, the seated players (number,
+//! name, whether they chose it, whether they follow the feed; never a connection or a token), who
+//! owns a private room, and the match in play's recording (its log so far, its seed and where
+//! its RNG stands). It is JSON with a `version`, read back only by a build that reads that
+//! version and plays that game; anything else is refused with a [`SnapshotError`].
+//!
+//! The host asks for one with [`TakeSnapshot`], which the referee answers between two messages
+//! — so a snapshot is always a consistent state, never half a move. While a won round is still
+//! being saved the referee refuses ([`SnapshotError::Saving`]): the win is not durable yet, and
+//! a snapshot must never hold a round its announcement has not reached.
+//!
+//! A room comes back from a snapshot ([`Room::spawn_from`]) in one of two ways ([`Resume`]):
+//!
+//! - **Handover** (a node leaving gracefully): the game goes on exactly — same round, same
+//!   secret, same turn. Game time resumes where the snapshot took it, so every deadline has the
+//!   time it had left. The recording goes on drawing from the same RNG position and logging
+//!   into the same log: the match replays to its recorded hash.
+//! - **Failover** (the old node died; its last snapshot may be stale, and its secret was on a
+//!   node nobody trusts any more): the round or hand in play is voided (`Game::void_round`,
+//!   fresh randomness from the new node) and a new recorded match starts from the state after
+//!   the void. Points of finished rounds stay. Each player is told, as they rejoin, with
+//!   `round_voided` (docs/protocol.md).
+//!
+//! Either way nobody is connected when the room comes back: every seat is away, held for the
+//! reconnect window as a dropped connection's is. A player who rejoins (`Rejoin`) gets it back;
+//! the room itself frees the seats still empty when the window ends ([`SeatsExpired`]).
+//! Spectators are not carried: they watch again.
+//!
+//! A snapshot is as secret as the database that stores it (it holds the round's secret): never
+//! served by any endpoint, never sent to a player.
+
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use referee_actor::{Context, Handler, Message};
+use referee_protocol::notice::{Notice, RoomLabel};
+use referee_rules::{Game, Millis, PlayerId, Render};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::members::{Member, Members};
+use super::recording::{Recording, SavedRecording};
+use super::supervision::Checkpoint;
+use super::{Room, RoomHandle, RoomSetup};
+use crate::kick::Kick;
+use crate::outbox::Outbox;
+use crate::tell::or_log;
+
+/// The snapshot format this build writes and reads.
+pub(crate) const SNAPSHOT_VERSION: u32 = 1;
+
+/// A room, whole, as JSON carries it to another node (see the module docs).
+#[derive(Serialize, Deserialize)]
+#[serde(bound(serialize = "", deserialize = ""))]
+pub(crate) struct RoomSnapshot<G: Game> {
+    /// [`SNAPSHOT_VERSION`] when written by this build.
+    pub(crate) version: u32,
+    /// The game the room plays (one of `G::games()`).
+    pub(crate) game: String,
+    /// The room's number.
+    pub(crate) room: u64,
+    /// A private room's code.
+    pub(crate) code: Option<String>,
+    pub(crate) capacity: usize,
+    pub(crate) config: G::Config,
+    /// The room's game clock when the snapshot was taken: game time resumes here.
+    pub(crate) now: Millis,
+    /// The game's whole state: round, scores, secret, turn, deadlines.
+    pub(crate) state: G,
+    /// The seated players, in seat order.
+    pub(crate) seats: Vec<SeatSnapshot>,
+    /// Who opened a private room (they alone say who watches).
+    pub(crate) owner: Option<PlayerId>,
+    /// Whether spectators may watch.
+    pub(crate) watchable: bool,
+    /// The match in play: its log so far, its seed and its RNG's position.
+    pub(crate) recording: SavedRecording<G>,
+}
+
+/// One seated player, without their connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SeatSnapshot {
+    pub(crate) player: PlayerId,
+    pub(crate) name: String,
+    /// Chose their name: their wins go on the record (`Member::named`).
+    pub(crate) named: bool,
+    /// Follows the live feed.
+    pub(crate) feed: bool,
+}
+
+/// How a room comes back from its snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Resume {
+    /// The game goes on exactly where the snapshot left it.
+    Handover,
+    /// The round in play is voided and a new one drawn; finished rounds' points stay.
+    Failover,
+}
+
+/// Why a snapshot could not be taken or read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SnapshotError {
+    #[error("room snapshot JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("room snapshot version {found} is not supported (this build reads {supported})")]
+    Version { found: u32, supported: u32 },
+    #[error("room snapshot is of game {found:?}, not one of {expected:?}")]
+    WrongGame {
+        expected: Vec<&'static str>,
+        found: String,
+    },
+    #[error("room snapshot does not hold together: {0}")]
+    Inconsistent(&'static str),
+    #[error("a won round is still being saved; ask again once it is")]
+    Saving,
+}
+
+/// The fields read first, before trusting the rest's shape.
+#[derive(Deserialize)]
+struct Header {
+    version: u32,
+    game: String,
+}
+
+impl<G: Game> RoomSnapshot<G> {
+    /// The snapshot as JSON text (what `Store::save_snapshot` keeps).
+    ///
+    /// # Errors
+    ///
+    /// [`SnapshotError::Json`] if the state cannot be written.
+    pub(crate) fn to_json(&self) -> Result<String, SnapshotError> {
+        Ok(serde_json::to_string(self)?)
+    }
+
+    /// Reads a snapshot written by [`RoomSnapshot::to_json`], checking its version, its game
+    /// and that its parts agree.
+    ///
+    /// # Errors
+    ///
+    /// [`SnapshotError::Json`] for unreadable text, [`SnapshotError::Version`] or
+    /// [`SnapshotError::WrongGame`] for another format's or game's snapshot,
+    /// [`SnapshotError::Inconsistent`] for parts that disagree.
+    pub(crate) fn from_json(text: &str) -> Result<Self, SnapshotError> {
+        let header: Header = serde_json::from_str(text)?;
+        if header.version != SNAPSHOT_VERSION {
+            return Err(SnapshotError::Version {
+                found: header.version,
+                supported: SNAPSHOT_VERSION,
+            });
+        }
+        let expected = G::games();
+        if !expected.contains(&header.game.as_str()) {
+            return Err(SnapshotError::WrongGame {
+                expected,
+                found: header.game,
+            });
+        }
+        let snapshot: Self = serde_json::from_str(text)?;
+        snapshot.check()?;
+        Ok(snapshot)
+    }
+
+    /// Whether the parts agree: the state and the match log are of the snapshot's game, the
+    /// seats fit and are the game's.
+    fn check(&self) -> Result<(), SnapshotError> {
+        if self.state.game() != self.game || self.recording.game() != self.game {
+            return Err(SnapshotError::Inconsistent("the state is of another game"));
+        }
+        if self.seats.len() > self.capacity {
+            return Err(SnapshotError::Inconsistent("more seats than the room has"));
+        }
+        let in_game: Vec<PlayerId> = self.state.scores().iter().map(|s| s.player).collect();
+        if self
+            .seats
+            .iter()
+            .any(|seat| !in_game.contains(&seat.player))
+        {
+            return Err(SnapshotError::Inconsistent(
+                "a seated player the game does not know",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The room's label.
+    pub(crate) fn label(&self) -> RoomLabel {
+        RoomLabel {
+            id: self.room,
+            code: self.code.clone(),
+        }
+    }
+
+    /// The members as they come back: every seat away (no connection yet) and restored.
+    fn members(&self) -> Members {
+        let mut members = Members::default();
+        for seat in &self.seats {
+            let member = Member {
+                name: seat.name.clone(),
+                outbox: nowhere(),
+                feed: seat.feed,
+                named: seat.named,
+                away: true,
+                restored: true,
+            };
+            members.insert(seat.player, member);
+        }
+        if let Some(owner) = self.owner {
+            members.claim(owner);
+        }
+        members.set_watchable(self.watchable);
+        members
+    }
+}
+
+/// An outbox no frame reaches: a restored seat's until its player rejoins (nothing is pushed
+/// to an away member anyway).
+fn nowhere() -> Outbox {
+    let (tx, _rx) = mpsc::channel(1);
+    Outbox::new(tx, Kick::default())
+}
+
+/// "Your whole state, as a snapshot": answered between two messages, as JSON text.
+pub(crate) struct TakeSnapshot;
+
+impl Message for TakeSnapshot {
+    type Reply = Result<String, SnapshotError>;
+}
+
+impl<G: Render> Handler<TakeSnapshot> for Room<G> {
+    fn handle(&mut self, _: TakeSnapshot, _: &mut Context<Self>) -> Result<String, SnapshotError> {
+        self.snapshot()?.to_json()
+    }
+}
+
+impl<G: Render> Room<G> {
+    /// The room as it stands, unless a won round is still being saved.
+    fn snapshot(&self) -> Result<RoomSnapshot<G>, SnapshotError> {
+        if self.held > 0 || self.finished.is_some() {
+            return Err(SnapshotError::Saving);
+        }
+        let seats = self
+            .members
+            .members()
+            .map(|(player, member)| SeatSnapshot {
+                player,
+                name: member.name.clone(),
+                named: member.named,
+                feed: member.feed,
+            })
+            .collect();
+        Ok(RoomSnapshot {
+            version: SNAPSHOT_VERSION,
+            game: self.game.game().to_owned(),
+            room: self.label.id,
+            code: self.label.code.clone(),
+            capacity: self.capacity,
+            config: self.recording.log.config.clone(),
+            now: self.now(),
+            state: self.game.clone(),
+            seats,
+            owner: self.members.owner(),
+            watchable: self.members.watchable(),
+            recording: self.recording.saved(),
+        })
+    }
+
+    /// The room of `snapshot`, spawned with `setup`'s links (lobby, recorder, census,
+    /// reconnect window) and randomness; the snapshot's label, capacity and config win over
+    /// `setup`'s. The lobby must count the snapshot's seats as taken: each one freed is
+    /// reported to it.
+    pub(crate) fn spawn_from(
+        mut setup: RoomSetup<G>,
+        snapshot: RoomSnapshot<G>,
+        resume: Resume,
+    ) -> RoomHandle<G> {
+        setup.label = snapshot.label();
+        setup.capacity = snapshot.capacity;
+        setup.config = snapshot.config.clone();
+        let epoch = epoch_for(snapshot.now);
+        let members = snapshot.members();
+        let (game, recording, voided) = match resume {
+            Resume::Handover => (snapshot.state, snapshot.recording, None),
+            Resume::Failover => {
+                let voided = Some(snapshot.state.round());
+                let (game, recording) = void(
+                    snapshot.state,
+                    &snapshot.recording,
+                    snapshot.now,
+                    &mut setup.rng,
+                );
+                (game, recording, voided)
+            }
+        };
+        let first = Checkpoint {
+            game,
+            members,
+            recording,
+        };
+        Room::spawn_at(setup, first, epoch, voided)
+    }
+
+    /// A room with seats that came with a snapshot, as its referee starts (again, after a
+    /// panic: the window is then counted anew): arms the end of their reconnect window, and
+    /// the game's clock and bots, which must run whether or not anyone is back yet.
+    pub(super) fn resume_restored(&mut self, ctx: &Context<Self>) {
+        if !self.members.members().any(|(_, member)| member.restored) {
+            return;
+        }
+        let window = tokio::time::sleep(self.reconnect_window);
+        ctx.pipe_to_self(window, |()| SeatsExpired);
+        // The head count is posted as the state is checkpointed.
+        self.members_changed = true;
+        self.settle(ctx);
+    }
+
+    /// A restored seat's player is back (`Rejoin`): after a failover, they are told their
+    /// round was voided.
+    pub(super) fn restored_rejoined(&mut self, player: PlayerId) {
+        let Some(member) = self.members.get_mut(player) else {
+            return;
+        };
+        if !std::mem::take(&mut member.restored) {
+            return;
+        }
+        if let Some(round) = self.voided {
+            let notice = Notice::RoundVoided {
+                room: self.label.clone(),
+                round,
+            };
+            self.tell(player, &notice, None);
+        }
+    }
+}
+
+/// Game time 0 for a room whose clock stood at `now`: as long ago. On a machine up for less
+/// than that, the clock restarts at `now` late (logged): deadlines get longer, never shorter.
+fn epoch_for(now: Millis) -> Instant {
+    let here = Instant::now();
+    here.checked_sub(Duration::from_millis(now.0))
+        .unwrap_or_else(|| {
+            tracing::warn!(
+                game_ms = now.0,
+                "the room's clock cannot go back that far here"
+            );
+            here
+        })
+}
+
+/// The round in play voided with fresh randomness (not the recorded match's RNG: the new
+/// match must replay from its own start), and a new recorded match from the state after it.
+fn void<G: Game>(
+    mut game: G,
+    saved: &SavedRecording<G>,
+    now: Millis,
+    rng: &mut StdRng,
+) -> (G, SavedRecording<G>) {
+    let mut fresh = StdRng::from_rng(rng);
+    // Nobody is connected to hear the new round's events: players see it as they rejoin.
+    let _ = game.void_round(now, &mut fresh);
+    let next = Recording::restore(saved).next(rng.next_u64(), game.clone());
+    (game, next.saved())
+}
+
+/// A room's snapshot after a committed win, told to [`RoomSetup::snapshots`]: whoever keeps
+/// snapshots durable saves it (cluster mode: `Store::save_snapshot(fence, &json)`, fenced by
+/// the room's claim). A newer one replaces it, so one that cannot be delivered is only logged.
+pub(crate) struct Snapshotted {
+    /// The room's number.
+    pub(crate) room: u64,
+    /// The round whose commit this snapshot follows.
+    pub(crate) round: u64,
+    /// The snapshot, as [`RoomSnapshot::to_json`] writes it.
+    pub(crate) json: String,
+}
+
+impl Message for Snapshotted {
+    type Reply = ();
+}
+
+impl<G: Render> Room<G> {
+    /// Tells the room's snapshot to whoever keeps them, once the win of `round` is committed
+    /// and no other is still being saved.
+    pub(super) fn offer_snapshot(&self, round: u64) {
+        let Some(sink) = &self.snapshots else {
+            return;
+        };
+        match self.snapshot().and_then(|snapshot| snapshot.to_json()) {
+            Ok(json) => {
+                let room = self.label.id;
+                or_log(
+                    sink.tell_soon(Snapshotted { room, round, json }),
+                    "room snapshot",
+                );
+            }
+            Err(SnapshotError::Saving) => {}
+            Err(err) => tracing::error!(room = self.label.id, %err, "no snapshot of the room"),
+        }
+    }
+}
+
+/// The reconnect window of the seats restored from a snapshot is over: those still empty
+/// are freed, as a parked seat is when its window closes.
+pub(crate) struct SeatsExpired;
+
+impl Message for SeatsExpired {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<SeatsExpired> for Room<G> {
+    fn handle(&mut self, _: SeatsExpired, ctx: &mut Context<Self>) {
+        let expired: Vec<PlayerId> = self
+            .members
+            .members()
+            .filter(|(_, member)| member.restored && member.away)
+            .map(|(player, _)| player)
+            .collect();
+        for player in expired {
+            if let Some(member) = self.remove(player) {
+                let left = Notice::MemberLeft {
+                    player,
+                    name: member.name,
+                };
+                self.tell_all(None, &left);
+            }
+        }
+        self.settle(ctx);
+    }
+}
