@@ -16,7 +16,7 @@ use referee_rules::Render;
 use tokio_util::sync::CancellationToken;
 
 use super::ClusterNode;
-use super::view::{ADVERTISED, AD_VERSION, NodeAd};
+use super::view::{AD_VERSION, ADVERTISED, NodeAd};
 use crate::lobby::{Advertise, LobbyHandle};
 
 /// How often a node announces its rooms.
@@ -64,8 +64,16 @@ pub(crate) async fn run<G: Render>(
 }
 
 /// Publishes this node's announcement (skipped if the lobby does not answer in time).
-async fn announce<G: Render>(node: &ClusterNode, lobby: &LobbyHandle<G>, addresses: &Addresses, connections: u64) {
-    let ask = lobby.ask_with(Advertise { limit: ADVERTISED }, Timeout::from(ANNOUNCE_EVERY));
+async fn announce<G: Render>(
+    node: &ClusterNode,
+    lobby: &LobbyHandle<G>,
+    addresses: &Addresses,
+    connections: u64,
+) {
+    let ask = lobby.ask_with(
+        Advertise { limit: ADVERTISED },
+        Timeout::from(ANNOUNCE_EVERY),
+    );
     let Ok((rooms, rooms_total)) = ask.await else {
         tracing::debug!("the lobby did not answer in time; no announcement this period");
         return;

@@ -46,7 +46,10 @@ pub(crate) enum NotReserved {
 /// Asks the lobby of the node hosting `at` for a seat in it.
 pub(crate) async fn reserve(node: &ClusterNode, at: &Elsewhere) -> Result<RemoteSeat, NotReserved> {
     let lobby = RemoteHandle::<LobbyCall>::new(node.client.clone(), lobby_subject(&at.node));
-    match lobby.ask_with(LobbyCall::Reserve { room: at.room }, ASK_LOBBY).await {
+    match lobby
+        .ask_with(LobbyCall::Reserve { room: at.room }, ASK_LOBBY)
+        .await
+    {
         Ok(LobbyReply::Seat { room, game, code }) => Ok(RemoteSeat {
             node: at.node.clone(),
             room,

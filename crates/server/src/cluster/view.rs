@@ -99,7 +99,12 @@ impl ClusterView {
 
     /// The public rooms of `game` with a free seat on other nodes, fullest first (then the
     /// lowest number): where quick match goes when this node has none filling.
-    pub(crate) fn filling(&self, game: &str, exclude: Option<RoomId>, now_ms: u64) -> Vec<Elsewhere> {
+    pub(crate) fn filling(
+        &self,
+        game: &str,
+        exclude: Option<RoomId>,
+        now_ms: u64,
+    ) -> Vec<Elsewhere> {
         let mut rooms: Vec<(&RoomAd, &str)> = self
             .live(now_ms)
             .into_iter()
@@ -123,7 +128,12 @@ impl ClusterView {
 
     /// The room `wanted` names on another node: a public room by number, a private one by
     /// its (canonical) code.
-    pub(crate) fn find(&self, number: Option<RoomId>, code: Option<&str>, now_ms: u64) -> Option<Elsewhere> {
+    pub(crate) fn find(
+        &self,
+        number: Option<RoomId>,
+        code: Option<&str>,
+        now_ms: u64,
+    ) -> Option<Elsewhere> {
         self.live(now_ms).into_iter().find_map(|ad| {
             ad.rooms
                 .iter()
@@ -156,7 +166,10 @@ impl ClusterView {
             .collect();
         let public: usize = live
             .iter()
-            .map(|ad| ad.rooms_total.saturating_sub(ad.rooms.iter().filter(|r| r.code.is_some()).count()))
+            .map(|ad| {
+                ad.rooms_total
+                    .saturating_sub(ad.rooms.iter().filter(|r| r.code.is_some()).count())
+            })
             .sum();
         (listings, public)
     }
@@ -167,7 +180,9 @@ impl ClusterView {
             .into_iter()
             .flat_map(|ad| ad.rooms.iter())
             .filter(|room| room.game == game)
-            .fold((0, 0), |(rooms, seats), room| (rooms + 1, seats + room.seats))
+            .fold((0, 0), |(rooms, seats), room| {
+                (rooms + 1, seats + room.seats)
+            })
     }
 }
 
@@ -214,9 +229,22 @@ mod tests {
     #[test]
     fn quick_match_elsewhere_goes_to_the_fullest_public_room_of_the_game_with_a_seat() {
         let mut view = ClusterView::default();
-        view.heard(node("b", vec![room(1, "guess", 1, None), room(2, "guess", 3, None)]), 0);
         view.heard(
-            node("c", vec![room(3, "guess", 4, None), room(4, "dice", 3, None), room(5, "guess", 3, Some("ABCD"))]),
+            node(
+                "b",
+                vec![room(1, "guess", 1, None), room(2, "guess", 3, None)],
+            ),
+            0,
+        );
+        view.heard(
+            node(
+                "c",
+                vec![
+                    room(3, "guess", 4, None),
+                    room(4, "dice", 3, None),
+                    room(5, "guess", 3, Some("ABCD")),
+                ],
+            ),
             0,
         );
         let filling = view.filling("guess", None, 10);
@@ -242,10 +270,23 @@ mod tests {
     #[test]
     fn rooms_are_found_by_number_when_public_and_by_code_only_when_private() {
         let mut view = ClusterView::default();
-        view.heard(node("b", vec![room(7, "guess", 1, None), room(8, "guess", 1, Some("KQXZ"))]), 0);
+        view.heard(
+            node(
+                "b",
+                vec![room(7, "guess", 1, None), room(8, "guess", 1, Some("KQXZ"))],
+            ),
+            0,
+        );
         assert_eq!(view.find(Some(7), None, 0).map(|e| e.room), Some(7));
-        assert_eq!(view.find(Some(8), None, 0), None, "a private room by its number");
-        assert_eq!(view.find(None, Some("KQXZ"), 0).map(|e| (e.node, e.room)), Some(("b".into(), 8)));
+        assert_eq!(
+            view.find(Some(8), None, 0),
+            None,
+            "a private room by its number"
+        );
+        assert_eq!(
+            view.find(None, Some("KQXZ"), 0).map(|e| (e.node, e.room)),
+            Some(("b".into(), 8))
+        );
         assert_eq!(view.find(None, Some("AAAA"), 0), None);
     }
 
@@ -261,8 +302,22 @@ mod tests {
     #[test]
     fn listings_merge_lowest_number_first_and_count_every_public_room() {
         let mut view = ClusterView::default();
-        view.heard(node("b", vec![room(1_000_002, "guess", 2, None), room(1_000_003, "guess", 1, Some("QQQQ"))]), 0);
-        let own = vec![RoomListing { id: 1, players: 1, capacity: 4, game: None }];
+        view.heard(
+            node(
+                "b",
+                vec![
+                    room(1_000_002, "guess", 2, None),
+                    room(1_000_003, "guess", 1, Some("QQQQ")),
+                ],
+            ),
+            0,
+        );
+        let own = vec![RoomListing {
+            id: 1,
+            players: 1,
+            capacity: 4,
+            game: None,
+        }];
         let (merged, total) = merge_listings((own, 1), view.listings(false, 0), 20);
         let ids: Vec<RoomId> = merged.iter().map(|l| l.id).collect();
         assert_eq!(ids, vec![1, 1_000_002]);

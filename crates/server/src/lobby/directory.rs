@@ -112,6 +112,47 @@ impl<R> Directory<R> {
         id
     }
 
+    /// Takes in a room that comes from elsewhere (another node's, restored from its
+    /// snapshot) under its own number and code, with `seats` already taken. `None` (and
+    /// nothing changed) if that number or code is already open here, or `game` is not hosted.
+    pub(super) fn adopt(
+        &mut self,
+        label: RoomLabel,
+        game: &'static str,
+        seats: usize,
+        make: impl FnOnce(RoomLabel) -> R,
+    ) -> Option<RoomId> {
+        let id = label.id;
+        let code_taken = label
+            .code
+            .as_ref()
+            .is_some_and(|code| self.codes.contains_key(code));
+        if self.rooms.contains_key(&id) || code_taken {
+            return None;
+        }
+        let capacity = self.capacity(game);
+        let code = label.code.clone();
+        let room = make(label);
+        if let Some(code) = &code {
+            self.codes.insert(code.clone(), id);
+        }
+        let public = code.is_none();
+        self.rooms.insert(
+            id,
+            Entry {
+                room,
+                code,
+                seats,
+                game,
+                capacity,
+            },
+        );
+        if public && seats < capacity {
+            self.filling.insert((game, Reverse(seats), id));
+        }
+        Some(id)
+    }
+
     /// A code no open room has.
     fn new_code(&mut self) -> String {
         loop {
@@ -413,5 +454,38 @@ mod tests {
         assert_eq!(rooms.game(dice), Some("dice"));
         assert_eq!(rooms.count("dice"), (1, 2));
         assert_eq!(rooms.count("guess"), (1, 1));
+    }
+
+    #[test]
+    fn an_adopted_room_keeps_its_number_code_and_seats_and_a_taken_number_is_refused() {
+        let mut directory = directory();
+        let label = RoomLabel {
+            id: 2_000_001,
+            code: None,
+        };
+        let adopted = directory.adopt(label.clone(), "guess", 2, |label| label);
+        assert_eq!(adopted, Some(2_000_001));
+        assert_eq!(directory.filling("guess", None), Some(2_000_001));
+        assert_eq!(directory.adopt(label, "guess", 1, |label| label), None);
+        let code = directory.new_code();
+        let private = RoomLabel {
+            id: 2_000_002,
+            code: Some(code.clone()),
+        };
+        assert!(
+            directory
+                .adopt(private, "guess", 1, |label| label)
+                .is_some()
+        );
+        assert_eq!(directory.find(&code.to_lowercase()), Some(2_000_002));
+        let clash = RoomLabel {
+            id: 2_000_003,
+            code: Some(code),
+        };
+        assert_eq!(directory.adopt(clash, "guess", 1, |label| label), None);
+        // Its seats are freed as any room's: with the last one it is forgotten.
+        assert!(directory.free(2_000_001).is_none());
+        assert!(directory.free(2_000_001).is_some());
+        assert_eq!(directory.len(), 1);
     }
 }

@@ -23,13 +23,17 @@ use std::time::Duration;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message, StopReason};
+use referee_actor::{
+    Actor, ActorBuilder, ActorHandle, Context, Handler, Message, Recipient, StopReason,
+    WeakRecipient,
+};
+use referee_protocol::notice::RoomLabel;
 use referee_rules::Render;
 
 use crate::census::{ActorTotals, Census};
 use crate::ids::RoomId;
 use crate::records::RecorderHandle;
-use crate::room::{Room, RoomHandle, RoomSetup};
+use crate::room::{Resume, Room, RoomHandle, RoomSetup, RoomSnapshot, Snapshotted};
 use directory::Directory;
 
 /// Freed-seat reports that may wait for room in the lobby's mailbox at once (see `spawn`):
@@ -38,10 +42,11 @@ const SEAT_REPORTS: usize = 1 << 16;
 
 pub(crate) use crate::room::SeatFreed;
 pub(crate) use code::canonical_code;
-pub(crate) use remote::{Advertise, LobbyCall, LobbyReply};
 pub(crate) use messages::{
-    CountGames, FindError, Filling, FindRoom, ListRooms, Locate, OpenPrivate, QuickMatch, TakeCensus,
+    CountGames, Filling, FindError, FindRoom, ListRooms, Locate, OpenPrivate, QuickMatch,
+    TakeCensus,
 };
+pub(crate) use remote::{Advertise, LobbyCall, LobbyReply};
 
 /// A handle to the lobby actor.
 pub(crate) type LobbyHandle<G> = ActorHandle<Lobby<G>>;
@@ -76,6 +81,9 @@ pub(crate) struct Lobby<G: Render> {
     retired: ActorTotals,
     /// Rounds won in rooms already gone.
     retired_won: u64,
+    /// Where each room offers its snapshot after a committed win (a cluster node saves
+    /// them); `None` for a server on its own.
+    snapshots: Option<Recipient<Snapshotted>>,
 }
 
 impl<G: Render> Actor for Lobby<G> {}
@@ -118,6 +126,7 @@ impl<G: Render> Lobby<G> {
             reconnect_window,
             retired: ActorTotals::default(),
             retired_won: 0,
+            snapshots: None,
         };
         ActorBuilder::new()
             .name("lobby")
@@ -131,27 +140,72 @@ impl<G: Render> Lobby<G> {
     /// Opens a room of `game` and spawns its actor; `None` once the lobby is closing.
     fn open(&mut self, game: &'static str, private: bool, ctx: &Context<Self>) -> Option<RoomId> {
         let lobby = ctx.handle()?.downgrade().recipient();
-        let capacity = self.directory.capacity(game);
+        let setup = self.setup(game, lobby);
         let id = self.directory.open(game, private, |label| {
-            let setup = RoomSetup {
-                label,
-                game,
-                capacity,
-                config: self.config.clone(),
-                rng: StdRng::from_rng(&mut self.rng),
-                lobby,
-                recorder: self.recorder.clone(),
-                reconnect_window: self.reconnect_window,
-                census: Census::default(),
-                // Set in cluster mode (issue 18), by whoever saves the rooms' snapshots.
-                snapshots: None,
-            };
+            let setup = setup(label);
             let census = setup.census.clone();
             let handle = Room::spawn(setup);
             Hosted { handle, census }
         });
-        // A room that stops by itself (it crashed past its restart limit) must not be offered
-        // again: the lobby watches it, without keeping it alive.
+        self.watch(id, ctx)
+    }
+
+    /// Takes in a room of another node, restored from its snapshot under its own number and
+    /// code, its seats held for their players; `None` if the lobby is closing, the number or
+    /// code is open here already, or the game is not hosted.
+    fn adopt(
+        &mut self,
+        snapshot: RoomSnapshot<G>,
+        resume: Resume,
+        ctx: &Context<Self>,
+    ) -> Option<RoomId> {
+        let lobby = ctx.handle()?.downgrade().recipient();
+        let game = G::games().into_iter().find(|&game| game == snapshot.game)?;
+        let seats = snapshot.seats.len();
+        if seats == 0 {
+            // Nobody sat there: nobody will come back to it.
+            return None;
+        }
+        let label = snapshot.label();
+        let setup = self.setup(game, lobby);
+        let id = self.directory.adopt(label, game, seats, |label| {
+            let setup = setup(label);
+            let census = setup.census.clone();
+            let handle = Room::spawn_from(setup, snapshot, resume);
+            Hosted { handle, census }
+        })?;
+        self.watch(id, ctx)
+    }
+
+    /// What a new room of `game` is made from, once its label is known.
+    fn setup(
+        &mut self,
+        game: &'static str,
+        lobby: WeakRecipient<SeatFreed>,
+    ) -> impl FnOnce(RoomLabel) -> RoomSetup<G> + use<G> {
+        let capacity = self.directory.capacity(game);
+        let config = self.config.clone();
+        let rng = StdRng::from_rng(&mut self.rng);
+        let recorder = self.recorder.clone();
+        let reconnect_window = self.reconnect_window;
+        let snapshots = self.snapshots.clone();
+        move |label| RoomSetup {
+            label,
+            game,
+            capacity,
+            config,
+            rng,
+            lobby,
+            recorder,
+            reconnect_window,
+            census: Census::default(),
+            snapshots,
+        }
+    }
+
+    /// A room that stops by itself (it crashed past its restart limit) must not be offered
+    /// again: the lobby watches it, without keeping it alive.
+    fn watch(&mut self, id: RoomId, ctx: &Context<Self>) -> Option<RoomId> {
         let watched = self.directory.get(id)?.handle.downgrade();
         ctx.pipe_to_self(async move { watched.wait_stopped().await }, move |reason| {
             RoomStopped { id, reason }
@@ -200,5 +254,36 @@ impl<G: Render> Handler<RoomStopped> for Lobby<G> {
             let gone = self.directory.remove(stopped.id);
             self.retire(gone);
         }
+    }
+}
+
+/// From now on, every room offers its snapshot after each committed win to `0` (a cluster
+/// node, which saves them under the room's claim).
+pub(crate) struct SaveSnapshotsTo(pub(crate) Recipient<Snapshotted>);
+
+impl Message for SaveSnapshotsTo {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<SaveSnapshotsTo> for Lobby<G> {
+    fn handle(&mut self, to: SaveSnapshotsTo, _: &mut Context<Self>) {
+        self.snapshots = Some(to.0);
+    }
+}
+
+/// Take in another node's room from its snapshot (see `Lobby::adopt`): its number, or
+/// `None` if it could not be taken in.
+pub(crate) struct Adopt<G: Render> {
+    pub(crate) snapshot: RoomSnapshot<G>,
+    pub(crate) resume: Resume,
+}
+
+impl<G: Render> Message for Adopt<G> {
+    type Reply = Option<RoomId>;
+}
+
+impl<G: Render> Handler<Adopt<G>> for Lobby<G> {
+    fn handle(&mut self, adopt: Adopt<G>, ctx: &mut Context<Self>) -> Option<RoomId> {
+        self.adopt(adopt.snapshot, adopt.resume, ctx)
     }
 }

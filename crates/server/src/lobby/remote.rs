@@ -144,7 +144,10 @@ mod tests {
             LobbyReply::Full
         );
         assert_eq!(
-            lobby.ask(LobbyCall::Reserve { room: room + 100 }).await.unwrap(),
+            lobby
+                .ask(LobbyCall::Reserve { room: room + 100 })
+                .await
+                .unwrap(),
             LobbyReply::NoSuchRoom
         );
 
@@ -162,9 +165,54 @@ mod tests {
 
     #[test]
     fn the_calls_cross_the_wire_unchanged() {
-        for call in [LobbyCall::Reserve { room: 7 }, LobbyCall::Free { room: 1_000_001 }] {
+        for call in [
+            LobbyCall::Reserve { room: 7 },
+            LobbyCall::Free { room: 1_000_001 },
+        ] {
             let json = serde_json::to_string(&call).unwrap();
             assert_eq!(serde_json::from_str::<LobbyCall>(&json).unwrap(), call);
         }
+    }
+
+    #[tokio::test]
+    async fn a_room_snapshot_is_adopted_under_its_number_with_its_seats_once() {
+        use crate::kick::Kick;
+        use crate::lobby::Adopt;
+        use crate::outbox::Outbox;
+        use crate::room::{Join, Resume, RoomSnapshot, TakeSnapshot};
+        use referee_rules::PlayerId;
+
+        let here = lobby();
+        let seat = here
+            .ask(QuickMatch::excluding("guess", None))
+            .await
+            .unwrap()
+            .unwrap();
+        let (frames, _seen) = tokio::sync::mpsc::channel(64);
+        let join = Join {
+            player: PlayerId(1),
+            name: "Ann".into(),
+            named: true,
+            outbox: Outbox::new(frames, Kick::default()),
+            feed: false,
+            re: None,
+        };
+        seat.handle.ask(join).await.unwrap().unwrap();
+        let json = seat.handle.ask(TakeSnapshot).await.unwrap().unwrap();
+
+        let there = lobby();
+        let snapshot = RoomSnapshot::<GuessNumber>::from_json(&json).unwrap();
+        let adopt = Adopt {
+            snapshot,
+            resume: Resume::Failover,
+        };
+        assert_eq!(there.ask(adopt).await.unwrap(), Some(seat.room));
+        assert_eq!(seats(&there, seat.room).await, Some(1));
+        let snapshot = RoomSnapshot::<GuessNumber>::from_json(&json).unwrap();
+        let again = Adopt {
+            snapshot,
+            resume: Resume::Failover,
+        };
+        assert_eq!(there.ask(again).await.unwrap(), None, "adopted twice");
     }
 }
