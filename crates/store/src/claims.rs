@@ -131,6 +131,22 @@ pub trait Claims: Send + 'static {
     /// The store's failure (the lease then runs out by itself).
     fn release(&mut self, fence: &Fence) -> Result<bool, StoreError>;
 
+    /// The room closed for good (its last player left): its snapshot is deleted and its
+    /// claim released, so that no node adopts it (see [`Claims::orphans`]). Fenced: a node
+    /// that lost the claim retires nothing. `false`: the claim was not held any more.
+    ///
+    /// # Errors
+    /// The store's failure (the lease then runs out by itself, and the room may be adopted
+    /// by another node with nobody in it, which closes it in turn).
+    fn retire(&mut self, fence: &Fence) -> Result<bool, StoreError>;
+
+    /// The rooms whose host is gone: a lease run out or released, a snapshot left to
+    /// restore them from. What a surviving node adopts.
+    ///
+    /// # Errors
+    /// The store's failure.
+    fn orphans(&mut self) -> Result<Vec<ClaimRecord>, StoreError>;
+
     /// Every room's latest claim, by room.
     ///
     /// # Errors

@@ -242,6 +242,43 @@ fn snapshots_are_fenced_and_the_next_host_reads_the_last_one() {
 }
 
 #[test]
+fn orphans_are_rooms_with_a_snapshot_whose_host_is_gone_and_retired_rooms_are_not() {
+    let Some(pg) = schema("claim_orphans") else {
+        return;
+    };
+    let mut store = pg.store().unwrap_or_else(|e| panic!("{e}"));
+    let mut a = claims(&pg);
+    let rooms = |claims: &mut PgClaims| -> Vec<String> {
+        let orphans = claims.orphans().unwrap_or_else(|e| panic!("{e}"));
+        orphans.into_iter().map(|orphan| orphan.room).collect()
+    };
+    // Live with a snapshot; dead with a snapshot; dead without one; released with one;
+    // retired (closed for good).
+    let live = won(a.claim("room/1", "node-a", LEASE));
+    let dead = won(a.claim("room/2", "node-a", LEASE));
+    won(a.claim("room/3", "node-a", LEASE));
+    let released = won(a.claim("room/4", "node-a", LEASE));
+    let retired = won(a.claim("room/5", "node-a", LEASE));
+    for lease in [&live, &dead, &released, &retired] {
+        store
+            .save_snapshot(&lease.fence, "{}")
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    expire(&pg, "room/2");
+    expire(&pg, "room/3");
+    assert!(a.release(&released.fence).unwrap_or_else(|e| panic!("{e}")));
+    assert!(a.retire(&retired.fence).unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(rooms(&mut a), vec!["room/2", "room/4"]);
+
+    // A node that lost its claim retires nothing: the room stays an orphan for the next host.
+    assert!(!a.retire(&dead.fence).unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(rooms(&mut a), vec!["room/2", "room/4"]);
+    // Adopted (claimed again), it is no orphan any more.
+    won(a.claim("room/2", "node-b", LEASE));
+    assert_eq!(rooms(&mut a), vec!["room/4"]);
+}
+
+#[test]
 fn nodes_racing_for_the_same_rooms_never_both_win() {
     let Some(pg) = schema("claim_race") else {
         return;

@@ -43,6 +43,17 @@ fn millis(lease: Duration) -> f64 {
     lease.as_secs_f64() * 1_000.0
 }
 
+/// A claim as `SELECT room, node, epoch, live, expires_in_ms` reads it.
+fn record(row: &Row) -> ClaimRecord {
+    ClaimRecord {
+        room: row.get(0),
+        node: row.get(1),
+        epoch: epoch_of(row, 2),
+        live: row.get(3),
+        expires_in_ms: row.get(4),
+    }
+}
+
 fn epoch_of(row: &Row, column: usize) -> u64 {
     row.get::<_, i64>(column).unsigned_abs()
 }
@@ -98,6 +109,38 @@ impl Claims for PgClaims {
         })
     }
 
+    fn retire(&mut self, fence: &Fence) -> std::result::Result<bool, StoreError> {
+        let fence = fence.clone();
+        self.worker.ask(move |client| {
+            let mut tx = client.transaction()?;
+            if !holds(&mut tx, &fence)? {
+                return Ok(false);
+            }
+            tx.execute("DELETE FROM room_snapshots WHERE room = $1", &[&fence.room])?;
+            tx.execute(
+                "UPDATE room_claims SET expires_at = clock_timestamp()
+                 WHERE room = $1 AND node = $2 AND epoch = $3",
+                &[&fence.room, &fence.node, &to_i64(fence.epoch)],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    fn orphans(&mut self) -> std::result::Result<Vec<ClaimRecord>, StoreError> {
+        self.worker.ask(|client| {
+            let rows = client.query(
+                "SELECT c.room, c.node, c.epoch, false,
+                        (EXTRACT(EPOCH FROM c.expires_at - clock_timestamp()) * 1000)::BIGINT
+                 FROM room_claims c JOIN room_snapshots s ON s.room = c.room
+                 WHERE c.expires_at <= clock_timestamp()
+                 ORDER BY c.room",
+                &[],
+            )?;
+            Ok(rows.iter().map(record).collect())
+        })
+    }
+
     fn claims(&mut self) -> std::result::Result<Vec<ClaimRecord>, StoreError> {
         self.worker.ask(|client| {
             let rows = client.query(
@@ -106,16 +149,7 @@ impl Claims for PgClaims {
                  FROM room_claims ORDER BY room",
                 &[],
             )?;
-            Ok(rows
-                .iter()
-                .map(|row| ClaimRecord {
-                    room: row.get(0),
-                    node: row.get(1),
-                    epoch: epoch_of(row, 2),
-                    live: row.get(3),
-                    expires_in_ms: row.get(4),
-                })
-                .collect())
+            Ok(rows.iter().map(record).collect())
         })
     }
 
