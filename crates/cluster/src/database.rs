@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use referee_actor::{Actor, Handler, Message};
-use referee_store::{Claimed, Claims, Fence, Lease, StoreError};
+use referee_store::{ClaimRecord, Claimed, Claims, Fence, Lease, StoreError, StoredSnapshot};
 
 /// The actor owning the [`Claims`] connection.
 pub(crate) struct Database {
@@ -55,8 +55,11 @@ impl Handler<Renew> for Database {
     }
 }
 
-/// Give a claim up.
-pub(crate) struct Release(pub(crate) Fence);
+/// Give a claim up; `retire`: the room closed for good (see [`Claims::retire`]).
+pub(crate) struct Release {
+    pub(crate) fence: Fence,
+    pub(crate) retire: bool,
+}
 
 impl Message for Release {
     type Reply = Result<bool, StoreError>;
@@ -68,6 +71,44 @@ impl Handler<Release> for Database {
         msg: Release,
         _: &mut referee_actor::Context<Self>,
     ) -> Result<bool, StoreError> {
-        self.claims.release(&msg.0)
+        if msg.retire {
+            self.claims.retire(&msg.fence)
+        } else {
+            self.claims.release(&msg.fence)
+        }
+    }
+}
+
+/// The rooms whose host is gone ([`Claims::orphans`]).
+pub(crate) struct Orphans;
+
+impl Message for Orphans {
+    type Reply = Result<Vec<ClaimRecord>, StoreError>;
+}
+
+impl Handler<Orphans> for Database {
+    fn handle(
+        &mut self,
+        _: Orphans,
+        _: &mut referee_actor::Context<Self>,
+    ) -> Result<Vec<ClaimRecord>, StoreError> {
+        self.claims.orphans()
+    }
+}
+
+/// A room's last snapshot ([`Claims::snapshot_of`]).
+pub(crate) struct SnapshotOf(pub(crate) String);
+
+impl Message for SnapshotOf {
+    type Reply = Result<Option<StoredSnapshot>, StoreError>;
+}
+
+impl Handler<SnapshotOf> for Database {
+    fn handle(
+        &mut self,
+        msg: SnapshotOf,
+        _: &mut referee_actor::Context<Self>,
+    ) -> Result<Option<StoredSnapshot>, StoreError> {
+        self.claims.snapshot_of(&msg.0)
     }
 }

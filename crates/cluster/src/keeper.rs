@@ -15,7 +15,9 @@ use std::time::Duration;
 use referee_actor::{
     Actor, ActorBuilder, ActorHandle, Answer, Context, Handler, Message, ReplyTo, Timeout,
 };
-use referee_store::{Claimed, Claims, Fence, Holder, Lease, StoreError};
+use referee_store::{
+    ClaimRecord, Claimed, Claims, Fence, Holder, Lease, StoreError, StoredSnapshot,
+};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -93,6 +95,8 @@ pub struct HeldLease {
 #[derive(Clone)]
 pub struct Keeper {
     actor: ActorHandle<LeaseKeeper>,
+    /// The claims' connection, for the questions that hold no lease (orphans, snapshots).
+    database: ActorHandle<Database>,
 }
 
 impl Keeper {
@@ -112,12 +116,12 @@ impl Keeper {
         let (lost, lost_rx) = mpsc::unbounded_channel();
         let keeper = LeaseKeeper {
             config,
-            database,
+            database: database.clone(),
             held: HashMap::new(),
             lost,
         };
         let actor = ActorBuilder::new().name("lease keeper").spawn(keeper);
-        Ok((Keeper { actor }, lost_rx))
+        Ok((Keeper { actor, database }, lost_rx))
     }
 
     /// Claims `room` for this node (the lease held from then on, renewed until released or
@@ -140,10 +144,58 @@ impl Keeper {
     /// # Errors
     /// [`ClusterError::Store`] (the lease then runs out by itself), [`ClusterError::Stopped`].
     pub async fn release(&self, room: &str) -> Result<bool, ClusterError> {
-        let asked = self.actor.ask_with(Give(room.to_owned()), Timeout::Never);
+        let give = Give {
+            room: room.to_owned(),
+            retire: false,
+        };
+        let asked = self.actor.ask_with(give, Timeout::Never);
         asked
             .await
             .map_err(|err| ClusterError::Stopped(err.to_string()))?
+    }
+
+    /// Gives `room` up for good: it closed (its last player left), so no node is to adopt
+    /// it — its snapshot is deleted with the claim ([`referee_store::Claims::retire`]).
+    /// `false`: it was not held.
+    ///
+    /// # Errors
+    /// [`ClusterError::Store`] (the lease then runs out by itself), [`ClusterError::Stopped`].
+    pub async fn retire(&self, room: &str) -> Result<bool, ClusterError> {
+        let give = Give {
+            room: room.to_owned(),
+            retire: true,
+        };
+        let asked = self.actor.ask_with(give, Timeout::Never);
+        asked
+            .await
+            .map_err(|err| ClusterError::Stopped(err.to_string()))?
+    }
+
+    /// The rooms whose host is gone, with a snapshot to restore them from
+    /// ([`referee_store::Claims::orphans`]); asked of the database's thread.
+    ///
+    /// # Errors
+    /// [`ClusterError::Store`], [`ClusterError::Stopped`].
+    pub async fn orphans(&self) -> Result<Vec<ClaimRecord>, ClusterError> {
+        let asked = self.database.ask_with(database::Orphans, Timeout::Never);
+        asked
+            .await
+            .map_err(|err| ClusterError::Stopped(err.to_string()))?
+            .map_err(ClusterError::Store)
+    }
+
+    /// `room`'s last saved snapshot; asked of the database's thread.
+    ///
+    /// # Errors
+    /// [`ClusterError::Store`], [`ClusterError::Stopped`].
+    pub async fn snapshot_of(&self, room: &str) -> Result<Option<StoredSnapshot>, ClusterError> {
+        let asked = self
+            .database
+            .ask_with(database::SnapshotOf(room.to_owned()), Timeout::Never);
+        asked
+            .await
+            .map_err(|err| ClusterError::Stopped(err.to_string()))?
+            .map_err(ClusterError::Store)
     }
 
     /// The leases held now.
@@ -265,7 +317,10 @@ impl Handler<Renewed> for LeaseKeeper {
             // the room from other nodes for a whole lease: hand it back.
             if let Ok(Ok(Some(lease))) = msg.answer {
                 let database = self.database.clone();
-                let release = database::Release(lease.fence);
+                let release = database::Release {
+                    fence: lease.fence,
+                    retire: false,
+                };
                 ctx.pipe_to_self(
                     async move { database.ask_with(release, Timeout::Never).await.is_ok() },
                     |_| Settled,
@@ -396,7 +451,10 @@ impl Handler<ClaimAnswered> for LeaseKeeper {
     }
 }
 
-struct Give(String);
+struct Give {
+    room: String,
+    retire: bool,
+}
 
 impl Message for Give {
     type Reply = Result<bool, ClusterError>;
@@ -409,14 +467,18 @@ impl Answer<Give> for LeaseKeeper {
         reply: ReplyTo<Result<bool, ClusterError>>,
         ctx: &mut Context<Self>,
     ) {
-        let Some(held) = self.held.remove(&msg.0) else {
+        let Some(held) = self.held.remove(&msg.room) else {
             let _ = reply.send(Ok(false));
             return;
         };
         let database = self.database.clone();
         ctx.pipe_to_self(
             async move {
-                let answer = database.ask_with(database::Release(held.fence), Timeout::Never);
+                let release = database::Release {
+                    fence: held.fence,
+                    retire: msg.retire,
+                };
+                let answer = database.ask_with(release, Timeout::Never);
                 match answer.await {
                     Ok(released) => released.map_err(ClusterError::Store),
                     Err(err) => Err(ClusterError::Stopped(err.to_string())),

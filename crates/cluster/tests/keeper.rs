@@ -210,3 +210,42 @@ impl Proxy {
         Proxy { addr, cut }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_released_room_is_left_for_adoption_and_a_retired_one_is_not() {
+    let Some(pg) = schema("keeper_retire") else {
+        return;
+    };
+    let store = store_at(pg.url().to_owned(), &pg).await;
+    let (keeper, _lost) = keeper(&store, KeeperConfig::new("node-a", BOUND)).await;
+    let handed = won(&keeper, "guess/1").await;
+    let closed = won(&keeper, "guess/2").await;
+    let mut saver = store_at(pg.url().to_owned(), &pg).await;
+    blocking(move || {
+        use referee_store::Store;
+        for fence in [&handed, &closed] {
+            saver
+                .save_snapshot(fence, "{}")
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    })
+    .await;
+    assert!(
+        keeper
+            .orphans()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_empty()
+    );
+    assert_eq!(keeper.release("guess/1").await.ok(), Some(true));
+    assert_eq!(keeper.retire("guess/2").await.ok(), Some(true));
+    let orphans = keeper.orphans().await.unwrap_or_else(|e| panic!("{e}"));
+    let rooms: Vec<&str> = orphans.iter().map(|orphan| orphan.room.as_str()).collect();
+    assert_eq!(rooms, vec!["guess/1"]);
+    let snapshot = keeper
+        .snapshot_of("guess/1")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(snapshot.map(|s| s.body), Some("{}".to_owned()));
+    assert_eq!(keeper.snapshot_of("guess/2").await.ok(), Some(None));
+}
