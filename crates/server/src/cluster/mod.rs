@@ -6,6 +6,7 @@
 //! `referee-remote` (ask/tell across nodes) and `referee-cluster` (leases on rooms).
 //! Without `--cluster` none of this runs and no NATS is needed.
 
+pub(crate) mod adopt;
 pub(crate) mod gossip;
 mod known;
 pub(crate) mod seats;

@@ -1,0 +1,223 @@
+//! Failover: rooms whose host is gone come back on a surviving node.
+//!
+//! A node that dies stops renewing its leases; once one runs out, its room is an *orphan*
+//! (`Claims::orphans`: a claim no longer live, a snapshot left). Every node looks for orphans
+//! every [`LOOK_EVERY`] and claims them through its lease keeper: the claim is one statement
+//! in PostgreSQL, so of several nodes trying at once exactly one wins, under the next epoch,
+//! and the others see it held. The winner reads the room's last snapshot and has its lobby
+//! adopt it (`Lobby::adopt`): same number, same code, the seated players' seats held for their
+//! return, the round in play voided — unless the old host handed the room over gracefully, in
+//! which case the game goes on exactly (`Resume::Handover`).
+//!
+//! To spread a dead node's rooms, a node tries at once only the orphans that fall to it
+//! (by a hash of the room over the nodes alive, the dead one left out), and the others only
+//! after [`OTHERS_AFTER`] — so a room still comes back if the node it fell to is gone too.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use referee_cluster::{Acquired, Keeper};
+use referee_rules::Render;
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::ClusterNode;
+use crate::lobby::{Adopt, LobbyHandle};
+use crate::room::{Resume, RoomSnapshot};
+
+/// How often a node looks for orphaned rooms.
+pub(crate) const LOOK_EVERY: Duration = Duration::from_millis(500);
+
+/// How long an orphan that falls to another node is left to it before this node tries.
+pub(crate) const OTHERS_AFTER: Duration = Duration::from_millis(1_500);
+
+/// A room's saved state as a node of the cluster stores it: its snapshot, and whether its
+/// host handed it over (a graceful leave: the game goes on exactly) or may have died after
+/// it (the round in play is voided).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct SavedRoom {
+    pub(crate) v: u32,
+    pub(crate) handover: bool,
+    /// The room's snapshot (`RoomSnapshot`'s JSON).
+    pub(crate) room: Box<serde_json::value::RawValue>,
+}
+
+impl SavedRoom {
+    /// The stored body of a room's snapshot `json`.
+    pub(crate) fn body(json: &str, handover: bool) -> Option<String> {
+        let room = serde_json::value::RawValue::from_string(json.to_owned()).ok()?;
+        serde_json::to_string(&SavedRoom {
+            v: 1,
+            handover,
+            room,
+        })
+        .ok()
+    }
+}
+
+/// The claim name of room `id`.
+pub(crate) fn claim_name(id: u64) -> String {
+    format!("room/{id}")
+}
+
+/// Room `claim`'s number, if it names one.
+pub(crate) fn room_of(claim: &str) -> Option<u64> {
+    claim.strip_prefix("room/")?.parse().ok()
+}
+
+/// Whether `room` falls to `me` among `alive` (sorted, deduplicated, `me` included).
+pub(crate) fn falls_to(room: &str, me: &str, alive: &[String]) -> bool {
+    if alive.is_empty() {
+        return true;
+    }
+    let mut hasher = DefaultHasher::new();
+    room.hash(&mut hasher);
+    let pick = usize::try_from(hasher.finish() % alive.len() as u64).unwrap_or(0);
+    alive.get(pick).is_none_or(|node| node == me)
+}
+
+/// Looks for orphaned rooms and adopts those it can win, until `stop`.
+pub(crate) async fn run<G: Render>(
+    node: Arc<ClusterNode>,
+    keeper: Keeper,
+    lobby: LobbyHandle<G>,
+    stop: CancellationToken,
+) {
+    // When each orphan was first seen (to leave it to the node it falls to for a while).
+    let mut seen: HashMap<String, Instant> = HashMap::new();
+    let mut tick = tokio::time::interval(LOOK_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        let orphans = match keeper.orphans().await {
+            Ok(orphans) => orphans,
+            Err(err) => {
+                tracing::warn!(%err, "cannot look for orphaned rooms");
+                continue;
+            }
+        };
+        let now = Instant::now();
+        seen.retain(|room, _| orphans.iter().any(|orphan| &orphan.room == room));
+        let mut alive: Vec<String> = node.view.live().into_iter().map(|ad| ad.node).collect();
+        alive.push(node.name.clone());
+        alive.sort();
+        alive.dedup();
+        for orphan in orphans {
+            let Some(_) = room_of(&orphan.room) else {
+                continue;
+            };
+            let others: Vec<String> = alive
+                .iter()
+                .filter(|n| **n != orphan.node)
+                .cloned()
+                .collect();
+            let first_seen = *seen.entry(orphan.room.clone()).or_insert(now);
+            let mine = falls_to(&orphan.room, &node.name, &others);
+            if mine || now.duration_since(first_seen) >= OTHERS_AFTER {
+                adopt(&keeper, &lobby, &orphan.room).await;
+            }
+        }
+    }
+}
+
+/// Claims orphan `claim` and, if won, has the lobby adopt the room from its snapshot.
+async fn adopt<G: Render>(keeper: &Keeper, lobby: &LobbyHandle<G>, claim: &str) {
+    match keeper.acquire(claim).await {
+        Ok(Acquired::Won(fence)) => {
+            tracing::info!(
+                room = claim,
+                epoch = fence.epoch,
+                "adopting a room whose host is gone"
+            );
+        }
+        Ok(Acquired::Held(_)) => return,
+        Err(err) => {
+            tracing::warn!(room = claim, %err, "cannot claim an orphaned room");
+            return;
+        }
+    }
+    let restored = restore::<G>(keeper, claim).await;
+    let adopted = match restored {
+        Some((snapshot, resume)) => lobby.ask(Adopt { snapshot, resume }).await.ok().flatten(),
+        None => None,
+    };
+    if adopted.is_none() {
+        // Nothing to bring back (no seat, an unreadable snapshot, the number taken here):
+        // the room is closed for good, so that no node tries again.
+        tracing::warn!(
+            room = claim,
+            "an orphaned room could not be restored; closed"
+        );
+        if let Err(err) = keeper.retire(claim).await {
+            tracing::warn!(room = claim, %err, "cannot close an orphaned room");
+        }
+    }
+}
+
+/// The room's last snapshot and how to resume it.
+async fn restore<G: Render>(keeper: &Keeper, claim: &str) -> Option<(RoomSnapshot<G>, Resume)> {
+    let stored = match keeper.snapshot_of(claim).await {
+        Ok(Some(stored)) => stored,
+        Ok(None) => return None,
+        Err(err) => {
+            tracing::warn!(room = claim, %err, "cannot read an orphaned room's snapshot");
+            return None;
+        }
+    };
+    let saved: SavedRoom = serde_json::from_str(&stored.body)
+        .map_err(|err| tracing::warn!(room = claim, %err, "a stored room that does not read"))
+        .ok()?;
+    let snapshot = RoomSnapshot::<G>::from_json(saved.room.get())
+        .map_err(|err| tracing::warn!(room = claim, %err, "a room snapshot that does not read"))
+        .ok()?;
+    let resume = if saved.handover {
+        Resume::Handover
+    } else {
+        Resume::Failover
+    };
+    Some((snapshot, resume))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_orphan_falls_to_exactly_one_live_node() {
+        let alive: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let mut per_node = HashMap::new();
+        for room in 1..=300 {
+            let claim = claim_name(room);
+            let takers: Vec<&String> = alive
+                .iter()
+                .filter(|me| falls_to(&claim, me, &alive))
+                .collect();
+            assert_eq!(takers.len(), 1, "{claim}");
+            *per_node.entry(takers[0].clone()).or_insert(0) += 1;
+        }
+        // Spread over all three (300 rooms: each gets a fair share, far from none).
+        assert!(per_node.values().all(|&n| n > 50), "{per_node:?}");
+    }
+
+    #[test]
+    fn room_claims_name_their_room_and_nothing_else_does() {
+        assert_eq!(room_of(&claim_name(2_000_017)), Some(2_000_017));
+        assert_eq!(room_of("guess/17"), None);
+        assert_eq!(room_of("room/x"), None);
+    }
+
+    #[test]
+    fn a_stored_room_keeps_its_snapshot_byte_for_byte() {
+        let body = SavedRoom::body(r#"{"version":1,"x":[1,2]}"#, true).unwrap();
+        let saved: SavedRoom = serde_json::from_str(&body).unwrap();
+        assert!(saved.handover);
+        assert_eq!(saved.room.get(), r#"{"version":1,"x":[1,2]}"#);
+        assert!(SavedRoom::body("not json", false).is_none());
+    }
+}
