@@ -198,6 +198,27 @@ impl Keeper {
             .map_err(ClusterError::Store)
     }
 
+    /// The fence of `room` if this node holds its lease now: what its writes must carry.
+    /// Never claims (unlike [`Keeper::acquire`]): a room whose lease was lost has none.
+    ///
+    /// # Errors
+    /// [`ClusterError::Stopped`].
+    pub async fn fence_of(&self, room: &str) -> Result<Option<Fence>, ClusterError> {
+        let asked = self.actor.ask(FenceOf(room.to_owned()));
+        asked
+            .await
+            .map_err(|err| ClusterError::Stopped(err.to_string()))
+    }
+
+    /// [`Keeper::fence_of`] from a thread outside the runtime (a database's own thread):
+    /// `None` also when the keeper is gone or inside a runtime.
+    pub fn blocking_fence_of(&self, room: &str) -> Option<Fence> {
+        self.actor
+            .blocking_ask(FenceOf(room.to_owned()))
+            .ok()
+            .flatten()
+    }
+
     /// The leases held now.
     ///
     /// # Errors
@@ -529,5 +550,17 @@ impl Handler<Leases> for LeaseKeeper {
             .collect();
         leases.sort_by(|a, b| a.fence.room.cmp(&b.fence.room));
         leases
+    }
+}
+
+struct FenceOf(String);
+
+impl Message for FenceOf {
+    type Reply = Option<Fence>;
+}
+
+impl Handler<FenceOf> for LeaseKeeper {
+    fn handle(&mut self, msg: FenceOf, _: &mut Context<Self>) -> Option<Fence> {
+        self.held.get(&msg.0).map(|held| held.fence.clone())
     }
 }

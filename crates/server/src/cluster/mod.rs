@@ -9,6 +9,7 @@
 pub(crate) mod adopt;
 pub(crate) mod gossip;
 mod known;
+pub(crate) mod saver;
 pub(crate) mod seats;
 pub(crate) mod view;
 

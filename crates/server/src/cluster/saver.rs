@@ -1,0 +1,90 @@
+//! Saving rooms' snapshots under their claims: what another node restores a room from.
+//!
+//! Each room offers its snapshot after every committed win (`Snapshotted`), and the node
+//! takes one when it opens a room and when it hands one over. The saver writes each with
+//! `Store::save_snapshot` under the room's current fence, so a node that lost a room's claim
+//! can never overwrite what the next host restores from. It runs on a thread of its own
+//! (a PostgreSQL connection blocks), one snapshot at a time, so that a room's snapshots are
+//! saved in the order they were taken.
+
+use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message};
+use referee_cluster::Keeper;
+use referee_store::{Store, StoreError};
+
+use super::adopt::{SavedRoom, claim_name};
+use crate::room::Snapshotted;
+
+/// The saver actor: a store connection of its own and the node's lease keeper.
+pub(crate) struct SnapshotSaver {
+    store: Box<dyn Store>,
+    keeper: Keeper,
+}
+
+impl Actor for SnapshotSaver {}
+
+/// A handle to the saver.
+pub(crate) type SaverHandle = ActorHandle<SnapshotSaver>;
+
+impl SnapshotSaver {
+    /// Starts the saver on a thread of its own.
+    ///
+    /// # Errors
+    /// The thread could not be started.
+    pub(crate) fn spawn(store: Box<dyn Store>, keeper: Keeper) -> std::io::Result<SaverHandle> {
+        ActorBuilder::new()
+            .name("snapshots")
+            .mailbox_capacity(4096)
+            .spawn_thread(SnapshotSaver { store, keeper })
+            .map_err(|err| std::io::Error::other(err.to_string()))
+    }
+
+    /// Saves room `room`'s snapshot `json` under its claim; `handover`: its host is leaving
+    /// it gracefully (the next host goes on with the game exactly).
+    fn save(&mut self, room: u64, json: &str, handover: bool) -> Result<(), NotSaved> {
+        let claim = claim_name(room);
+        let fence = self
+            .keeper
+            .blocking_fence_of(&claim)
+            .ok_or(NotSaved::NotHeld)?;
+        let body = SavedRoom::body(json, handover).ok_or(NotSaved::NotJson)?;
+        self.store
+            .save_snapshot(&fence, &body)
+            .map_err(NotSaved::Store)
+    }
+}
+
+/// Why a snapshot was not saved.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum NotSaved {
+    #[error("this node does not hold the room's claim")]
+    NotHeld,
+    #[error("the snapshot is not JSON")]
+    NotJson,
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl Handler<Snapshotted> for SnapshotSaver {
+    fn handle(&mut self, snapshot: Snapshotted, _: &mut Context<Self>) {
+        if let Err(err) = self.save(snapshot.room, &snapshot.json, false) {
+            tracing::warn!(room = snapshot.room, round = snapshot.round, %err, "room snapshot not saved");
+        }
+    }
+}
+
+/// Save a room's snapshot now (opened, or handed over: `handover`), answered once saved.
+pub(crate) struct SaveNow {
+    pub(crate) room: u64,
+    pub(crate) json: String,
+    pub(crate) handover: bool,
+}
+
+impl Message for SaveNow {
+    type Reply = Result<(), NotSaved>;
+}
+
+impl Handler<SaveNow> for SnapshotSaver {
+    fn handle(&mut self, save: SaveNow, _: &mut Context<Self>) -> Result<(), NotSaved> {
+        self.save(save.room, &save.json, save.handover)
+    }
+}
