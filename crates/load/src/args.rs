@@ -14,6 +14,9 @@ pub const DEFAULT_TCP_ADDR: &str = "127.0.0.1:7878";
 /// Where a Referee server serves HTTP (and its WebSocket, `/ws`) by default.
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
 
+/// Where the Colyseus bench (`benches/colyseus/server.mjs`) listens by default.
+pub const DEFAULT_COLYSEUS_ADDR: &str = "127.0.0.1:2567";
+
 /// How the bots talk to the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -23,6 +26,9 @@ pub enum Transport {
     Tcp,
     /// The JSON protocol over WebSocket (`ws://ADDR/ws`), like browser players.
     Ws,
+    /// Colyseus 0.18's protocol (HTTP matchmaking, then msgpack over WebSocket), against
+    /// the guess-the-number room of `benches/colyseus`: the same game, another server.
+    Colyseus,
 }
 
 impl std::fmt::Display for Transport {
@@ -30,6 +36,7 @@ impl std::fmt::Display for Transport {
         f.write_str(match self {
             Transport::Tcp => "tcp",
             Transport::Ws => "ws",
+            Transport::Colyseus => "colyseus",
         })
     }
 }
@@ -83,12 +90,14 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 
-    /// How the bots talk: `tcp`, the line protocol, or `ws`, the JSON protocol over
-    /// WebSocket. The echo ceiling speaks the same.
+    /// How the bots talk: `tcp`, the line protocol, `ws`, the JSON protocol over
+    /// WebSocket, or `colyseus`, Colyseus 0.18's protocol against `benches/colyseus` (its
+    /// echo ceiling is the WebSocket one). The echo ceiling speaks the same.
     #[arg(long, value_enum, default_value_t = Transport::Tcp)]
     pub transport: Transport,
 
-    /// WebSocket bots decline the room's live feed (`"feed": false` in `play`): they are sent
+    /// WebSocket bots decline the room's live feed (`"feed": false` in `play`, or in the
+    /// Colyseus join options): they are sent
     /// only what answers them and the rounds' ends, not every other bot's guess.
     #[arg(long)]
     pub no_feed: bool,
@@ -134,6 +143,12 @@ pub struct LoadArgs {
     #[arg(long, default_value = "2", value_parser = parse_duration)]
     pub drain: Duration,
 
+    /// Sample this process (the server loaded, on this machine) at the start and the end of
+    /// the server phase's window: its CPU time per answered guess (`utime + stime` from
+    /// `/proc/PID/stat`) and its resident memory are reported as `server_usage`. Linux only.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+
     /// Allow a target outside 127.0.0.0/8 and ::1. Only load servers you run yourself.
     #[arg(long)]
     pub allow_remote: bool,
@@ -175,6 +190,7 @@ impl LoadArgs {
             (Some(addr), _) => addr,
             (None, Transport::Tcp) => DEFAULT_TCP_ADDR,
             (None, Transport::Ws) => DEFAULT_HTTP_ADDR,
+            (None, Transport::Colyseus) => DEFAULT_COLYSEUS_ADDR,
         }
     }
 }

@@ -7,7 +7,10 @@
 //! `--transport tcp` (the default) speaks the line protocol over TCP, like netcat players;
 //! `--transport ws` speaks the JSON protocol over WebSocket (`ws://ADDR/ws`), like browser
 //! players: it asks for a seat (`play`), sends each guess with an `id` and takes the message
-//! carrying that id back as `re` for its answer. Bots connect first, in batches; then all
+//! carrying that id back as `re` for its answer. `--transport colyseus` plays the same game
+//! on the Colyseus 0.18 server of `benches/colyseus` through Colyseus's own protocol
+//! ([`colyseus`]), to compare the two servers; `--server-pid` then samples the loaded
+//! process's CPU time per guess over the window. Bots connect first, in batches; then all
 //! of them play for `--duration` (plus a short drain for the guesses still in flight), and
 //! the tool reports players connected, guesses answered per second, rounds won, late
 //! guesses, errors and guess latency percentiles from HDR histograms, and which transport
@@ -56,7 +59,7 @@
 //!
 //! [`bot`] decides (pure, no I/O, reusable by the server's tests to drive players), with a
 //! small pure layer per wire format ([`bot::line`], [`bot::json`]); `driver` plays one bot
-//! over any transport, `tcp` and `ws` being the transports; `phase` connects the bots and
+//! over any transport, `tcp`, `ws` and [`colyseus`] being the transports; `phase` connects the bots and
 //! runs one measured window; [`run`] chooses the phases from the [`LoadArgs`]; [`Report`]
 //! prints.
 //!
@@ -80,6 +83,7 @@
 
 mod args;
 pub mod bot;
+pub mod colyseus;
 pub mod dice;
 mod driver;
 pub mod echo;
@@ -91,13 +95,17 @@ mod report;
 mod stats;
 mod target;
 mod tcp;
+mod usage;
 mod ws;
 
-pub use args::{DEFAULT_HTTP_ADDR, DEFAULT_TCP_ADDR, GameKind, LoadArgs, Transport};
+pub use args::{
+    DEFAULT_COLYSEUS_ADDR, DEFAULT_HTTP_ADDR, DEFAULT_TCP_ADDR, GameKind, LoadArgs, Transport,
+};
 pub use bot::{Answer, Brain, Heard, Reaction};
 pub use error::LoadError;
 pub use latency::Latency;
 pub use report::{Comparison, DiceFigures, Mode, Report, RunReport};
+pub use usage::ServerUsage;
 
 use phase::Plan;
 
@@ -140,7 +148,7 @@ pub async fn run_recorded(args: LoadArgs) -> Result<(Report, Vec<dice::Transcrip
 }
 
 async fn run_with(args: LoadArgs, recorder: Option<phase::Recorder>) -> Result<Report, LoadError> {
-    if args.game == GameKind::Dice && args.transport == Transport::Ws && !args.echo {
+    if args.game == GameKind::Dice && args.transport != Transport::Tcp && !args.echo {
         return Err(LoadError::DiceOverWebSocket);
     }
     let addr = target::resolve(args.target(), args.allow_remote).await?;
@@ -174,7 +182,7 @@ async fn echo_phase(args: &LoadArgs) -> Result<RunReport, LoadError> {
     }
     let server = match args.transport {
         Transport::Tcp => echo::EchoServer::start().await?,
-        Transport::Ws => echo::EchoServer::start_ws().await?,
+        Transport::Ws | Transport::Colyseus => echo::EchoServer::start_ws().await?,
     };
     Plan::new(args, Mode::Echo, server.addr()).run().await
 }

@@ -23,7 +23,8 @@ use crate::driver::{self, Context};
 use crate::progress::Progress;
 use crate::report::{Mode, RunReport};
 use crate::stats::Stats;
-use crate::{GameKind, LoadArgs, LoadError, Transport, tcp, ws};
+use crate::usage::{Sample, ServerUsage};
+use crate::{GameKind, LoadArgs, LoadError, Transport, colyseus, tcp, ws};
 
 /// A bot's connection, ready to play (a WebSocket is boxed: it is much larger).
 enum Conn {
@@ -31,6 +32,7 @@ enum Conn {
     /// A dice bot, already asking for its seat.
     Dice(tcp::Lines),
     Ws(Box<ws::Json>),
+    Colyseus(Box<colyseus::Colyseus>),
 }
 
 /// What one phase does, resolved from the [`LoadArgs`].
@@ -55,6 +57,8 @@ pub(crate) struct Plan {
     pub(crate) seed: u64,
     /// Where dice bots leave their transcripts, when the run records them.
     pub(crate) recorder: Option<Recorder>,
+    /// The server process whose usage over the window is sampled (server phase only).
+    pub(crate) server_pid: Option<u32>,
 }
 
 impl Plan {
@@ -76,6 +80,7 @@ impl Plan {
             game: args.game,
             seed: args.seed,
             recorder: None,
+            server_pid: args.server_pid.filter(|_| mode == Mode::Server),
         }
     }
 
@@ -97,12 +102,26 @@ impl Plan {
         let start = Instant::now();
         progress.window_started(start, self.duration);
         let mut bots = self.spawn_bots(streams, &stats, start + self.duration, self.drain);
+        let usage = self.sample_window(&stats, start).await;
         // Bots stop by themselves at the deadline; those still waiting after the drain are
         // aborted, which loses nothing: they count into shared stats as they go.
         let _ = timeout_at(start + self.duration + self.drain, join_all(&mut bots)).await;
         bots.shutdown().await;
         progress.finish();
-        Ok(self.report(&stats, connect_time))
+        let mut report = self.report(&stats, connect_time);
+        report.server_usage = usage;
+        Ok(report)
+    }
+
+    /// With `--server-pid`, samples the server from the window's start (now) to its end
+    /// (waited for here: the bots play in their own tasks meanwhile).
+    async fn sample_window(&self, stats: &Stats, start: Instant) -> Option<ServerUsage> {
+        let pid = self.server_pid?;
+        let (first, guesses) = (Sample::take(pid), Stats::get(&stats.guesses));
+        sleep_until(start + self.duration).await;
+        let (last, wall) = (Sample::take(pid), start.elapsed());
+        let window_guesses = Stats::get(&stats.guesses).saturating_sub(guesses);
+        Some(first?.usage(pid, last?, window_guesses, wall))
     }
 
     fn report(&self, stats: &Stats, connect_time: Duration) -> RunReport {
@@ -162,7 +181,8 @@ impl Plan {
     fn connect(&self, id: usize) -> impl Future<Output = (usize, std::io::Result<Conn>)> + use<> {
         let (addr, limit, transport) = (self.addr, self.connect_timeout, self.transport);
         let (echo, join) = (self.mode == Mode::Echo, self.mode == Mode::Server);
-        let seat = join.then_some(ws::Seat { feed: self.feed });
+        let feed = self.feed;
+        let seat = join.then_some(ws::Seat { feed });
         let dice = join && self.game == GameKind::Dice;
         async move {
             let conn = match transport {
@@ -170,9 +190,16 @@ impl Plan {
                 Transport::Tcp => tcp::connect(addr, limit)
                     .await
                     .map(|stream| Conn::Tcp(tcp::Lines::new(stream, echo))),
+                // Echo phases of a Colyseus run load the WebSocket echo.
+                Transport::Ws | Transport::Colyseus if echo => ws::connect(addr, limit, None)
+                    .await
+                    .map(|wire| Conn::Ws(Box::new(wire))),
                 Transport::Ws => ws::connect(addr, limit, seat)
                     .await
                     .map(|wire| Conn::Ws(Box::new(wire))),
+                Transport::Colyseus => colyseus::connect(addr, limit, ws::Seat { feed })
+                    .await
+                    .map(|wire| Conn::Colyseus(Box::new(wire))),
             };
             (id, conn)
         }
@@ -197,6 +224,7 @@ impl Plan {
             match conn {
                 Conn::Tcp(wire) => bots.spawn(driver::play(wire, self.brain(), ctx)),
                 Conn::Ws(wire) => bots.spawn(driver::play(*wire, self.brain(), ctx)),
+                Conn::Colyseus(wire) => bots.spawn(driver::play(*wire, self.brain(), ctx)),
                 Conn::Dice(lines) => {
                     let brain = DiceBrain::new(self.seed.wrapping_add(id as u64));
                     let ending = Ending {

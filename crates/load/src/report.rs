@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::latency::Latency;
 use crate::stats::Stats;
+use crate::usage::ServerUsage;
 use crate::{GameKind, Transport};
 
 /// What the bots played against.
@@ -82,6 +83,9 @@ pub struct RunReport {
     /// What dice bots counted, in the server phase of a dice run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dice: Option<DiceFigures>,
+    /// What the server process spent over the window (`--server-pid`, server phase only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_usage: Option<ServerUsage>,
 }
 
 /// What a dice run measured at the tables.
@@ -188,6 +192,7 @@ impl RunReport {
             latency: stats.latency(),
             win_latency: stats.win_latency(),
             dice,
+            server_usage: None,
         }
     }
 }
@@ -315,6 +320,7 @@ fn transport(transport: Transport) -> String {
     match transport {
         Transport::Tcp => "tcp (line protocol)".to_owned(),
         Transport::Ws => "ws (JSON over WebSocket)".to_owned(),
+        Transport::Colyseus => "colyseus (msgpack over WebSocket, Colyseus 0.18)".to_owned(),
     }
 }
 
@@ -329,6 +335,13 @@ impl fmt::Display for RunReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (label, value) in rows(self) {
             writeln!(f, "{label:<14} {value}")?;
+        }
+        if let Some(usage) = &self.server_usage {
+            writeln!(
+                f,
+                "{:<14} {:.2} µs CPU per guess ({:.2} s over the window, {:.3} cores), RSS {} KiB",
+                "server usage", usage.cpu_us_per_guess, usage.cpu_secs, usage.cores, usage.rss_kib
+            )?;
         }
         match &self.first_connect_error {
             Some(error) => writeln!(f, "{:<14} {error}", "connect error"),
@@ -345,6 +358,10 @@ impl fmt::Display for Comparison {
         }
         if let Some(error) = &self.server.first_connect_error {
             writeln!(f, "{:<14} {:<40} {error}", "connect error", "")?;
+        }
+        if let Some(usage) = &self.server.server_usage {
+            let usage = format!("{:.2} µs CPU per guess", usage.cpu_us_per_guess);
+            writeln!(f, "{:<14} {:<40} {usage}", "server usage", "")?;
         }
         let throughput = ratio(self.throughput_ratio);
         let unit = match self.server.game {
@@ -406,6 +423,7 @@ mod tests {
             },
             win_latency: Latency::default(),
             dice: None,
+            server_usage: None,
         }
     }
 

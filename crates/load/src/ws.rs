@@ -135,7 +135,7 @@ impl Wire for Json {
 
 /// The server going away (even without a close frame) is a disconnect, not an I/O error,
 /// as an end of file is over TCP.
-fn closed_or(error: WsError) -> io::Result<Option<Heard>> {
+pub(crate) fn closed_or(error: WsError) -> io::Result<Option<Heard>> {
     match error {
         WsError::ConnectionClosed
         | WsError::AlreadyClosed

@@ -61,7 +61,8 @@ struct EchoArgs {
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:7878")]
     addr: SocketAddr,
-    /// `tcp`: echo lines; `ws`: answer JSON guesses over WebSocket.
+    /// `tcp`: echo lines; `ws` (and `colyseus`, whose ceiling it is): answer JSON guesses
+    /// over WebSocket.
     #[arg(long, value_enum, default_value_t = referee_load::Transport::Tcp)]
     transport: referee_load::Transport,
     /// Worker threads of the async runtime (default: one per core).

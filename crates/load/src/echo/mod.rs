@@ -80,7 +80,7 @@ impl EchoServer {
     ) -> Result<Self, LoadError> {
         let protocol = match transport {
             crate::Transport::Tcp => Protocol::Lines,
-            crate::Transport::Ws => Protocol::Json,
+            crate::Transport::Ws | crate::Transport::Colyseus => Protocol::Json,
         };
         Self::listen_on(addr, protocol)
     }

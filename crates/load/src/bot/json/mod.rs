@@ -128,17 +128,37 @@ impl Codec {
     /// The request for `guess`, `{"v":1,"id":N,"op":"guess","value":GUESS}`; its answer is
     /// awaited from now on.
     pub fn guess(&mut self, guess: u64) -> String {
+        let id = self.guess_id();
+        format!(r#"{{"v":1,"id":{id},"op":"guess","value":{guess}}}"#)
+    }
+
+    /// The id of a new guess, whose answer is awaited from now on: for a wire that encodes
+    /// the guess request itself (`{"v":1,"id":N,"op":"guess","value":GUESS}` in msgpack).
+    pub fn guess_id(&mut self) -> u64 {
         let id = self.take_id();
         self.outstanding = Some(id);
-        format!(r#"{{"v":1,"id":{id},"op":"guess","value":{guess}}}"#)
+        id
     }
 
     /// What one text message from the server means to the bot. Never panics: anything that
     /// is not a message of the protocol is [`Heard::Ignored`].
     pub fn heard(&mut self, text: &str) -> Heard {
-        let Ok(message) = serde_json::from_str::<Message<'_>>(text) else {
-            return Heard::Ignored;
-        };
+        match serde_json::from_str::<Message<'_>>(text) {
+            Ok(message) => self.message(message),
+            Err(_) => Heard::Ignored,
+        }
+    }
+
+    /// What one message already decoded into a JSON value means to the bot: the same
+    /// messages carried in another encoding (msgpack, from a Colyseus server). Never panics.
+    pub fn heard_value(&mut self, value: &serde_json::Value) -> Heard {
+        match Message::deserialize(value) {
+            Ok(message) => self.message(message),
+            Err(_) => Heard::Ignored,
+        }
+    }
+
+    fn message(&mut self, message: Message<'_>) -> Heard {
         match &*message.kind {
             "welcome" => {
                 self.me = message.player.or(self.me);
