@@ -21,6 +21,7 @@
 
 mod bots;
 mod clock;
+mod link;
 mod members;
 mod messages;
 mod presence;
@@ -29,8 +30,10 @@ mod saving;
 mod supervision;
 #[cfg(test)]
 mod tests;
+pub(crate) mod wire;
 
 use std::collections::VecDeque;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rand::Rng;
@@ -47,9 +50,14 @@ use crate::outbox::{Frame, PushError};
 use crate::records::RecorderHandle;
 use crate::tell::or_log;
 
+pub(crate) use link::RoomLink;
 pub(crate) use members::Member;
-pub(crate) use messages::{Act, Chat, Crash, GetScores, Join, JoinError, Leave, NameTaken, Rename};
-pub(crate) use presence::{Away, NotOwner, Rejoin, SeatLost, Spectators, Unwatch, Watch, Who};
+pub(crate) use messages::{
+    Act, Chat, Crash, GetScores, Join, JoinError, Joined, Leave, NameTaken, Rename,
+};
+pub(crate) use presence::{
+    Away, NotOwner, Rejoin, SeatLost, Spectators, Unwatch, Watch, WatchError, Who,
+};
 pub(crate) use recording::{Recorded, RecordedPlayer};
 
 use recording::{Finished, Recording};
@@ -108,6 +116,9 @@ struct Parts {
     census: Census,
     /// Game time 0 (`Millis` counts from here), kept across restarts.
     epoch: Instant,
+    /// The NATS client remote members' frames go out on, once the room is served to other
+    /// nodes (`wire/`); shared so that a restarted referee still has it.
+    remote: Arc<OnceLock<async_nats::Client>>,
 }
 
 /// The referee actor of one room.
@@ -128,6 +139,8 @@ pub(crate) struct Room<G: Render> {
     census: Census,
     /// Game time 0: when the room was made.
     epoch: Instant,
+    /// See `Parts::remote`.
+    remote: Arc<OnceLock<async_nats::Client>>,
     /// The game deadline a timer is armed for (see `clock.rs`).
     armed: Option<Millis>,
     /// Events the rules returned where no context was at hand (a leaver's forfeit), announced
@@ -184,6 +197,7 @@ impl<G: Render> Room<G> {
             reconnect_window: setup.reconnect_window,
             census: setup.census,
             epoch: Instant::now(),
+            remote: Arc::default(),
         };
         let mut seeds = setup.rng;
         let factory = move || Room::restore(&parts, &snapshot, supervision::next_rng(&mut seeds));
@@ -212,6 +226,7 @@ impl<G: Render> Room<G> {
             reconnect_window: parts.reconnect_window,
             census: parts.census.clone(),
             epoch: parts.epoch,
+            remote: parts.remote.clone(),
             armed: None,
             pending: Vec::new(),
             snapshot: snapshot.clone(),
