@@ -383,3 +383,28 @@ async fn an_answer_counts_the_frames_pushed_before_it() {
     assert!(is_answer(&texts[2]), "{texts:?}");
     stop(b.serving).await;
 }
+
+/// A remote member whose own client stops reading is kicked on its node, as the room would
+/// kick a local one: the member task's push into the full queue throws the switch.
+#[tokio::test]
+async fn a_remote_member_whose_client_stops_reading_is_kicked_on_its_node() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some((client_a, client_b)) = clients("remote_room_unread").await else {
+        return;
+    };
+    let mut b = node_b(&client_b, 61).await;
+    let a = node_a(client_a, "unread");
+    let metrics = Arc::new(Metrics::new());
+    let (frames_tx, _never_read) = mpsc::channel(4);
+    let kick = Kick::default();
+    let outbox = Outbox::new(frames_tx, kick.clone());
+    let mut session = Session::new(PlayerId(1), lobby(62), outbox, SeenRound::default(), false);
+    session.connection = 9;
+    session.sit(remote_seat(&b, &a, &metrics).await).await;
+    for n in 0..8 {
+        b.local.on_line(&format!("/name B{n}")).await;
+    }
+    let kicked = tokio::time::timeout(TIMEOUT, kick.for_reader()).await;
+    assert_eq!(kicked.ok(), Some(crate::kick::Reason::TooSlow));
+    stop(b.serving).await;
+}
