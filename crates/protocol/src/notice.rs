@@ -10,12 +10,12 @@
 use std::fmt;
 
 use referee_rules::PlayerId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::command::COMMANDS;
 
 /// How a room is named to players: by number, or by join code for a private room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomLabel {
     /// The room's number.
     pub id: u64,
@@ -60,7 +60,7 @@ pub struct GameListing {
 }
 
 /// A player in a room: number and display name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seated {
     /// The player's number.
     pub player: PlayerId,
@@ -69,7 +69,7 @@ pub struct Seated {
 }
 
 /// One line of a scoreboard, with the player's display name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NamedScore {
     /// The player's number.
     pub player: PlayerId,

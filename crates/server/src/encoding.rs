@@ -13,7 +13,7 @@ use referee_rules::{Millis, PlayerId, Render, Viewer};
 pub(crate) type Names<'a> = &'a dyn Fn(PlayerId) -> String;
 
 /// A connection's encoding, fixed by its transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Encoding {
     /// The line protocol: `Notice::to_line`, the game's `Render` texts.
     #[default]

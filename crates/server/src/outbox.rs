@@ -4,6 +4,9 @@
 //! client stopped reading, and the client is disconnected ("kicked") rather than allowed to
 //! stall the room. The same kick switch ends the connection's reader and writer tasks.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
@@ -82,6 +85,10 @@ pub(crate) struct Outbox {
     /// Whether the player may come back on a new connection (see `parking/`): a room that
     /// finds this outbox gone keeps the seat for them instead of freeing it.
     resumable: bool,
+    /// Frames queued so far, counted only for a remote member's outbox (`room/wire/`): the
+    /// room's answer says how many, so the member's node can hold the answer back until
+    /// they are all in the connection's queue.
+    pushed: Option<Arc<AtomicU64>>,
 }
 
 impl Outbox {
@@ -92,6 +99,7 @@ impl Outbox {
             epoch: 0,
             encoding: Encoding::Text,
             resumable: false,
+            pushed: None,
         }
     }
 
@@ -117,6 +125,29 @@ impl Outbox {
         self.resumable
     }
 
+    /// The same outbox, counting the frames it queues (see [`Outbox::pushed`]).
+    pub(crate) fn counted(mut self) -> Self {
+        self.pushed = Some(Arc::default());
+        self
+    }
+
+    /// How many frames a counted outbox has queued; `None` if it does not count.
+    pub(crate) fn pushed(&self) -> Option<u64> {
+        self.pushed
+            .as_ref()
+            .map(|pushed| pushed.load(Ordering::Relaxed))
+    }
+
+    /// The seat number this outbox stamps on its frames.
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// How many frames the queue holds.
+    pub(crate) fn capacity(&self) -> usize {
+        self.frames.max_capacity()
+    }
+
     /// The same outbox, stamping its frames with seat number `epoch`.
     pub(crate) fn for_seat(&self, epoch: u32) -> Self {
         Outbox {
@@ -139,7 +170,12 @@ impl Outbox {
     pub(crate) fn push(&self, mut frame: Frame) -> Result<(), PushError> {
         frame.epoch = self.epoch;
         match self.frames.try_send(frame) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if let Some(pushed) = &self.pushed {
+                    pushed.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            }
             Err(TrySendError::Full(_)) => {
                 self.kick.kick(Reason::TooSlow);
                 Err(PushError::TooSlow)

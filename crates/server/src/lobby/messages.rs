@@ -9,7 +9,7 @@ use referee_rules::Render;
 use super::{Lobby, Seat};
 use crate::census::{HeadCount, ServerCensus};
 use crate::ids::RoomId;
-use crate::room::{RoomHandle, SeatFreed};
+use crate::room::{RoomLink, SeatFreed};
 
 /// The lobby is closing: no more seats.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -193,7 +193,7 @@ impl<G> Locate<G> {
 
 /// A room found for watching.
 pub(crate) struct Located<G: Render> {
-    pub(crate) handle: RoomHandle<G>,
+    pub(crate) handle: RoomLink<G>,
 }
 
 impl<G: Render> Message for Locate<G> {
@@ -216,7 +216,7 @@ impl<G: Render> Handler<Locate<G>> for Lobby<G> {
             .get(id)
             .ok_or(FindError::NoSuchRoom(id.to_string()))?;
         Ok(Located {
-            handle: hosted.handle.clone(),
+            handle: hosted.handle.clone().into(),
         })
     }
 }

@@ -33,7 +33,7 @@ use referee_rules::Render;
 use crate::census::{ActorTotals, Census};
 use crate::ids::RoomId;
 use crate::records::RecorderHandle;
-use crate::room::{Resume, Room, RoomHandle, RoomSetup, RoomSnapshot, Snapshotted};
+use crate::room::{Resume, Room, RoomHandle, RoomLink, RoomSetup, RoomSnapshot, Snapshotted};
 use directory::Directory;
 
 /// Freed-seat reports that may wait for room in the lobby's mailbox at once (see `spawn`):
@@ -57,7 +57,8 @@ pub(crate) struct Seat<G: Render> {
     /// The game the room plays (one of `G::games()`).
     pub(crate) game: &'static str,
     pub(crate) label: referee_protocol::notice::RoomLabel,
-    pub(crate) handle: RoomHandle<G>,
+    /// The room, here or (in a cluster) on another node.
+    pub(crate) handle: RoomLink<G>,
 }
 
 /// What the lobby keeps for each room in its directory.
@@ -221,7 +222,7 @@ impl<G: Render> Lobby<G> {
             room: id,
             game,
             label,
-            handle: hosted.handle.clone(),
+            handle: hosted.handle.clone().into(),
         })
     }
 

@@ -197,8 +197,11 @@ mod tests {
             feed: false,
             re: None,
         };
-        seat.handle.ask(join).await.unwrap().unwrap();
-        let json = seat.handle.ask(TakeSnapshot).await.unwrap().unwrap();
+        let crate::room::RoomLink::Local(room) = &seat.handle else {
+            panic!("a room of this node is local");
+        };
+        room.ask(join).await.unwrap().unwrap();
+        let json = room.ask(TakeSnapshot).await.unwrap().unwrap();
 
         let there = lobby();
         let snapshot = RoomSnapshot::<GuessNumber>::from_json(&json).unwrap();

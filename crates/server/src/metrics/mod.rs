@@ -112,6 +112,24 @@ impl AskTarget {
 
 type Label = [(&'static str, &'static str); 1];
 
+/// The remote room asks' histogram and "no responders" counter, registered.
+fn register_remote(registry: &mut Registry) -> (Histogram, Counter) {
+    // 50 µs to about 25 s: a NATS round trip is slower than a mailbox's.
+    let asks = Histogram::new(exponential_buckets(0.000_05, 2.0, 20));
+    registry.register(
+        "remote_room_ask_seconds",
+        "How long an ask to a room on another node took to be answered, across NATS",
+        asks.clone(),
+    );
+    let no_responders = Counter::default();
+    registry.register(
+        "remote_room_no_responders",
+        "Asks to a room on another node that nobody served (the room was gone)",
+        no_responders.clone(),
+    );
+    (asks, no_responders)
+}
+
 /// The server's metrics.
 #[derive(Debug)]
 pub(crate) struct Metrics {
@@ -122,6 +140,10 @@ pub(crate) struct Metrics {
     /// their family once: looking one up by label costs a hash and a lock per ask, about 3%
     /// of a guess (docs/PERFORMANCE.md, "Where the time goes").
     asks: [Histogram; 3],
+    /// Asks to rooms on other nodes (`room/link.rs`), across NATS.
+    remote_asks: Histogram,
+    /// Remote room asks NATS answered "no responders": the room was gone.
+    remote_no_responders: Counter,
     /// The same ask latencies, in microseconds, for the status page's percentiles.
     ask_percentiles: Mutex<Hdr<u64>>,
     /// What the last look found (see [`Status::gather`]), read by the collector.
@@ -167,6 +189,7 @@ impl Metrics {
         );
         let asks = [AskTarget::Room, AskTarget::Lobby, AskTarget::Board]
             .map(|target| asks.get_or_create(&target.label()).clone());
+        let (remote_asks, remote_no_responders) = register_remote(&mut registry);
         let refused = Family::<Label, Counter>::default();
         registry.register(
             "refused",
@@ -186,6 +209,8 @@ impl Metrics {
             connections,
             connections_opened,
             asks,
+            remote_asks,
+            remote_no_responders,
             ask_percentiles: Mutex::new(ask_percentiles),
             latest,
             started: Instant::now(),
@@ -221,6 +246,20 @@ impl Metrics {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         hdr.saturating_record(micros.max(1));
+    }
+
+    /// Records one ask to a room on another node; `no_responders`: nobody served it.
+    pub(crate) fn observe_remote_ask(&self, took: Duration, no_responders: bool) {
+        self.remote_asks.observe(took.as_secs_f64());
+        if no_responders {
+            self.remote_no_responders.inc();
+        }
+    }
+
+    /// Remote room asks that found nobody serving the room.
+    #[cfg(test)]
+    pub(crate) fn remote_no_responders(&self) -> u64 {
+        self.remote_no_responders.get()
     }
 
     fn open(&self, transport: Transport) -> u64 {

@@ -43,7 +43,6 @@ use referee_rules::{PlayerId, Render};
 use crate::kick::Kick;
 use crate::lobby::Seat;
 use crate::metrics::GuardCounters;
-use crate::room::Leave;
 use crate::tell::or_log;
 use lot::{Lot, shrink};
 
@@ -181,9 +180,9 @@ impl<G: Render> Parking<G> {
 /// Gives a parked seat up: the room removes the player, tells the others, frees the seat.
 fn leave<G: Render>(parked: Parked<G>) {
     if let Some(seat) = parked.seat {
-        let leave = Leave {
-            player: parked.player,
-        };
-        or_log(seat.handle.tell_soon(leave), "parked seat given up");
+        or_log(
+            seat.handle.leave_soon(parked.player),
+            "parked seat given up",
+        );
     }
 }

@@ -4,6 +4,7 @@ use referee_actor::{Answer, Context, Handler, Message, ReplyTo};
 use referee_protocol::notice::{ErrorCode, NamedScore, Notice, RoomLabel};
 use referee_rules::{LogEntry, Millis, PlayerId, Render};
 
+use super::saving::Departed;
 use super::{Member, Room, shown_game};
 use crate::ids::default_name;
 use crate::outbox::Outbox;
@@ -23,7 +24,9 @@ pub(crate) struct Join {
 
 /// Why a join was refused. The seat the lobby reserved was not taken: the joiner gives it
 /// back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) enum JoinError {
     #[error("the room is full")]
     Full,
@@ -146,13 +149,20 @@ impl Message for Leave {
 
 impl<G: Render> Answer<Leave> for Room<G> {
     fn answer(&mut self, leave: Leave, gone: ReplyTo<bool>, ctx: &mut Context<Self>) {
-        if !self.members.contains(leave.player) {
-            let _ = gone.send(false);
+        self.leave(leave.player, Departed::Local(gone), ctx);
+    }
+}
+
+impl<G: Render> Room<G> {
+    /// `Leave`, for a local or a remote asker (`wire/`).
+    pub(super) fn leave(&mut self, player: PlayerId, gone: Departed, ctx: &mut Context<Self>) {
+        if !self.members.contains(player) {
+            gone.send(false);
         } else if self.held > 0 {
             self.held_frames
-                .push_back(super::saving::Held::Departure(leave.player, gone));
+                .push_back(super::saving::Held::Departure(player, gone));
         } else {
-            self.depart(leave.player, gone);
+            self.depart(player, gone);
             self.settle(ctx);
         }
     }
@@ -231,7 +241,7 @@ pub(crate) struct Rename {
 }
 
 /// The name is, or looks like, that of another seated player: nothing changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct NameTaken;
 
 impl Message for Rename {

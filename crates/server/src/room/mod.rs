@@ -25,6 +25,7 @@
 
 mod bots;
 mod clock;
+mod link;
 mod members;
 mod messages;
 mod presence;
@@ -38,8 +39,10 @@ mod snapshot_tests;
 mod supervision;
 #[cfg(test)]
 mod tests;
+pub(crate) mod wire;
 
 use std::collections::VecDeque;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rand::Rng;
@@ -56,9 +59,14 @@ use crate::outbox::{Frame, PushError};
 use crate::records::RecorderHandle;
 use crate::tell::or_log;
 
+pub(crate) use link::RoomLink;
 pub(crate) use members::Member;
-pub(crate) use messages::{Act, Chat, Crash, GetScores, Join, JoinError, Leave, NameTaken, Rename};
-pub(crate) use presence::{Away, NotOwner, Rejoin, SeatLost, Spectators, Unwatch, Watch, Who};
+pub(crate) use messages::{
+    Act, Chat, Crash, GetScores, Join, JoinError, Joined, Leave, NameTaken, Rename,
+};
+pub(crate) use presence::{
+    Away, NotOwner, Rejoin, SeatLost, Spectators, Unwatch, Watch, WatchError, Who,
+};
 pub(crate) use recording::{Recorded, RecordedPlayer};
 #[allow(unused_imports)] // see `mod snapshot`
 pub(crate) use snapshot::{Resume, RoomSnapshot, SnapshotError, Snapshotted, TakeSnapshot};
@@ -126,6 +134,9 @@ struct Parts {
     /// The round voided when the room came back from a snapshot after a failure: told to
     /// each restored seat as its player rejoins (`snapshot.rs`).
     voided: Option<u64>,
+    /// The NATS client remote members' frames go out on, once the room is served to other
+    /// nodes (`wire/`); shared so that a restarted referee still has it.
+    remote: Arc<OnceLock<async_nats::Client>>,
 }
 
 /// The referee actor of one room.
@@ -151,6 +162,8 @@ pub(crate) struct Room<G: Render> {
     epoch: Instant,
     /// See [`Parts::voided`].
     voided: Option<u64>,
+    /// See `Parts::remote`.
+    remote: Arc<OnceLock<async_nats::Client>>,
     /// The game deadline a timer is armed for (see `clock.rs`).
     armed: Option<Millis>,
     /// Events the rules returned where no context was at hand (a leaver's forfeit), announced
@@ -222,6 +235,7 @@ impl<G: Render> Room<G> {
             snapshots: setup.snapshots,
             epoch,
             voided,
+            remote: Arc::default(),
         };
         let mut seeds = setup.rng;
         let factory = move || Room::restore(&parts, &snapshot, supervision::next_rng(&mut seeds));
@@ -252,6 +266,7 @@ impl<G: Render> Room<G> {
             snapshots: parts.snapshots.clone(),
             epoch: parts.epoch,
             voided: parts.voided,
+            remote: parts.remote.clone(),
             armed: None,
             pending: Vec::new(),
             snapshot: snapshot.clone(),

@@ -29,7 +29,7 @@ pub(crate) struct Watch {
 }
 
 /// Why a watch was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub(crate) enum WatchError {
     #[error("{0} has as many spectators as it takes")]
     Full(RoomLabel),
@@ -161,7 +161,9 @@ pub(crate) struct Spectators {
 }
 
 /// Only the owner of a private room may say who watches it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize,
+)]
 #[error("only the player who opened a private room may say who watches it")]
 pub(crate) struct NotOwner;
 
@@ -220,7 +222,9 @@ pub(crate) struct Rejoin {
 }
 
 /// The seat is no longer there (the room dropped the player meanwhile).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize,
+)]
 #[error("your seat was not kept")]
 pub(crate) struct SeatLost;
 

@@ -63,7 +63,30 @@ pub(super) enum Held {
     },
     /// A member's `Leave`: carried out in order, after the frames meant for them; its
     /// asker is answered then.
-    Departure(PlayerId, ReplyTo<bool>),
+    Departure(PlayerId, Departed),
+}
+
+/// Whoever waits for a departure to be done: a local `Leave`'s asker, or a remote one's
+/// (`wire/`), whose reply is the wire's own type.
+pub(crate) enum Departed {
+    Local(ReplyTo<bool>),
+    Remote(ReplyTo<super::wire::Answered>),
+}
+
+impl Departed {
+    /// Answers the asker (who may have stopped waiting: nothing more to do then).
+    pub(crate) fn send(self, seated: bool) {
+        let _ = match self {
+            Departed::Local(gone) => gone.send(seated).map_err(drop),
+            Departed::Remote(gone) => {
+                let left = super::wire::Answered {
+                    reply: super::wire::RoomReply::Left(seated),
+                    pushed: None,
+                };
+                gone.send(left).map_err(drop)
+            }
+        };
+    }
 }
 
 /// How the wait for a won round's commit ended.
@@ -182,7 +205,7 @@ impl<G: Render> Room<G> {
 
     /// A member leaves: the others are told, the seat goes back to the lobby, and whoever
     /// asked learns that everything meant for the leaver has been handed over.
-    pub(super) fn depart(&mut self, player: PlayerId, gone: ReplyTo<bool>) {
+    pub(super) fn depart(&mut self, player: PlayerId, gone: Departed) {
         if let Some(member) = self.remove(player) {
             let left = Notice::MemberLeft {
                 player,
@@ -190,8 +213,7 @@ impl<G: Render> Room<G> {
             };
             self.tell_all(None, &left);
         }
-        // The asker may have stopped waiting: nothing more to do then.
-        let _ = gone.send(true);
+        gone.send(true);
     }
 
     /// Sends a won round to the recorder and holds pushes until it is committed.

@@ -5,7 +5,6 @@ use referee_protocol::notice::ErrorCode;
 use referee_rules::Render;
 
 use super::{NOT_IN_A_ROOM, Session};
-use crate::room::Crash;
 
 impl<G: Render> Session<G> {
     /// The test-only fault commands: `/fault room` makes the room's referee panic,
@@ -14,9 +13,7 @@ impl<G: Render> Session<G> {
         match line.trim() {
             "/fault room" => {
                 match &self.seat {
-                    Some(seat) => {
-                        let _ = seat.handle.try_tell(Crash);
-                    }
+                    Some(seat) => seat.handle.crash(),
                     None => self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM),
                 }
                 true

@@ -20,6 +20,8 @@
 mod faults;
 mod games;
 mod records;
+#[cfg(test)]
+mod remote_tests;
 mod seating;
 #[cfg(test)]
 mod tests;
@@ -46,7 +48,7 @@ use crate::lobby::{LobbyHandle, Seat};
 use crate::metrics::{AskTarget, Metrics};
 use crate::outbox::{Frame, Outbox};
 use crate::rate::{Admit, Bucket, RateLimit};
-use crate::room::{Act, Chat, RoomHandle};
+use crate::room::{Act, Chat, RoomLink};
 use crate::seen::SeenRound;
 use crate::shared::Shared;
 
@@ -65,7 +67,7 @@ const WATCHING: &str = "you are watching this room: /play or /join to take a sea
 /// A room the player watches (see `watching.rs`).
 struct Watched<G: Render> {
     label: RoomLabel,
-    handle: RoomHandle<G>,
+    handle: RoomLink<G>,
 }
 
 /// A connected player.
@@ -100,6 +102,9 @@ pub(crate) struct Session<G: Render> {
     attempts: Option<(Arc<Attempts>, ClientAttempts)>,
     /// The client's address, when the transport knows it.
     peer: Option<IpAddr>,
+    /// This connection's number (`Shared::next_connection`): with the seat's epoch, it names
+    /// the subject a remote room's frames come on (`room/wire/`).
+    connection: u64,
 }
 
 impl<G: Render> Session<G> {
@@ -132,6 +137,7 @@ impl<G: Render> Session<G> {
             metrics: None,
             attempts: None,
             peer: None,
+            connection: 0,
         }
     }
 
@@ -154,6 +160,7 @@ impl<G: Render> Session<G> {
         session.faults = shared.config.allow_faults;
         session.metrics = Some(shared.metrics.clone());
         session.attempts = Some((shared.attempts.clone(), shared.attempts.client()));
+        session.connection = shared.next_connection();
         match peer {
             Some(peer) => session.with_peer(peer),
             None => session,
@@ -275,7 +282,7 @@ impl<G: Render> Session<G> {
             Command::Help(Some(game)) => self.explain(game),
             Command::Name(name) => self.rename(name).await,
             Command::Score => self.scores().await,
-            Command::Say(text) => self.chat(text),
+            Command::Say(text) => self.chat(text).await,
             Command::Rooms => self.list_rooms().await,
             Command::Games => self.list_games().await,
             Command::Join(room) => self.join(room).await,
@@ -326,8 +333,8 @@ impl<G: Render> Session<G> {
         };
         // The room tells the player the outcome, in order with its other pushes; the reply
         // only says the move was taken.
-        if let Err(err) = self.timed(AskTarget::Room, seat.handle.ask(act)).await {
-            self.room_failed(err.without_message());
+        if let Err(err) = self.timed(AskTarget::Room, seat.handle.act(act)).await {
+            self.room_failed(err);
         }
     }
 
@@ -339,7 +346,7 @@ impl<G: Render> Session<G> {
     }
 
     /// Chat is fire-and-forget, and never waits: a room too busy to take it now drops it.
-    fn chat(&mut self, said: &str) {
+    async fn chat(&mut self, said: &str) {
         let Some(seat) = &self.seat else {
             return self.not_seated();
         };
@@ -352,7 +359,7 @@ impl<G: Render> Session<G> {
             text,
             re: self.re,
         };
-        match seat.handle.try_tell(chat) {
+        match seat.handle.chat(chat).await {
             Ok(()) => {}
             Err(TellError::Full(_)) => self.error(ErrorCode::Busy, "the room is busy; try again"),
             Err(_) => self.room_failed(AskError::NotRunning(())),

@@ -12,7 +12,7 @@ use referee_store::LeaderEntry;
 use super::{NOT_IN_A_ROOM, Session};
 use crate::board::{ReadLeaderboard, ReadWinsOf};
 use crate::metrics::AskTarget;
-use crate::room::{GetScores, NameTaken, Rename, Who};
+use crate::room::{NameTaken, Rename};
 
 impl<G: Render> Session<G> {
     pub(super) async fn rename(&mut self, wanted: &str) {
@@ -28,11 +28,14 @@ impl<G: Render> Session<G> {
                     name: name.clone(),
                     re: self.re,
                 };
-                match self.timed(AskTarget::Room, seat.handle.ask(rename)).await {
+                match self
+                    .timed(AskTarget::Room, seat.handle.rename(rename))
+                    .await
+                {
                     Ok(Ok(())) => {}
                     // The room told the player why; the name stays as it was.
                     Ok(Err(NameTaken)) => return,
-                    Err(err) => return self.room_failed(err.without_message()),
+                    Err(err) => return self.room_failed(err),
                 }
             }
         }
@@ -88,12 +91,12 @@ impl<G: Render> Session<G> {
             (None, None) => return self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM),
         };
         match self
-            .timed(AskTarget::Room, handle.ask(GetScores(self.player)))
+            .timed(AskTarget::Room, handle.scores(self.player))
             .await
         {
             Ok(Some((room, scores))) => self.say(&Notice::Scores { room, scores }),
             Ok(None) => self.no_longer_in_room(),
-            Err(err) => self.room_failed(err.without_message()),
+            Err(err) => self.room_failed(err),
         }
     }
 
@@ -104,13 +107,10 @@ impl<G: Render> Session<G> {
             (None, Some(watched)) => watched.handle.clone(),
             (None, None) => return self.error(ErrorCode::NotInRoom, NOT_IN_A_ROOM),
         };
-        match self
-            .timed(AskTarget::Room, handle.ask(Who(self.player)))
-            .await
-        {
+        match self.timed(AskTarget::Room, handle.who(self.player)).await {
             Ok(Some(who)) => self.say(&who),
             Ok(None) => self.no_longer_in_room(),
-            Err(err) => self.room_failed(err.without_message()),
+            Err(err) => self.room_failed(err),
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::ids::RoomId;
 use crate::lobby::{FindError, FindRoom, ListRooms, OpenPrivate, QuickMatch, Seat, SeatFreed};
 use crate::metrics::AskTarget;
 use crate::parking::Parked;
-use crate::room::{Away, Join, JoinError, Leave, Rejoin, SeatLost};
+use crate::room::{Join, JoinError, Rejoin, SeatLost};
 use crate::seen::stamp;
 use crate::tell::or_log;
 
@@ -52,7 +52,10 @@ impl<G: Render> Session<G> {
             outbox: self.outbox.for_seat(self.epoch),
             re: None,
         };
-        match self.timed(AskTarget::Room, seat.handle.ask(rejoin)).await {
+        match self
+            .timed(AskTarget::Room, seat.handle.rejoin(rejoin, self.connection))
+            .await
+        {
             Ok(Ok(round)) => {
                 self.seen.observe(stamp(self.epoch, round));
                 self.game = seat.game;
@@ -171,7 +174,7 @@ impl<G: Render> Session<G> {
     }
 
     /// Takes a reserved seat.
-    async fn sit(&mut self, seat: Seat<G>) {
+    pub(super) async fn sit(&mut self, seat: Seat<G>) {
         self.epoch += 1;
         let join = Join {
             player: self.player,
@@ -181,7 +184,10 @@ impl<G: Render> Session<G> {
             feed: self.feed_choice.unwrap_or(self.feed),
             re: self.re,
         };
-        match self.timed(AskTarget::Room, seat.handle.ask(join)).await {
+        match self
+            .timed(AskTarget::Room, seat.handle.join(join, self.connection))
+            .await
+        {
             Ok(Ok(joined)) => {
                 self.seen.observe(stamp(self.epoch, joined.round));
                 self.game = seat.game;
@@ -210,10 +216,7 @@ impl<G: Render> Session<G> {
 
     /// After a join whose outcome is unknown: a `Leave` after it undoes it, if it happened.
     fn undo_join(&self, seat: &Seat<G>) {
-        let undo = Leave {
-            player: self.player,
-        };
-        or_log(seat.handle.tell_soon(undo), "undo of a join");
+        or_log(seat.handle.leave_soon(self.player), "undo of a join");
     }
 
     pub(super) async fn leave_room(&mut self) {
@@ -233,18 +236,10 @@ impl<G: Render> Session<G> {
         let Some(seat) = self.seat.take() else {
             return;
         };
-        let leave = Leave {
-            player: self.player,
-        };
         // Answered once the departure is done. A leave that could not even get into the
-        // room's mailbox in that time still must: it is told, waiting for room.
-        match seat.handle.ask_with(leave, LEAVE_WAIT).await {
+        // room's mailbox in that time still must: the link tells it, waiting for room.
+        match seat.handle.leave(self.player, LEAVE_WAIT).await {
             Ok(_) | Err(AskError::Timeout(_)) => {}
-            Err(AskError::Full(leave)) => {
-                if seat.handle.tell(leave).await.is_err() {
-                    tracing::debug!(player = %self.player, "left a room that had closed");
-                }
-            }
             Err(err) => tracing::debug!(player = %self.player, %err, "left a room that had closed"),
         }
     }
@@ -260,7 +255,7 @@ impl<G: Render> Session<G> {
     pub(crate) fn park(mut self) -> Parked<G> {
         self.stop_watching();
         if let Some(seat) = &self.seat {
-            or_log(seat.handle.tell_soon(Away(self.player)), "away");
+            or_log(seat.handle.away_soon(self.player), "away");
         }
         Parked {
             player: self.player,

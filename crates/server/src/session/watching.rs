@@ -11,7 +11,7 @@ use referee_rules::Render;
 use super::{NOT_IN_A_ROOM, Session, Watched};
 use crate::lobby::Locate;
 use crate::metrics::AskTarget;
-use crate::room::{NotOwner, Spectators, Unwatch, Watch};
+use crate::room::{NotOwner, Spectators, Watch};
 use crate::seen::stamp;
 use crate::tell::or_log;
 
@@ -40,7 +40,13 @@ impl<G: Render> Session<G> {
             feed: self.feed_choice.unwrap_or(true),
             re: self.re,
         };
-        match self.timed(AskTarget::Room, located.handle.ask(watch)).await {
+        match self
+            .timed(
+                AskTarget::Room,
+                located.handle.watch(watch, self.connection),
+            )
+            .await
+        {
             Ok(Ok((round, label))) => {
                 self.seen.observe(stamp(self.epoch, round));
                 self.watching = Some(Watched {
@@ -54,7 +60,7 @@ impl<G: Render> Session<G> {
             }
             Err(err) => {
                 tracing::warn!(player = %self.player, %err, "watch did not complete");
-                or_log(located.handle.tell_soon(Unwatch(self.player)), "unwatch");
+                or_log(located.handle.unwatch_soon(self.player), "unwatch");
                 self.error(ErrorCode::Busy, "that room did not answer; try again");
             }
         }
@@ -63,7 +69,7 @@ impl<G: Render> Session<G> {
     /// Stops watching, if watching.
     pub(super) fn stop_watching(&mut self) -> Option<RoomLabel> {
         let watched = self.watching.take()?;
-        or_log(watched.handle.tell_soon(Unwatch(self.player)), "unwatch");
+        or_log(watched.handle.unwatch_soon(self.player), "unwatch");
         Some(watched.label)
     }
 
@@ -77,10 +83,13 @@ impl<G: Render> Session<G> {
             allow,
             re: self.re,
         };
-        match self.timed(AskTarget::Room, seat.handle.ask(set)).await {
+        match self
+            .timed(AskTarget::Room, seat.handle.spectators(set))
+            .await
+        {
             Ok(Ok(())) => {}
             Ok(Err(err @ NotOwner)) => self.error(ErrorCode::NotOwner, err),
-            Err(err) => self.room_failed(err.without_message()),
+            Err(err) => self.room_failed(err),
         }
     }
 

@@ -1,0 +1,439 @@
+//! [`RoomLink`]: a session's way to its room, wherever the room runs.
+//!
+//! `Local` is the room's own handle: each method is the plain mailbox ask or tell it always
+//! was (nothing encoded, no NATS; the price is one `match`). `Remote` is a room hosted on
+//! another node of the cluster: each method is a [`RoomCall`] asked on the room's subject
+//! (`wire/`), and a call that seats the player (join, rejoin, watch) first starts the
+//! member task that brings the room's frames into this connection's outbox.
+//!
+//! Both answer with the local types and with `referee_actor`'s [`AskError`] without the
+//! message, so the session has one `match`: a remote room nobody serves ("no responders")
+//! is [`AskError::NotRunning`] ("that room has closed"), a lost reply is a timeout, and the
+//! network's own failures (a server stopped mid-call, a broken connection) are timeouts too
+//! — the outcome is unknown, as after a local timeout. A node of another build refusing the
+//! call is [`AskError::Dropped`]: the room cannot be played from here.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use referee_actor::{AskError, TellError};
+use referee_protocol::notice::{NamedScore, Notice, RoomLabel};
+use referee_remote::RemoteHandle;
+use referee_rules::{PlayerId, Render};
+use tokio::time::Instant;
+
+use super::wire::{self, MemberAddress, MemberFeed, RoomCall, RoomReply};
+use super::{
+    Act, Away, Chat, Crash, GetScores, Join, JoinError, Joined, Leave, NameTaken, NotOwner, Rejoin,
+    Rename, RoomHandle, SeatLost, Spectators, Unwatch, Watch, WatchError, Who,
+};
+use crate::cluster::ClusterNode;
+use crate::ids::RoomId;
+use crate::metrics::Metrics;
+use crate::outbox::Outbox;
+
+/// A session's room: in this process, or on another node.
+pub(crate) enum RoomLink<G: Render> {
+    Local(RoomHandle<G>),
+    #[cfg_attr(not(test), allow(dead_code))] // used once the lobby opens remote seats (issue 18)
+    Remote(Arc<RemoteRoom<G>>),
+}
+
+/// A room on another node.
+pub(crate) struct RemoteRoom<G: Render> {
+    node: Arc<ClusterNode>,
+    handle: RemoteHandle<RoomCall<G>>,
+    metrics: Option<Arc<Metrics>>,
+    /// The member task of the seat taken through this link (shared by its clones): replaced
+    /// by the next join, ended (after a grace) when the last clone goes.
+    feed: Mutex<Option<MemberFeed>>,
+}
+
+impl<G: Render> Clone for RoomLink<G> {
+    fn clone(&self) -> Self {
+        match self {
+            RoomLink::Local(handle) => RoomLink::Local(handle.clone()),
+            RoomLink::Remote(remote) => RoomLink::Remote(remote.clone()),
+        }
+    }
+}
+
+impl<G: Render> From<RoomHandle<G>> for RoomLink<G> {
+    fn from(handle: RoomHandle<G>) -> Self {
+        RoomLink::Local(handle)
+    }
+}
+
+/// What an ask answers: the reply, or the local error without the message.
+type Asked<T> = Result<T, AskError<()>>;
+
+impl<G: Render> RoomLink<G> {
+    /// The link to room `room` hosted on another node, reached through `node`'s NATS; its
+    /// asks are counted in `metrics`. Does no I/O: a room nobody hosts shows on the first
+    /// call, as [`AskError::NotRunning`].
+    #[cfg_attr(not(test), allow(dead_code))] // used once the lobby opens remote seats (issue 18)
+    pub(crate) fn remote(
+        node: &Arc<ClusterNode>,
+        room: RoomId,
+        metrics: Option<Arc<Metrics>>,
+    ) -> Self {
+        RoomLink::Remote(Arc::new(RemoteRoom {
+            node: node.clone(),
+            handle: RemoteHandle::new(node.client.clone(), wire::room_subject(room)),
+            metrics,
+            feed: Mutex::default(),
+        }))
+    }
+
+    /// `Join`; `connection` is this connection's number (it names the member subject).
+    pub(crate) async fn join(
+        &self,
+        join: Join,
+        connection: u64,
+    ) -> Asked<Result<Joined, JoinError>> {
+        let remote = match self {
+            RoomLink::Local(handle) => {
+                return handle.ask(join).await.map_err(AskError::without_message);
+            }
+            RoomLink::Remote(remote) => remote,
+        };
+        let member = remote.follow(&join.outbox, connection).await?;
+        let call = RoomCall::Join {
+            player: join.player,
+            name: join.name,
+            named: join.named,
+            feed: join.feed,
+            re: join.re,
+            member,
+        };
+        match remote.ask(call, None).await? {
+            RoomReply::Joined(joined) => Ok(joined.map(|round| Joined { round })),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// `Rejoin`, from a new connection.
+    pub(crate) async fn rejoin(
+        &self,
+        rejoin: Rejoin,
+        connection: u64,
+    ) -> Asked<Result<u64, SeatLost>> {
+        let remote = match self {
+            RoomLink::Local(handle) => {
+                return handle.ask(rejoin).await.map_err(AskError::without_message);
+            }
+            RoomLink::Remote(remote) => remote,
+        };
+        let member = remote.follow(&rejoin.outbox, connection).await?;
+        let call = RoomCall::Rejoin {
+            player: rejoin.player,
+            re: rejoin.re,
+            member,
+        };
+        match remote.ask(call, None).await? {
+            RoomReply::Rejoined(rejoined) => Ok(rejoined),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// `Watch`.
+    pub(crate) async fn watch(
+        &self,
+        watch: Watch,
+        connection: u64,
+    ) -> Asked<Result<(u64, RoomLabel), WatchError>> {
+        let remote = match self {
+            RoomLink::Local(handle) => {
+                return handle.ask(watch).await.map_err(AskError::without_message);
+            }
+            RoomLink::Remote(remote) => remote,
+        };
+        let member = remote.follow(&watch.outbox, connection).await?;
+        let call = RoomCall::Watch {
+            player: watch.player,
+            name: watch.name,
+            feed: watch.feed,
+            re: watch.re,
+            member,
+        };
+        match remote.ask(call, None).await? {
+            RoomReply::Watching(watching) => Ok(watching),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// `Leave`, waiting up to `wait` for the room to hand over what is meant for the leaver.
+    /// A local room whose mailbox stayed full still gets it (told, waiting for room).
+    pub(crate) async fn leave(&self, player: PlayerId, wait: Duration) -> Asked<bool> {
+        match self {
+            RoomLink::Local(handle) => match handle.ask_with(Leave { player }, wait).await {
+                Err(AskError::Full(leave)) => match handle.tell(leave).await {
+                    Ok(()) => Ok(true),
+                    Err(_) => Err(AskError::NotRunning(())),
+                },
+                answered => answered.map_err(AskError::without_message),
+            },
+            RoomLink::Remote(remote) => {
+                match remote.ask(RoomCall::Leave { player }, Some(wait)).await? {
+                    RoomReply::Left(seated) => Ok(seated),
+                    other => Err(unexpected(&other)),
+                }
+            }
+        }
+    }
+
+    /// `Leave` without waiting (undoing a join whose outcome is unknown, giving up a parked
+    /// seat). Remotely a publish, made by a task of its own.
+    pub(crate) fn leave_soon(&self, player: PlayerId) -> Result<(), TellError<()>> {
+        match self {
+            RoomLink::Local(handle) => handle.tell_soon(Leave { player }).map_err(without_message),
+            RoomLink::Remote(remote) => remote.tell_soon(RoomCall::Leave { player }),
+        }
+    }
+
+    /// `Away` without waiting: the connection dropped, the player may come back.
+    pub(crate) fn away_soon(&self, player: PlayerId) -> Result<(), TellError<()>> {
+        match self {
+            RoomLink::Local(handle) => handle.tell_soon(Away(player)).map_err(without_message),
+            RoomLink::Remote(remote) => remote.tell_soon(RoomCall::Away { player }),
+        }
+    }
+
+    /// `Unwatch` without waiting.
+    pub(crate) fn unwatch_soon(&self, player: PlayerId) -> Result<(), TellError<()>> {
+        match self {
+            RoomLink::Local(handle) => handle.tell_soon(Unwatch(player)).map_err(without_message),
+            RoomLink::Remote(remote) => remote.tell_soon(RoomCall::Unwatch { player }),
+        }
+    }
+
+    /// `Act`: whether the move was taken is told to the player by the room, in order.
+    pub(crate) async fn act(&self, act: Act<G>) -> Asked<()> {
+        match self {
+            RoomLink::Local(handle) => handle
+                .ask(act)
+                .await
+                .map(drop)
+                .map_err(AskError::without_message),
+            RoomLink::Remote(remote) => {
+                let call = RoomCall::Act {
+                    player: act.player,
+                    seen_round: act.seen_round,
+                    action: act.action,
+                    re: act.re,
+                };
+                match remote.ask(call, None).await? {
+                    RoomReply::Acted { .. } => Ok(()),
+                    other => Err(unexpected(&other)),
+                }
+            }
+        }
+    }
+
+    /// `Chat`, never waiting for room: a full local mailbox refuses it (`Full`). Remotely a
+    /// publish (a room gone is not noticed here).
+    pub(crate) async fn chat(&self, chat: Chat) -> Result<(), TellError<()>> {
+        match self {
+            RoomLink::Local(handle) => handle.try_tell(chat).map_err(without_message),
+            RoomLink::Remote(remote) => {
+                let call = RoomCall::Chat {
+                    player: chat.player,
+                    text: chat.text,
+                    re: chat.re,
+                };
+                remote
+                    .handle
+                    .tell(call)
+                    .await
+                    .map_err(|_| TellError::NotRunning(()))
+            }
+        }
+    }
+
+    /// `Crash` (fault injection, tests only): a local room only.
+    pub(crate) fn crash(&self) {
+        match self {
+            RoomLink::Local(handle) => {
+                let _ = handle.try_tell(Crash);
+            }
+            RoomLink::Remote(_) => tracing::debug!("faults are not injected into remote rooms"),
+        }
+    }
+
+    /// `Rename`.
+    pub(crate) async fn rename(&self, rename: Rename) -> Asked<Result<(), NameTaken>> {
+        let remote = match self {
+            RoomLink::Local(handle) => {
+                return handle.ask(rename).await.map_err(AskError::without_message);
+            }
+            RoomLink::Remote(remote) => remote,
+        };
+        let call = RoomCall::Rename {
+            player: rename.player,
+            name: rename.name,
+            re: rename.re,
+        };
+        match remote.ask(call, None).await? {
+            RoomReply::Renamed(renamed) => Ok(renamed),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// `Spectators`.
+    pub(crate) async fn spectators(&self, set: Spectators) -> Asked<Result<(), NotOwner>> {
+        let remote = match self {
+            RoomLink::Local(handle) => {
+                return handle.ask(set).await.map_err(AskError::without_message);
+            }
+            RoomLink::Remote(remote) => remote,
+        };
+        let call = RoomCall::Spectators {
+            player: set.player,
+            allow: set.allow,
+            re: set.re,
+        };
+        match remote.ask(call, None).await? {
+            RoomReply::Spectators(set) => Ok(set),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// `GetScores`.
+    pub(crate) async fn scores(
+        &self,
+        player: PlayerId,
+    ) -> Asked<Option<(RoomLabel, Vec<NamedScore>)>> {
+        match self {
+            RoomLink::Local(handle) => handle
+                .ask(GetScores(player))
+                .await
+                .map_err(AskError::without_message),
+            RoomLink::Remote(remote) => {
+                match remote.ask(RoomCall::GetScores { player }, None).await? {
+                    RoomReply::Scores(scores) => Ok(scores),
+                    other => Err(unexpected(&other)),
+                }
+            }
+        }
+    }
+
+    /// `Who`.
+    pub(crate) async fn who(&self, player: PlayerId) -> Asked<Option<Notice>> {
+        match self {
+            RoomLink::Local(handle) => handle
+                .ask(Who(player))
+                .await
+                .map_err(AskError::without_message),
+            RoomLink::Remote(remote) => match remote.ask(RoomCall::Who { player }, None).await? {
+                RoomReply::Who(who) => Ok(who.map(wire::WhoIs::notice)),
+                other => Err(unexpected(&other)),
+            },
+        }
+    }
+}
+
+impl<G: Render> RemoteRoom<G> {
+    /// Starts the member task for a seat whose frames go to `outbox`, and says where.
+    async fn follow(&self, outbox: &Outbox, connection: u64) -> Asked<MemberAddress> {
+        let subject = wire::member_subject(&self.node.name, connection, outbox.epoch());
+        let capacity = outbox.capacity();
+        let feed = wire::follow(&self.node.client, subject.clone(), outbox.clone(), capacity)
+            .await
+            .map_err(|err| {
+                tracing::warn!(%err, "cannot subscribe to a member subject");
+                AskError::Timeout(Duration::ZERO)
+            })?;
+        *self.feed.lock().unwrap_or_else(PoisonError::into_inner) = Some(feed);
+        Ok(MemberAddress {
+            subject,
+            encoding: outbox.encoding(),
+            resumable: outbox.is_resumable(),
+            capacity,
+        })
+    }
+
+    /// Asks the room, timed into the metrics; `wait` overrides the ask timeout. The reply is
+    /// held back until the frames the room pushed before it are in the connection's queue
+    /// (a leave: until the room's last word for the seat is), as a local room's are.
+    async fn ask(&self, call: RoomCall<G>, wait: Option<Duration>) -> Asked<RoomReply> {
+        let leaving = matches!(call, RoomCall::Leave { .. });
+        let started = Instant::now();
+        let answered = match wait {
+            Some(wait) => self.handle.ask_with(call, wait).await,
+            None => self.handle.ask(call).await,
+        };
+        let no_responders = matches!(answered, Err(referee_remote::AskError::NotRunning(_)));
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_remote_ask(started.elapsed(), no_responders);
+        }
+        let answered = answered.map_err(local_error)?;
+        let fed = self
+            .feed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(MemberFeed::fed);
+        if let Some(fed) = fed {
+            if answered.pushed.is_some() || leaving {
+                wire::caught_up(fed, answered.pushed).await;
+            }
+        }
+        Ok(answered.reply)
+    }
+
+    /// A tell that cannot wait here: published by a task of its own.
+    fn tell_soon(&self, call: RoomCall<G>) -> Result<(), TellError<()>> {
+        let handle = self.handle.clone();
+        tokio::spawn(async move {
+            if handle.tell(call).await.is_err() {
+                tracing::debug!("a tell to a remote room was lost (client closed)");
+            }
+        });
+        Ok(())
+    }
+}
+
+/// The remote ask's error as the local one the session matches on (see the module docs).
+fn local_error<M>(err: referee_remote::AskError<M>) -> AskError<()> {
+    use referee_remote::AskError as Remote;
+    match err {
+        Remote::NotRunning(_) => AskError::NotRunning(()),
+        Remote::Full(_) => AskError::Full(()),
+        Remote::Timeout(after) => AskError::Timeout(after),
+        Remote::Dropped => AskError::Dropped,
+        Remote::ServerStopped | Remote::Transport(_) | Remote::BadReply(_) => {
+            tracing::warn!(err = %err_text(&err), "a remote room's answer was lost");
+            AskError::Timeout(Duration::ZERO)
+        }
+        Remote::Panicked(_) | Remote::Stopped(_) | Remote::Rejected(_) | Remote::Encode(..) => {
+            tracing::warn!(err = %err_text(&err), "a remote room refused a call");
+            AskError::Dropped
+        }
+    }
+}
+
+fn err_text<M>(err: &referee_remote::AskError<M>) -> String {
+    match err {
+        referee_remote::AskError::Panicked(text)
+        | referee_remote::AskError::Stopped(text)
+        | referee_remote::AskError::Transport(text) => text.clone(),
+        referee_remote::AskError::Rejected(err)
+        | referee_remote::AskError::BadReply(err)
+        | referee_remote::AskError::Encode(_, err) => err.to_string(),
+        _ => "server stopped".to_owned(),
+    }
+}
+
+/// A reply of the wrong kind: a host of another build. The room cannot be played from here.
+fn unexpected(reply: &RoomReply) -> AskError<()> {
+    tracing::warn!(?reply, "a remote room answered with the wrong reply");
+    AskError::Dropped
+}
+
+fn without_message<M>(err: TellError<M>) -> TellError<()> {
+    match err {
+        TellError::Full(_) => TellError::Full(()),
+        TellError::NotRunning(_) => TellError::NotRunning(()),
+        TellError::WouldBlock(_) => TellError::WouldBlock(()),
+    }
+}

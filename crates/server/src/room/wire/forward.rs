@@ -1,0 +1,99 @@
+//! The remote outbox: on the host, a remote member's outbox is an ordinary [`Outbox`] (same
+//! capacity, same never-waiting push, same kick when full) whose frames one task publishes
+//! to the member's subject, in order.
+//!
+//! The task publishes at most the member's capacity of frames ahead of what the member says
+//! it drained ([`Drained`]); past that it stops taking frames, the outbox fills, and the room
+//! drops the member as too slow — what it does to a local reader who stops reading. The task
+//! ends when the room lets go of the outbox (member gone) or kicks it (too slow), and then
+//! tells the member which ([`MemberPush::End`], [`MemberPush::Dropped`]).
+
+use async_nats::Client;
+use tokio::sync::mpsc;
+
+use super::{Drained, MemberAddress, MemberPush, drained_subject};
+use crate::kick::{Kick, Reason};
+use crate::outbox::{Frame, Outbox};
+
+/// An outbox whose frames go to `member` on another node.
+pub(super) fn remote_outbox(client: &Client, member: &MemberAddress) -> Outbox {
+    let capacity = member.capacity.max(1);
+    let (frames_tx, frames_rx) = mpsc::channel(capacity);
+    let kick = Kick::default();
+    let forwarder = Forwarder {
+        client: client.clone(),
+        subject: member.subject.clone(),
+        window: capacity as u64,
+        kick: kick.clone(),
+    };
+    tokio::spawn(forwarder.run(frames_rx));
+    Outbox::new(frames_tx, kick)
+        .with_encoding(member.encoding)
+        .resumable(member.resumable)
+        .counted()
+}
+
+/// The forwarding task's state.
+struct Forwarder {
+    client: Client,
+    subject: String,
+    /// Frames that may be published and not yet drained.
+    window: u64,
+    /// The remote outbox's switch: thrown by the room when the outbox filled.
+    kick: Kick,
+}
+
+impl Forwarder {
+    async fn run(self, mut frames_rx: mpsc::Receiver<Frame>) {
+        let mut drained = match referee_remote::subscribe::<Drained>(
+            &self.client,
+            drained_subject(&self.subject),
+        )
+        .await
+        {
+            Ok(drained) => drained,
+            Err(err) => {
+                tracing::warn!(%err, member = %self.subject, "cannot follow a remote member");
+                return self.kick.kick(Reason::Failed);
+            }
+        };
+        let (mut sent, mut acked) = (0_u64, 0_u64);
+        loop {
+            let room_for_more = sent - acked.min(sent) < self.window;
+            tokio::select! {
+                biased;
+                _ = self.kick.for_writer() => break,
+                ack = drained.next() => match ack {
+                    Some(Ok(Drained(count))) => acked = acked.max(count),
+                    Some(Err(err)) => tracing::debug!(%err, "unreadable drained count"),
+                    None => break,
+                },
+                frame = frames_rx.recv(), if room_for_more => {
+                    let Some(frame) = frame else { break };
+                    let last = frame.close.is_some();
+                    self.publish(&MemberPush::Frame {
+                        text: frame.text,
+                        round: frame.round,
+                        close: frame.close,
+                    })
+                    .await;
+                    sent += 1;
+                    if last {
+                        break;
+                    }
+                }
+            }
+        }
+        let end = match self.kick.reason() {
+            Some(Reason::TooSlow | Reason::Failed) => MemberPush::Dropped,
+            _ => MemberPush::End,
+        };
+        self.publish(&end).await;
+    }
+
+    async fn publish(&self, push: &MemberPush) {
+        if let Err(err) = referee_remote::push(&self.client, &self.subject, push).await {
+            tracing::debug!(%err, member = %self.subject, "a frame for a remote member was lost");
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! A room's calls on the wire: how a session on one node plays in a room hosted on another.
+//!
+//! A session's calls to its room ([`RoomCall`]) are one serde enum, served on one subject per
+//! room (`room.<id>`, [`room_subject`]): one subject, one serving task, so the calls of one
+//! session reach the room's mailbox in the order it made them (`docs/semantics.md`, "Remote
+//! tell and ask"). The host translates each call into the room's own handlers (`host.rs`):
+//! there is no second copy of the room's logic.
+//!
+//! What the room pushes to a remote member goes the other way, to the member's subject
+//! (`member.<node>.<connection>.<epoch>`, [`member_subject`]): on the host, the member's
+//! outbox is a *remote outbox* (`forward.rs`) whose frames one task publishes there, in
+//! order; on the member's node, one task (`member.rs`) puts each frame into the connection's
+//! real outbox with its round, stamped with the seat's epoch. The member acknowledges what
+//! it has drained (`<member subject>.drained`), so a member whose node stops draining fills
+//! its remote outbox and is dropped as too slow, as a local reader would be.
+//!
+//! Who stops what: the host's forwarding task ends when the room lets go of the remote
+//! outbox (the member left or was dropped) and then says so on the member subject
+//! ([`MemberPush::End`] or [`MemberPush::Dropped`]); the member's task ends on that word, on
+//! a close frame, when the connection's outbox is gone, or a short grace after the session
+//! let go of the seat. A seat's epoch is part of its member subject, so frames of a room left
+//! behind never reach the next seat's stream. The full flow is in `docs/CLUSTER.md`.
+
+mod forward;
+mod host;
+mod member;
+
+use referee_actor::{ActorHandle, Message};
+use referee_protocol::notice::{NamedScore, Notice, RoomLabel, Seated};
+use referee_remote::{RemoteMessage, Serving};
+use referee_rules::{PlayerId, Render};
+use serde::{Deserialize, Serialize};
+
+use super::{JoinError, NameTaken, NotOwner, Room, SeatLost, WatchError};
+use crate::encoding::Encoding;
+use crate::ids::RoomId;
+
+pub(crate) use member::{MemberFeed, caught_up, follow};
+
+/// The subject room `room` is served on.
+#[cfg_attr(not(test), allow(dead_code))] // used once the lobby opens remote seats (issue 18)
+pub(crate) fn room_subject(room: RoomId) -> String {
+    format!("room.{room}")
+}
+
+/// The subject the frames of one seat of one connection go to.
+pub(crate) fn member_subject(node: &str, connection: u64, epoch: u32) -> String {
+    format!("member.{node}.{connection}.{epoch}")
+}
+
+/// Where a remote member's frames go, and how they want them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct MemberAddress {
+    /// See [`member_subject`].
+    pub(crate) subject: String,
+    pub(crate) encoding: Encoding,
+    /// Whether the player may come back on a new connection (see `Outbox::resumable`).
+    pub(crate) resumable: bool,
+    /// The member's outbox capacity: the remote outbox gets as much, and as many frames may
+    /// be on their way before the member says it drained them.
+    pub(crate) capacity: usize,
+}
+
+/// A session's call to its room, across nodes: one variant per room message a session sends.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub(crate) enum RoomCall<G: Render> {
+    Join {
+        player: PlayerId,
+        name: String,
+        named: bool,
+        feed: bool,
+        re: Option<u64>,
+        member: MemberAddress,
+    },
+    Rejoin {
+        player: PlayerId,
+        re: Option<u64>,
+        member: MemberAddress,
+    },
+    Leave {
+        player: PlayerId,
+    },
+    Away {
+        player: PlayerId,
+    },
+    Act {
+        player: PlayerId,
+        seen_round: u64,
+        action: G::Action,
+        re: Option<u64>,
+    },
+    Chat {
+        player: PlayerId,
+        text: String,
+        re: Option<u64>,
+    },
+    Rename {
+        player: PlayerId,
+        name: String,
+        re: Option<u64>,
+    },
+    Spectators {
+        player: PlayerId,
+        allow: bool,
+        re: Option<u64>,
+    },
+    GetScores {
+        player: PlayerId,
+    },
+    Watch {
+        player: PlayerId,
+        name: String,
+        feed: bool,
+        re: Option<u64>,
+        member: MemberAddress,
+    },
+    Unwatch {
+        player: PlayerId,
+    },
+    Who {
+        player: PlayerId,
+    },
+}
+
+/// A room's answer to a [`RoomCall`], the local reply's content.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum RoomReply {
+    /// `Join`: the room's round.
+    Joined(Result<u64, JoinError>),
+    /// `Rejoin`: the room's round.
+    Rejoined(Result<u64, SeatLost>),
+    /// `Leave`: whether the player was seated.
+    Left(bool),
+    /// `Away`, `Chat`: taken.
+    Told,
+    /// `Act`: whether the rules took the move (the player was told why not, in order).
+    Acted {
+        taken: bool,
+    },
+    Renamed(Result<(), NameTaken>),
+    Spectators(Result<(), NotOwner>),
+    Scores(Option<(RoomLabel, Vec<NamedScore>)>),
+    /// `Watch`: the room's round and label.
+    Watching(Result<(u64, RoomLabel), WatchError>),
+    Who(Option<WhoIs>),
+}
+
+/// `Notice::Who`'s fields (the notice itself is not read back from the wire).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct WhoIs {
+    room: RoomLabel,
+    members: Vec<Seated>,
+    capacity: usize,
+    spectators: Vec<Seated>,
+    watchable: bool,
+}
+
+impl WhoIs {
+    /// The fields of a `Notice::Who`; `None` for any other notice.
+    pub(crate) fn of(notice: Notice) -> Option<Self> {
+        match notice {
+            Notice::Who {
+                room,
+                members,
+                capacity,
+                spectators,
+                watchable,
+            } => Some(WhoIs {
+                room,
+                members,
+                capacity,
+                spectators,
+                watchable,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The notice again.
+    pub(crate) fn notice(self) -> Notice {
+        Notice::Who {
+            room: self.room,
+            members: self.members,
+            capacity: self.capacity,
+            spectators: self.spectators,
+            watchable: self.watchable,
+        }
+    }
+}
+
+impl<G: Render> RoomCall<G> {
+    /// Who makes the call.
+    fn player(&self) -> PlayerId {
+        match self {
+            RoomCall::Join { player, .. }
+            | RoomCall::Rejoin { player, .. }
+            | RoomCall::Leave { player }
+            | RoomCall::Away { player }
+            | RoomCall::Act { player, .. }
+            | RoomCall::Chat { player, .. }
+            | RoomCall::Rename { player, .. }
+            | RoomCall::Spectators { player, .. }
+            | RoomCall::GetScores { player }
+            | RoomCall::Watch { player, .. }
+            | RoomCall::Unwatch { player }
+            | RoomCall::Who { player } => *player,
+        }
+    }
+}
+
+/// The room's reply, and how many frames it had pushed to the caller by then.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Answered {
+    pub(crate) reply: RoomReply,
+    /// Frames the room had queued for the caller when it answered (`None`: the caller has
+    /// no remote outbox there, or left). The caller's node holds the answer back until its
+    /// member task has put that many into the connection's queue: answers come after the
+    /// pushes made before them, as with a local room.
+    pub(crate) pushed: Option<u64>,
+}
+
+impl<G: Render> Message for RoomCall<G> {
+    type Reply = Answered;
+}
+
+impl<G: Render> RemoteMessage for RoomCall<G> {
+    const NAME: &'static str = "room.call";
+    const VERSION: u32 = 1;
+}
+
+/// What the host publishes on a member's subject.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum MemberPush {
+    /// One frame, as the room made it.
+    Frame {
+        text: String,
+        round: Option<u64>,
+        close: Option<u16>,
+    },
+    /// The room let go of the member (they left): nothing more comes.
+    End,
+    /// The room dropped the member as too slow: their connection is ended.
+    Dropped,
+}
+
+impl Message for MemberPush {
+    type Reply = ();
+}
+
+impl RemoteMessage for MemberPush {
+    const NAME: &'static str = "room.member_push";
+    const VERSION: u32 = 1;
+}
+
+/// The member's word to the host: it has drained this many frames in all.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(crate) struct Drained(pub(crate) u64);
+
+impl Message for Drained {
+    type Reply = ();
+}
+
+impl RemoteMessage for Drained {
+    const NAME: &'static str = "room.member_drained";
+    const VERSION: u32 = 1;
+}
+
+/// The subject a member acknowledges its drained frames on.
+fn drained_subject(member: &str) -> String {
+    format!("{member}.drained")
+}
+
+/// Serves `room` to the other nodes on [`room_subject`]`(id)`: its remote members' frames go
+/// out on `client`. Serving stops when the returned [`Serving`] is dropped, or by itself
+/// once the room has stopped.
+///
+/// # Errors
+/// The subscription could not be made (the client is closed).
+#[cfg_attr(not(test), allow(dead_code))] // used once the lobby opens remote seats (issue 18)
+pub(crate) async fn serve_room<G: Render>(
+    client: &async_nats::Client,
+    id: RoomId,
+    room: &ActorHandle<Room<G>>,
+) -> Result<Serving, async_nats::SubscribeError> {
+    // Told before serving: the client is there before the first remote join.
+    if room.tell(host::Hosting(client.clone())).await.is_err() {
+        tracing::debug!(room = id, "served a room that had stopped");
+    }
+    let serving = referee_remote::serve(
+        client.clone(),
+        room_subject(id),
+        room.recipient::<RoomCall<G>>(),
+    )
+    .await?;
+    // Once NATS has the subscription, a call from another node finds the room: until then
+    // it would hear "no responders".
+    settled(client).await;
+    Ok(serving)
+}
+
+/// How long [`settled`] waits for its echo.
+#[cfg_attr(not(test), allow(dead_code))] // used once the lobby opens remote seats (issue 18)
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Returns once the NATS server has read everything `client` sent before (a subscription,
+/// an unsubscribe), or after [`SETTLE`]: a message to itself comes back only then.
+/// (`Client::flush` only writes the client's buffer out; it does not wait for the server.)
+#[cfg_attr(not(test), allow(dead_code))] // used once the lobby opens remote seats (issue 18)
+pub(crate) async fn settled(client: &async_nats::Client) {
+    use futures_util::StreamExt;
+    let inbox = client.new_inbox();
+    let echoed = async {
+        let mut echo = client.subscribe(inbox.clone()).await.ok()?;
+        client.publish(inbox, bytes::Bytes::new()).await.ok()?;
+        echo.next().await
+    };
+    if !matches!(tokio::time::timeout(SETTLE, echoed).await, Ok(Some(_))) {
+        tracing::warn!("NATS did not echo in time: a subscription may not be in place yet");
+    }
+}
