@@ -65,12 +65,11 @@ pub(crate) async fn reserve(node: &ClusterNode, at: &Elsewhere) -> Result<Remote
     }
 }
 
-/// Hands back a seat reserved in `seat`'s room that the player did not take (sent in the
+/// Hands back a seat reserved in room `room` of node `host` that the player did not take (sent in the
 /// background: the room's node frees it when the message arrives; if it never does, the
 /// seat is freed when that room closes).
-pub(crate) fn give_back(node: &ClusterNode, seat: &RemoteSeat) {
-    let lobby = RemoteHandle::<LobbyCall>::new(node.client.clone(), lobby_subject(&seat.node));
-    let room = seat.room;
+pub(crate) fn give_back(node: &ClusterNode, host: &str, room: RoomId) {
+    let lobby = RemoteHandle::<LobbyCall>::new(node.client.clone(), lobby_subject(host));
     tokio::spawn(async move {
         if let Err(err) = lobby.tell(LobbyCall::Free { room }).await {
             tracing::debug!(room, %err, "a seat given back did not reach its node");

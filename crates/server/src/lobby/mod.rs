@@ -43,8 +43,8 @@ const SEAT_REPORTS: usize = 1 << 16;
 pub(crate) use crate::room::SeatFreed;
 pub(crate) use code::canonical_code;
 pub(crate) use messages::{
-    CountGames, Filling, FindError, FindRoom, ListRooms, Locate, OpenPrivate, QuickMatch,
-    TakeCensus,
+    CountGames, Filling, FindError, FindRoom, LISTED, ListRooms, Locate, Located, OpenPrivate,
+    QuickMatch, TakeCensus,
 };
 pub(crate) use remote::{Advertise, LobbyCall, LobbyReply};
 
@@ -59,6 +59,9 @@ pub(crate) struct Seat<G: Render> {
     pub(crate) label: referee_protocol::notice::RoomLabel,
     /// The room, here or (in a cluster) on another node.
     pub(crate) handle: RoomLink<G>,
+    /// The node hosting the room, if not this one (its lobby gets the seat back if the
+    /// player does not take it).
+    pub(crate) host: Option<String>,
 }
 
 /// What the lobby keeps for each room in its directory.
@@ -219,6 +222,7 @@ impl<G: Render> Lobby<G> {
         let game = self.directory.game(id)?;
         let (label, hosted) = self.directory.reserve(id)?;
         Some(Seat {
+            host: None,
             room: id,
             game,
             label,

@@ -17,6 +17,7 @@
 //! * `records`: names, the records, scores and who is here;
 //! * `faults`: the test-only fault commands.
 
+mod cluster;
 mod faults;
 mod games;
 mod records;
@@ -43,6 +44,7 @@ use tokio::time::Instant;
 
 use crate::attempts::{Attempts, ClientAttempts};
 use crate::board::BoardHandle;
+use crate::cluster::ClusterNode;
 use crate::ids::default_name;
 use crate::lobby::{LobbyHandle, Seat};
 use crate::metrics::{AskTarget, Metrics};
@@ -105,6 +107,8 @@ pub(crate) struct Session<G: Render> {
     /// This connection's number (`Shared::next_connection`): with the seat's epoch, it names
     /// the subject a remote room's frames come on (`room/wire/`).
     connection: u64,
+    /// This node of a cluster: rooms are looked for on the other nodes too.
+    cluster: Option<Arc<ClusterNode>>,
 }
 
 impl<G: Render> Session<G> {
@@ -138,6 +142,7 @@ impl<G: Render> Session<G> {
             attempts: None,
             peer: None,
             connection: 0,
+            cluster: None,
         }
     }
 
@@ -161,6 +166,7 @@ impl<G: Render> Session<G> {
         session.metrics = Some(shared.metrics.clone());
         session.attempts = Some((shared.attempts.clone(), shared.attempts.client()));
         session.connection = shared.next_connection();
+        session.cluster = shared.cluster.clone();
         match peer {
             Some(peer) => session.with_peer(peer),
             None => session,

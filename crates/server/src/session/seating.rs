@@ -19,8 +19,11 @@ use referee_protocol::notice::{ErrorCode, Notice, RoomLabel};
 use referee_rules::Render;
 
 use super::{NOT_IN_A_ROOM, Session};
+use crate::cluster::view::merge_listings;
 use crate::ids::RoomId;
-use crate::lobby::{FindError, FindRoom, ListRooms, OpenPrivate, QuickMatch, Seat, SeatFreed};
+use crate::lobby::{
+    FindError, FindRoom, LISTED, ListRooms, OpenPrivate, QuickMatch, Seat, SeatFreed,
+};
 use crate::metrics::AskTarget;
 use crate::parking::Parked;
 use crate::room::{Join, JoinError, Rejoin, SeatLost};
@@ -78,7 +81,11 @@ impl<G: Render> Session<G> {
             .timed(AskTarget::Lobby, self.lobby.ask(ListRooms))
             .await
         {
-            Ok((rooms, total)) => self.say(&Notice::Rooms { rooms, total }),
+            Ok(here) => {
+                let elsewhere = self.listings_elsewhere();
+                let (rooms, total) = merge_listings(here, elsewhere, LISTED);
+                self.say(&Notice::Rooms { rooms, total });
+            }
             Err(err) => self.lobby_failed(err.without_message()),
         }
     }
@@ -89,6 +96,12 @@ impl<G: Render> Session<G> {
             return;
         };
         let here = self.seat.as_ref().map(|seat| seat.room);
+        if self.cluster.is_some() {
+            // In a cluster: a filling room on this node, else on another, else a new one here.
+            if let Some(seat) = self.filling_anywhere(game, here).await {
+                return self.move_to(seat).await;
+            }
+        }
         let ask = self.lobby.ask(QuickMatch::excluding(game, here));
         match self.timed(AskTarget::Lobby, ask).await {
             Ok(Ok(seat)) => self.move_to(seat).await,
@@ -135,6 +148,11 @@ impl<G: Render> Session<G> {
             .await
         {
             Ok(Ok(seat)) => self.move_to(seat).await,
+            Ok(Err(err @ FindError::NoSuchRoom(_))) => match self.find_elsewhere(wanted).await {
+                Some(Ok(seat)) => self.move_to(seat).await,
+                Some(Err(elsewhere)) => self.lookup_failed(&elsewhere),
+                None => self.lookup_failed(&err),
+            },
             Ok(Err(err)) => self.lookup_failed(&err),
             Err(err) => self.lobby_failed(err.without_message()),
         }
@@ -268,6 +286,9 @@ impl<G: Render> Session<G> {
 
     /// Hands back a seat the room did not take.
     fn give_back(&self, seat: &Seat<G>) {
+        if let (Some(host), Some(node)) = (&seat.host, &self.cluster) {
+            return crate::cluster::seats::give_back(node, host, seat.room);
+        }
         or_log(
             self.lobby.tell_soon(SeatFreed(seat.room)),
             "seat given back",

@@ -26,7 +26,10 @@ impl<G: Render> Session<G> {
             .await
         {
             Ok(Ok(located)) => located,
-            Ok(Err(err)) => return self.lookup_failed(&err),
+            Ok(Err(err)) => match self.locate_elsewhere(wanted) {
+                Some(located) => located,
+                None => return self.lookup_failed(&err),
+            },
             Err(err) => return self.lobby_failed(err.without_message()),
         };
         self.stop_watching();

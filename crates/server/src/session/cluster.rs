@@ -1,0 +1,102 @@
+//! The session's side of the cluster-wide lobby: rooms on other nodes, found in this node's
+//! view of the cluster and reserved by asking their own node's lobby (`cluster/seats.rs`).
+//!
+//! This node's lobby is always asked first: a player prefers their own node when there is a
+//! choice (no NATS hop per move). Only when it has nothing fitting does the session look at
+//! the other nodes; a seat found there is played through a remote [`RoomLink`].
+
+use std::sync::Arc;
+
+use referee_protocol::notice::{RoomLabel, RoomListing};
+use referee_rules::Render;
+
+use super::Session;
+use crate::cluster::ClusterNode;
+use crate::cluster::seats::{self, NotReserved, RemoteSeat};
+use crate::ids::RoomId;
+use crate::lobby::{Filling, FindError, Located, Seat, canonical_code};
+use crate::metrics::AskTarget;
+use crate::room::RoomLink;
+
+/// Rooms of other nodes asked in turn by one quick match, at most (each may have filled up
+/// since its node announced it).
+const TRIES: usize = 3;
+
+impl<G: Render> Session<G> {
+    /// A seat in a filling public room of `game` (never `here`): on this node if it has one,
+    /// else on another; `None`: open a new room here.
+    pub(super) async fn filling_anywhere(
+        &mut self,
+        game: &'static str,
+        here: Option<RoomId>,
+    ) -> Option<Seat<G>> {
+        let node = self.cluster.clone()?;
+        let ask = self.lobby.ask(Filling::excluding(game, here));
+        if let Ok(Some(seat)) = self.timed(AskTarget::Lobby, ask).await {
+            return Some(seat);
+        }
+        for at in node.view.filling(game, here).into_iter().take(TRIES) {
+            match seats::reserve(&node, &at).await {
+                Ok(reserved) => return self.remote_seat(&node, reserved),
+                Err(err) => tracing::debug!(room = at.room, node = %at.node, %err, "no seat there"),
+            }
+        }
+        None
+    }
+
+    /// The room `wanted` (a public room's number, a private room's code) on another node,
+    /// with a seat reserved in it; `None`: no node has it.
+    pub(super) async fn find_elsewhere(
+        &mut self,
+        wanted: &str,
+    ) -> Option<Result<Seat<G>, FindError>> {
+        let node = self.cluster.clone()?;
+        let number = wanted.trim().parse::<RoomId>().ok();
+        let code = canonical_code(wanted);
+        let at = node.view.find(number, code.as_deref())?;
+        let not_found = || FindError::NoSuchRoom(referee_protocol::text::excerpt(wanted, 24));
+        Some(match seats::reserve(&node, &at).await {
+            Ok(reserved) => self.remote_seat(&node, reserved).ok_or_else(not_found),
+            Err(NotReserved::Full) => Err(FindError::Full(RoomLabel { id: at.room, code })),
+            Err(NotReserved::NoSuchRoom | NotReserved::Unreachable(_)) => Err(not_found()),
+        })
+    }
+
+    /// The room `wanted` on another node, to watch (spectators take no seat: nothing is
+    /// reserved); `None`: no node has it.
+    pub(super) fn locate_elsewhere(&self, wanted: &str) -> Option<Located<G>> {
+        let node = self.cluster.as_ref()?;
+        let number = wanted.trim().parse::<RoomId>().ok();
+        let at = node.view.find(number, canonical_code(wanted).as_deref())?;
+        Some(Located {
+            handle: RoomLink::remote(node, at.room, self.metrics.clone()),
+        })
+    }
+
+    /// The other nodes' public rooms (empty outside a cluster), and how many they host.
+    pub(super) fn listings_elsewhere(&self) -> (Vec<RoomListing>, usize) {
+        match &self.cluster {
+            Some(node) => node.view.listings(G::games().len() > 1),
+            None => (Vec::new(), 0),
+        }
+    }
+
+    /// A link to the room of a seat reserved on another node; `None` (the seat handed back)
+    /// if that node plays a game this one does not host.
+    fn remote_seat(&self, node: &Arc<ClusterNode>, reserved: RemoteSeat) -> Option<Seat<G>> {
+        let Some(game) = G::games().into_iter().find(|&game| game == reserved.game) else {
+            seats::give_back(node, &reserved.node, reserved.room);
+            return None;
+        };
+        Some(Seat {
+            room: reserved.room,
+            game,
+            label: RoomLabel {
+                id: reserved.room,
+                code: reserved.code,
+            },
+            handle: RoomLink::remote(node, reserved.room, self.metrics.clone()),
+            host: Some(reserved.node),
+        })
+    }
+}
