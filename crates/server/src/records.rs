@@ -35,7 +35,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use referee_actor::{
     Actor, ActorBuilder, ActorHandle, Answer, Context, Message, ReplyTo, StopReason,
 };
-use referee_store::{RoundResult, Store};
+use referee_store::{Fence, RoundResult, Store, StoreError};
 use std::sync::Arc;
 
 /// Rounds committed together at most.
@@ -55,8 +55,32 @@ pub(crate) type RecorderHandle = ActorHandle<Recorder>;
 
 /// Why a save or a query failed (the store's error, as text: it is sent to several waiters).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("storage failed: {0}")]
-pub(crate) struct StorageFailed(pub(crate) String);
+#[error("storage failed: {why}")]
+pub(crate) struct StorageFailed {
+    /// The store's error.
+    pub(crate) why: String,
+    /// Refused by the room's fence (a cluster node that lost its claim): the room must stop
+    /// and the win is never announced.
+    pub(crate) fenced: bool,
+}
+
+impl StorageFailed {
+    /// A failure of the store.
+    pub(crate) fn new(why: impl Into<String>) -> Self {
+        StorageFailed {
+            why: why.into(),
+            fenced: false,
+        }
+    }
+
+    /// A write refused by its fence.
+    pub(crate) fn fenced(why: impl Into<String>) -> Self {
+        StorageFailed {
+            why: why.into(),
+            fenced: true,
+        }
+    }
+}
 
 /// What the recorder tells the rest of the server without being asked: how many commits it
 /// has made (the board's cache is stale once this moves) and whether the last one failed
@@ -142,22 +166,35 @@ impl Recorder {
             .spawn_thread(recorder)
     }
 
-    /// Commits the batch in one transaction and answers every save in it.
+    /// Commits the batch — one transaction per fence, so one for a server on its own — and
+    /// answers every save in it.
     fn flush(&mut self) {
         if self.batch.is_empty() {
             return;
         }
-        let batch = std::mem::take(&mut self.batch);
-        let results: Vec<RoundResult> = batch.iter().map(|save| save.result.clone()).collect();
-        let outcome = self.commit(&results);
+        let mut batch = std::mem::take(&mut self.batch);
+        while !batch.is_empty() {
+            let fence = batch[0].fence.clone();
+            let (group, rest) = batch.into_iter().partition(|save| save.fence == fence);
+            batch = rest;
+            self.commit_group(fence.as_ref(), group);
+        }
+    }
+
+    /// Commits saves that share one fence (or none) in one transaction and answers them.
+    fn commit_group(&mut self, fence: Option<&Fence>, group: Vec<Pending>) {
+        let results: Vec<RoundResult> = group.iter().map(|save| save.result.clone()).collect();
+        let outcome = self.commit(fence, &results);
         match &outcome {
             Ok(()) => self.status.committed(),
+            // The room stops; the store is fine.
+            Err(err) if err.fenced => tracing::warn!(rounds = results.len(), %err, "fenced"),
             Err(err) => {
                 tracing::error!(rounds = results.len(), %err, "could not save round results");
                 self.status.set_failure(Some(err.to_string()));
             }
         }
-        for save in batch {
+        for save in group {
             // A room that stopped waiting has nothing more to learn.
             let _ = save.done.send(outcome.clone());
         }
@@ -165,14 +202,25 @@ impl Recorder {
 
     /// One transaction, retried: a few times after a failure, for up to [`AWAY_LIMIT`] while
     /// the store is away. Pausing blocks only this actor's own thread; saves queue meanwhile
-    /// and go into the next batch.
-    fn commit(&mut self, results: &[RoundResult]) -> Result<(), StorageFailed> {
+    /// and go into the next batch. A write refused by its fence is not retried.
+    fn commit(
+        &mut self,
+        fence: Option<&Fence>,
+        results: &[RoundResult],
+    ) -> Result<(), StorageFailed> {
         let mut pause = Duration::from_millis(10);
         let mut attempt = 1;
         let started = Instant::now();
         loop {
-            let err = match self.store.record(results) {
+            let done = match fence {
+                Some(fence) => self.store.record_fenced(fence, results),
+                None => self.store.record(results),
+            };
+            let err = match done {
                 Ok(()) => return Ok(()),
+                Err(err @ StoreError::Fenced { .. }) => {
+                    return Err(StorageFailed::fenced(err.to_string()));
+                }
                 Err(err) => err,
             };
             let retry = if err.is_transient() {
@@ -181,7 +229,7 @@ impl Recorder {
                 attempt < ATTEMPTS
             };
             if !retry {
-                return Err(StorageFailed(err.to_string()));
+                return Err(StorageFailed::new(err.to_string()));
             }
             tracing::warn!(attempt, %err, "commit failed; retrying");
             self.status.set_failure(Some(err.to_string()));
@@ -209,6 +257,8 @@ impl Actor for Recorder {
 /// recorder keeps the reply slot until the batch it joined is committed.
 pub(crate) struct Save {
     pub(crate) result: RoundResult,
+    /// In a cluster: the room's claim, which the commit must still hold.
+    pub(crate) fence: Option<Fence>,
 }
 
 impl Message for Save {
@@ -218,6 +268,7 @@ impl Message for Save {
 /// A save waiting in the batch, with its asker's reply slot.
 struct Pending {
     result: RoundResult,
+    fence: Option<Fence>,
     done: ReplyTo<Result<(), StorageFailed>>,
 }
 
@@ -232,7 +283,12 @@ impl Answer<Save> for Recorder {
         if result.key.is_empty() {
             result.key = self.key(&result);
         }
-        self.batch.push(Pending { result, done });
+        let fence = save.fence;
+        self.batch.push(Pending {
+            result,
+            fence,
+            done,
+        });
         if ctx.queued() == 0 || self.batch.len() >= self.max_batch {
             self.flush();
         }
@@ -252,7 +308,7 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     use referee_actor::Timeout;
-    use referee_store::{MemoryStore, StoreError, StoreReader};
+    use referee_store::{MemoryStore, StoreReader};
 
     use super::*;
 
@@ -344,6 +400,7 @@ mod tests {
                 won_at_ms: 1,
                 log: None,
             },
+            fence: None,
         }
     }
 
@@ -367,7 +424,7 @@ mod tests {
         let (recorder, mut stored, calls) = spawn(usize::MAX, Duration::from_secs(1));
         let outcome = recorder.ask_with(win(), Timeout::Never).await;
         assert!(
-            matches!(&outcome, Ok(Err(StorageFailed(text))) if text.contains("cannot reach")),
+            matches!(&outcome, Ok(Err(StorageFailed { why, .. })) if why.contains("cannot reach")),
             "{outcome:?}"
         );
         assert!(

@@ -44,6 +44,7 @@ mod claims;
 mod error;
 mod memory;
 mod model;
+mod nodes;
 mod postgres;
 mod sqlite;
 
@@ -51,7 +52,8 @@ pub use claims::{ClaimRecord, Claimed, Claims, Fence, Holder, Lease, StoredSnaps
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use model::{GameWins, LeaderEntry, Leaderboard, MatchLog, MatchRecord, RoundResult};
-pub use postgres::{LateCommit, PgClaims, PgStore, redact, testing as pg_testing};
+pub use nodes::{NodeAddresses, NodeRecord};
+pub use postgres::{LateCommit, PgClaims, PgNodes, PgStore, redact, testing as pg_testing};
 pub use sqlite::{SqliteReader, SqliteStore};
 
 /// The key a winner's record is kept under: one entry per name *as players see it*, so

@@ -26,6 +26,7 @@ use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message,
 use referee_rules::Render;
 
 use crate::census::{ActorTotals, Census};
+use crate::cluster::{RoomClaim, RoomClaims};
 use crate::ids::RoomId;
 use crate::records::RecorderHandle;
 use crate::room::{Room, RoomHandle, RoomSetup};
@@ -38,7 +39,8 @@ const SEAT_REPORTS: usize = 1 << 16;
 pub(crate) use crate::room::SeatFreed;
 pub(crate) use code::canonical_code;
 pub(crate) use messages::{
-    CountGames, FindError, FindRoom, ListRooms, Locate, OpenPrivate, QuickMatch, TakeCensus,
+    CountGames, FindError, FindRoom, ListRooms, Locate, LoseRoom, OpenPrivate, QuickMatch,
+    TakeCensus,
 };
 
 /// A handle to the lobby actor.
@@ -57,6 +59,8 @@ pub(crate) struct Seat<G: Render> {
 struct Hosted<G: Render> {
     handle: RoomHandle<G>,
     census: Census,
+    /// The room's claim, in a cluster: given back when the room is forgotten.
+    claim: Option<RoomClaim>,
 }
 
 /// The lobby actor's state.
@@ -74,6 +78,8 @@ pub(crate) struct Lobby<G: Render> {
     retired: ActorTotals,
     /// Rounds won in rooms already gone.
     retired_won: u64,
+    /// In a cluster: each room opened is claimed for this node.
+    claims: Option<RoomClaims>,
 }
 
 impl<G: Render> Actor for Lobby<G> {}
@@ -95,6 +101,7 @@ impl<G: Render> Lobby<G> {
     /// Spawns the lobby. `capacity` is the number of seats per room, unless `seats` names
     /// the game; `rng` makes the games' secrets, `codes_rng` the private rooms' codes (it
     /// must be seeded by the OS).
+    #[cfg(test)]
     pub(crate) fn spawn_seating(
         (capacity, seats): (usize, &[(String, usize)]),
         config: G::Config,
@@ -102,9 +109,33 @@ impl<G: Render> Lobby<G> {
         recorder: Option<RecorderHandle>,
         reconnect_window: Duration,
     ) -> LobbyHandle<G> {
+        let rooms = (capacity, seats);
+        Self::spawn_clustered(
+            rooms,
+            config,
+            (rng, codes_rng),
+            recorder,
+            reconnect_window,
+            None,
+        )
+    }
+
+    /// [`spawn_seating`](Self::spawn_seating), as a cluster node: every room opened is
+    /// claimed through `claims`, and room numbers start at `first_room`.
+    pub(crate) fn spawn_clustered(
+        (capacity, seats): (usize, &[(String, usize)]),
+        config: G::Config,
+        (rng, codes_rng): (StdRng, StdRng),
+        recorder: Option<RecorderHandle>,
+        reconnect_window: Duration,
+        cluster: Option<(RoomClaims, RoomId)>,
+    ) -> LobbyHandle<G> {
+        let first = cluster.as_ref().map_or(1, |(_, first)| *first);
         let lobby = Lobby {
             directory: G::games().into_iter().fold(
-                Directory::new(capacity, codes_rng).naming_games(G::games().len() > 1),
+                Directory::new(capacity, codes_rng)
+                    .naming_games(G::games().len() > 1)
+                    .numbering_from(first),
                 |directory, game| match seats.iter().find(|(name, _)| name == game) {
                     Some(&(_, seats)) => directory.with_seats(game, seats),
                     None => directory,
@@ -116,6 +147,7 @@ impl<G: Render> Lobby<G> {
             reconnect_window,
             retired: ActorTotals::default(),
             retired_won: 0,
+            claims: cluster.map(|(claims, _)| claims),
         };
         ActorBuilder::new()
             .name("lobby")
@@ -130,7 +162,9 @@ impl<G: Render> Lobby<G> {
     fn open(&mut self, game: &'static str, private: bool, ctx: &Context<Self>) -> Option<RoomId> {
         let lobby = ctx.handle()?.downgrade().recipient();
         let capacity = self.directory.capacity(game);
+        let claims = self.claims.clone();
         let id = self.directory.open(game, private, |label| {
+            let claim = claims.map(|claims| claims.claim(label.id));
             let setup = RoomSetup {
                 label,
                 game,
@@ -141,10 +175,15 @@ impl<G: Render> Lobby<G> {
                 recorder: self.recorder.clone(),
                 reconnect_window: self.reconnect_window,
                 census: Census::default(),
+                claim: claim.clone(),
             };
             let census = setup.census.clone();
             let handle = Room::spawn(setup);
-            Hosted { handle, census }
+            Hosted {
+                handle,
+                census,
+                claim,
+            }
         });
         // A room that stops by itself (it crashed past its restart limit) must not be offered
         // again: the lobby watches it, without keeping it alive.
@@ -174,6 +213,9 @@ impl<G: Render> Lobby<G> {
             stats.mailbox_len = 0;
             self.retired.add(&stats);
             self.retired_won += hosted.census.read().won;
+            if let Some(claim) = hosted.claim {
+                claim.release();
+            }
         }
     }
 }

@@ -21,6 +21,7 @@
 
 mod bots;
 mod clock;
+mod lost;
 mod members;
 mod messages;
 mod presence;
@@ -41,12 +42,14 @@ use referee_rules::{Audience, Millis, PlayerId, Render};
 use tokio::time::Instant;
 
 use crate::census::Census;
+use crate::cluster::RoomClaim;
 use crate::encoding::{Encoded, Encoding};
 use crate::ids::RoomId;
 use crate::outbox::{Frame, PushError};
 use crate::records::RecorderHandle;
 use crate::tell::or_log;
 
+pub(crate) use lost::HostLost;
 pub(crate) use members::Member;
 pub(crate) use messages::{Act, Chat, Crash, GetScores, Join, JoinError, Leave, NameTaken, Rename};
 pub(crate) use presence::{Away, NotOwner, Rejoin, SeatLost, Spectators, Unwatch, Watch, Who};
@@ -95,6 +98,8 @@ pub(crate) struct RoomSetup<G: Render> {
     pub(crate) reconnect_window: Duration,
     /// Where the room posts its head count for the metrics.
     pub(crate) census: Census,
+    /// In a cluster: the room's claim, which its saves are fenced with.
+    pub(crate) claim: Option<RoomClaim>,
 }
 
 /// What stays the same across a room's restarts.
@@ -106,6 +111,7 @@ struct Parts {
     recorder: Option<RecorderHandle>,
     reconnect_window: Duration,
     census: Census,
+    claim: Option<RoomClaim>,
     /// Game time 0 (`Millis` counts from here), kept across restarts.
     epoch: Instant,
 }
@@ -124,6 +130,8 @@ pub(crate) struct Room<G: Render> {
     finished: Option<Finished<G>>,
     lobby: WeakRecipient<SeatFreed>,
     recorder: Option<RecorderHandle>,
+    /// In a cluster: the room's claim; every save waits for it and is fenced with it.
+    claim: Option<RoomClaim>,
     reconnect_window: Duration,
     census: Census,
     /// Game time 0: when the room was made.
@@ -183,6 +191,7 @@ impl<G: Render> Room<G> {
             recorder: setup.recorder,
             reconnect_window: setup.reconnect_window,
             census: setup.census,
+            claim: setup.claim,
             epoch: Instant::now(),
         };
         let mut seeds = setup.rng;
@@ -209,6 +218,7 @@ impl<G: Render> Room<G> {
             finished: None,
             lobby: parts.lobby.clone(),
             recorder: parts.recorder.clone(),
+            claim: parts.claim.clone(),
             reconnect_window: parts.reconnect_window,
             census: parts.census.clone(),
             epoch: parts.epoch,

@@ -87,6 +87,7 @@ fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber> {
         reconnect_window: Duration::from_secs(30),
         census: super::Census::default(),
         recorder: Some(recorder),
+        claim: None,
     })
 }
 
@@ -279,6 +280,7 @@ fn dice_room() -> RoomHandle<LiarsDice> {
         reconnect_window: Duration::from_secs(30),
         census: super::Census::default(),
         recorder: None,
+        claim: None,
     })
 }
 

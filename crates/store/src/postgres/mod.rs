@@ -22,6 +22,7 @@
 
 mod claims;
 mod migrations;
+mod nodes;
 mod queries;
 mod session;
 pub mod testing;
@@ -32,6 +33,7 @@ use crate::{
 };
 
 pub use claims::{LateCommit, PgClaims};
+pub use nodes::PgNodes;
 use session::Session;
 pub use session::redact;
 use worker::Worker;
@@ -102,6 +104,15 @@ impl PgStore {
     /// The connection's thread cannot be started.
     pub fn claims(&self) -> Result<PgClaims, StoreError> {
         PgClaims::new(Session::new(self.config.clone(), self.url.clone()))
+    }
+
+    /// The cluster's nodes ([`PgNodes`]) over a connection of their own, made at their first
+    /// use.
+    ///
+    /// # Errors
+    /// The connection's thread cannot be started.
+    pub fn nodes(&self) -> Result<PgNodes, StoreError> {
+        PgNodes::new(Session::new(self.config.clone(), self.url.clone()))
     }
 }
 
