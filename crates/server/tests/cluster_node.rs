@@ -371,3 +371,36 @@ async fn a_room_whose_lease_is_taken_is_closed_by_the_keeper_and_its_player_told
     assert_eq!(view["rooms"], 0, "the lobby forgot the room: {view}");
     assert_eq!(view["leases"], serde_json::json!([]), "{view}");
 }
+
+#[tokio::test]
+async fn unreachable_nats_stops_the_start_with_a_clear_error() {
+    let Some(pg) = services("cluster_no_nats").await else {
+        return;
+    };
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = closed.local_addr().map(|a| a.port()).unwrap_or(1);
+    drop(closed);
+    let nats = format!("nats://127.0.0.1:{port}");
+    let started = Instant::now();
+    let output = referee()
+        .args(["--db", &db_url(&pg), "--cluster", &nats, "--node", "n1"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("referee: cannot reach NATS at {nats}")),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        pg.count("SELECT COUNT(*) FROM cluster_nodes"),
+        Ok(0),
+        "not registered"
+    );
+}

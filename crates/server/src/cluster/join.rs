@@ -9,7 +9,7 @@ use referee_cluster::{ClusterError, Keeper, KeeperConfig, LeaseLost};
 use referee_store::{NodeAddresses, PgStore, StoreError};
 use tokio::sync::mpsc;
 
-use super::ClusterNode;
+use super::{ClusterNode, StatusReads};
 
 /// How long a node tries to reach NATS at start-up before giving up.
 const NATS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -88,7 +88,10 @@ impl Node {
             keeper,
             lease: config.lease,
             nodes,
-            claims: Arc::new(Mutex::new(store.claims()?)),
+            reads: Arc::new(Mutex::new(StatusReads {
+                nodes: store.nodes()?,
+                claims: store.claims()?,
+            })),
         };
         tracing::info!(node = %node.name, index, "joined the cluster");
         Ok(Node {

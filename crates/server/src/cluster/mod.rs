@@ -63,12 +63,22 @@ pub(crate) struct ClusterNode {
     pub(crate) keeper: Keeper,
     /// How long a lease holds a room (`--lease-ms`).
     pub(crate) lease: Duration,
-    /// The cluster's nodes (registration, heartbeat, the list). Blocking: used on the
-    /// blocking pool only.
+    /// The node's row among the cluster's nodes (registration, heartbeat, leave). Blocking:
+    /// used on the blocking pool only.
     pub(crate) nodes: Arc<Mutex<PgNodes>>,
-    /// Reads of every room's claim, for `/api/cluster` (a connection apart from the
-    /// keeper's, so a status read never delays a renewal). Blocking, as `nodes`.
-    pub(crate) claims: Arc<Mutex<PgClaims>>,
+    /// The reads of `/api/cluster`, on connections of their own: a status read never delays
+    /// a renewal or a heartbeat. Blocking, as `nodes`; one read at a time (a read that finds
+    /// another running is refused rather than queued, so a stalled database cannot pile up
+    /// blocked threads).
+    pub(crate) reads: Arc<Mutex<StatusReads>>,
+}
+
+/// The connections `/api/cluster` reads with.
+pub(crate) struct StatusReads {
+    /// Every registered node.
+    pub(crate) nodes: PgNodes,
+    /// Every room's claim.
+    pub(crate) claims: PgClaims,
 }
 
 impl std::fmt::Debug for ClusterNode {

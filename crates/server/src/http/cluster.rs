@@ -7,7 +7,7 @@
 //! recorder's): they run on the blocking pool.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, TryLockError};
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -15,11 +15,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use referee_rules::Render;
-use referee_store::{ClaimRecord, NodeRecord, StoreError};
+use referee_store::{ClaimRecord, Claims, NodeRecord};
 use serde::Serialize;
 
 use super::error::error;
-use crate::cluster::{ClusterNode, LIVE_WINDOW};
+use crate::cluster::{ClusterNode, LIVE_WINDOW, StatusReads};
 use crate::lobby::TakeCensus;
 use crate::shared::Shared;
 
@@ -72,9 +72,7 @@ async fn view<G: Render>(
     shared: &Shared<G>,
     node: &Arc<ClusterNode>,
 ) -> Result<ClusterView, String> {
-    let window = LIVE_WINDOW;
-    let nodes = blocking(&node.nodes, move |nodes| nodes.nodes(window)).await?;
-    let claims = blocking(&node.claims, referee_store::Claims::claims).await?;
+    let (nodes, claims) = read(&node.reads).await?;
     let (nats_rtt_us, nats_error) = match rtt(&node.client).await {
         Ok(rtt) => (Some(rtt.as_micros()), None),
         Err(err) => (None, Some(err)),
@@ -120,18 +118,20 @@ async fn rtt(client: &async_nats::Client) -> Result<Duration, String> {
     }
 }
 
-/// Runs a blocking read of the database on the blocking pool.
-async fn blocking<S: Send + 'static, T: Send + 'static>(
-    conn: &Arc<Mutex<S>>,
-    read: impl FnOnce(&mut S) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, String> {
-    let conn = conn.clone();
+/// Reads the nodes and the claims on the blocking pool, unless another read is running.
+async fn read(
+    reads: &Arc<Mutex<StatusReads>>,
+) -> Result<(Vec<NodeRecord>, Vec<ClaimRecord>), String> {
+    let reads = reads.clone();
     let done = tokio::task::spawn_blocking(move || {
-        read(&mut conn.lock().unwrap_or_else(PoisonError::into_inner))
+        let mut reads = match reads.try_lock() {
+            Ok(reads) => reads,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return Err("another read is running".to_owned()),
+        };
+        let nodes = reads.nodes.nodes(LIVE_WINDOW).map_err(|e| e.to_string())?;
+        let claims = reads.claims.claims().map_err(|e| e.to_string())?;
+        Ok((nodes, claims))
     });
-    match done.await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(err)) => Err(err.to_string()),
-        Err(err) => Err(err.to_string()),
-    }
+    done.await.map_err(|err| err.to_string())?
 }

@@ -221,7 +221,8 @@ impl<G: Render> Lobby<G> {
 }
 
 /// A room's actor stopped. Normally because the lobby forgot it (nothing to do), otherwise
-/// because it crashed for good: it is forgotten, with its seats.
+/// because it crashed for good or closed itself (a cluster node's fenced commit): it is
+/// forgotten, with its seats.
 pub(crate) struct RoomStopped {
     id: RoomId,
     reason: StopReason,
@@ -234,7 +235,12 @@ impl Message for RoomStopped {
 impl<G: Render> Handler<RoomStopped> for Lobby<G> {
     fn handle(&mut self, stopped: RoomStopped, _: &mut Context<Self>) {
         if self.directory.get(stopped.id).is_some() {
-            tracing::error!(room = stopped.id, reason = %stopped.reason, "room stopped; forgotten");
+            if matches!(stopped.reason, StopReason::Normal) {
+                // It closed itself: its host lost its claim on it (`room/lost.rs`).
+                tracing::info!(room = stopped.id, "room closed itself; forgotten");
+            } else {
+                tracing::error!(room = stopped.id, reason = %stopped.reason, "room stopped; forgotten");
+            }
             let gone = self.directory.remove(stopped.id);
             self.retire(gone);
         }
