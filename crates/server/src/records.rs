@@ -26,6 +26,7 @@
 //!
 //! The store is synchronous (SQLite, PostgreSQL), so the recorder runs on a thread of its own.
 
+use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -166,61 +167,59 @@ impl Recorder {
             .spawn_thread(recorder)
     }
 
-    /// Commits the batch — one transaction per fence, so one for a server on its own — and
-    /// answers every save in it.
+    /// Commits the batch in one transaction and answers every save in it. A cluster node's
+    /// saves carry their room's fence: theirs go in one transaction too, each room's results
+    /// stored only if its fence holds.
     fn flush(&mut self) {
         if self.batch.is_empty() {
             return;
         }
-        let mut batch = std::mem::take(&mut self.batch);
-        while !batch.is_empty() {
-            let fence = batch[0].fence.clone();
-            let (group, rest) = batch.into_iter().partition(|save| save.fence == fence);
-            batch = rest;
-            self.commit_group(fence.as_ref(), group);
+        let batch = std::mem::take(&mut self.batch);
+        let (unfenced, fenced): (Vec<Pending>, Vec<Pending>) =
+            batch.into_iter().partition(|save| save.fence.is_none());
+        if !unfenced.is_empty() {
+            self.commit_unfenced(unfenced);
+        }
+        if !fenced.is_empty() {
+            self.commit_fenced(fenced);
         }
     }
 
-    /// Commits saves that share one fence (or none) in one transaction and answers them.
-    fn commit_group(&mut self, fence: Option<&Fence>, group: Vec<Pending>) {
-        let results: Vec<RoundResult> = group.iter().map(|save| save.result.clone()).collect();
-        let outcome = self.commit(fence, &results);
-        match &outcome {
-            Ok(()) => self.status.committed(),
-            // The room stops; the store is fine.
-            Err(err) if err.fenced => tracing::warn!(rounds = results.len(), %err, "fenced"),
-            Err(err) => {
-                tracing::error!(rounds = results.len(), %err, "could not save round results");
-                self.status.set_failure(Some(err.to_string()));
-            }
-        }
-        for save in group {
+    /// Commits saves without a fence (a server on its own) and answers them.
+    fn commit_unfenced(&mut self, batch: Vec<Pending>) {
+        let results: Vec<RoundResult> = batch.iter().map(|save| save.result.clone()).collect();
+        let outcome = self.retrying(|store| store.record(&results));
+        self.report(&outcome, results.len());
+        for save in batch {
             // A room that stopped waiting has nothing more to learn.
             let _ = save.done.send(outcome.clone());
         }
     }
 
+    /// Reports a commit's outcome to the status (a failure also to the log).
+    fn report<T>(&self, outcome: &Result<T, StorageFailed>, rounds: usize) {
+        match outcome {
+            Ok(_) => self.status.committed(),
+            Err(err) => {
+                tracing::error!(rounds, %err, "could not save round results");
+                self.status.set_failure(Some(err.to_string()));
+            }
+        }
+    }
+
     /// One transaction, retried: a few times after a failure, for up to [`AWAY_LIMIT`] while
     /// the store is away. Pausing blocks only this actor's own thread; saves queue meanwhile
-    /// and go into the next batch. A write refused by its fence is not retried.
-    fn commit(
+    /// and go into the next batch.
+    fn retrying<T>(
         &mut self,
-        fence: Option<&Fence>,
-        results: &[RoundResult],
-    ) -> Result<(), StorageFailed> {
+        mut commit: impl FnMut(&mut dyn Store) -> Result<T, StoreError>,
+    ) -> Result<T, StorageFailed> {
         let mut pause = Duration::from_millis(10);
         let mut attempt = 1;
         let started = Instant::now();
         loop {
-            let done = match fence {
-                Some(fence) => self.store.record_fenced(fence, results),
-                None => self.store.record(results),
-            };
-            let err = match done {
-                Ok(()) => return Ok(()),
-                Err(err @ StoreError::Fenced { .. }) => {
-                    return Err(StorageFailed::fenced(err.to_string()));
-                }
+            let err = match commit(self.store.as_mut()) {
+                Ok(done) => return Ok(done),
                 Err(err) => err,
             };
             let retry = if err.is_transient() {
@@ -236,6 +235,54 @@ impl Recorder {
             std::thread::sleep(pause);
             pause = (pause * 5).min(MAX_PAUSE);
             attempt += 1;
+        }
+    }
+
+    /// Commits a cluster node's saves, each room's under its fence, in one transaction, and
+    /// answers each save with its room's outcome: a room whose fence failed learns it is
+    /// fenced (and closes), the others are committed all the same.
+    fn commit_fenced(&mut self, batch: Vec<Pending>) {
+        let mut rooms: Vec<(Fence, Vec<Pending>)> = Vec::new();
+        let mut at: HashMap<Fence, usize> = HashMap::new();
+        for save in batch {
+            let Some(fence) = save.fence.clone() else {
+                continue;
+            };
+            let index = *at.entry(fence.clone()).or_insert_with(|| {
+                rooms.push((fence, Vec::new()));
+                rooms.len() - 1
+            });
+            if let Some((_, saves)) = rooms.get_mut(index) {
+                saves.push(save);
+            }
+        }
+        let groups: Vec<(Fence, Vec<RoundResult>)> = rooms
+            .iter()
+            .map(|(fence, saves)| {
+                (
+                    fence.clone(),
+                    saves.iter().map(|s| s.result.clone()).collect(),
+                )
+            })
+            .collect();
+        let rounds = groups.iter().map(|(_, results)| results.len()).sum();
+        let outcome = self.retrying(|store| store.record_fenced_groups(&groups));
+        self.report(&outcome, rounds);
+        for (at, (fence, saves)) in rooms.into_iter().enumerate() {
+            let answer = match &outcome {
+                Ok(answers) => match answers.get(at) {
+                    Some(Ok(())) => Ok(()),
+                    Some(Err(err)) => {
+                        tracing::warn!(room = %fence.room, epoch = fence.epoch, %err, "fenced");
+                        Err(StorageFailed::fenced(err.to_string()))
+                    }
+                    None => Err(StorageFailed::new("the store gave no answer for this room")),
+                },
+                Err(err) => Err(err.clone()),
+            };
+            for save in saves {
+                let _ = save.done.send(answer.clone());
+            }
         }
     }
 

@@ -184,6 +184,15 @@ impl Store for PgStore {
             .ask(move |client| queries::record_fenced(client, &fence, &rounds))?
     }
 
+    fn record_fenced_groups(
+        &mut self,
+        groups: &[(Fence, Vec<RoundResult>)],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let groups = groups.to_vec();
+        self.worker
+            .ask(move |client| queries::record_fenced_groups(client, &groups))
+    }
+
     fn save_snapshot(&mut self, fence: &Fence, body: &str) -> Result<(), StoreError> {
         let (fence, body) = (fence.clone(), body.to_owned());
         self.worker
