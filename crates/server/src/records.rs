@@ -13,6 +13,13 @@
 //! then. Before answering, the recorder moves the commit counter of [`StoreStatus`]: a board
 //! read that starts after the announcement sees the counter moved and reads afresh.
 //!
+//! **Fenced, on a cluster node.** A save there carries its room's claim (`cluster/`); the
+//! batch is still one transaction, in which each room's results are stored only if its claim
+//! still holds (`Store::record_fenced_groups`). A room whose claim failed is answered with a
+//! fenced [`StorageFailed`] — it closes and never announces the win — while the others are
+//! committed; a fenced write is never retried. Saves without a claim (a server on its own)
+//! are committed exactly as before.
+//!
 //! **Keys.** Each result is stored under a key unique across servers and runs: the recorder
 //! gives a result that has none (`key` empty) `<run>/<room>/<round>`, where `<run>` is a
 //! random id drawn when the recorder starts. Room numbers restart with the process and other

@@ -3,8 +3,8 @@
 //! shows itself in `/api/cluster`; two nodes get different indices and disjoint room
 //! numbers; a won round is committed under its room's claim (node and epoch); a node's
 //! claims stop being live a lease after it is SIGKILLed, and at once when it is SIGTERMed;
-//! a room whose claim is lost closes and tells its player, and a win it can no longer commit
-//! is never announced.
+//! a room whose claim is lost closes and tells its player and its spectator (line and JSON
+//! protocols), and a win it can no longer commit is never announced.
 //!
 //! Skipped (saying so) without PostgreSQL or NATS, unless `REFEREE_REQUIRE_POSTGRES=1` /
 //! `REFEREE_REQUIRE_NATS=1`.
@@ -18,8 +18,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::http::http_get;
+use common::ws::WsClient;
 use common::{Client, find_secret, listening_address, room_of};
 use referee_store::pg_testing::TestSchema;
+use serde_json::json;
 
 /// How long a test waits for something the servers do in the background.
 const PATIENCE: Duration = Duration::from_secs(15);
@@ -360,6 +362,11 @@ async fn a_room_whose_lease_is_taken_is_closed_by_the_keeper_and_its_player_told
     // Renewed every 300 ms: the keeper learns of the loss at its next renewal.
     let node = NodeProc::start(&pg, "n1", &["--lease-ms", "900"]);
     let (mut player, room) = node.player().await;
+    // A browser spectator: the JSON protocol hears it too.
+    let mut watcher = WsClient::connect(node.http, None).await;
+    let id = watcher.request("watch", json!({"room": room})).await;
+    let watching = watcher.reply(id).await;
+    assert_eq!(watching["type"], "watching", "{watching}");
     eventually(&pg, &live_claims_of("n1"), 1).await;
     let taken =
         format!("UPDATE room_claims SET expires_at = clock_timestamp() WHERE room = 'room/{room}'");
@@ -367,9 +374,11 @@ async fn a_room_whose_lease_is_taken_is_closed_by_the_keeper_and_its_player_told
     // No move: the player hears it from the room, which the keeper had closed.
     let (closed, _) = player.until_contains("lost its claim").await;
     assert!(closed.contains(&format!("room {room} closed")), "{closed}");
+    let (lost, _) = watcher.until(|m| m["type"] == "error").await;
+    assert_eq!(lost["code"], "host_lost", "{lost}");
     let view = node.cluster().await;
     assert_eq!(view["rooms"], 0, "the lobby forgot the room: {view}");
-    assert_eq!(view["leases"], serde_json::json!([]), "{view}");
+    assert_eq!(view["leases"], json!([]), "{view}");
 }
 
 #[tokio::test]
