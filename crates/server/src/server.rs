@@ -23,7 +23,7 @@ use crate::ServerConfig;
 use crate::admission::Admission;
 use crate::attempts::Attempts;
 use crate::board::{Board, BoardHandle};
-use crate::cluster::{ClusterNode, NUMBERS_PER_NODE, Node, RoomClaims};
+use crate::cluster::{ClusterNode, NUMBERS_PER_NODE, Node, NodeDuties};
 use crate::connections::Connections;
 use crate::ids::PlayerIds;
 use crate::kick::Reason;
@@ -141,30 +141,15 @@ impl<G: Render> Server<G> {
         let seats = (config.players_per_room, config.game_seats.as_slice());
         let window = config.reconnect_window;
         let recorder = records.as_ref().map(|(recorder, ..)| recorder.clone());
-        let (node, lost_rx) = match cluster {
-            Some(Node { node, lost_rx }) => (Some(node), Some(lost_rx)),
-            None => (None, None),
-        };
-        let claims = node.as_ref().map(|node| {
-            let claims = RoomClaims {
-                keeper: node.keeper.clone(),
-                node: node.name.clone(),
-            };
-            (claims, node.first_number())
-        });
+        let (node, lost_rx) = cluster.map(Node::into_parts).unzip();
+        let claims = node.as_ref().map(|node| node.room_claims());
         let lobby = Lobby::<G>::spawn_clustered(seats, game, rngs, recorder, window, claims);
         let parking = parking(&config, &metrics)?;
         config.max_connections = crate::limits::clamp_to_descriptors(config.max_connections);
-        let duties = node.as_ref().zip(lost_rx).map(|(node, lost_rx)| {
-            let heartbeat = CancellationToken::new();
-            tokio::spawn(crate::cluster::lose_rooms(lost_rx, lobby.downgrade()));
-            let beating = tokio::spawn(crate::cluster::heartbeat(node.clone(), heartbeat.clone()));
-            NodeDuties {
-                node: node.clone(),
-                heartbeat,
-                beating,
-            }
-        });
+        let duties = node
+            .clone()
+            .zip(lost_rx)
+            .map(|(node, lost_rx)| NodeDuties::start(node, lost_rx, lobby.downgrade()));
         let running = Running {
             lobby: lobby.downgrade(),
             recorder: records.as_ref().map(|(recorder, ..)| recorder.downgrade()),
@@ -278,30 +263,6 @@ struct Running<G: Render> {
     grace: Duration,
     /// A cluster node's background duties, ended last.
     duties: Option<NodeDuties>,
-}
-
-/// What a cluster node does besides serving: stopped after the rooms and the recorder.
-struct NodeDuties {
-    node: Arc<ClusterNode>,
-    /// Cancelled to end the heartbeat (which then marks the node gone).
-    heartbeat: CancellationToken,
-    beating: tokio::task::JoinHandle<()>,
-}
-
-impl NodeDuties {
-    /// Gives back every claim still held (the rooms are done, their results committed),
-    /// then ends the heartbeat and marks the node gone.
-    async fn stop(self) {
-        let held = self.node.keeper.held().await.unwrap_or_default();
-        for lease in &held {
-            if let Err(err) = self.node.keeper.release(&lease.fence.room).await {
-                tracing::warn!(room = %lease.fence.room, %err, "claim not released");
-            }
-        }
-        tracing::info!(claims = held.len(), "claims released");
-        self.heartbeat.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.beating).await;
-    }
 }
 
 impl<G: Render> Running<G> {

@@ -1,7 +1,9 @@
-//! What a node does in the background: its heartbeat in the database, and closing the rooms
-//! whose lease the keeper gave up.
+//! What a node does in the background ([`NodeDuties`]): its heartbeat in the database, and
+//! closing the rooms whose lease the keeper gave up; and, at the very end of a graceful
+//! stop, giving back every claim still held.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use referee_actor::WeakActorHandle;
 use referee_cluster::LeaseLost;
@@ -12,8 +14,51 @@ use tokio_util::sync::CancellationToken;
 use super::{ClusterNode, HEARTBEAT, claimed_room};
 use crate::lobby::{Lobby, LoseRoom};
 
+/// A cluster node's duties besides serving: started with the server, stopped after the
+/// rooms and the recorder.
+pub(crate) struct NodeDuties {
+    node: Arc<ClusterNode>,
+    /// Cancelled to end the heartbeat (which then marks the node gone).
+    heartbeat: CancellationToken,
+    beating: tokio::task::JoinHandle<()>,
+}
+
+impl NodeDuties {
+    /// Starts the heartbeat, and the closing of the rooms whose lease is lost (told to
+    /// `lobby`, held weakly: it must not keep the lobby from stopping).
+    pub(crate) fn start<G: Render>(
+        node: Arc<ClusterNode>,
+        lost_rx: mpsc::UnboundedReceiver<LeaseLost>,
+        lobby: WeakActorHandle<Lobby<G>>,
+    ) -> NodeDuties {
+        let heartbeat = CancellationToken::new();
+        tokio::spawn(lose_rooms(lost_rx, lobby));
+        let beating = tokio::spawn(beat(node.clone(), heartbeat.clone()));
+        NodeDuties {
+            node,
+            heartbeat,
+            beating,
+        }
+    }
+
+    /// Gives back every claim still held (the rooms are done, their results committed):
+    /// other nodes may claim them at once. Then ends the heartbeat and marks the node gone.
+    pub(crate) async fn stop(self) {
+        let keeper = &self.node.keeper;
+        let held = keeper.held().await.unwrap_or_default();
+        for lease in &held {
+            if let Err(err) = keeper.release(&lease.fence.room).await {
+                tracing::warn!(room = %lease.fence.room, %err, "claim not released");
+            }
+        }
+        tracing::info!(claims = held.len(), "claims released");
+        self.heartbeat.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.beating).await;
+    }
+}
+
 /// Moves the node's `last_seen` every [`HEARTBEAT`] until `stop`; then marks it gone.
-pub(crate) async fn heartbeat(node: Arc<ClusterNode>, stop: CancellationToken) {
+async fn beat(node: Arc<ClusterNode>, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(HEARTBEAT);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -52,7 +97,7 @@ async fn blocking(
 }
 
 /// Closes the room of every lease lost, until the keeper or the lobby is gone.
-pub(crate) async fn lose_rooms<G: Render>(
+async fn lose_rooms<G: Render>(
     mut lost_rx: mpsc::UnboundedReceiver<LeaseLost>,
     lobby: WeakActorHandle<Lobby<G>>,
 ) {

@@ -100,6 +100,11 @@ impl Node {
         })
     }
 
+    /// The node, and the leases its keeper gives up.
+    pub(crate) fn into_parts(self) -> (Arc<ClusterNode>, mpsc::UnboundedReceiver<LeaseLost>) {
+        (self.node, self.lost_rx)
+    }
+
     /// The node's index in the cluster.
     pub fn index(&self) -> u32 {
         self.node.index

@@ -22,7 +22,7 @@ use referee_cluster::Keeper;
 use referee_store::{PgClaims, PgNodes};
 
 pub(crate) use claims::{RoomClaim, RoomClaims};
-pub(crate) use duties::{heartbeat, lose_rooms};
+pub(crate) use duties::NodeDuties;
 pub use join::{JoinError, Node, NodeConfig, valid_node_name};
 
 /// How often a node tells the database it is alive.
@@ -94,6 +94,15 @@ impl ClusterNode {
     /// The first room and player number of this node.
     pub(crate) fn first_number(&self) -> u64 {
         u64::from(self.index) * NUMBERS_PER_NODE + 1
+    }
+
+    /// What the lobby claims its rooms with, and the first room number.
+    pub(crate) fn room_claims(&self) -> (RoomClaims, crate::ids::RoomId) {
+        let claims = RoomClaims {
+            keeper: self.keeper.clone(),
+            node: self.name.clone(),
+        };
+        (claims, self.first_number())
     }
 }
 
