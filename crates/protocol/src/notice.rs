@@ -136,6 +136,9 @@ pub enum ErrorCode {
     AlreadyThere,
     /// The room stopped.
     RoomClosed,
+    /// The room's host (a cluster node) lost its claim on the room: the room is closed, the
+    /// round in progress is not recorded, and its seats are free. Join another room.
+    HostLost,
     /// An actor did not answer in time or its mailbox is full: try again.
     Busy,
     /// Over the per-player rate limit: the request was ignored.

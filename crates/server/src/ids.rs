@@ -11,13 +11,40 @@ use referee_rules::PlayerId;
 /// A room's number, shown to players (`room 3`) and used by `/join 3`.
 pub(crate) type RoomId = u64;
 
-/// Hands out player numbers, 1, 2, 3… for the life of the server.
-#[derive(Debug, Default)]
-pub(crate) struct PlayerIds(AtomicU64);
+/// Hands out player numbers, 1, 2, 3… for the life of the server — or, on a cluster node,
+/// from the first number of the node's own range, wrapping within it
+/// (`cluster::NUMBERS_PER_NODE`), so that no two nodes hand out the same number.
+#[derive(Debug)]
+pub(crate) struct PlayerIds {
+    handed: AtomicU64,
+    first: u64,
+    /// How many numbers the range holds (`u64::MAX` for a server on its own).
+    range: u64,
+}
+
+impl Default for PlayerIds {
+    fn default() -> Self {
+        PlayerIds {
+            handed: AtomicU64::new(0),
+            first: 1,
+            range: u64::MAX,
+        }
+    }
+}
 
 impl PlayerIds {
+    /// Numbers from `first`, `range` of them, then again from `first`.
+    pub(crate) fn in_range(first: u64, range: u64) -> Self {
+        PlayerIds {
+            handed: AtomicU64::new(0),
+            first,
+            range: range.max(1),
+        }
+    }
+
     pub(crate) fn next(&self) -> PlayerId {
-        PlayerId(self.0.fetch_add(1, Ordering::Relaxed) + 1)
+        let handed = self.handed.fetch_add(1, Ordering::Relaxed);
+        PlayerId(self.first.saturating_add(handed % self.range))
     }
 }
 
@@ -57,6 +84,16 @@ mod tests {
         assert_eq!(ids.next(), PlayerId(1));
         assert_eq!(ids.next(), PlayerId(2));
         assert_eq!(default_name(PlayerId(2)), "Player 2");
+    }
+
+    #[test]
+    fn a_nodes_numbers_stay_in_its_range_and_wrap_within_it() {
+        let ids = PlayerIds::in_range(2_000_000_001, 3);
+        let handed: Vec<u64> = (0..4).map(|_| ids.next().0).collect();
+        assert_eq!(
+            handed,
+            [2_000_000_001, 2_000_000_002, 2_000_000_003, 2_000_000_001]
+        );
     }
 
     #[test]

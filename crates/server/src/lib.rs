@@ -34,7 +34,7 @@ mod admission;
 mod attempts;
 mod board;
 mod census;
-mod cluster;
+pub mod cluster;
 mod config;
 mod connections;
 mod encoding;

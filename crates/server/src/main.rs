@@ -14,10 +14,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use referee_rules::{DiceConfig, Games, GuessConfig, GuessNumber, LiarsDice, Millis, Render};
+use referee_server::cluster::{Node, NodeConfig};
 use referee_server::{RateLimit, Server, ServerConfig};
-use referee_store::{MemoryStore, PgStore, SqliteStore, Store};
+use referee_store::{MemoryStore, NodeAddresses, PgStore, SqliteStore, Store};
 use tokio::net::{TcpListener, TcpSocket};
 
 /// jemalloc instead of the system allocator, with its background purging threads: after a
@@ -196,6 +197,21 @@ struct ServeArgs {
     /// the server's own. Repeatable.
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     allowed_origins: Vec<String>,
+    /// Run as a node of a cluster, reaching the other nodes through NATS at this URL
+    /// (`nats://host:port`). Needs --node and a shared PostgreSQL (--db postgres://…). See
+    /// docs/CLUSTER.md.
+    #[arg(long, value_name = "NATS_URL", requires = "node")]
+    cluster: Option<String>,
+    /// This node's name in the cluster: 1 to 32 of A-Z a-z 0-9 _ -, unique in the cluster
+    /// (the same name gets its room and player numbers back after a restart).
+    #[arg(long, value_name = "NAME", requires = "cluster", value_parser = node_name)]
+    node: Option<String>,
+    /// How long a cluster node's claim on a room holds without renewal, in milliseconds.
+    /// Renewed every third of it; a node that cannot renew stops hosting a quarter of it
+    /// before it runs out. Shorter: a dead node's rooms are free sooner; longer: fewer
+    /// renewals, and a slow database is survived longer. See docs/CLUSTER.md.
+    #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u64).range(300..=60_000))]
+    lease_ms: u64,
     /// FOR TESTS ONLY: let players inject faults (`/fault room`, `/fault session`).
     #[arg(long, hide = true)]
     allow_faults: bool,
@@ -204,6 +220,14 @@ struct ServeArgs {
 fn main() -> ExitCode {
     init_tracing();
     let cli = Cli::parse();
+    if let Command::Serve(args) = &cli.command
+        && let Err(refused) = cluster_needs_postgres(args)
+    {
+        // Exits with 2, as every other malformed command line.
+        Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, refused)
+            .exit();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -304,7 +328,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     .build();
     // The store first: a database that cannot be used stops the start-up before any port
     // is opened, with an error that names the file.
-    let store = open_store(&args)?;
+    let opened = open(&args)?;
     let listener = listen(args.tcp).with_context(|| format!("cannot listen on {}", args.tcp))?;
     let addr = listener
         .local_addr()
@@ -318,24 +342,107 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(%addr, "serving the web page: open http://{addr}/ (status: http://{addr}/status)");
         Some(http)
     };
+    let addresses = NodeAddresses {
+        tcp: Some(addr.to_string()),
+        http: http_addr(http.as_ref()).map(|addr| format!("http://{addr}")),
+        ws: http_addr(http.as_ref()).map(|addr| format!("ws://{addr}/ws")),
+    };
+    let stores = opened.join(addresses).await?;
     match hosted {
         ["guess"] => {
             let server = Server::<GuessNumber>::new(config, guess);
-            run_server(server, store, listener, http).await
+            run_server(server, stores, listener, http).await
         }
         ["dice"] => {
             let server = Server::<LiarsDice>::new(config, dice);
-            run_server(server, store, listener, http).await
+            run_server(server, stores, listener, http).await
         }
         ["guess", "dice"] => {
             let server = Server::<Games<GuessNumber, LiarsDice>>::new(config, (guess, dice));
-            run_server(server, store, listener, http).await
+            run_server(server, stores, listener, http).await
         }
         _ => {
             let server = Server::<Games<LiarsDice, GuessNumber>>::new(config, (dice, guess));
-            run_server(server, store, listener, http).await
+            run_server(server, stores, listener, http).await
         }
     }
+}
+
+fn http_addr(http: Option<&TcpListener>) -> Option<SocketAddr> {
+    http.and_then(|http| http.local_addr().ok())
+}
+
+/// `--node`: a valid node name.
+fn node_name(name: &str) -> Result<String, String> {
+    if referee_server::cluster::valid_node_name(name) {
+        Ok(name.to_owned())
+    } else {
+        Err("a node name is 1 to 32 of A-Z a-z 0-9 _ -".to_owned())
+    }
+}
+
+/// `--cluster` needs a database all the nodes share: PostgreSQL.
+fn cluster_needs_postgres(args: &ServeArgs) -> Result<(), String> {
+    if args.cluster.is_none() {
+        return Ok(());
+    }
+    if args.no_db {
+        return Err(
+            "--cluster cannot run with --no-db: the nodes share their rooms' claims \
+                    and results in PostgreSQL; give --db postgres://user@host:port/dbname"
+                .to_owned(),
+        );
+    }
+    if !is_postgres_url(&args.db) {
+        return Err(format!(
+            "--cluster cannot run on a SQLite file ({}): the nodes share their rooms' claims \
+             and results in PostgreSQL; give --db postgres://user@host:port/dbname",
+            args.db
+        ));
+    }
+    Ok(())
+}
+
+/// The store opened, and for a cluster node the PostgreSQL store it joins the cluster with.
+enum Opened {
+    Alone(Box<dyn Store>),
+    Node(Box<PgStore>, NodeConfig),
+}
+
+/// The store, and the node once it joined its cluster.
+struct Stores {
+    store: Box<dyn Store>,
+    node: Option<Node>,
+}
+
+impl Opened {
+    /// Joins the cluster (a node serving at `addresses`), or not.
+    async fn join(self, addresses: NodeAddresses) -> anyhow::Result<Stores> {
+        match self {
+            Opened::Alone(store) => Ok(Stores { store, node: None }),
+            Opened::Node(store, config) => {
+                let node = Node::join(config, &store, addresses).await?;
+                Ok(Stores {
+                    store,
+                    node: Some(node),
+                })
+            }
+        }
+    }
+}
+
+fn open(args: &ServeArgs) -> anyhow::Result<Opened> {
+    let (Some(nats), Some(name)) = (&args.cluster, &args.node) else {
+        return Ok(Opened::Alone(open_store(args)?));
+    };
+    let store = PgStore::connect(&args.db)?;
+    tracing::info!(db = %store.url(), "results and claims are kept in PostgreSQL");
+    let config = NodeConfig {
+        nats: nats.clone(),
+        name: name.clone(),
+        lease: Duration::from_millis(args.lease_ms),
+    };
+    Ok(Opened::Node(Box::new(store), config))
 }
 
 /// The games `--games` names, in order, if it names a set this binary can host.
@@ -367,11 +474,14 @@ fn seconds(seconds: f64) -> anyhow::Result<Millis> {
 /// Runs `server` until a shutdown signal.
 async fn run_server<G: Render>(
     server: Server<G>,
-    store: Box<dyn Store>,
+    stores: Stores,
     listener: TcpListener,
     http: Option<TcpListener>,
 ) -> anyhow::Result<()> {
-    let mut server = server.with_store(store);
+    let mut server = server.with_store(stores.store);
+    if let Some(node) = stores.node {
+        server = server.with_cluster(node);
+    }
     if let Some(http) = http {
         server = server.with_http(http);
     }

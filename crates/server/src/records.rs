@@ -13,6 +13,13 @@
 //! then. Before answering, the recorder moves the commit counter of [`StoreStatus`]: a board
 //! read that starts after the announcement sees the counter moved and reads afresh.
 //!
+//! **Fenced, on a cluster node.** A save there carries its room's claim (`cluster/`); the
+//! batch is still one transaction, in which each room's results are stored only if its claim
+//! still holds (`Store::record_fenced_groups`). A room whose claim failed is answered with a
+//! fenced [`StorageFailed`] — it closes and never announces the win — while the others are
+//! committed; a fenced write is never retried. Saves without a claim (a server on its own)
+//! are committed exactly as before.
+//!
 //! **Keys.** Each result is stored under a key unique across servers and runs: the recorder
 //! gives a result that has none (`key` empty) `<run>/<room>/<round>`, where `<run>` is a
 //! random id drawn when the recorder starts. Room numbers restart with the process and other
@@ -26,6 +33,7 @@
 //!
 //! The store is synchronous (SQLite, PostgreSQL), so the recorder runs on a thread of its own.
 
+use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -35,7 +43,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use referee_actor::{
     Actor, ActorBuilder, ActorHandle, Answer, Context, Message, ReplyTo, StopReason,
 };
-use referee_store::{RoundResult, Store};
+use referee_store::{Fence, RoundResult, Store, StoreError};
 use std::sync::Arc;
 
 /// Rounds committed together at most.
@@ -55,8 +63,32 @@ pub(crate) type RecorderHandle = ActorHandle<Recorder>;
 
 /// Why a save or a query failed (the store's error, as text: it is sent to several waiters).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("storage failed: {0}")]
-pub(crate) struct StorageFailed(pub(crate) String);
+#[error("storage failed: {why}")]
+pub(crate) struct StorageFailed {
+    /// The store's error.
+    pub(crate) why: String,
+    /// Refused by the room's fence (a cluster node that lost its claim): the room must stop
+    /// and the win is never announced.
+    pub(crate) fenced: bool,
+}
+
+impl StorageFailed {
+    /// A failure of the store.
+    pub(crate) fn new(why: impl Into<String>) -> Self {
+        StorageFailed {
+            why: why.into(),
+            fenced: false,
+        }
+    }
+
+    /// A write refused by its fence.
+    pub(crate) fn fenced(why: impl Into<String>) -> Self {
+        StorageFailed {
+            why: why.into(),
+            fenced: true,
+        }
+    }
+}
 
 /// What the recorder tells the rest of the server without being asked: how many commits it
 /// has made (the board's cache is stale once this moves) and whether the last one failed
@@ -142,37 +174,59 @@ impl Recorder {
             .spawn_thread(recorder)
     }
 
-    /// Commits the batch in one transaction and answers every save in it.
+    /// Commits the batch in one transaction and answers every save in it. A cluster node's
+    /// saves carry their room's fence: theirs go in one transaction too, each room's results
+    /// stored only if its fence holds.
     fn flush(&mut self) {
         if self.batch.is_empty() {
             return;
         }
         let batch = std::mem::take(&mut self.batch);
-        let results: Vec<RoundResult> = batch.iter().map(|save| save.result.clone()).collect();
-        let outcome = self.commit(&results);
-        match &outcome {
-            Ok(()) => self.status.committed(),
-            Err(err) => {
-                tracing::error!(rounds = results.len(), %err, "could not save round results");
-                self.status.set_failure(Some(err.to_string()));
-            }
+        let (unfenced, fenced): (Vec<Pending>, Vec<Pending>) =
+            batch.into_iter().partition(|save| save.fence.is_none());
+        if !unfenced.is_empty() {
+            self.commit_unfenced(unfenced);
         }
+        if !fenced.is_empty() {
+            self.commit_fenced(fenced);
+        }
+    }
+
+    /// Commits saves without a fence (a server on its own) and answers them.
+    fn commit_unfenced(&mut self, batch: Vec<Pending>) {
+        let results: Vec<RoundResult> = batch.iter().map(|save| save.result.clone()).collect();
+        let outcome = self.retrying(|store| store.record(&results));
+        self.report(&outcome, results.len());
         for save in batch {
             // A room that stopped waiting has nothing more to learn.
             let _ = save.done.send(outcome.clone());
         }
     }
 
+    /// Reports a commit's outcome to the status (a failure also to the log).
+    fn report<T>(&self, outcome: &Result<T, StorageFailed>, rounds: usize) {
+        match outcome {
+            Ok(_) => self.status.committed(),
+            Err(err) => {
+                tracing::error!(rounds, %err, "could not save round results");
+                self.status.set_failure(Some(err.to_string()));
+            }
+        }
+    }
+
     /// One transaction, retried: a few times after a failure, for up to [`AWAY_LIMIT`] while
     /// the store is away. Pausing blocks only this actor's own thread; saves queue meanwhile
     /// and go into the next batch.
-    fn commit(&mut self, results: &[RoundResult]) -> Result<(), StorageFailed> {
+    fn retrying<T>(
+        &mut self,
+        mut commit: impl FnMut(&mut dyn Store) -> Result<T, StoreError>,
+    ) -> Result<T, StorageFailed> {
         let mut pause = Duration::from_millis(10);
         let mut attempt = 1;
         let started = Instant::now();
         loop {
-            let err = match self.store.record(results) {
-                Ok(()) => return Ok(()),
+            let err = match commit(self.store.as_mut()) {
+                Ok(done) => return Ok(done),
                 Err(err) => err,
             };
             let retry = if err.is_transient() {
@@ -181,13 +235,61 @@ impl Recorder {
                 attempt < ATTEMPTS
             };
             if !retry {
-                return Err(StorageFailed(err.to_string()));
+                return Err(StorageFailed::new(err.to_string()));
             }
             tracing::warn!(attempt, %err, "commit failed; retrying");
             self.status.set_failure(Some(err.to_string()));
             std::thread::sleep(pause);
             pause = (pause * 5).min(MAX_PAUSE);
             attempt += 1;
+        }
+    }
+
+    /// Commits a cluster node's saves, each room's under its fence, in one transaction, and
+    /// answers each save with its room's outcome: a room whose fence failed learns it is
+    /// fenced (and closes), the others are committed all the same.
+    fn commit_fenced(&mut self, batch: Vec<Pending>) {
+        let mut rooms: Vec<(Fence, Vec<Pending>)> = Vec::new();
+        let mut at: HashMap<Fence, usize> = HashMap::new();
+        for save in batch {
+            let Some(fence) = save.fence.clone() else {
+                continue;
+            };
+            let index = *at.entry(fence.clone()).or_insert_with(|| {
+                rooms.push((fence, Vec::new()));
+                rooms.len() - 1
+            });
+            if let Some((_, saves)) = rooms.get_mut(index) {
+                saves.push(save);
+            }
+        }
+        let groups: Vec<(Fence, Vec<RoundResult>)> = rooms
+            .iter()
+            .map(|(fence, saves)| {
+                (
+                    fence.clone(),
+                    saves.iter().map(|s| s.result.clone()).collect(),
+                )
+            })
+            .collect();
+        let rounds = groups.iter().map(|(_, results)| results.len()).sum();
+        let outcome = self.retrying(|store| store.record_fenced_groups(&groups));
+        self.report(&outcome, rounds);
+        for (at, (fence, saves)) in rooms.into_iter().enumerate() {
+            let answer = match &outcome {
+                Ok(answers) => match answers.get(at) {
+                    Some(Ok(())) => Ok(()),
+                    Some(Err(err)) => {
+                        tracing::warn!(room = %fence.room, epoch = fence.epoch, %err, "fenced");
+                        Err(StorageFailed::fenced(err.to_string()))
+                    }
+                    None => Err(StorageFailed::new("the store gave no answer for this room")),
+                },
+                Err(err) => Err(err.clone()),
+            };
+            for save in saves {
+                let _ = save.done.send(answer.clone());
+            }
         }
     }
 
@@ -209,6 +311,8 @@ impl Actor for Recorder {
 /// recorder keeps the reply slot until the batch it joined is committed.
 pub(crate) struct Save {
     pub(crate) result: RoundResult,
+    /// In a cluster: the room's claim, which the commit must still hold.
+    pub(crate) fence: Option<Fence>,
 }
 
 impl Message for Save {
@@ -218,6 +322,7 @@ impl Message for Save {
 /// A save waiting in the batch, with its asker's reply slot.
 struct Pending {
     result: RoundResult,
+    fence: Option<Fence>,
     done: ReplyTo<Result<(), StorageFailed>>,
 }
 
@@ -232,7 +337,12 @@ impl Answer<Save> for Recorder {
         if result.key.is_empty() {
             result.key = self.key(&result);
         }
-        self.batch.push(Pending { result, done });
+        let fence = save.fence;
+        self.batch.push(Pending {
+            result,
+            fence,
+            done,
+        });
         if ctx.queued() == 0 || self.batch.len() >= self.max_batch {
             self.flush();
         }
@@ -252,7 +362,7 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     use referee_actor::Timeout;
-    use referee_store::{MemoryStore, StoreError, StoreReader};
+    use referee_store::{MemoryStore, StoreReader};
 
     use super::*;
 
@@ -344,6 +454,7 @@ mod tests {
                 won_at_ms: 1,
                 log: None,
             },
+            fence: None,
         }
     }
 
@@ -367,7 +478,7 @@ mod tests {
         let (recorder, mut stored, calls) = spawn(usize::MAX, Duration::from_secs(1));
         let outcome = recorder.ask_with(win(), Timeout::Never).await;
         assert!(
-            matches!(&outcome, Ok(Err(StorageFailed(text))) if text.contains("cannot reach")),
+            matches!(&outcome, Ok(Err(StorageFailed { why, .. })) if why.contains("cannot reach")),
             "{outcome:?}"
         );
         assert!(

@@ -23,6 +23,7 @@ use crate::ServerConfig;
 use crate::admission::Admission;
 use crate::attempts::Attempts;
 use crate::board::{Board, BoardHandle};
+use crate::cluster::{ClusterNode, NUMBERS_PER_NODE, Node, NodeDuties};
 use crate::connections::Connections;
 use crate::ids::PlayerIds;
 use crate::kick::Reason;
@@ -67,6 +68,7 @@ pub struct Server<G: Render> {
     game: G::Config,
     store: Option<Box<dyn Store>>,
     http: Option<TcpListener>,
+    cluster: Option<Node>,
     _game: PhantomData<fn() -> G>,
 }
 
@@ -78,6 +80,7 @@ impl<G: Render> Server<G> {
             game,
             store: None,
             http: None,
+            cluster: None,
             _game: PhantomData,
         }
     }
@@ -92,6 +95,15 @@ impl<G: Render> Server<G> {
     /// leaderboard from it. Without a store, nothing is kept and `/top` says so.
     pub fn with_store(mut self, store: Box<dyn Store>) -> Self {
         self.store = Some(store);
+        self
+    }
+
+    /// Runs as a node of a cluster ([`Node::join`]): every room opened is claimed for this
+    /// node and its results are fenced with the claim; room and player numbers come from the
+    /// node's own range; `/api/cluster` shows the cluster. Needs a store in the same
+    /// PostgreSQL ([`with_store`](Self::with_store)).
+    pub fn with_cluster(mut self, node: Node) -> Self {
+        self.cluster = Some(node);
         self
     }
 
@@ -119,6 +131,7 @@ impl<G: Render> Server<G> {
             game,
             store,
             http,
+            cluster,
             ..
         } = self;
         let metrics = Arc::new(Metrics::new());
@@ -128,14 +141,21 @@ impl<G: Render> Server<G> {
         let seats = (config.players_per_room, config.game_seats.as_slice());
         let window = config.reconnect_window;
         let recorder = records.as_ref().map(|(recorder, ..)| recorder.clone());
-        let lobby = Lobby::<G>::spawn_seating(seats, game, rngs, recorder, window);
+        let (node, lost_rx) = cluster.map(Node::into_parts).unzip();
+        let claims = node.as_ref().map(|node| node.room_claims());
+        let lobby = Lobby::<G>::spawn_clustered(seats, game, rngs, recorder, window, claims);
         let parking = parking(&config, &metrics)?;
         config.max_connections = crate::limits::clamp_to_descriptors(config.max_connections);
+        let duties = node
+            .clone()
+            .zip(lost_rx)
+            .map(|(node, lost_rx)| NodeDuties::start(node, lost_rx, lobby.downgrade()));
         let running = Running {
             lobby: lobby.downgrade(),
             recorder: records.as_ref().map(|(recorder, ..)| recorder.downgrade()),
             grace: config.shutdown_grace,
-            shared: Arc::new(shared(config, lobby, parking, records, metrics)),
+            shared: Arc::new(shared(config, lobby, parking, records, metrics, node)),
+            duties,
         };
         if let Some(http) = http {
             let shared = running.shared.clone();
@@ -168,6 +188,7 @@ fn shared<G: Render>(
     parking: ParkingHandle<G>,
     records: Option<Records>,
     metrics: Arc<Metrics>,
+    cluster: Option<Arc<ClusterNode>>,
 ) -> Shared<G> {
     let (recorder, board, store_status) = match records {
         Some((recorder, board, status)) => (Some(recorder), Some(board), Some(status)),
@@ -181,7 +202,10 @@ fn shared<G: Render>(
         recorder,
         board,
         store_status,
-        players: PlayerIds::default(),
+        players: match &cluster {
+            Some(node) => PlayerIds::in_range(node.first_number(), NUMBERS_PER_NODE),
+            None => PlayerIds::default(),
+        },
         parking,
         metrics,
         connection_ids: AtomicU64::new(0),
@@ -189,7 +213,7 @@ fn shared<G: Render>(
         connections: Connections::default(),
         hard_stop: CancellationToken::new(),
         tasks: TaskTracker::new(),
-        cluster: None,
+        cluster,
     }
 }
 
@@ -237,6 +261,8 @@ struct Running<G: Render> {
     recorder: Option<WeakActorHandle<Recorder>>,
     /// How long shutdown waits for the connections, then for the lobby.
     grace: Duration,
+    /// A cluster node's background duties, ended last.
+    duties: Option<NodeDuties>,
 }
 
 impl<G: Render> Running<G> {
@@ -256,6 +282,7 @@ impl<G: Render> Running<G> {
             lobby,
             recorder,
             grace,
+            duties,
         } = self;
         shared.shutdown.cancel();
         shared.connections.kick_all(Reason::Shutdown);
@@ -287,6 +314,9 @@ impl<G: Render> Running<G> {
             if stopped.is_err() {
                 tracing::error!("the recorder did not finish within {RECORDER_GRACE:?}");
             }
+        }
+        if let Some(duties) = duties {
+            duties.stop().await;
         }
     }
 }

@@ -52,7 +52,6 @@ pub(crate) struct Shared<G: Render> {
     /// Failed room lookups by client address (`attempts.rs`).
     pub(crate) attempts: Arc<Attempts>,
     /// This node of a cluster (`--cluster`); `None` for a server on its own.
-    #[allow(dead_code)] // read by the cluster steps built on it (issue 18)
     pub(crate) cluster: Option<Arc<ClusterNode>>,
 }
 

@@ -44,6 +44,7 @@ mod claims;
 mod error;
 mod memory;
 mod model;
+mod nodes;
 mod postgres;
 mod sqlite;
 
@@ -51,7 +52,8 @@ pub use claims::{ClaimRecord, Claimed, Claims, Fence, Holder, Lease, StoredSnaps
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use model::{GameWins, LeaderEntry, Leaderboard, MatchLog, MatchRecord, RoundResult};
-pub use postgres::{LateCommit, PgClaims, PgStore, redact, testing as pg_testing};
+pub use nodes::{NodeAddresses, NodeRecord};
+pub use postgres::{LateCommit, PgClaims, PgNodes, PgStore, redact, testing as pg_testing};
 pub use sqlite::{SqliteReader, SqliteStore};
 
 /// The key a winner's record is kept under: one entry per name *as players see it*, so
@@ -136,6 +138,28 @@ pub trait Store: StoreReader {
         })
     }
 
+    /// Several rooms' results, each group [`record_fenced`](Self::record_fenced) by its own
+    /// fence, in as few transactions as the store can (PostgreSQL: one, a cluster node's
+    /// group commit). Each group's answer is its own: a group whose fence fails stores
+    /// nothing and gets [`StoreError::Fenced`], and the others are stored all the same.
+    ///
+    /// # Errors
+    /// The store's failure (the outer `Err`): nothing was stored.
+    fn record_fenced_groups(
+        &mut self,
+        groups: &[(Fence, Vec<RoundResult>)],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let mut answers = Vec::with_capacity(groups.len());
+        for (fence, rounds) in groups {
+            match self.record_fenced(fence, rounds) {
+                Err(err @ StoreError::Fenced { .. }) => answers.push(Err(err)),
+                Err(err) => return Err(err),
+                Ok(()) => answers.push(Ok(())),
+            }
+        }
+        Ok(answers)
+    }
+
     /// Saves the room's snapshot in place of the last one, fenced as
     /// [`record_fenced`](Self::record_fenced) is: the next host of the room restores it.
     ///
@@ -203,6 +227,13 @@ impl<S: Store + ?Sized> Store for Box<S> {
 
     fn record_fenced(&mut self, fence: &Fence, rounds: &[RoundResult]) -> Result<(), StoreError> {
         (**self).record_fenced(fence, rounds)
+    }
+
+    fn record_fenced_groups(
+        &mut self,
+        groups: &[(Fence, Vec<RoundResult>)],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        (**self).record_fenced_groups(groups)
     }
 
     fn save_snapshot(&mut self, fence: &Fence, body: &str) -> Result<(), StoreError> {

@@ -205,6 +205,38 @@ fn a_node_that_lost_its_claim_commits_nothing() {
 }
 
 #[test]
+fn rooms_committed_together_are_each_fenced_by_their_own_claim() {
+    let Some(pg) = schema("claim_groups") else {
+        return;
+    };
+    let mut a = claims(&pg);
+    let kept = won(a.claim("guess/1", "node-a", LEASE)).fence;
+    let lost = won(a.claim("guess/2", "node-a", LEASE)).fence;
+    expire(&pg, "guess/2");
+    let mut store = pg.store().unwrap_or_else(|e| panic!("{e}"));
+    let groups = vec![
+        (kept.clone(), vec![win("k1"), win("k2")]),
+        (lost.clone(), vec![win("l1")]),
+    ];
+    let answers = store
+        .record_fenced_groups(&groups)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(answers[0].is_ok(), "{answers:?}");
+    assert!(
+        matches!(&answers[1], Err(StoreError::Fenced { room, .. }) if room == "guess/2"),
+        "{answers:?}"
+    );
+    let stored = "SELECT COUNT(*) FROM rounds WHERE claim_room = 'guess/1' AND claim_epoch = 1";
+    assert_eq!(count(&pg, stored), 2);
+    assert_eq!(
+        count(&pg, "SELECT COUNT(*) FROM rounds"),
+        2,
+        "nothing of the lost room"
+    );
+    assert_eq!(store.wins_of("Ann").ok(), Some(2));
+}
+
+#[test]
 fn snapshots_are_fenced_and_the_next_host_reads_the_last_one() {
     let Some(pg) = schema("claim_snapshot") else {
         return;

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::ClusterNode;
+use super::{ClusterNode, claim_name, claimed_room};
 use crate::lobby::{Adopt, LobbyHandle};
 use crate::room::{Resume, RoomSnapshot};
 
@@ -56,16 +56,6 @@ impl SavedRoom {
         })
         .ok()
     }
-}
-
-/// The claim name of room `id`.
-pub(crate) fn claim_name(id: u64) -> String {
-    format!("room/{id}")
-}
-
-/// Room `claim`'s number, if it names one.
-pub(crate) fn room_of(claim: &str) -> Option<u64> {
-    claim.strip_prefix("room/")?.parse().ok()
 }
 
 /// Whether `room` falls to `me` among `alive` (sorted, deduplicated, `me` included).
@@ -109,7 +99,7 @@ pub(crate) async fn run<G: Render>(
         alive.sort();
         alive.dedup();
         for orphan in orphans {
-            let Some(_) = room_of(&orphan.room) else {
+            let Some(_) = claimed_room(&orphan.room) else {
                 continue;
             };
             let others: Vec<String> = alive
@@ -203,13 +193,6 @@ mod tests {
         }
         // Spread over all three (300 rooms: each gets a fair share, far from none).
         assert!(per_node.values().all(|&n| n > 50), "{per_node:?}");
-    }
-
-    #[test]
-    fn room_claims_name_their_room_and_nothing_else_does() {
-        assert_eq!(room_of(&claim_name(2_000_017)), Some(2_000_017));
-        assert_eq!(room_of("guess/17"), None);
-        assert_eq!(room_of("room/x"), None);
     }
 
     #[test]

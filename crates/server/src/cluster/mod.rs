@@ -5,6 +5,50 @@
 //! design is `docs/CLUSTER.md`; the pieces that are not specific to this server live in
 //! `referee-remote` (ask/tell across nodes) and `referee-cluster` (leases on rooms).
 //! Without `--cluster` none of this runs and no NATS is needed.
+//!
+//! Here: joining the cluster at start-up (`join.rs`: NATS, the node's row and index, the
+//! lease keeper), the claim each room holds while it is hosted here (`claims.rs`), and the
+//! node's background duties — its heartbeat, and closing the rooms whose lease was lost
+//! (`duties.rs`).
+
+mod claims;
+mod duties;
+mod join;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use referee_cluster::Keeper;
+use referee_store::{PgClaims, PgNodes};
+
+pub(crate) use claims::{RoomClaim, RoomClaims};
+pub(crate) use duties::NodeDuties;
+pub use join::{JoinError, Node, NodeConfig, valid_node_name};
+
+/// How often a node tells the database it is alive.
+pub(crate) const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// A node not heard from for this long is shown as not live (`/api/cluster`): a few missed
+/// heartbeats, so that one slow statement does not make a node look dead.
+pub(crate) const LIVE_WINDOW: Duration = Duration::from_secs(5);
+
+/// Room and player numbers each node has to itself: node `i` hands out numbers from
+/// `i * NUMBERS_PER_NODE + 1`. A billion: a node would have to open a room every 10 ms for
+/// over 100 days, or take a player every millisecond for 11 days, to reach the next node's
+/// numbers; past them its counters wrap within its own range (`ids.rs`), reusing the
+/// numbers of rooms and players long gone. Node indices up to 4 million keep every number
+/// below 2^52 (the bots' numbers start there, and JavaScript reads them exactly).
+pub(crate) const NUMBERS_PER_NODE: u64 = 1_000_000_000;
+
+/// The name a room's claim has in the database (`room/<id>`).
+pub(crate) fn claim_name(room: crate::ids::RoomId) -> String {
+    format!("room/{room}")
+}
+
+/// The room a claim names, if it names one.
+pub(crate) fn claimed_room(claim: &str) -> Option<crate::ids::RoomId> {
+    claim.strip_prefix("room/")?.parse().ok()
+}
 
 pub(crate) mod adopt;
 pub(crate) mod gossip;
@@ -16,8 +60,6 @@ pub(crate) mod view;
 pub(crate) use known::KnownNodes;
 
 /// What a node needs to reach the others: its NATS connection and its place in the cluster.
-#[derive(Debug)]
-#[allow(dead_code)] // read by the cluster steps built on it (issue 18)
 pub(crate) struct ClusterNode {
     /// The node's connection to NATS.
     pub(crate) client: async_nats::Client,
@@ -28,4 +70,64 @@ pub(crate) struct ClusterNode {
     pub(crate) index: u32,
     /// What it knows of the other nodes' rooms (the cluster-wide lobby's hints).
     pub(crate) view: KnownNodes,
+    /// The leases on the rooms this node hosts.
+    pub(crate) keeper: Keeper,
+    /// How long a lease holds a room (`--lease-ms`).
+    pub(crate) lease: Duration,
+    /// The node's row among the cluster's nodes (registration, heartbeat, leave). Blocking:
+    /// used on the blocking pool only.
+    pub(crate) nodes: Arc<Mutex<PgNodes>>,
+    /// The reads of `/api/cluster`, on connections of their own: a status read never delays
+    /// a renewal or a heartbeat. Blocking, as `nodes`; one read at a time (a read that finds
+    /// another running is refused rather than queued, so a stalled database cannot pile up
+    /// blocked threads).
+    pub(crate) reads: Arc<Mutex<StatusReads>>,
+}
+
+/// The connections `/api/cluster` reads with.
+pub(crate) struct StatusReads {
+    /// Every registered node.
+    pub(crate) nodes: PgNodes,
+    /// Every room's claim.
+    pub(crate) claims: PgClaims,
+}
+
+impl std::fmt::Debug for ClusterNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterNode")
+            .field("name", &self.name)
+            .field("index", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClusterNode {
+    /// The first room and player number of this node.
+    pub(crate) fn first_number(&self) -> u64 {
+        u64::from(self.index) * NUMBERS_PER_NODE + 1
+    }
+
+    /// What the lobby claims its rooms with, and the first room number.
+    pub(crate) fn room_claims(&self) -> (RoomClaims, crate::ids::RoomId) {
+        let claims = RoomClaims {
+            keeper: self.keeper.clone(),
+            node: self.name.clone(),
+        };
+        (claims, self.first_number())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claim_names_round_trip_and_foreign_ones_are_ignored() {
+        assert_eq!(
+            claimed_room(&claim_name(1_000_000_017)),
+            Some(1_000_000_017)
+        );
+        assert_eq!(claimed_room("room/x"), None);
+        assert_eq!(claimed_room("table/3"), None);
+    }
 }

@@ -11,7 +11,8 @@ use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message}
 use referee_cluster::Keeper;
 use referee_store::{Store, StoreError};
 
-use super::adopt::{SavedRoom, claim_name};
+use super::adopt::SavedRoom;
+use super::claim_name;
 use crate::room::Snapshotted;
 
 /// The saver actor: a store connection of its own and the node's lease keeper.

@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
 mod assets;
+mod cluster;
 mod conn;
 pub(crate) mod error;
 mod guard;
@@ -76,6 +77,7 @@ fn router<G: Render>(shared: Arc<Shared<G>>, upgrades: Router<Arc<Shared<G>>>) -
     let api = Router::new()
         .route("/metrics", get(status::metrics::<G>))
         .route("/api/status", get(status::status::<G>))
+        .route("/api/cluster", get(cluster::cluster::<G>))
         .route("/api/leaderboard", get(leaderboard::leaderboard::<G>))
         .route("/api/matches", get(matches::recent::<G>))
         // A match's id is its result's key, `RUN/ROOM/ROUND`: slashes included.

@@ -62,6 +62,12 @@ impl<R> Directory<R> {
         }
     }
 
+    /// Room numbers start at `first` (a cluster node's own range) instead of 1.
+    pub(super) fn numbering_from(mut self, first: RoomId) -> Self {
+        self.next_id = first.max(1);
+        self
+    }
+
     /// Listings name each room's game (the server hosts several).
     pub(super) fn naming_games(mut self, several: bool) -> Self {
         self.several = several;

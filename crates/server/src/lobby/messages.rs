@@ -254,3 +254,23 @@ impl<G: Render> Handler<SeatFreed> for Lobby<G> {
         self.retire(gone);
     }
 }
+
+/// This node lost its lease on a room (a cluster's keeper gave it up, or a commit was
+/// fenced): the room is forgotten at once — offered to nobody, its seats gone with it — and
+/// told to close ([`crate::room::HostLost`]), which tells its players.
+pub(crate) struct LoseRoom(pub(crate) RoomId);
+
+impl Message for LoseRoom {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<LoseRoom> for Lobby<G> {
+    fn handle(&mut self, lose: LoseRoom, _: &mut Context<Self>) {
+        let Some(hosted) = self.directory.remove(lose.0) else {
+            return;
+        };
+        // A room already stopped has nobody left to tell.
+        let _ = hosted.handle.tell_soon(crate::room::HostLost);
+        self.retire(Some(hosted));
+    }
+}

@@ -31,6 +31,7 @@ use referee_protocol::notice::RoomLabel;
 use referee_rules::Render;
 
 use crate::census::{ActorTotals, Census};
+use crate::cluster::{RoomClaim, RoomClaims};
 use crate::ids::RoomId;
 use crate::records::RecorderHandle;
 use crate::room::{Resume, Room, RoomHandle, RoomLink, RoomSetup, RoomSnapshot, Snapshotted};
@@ -43,8 +44,8 @@ const SEAT_REPORTS: usize = 1 << 16;
 pub(crate) use crate::room::SeatFreed;
 pub(crate) use code::canonical_code;
 pub(crate) use messages::{
-    CountGames, Filling, FindError, FindRoom, LISTED, ListRooms, Locate, Located, OpenPrivate,
-    QuickMatch, TakeCensus,
+    CountGames, Filling, FindError, FindRoom, LISTED, ListRooms, Locate, Located, LoseRoom,
+    OpenPrivate, QuickMatch, TakeCensus,
 };
 pub(crate) use remote::{Advertise, LobbyCall, LobbyReply};
 
@@ -68,6 +69,8 @@ pub(crate) struct Seat<G: Render> {
 struct Hosted<G: Render> {
     handle: RoomHandle<G>,
     census: Census,
+    /// The room's claim, in a cluster: given back when the room is forgotten.
+    claim: Option<RoomClaim>,
 }
 
 /// The lobby actor's state.
@@ -88,6 +91,8 @@ pub(crate) struct Lobby<G: Render> {
     /// Where each room offers its snapshot after a committed win (a cluster node saves
     /// them); `None` for a server on its own.
     snapshots: Option<Recipient<Snapshotted>>,
+    /// In a cluster: each room opened is claimed for this node.
+    claims: Option<RoomClaims>,
 }
 
 impl<G: Render> Actor for Lobby<G> {}
@@ -109,6 +114,7 @@ impl<G: Render> Lobby<G> {
     /// Spawns the lobby. `capacity` is the number of seats per room, unless `seats` names
     /// the game; `rng` makes the games' secrets, `codes_rng` the private rooms' codes (it
     /// must be seeded by the OS).
+    #[cfg(test)]
     pub(crate) fn spawn_seating(
         (capacity, seats): (usize, &[(String, usize)]),
         config: G::Config,
@@ -116,9 +122,33 @@ impl<G: Render> Lobby<G> {
         recorder: Option<RecorderHandle>,
         reconnect_window: Duration,
     ) -> LobbyHandle<G> {
+        let rooms = (capacity, seats);
+        Self::spawn_clustered(
+            rooms,
+            config,
+            (rng, codes_rng),
+            recorder,
+            reconnect_window,
+            None,
+        )
+    }
+
+    /// [`spawn_seating`](Self::spawn_seating), as a cluster node: every room opened is
+    /// claimed through `claims`, and room numbers start at `first_room`.
+    pub(crate) fn spawn_clustered(
+        (capacity, seats): (usize, &[(String, usize)]),
+        config: G::Config,
+        (rng, codes_rng): (StdRng, StdRng),
+        recorder: Option<RecorderHandle>,
+        reconnect_window: Duration,
+        cluster: Option<(RoomClaims, RoomId)>,
+    ) -> LobbyHandle<G> {
+        let first = cluster.as_ref().map_or(1, |(_, first)| *first);
         let lobby = Lobby {
             directory: G::games().into_iter().fold(
-                Directory::new(capacity, codes_rng).naming_games(G::games().len() > 1),
+                Directory::new(capacity, codes_rng)
+                    .naming_games(G::games().len() > 1)
+                    .numbering_from(first),
                 |directory, game| match seats.iter().find(|(name, _)| name == game) {
                     Some(&(_, seats)) => directory.with_seats(game, seats),
                     None => directory,
@@ -131,6 +161,7 @@ impl<G: Render> Lobby<G> {
             retired: ActorTotals::default(),
             retired_won: 0,
             snapshots: None,
+            claims: cluster.map(|(claims, _)| claims),
         };
         ActorBuilder::new()
             .name("lobby")
@@ -148,8 +179,13 @@ impl<G: Render> Lobby<G> {
         let id = self.directory.open(game, private, |label| {
             let setup = setup(label);
             let census = setup.census.clone();
+            let claim = setup.claim.clone();
             let handle = Room::spawn(setup);
-            Hosted { handle, census }
+            Hosted {
+                handle,
+                census,
+                claim,
+            }
         });
         self.watch(id, ctx)
     }
@@ -175,8 +211,13 @@ impl<G: Render> Lobby<G> {
         let id = self.directory.adopt(label, game, seats, |label| {
             let setup = setup(label);
             let census = setup.census.clone();
+            let claim = setup.claim.clone();
             let handle = Room::spawn_from(setup, snapshot, resume);
-            Hosted { handle, census }
+            Hosted {
+                handle,
+                census,
+                claim,
+            }
         })?;
         self.watch(id, ctx)
     }
@@ -193,7 +234,9 @@ impl<G: Render> Lobby<G> {
         let recorder = self.recorder.clone();
         let reconnect_window = self.reconnect_window;
         let snapshots = self.snapshots.clone();
+        let claims = self.claims.clone();
         move |label| RoomSetup {
+            claim: claims.map(|claims| claims.claim(label.id)),
             label,
             game,
             capacity,
@@ -237,12 +280,16 @@ impl<G: Render> Lobby<G> {
             stats.mailbox_len = 0;
             self.retired.add(&stats);
             self.retired_won += hosted.census.read().won;
+            if let Some(claim) = hosted.claim {
+                claim.release();
+            }
         }
     }
 }
 
 /// A room's actor stopped. Normally because the lobby forgot it (nothing to do), otherwise
-/// because it crashed for good: it is forgotten, with its seats.
+/// because it crashed for good or closed itself (a cluster node's fenced commit): it is
+/// forgotten, with its seats.
 pub(crate) struct RoomStopped {
     id: RoomId,
     reason: StopReason,
@@ -255,7 +302,12 @@ impl Message for RoomStopped {
 impl<G: Render> Handler<RoomStopped> for Lobby<G> {
     fn handle(&mut self, stopped: RoomStopped, _: &mut Context<Self>) {
         if self.directory.get(stopped.id).is_some() {
-            tracing::error!(room = stopped.id, reason = %stopped.reason, "room stopped; forgotten");
+            if matches!(stopped.reason, StopReason::Normal) {
+                // It closed itself: its host lost its claim on it (`room/lost.rs`).
+                tracing::info!(room = stopped.id, "room closed itself; forgotten");
+            } else {
+                tracing::error!(room = stopped.id, reason = %stopped.reason, "room stopped; forgotten");
+            }
             let gone = self.directory.remove(stopped.id);
             self.retire(gone);
         }

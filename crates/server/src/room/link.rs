@@ -27,7 +27,6 @@ use super::{
     Act, Away, Chat, Crash, GetScores, Join, JoinError, Joined, Leave, NameTaken, NotOwner, Rejoin,
     Rename, RoomHandle, SeatLost, Spectators, Unwatch, Watch, WatchError, Who,
 };
-use crate::cluster::ClusterNode;
 use crate::ids::RoomId;
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
@@ -35,13 +34,14 @@ use crate::outbox::Outbox;
 /// A session's room: in this process, or on another node.
 pub(crate) enum RoomLink<G: Render> {
     Local(RoomHandle<G>),
-    #[cfg_attr(not(test), allow(dead_code))] // used once the lobby opens remote seats (issue 18)
     Remote(Arc<RemoteRoom<G>>),
 }
 
 /// A room on another node.
 pub(crate) struct RemoteRoom<G: Render> {
-    node: Arc<ClusterNode>,
+    /// This node's NATS connection and name (member subjects carry it).
+    client: async_nats::Client,
+    node: Arc<str>,
     handle: RemoteHandle<RoomCall<G>>,
     metrics: Option<Arc<Metrics>>,
     /// The member task of the seat taken through this link (shared by its clones): replaced
@@ -68,18 +68,19 @@ impl<G: Render> From<RoomHandle<G>> for RoomLink<G> {
 type Asked<T> = Result<T, AskError<()>>;
 
 impl<G: Render> RoomLink<G> {
-    /// The link to room `room` hosted on another node, reached through `node`'s NATS; its
-    /// asks are counted in `metrics`. Does no I/O: a room nobody hosts shows on the first
-    /// call, as [`AskError::NotRunning`].
-    #[cfg_attr(not(test), allow(dead_code))] // used once the lobby opens remote seats (issue 18)
+    /// The link to room `room` hosted on another node, reached through this node's NATS
+    /// `client` (this node being `node`); its asks are counted in `metrics`. Does no I/O: a
+    /// room nobody hosts shows on the first call, as [`AskError::NotRunning`].
     pub(crate) fn remote(
-        node: &Arc<ClusterNode>,
+        client: &async_nats::Client,
+        node: &str,
         room: RoomId,
         metrics: Option<Arc<Metrics>>,
     ) -> Self {
         RoomLink::Remote(Arc::new(RemoteRoom {
-            node: node.clone(),
-            handle: RemoteHandle::new(node.client.clone(), wire::room_subject(room)),
+            client: client.clone(),
+            node: Arc::from(node),
+            handle: RemoteHandle::new(client.clone(), wire::room_subject(room)),
             metrics,
             feed: Mutex::default(),
         }))
@@ -335,9 +336,9 @@ impl<G: Render> RoomLink<G> {
 impl<G: Render> RemoteRoom<G> {
     /// Starts the member task for a seat whose frames go to `outbox`, and says where.
     async fn follow(&self, outbox: &Outbox, connection: u64) -> Asked<MemberAddress> {
-        let subject = wire::member_subject(&self.node.name, connection, outbox.epoch());
+        let subject = wire::member_subject(&self.node, connection, outbox.epoch());
         let capacity = outbox.capacity();
-        let feed = wire::follow(&self.node.client, subject.clone(), outbox.clone(), capacity)
+        let feed = wire::follow(&self.client, subject.clone(), outbox.clone(), capacity)
             .await
             .map_err(|err| {
                 tracing::warn!(%err, "cannot subscribe to a member subject");

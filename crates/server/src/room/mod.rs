@@ -26,6 +26,7 @@
 mod bots;
 mod clock;
 mod link;
+mod lost;
 mod members;
 mod messages;
 mod presence;
@@ -53,6 +54,7 @@ use referee_rules::{Audience, Millis, PlayerId, Render};
 use tokio::time::Instant;
 
 use crate::census::Census;
+use crate::cluster::RoomClaim;
 use crate::encoding::{Encoded, Encoding};
 use crate::ids::RoomId;
 use crate::outbox::{Frame, PushError};
@@ -60,6 +62,7 @@ use crate::records::RecorderHandle;
 use crate::tell::or_log;
 
 pub(crate) use link::RoomLink;
+pub(crate) use lost::HostLost;
 pub(crate) use members::Member;
 pub(crate) use messages::{
     Act, Chat, Crash, GetScores, Join, JoinError, Joined, Leave, NameTaken, Rename,
@@ -117,6 +120,8 @@ pub(crate) struct RoomSetup<G: Render> {
     /// Where the room's snapshot goes after each committed win (cluster mode: whoever saves
     /// it with `Store::save_snapshot`, see `snapshot.rs`); `None` keeps none.
     pub(crate) snapshots: Option<Recipient<Snapshotted>>,
+    /// In a cluster: the room's claim, which its saves are fenced with.
+    pub(crate) claim: Option<RoomClaim>,
 }
 
 /// What stays the same across a room's restarts.
@@ -129,6 +134,7 @@ struct Parts {
     reconnect_window: Duration,
     census: Census,
     snapshots: Option<Recipient<Snapshotted>>,
+    claim: Option<RoomClaim>,
     /// Game time 0 (`Millis` counts from here), kept across restarts.
     epoch: Instant,
     /// The round voided when the room came back from a snapshot after a failure: told to
@@ -153,6 +159,8 @@ pub(crate) struct Room<G: Render> {
     finished: Option<Finished<G>>,
     lobby: WeakRecipient<SeatFreed>,
     recorder: Option<RecorderHandle>,
+    /// In a cluster: the room's claim; every save waits for it and is fenced with it.
+    claim: Option<RoomClaim>,
     reconnect_window: Duration,
     census: Census,
     /// See [`RoomSetup::snapshots`].
@@ -236,6 +244,7 @@ impl<G: Render> Room<G> {
             epoch,
             voided,
             remote: Arc::default(),
+            claim: setup.claim,
         };
         let mut seeds = setup.rng;
         let factory = move || Room::restore(&parts, &snapshot, supervision::next_rng(&mut seeds));
@@ -261,6 +270,7 @@ impl<G: Render> Room<G> {
             finished: None,
             lobby: parts.lobby.clone(),
             recorder: parts.recorder.clone(),
+            claim: parts.claim.clone(),
             reconnect_window: parts.reconnect_window,
             census: parts.census.clone(),
             snapshots: parts.snapshots.clone(),

@@ -17,6 +17,7 @@ use referee_rules::{PlayerId, Render};
 use referee_store::RoundResult;
 
 use super::Room;
+use crate::cluster::RoomClaim;
 use crate::outbox::Frame;
 use crate::records::{RecorderHandle, Save, StorageFailed, now_ms};
 
@@ -30,11 +31,30 @@ pub(crate) type PendingSave = Pin<Box<dyn Future<Output = Result<(), StorageFail
 /// Asks the recorder to save `result`. The ask itself has no deadline — a save that takes
 /// long may still be committed, and its winner is told if it then fails — so the room
 /// bounds its own wait with [`wait_for_commit`].
-fn ask_save(recorder: RecorderHandle, result: RoundResult) -> PendingSave {
+///
+/// In a cluster the save first waits for the room's claim (taken when the room opened) and
+/// is fenced with it; a room without a claim saves nothing (a fenced failure).
+fn ask_save(
+    recorder: RecorderHandle,
+    result: RoundResult,
+    claim: Option<RoomClaim>,
+) -> PendingSave {
     Box::pin(async move {
-        match recorder.ask_with(Save { result }, Timeout::Never).await {
+        let fence = match claim {
+            Some(claim) => match claim.fence().await {
+                Some(fence) => Some(fence),
+                None => return Err(StorageFailed::fenced("the room has no claim")),
+            },
+            None => None,
+        };
+        match recorder
+            .ask_with(Save { result, fence }, Timeout::Never)
+            .await
+        {
             Ok(outcome) => outcome,
-            Err(err) => Err(StorageFailed(format!("the recorder did not answer: {err}"))),
+            Err(err) => Err(StorageFailed::new(format!(
+                "the recorder did not answer: {err}"
+            ))),
         }
     })
 }
@@ -44,6 +64,7 @@ fn ask_save(recorder: RecorderHandle, result: RoundResult) -> PendingSave {
 async fn wait_for_commit(mut saved: PendingSave) -> Outcome {
     match tokio::time::timeout(COMMIT_TIMEOUT, &mut saved).await {
         Ok(Ok(())) => Outcome::Saved,
+        Ok(Err(err)) if err.fenced => Outcome::Fenced,
         Ok(Err(err)) => Outcome::Failed(err),
         Err(_) => Outcome::Unconfirmed(saved),
     }
@@ -95,6 +116,9 @@ pub(crate) enum Outcome {
     Saved,
     /// The store failed: the win is not on record.
     Failed(StorageFailed),
+    /// The room's claim no longer holds (a cluster node lost it): the win is not on record,
+    /// is never announced, and the room closes.
+    Fenced,
     /// No answer within `COMMIT_TIMEOUT`: the save is still queued and may yet be committed.
     /// This is the rest of its ask.
     Unconfirmed(PendingSave),
@@ -120,6 +144,7 @@ impl<G: Render> Handler<Committed> for Room<G> {
         let saved = matches!(committed.outcome, Outcome::Saved);
         let notice = match committed.outcome {
             Outcome::Saved => None,
+            Outcome::Fenced => return self.close_lost(ctx),
             Outcome::Failed(err) => Some(self.lost(round, &err)),
             Outcome::Unconfirmed(late) => {
                 tracing::warn!(room = self.label.id, round, "win not confirmed in time");
@@ -168,6 +193,7 @@ impl<G: Render> Handler<LateOutcome> for Room<G> {
     fn handle(&mut self, late: LateOutcome, ctx: &mut Context<Self>) {
         match late.outcome {
             Ok(()) => tracing::info!(room = self.label.id, round = late.round, "late win saved"),
+            Err(err) if err.fenced => return self.close_lost(ctx),
             Err(err) => {
                 let notice = self.lost(late.round, &err);
                 self.tell(late.winner, &notice, None);
@@ -244,7 +270,7 @@ impl<G: Render> Room<G> {
             won_at_ms: now_ms(),
             log,
         };
-        let saved = ask_save(recorder.clone(), result);
+        let saved = ask_save(recorder.clone(), result, self.claim.clone());
         self.held += 1;
         let (round, winner) = (won.round, won.winner);
         ctx.pipe_to_self(wait_for_commit(saved), move |outcome| Committed {

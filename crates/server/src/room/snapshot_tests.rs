@@ -99,6 +99,7 @@ fn setup<G: Render>(
         census: super::Census::default(),
         snapshots: None,
         recorder: Some(recorder),
+        claim: None,
     };
     (setup, rx)
 }

@@ -88,6 +88,7 @@ pub(super) fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber>
         census: super::Census::default(),
         snapshots: None,
         recorder: Some(recorder),
+        claim: None,
     })
 }
 
@@ -287,6 +288,7 @@ fn dice_room() -> RoomHandle<LiarsDice> {
         census: super::Census::default(),
         snapshots: None,
         recorder: None,
+        claim: None,
     })
 }
 

@@ -69,7 +69,7 @@ impl<G: Render> Session<G> {
         let number = wanted.trim().parse::<RoomId>().ok();
         let at = node.view.find(number, canonical_code(wanted).as_deref())?;
         Some(Located {
-            handle: RoomLink::remote(node, at.room, self.metrics.clone()),
+            handle: RoomLink::remote(&node.client, &node.name, at.room, self.metrics.clone()),
         })
     }
 
@@ -95,7 +95,12 @@ impl<G: Render> Session<G> {
                 id: reserved.room,
                 code: reserved.code,
             },
-            handle: RoomLink::remote(node, reserved.room, self.metrics.clone()),
+            handle: RoomLink::remote(
+                &node.client,
+                &node.name,
+                reserved.room,
+                self.metrics.clone(),
+            ),
             host: Some(reserved.node),
         })
     }

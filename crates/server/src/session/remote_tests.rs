@@ -14,7 +14,6 @@ use referee_rules::{GuessConfig, GuessNumber};
 use tokio::sync::mpsc;
 
 use super::*;
-use crate::cluster::ClusterNode;
 use crate::kick::Kick;
 use crate::lobby::{FindRoom, ListRooms, Lobby};
 use crate::room::Room;
@@ -81,24 +80,27 @@ async fn node_b(client: &async_nats::Client, seed: u64) -> NodeB {
     }
 }
 
-/// Node A's identity in the cluster; its name is unique to this test run.
-fn node_a(client: async_nats::Client, test: &str) -> Arc<ClusterNode> {
-    Arc::new(ClusterNode {
+/// Node A: its NATS connection and its name, unique to this test run.
+struct NodeA {
+    client: async_nats::Client,
+    name: String,
+}
+
+fn node_a(client: async_nats::Client, test: &str) -> NodeA {
+    NodeA {
         client,
         name: format!("a{}x{}", std::process::id(), test),
-        index: 1,
-        view: crate::cluster::KnownNodes::default(),
-    })
+    }
 }
 
 /// B's lobby reserves a seat in room 1 for A's player (what the cluster's directory will
 /// do); A reaches the room through a remote link.
-async fn remote_seat(b: &NodeB, a: &Arc<ClusterNode>, metrics: &Arc<Metrics>) -> Seat<GuessNumber> {
+async fn remote_seat(b: &NodeB, a: &NodeA, metrics: &Arc<Metrics>) -> Seat<GuessNumber> {
     let mut seat = match b.lobby.ask(FindRoom::new("1")).await {
         Ok(Ok(seat)) => seat,
         _ => panic!("B's lobby has no seat in room 1"),
     };
-    seat.handle = RoomLink::remote(a, seat.room, Some(metrics.clone()));
+    seat.handle = RoomLink::remote(&a.client, &a.name, seat.room, Some(metrics.clone()));
     seat
 }
 

@@ -88,6 +88,18 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE rounds ADD COLUMN claim_room TEXT, ADD COLUMN claim_node TEXT,
          ADD COLUMN claim_epoch BIGINT, ADD COLUMN committed_at TIMESTAMPTZ;
      CREATE INDEX rounds_by_claim ON rounds (claim_room, claim_epoch);",
+    // 3: the nodes of a cluster (crate::nodes): each name keeps its index for good (room and
+    // player numbers are derived from it); last_seen is moved by the node's heartbeat.
+    "CREATE TABLE cluster_nodes (
+         name TEXT PRIMARY KEY,
+         node_index BIGINT NOT NULL UNIQUE,  -- 1, 2, 3... in the order names first came
+         http_addr TEXT,
+         tcp_addr TEXT,
+         ws_addr TEXT,
+         started_at TIMESTAMPTZ NOT NULL,
+         last_seen TIMESTAMPTZ NOT NULL,      -- the database's clock
+         left_at TIMESTAMPTZ                  -- set by a graceful leave, cleared at start
+     );",
 ];
 
 /// The newest schema version this build knows.

@@ -22,6 +22,7 @@
 
 mod claims;
 mod migrations;
+mod nodes;
 mod queries;
 mod session;
 pub mod testing;
@@ -32,6 +33,7 @@ use crate::{
 };
 
 pub use claims::{LateCommit, PgClaims};
+pub use nodes::PgNodes;
 use session::Session;
 pub use session::redact;
 use worker::Worker;
@@ -103,6 +105,15 @@ impl PgStore {
     pub fn claims(&self) -> Result<PgClaims, StoreError> {
         PgClaims::new(Session::new(self.config.clone(), self.url.clone()))
     }
+
+    /// The cluster's nodes ([`PgNodes`]) over a connection of their own, made at their first
+    /// use.
+    ///
+    /// # Errors
+    /// The connection's thread cannot be started.
+    pub fn nodes(&self) -> Result<PgNodes, StoreError> {
+        PgNodes::new(Session::new(self.config.clone(), self.url.clone()))
+    }
 }
 
 /// A reader: a connection of its own, made at its first read.
@@ -171,6 +182,15 @@ impl Store for PgStore {
         let (fence, rounds) = (fence.clone(), rounds.to_vec());
         self.worker
             .ask(move |client| queries::record_fenced(client, &fence, &rounds))?
+    }
+
+    fn record_fenced_groups(
+        &mut self,
+        groups: &[(Fence, Vec<RoundResult>)],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let groups = groups.to_vec();
+        self.worker
+            .ask(move |client| queries::record_fenced_groups(client, &groups))
     }
 
     fn save_snapshot(&mut self, fence: &Fence, body: &str) -> Result<(), StoreError> {

@@ -37,6 +37,29 @@ pub(super) fn record_fenced(
     Ok(Ok(()))
 }
 
+/// [`record_fenced`] for several rooms in one transaction: each group is stored if its own
+/// fence holds (a share lock on each claim checked, held to `COMMIT`), and answered
+/// `Fenced` otherwise, storing nothing of it.
+pub(super) fn record_fenced_groups(
+    client: &mut Client,
+    groups: &[(Fence, Vec<RoundResult>)],
+) -> Result<Vec<std::result::Result<(), StoreError>>> {
+    let mut tx = client.transaction()?;
+    let mut answers = Vec::with_capacity(groups.len());
+    for (fence, rounds) in groups {
+        if !super::claims::holds(&mut tx, fence)? {
+            answers.push(Err(super::claims::fenced(fence)));
+            continue;
+        }
+        for result in rounds {
+            insert_one(&mut tx, result, Some(fence))?;
+        }
+        answers.push(Ok(()));
+    }
+    tx.commit()?;
+    Ok(answers)
+}
+
 /// Stores one result unless its key is stored already (by this batch, an earlier one, or
 /// another node), then its totals and its log.
 fn insert_one(tx: &mut Transaction<'_>, result: &RoundResult, fence: Option<&Fence>) -> Result<()> {

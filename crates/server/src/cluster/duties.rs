@@ -1,0 +1,116 @@
+//! What a node does in the background ([`NodeDuties`]): its heartbeat in the database, and
+//! closing the rooms whose lease the keeper gave up; and, at the very end of a graceful
+//! stop, giving back every claim still held.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use referee_actor::WeakActorHandle;
+use referee_cluster::LeaseLost;
+use referee_rules::Render;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{ClusterNode, HEARTBEAT, claimed_room};
+use crate::lobby::{Lobby, LoseRoom};
+
+/// A cluster node's duties besides serving: started with the server, stopped after the
+/// rooms and the recorder.
+pub(crate) struct NodeDuties {
+    node: Arc<ClusterNode>,
+    /// Cancelled to end the heartbeat (which then marks the node gone).
+    heartbeat: CancellationToken,
+    beating: tokio::task::JoinHandle<()>,
+}
+
+impl NodeDuties {
+    /// Starts the heartbeat, and the closing of the rooms whose lease is lost (told to
+    /// `lobby`, held weakly: it must not keep the lobby from stopping).
+    pub(crate) fn start<G: Render>(
+        node: Arc<ClusterNode>,
+        lost_rx: mpsc::UnboundedReceiver<LeaseLost>,
+        lobby: WeakActorHandle<Lobby<G>>,
+    ) -> NodeDuties {
+        let heartbeat = CancellationToken::new();
+        tokio::spawn(lose_rooms(lost_rx, lobby));
+        let beating = tokio::spawn(beat(node.clone(), heartbeat.clone()));
+        NodeDuties {
+            node,
+            heartbeat,
+            beating,
+        }
+    }
+
+    /// Gives back every claim still held (the rooms are done, their results committed):
+    /// other nodes may claim them at once. Then ends the heartbeat and marks the node gone.
+    pub(crate) async fn stop(self) {
+        let keeper = &self.node.keeper;
+        let held = keeper.held().await.unwrap_or_default();
+        for lease in &held {
+            if let Err(err) = keeper.release(&lease.fence.room).await {
+                tracing::warn!(room = %lease.fence.room, %err, "claim not released");
+            }
+        }
+        tracing::info!(claims = held.len(), "claims released");
+        self.heartbeat.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.beating).await;
+    }
+}
+
+/// Moves the node's `last_seen` every [`HEARTBEAT`] until `stop`; then marks it gone.
+async fn beat(node: Arc<ClusterNode>, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(HEARTBEAT);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = stop.cancelled() => break,
+        }
+        let beat = blocking(&node, |nodes, name| nodes.heartbeat(name)).await;
+        if let Err(err) = beat {
+            tracing::warn!(%err, "heartbeat not recorded");
+        }
+    }
+    if let Err(err) = blocking(&node, |nodes, name| nodes.leave(name)).await {
+        tracing::warn!(%err, "leave not recorded; the node shows as not live soon");
+    }
+}
+
+async fn blocking(
+    node: &Arc<ClusterNode>,
+    call: impl FnOnce(&mut referee_store::PgNodes, &str) -> Result<bool, referee_store::StoreError>
+    + Send
+    + 'static,
+) -> Result<bool, String> {
+    let node = node.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let mut nodes = node
+            .nodes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        call(&mut nodes, &node.name)
+    });
+    match done.await {
+        Ok(outcome) => outcome.map_err(|err| err.to_string()),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+/// Closes the room of every lease lost, until the keeper or the lobby is gone.
+async fn lose_rooms<G: Render>(
+    mut lost_rx: mpsc::UnboundedReceiver<LeaseLost>,
+    lobby: WeakActorHandle<Lobby<G>>,
+) {
+    while let Some(lost) = lost_rx.recv().await {
+        let Some(room) = claimed_room(&lost.fence.room) else {
+            continue;
+        };
+        let Some(lobby) = lobby.upgrade() else {
+            return;
+        };
+        tracing::warn!(room, why = ?lost.why, "lease lost: closing the room");
+        if lobby.tell_soon(LoseRoom(room)).is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Joining the cluster at start-up: NATS reached, the node registered in PostgreSQL (its
+//! index given or given back), its lease keeper started. Every step that cannot be done
+//! stops the start-up with an error that says which and why, before a port serves players.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use referee_cluster::{ClusterError, Keeper, KeeperConfig, LeaseLost};
+use referee_store::{NodeAddresses, PgStore, StoreError};
+use tokio::sync::mpsc;
+
+use super::{ClusterNode, StatusReads};
+
+/// How long a node tries to reach NATS at start-up before giving up.
+const NATS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest node name.
+const MAX_NAME: usize = 32;
+
+/// How a node joins its cluster.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// NATS, `nats://host:port`.
+    pub nats: String,
+    /// The node's name, unique in the cluster ([`valid_node_name`]).
+    pub name: String,
+    /// How long a claim on a room holds without renewal.
+    pub lease: Duration,
+}
+
+/// Why a node could not join its cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    /// NATS could not be reached in time.
+    #[error("cannot reach NATS at {url}: {detail}")]
+    Nats {
+        /// Where NATS was looked for.
+        url: String,
+        /// Why not.
+        detail: String,
+    },
+    /// The node could not register in the database.
+    #[error("cannot register the node in the database: {0}")]
+    Store(#[from] StoreError),
+    /// The lease keeper could not start.
+    #[error("cannot start the lease keeper: {0}")]
+    Keeper(#[from] ClusterError),
+    /// A blocking step could not run.
+    #[error("cannot register the node: {0}")]
+    Blocking(String),
+}
+
+/// A node that joined its cluster, for [`crate::Server::with_cluster`].
+pub struct Node {
+    pub(crate) node: Arc<ClusterNode>,
+    /// Leases the keeper gave up: each closes its room.
+    pub(crate) lost_rx: mpsc::UnboundedReceiver<LeaseLost>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.node.fmt(f)
+    }
+}
+
+impl Node {
+    /// Joins the cluster: connects to NATS, registers `config.name` at `addresses` in
+    /// `store`'s database (a name registered before gets its index back) and starts the
+    /// lease keeper, on connections of its own.
+    ///
+    /// # Errors
+    /// [`JoinError::Nats`] when NATS cannot be reached within 5 s; the store's and the
+    /// keeper's failures.
+    pub async fn join(
+        config: NodeConfig,
+        store: &PgStore,
+        addresses: NodeAddresses,
+    ) -> Result<Node, JoinError> {
+        let client = connect(&config.nats).await?;
+        let nodes = Arc::new(Mutex::new(store.nodes()?));
+        let index = register(&nodes, &config.name, addresses).await?;
+        let keeper_config = KeeperConfig::new(config.name.clone(), config.lease);
+        let (keeper, lost_rx) = Keeper::spawn(Box::new(store.claims()?), keeper_config)?;
+        let node = ClusterNode {
+            client,
+            name: config.name,
+            index,
+            view: super::KnownNodes::default(),
+            keeper,
+            lease: config.lease,
+            nodes,
+            reads: Arc::new(Mutex::new(StatusReads {
+                nodes: store.nodes()?,
+                claims: store.claims()?,
+            })),
+        };
+        tracing::info!(node = %node.name, index, "joined the cluster");
+        Ok(Node {
+            node: Arc::new(node),
+            lost_rx,
+        })
+    }
+
+    /// The node, and the leases its keeper gives up.
+    pub(crate) fn into_parts(self) -> (Arc<ClusterNode>, mpsc::UnboundedReceiver<LeaseLost>) {
+        (self.node, self.lost_rx)
+    }
+
+    /// The node's index in the cluster.
+    pub fn index(&self) -> u32 {
+        self.node.index
+    }
+}
+
+/// Whether `name` may name a node: 1 to 32 characters of `A-Z a-z 0-9 _ -` (it appears in
+/// claims, NATS subjects and URLs as it is).
+pub fn valid_node_name(name: &str) -> bool {
+    (1..=MAX_NAME).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+async fn connect(url: &str) -> Result<async_nats::Client, JoinError> {
+    let failed = |detail: String| JoinError::Nats {
+        url: url.to_owned(),
+        detail,
+    };
+    let options = async_nats::ConnectOptions::new().connection_timeout(NATS_TIMEOUT);
+    match tokio::time::timeout(NATS_TIMEOUT, options.connect(url)).await {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(err)) => Err(failed(err.to_string())),
+        Err(_) => Err(failed(format!("no answer within {NATS_TIMEOUT:?}"))),
+    }
+}
+
+async fn register(
+    nodes: &Arc<Mutex<referee_store::PgNodes>>,
+    name: &str,
+    addresses: NodeAddresses,
+) -> Result<u32, JoinError> {
+    let (nodes, name) = (nodes.clone(), name.to_owned());
+    let registered = tokio::task::spawn_blocking(move || {
+        let mut nodes = nodes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        nodes.register(&name, &addresses)
+    });
+    registered
+        .await
+        .map_err(|err| JoinError::Blocking(err.to_string()))?
+        .map_err(JoinError::Store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_names_are_short_and_plain() {
+        for good in ["a", "node-1", "EU_west_2", &"x".repeat(32)] {
+            assert!(valid_node_name(good), "{good}");
+        }
+        for bad in ["", "node 1", "nöde", "a.b", "a/b", "a*", &"x".repeat(33)] {
+            assert!(!valid_node_name(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! `referee serve --cluster`: real `referee` processes on loopback, real PostgreSQL (a fresh
+//! schema per test) and real NATS. A node refuses to start without PostgreSQL; registers and
+//! shows itself in `/api/cluster`; two nodes get different indices and disjoint room
+//! numbers; a won round is committed under its room's claim (node and epoch); a node's
+//! claims stop being live a lease after it is SIGKILLed, and at once when it is SIGTERMed;
+//! a room whose claim is lost closes and tells its player and its spectator (line and JSON
+//! protocols), and a win it can no longer commit is never announced.
+//!
+//! Skipped (saying so) without PostgreSQL or NATS, unless `REFEREE_REQUIRE_POSTGRES=1` /
+//! `REFEREE_REQUIRE_NATS=1`.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::http::http_get;
+use common::ws::WsClient;
+use common::{Client, find_secret, listening_address, room_of};
+use referee_store::pg_testing::TestSchema;
+use serde_json::json;
+
+/// How long a test waits for something the servers do in the background.
+const PATIENCE: Duration = Duration::from_secs(15);
+
+/// PostgreSQL (a fresh schema) and NATS, or `None` when the test is skipped.
+async fn services(test: &str) -> Option<TestSchema> {
+    let nats = referee_remote::testing::connect(test)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    nats.as_ref()?;
+    TestSchema::create(test).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The schema's database URL, as a node is given it.
+fn db_url(pg: &TestSchema) -> String {
+    format!("{}?options=-c%20search_path%3D{}", pg.url(), pg.schema())
+}
+
+fn nats_url() -> String {
+    std::env::var("REFEREE_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+fn referee() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_referee"));
+    command
+        .args(["serve", "--tcp", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+        .args(["--games", "guess", "--players-per-room", "1", "--seed", "7"])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// A running node: the process, its addresses, and its log as read so far.
+struct NodeProc {
+    child: Child,
+    tcp: SocketAddr,
+    http: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl NodeProc {
+    fn start(pg: &TestSchema, name: &str, extra: &[&str]) -> NodeProc {
+        let mut child = referee()
+            .args([
+                "--db",
+                &db_url(pg),
+                "--cluster",
+                &nats_url(),
+                "--node",
+                name,
+            ])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the node: {e}"));
+        let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
+        let mut stderr = BufReader::new(stderr);
+        let tcp = listening_address(&mut stderr);
+        let http = listening_address(&mut stderr);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = log.clone();
+        // Drained for as long as the node runs: a full pipe would stall its logging.
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                kept.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+            }
+        });
+        NodeProc {
+            child,
+            tcp,
+            http,
+            log,
+        }
+    }
+
+    /// `/api/cluster`, once the node has joined (it serves HTTP a moment before).
+    async fn cluster(&self) -> serde_json::Value {
+        let started = Instant::now();
+        loop {
+            let (status, body) = http_get(self.http, "/api/cluster").await;
+            if status == 200 {
+                return serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+            }
+            assert!(started.elapsed() < PATIENCE, "{status}: {body}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn player(&self) -> (Client, u64) {
+        let mut client = Client::connect(self.tcp).await;
+        let (_, seat) = client.greeting().await;
+        (client, room_of(&seat))
+    }
+
+    fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status();
+        assert!(sent.is_ok_and(|status| status.success()), "kill {signal}");
+    }
+
+    async fn wait(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let log = self.log.clone();
+        let status = tokio::task::spawn_blocking(move || self.child.wait())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        // The drain thread may still be reading the last lines.
+        std::thread::sleep(Duration::from_millis(100));
+        let log = log.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        (status, log)
+    }
+}
+
+impl Drop for NodeProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `sql` (a count) answers `want`, polling the database.
+async fn eventually(pg: &TestSchema, sql: &str, want: i64) -> Duration {
+    let started = Instant::now();
+    loop {
+        let got = pg.count(sql).unwrap_or_else(|e| panic!("{e}"));
+        if got == want {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{sql}: {got}, not {want} after {PATIENCE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn live_claims_of(node: &str) -> String {
+    format!(
+        "SELECT COUNT(*) FROM room_claims WHERE node = '{node}' AND expires_at > clock_timestamp()"
+    )
+}
+
+#[test]
+fn cluster_with_sqlite_or_without_a_database_is_refused_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("referee.db");
+    let file = file.to_string_lossy();
+    for db in [vec!["--db", &file], vec!["--no-db"], vec![]] {
+        let output = referee()
+            .args(["--cluster", "nats://127.0.0.1:4222", "--node", "a"])
+            .args(&db)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{db:?}: {stderr}");
+        assert!(
+            stderr.contains("--cluster cannot run") && stderr.contains("--db postgres://"),
+            "{db:?}: {stderr}"
+        );
+        assert!(!stderr.contains("listening"), "no port opened: {stderr}");
+    }
+    for args in [
+        vec!["--cluster", "nats://127.0.0.1:4222"],
+        vec!["--node", "a"],
+        vec!["--cluster", "nats://127.0.0.1:4222", "--node", "a b"],
+    ] {
+        let output = referee().args(&args).output();
+        let output = output.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_node_shows_itself_and_without_cluster_the_endpoint_is_a_json_404() {
+    let Some(pg) = services("cluster_shows_itself").await else {
+        return;
+    };
+    let node = NodeProc::start(&pg, "alpha", &[]);
+    let view = node.cluster().await;
+    assert_eq!(view["node"], "alpha", "{view}");
+    assert_eq!(view["index"], 1, "{view}");
+    assert!(view["nats_rtt_us"].is_u64(), "{view}");
+    let nodes = view["nodes"].as_array().cloned().unwrap_or_default();
+    assert_eq!(nodes.len(), 1, "{view}");
+    assert_eq!(nodes[0]["live"], true, "{view}");
+    assert_eq!(nodes[0]["addresses"]["tcp"], node.tcp.to_string(), "{view}");
+    let (_player, room) = node.player().await;
+    let room = format!("room/{room}");
+    eventually(&pg, &live_claims_of("alpha"), 1).await;
+    let view = node.cluster().await;
+    assert_eq!(view["players"], 1, "{view}");
+    assert_eq!(view["claims"]["alpha"][0]["room"], room.as_str(), "{view}");
+    assert_eq!(view["claims"]["alpha"][0]["live"], true, "{view}");
+    assert_eq!(view["leases"][0]["room"], room.as_str(), "{view}");
+
+    let mut alone = referee()
+        .args(["--no-db"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut stderr = BufReader::new(alone.stderr.take().unwrap_or_else(|| panic!("no stderr")));
+    let _tcp = listening_address(&mut stderr);
+    let http = listening_address(&mut stderr);
+    let (status, body) = http_get(http, "/api/cluster").await;
+    let _ = alone.kill();
+    let _ = alone.wait();
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body.contains(r#""error":"this server is not in a cluster""#),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn two_nodes_get_their_own_indices_and_room_numbers_and_keep_them() {
+    let Some(pg) = services("cluster_two_nodes").await else {
+        return;
+    };
+    let (a, b) = (
+        NodeProc::start(&pg, "a", &[]),
+        NodeProc::start(&pg, "b", &[]),
+    );
+    let (ia, ib) = (
+        a.cluster().await["index"].clone(),
+        b.cluster().await["index"].clone(),
+    );
+    let (ia, ib) = (ia.as_u64().unwrap_or(0), ib.as_u64().unwrap_or(0));
+    assert!(ia >= 1 && ib >= 1 && ia != ib, "{ia} {ib}");
+    let (_pa, room_a) = a.player().await;
+    let (_pb, room_b) = b.player().await;
+    assert_eq!(room_a, ia * 1_000_000_000 + 1);
+    assert_eq!(room_b, ib * 1_000_000_000 + 1);
+    let nodes = a.cluster().await["nodes"].clone();
+    let live: Vec<_> = nodes
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|n| n["live"] == true)
+        .map(|n| n["name"].clone())
+        .collect();
+    assert_eq!(live.len(), 2, "{nodes}");
+    // The same name gets its index back.
+    drop(a);
+    let again = NodeProc::start(&pg, "a", &[]);
+    assert_eq!(again.cluster().await["index"].as_u64(), Some(ia));
+}
+
+#[tokio::test]
+async fn a_win_is_committed_under_the_rooms_claim_and_sigkill_lets_the_lease_run_out() {
+    let Some(pg) = services("cluster_fenced_win").await else {
+        return;
+    };
+    let node = NodeProc::start(&pg, "n1", &["--lease-ms", "1000"]);
+    let (mut player, room) = node.player().await;
+    let room = format!("room/{room}");
+    let won = player.play_round(20).await;
+    assert!(won.is_some(), "alone in the room, the player wins");
+    let fenced = format!(
+        "SELECT COUNT(*) FROM rounds WHERE claim_room = '{room}' AND claim_node = 'n1' \
+         AND claim_epoch = 1"
+    );
+    assert_eq!(pg.count(&fenced), Ok(1), "the win carries its claim");
+    assert_eq!(pg.count("SELECT COUNT(*) FROM rounds"), Ok(1));
+    // Renewed: still live well past the first lease.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(pg.count(&live_claims_of("n1")), Ok(1), "renewed");
+    node.signal("-KILL");
+    let (_, _) = node.wait().await;
+    let waited = eventually(&pg, &live_claims_of("n1"), 0).await;
+    assert!(
+        waited <= Duration::from_millis(1500),
+        "ran out after {waited:?}"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_releases_the_claims_at_once() {
+    let Some(pg) = services("cluster_sigterm").await else {
+        return;
+    };
+    // A lease of a minute: only a release can end it within the test.
+    let node = NodeProc::start(&pg, "n1", &["--lease-ms", "60000"]);
+    let (mut player, _room) = node.player().await;
+    assert!(player.play_round(20).await.is_some());
+    eventually(&pg, &live_claims_of("n1"), 1).await;
+    node.signal("-TERM");
+    let (status, log) = node.wait().await;
+    assert!(status.success(), "{status:?}: {log:?}");
+    assert_eq!(pg.count(&live_claims_of("n1")), Ok(0), "{log:?}");
+    let left = "SELECT COUNT(*) FROM cluster_nodes WHERE name = 'n1' AND left_at IS NOT NULL";
+    assert_eq!(pg.count(left), Ok(1), "marked gone");
+}
+
+#[tokio::test]
+async fn a_room_whose_claim_is_lost_closes_and_never_announces_a_win_it_could_not_commit() {
+    let Some(pg) = services("cluster_lost_claim").await else {
+        return;
+    };
+    // A long lease: the keeper will not notice before the commit does.
+    let node = NodeProc::start(&pg, "n1", &["--lease-ms", "60000"]);
+    let (mut player, room) = node.player().await;
+    eventually(&pg, &live_claims_of("n1"), 1).await;
+    let secret = find_secret(&mut player).await;
+    // Another node "takes" the room: its lease ends by the database's clock.
+    let taken =
+        format!("UPDATE room_claims SET expires_at = clock_timestamp() WHERE room = 'room/{room}'");
+    pg.execute(&taken).unwrap_or_else(|e| panic!("{e}"));
+    player.send(&secret.to_string()).await;
+    let (closed, before) = player.until_contains("lost its claim").await;
+    assert!(
+        !before.iter().any(|line| line.starts_with("Correct!")),
+        "a fenced win is never announced: {before:?}"
+    );
+    assert!(closed.contains(&format!("room {room} closed")), "{closed}");
+    assert_eq!(pg.count("SELECT COUNT(*) FROM rounds"), Ok(0));
+    player.send("5").await;
+    let (gone, _) = player.until_contains("room").await;
+    assert!(gone.contains("closed"), "{gone}");
+    // The node serves on: a new player gets a new room, claimed.
+    let (_again, next) = node.player().await;
+    assert_ne!(next, room);
+    let next_live = format!(
+        "SELECT COUNT(*) FROM room_claims WHERE room = 'room/{next}' \
+         AND expires_at > clock_timestamp()"
+    );
+    eventually(&pg, &next_live, 1).await;
+}
+
+#[tokio::test]
+async fn a_room_whose_lease_is_taken_is_closed_by_the_keeper_and_its_player_told() {
+    let Some(pg) = services("cluster_lease_taken").await else {
+        return;
+    };
+    // Renewed every 300 ms: the keeper learns of the loss at its next renewal.
+    let node = NodeProc::start(&pg, "n1", &["--lease-ms", "900"]);
+    let (mut player, room) = node.player().await;
+    // A browser spectator: the JSON protocol hears it too.
+    let mut watcher = WsClient::connect(node.http, None).await;
+    let id = watcher.request("watch", json!({"room": room})).await;
+    let watching = watcher.reply(id).await;
+    assert_eq!(watching["type"], "watching", "{watching}");
+    eventually(&pg, &live_claims_of("n1"), 1).await;
+    let taken =
+        format!("UPDATE room_claims SET expires_at = clock_timestamp() WHERE room = 'room/{room}'");
+    pg.execute(&taken).unwrap_or_else(|e| panic!("{e}"));
+    // No move: the player hears it from the room, which the keeper had closed.
+    let (closed, _) = player.until_contains("lost its claim").await;
+    assert!(closed.contains(&format!("room {room} closed")), "{closed}");
+    let (lost, _) = watcher.until(|m| m["type"] == "error").await;
+    assert_eq!(lost["code"], "host_lost", "{lost}");
+    let view = node.cluster().await;
+    assert_eq!(view["rooms"], 0, "the lobby forgot the room: {view}");
+    assert_eq!(view["leases"], json!([]), "{view}");
+}
+
+#[tokio::test]
+async fn unreachable_nats_stops_the_start_with_a_clear_error() {
+    let Some(pg) = services("cluster_no_nats").await else {
+        return;
+    };
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = closed.local_addr().map(|a| a.port()).unwrap_or(1);
+    drop(closed);
+    let nats = format!("nats://127.0.0.1:{port}");
+    let started = Instant::now();
+    let output = referee()
+        .args(["--db", &db_url(&pg), "--cluster", &nats, "--node", "n1"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("referee: cannot reach NATS at {nats}")),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        pg.count("SELECT COUNT(*) FROM cluster_nodes"),
+        Ok(0),
+        "not registered"
+    );
+}

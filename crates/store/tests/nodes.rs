@@ -1,0 +1,91 @@
+//! The cluster's nodes in a real PostgreSQL (a fresh schema per test; skipped, saying why,
+//! when none is reachable, unless `REFEREE_REQUIRE_POSTGRES=1`): each name gets an index of
+//! its own — also when many register at once — and keeps it; liveness follows heartbeats and
+//! a graceful leave.
+
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use referee_store::NodeAddresses;
+use referee_store::pg_testing::TestSchema;
+
+fn addresses(tcp: &str) -> NodeAddresses {
+    NodeAddresses {
+        tcp: Some(tcp.into()),
+        ..NodeAddresses::default()
+    }
+}
+
+#[test]
+fn names_registering_at_once_get_distinct_indices_and_keep_them() {
+    let Some(pg) = TestSchema::create("nodes_at_once").unwrap_or_else(|e| panic!("{e}")) else {
+        return;
+    };
+    const NODES: usize = 6;
+    let barrier = Arc::new(Barrier::new(NODES));
+    let threads: Vec<_> = (0..NODES)
+        .map(|n| {
+            let store = pg.store().unwrap_or_else(|e| panic!("{e}"));
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let mut nodes = store.nodes().unwrap_or_else(|e| panic!("{e}"));
+                barrier.wait();
+                let name = format!("node-{n}");
+                let index = nodes.register(&name, &addresses("127.0.0.1:1"));
+                (name, index.unwrap_or_else(|e| panic!("{e}")))
+            })
+        })
+        .collect();
+    let mut given: Vec<(String, u32)> = threads
+        .into_iter()
+        .map(|t| t.join().unwrap_or_else(|_| panic!("thread")))
+        .collect();
+    let mut indices: Vec<u32> = given.iter().map(|(_, index)| *index).collect();
+    indices.sort_unstable();
+    assert_eq!(indices, (1..=NODES as u32).collect::<Vec<_>>());
+    let store = pg.store().unwrap_or_else(|e| panic!("{e}"));
+    let mut nodes = store.nodes().unwrap_or_else(|e| panic!("{e}"));
+    given.sort();
+    let (name, index) = &given[2];
+    let again = nodes.register(name, &addresses("127.0.0.1:2"));
+    assert_eq!(again.ok(), Some(*index), "the same name, the same index");
+    let listed = nodes
+        .nodes(Duration::from_secs(5))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(listed.len(), NODES);
+    let moved = listed.iter().find(|node| &node.name == name);
+    assert_eq!(
+        moved.and_then(|node| node.addresses.tcp.clone()).as_deref(),
+        Some("127.0.0.1:2"),
+        "addresses updated"
+    );
+}
+
+#[test]
+fn a_node_is_live_while_it_beats_and_not_once_it_left_or_fell_silent() {
+    let Some(pg) = TestSchema::create("nodes_live").unwrap_or_else(|e| panic!("{e}")) else {
+        return;
+    };
+    let store = pg.store().unwrap_or_else(|e| panic!("{e}"));
+    let mut nodes = store.nodes().unwrap_or_else(|e| panic!("{e}"));
+    let live = |nodes: &mut referee_store::PgNodes, window| {
+        let listed = nodes.nodes(window).unwrap_or_else(|e| panic!("{e}"));
+        listed.iter().map(|node| node.live).collect::<Vec<_>>()
+    };
+    nodes
+        .register("a", &addresses("127.0.0.1:1"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(live(&mut nodes, Duration::from_secs(5)), [true]);
+    // Silent for longer than the window: shown as not live; a heartbeat brings it back.
+    pg.execute("UPDATE cluster_nodes SET last_seen = clock_timestamp() - INTERVAL '10 seconds'")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(live(&mut nodes, Duration::from_secs(5)), [false]);
+    assert_eq!(nodes.heartbeat("a").ok(), Some(true));
+    assert_eq!(live(&mut nodes, Duration::from_secs(5)), [true]);
+    assert_eq!(nodes.heartbeat("nobody").ok(), Some(false));
+    assert_eq!(nodes.leave("a").ok(), Some(true));
+    let listed = nodes
+        .nodes(Duration::from_secs(5))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!listed[0].live && listed[0].left, "{listed:?}");
+}
