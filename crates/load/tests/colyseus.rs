@@ -41,14 +41,14 @@ fn pack(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Null => out.push(0xc0),
         Value::Bool(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
-        Value::Number(n) => msgpack::put_uint(out, n.as_u64().unwrap()),
-        Value::String(s) => msgpack::put_str(out, s),
+        Value::Number(n) => msgpack::encode(out, &n.as_u64().unwrap()).unwrap(),
+        Value::String(s) => msgpack::encode(out, s).unwrap(),
         Value::Array(_) => unimplemented!("no arrays in these messages"),
         Value::Object(map) => {
             out.push(0xde); // map16, as msgpackr writes it
             out.extend_from_slice(&(map.len() as u16).to_be_bytes());
             for (key, item) in map {
-                msgpack::put_str(out, key);
+                msgpack::encode(out, key).unwrap();
                 pack(item, out);
             }
         }
@@ -58,7 +58,7 @@ fn pack(value: &Value, out: &mut Vec<u8>) {
 /// `ROOM_DATA` of type `m` carrying `message`.
 fn data(message: Value) -> Message {
     let mut out = vec![13];
-    msgpack::put_str(&mut out, "m");
+    msgpack::encode(&mut out, "m").unwrap();
     pack(&message, &mut out);
     Message::binary(out)
 }

@@ -15,9 +15,10 @@
 //! Read from `@colyseus/core/build/Protocol.mjs` (`getMessageBytes`) and `Room.mjs`
 //! (`_onMessage`) of the pinned version; the tests hold bytes captured from that server.
 
+use serde::Serialize;
 use serde_json::Value;
 
-use super::msgpack::{self, DecodeError};
+use super::msgpack::{self, DecodeError, EncodeError};
 
 /// The protocol codes a bot meets.
 mod code {
@@ -147,20 +148,32 @@ pub fn leave() -> Vec<u8> {
     vec![code::LEAVE_ROOM]
 }
 
-/// A guess as the bench's room takes it: `ROOM_DATA` of type `guess` carrying
-/// `{"v":1,"id":ID,"op":"guess","value":VALUE}` — Referee's request, in msgpack.
-pub fn guess(id: u64, value: u64) -> Vec<u8> {
+/// Referee's guess request, serialized by field name (as msgpackr packs an object):
+/// `{"v":1,"id":ID,"op":"guess","value":VALUE}`.
+#[derive(Serialize)]
+struct Guess {
+    v: u8,
+    id: u64,
+    op: &'static str,
+    value: u64,
+}
+
+/// A guess as the bench's room takes it: `ROOM_DATA` of type `guess` carrying Referee's
+/// `guess` request, in msgpack.
+///
+/// # Errors
+///
+/// An [`EncodeError`] if msgpack encoding fails (it does not for these plain fields).
+pub fn guess(id: u64, value: u64) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(32);
     out.push(code::ROOM_DATA);
-    msgpack::put_str(&mut out, GUESS_TYPE);
-    msgpack::put_fixmap(&mut out, 4);
-    msgpack::put_str(&mut out, "v");
-    msgpack::put_uint(&mut out, 1);
-    msgpack::put_str(&mut out, "id");
-    msgpack::put_uint(&mut out, id);
-    msgpack::put_str(&mut out, "op");
-    msgpack::put_str(&mut out, "guess");
-    msgpack::put_str(&mut out, "value");
-    msgpack::put_uint(&mut out, value);
-    out
+    msgpack::encode(&mut out, GUESS_TYPE)?;
+    let request = Guess {
+        v: 1,
+        id,
+        op: "guess",
+        value,
+    };
+    msgpack::encode(&mut out, &request)?;
+    Ok(out)
 }

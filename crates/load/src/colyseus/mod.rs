@@ -126,7 +126,8 @@ fn invalid(error: frame::FrameError) -> io::Error {
 impl Wire for Colyseus {
     async fn send(&mut self, guess: u64) -> io::Result<()> {
         let id = self.codec.guess_id();
-        let request = Message::binary(frame::guess(id, guess));
+        let request = frame::guess(id, guess).map_err(io::Error::other)?;
+        let request = Message::binary(request);
         self.ws.send(request).await.map_err(ws::io_error)
     }
 

@@ -83,9 +83,12 @@ fn the_captured_hint_answers_the_outstanding_guess() {
 
 #[test]
 fn the_guess_frame_carries_what_msgpackr_packs() {
-    let ours = frame::guess(2, 9);
+    let ours = frame::guess(2, 9).unwrap();
     let theirs = hex(GUESS_BY_MSGPACKR);
     assert_eq!(&ours[..7], &theirs[..7], "code and type");
+    // the same entries in the same order, under a fixmap where msgpackr writes a map16
+    assert_eq!((ours[7], &theirs[7..10]), (0x84, &[0xde, 0, 4][..]));
+    assert_eq!(&ours[8..], &theirs[10..]);
     let decoded = |bytes: &[u8]| msgpack::decode(&bytes[7..]).unwrap().0;
     assert_eq!(decoded(&ours), decoded(&theirs));
     assert_eq!(
@@ -94,61 +97,106 @@ fn the_guess_frame_carries_what_msgpackr_packs() {
     );
 }
 
+/// The bytes `value` packs into.
+fn packed<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    msgpack::encode(&mut out, value).unwrap();
+    out
+}
+
 #[test]
 fn integers_of_every_width_decode() {
-    for value in [
-        0_u64,
-        127,
-        128,
-        255,
-        256,
-        65_535,
-        65_536,
-        u32::MAX.into(),
-        u64::MAX,
+    for (value, width) in [
+        (0_u64, 1),
+        (127, 1),
+        (128, 2),
+        (255, 2),
+        (256, 3),
+        (65_535, 3),
+        (65_536, 5),
+        (u32::MAX.into(), 5),
+        (u64::MAX, 9),
     ] {
-        let mut out = Vec::new();
-        msgpack::put_uint(&mut out, value);
-        assert_eq!(msgpack::decode(&out).unwrap(), (json!(value), out.len()));
+        let out = packed(&value);
+        assert_eq!(out.len(), width, "{value} in its shortest form");
+        assert_eq!(msgpack::decode(&out).unwrap(), (json!(value), width));
     }
     assert_eq!(msgpack::decode(&[0xff]).unwrap().0, json!(-1));
     assert_eq!(msgpack::decode(&[0xd0, 0x80]).unwrap().0, json!(-128));
     assert_eq!(msgpack::decode(&[0xd1, 0xff, 0x00]).unwrap().0, json!(-256));
     let half = [0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0];
     assert_eq!(msgpack::decode(&half).unwrap().0, json!(0.5));
+    let half32 = [0xca, 0x3f, 0, 0, 0];
+    assert_eq!(msgpack::decode(&half32).unwrap().0, json!(0.5));
 }
 
 #[test]
 fn strings_of_every_width_decode() {
-    for len in [0, 31, 32, 255, 256] {
+    for (len, header) in [(0, 1), (31, 1), (32, 2), (255, 2), (256, 3), (65_536, 5)] {
         let text = "x".repeat(len);
-        let mut out = Vec::new();
-        msgpack::put_str(&mut out, &text);
-        assert_eq!(msgpack::decode(&out).unwrap().0, json!(text));
+        let out = packed(&text);
+        assert_eq!(out.len(), header + len);
+        assert_eq!(msgpack::decode(&out).unwrap(), (json!(text), out.len()));
     }
+}
+
+#[test]
+fn decoding_stops_at_the_end_of_the_first_value() {
+    let mut bytes = packed("m");
+    bytes.extend_from_slice(&[0xde, 0, 1, 0xa1, b'a', 0x01, 0xc0]);
+    assert_eq!(msgpack::decode(&bytes).unwrap(), (json!("m"), 2));
+    let rest = &bytes[2..];
+    assert_eq!(msgpack::decode(rest).unwrap(), (json!({"a": 1}), 6));
+    assert_eq!(msgpack::decode(&rest[6..]).unwrap(), (json!(null), 1));
+}
+
+/// `depth` arrays, each holding the next, around a 0.
+fn nested(depth: usize) -> Vec<u8> {
+    let mut bytes = vec![0x91; depth];
+    bytes.push(0x00);
+    bytes
+}
+
+#[test]
+fn nesting_is_taken_up_to_the_limit_and_refused_past_it() {
+    let deepest = msgpack::decode(&nested(msgpack::MAX_DEPTH)).unwrap();
+    assert_eq!(deepest.1, msgpack::MAX_DEPTH + 1);
+    assert_eq!(
+        msgpack::decode(&nested(msgpack::MAX_DEPTH + 1)),
+        Err(DecodeError::TooDeep)
+    );
+    // far past it, as a hostile server would: refused, and no stack overflow
+    assert_eq!(msgpack::decode(&nested(100_000)), Err(DecodeError::TooDeep));
+    let maps = [0x81, 0xa1, b'k'].repeat(100_000);
+    assert_eq!(msgpack::decode(&maps), Err(DecodeError::TooDeep));
 }
 
 #[test]
 fn bad_msgpack_is_refused_not_panicked_on() {
     assert_eq!(msgpack::decode(&[]), Err(DecodeError::Truncated));
     assert_eq!(msgpack::decode(&[0xa5, b'a']), Err(DecodeError::Truncated));
-    // a map16 claiming 65,535 entries in 3 bytes allocates nothing and fails
+    assert_eq!(msgpack::decode(&[0xcd, 0x01]), Err(DecodeError::Truncated));
+    // lengths claiming far more than is there allocate for nothing and fail
     assert_eq!(
         msgpack::decode(&[0xde, 0xff, 0xff]),
         Err(DecodeError::Truncated)
     );
-    assert_eq!(
-        msgpack::decode(&[0xc4, 1, 0]),
-        Err(DecodeError::Unsupported(0xc4))
-    );
-    assert_eq!(
-        msgpack::decode(&[0x81, 1, 1]),
-        Err(DecodeError::KeyNotString)
-    );
-    assert_eq!(msgpack::decode(&[0xa1, 0xff]), Err(DecodeError::NotUtf8));
-    assert_eq!(msgpack::decode(&[0x91; 40]), Err(DecodeError::TooDeep));
+    for claims_4_gib in [
+        [0xdb, 0xff, 0xff, 0xff, 0xff],
+        [0xdd, 0xff, 0xff, 0xff, 0xff],
+    ] {
+        assert_eq!(msgpack::decode(&claims_4_gib), Err(DecodeError::Truncated));
+    }
+    let invalid = |bytes: &[u8]| matches!(msgpack::decode(bytes), Err(DecodeError::Invalid(_)));
+    assert!(invalid(&[0xc4, 1, 0]), "binary");
+    assert!(invalid(&[0xd4, 1, 0]), "fixext 1");
+    assert!(invalid(&[0xc7, 1, 1, 0]), "ext 8");
+    assert!(invalid(&[0xc1]), "reserved format byte");
+    assert!(invalid(&[0x81, 1, 1]), "integer map key");
+    assert!(invalid(&[0xa1, 0xff]), "not UTF-8");
+    // JSON has no NaN: serde_json makes it null
     let nan = [0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0];
-    assert_eq!(msgpack::decode(&nan), Err(DecodeError::NotFinite));
+    assert_eq!(msgpack::decode(&nan).unwrap(), (json!(null), 9));
 }
 
 #[test]
@@ -167,7 +215,7 @@ fn bad_frames_are_refused() {
 #[test]
 fn an_error_frame_counts_as_an_error_answer() {
     let mut bytes = vec![11, 0xcd, 0x10, 0x02];
-    msgpack::put_str(&mut bytes, "bad");
+    msgpack::encode(&mut bytes, "bad").unwrap();
     let Frame::Error { code, message } = frame::parse(&bytes).unwrap() else {
         panic!("not an error");
     };
