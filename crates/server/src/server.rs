@@ -117,14 +117,14 @@ impl<G: Render> Server<G> {
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), ServerError> {
-        let running = self.start()?;
+        let running = self.start().await?;
         running.serve(listener, shutdown).await;
         running.stop().await;
         Ok(())
     }
 
     /// Starts the actors (recorder, board, lobby, parking) and the HTTP side.
-    fn start(self) -> Result<Running<G>, ServerError> {
+    async fn start(self) -> Result<Running<G>, ServerError> {
         let rngs = (self.rng()?, os_rng()?);
         let Server {
             mut config,
@@ -146,10 +146,14 @@ impl<G: Render> Server<G> {
         let lobby = Lobby::<G>::spawn_clustered(seats, game, rngs, recorder, window, claims);
         let parking = parking(&config, &metrics)?;
         config.max_connections = crate::limits::clamp_to_descriptors(config.max_connections);
-        let duties = node
-            .clone()
-            .zip(lost_rx)
-            .map(|(node, lost_rx)| NodeDuties::start(node, lost_rx, lobby.downgrade()));
+        let mut duties = node.clone().zip(lost_rx).map(|(node, lost_rx)| {
+            let metrics = metrics.clone();
+            let connections = move || metrics.connections_open();
+            NodeDuties::start(node, lost_rx, lobby.downgrade(), connections)
+        });
+        if let Some(duties) = &mut duties {
+            duties.serve_lobby(&lobby).await;
+        }
         let running = Running {
             lobby: lobby.downgrade(),
             recorder: records.as_ref().map(|(recorder, ..)| recorder.downgrade()),
@@ -282,8 +286,11 @@ impl<G: Render> Running<G> {
             lobby,
             recorder,
             grace,
-            duties,
+            mut duties,
         } = self;
+        if let Some(duties) = &mut duties {
+            duties.quiesce().await;
+        }
         shared.shutdown.cancel();
         shared.connections.kick_all(Reason::Shutdown);
         shared.tasks.close();

@@ -24,8 +24,10 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{ClusterNode, claim_name, claimed_room};
-use crate::lobby::{Adopt, LobbyHandle};
+use super::{ClusterNode, claimed_room};
+use referee_actor::WeakActorHandle;
+
+use crate::lobby::{Adopt, Lobby};
 use crate::room::{Resume, RoomSnapshot};
 
 /// How often a node looks for orphaned rooms.
@@ -73,7 +75,7 @@ pub(crate) fn falls_to(room: &str, me: &str, alive: &[String]) -> bool {
 pub(crate) async fn run<G: Render>(
     node: Arc<ClusterNode>,
     keeper: Keeper,
-    lobby: LobbyHandle<G>,
+    lobby: WeakActorHandle<Lobby<G>>,
     stop: CancellationToken,
 ) {
     // When each orphan was first seen (to leave it to the node it falls to for a while).
@@ -117,7 +119,11 @@ pub(crate) async fn run<G: Render>(
 }
 
 /// Claims orphan `claim` and, if won, has the lobby adopt the room from its snapshot.
-async fn adopt<G: Render>(keeper: &Keeper, lobby: &LobbyHandle<G>, claim: &str) {
+async fn adopt<G: Render>(keeper: &Keeper, lobby: &WeakActorHandle<Lobby<G>>, claim: &str) {
+    // Held only while adopting: the lobby must be able to stop at shutdown.
+    let Some(lobby) = lobby.upgrade() else {
+        return;
+    };
     match keeper.acquire(claim).await {
         Ok(Acquired::Won(fence)) => {
             tracing::info!(
@@ -177,6 +183,7 @@ async fn restore<G: Render>(keeper: &Keeper, claim: &str) -> Option<(RoomSnapsho
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::claim_name;
 
     #[test]
     fn each_orphan_falls_to_exactly_one_live_node() {

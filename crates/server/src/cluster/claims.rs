@@ -61,15 +61,16 @@ impl RoomClaim {
         inner.fence.get_or_init(acquire).await.clone()
     }
 
-    /// Gives the claim back (the room closed): once it is settled, so that a claim still
-    /// being taken is not left behind to be renewed for ever.
+    /// Gives the claim back for good (the room closed: no node is to adopt it, so its
+    /// snapshot goes with the claim): once it is settled, so that a claim still being taken
+    /// is not left behind to be renewed for ever.
     pub(crate) fn release(self) {
         tokio::spawn(async move {
             if self.fence().await.is_none() {
                 return;
             }
             let room = &self.0.room;
-            if let Err(err) = self.0.claims.keeper.release(room).await {
+            if let Err(err) = self.0.claims.keeper.retire(room).await {
                 tracing::warn!(room, %err, "claim not released; its lease runs out by itself");
             }
         });

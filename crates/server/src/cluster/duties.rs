@@ -5,19 +5,25 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use referee_actor::WeakActorHandle;
+use referee_actor::{ActorHandle, WeakActorHandle};
 use referee_cluster::LeaseLost;
 use referee_rules::Render;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{ClusterNode, HEARTBEAT, claimed_room};
-use crate::lobby::{Lobby, LoseRoom};
+use super::gossip::{self, Addresses};
+use super::seats::lobby_subject;
+use super::{ClusterNode, HEARTBEAT, RoomServing, adopt, claimed_room};
+use crate::lobby::{JoinCluster, Lobby, LobbyCall, LoseRoom};
 
 /// A cluster node's duties besides serving: started with the server, stopped after the
 /// rooms and the recorder.
 pub(crate) struct NodeDuties {
     node: Arc<ClusterNode>,
+    /// Cancelled when the node starts to shut down: it stops announcing its rooms,
+    /// adopting others', and serving its lobby to the other nodes.
+    serving: CancellationToken,
+    lobby_served: Option<referee_remote::Serving>,
     /// Cancelled to end the heartbeat (which then marks the node gone).
     heartbeat: CancellationToken,
     beating: tokio::task::JoinHandle<()>,
@@ -30,14 +36,64 @@ impl NodeDuties {
         node: Arc<ClusterNode>,
         lost_rx: mpsc::UnboundedReceiver<LeaseLost>,
         lobby: WeakActorHandle<Lobby<G>>,
+        connections: impl Fn() -> u64 + Send + 'static,
     ) -> NodeDuties {
         let heartbeat = CancellationToken::new();
-        tokio::spawn(lose_rooms(lost_rx, lobby));
+        let serving = CancellationToken::new();
+        tokio::spawn(lose_rooms(lost_rx, lobby.clone()));
         let beating = tokio::spawn(beat(node.clone(), heartbeat.clone()));
+        let addresses = Addresses {
+            tcp: node.addresses.tcp.clone(),
+            http: node.addresses.http.clone(),
+        };
+        tokio::spawn(gossip::run(
+            node.clone(),
+            lobby.clone(),
+            addresses,
+            connections,
+            serving.clone(),
+        ));
+        tokio::spawn(adopt::run(
+            node.clone(),
+            node.keeper.clone(),
+            lobby,
+            serving.clone(),
+        ));
         NodeDuties {
             node,
+            serving,
+            lobby_served: None,
             heartbeat,
             beating,
+        }
+    }
+
+    /// Serves `lobby` to the other nodes (seats reserved for their players), and has it
+    /// serve its rooms and save their snapshots.
+    pub(crate) async fn serve_lobby<G: Render>(&mut self, lobby: &ActorHandle<Lobby<G>>) {
+        let serving = RoomServing::new(self.node.client.clone(), self.node.saver.clone());
+        if lobby.tell(JoinCluster(serving)).await.is_err() {
+            return;
+        }
+        let subject = lobby_subject(&self.node.name);
+        let recipient = lobby.recipient::<LobbyCall>();
+        match referee_remote::serve(self.node.client.clone(), subject, recipient).await {
+            Ok(served) => {
+                crate::room::wire::settled(&self.node.client).await;
+                self.lobby_served = Some(served);
+            }
+            Err(err) => {
+                tracing::error!(%err, "the lobby is not served: other nodes cannot seat players here")
+            }
+        }
+    }
+
+    /// The node starts to shut down: it stops announcing and adopting rooms, and stops
+    /// serving its lobby (which then can stop once its rooms are done).
+    pub(crate) async fn quiesce(&mut self) {
+        self.serving.cancel();
+        if let Some(served) = self.lobby_served.take() {
+            served.stop().await;
         }
     }
 

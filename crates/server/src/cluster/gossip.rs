@@ -17,7 +17,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::ClusterNode;
 use super::view::{AD_VERSION, ADVERTISED, NodeAd};
-use crate::lobby::{Advertise, LobbyHandle};
+use referee_actor::WeakActorHandle;
+
+use crate::lobby::{Advertise, Lobby};
 
 /// How often a node announces its rooms.
 pub(crate) const ANNOUNCE_EVERY: Duration = Duration::from_millis(500);
@@ -37,7 +39,7 @@ pub(crate) struct Addresses {
 /// counts this node's open connections.
 pub(crate) async fn run<G: Render>(
     node: Arc<ClusterNode>,
-    lobby: LobbyHandle<G>,
+    lobby: WeakActorHandle<Lobby<G>>,
     addresses: Addresses,
     connections: impl Fn() -> u64 + Send,
     stop: CancellationToken,
@@ -66,10 +68,14 @@ pub(crate) async fn run<G: Render>(
 /// Publishes this node's announcement (skipped if the lobby does not answer in time).
 async fn announce<G: Render>(
     node: &ClusterNode,
-    lobby: &LobbyHandle<G>,
+    lobby: &WeakActorHandle<Lobby<G>>,
     addresses: &Addresses,
     connections: u64,
 ) {
+    // Held only for the ask: the lobby must be able to stop at shutdown.
+    let Some(lobby) = lobby.upgrade() else {
+        return;
+    };
     let ask = lobby.ask_with(
         Advertise { limit: ADVERTISED },
         Timeout::from(ANNOUNCE_EVERY),

@@ -9,6 +9,7 @@ use referee_cluster::{ClusterError, Keeper, KeeperConfig, LeaseLost};
 use referee_store::{NodeAddresses, PgStore, StoreError};
 use tokio::sync::mpsc;
 
+use super::saver::SnapshotSaver;
 use super::{ClusterNode, StatusReads};
 
 /// How long a node tries to reach NATS at start-up before giving up.
@@ -78,14 +79,18 @@ impl Node {
     ) -> Result<Node, JoinError> {
         let client = connect(&config.nats).await?;
         let nodes = Arc::new(Mutex::new(store.nodes()?));
-        let index = register(&nodes, &config.name, addresses).await?;
+        let index = register(&nodes, &config.name, addresses.clone()).await?;
         let keeper_config = KeeperConfig::new(config.name.clone(), config.lease);
         let (keeper, lost_rx) = Keeper::spawn(Box::new(store.claims()?), keeper_config)?;
+        let saver = SnapshotSaver::spawn(Box::new(store.another()?), keeper.clone())
+            .map_err(|err| JoinError::Blocking(err.to_string()))?;
         let node = ClusterNode {
             client,
             name: config.name,
             index,
             view: super::KnownNodes::default(),
+            addresses,
+            saver,
             keeper,
             lease: config.lease,
             nodes,

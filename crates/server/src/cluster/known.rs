@@ -68,10 +68,4 @@ impl KnownNodes {
         let now = self.now_ms();
         self.view().listings(several, now)
     }
-
-    /// Rooms and seats taken of `game` on other nodes.
-    pub(crate) fn count(&self, game: &str) -> (usize, usize) {
-        let now = self.now_ms();
-        self.view().count(game, now)
-    }
 }

@@ -55,9 +55,11 @@ pub(crate) mod gossip;
 mod known;
 pub(crate) mod saver;
 pub(crate) mod seats;
+mod serving;
 pub(crate) mod view;
 
 pub(crate) use known::KnownNodes;
+pub(crate) use serving::RoomServing;
 
 /// What a node needs to reach the others: its NATS connection and its place in the cluster.
 pub(crate) struct ClusterNode {
@@ -70,6 +72,10 @@ pub(crate) struct ClusterNode {
     pub(crate) index: u32,
     /// What it knows of the other nodes' rooms (the cluster-wide lobby's hints).
     pub(crate) view: KnownNodes,
+    /// Where players reach this node (announced to the others, shown by `/api/cluster`).
+    pub(crate) addresses: referee_store::NodeAddresses,
+    /// Saves the rooms' snapshots under their claims (`saver.rs`).
+    pub(crate) saver: saver::SaverHandle,
     /// The leases on the rooms this node hosts.
     pub(crate) keeper: Keeper,
     /// How long a lease holds a room (`--lease-ms`).

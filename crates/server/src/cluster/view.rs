@@ -80,11 +80,6 @@ impl ClusterView {
         }
     }
 
-    /// Forgets `node` at once (it said it is leaving).
-    pub(crate) fn left(&mut self, node: &str) {
-        self.nodes.remove(node);
-    }
-
     /// The nodes heard from within [`STALE_MS`] of `now_ms`, by name.
     pub(crate) fn live(&self, now_ms: u64) -> Vec<&NodeAd> {
         let mut live: Vec<&NodeAd> = self
@@ -173,17 +168,6 @@ impl ClusterView {
             .sum();
         (listings, public)
     }
-
-    /// Rooms and seats taken per game on other nodes.
-    pub(crate) fn count(&self, game: &str, now_ms: u64) -> (usize, usize) {
-        self.live(now_ms)
-            .into_iter()
-            .flat_map(|ad| ad.rooms.iter())
-            .filter(|room| room.game == game)
-            .fold((0, 0), |(rooms, seats), room| {
-                (rooms + 1, seats + room.seats)
-            })
-    }
 }
 
 /// Merges this node's listing with the others', lowest number first, the first `limit`.
@@ -262,9 +246,6 @@ mod tests {
         assert_eq!(view.filling("guess", None, 1_000 + STALE_MS).len(), 1);
         assert!(view.filling("guess", None, 1_001 + STALE_MS).is_empty());
         assert!(view.find(Some(1), None, 1_001 + STALE_MS).is_none());
-        view.heard(node("b", vec![room(1, "guess", 1, None)]), 5_000);
-        view.left("b");
-        assert!(view.live(5_000).is_empty());
     }
 
     #[test]
@@ -322,6 +303,5 @@ mod tests {
         let ids: Vec<RoomId> = merged.iter().map(|l| l.id).collect();
         assert_eq!(ids, vec![1, 1_000_002]);
         assert_eq!(total, 2);
-        assert_eq!(view.count("guess", 0), (2, 3));
     }
 }

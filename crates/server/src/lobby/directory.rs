@@ -274,6 +274,11 @@ impl<R> Directory<R> {
         }
     }
 
+    /// What is kept for room `id`, to change it.
+    pub(super) fn get_mut(&mut self, id: RoomId) -> Option<&mut R> {
+        self.rooms.get_mut(&id).map(|entry| &mut entry.room)
+    }
+
     /// Room `id`'s label, if it is open.
     pub(super) fn label(&self, id: RoomId) -> Option<RoomLabel> {
         let code = self.rooms.get(&id)?.code.clone();

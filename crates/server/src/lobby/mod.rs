@@ -71,6 +71,9 @@ struct Hosted<G: Render> {
     census: Census,
     /// The room's claim, in a cluster: given back when the room is forgotten.
     claim: Option<RoomClaim>,
+    /// In a cluster: the room served to the other nodes (`room/wire`), from soon after it
+    /// opens until it is forgotten.
+    serving: Option<referee_remote::Serving>,
 }
 
 /// The lobby actor's state.
@@ -93,6 +96,8 @@ pub(crate) struct Lobby<G: Render> {
     snapshots: Option<Recipient<Snapshotted>>,
     /// In a cluster: each room opened is claimed for this node.
     claims: Option<RoomClaims>,
+    /// In a cluster: how rooms are served to the other nodes (set by [`JoinCluster`]).
+    cluster: Option<crate::cluster::RoomServing>,
 }
 
 impl<G: Render> Actor for Lobby<G> {}
@@ -162,6 +167,7 @@ impl<G: Render> Lobby<G> {
             retired_won: 0,
             snapshots: None,
             claims: cluster.map(|(claims, _)| claims),
+            cluster: None,
         };
         ActorBuilder::new()
             .name("lobby")
@@ -185,6 +191,7 @@ impl<G: Render> Lobby<G> {
                 handle,
                 census,
                 claim,
+                serving: None,
             }
         });
         self.watch(id, ctx)
@@ -217,6 +224,7 @@ impl<G: Render> Lobby<G> {
                 handle,
                 census,
                 claim,
+                serving: None,
             }
         })?;
         self.watch(id, ctx)
@@ -253,10 +261,15 @@ impl<G: Render> Lobby<G> {
     /// A room that stops by itself (it crashed past its restart limit) must not be offered
     /// again: the lobby watches it, without keeping it alive.
     fn watch(&mut self, id: RoomId, ctx: &Context<Self>) -> Option<RoomId> {
-        let watched = self.directory.get(id)?.handle.downgrade();
+        let hosted = self.directory.get(id)?;
+        let watched = hosted.handle.downgrade();
         ctx.pipe_to_self(async move { watched.wait_stopped().await }, move |reason| {
             RoomStopped { id, reason }
         });
+        if let Some(cluster) = &self.cluster {
+            let serve = cluster.serve(id, hosted.handle.clone(), hosted.claim.clone());
+            ctx.pipe_to_self(serve, move |serving| Served { id, serving });
+        }
         Some(id)
     }
 
@@ -314,20 +327,6 @@ impl<G: Render> Handler<RoomStopped> for Lobby<G> {
     }
 }
 
-/// From now on, every room offers its snapshot after each committed win to `0` (a cluster
-/// node, which saves them under the room's claim).
-pub(crate) struct SaveSnapshotsTo(pub(crate) Recipient<Snapshotted>);
-
-impl Message for SaveSnapshotsTo {
-    type Reply = ();
-}
-
-impl<G: Render> Handler<SaveSnapshotsTo> for Lobby<G> {
-    fn handle(&mut self, to: SaveSnapshotsTo, _: &mut Context<Self>) {
-        self.snapshots = Some(to.0);
-    }
-}
-
 /// Take in another node's room from its snapshot (see `Lobby::adopt`): its number, or
 /// `None` if it could not be taken in.
 pub(crate) struct Adopt<G: Render> {
@@ -342,5 +341,39 @@ impl<G: Render> Message for Adopt<G> {
 impl<G: Render> Handler<Adopt<G>> for Lobby<G> {
     fn handle(&mut self, adopt: Adopt<G>, ctx: &mut Context<Self>) -> Option<RoomId> {
         self.adopt(adopt.snapshot, adopt.resume, ctx)
+    }
+}
+
+/// Room `id` is served to the other nodes (`None`: it could not be).
+struct Served {
+    id: RoomId,
+    serving: Option<referee_remote::Serving>,
+}
+
+impl Message for Served {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<Served> for Lobby<G> {
+    fn handle(&mut self, served: Served, _: &mut Context<Self>) {
+        // A room forgotten meanwhile: dropping `serving` stops it.
+        if let Some(hosted) = self.directory.get_mut(served.id) {
+            hosted.serving = served.serving;
+        }
+    }
+}
+
+/// The lobby of a cluster node: from now on every room is served to the other nodes, and
+/// offers its snapshots to be saved under its claim.
+pub(crate) struct JoinCluster(pub(crate) crate::cluster::RoomServing);
+
+impl Message for JoinCluster {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<JoinCluster> for Lobby<G> {
+    fn handle(&mut self, join: JoinCluster, _: &mut Context<Self>) {
+        self.snapshots = Some(join.0.snapshots());
+        self.cluster = Some(join.0);
     }
 }

@@ -237,6 +237,15 @@ impl Metrics {
         }
     }
 
+    /// Player connections open now, every transport.
+    pub(crate) fn connections_open(&self) -> u64 {
+        [Transport::Tcp, Transport::Ws]
+            .into_iter()
+            .map(|transport| self.connections.get_or_create(&transport.label()).get())
+            .map(|open| u64::try_from(open).unwrap_or(0))
+            .sum()
+    }
+
     /// Records one ask's latency.
     pub(crate) fn observe_ask(&self, target: AskTarget, took: Duration) {
         self.asks[target.index()].observe(took.as_secs_f64());

@@ -106,6 +106,19 @@ impl PgStore {
         PgClaims::new(Session::new(self.config.clone(), self.url.clone()))
     }
 
+    /// The same database over a connection of its own (made at its first use; the schema
+    /// is migrated already): for a writer that must not wait behind this store's commits.
+    ///
+    /// # Errors
+    /// The connection's thread cannot be started.
+    pub fn another(&self) -> Result<PgStore, StoreError> {
+        Ok(PgStore {
+            worker: Worker::spawn(Session::new(self.config.clone(), self.url.clone()))?,
+            url: self.url.clone(),
+            config: self.config.clone(),
+        })
+    }
+
     /// The cluster's nodes ([`PgNodes`]) over a connection of their own, made at their first
     /// use.
     ///
