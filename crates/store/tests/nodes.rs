@@ -89,3 +89,23 @@ fn a_node_is_live_while_it_beats_and_not_once_it_left_or_fell_silent() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!listed[0].live && listed[0].left, "{listed:?}");
 }
+
+#[test]
+fn every_node_of_a_database_reads_the_same_cluster_id_and_another_database_another() {
+    let (Some(one), Some(two)) = (
+        TestSchema::create("cluster_id_one").unwrap_or_else(|e| panic!("{e}")),
+        TestSchema::create("cluster_id_two").unwrap_or_else(|e| panic!("{e}")),
+    ) else {
+        return;
+    };
+    let id = |pg: &TestSchema| {
+        let store = pg.store().unwrap_or_else(|e| panic!("{e}"));
+        let mut nodes = store.nodes().unwrap_or_else(|e| panic!("{e}"));
+        nodes.cluster_id().unwrap_or_else(|e| panic!("{e}"))
+    };
+    let first = id(&one);
+    assert_eq!(first.len(), 16);
+    assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(id(&one), first, "a second node of the same database");
+    assert_ne!(id(&two), first);
+}

@@ -71,11 +71,15 @@ impl NodeDuties {
     /// Serves `lobby` to the other nodes (seats reserved for their players), and has it
     /// serve its rooms and save their snapshots.
     pub(crate) async fn serve_lobby<G: Render>(&mut self, lobby: &ActorHandle<Lobby<G>>) {
-        let serving = RoomServing::new(self.node.client.clone(), self.node.saver.clone());
+        let serving = RoomServing::new(
+            self.node.client.clone(),
+            self.node.prefix.clone(),
+            self.node.saver.clone(),
+        );
         if lobby.tell(JoinCluster(serving)).await.is_err() {
             return;
         }
-        let subject = lobby_subject(&self.node.name);
+        let subject = lobby_subject(&self.node.prefix, &self.node.name);
         let recipient = lobby.recipient::<LobbyCall>();
         match referee_remote::serve(self.node.client.clone(), subject, recipient).await {
             Ok(served) => {

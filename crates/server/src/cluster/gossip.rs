@@ -24,8 +24,10 @@ use crate::lobby::{Advertise, Lobby};
 /// How often a node announces its rooms.
 pub(crate) const ANNOUNCE_EVERY: Duration = Duration::from_millis(500);
 
-/// The subject every node announces on and listens to.
-pub(crate) const NODES_SUBJECT: &str = "referee.cluster.nodes";
+/// The subject every node of the cluster announces on and listens to.
+fn nodes_subject(prefix: &str) -> String {
+    format!("{prefix}.nodes")
+}
 
 /// Where players reach this node, announced with its rooms (for `/api/cluster` and the web
 /// page's reconnects).
@@ -44,7 +46,7 @@ pub(crate) async fn run<G: Render>(
     connections: impl Fn() -> u64 + Send,
     stop: CancellationToken,
 ) {
-    let mut heard = match node.client.subscribe(NODES_SUBJECT).await {
+    let mut heard = match node.client.subscribe(nodes_subject(&node.prefix)).await {
         Ok(subscriber) => subscriber,
         Err(err) => {
             tracing::error!(%err, "cannot listen to the other nodes; this node sees only its own rooms");
@@ -96,7 +98,11 @@ async fn announce<G: Render>(
     };
     match serde_json::to_vec(&ad) {
         Ok(bytes) => {
-            if let Err(err) = node.client.publish(NODES_SUBJECT, bytes.into()).await {
+            if let Err(err) = node
+                .client
+                .publish(nodes_subject(&node.prefix), bytes.into())
+                .await
+            {
                 tracing::debug!(%err, "announcement not sent");
             }
         }

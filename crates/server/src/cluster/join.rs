@@ -80,6 +80,7 @@ impl Node {
         let client = connect(&config.nats).await?;
         let nodes = Arc::new(Mutex::new(store.nodes()?));
         let index = register(&nodes, &config.name, addresses.clone()).await?;
+        let prefix = format!("referee.{}", cluster_id(&nodes).await?);
         let keeper_config = KeeperConfig::new(config.name.clone(), config.lease);
         let (keeper, lost_rx) = Keeper::spawn(Box::new(store.claims()?), keeper_config)?;
         let saver = SnapshotSaver::spawn(Box::new(store.another()?), keeper.clone())
@@ -88,6 +89,7 @@ impl Node {
             client,
             name: config.name,
             index,
+            prefix,
             view: super::KnownNodes::default(),
             addresses,
             saver,
@@ -153,6 +155,20 @@ async fn register(
     });
     registered
         .await
+        .map_err(|err| JoinError::Blocking(err.to_string()))?
+        .map_err(JoinError::Store)
+}
+
+/// The cluster's id, as the shared database has it.
+async fn cluster_id(nodes: &Arc<Mutex<referee_store::PgNodes>>) -> Result<String, JoinError> {
+    let nodes = nodes.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut nodes = nodes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        nodes.cluster_id()
+    });
+    read.await
         .map_err(|err| JoinError::Blocking(err.to_string()))?
         .map_err(JoinError::Store)
 }

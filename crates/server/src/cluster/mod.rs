@@ -70,6 +70,9 @@ pub(crate) struct ClusterNode {
     /// The node's number in the cluster (given by the database at start-up): it makes room
     /// and player numbers unique across nodes.
     pub(crate) index: u32,
+    /// What every NATS subject of the cluster starts with (`referee.<cluster id>`, the id
+    /// drawn once by the shared database): two clusters on one NATS never meet.
+    pub(crate) prefix: String,
     /// What it knows of the other nodes' rooms (the cluster-wide lobby's hints).
     pub(crate) view: KnownNodes,
     /// Where players reach this node (announced to the others, shown by `/api/cluster`).

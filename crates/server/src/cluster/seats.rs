@@ -17,9 +17,9 @@ use crate::lobby::{LobbyCall, LobbyReply};
 /// How long a node waits for another node's lobby to answer.
 const ASK_LOBBY: Duration = Duration::from_secs(2);
 
-/// The subject a node's lobby is served on.
-pub(crate) fn lobby_subject(node: &str) -> String {
-    format!("referee.lobby.{node}")
+/// The subject a node's lobby is served on, under the cluster's subject prefix.
+pub(crate) fn lobby_subject(prefix: &str, node: &str) -> String {
+    format!("{prefix}.lobby.{node}")
 }
 
 /// A seat reserved for this node's player in another node's room.
@@ -45,7 +45,8 @@ pub(crate) enum NotReserved {
 
 /// Asks the lobby of the node hosting `at` for a seat in it.
 pub(crate) async fn reserve(node: &ClusterNode, at: &Elsewhere) -> Result<RemoteSeat, NotReserved> {
-    let lobby = RemoteHandle::<LobbyCall>::new(node.client.clone(), lobby_subject(&at.node));
+    let lobby =
+        RemoteHandle::<LobbyCall>::new(node.client.clone(), lobby_subject(&node.prefix, &at.node));
     match lobby
         .ask_with(LobbyCall::Reserve { room: at.room }, ASK_LOBBY)
         .await
@@ -69,7 +70,8 @@ pub(crate) async fn reserve(node: &ClusterNode, at: &Elsewhere) -> Result<Remote
 /// background: the room's node frees it when the message arrives; if it never does, the
 /// seat is freed when that room closes).
 pub(crate) fn give_back(node: &ClusterNode, host: &str, room: RoomId) {
-    let lobby = RemoteHandle::<LobbyCall>::new(node.client.clone(), lobby_subject(host));
+    let lobby =
+        RemoteHandle::<LobbyCall>::new(node.client.clone(), lobby_subject(&node.prefix, host));
     tokio::spawn(async move {
         if let Err(err) = lobby.tell(LobbyCall::Free { room }).await {
             tracing::debug!(room, %err, "a seat given back did not reach its node");

@@ -18,12 +18,18 @@ use crate::room::{RoomHandle, Snapshotted, TakeSnapshot};
 #[derive(Clone)]
 pub(crate) struct RoomServing {
     client: async_nats::Client,
+    /// The cluster's subject prefix.
+    prefix: String,
     saver: SaverHandle,
 }
 
 impl RoomServing {
-    pub(crate) fn new(client: async_nats::Client, saver: SaverHandle) -> Self {
-        RoomServing { client, saver }
+    pub(crate) fn new(client: async_nats::Client, prefix: String, saver: SaverHandle) -> Self {
+        RoomServing {
+            client,
+            prefix,
+            saver,
+        }
     }
 
     /// Where rooms offer their snapshots after each committed win.
@@ -41,6 +47,7 @@ impl RoomServing {
         claim: Option<RoomClaim>,
     ) -> impl Future<Output = Option<Serving>> + Send + 'static {
         let (client, saver) = (self.client.clone(), self.saver.clone());
+        let prefix = self.prefix.clone();
         async move {
             if let Some(claim) = &claim {
                 claim.fence().await?;
@@ -61,7 +68,7 @@ impl RoomServing {
                 Ok(Err(err)) => tracing::debug!(room = id, %err, "no first snapshot"),
                 Err(err) => tracing::debug!(room = id, %err, "no first snapshot"),
             }
-            match crate::room::wire::serve_room(&client, id, &room).await {
+            match crate::room::wire::serve_room(&client, &prefix, id, &room).await {
                 Ok(serving) => Some(serving),
                 Err(err) => {
                     tracing::warn!(room = id, %err, "room not served to the other nodes");

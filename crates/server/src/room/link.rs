@@ -41,6 +41,8 @@ pub(crate) enum RoomLink<G: Render> {
 pub(crate) struct RemoteRoom<G: Render> {
     /// This node's NATS connection and name (member subjects carry it).
     client: async_nats::Client,
+    /// The cluster's subject prefix (see `wire::room_subject`).
+    prefix: Arc<str>,
     node: Arc<str>,
     handle: RemoteHandle<RoomCall<G>>,
     metrics: Option<Arc<Metrics>>,
@@ -68,19 +70,22 @@ impl<G: Render> From<RoomHandle<G>> for RoomLink<G> {
 type Asked<T> = Result<T, AskError<()>>;
 
 impl<G: Render> RoomLink<G> {
-    /// The link to room `room` hosted on another node, reached through this node's NATS
-    /// `client` (this node being `node`); its asks are counted in `metrics`. Does no I/O: a
-    /// room nobody hosts shows on the first call, as [`AskError::NotRunning`].
+    /// The link to room `room` hosted on another node of the cluster whose subjects start
+    /// with `prefix`, reached through this node's NATS `client` (this node being `node`);
+    /// its asks are counted in `metrics`. Does no I/O: a room nobody hosts shows on the
+    /// first call, as [`AskError::NotRunning`].
     pub(crate) fn remote(
         client: &async_nats::Client,
+        prefix: &str,
         node: &str,
         room: RoomId,
         metrics: Option<Arc<Metrics>>,
     ) -> Self {
         RoomLink::Remote(Arc::new(RemoteRoom {
             client: client.clone(),
+            prefix: Arc::from(prefix),
             node: Arc::from(node),
-            handle: RemoteHandle::new(client.clone(), wire::room_subject(room)),
+            handle: RemoteHandle::new(client.clone(), wire::room_subject(prefix, room)),
             metrics,
             feed: Mutex::default(),
         }))
@@ -336,7 +341,7 @@ impl<G: Render> RoomLink<G> {
 impl<G: Render> RemoteRoom<G> {
     /// Starts the member task for a seat whose frames go to `outbox`, and says where.
     async fn follow(&self, outbox: &Outbox, connection: u64) -> Asked<MemberAddress> {
-        let subject = wire::member_subject(&self.node, connection, outbox.epoch());
+        let subject = wire::member_subject(&self.prefix, &self.node, connection, outbox.epoch());
         let capacity = outbox.capacity();
         let feed = wire::follow(&self.client, subject.clone(), outbox.clone(), capacity)
             .await

@@ -69,7 +69,13 @@ impl<G: Render> Session<G> {
         let number = wanted.trim().parse::<RoomId>().ok();
         let at = node.view.find(number, canonical_code(wanted).as_deref())?;
         Some(Located {
-            handle: RoomLink::remote(&node.client, &node.name, at.room, self.metrics.clone()),
+            handle: RoomLink::remote(
+                &node.client,
+                &node.prefix,
+                &node.name,
+                at.room,
+                self.metrics.clone(),
+            ),
         })
     }
 
@@ -97,6 +103,7 @@ impl<G: Render> Session<G> {
             },
             handle: RoomLink::remote(
                 &node.client,
+                &node.prefix,
                 &node.name,
                 reserved.room,
                 self.metrics.clone(),

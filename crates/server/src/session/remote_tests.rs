@@ -68,7 +68,7 @@ async fn node_b(client: &async_nats::Client, seed: u64) -> NodeB {
         Some(RoomLink::Local(room)) => room,
         _ => panic!("B's player is not seated in a local room"),
     };
-    let serving = wire::serve_room(client, 1, &room)
+    let serving = wire::serve_room(client, &prefix(), 1, &room)
         .await
         .unwrap_or_else(|err| panic!("{err}"));
     NodeB {
@@ -78,6 +78,11 @@ async fn node_b(client: &async_nats::Client, seed: u64) -> NodeB {
         room,
         serving: Some(serving),
     }
+}
+
+/// The subjects' prefix of this test process's "cluster": no other test run meets it.
+fn prefix() -> String {
+    format!("referee.test{}", std::process::id())
 }
 
 /// Node A: its NATS connection and its name, unique to this test run.
@@ -100,7 +105,13 @@ async fn remote_seat(b: &NodeB, a: &NodeA, metrics: &Arc<Metrics>) -> Seat<Guess
         Ok(Ok(seat)) => seat,
         _ => panic!("B's lobby has no seat in room 1"),
     };
-    seat.handle = RoomLink::remote(&a.client, &a.name, seat.room, Some(metrics.clone()));
+    seat.handle = RoomLink::remote(
+        &a.client,
+        &prefix(),
+        &a.name,
+        seat.room,
+        Some(metrics.clone()),
+    );
     seat
 }
 
@@ -283,9 +294,9 @@ async fn a_member_whose_node_stops_draining_is_dropped_and_the_room_plays_on() {
     assert!(matches!(b.lobby.ask(FindRoom::new("1")).await, Ok(Ok(_))));
     assert_eq!(players_in_room_1(&b.lobby).await, 2);
     let asked: RemoteHandle<RoomCall<GuessNumber>> =
-        RemoteHandle::new(client_a, wire::room_subject(1));
+        RemoteHandle::new(client_a, wire::room_subject(&prefix(), 1));
     let member = MemberAddress {
-        subject: wire::member_subject("stalled", std::process::id().into(), 1),
+        subject: wire::member_subject(&prefix(), "stalled", std::process::id().into(), 1),
         encoding: crate::encoding::Encoding::Text,
         resumable: false,
         capacity: 4,
@@ -336,12 +347,12 @@ async fn an_answer_counts_the_frames_pushed_before_it() {
     };
     let b = node_b(&client_b, 51).await;
     assert!(matches!(b.lobby.ask(FindRoom::new("1")).await, Ok(Ok(_))));
-    let subject = wire::member_subject("counted", std::process::id().into(), 1);
+    let subject = wire::member_subject(&prefix(), "counted", std::process::id().into(), 1);
     let mut pushes = referee_remote::subscribe::<wire::MemberPush>(&client_a, subject.clone())
         .await
         .unwrap_or_else(|err| panic!("{err}"));
     let asked: RemoteHandle<RoomCall<GuessNumber>> =
-        RemoteHandle::new(client_a, wire::room_subject(1));
+        RemoteHandle::new(client_a, wire::room_subject(&prefix(), 1));
     let member = MemberAddress {
         subject,
         encoding: crate::encoding::Encoding::Text,

@@ -1,6 +1,7 @@
 //! The real server on 127.0.0.1:0 and a raw line client: tests speak the protocol itself.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod cluster;
 pub mod honest;
 pub mod http;
 pub mod ws;

@@ -100,6 +100,13 @@ const MIGRATIONS: &[&str] = &[
          last_seen TIMESTAMPTZ NOT NULL,      -- the database's clock
          left_at TIMESTAMPTZ                  -- set by a graceful leave, cleared at start
      );",
+    // 4: the cluster's name, drawn once: the nodes sharing this database prefix their NATS
+    // subjects with it, so that two clusters (or two test runs) on one NATS never meet.
+    "CREATE TABLE cluster_meta (
+         id TEXT NOT NULL
+     );
+     INSERT INTO cluster_meta (id)
+         SELECT substr(md5(random()::text || clock_timestamp()::text), 1, 16);",
 ];
 
 /// The newest schema version this build knows.

@@ -54,6 +54,18 @@ impl PgNodes {
         })
     }
 
+    /// The cluster's name: drawn once when the schema was made, the same for every node of
+    /// this database (16 lowercase hex digits).
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub fn cluster_id(&mut self) -> std::result::Result<String, StoreError> {
+        self.worker.ask(|client| {
+            let row = client.query_one("SELECT id FROM cluster_meta LIMIT 1", &[])?;
+            Ok(row.get(0))
+        })
+    }
+
     /// Moves the node's `last_seen` to now. `false`: the name is not registered.
     ///
     /// # Errors

@@ -1,13 +1,13 @@
 //! A room's calls on the wire: how a session on one node plays in a room hosted on another.
 //!
 //! A session's calls to its room ([`RoomCall`]) are one serde enum, served on one subject per
-//! room (`room.<id>`, [`room_subject`]): one subject, one serving task, so the calls of one
+//! room (`<prefix>.room.<id>`, [`room_subject`]): one subject, one serving task, so the calls of one
 //! session reach the room's mailbox in the order it made them (`docs/semantics.md`, "Remote
 //! tell and ask"). The host translates each call into the room's own handlers (`host.rs`):
 //! there is no second copy of the room's logic.
 //!
 //! What the room pushes to a remote member goes the other way, to the member's subject
-//! (`member.<node>.<connection>.<epoch>`, [`member_subject`]): on the host, the member's
+//! (`<prefix>.member.<node>.<connection>.<epoch>`, [`member_subject`]): on the host, the member's
 //! outbox is a *remote outbox* (`forward.rs`) whose frames one task publishes there, in
 //! order; on the member's node, one task (`member.rs`) puts each frame into the connection's
 //! real outbox with its round, stamped with the seat's epoch. The member acknowledges what
@@ -37,15 +37,15 @@ use crate::ids::RoomId;
 
 pub(crate) use member::{MemberFeed, caught_up, follow};
 
-/// The subject room `room` is served on.
-#[cfg_attr(not(test), allow(dead_code))] // used once the lobby opens remote seats (issue 18)
-pub(crate) fn room_subject(room: RoomId) -> String {
-    format!("room.{room}")
+/// The subject room `room` is served on, under the cluster's subject `prefix` (every
+/// subject of a cluster starts with it: two clusters on one NATS never meet).
+pub(crate) fn room_subject(prefix: &str, room: RoomId) -> String {
+    format!("{prefix}.room.{room}")
 }
 
 /// The subject the frames of one seat of one connection go to.
-pub(crate) fn member_subject(node: &str, connection: u64, epoch: u32) -> String {
-    format!("member.{node}.{connection}.{epoch}")
+pub(crate) fn member_subject(prefix: &str, node: &str, connection: u64, epoch: u32) -> String {
+    format!("{prefix}.member.{node}.{connection}.{epoch}")
 }
 
 /// Where a remote member's frames go, and how they want them.
@@ -271,15 +271,15 @@ fn drained_subject(member: &str) -> String {
     format!("{member}.drained")
 }
 
-/// Serves `room` to the other nodes on [`room_subject`]`(id)`: its remote members' frames go
+/// Serves `room` to the other nodes on [`room_subject`]`(prefix, id)`: its remote members' frames go
 /// out on `client`. Serving stops when the returned [`Serving`] is dropped, or by itself
 /// once the room has stopped.
 ///
 /// # Errors
 /// The subscription could not be made (the client is closed).
-#[cfg_attr(not(test), allow(dead_code))] // used once the lobby opens remote seats (issue 18)
 pub(crate) async fn serve_room<G: Render>(
     client: &async_nats::Client,
+    prefix: &str,
     id: RoomId,
     room: &ActorHandle<Room<G>>,
 ) -> Result<Serving, async_nats::SubscribeError> {
@@ -289,7 +289,7 @@ pub(crate) async fn serve_room<G: Render>(
     }
     let serving = referee_remote::serve(
         client.clone(),
-        room_subject(id),
+        room_subject(prefix, id),
         room.recipient::<RoomCall<G>>(),
     )
     .await?;
@@ -300,13 +300,11 @@ pub(crate) async fn serve_room<G: Render>(
 }
 
 /// How long [`settled`] waits for its echo.
-#[cfg_attr(not(test), allow(dead_code))] // used once the lobby opens remote seats (issue 18)
 const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Returns once the NATS server has read everything `client` sent before (a subscription,
 /// an unsubscribe), or after [`SETTLE`]: a message to itself comes back only then.
 /// (`Client::flush` only writes the client's buffer out; it does not wait for the server.)
-#[cfg_attr(not(test), allow(dead_code))] // used once the lobby opens remote seats (issue 18)
 pub(crate) async fn settled(client: &async_nats::Client) {
     use futures_util::StreamExt;
     let inbox = client.new_inbox();

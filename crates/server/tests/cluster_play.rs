@@ -1,0 +1,106 @@
+//! Playing across nodes: three `referee` processes of one cluster (real PostgreSQL, real
+//! NATS), three netcat players each connected to a different node, in one room hosted by
+//! one of them. The room's node decides; the others carry their players' guesses over NATS
+//! and bring the room's pushes back.
+//!
+//! Skipped (saying so) without PostgreSQL or NATS, unless `REFEREE_REQUIRE_POSTGRES=1` /
+//! `REFEREE_REQUIRE_NATS=1`.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Client;
+use common::cluster::{NodeProc, PATIENCE, services};
+
+/// Seats per room: the three players fit in one.
+const SEATS: &[&str] = &["--players-per-room", "3", "--lease-ms", "2000"];
+
+/// Moves `player` (on another node) into room `room`, retrying while that node has not yet
+/// heard of the room (nodes announce their rooms twice a second).
+async fn join_elsewhere(player: &mut Client, room: u64) {
+    let started = Instant::now();
+    loop {
+        player.send(&format!("/join {room}")).await;
+        let line = player.line().await;
+        if line.starts_with(&format!("* You joined room {room} ")) {
+            return;
+        }
+        assert!(
+            line.starts_with("error: no room"),
+            "unexpected answer to /join: {line}"
+        );
+        assert!(started.elapsed() < PATIENCE, "room {room} never seen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn three_players_on_three_nodes_play_one_room_and_the_win_reaches_all() {
+    let Some(pg) = services("cluster_play").await else {
+        return;
+    };
+    let nodes = [
+        NodeProc::start(&pg, "a", SEATS),
+        NodeProc::start(&pg, "b", SEATS),
+        NodeProc::start(&pg, "c", SEATS),
+    ];
+    let (mut ann, room) = nodes[0].player().await;
+    let (mut bob, bobs_own) = nodes[1].player().await;
+    let (mut cid, cids_own) = nodes[2].player().await;
+    assert!(
+        bobs_own != room && cids_own != room,
+        "each node opened its own room first"
+    );
+    join_elsewhere(&mut bob, room).await;
+    join_elsewhere(&mut cid, room).await;
+    // Ann, on the room's node, hears both arrive from the other nodes.
+    ann.until_contains("joined").await;
+    ann.until_contains("joined").await;
+
+    // Bob plays the round by binary search from node b (nobody else guesses): he wins it,
+    // and the win reaches Ann on node a and Cid on node c.
+    let round = bob.play_round(20).await;
+    let round = round.unwrap_or_else(|| panic!("Bob, alone guessing, did not win"));
+    for other in [&mut ann, &mut cid] {
+        let (line, _) = other.until_contains(&format!("won round {round}")).await;
+        assert!(line.contains("Player "), "{line}");
+    }
+
+    // The room's node committed the win, under its claim.
+    let fenced = format!(
+        "SELECT COUNT(*) FROM rounds WHERE room = {room} AND claim_node = 'a' AND claim_epoch = 1"
+    );
+    common::cluster::eventually(&pg, &fenced, 1).await;
+}
+
+#[tokio::test]
+async fn quick_match_fills_another_nodes_room_before_opening_one() {
+    let Some(pg) = services("cluster_quick").await else {
+        return;
+    };
+    let a = NodeProc::start(&pg, "a", SEATS);
+    let b = NodeProc::start(&pg, "b", SEATS);
+    let (mut ann, room) = a.player().await;
+    // Once b has heard of a's room (half a second at most, then it is retried), a player
+    // quick-matching on b sits in it rather than in a room of b's own.
+    let started = Instant::now();
+    let mut bob = loop {
+        let (bob, seated) = b.player().await;
+        if seated == room {
+            break bob;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "b never seated a player in a's room"
+        );
+        drop(bob);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    ann.until_contains("joined").await;
+    // Both rooms lists show the room, from either node.
+    for player in [&mut ann, &mut bob] {
+        player.send("/rooms").await;
+        player.until_contains(&format!("room {room}")).await;
+    }
+}

@@ -1,0 +1,164 @@
+//! Cluster nodes as real `referee` processes for the tests: PostgreSQL (a fresh schema per
+//! test, so each test is a cluster of its own, with its own NATS subjects) and NATS.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use referee_store::pg_testing::TestSchema;
+
+use super::http::http_get;
+use super::{Client, listening_address, room_of};
+
+/// How long a test waits for something the servers do in the background.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+/// PostgreSQL (a fresh schema) and NATS, or `None` when the test is skipped.
+pub async fn services(test: &str) -> Option<TestSchema> {
+    let nats = referee_remote::testing::connect(test)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    nats.as_ref()?;
+    TestSchema::create(test).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The schema's database URL, as a node is given it.
+pub fn db_url(pg: &TestSchema) -> String {
+    format!("{}?options=-c%20search_path%3D{}", pg.url(), pg.schema())
+}
+
+pub fn nats_url() -> String {
+    std::env::var("REFEREE_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// `referee serve` on loopback ports of its own, guess only, one seat per room unless the
+/// test says otherwise.
+pub fn referee() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_referee"));
+    command
+        .args(["serve", "--tcp", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+        .args(["--games", "guess", "--seed", "7"])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// A running node: the process, its addresses, and its log as read so far.
+pub struct NodeProc {
+    pub child: Child,
+    pub tcp: SocketAddr,
+    pub http: SocketAddr,
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl NodeProc {
+    /// Starts node `name` of the cluster of `pg` (`extra`: more flags; without
+    /// `--players-per-room` a room seats one player).
+    pub fn start(pg: &TestSchema, name: &str, extra: &[&str]) -> NodeProc {
+        let mut command = referee();
+        if !extra.contains(&"--players-per-room") {
+            command.args(["--players-per-room", "1"]);
+        }
+        let mut child = command
+            .args([
+                "--db",
+                &db_url(pg),
+                "--cluster",
+                &nats_url(),
+                "--node",
+                name,
+            ])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the node: {e}"));
+        let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
+        let mut stderr = BufReader::new(stderr);
+        let tcp = listening_address(&mut stderr);
+        let http = listening_address(&mut stderr);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = log.clone();
+        // Drained for as long as the node runs: a full pipe would stall its logging.
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                kept.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+            }
+        });
+        NodeProc {
+            child,
+            tcp,
+            http,
+            log,
+        }
+    }
+
+    /// `/api/cluster`, once the node has joined (it serves HTTP a moment before).
+    pub async fn cluster(&self) -> serde_json::Value {
+        let started = Instant::now();
+        loop {
+            let (status, body) = http_get(self.http, "/api/cluster").await;
+            if status == 200 {
+                return serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+            }
+            assert!(started.elapsed() < PATIENCE, "{status}: {body}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A netcat player, greeted and seated by quick match: the client and its room.
+    pub async fn player(&self) -> (Client, u64) {
+        let mut client = Client::connect(self.tcp).await;
+        let (_, seat) = client.greeting().await;
+        (client, room_of(&seat))
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status();
+        assert!(sent.is_ok_and(|status| status.success()), "kill {signal}");
+    }
+
+    pub async fn wait(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let log = self.log.clone();
+        let status = tokio::task::spawn_blocking(move || self.child.wait())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        // The drain thread may still be reading the last lines.
+        std::thread::sleep(Duration::from_millis(100));
+        let log = log.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        (status, log)
+    }
+
+    /// The node's log so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl Drop for NodeProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `sql` (a count) answers `want`, polling the database; how long it took.
+pub async fn eventually(pg: &TestSchema, sql: &str, want: i64) -> Duration {
+    let started = Instant::now();
+    loop {
+        let got = pg.count(sql).unwrap_or_else(|e| panic!("{e}"));
+        if got == want {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{sql}: {got}, not {want} after {PATIENCE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
