@@ -104,3 +104,100 @@ async fn quick_match_fills_another_nodes_room_before_opening_one() {
         player.until_contains(&format!("room {room}")).await;
     }
 }
+
+/// Reads `player`'s lines until one contains `part`, for at most `within`; how long it took.
+async fn heard_within(player: &mut Client, part: &str, within: Duration) -> Duration {
+    let started = Instant::now();
+    let heard = tokio::time::timeout(within, player.until_contains(part)).await;
+    assert!(heard.is_ok(), "no line with {part:?} within {within:?}");
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn a_killed_hosts_room_comes_back_on_another_node_with_its_wins_and_seats() {
+    let Some(pg) = services("cluster_failover").await else {
+        return;
+    };
+    let a = NodeProc::start(&pg, "a", SEATS);
+    let b = NodeProc::start(&pg, "b", SEATS);
+    let c = NodeProc::start(&pg, "c", SEATS);
+    let (_zed, room) = a.player().await;
+    let (mut ann, _) = b.player().await;
+    let (mut bob, _) = c.player().await;
+    join_elsewhere(&mut ann, room).await;
+    join_elsewhere(&mut bob, room).await;
+    let first = ann.play_round(20).await;
+    assert!(first.is_some(), "Ann, alone guessing, wins");
+    let claim = format!("room/{room}");
+    let won_under = |node: &str, epoch: u64| {
+        format!(
+            "SELECT COUNT(*) FROM rounds WHERE room = {room} AND claim_node = '{node}' \
+             AND claim_epoch = {epoch}"
+        )
+    };
+    assert_eq!(
+        pg.count(&won_under("a", 1)),
+        Ok(1),
+        "announced, so committed"
+    );
+
+    // The host dies. Ann's next move finds nobody serving the room, waits for another node
+    // to adopt it, takes her seat back and hears the round in play was voided.
+    a.signal("-KILL");
+    let killed = Instant::now();
+    ann.send("5").await;
+    let t = tokio::time::timeout(Duration::from_secs(10), ann.until_contains("was voided")).await;
+    if t.is_err() {
+        for l in b
+            .log()
+            .iter()
+            .chain(c.log().iter())
+            .filter(|l| !l.contains("DEBUG"))
+        {
+            eprintln!("LOG {l}");
+        }
+        panic!("debug");
+    }
+    let back = killed.elapsed();
+    assert!(
+        back < Duration::from_secs(5),
+        "the room came back after {back:?}"
+    );
+    let adopted = format!(
+        "SELECT COUNT(*) FROM room_claims WHERE room = '{claim}' AND node <> 'a' \
+         AND epoch = 2 AND expires_at > clock_timestamp()"
+    );
+    assert_eq!(
+        pg.count(&adopted),
+        Ok(1),
+        "claimed again by b or c, under epoch 2"
+    );
+
+    // The room plays on: Ann wins a round there, committed under the new claim; Bob, on
+    // node c, takes his seat back with his next move and hears of it.
+    let second = ann.play_round(20).await;
+    assert!(second.is_some(), "Ann wins again in the adopted room");
+    let new_host = if pg.count(&won_under("b", 2)) == Ok(1) {
+        "b"
+    } else {
+        "c"
+    };
+    assert_eq!(pg.count(&won_under(new_host, 2)), Ok(1));
+    bob.send("5").await;
+    heard_within(&mut bob, "was voided", Duration::from_secs(10)).await;
+    // Nothing acknowledged was lost, nothing recorded twice, nothing committed by the
+    // fenced epoch after the takeover.
+    assert_eq!(pg.count("SELECT COUNT(*) FROM rounds"), Ok(2));
+    let store = pg.store().unwrap_or_else(|e| panic!("{e}"));
+    let audit = tokio::task::spawn_blocking(move || {
+        let mut claims = store.claims().unwrap_or_else(|e| panic!("{e}"));
+        claims.commits_after_takeover()
+    });
+    let late = audit.await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        late.map(|late| late.len()).ok(),
+        Some(0),
+        "a commit of a fenced epoch"
+    );
+    eprintln!("failover: the room accepted moves again {back:?} after the kill");
+}

@@ -61,6 +61,11 @@ impl RoomClaim {
         inner.fence.get_or_init(acquire).await.clone()
     }
 
+    /// The room's fence if the claim is settled and won, without waiting.
+    pub(crate) fn settled(&self) -> Option<Fence> {
+        self.0.fence.get().cloned().flatten()
+    }
+
     /// Gives the claim back for good (the room closed: no node is to adopt it, so its
     /// snapshot goes with the claim): once it is settled, so that a claim still being taken
     /// is not left behind to be renewed for ever.

@@ -83,7 +83,7 @@ impl Node {
         let prefix = format!("referee.{}", cluster_id(&nodes).await?);
         let keeper_config = KeeperConfig::new(config.name.clone(), config.lease);
         let (keeper, lost_rx) = Keeper::spawn(Box::new(store.claims()?), keeper_config)?;
-        let saver = SnapshotSaver::spawn(Box::new(store.another()?), keeper.clone())
+        let saver = SnapshotSaver::spawn(Box::new(store.another()?))
             .map_err(|err| JoinError::Blocking(err.to_string()))?;
         let node = ClusterNode {
             client,

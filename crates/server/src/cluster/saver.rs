@@ -2,23 +2,20 @@
 //!
 //! Each room offers its snapshot after every committed win (`Snapshotted`), and the node
 //! takes one when it opens a room and when it hands one over. The saver writes each with
-//! `Store::save_snapshot` under the room's current fence, so a node that lost a room's claim
-//! can never overwrite what the next host restores from. It runs on a thread of its own
-//! (a PostgreSQL connection blocks), one snapshot at a time, so that a room's snapshots are
-//! saved in the order they were taken.
+//! `Store::save_snapshot` under the fence of the room's claim, so a node that lost a room's
+//! claim can never overwrite what the next host restores from (the database refuses it). It
+//! runs on a thread of its own (a PostgreSQL connection blocks), one snapshot at a time, so
+//! that a room's snapshots are saved in the order they were taken.
 
 use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message};
-use referee_cluster::Keeper;
-use referee_store::{Store, StoreError};
+use referee_store::{Fence, Store, StoreError};
 
 use super::adopt::SavedRoom;
-use super::claim_name;
 use crate::room::Snapshotted;
 
-/// The saver actor: a store connection of its own and the node's lease keeper.
+/// The saver actor: a store connection of its own.
 pub(crate) struct SnapshotSaver {
     store: Box<dyn Store>,
-    keeper: Keeper,
 }
 
 impl Actor for SnapshotSaver {}
@@ -31,25 +28,21 @@ impl SnapshotSaver {
     ///
     /// # Errors
     /// The thread could not be started.
-    pub(crate) fn spawn(store: Box<dyn Store>, keeper: Keeper) -> std::io::Result<SaverHandle> {
+    pub(crate) fn spawn(store: Box<dyn Store>) -> std::io::Result<SaverHandle> {
         ActorBuilder::new()
             .name("snapshots")
             .mailbox_capacity(4096)
-            .spawn_thread(SnapshotSaver { store, keeper })
+            .spawn_thread(SnapshotSaver { store })
             .map_err(|err| std::io::Error::other(err.to_string()))
     }
 
-    /// Saves room `room`'s snapshot `json` under its claim; `handover`: its host is leaving
-    /// it gracefully (the next host goes on with the game exactly).
-    fn save(&mut self, room: u64, json: &str, handover: bool) -> Result<(), NotSaved> {
-        let claim = claim_name(room);
-        let fence = self
-            .keeper
-            .blocking_fence_of(&claim)
-            .ok_or(NotSaved::NotHeld)?;
+    /// Saves a room's snapshot `json` under its claim's `fence`; `handover`: its host is
+    /// leaving it gracefully (the next host goes on with the game exactly).
+    fn save(&mut self, fence: Option<&Fence>, json: &str, handover: bool) -> Result<(), NotSaved> {
+        let fence = fence.ok_or(NotSaved::NotHeld)?;
         let body = SavedRoom::body(json, handover).ok_or(NotSaved::NotJson)?;
         self.store
-            .save_snapshot(&fence, &body)
+            .save_snapshot(fence, &body)
             .map_err(NotSaved::Store)
     }
 }
@@ -67,7 +60,7 @@ pub(crate) enum NotSaved {
 
 impl Handler<Snapshotted> for SnapshotSaver {
     fn handle(&mut self, snapshot: Snapshotted, _: &mut Context<Self>) {
-        if let Err(err) = self.save(snapshot.room, &snapshot.json, false) {
+        if let Err(err) = self.save(snapshot.fence.as_ref(), &snapshot.json, false) {
             tracing::warn!(room = snapshot.room, round = snapshot.round, %err, "room snapshot not saved");
         }
     }
@@ -75,7 +68,7 @@ impl Handler<Snapshotted> for SnapshotSaver {
 
 /// Save a room's snapshot now (opened, or handed over: `handover`), answered once saved.
 pub(crate) struct SaveNow {
-    pub(crate) room: u64,
+    pub(crate) fence: Fence,
     pub(crate) json: String,
     pub(crate) handover: bool,
 }
@@ -86,6 +79,6 @@ impl Message for SaveNow {
 
 impl Handler<SaveNow> for SnapshotSaver {
     fn handle(&mut self, save: SaveNow, _: &mut Context<Self>) -> Result<(), NotSaved> {
-        self.save(save.room, &save.json, save.handover)
+        self.save(Some(&save.fence), &save.json, save.handover)
     }
 }

@@ -49,13 +49,14 @@ impl RoomServing {
         let (client, saver) = (self.client.clone(), self.saver.clone());
         let prefix = self.prefix.clone();
         async move {
-            if let Some(claim) = &claim {
-                claim.fence().await?;
-            }
-            match room.ask(TakeSnapshot).await {
-                Ok(Ok(json)) => {
+            let fence = match &claim {
+                Some(claim) => Some(claim.fence().await?),
+                None => None,
+            };
+            match (room.ask(TakeSnapshot).await, fence) {
+                (Ok(Ok(json)), Some(fence)) => {
                     let save = SaveNow {
-                        room: id,
+                        fence,
                         json,
                         handover: false,
                     };
@@ -65,8 +66,9 @@ impl RoomServing {
                         Err(err) => tracing::warn!(room = id, %err, "first snapshot not saved"),
                     }
                 }
-                Ok(Err(err)) => tracing::debug!(room = id, %err, "no first snapshot"),
-                Err(err) => tracing::debug!(room = id, %err, "no first snapshot"),
+                (Ok(Ok(_)), None) => {}
+                (Ok(Err(err)), _) => tracing::debug!(room = id, %err, "no first snapshot"),
+                (Err(err), _) => tracing::debug!(room = id, %err, "no first snapshot"),
             }
             match crate::room::wire::serve_room(&client, &prefix, id, &room).await {
                 Ok(serving) => Some(serving),

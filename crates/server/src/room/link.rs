@@ -230,6 +230,9 @@ impl<G: Render> RoomLink<G> {
                 };
                 match remote.ask(call, None).await? {
                     RoomReply::Acted { .. } => Ok(()),
+                    // The room moved to another node and holds the seat for a rejoin: to the
+                    // session, the room it knew is gone (it takes the seat back).
+                    RoomReply::SeatAway => Err(AskError::NotRunning(())),
                     other => Err(unexpected(&other)),
                 }
             }

@@ -376,6 +376,9 @@ pub(crate) struct Snapshotted {
     pub(crate) round: u64,
     /// The snapshot, as [`RoomSnapshot::to_json`] writes it.
     pub(crate) json: String,
+    /// The room's claim when it was taken (a cluster node's room): what its save is fenced
+    /// with. `None`: the room holds no claim (yet): the snapshot cannot be saved.
+    pub(crate) fence: Option<referee_store::Fence>,
 }
 
 impl Message for Snapshotted {
@@ -392,10 +395,14 @@ impl<G: Render> Room<G> {
         match self.snapshot().and_then(|snapshot| snapshot.to_json()) {
             Ok(json) => {
                 let room = self.label.id;
-                or_log(
-                    sink.tell_soon(Snapshotted { room, round, json }),
-                    "room snapshot",
-                );
+                let fence = self.claim.as_ref().and_then(|claim| claim.settled());
+                let snapshot = Snapshotted {
+                    room,
+                    round,
+                    json,
+                    fence,
+                };
+                or_log(sink.tell_soon(snapshot), "room snapshot");
             }
             Err(SnapshotError::Saving) => {}
             Err(err) => tracing::error!(room = self.label.id, %err, "no snapshot of the room"),

@@ -6,6 +6,9 @@
 //! the other nodes; a seat found there is played through a remote [`RoomLink`].
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use referee_protocol::notice::{RoomLabel, RoomListing};
 use referee_rules::Render;
@@ -16,11 +19,19 @@ use crate::cluster::seats::{self, NotReserved, RemoteSeat};
 use crate::ids::RoomId;
 use crate::lobby::{Filling, FindError, Located, Seat, canonical_code};
 use crate::metrics::AskTarget;
-use crate::room::RoomLink;
+use crate::room::{Rejoin, RoomLink, SeatLost};
+use crate::seen::stamp;
 
 /// Rooms of other nodes asked in turn by one quick match, at most (each may have filled up
 /// since its node announced it).
 const TRIES: usize = 3;
+
+/// How long a player whose room's node died waits for another node to bring the room back
+/// (a lease runs out, a node adopts the room: within 5 s with the default lease).
+const COMEBACK: Duration = Duration::from_secs(8);
+
+/// How often the player's node asks whether the room is back meanwhile.
+const COMEBACK_RETRY: Duration = Duration::from_millis(200);
 
 impl<G: Render> Session<G> {
     /// A seat in a filling public room of `game` (never `here`): on this node if it has one,
@@ -77,6 +88,57 @@ impl<G: Render> Session<G> {
                 self.metrics.clone(),
             ),
         })
+    }
+
+    /// The room of this player's seat, on another node, stopped answering (that node died):
+    /// waits, boundedly, for another node to adopt the room, and takes the seat back there.
+    /// `true`: seated again (the room says what became of the round in play).
+    pub(super) async fn seat_back(&mut self) -> bool {
+        let Some(node) = self.cluster.clone() else {
+            return false;
+        };
+        let Some((room, code)) = self
+            .seat
+            .as_ref()
+            .filter(|seat| matches!(seat.handle, RoomLink::Remote(_)))
+            .map(|seat| (seat.room, seat.label.code.clone()))
+        else {
+            return false;
+        };
+        let deadline = Instant::now() + COMEBACK;
+        loop {
+            self.epoch += 1;
+            let link = RoomLink::remote(
+                &node.client,
+                &node.prefix,
+                &node.name,
+                room,
+                self.metrics.clone(),
+            );
+            let rejoin = Rejoin {
+                player: self.player,
+                outbox: self.outbox.for_seat(self.epoch),
+                re: None,
+            };
+            match link.rejoin(rejoin, self.connection).await {
+                Ok(Ok(round)) => {
+                    self.seen.observe(stamp(self.epoch, round));
+                    let host = node
+                        .view
+                        .find(Some(room), code.as_deref())
+                        .map(|at| at.node);
+                    if let Some(seat) = &mut self.seat {
+                        seat.handle = link;
+                        seat.host = host;
+                    }
+                    tracing::info!(player = %self.player, room, "seat taken back after a failover");
+                    return true;
+                }
+                Ok(Err(SeatLost)) => return false,
+                Err(_) if Instant::now() < deadline => tokio::time::sleep(COMEBACK_RETRY).await,
+                Err(_) => return false,
+            }
+        }
     }
 
     /// The other nodes' public rooms (empty outside a cluster), and how many they host.

@@ -340,6 +340,11 @@ impl<G: Render> Session<G> {
         // The room tells the player the outcome, in order with its other pushes; the reply
         // only says the move was taken.
         if let Err(err) = self.timed(AskTarget::Room, seat.handle.act(act)).await {
+            // A room on another node that nobody serves any more: its node may have died,
+            // and another node adopt the room in a moment.
+            if matches!(err, AskError::NotRunning(())) && self.seat_back().await {
+                return;
+            }
             self.room_failed(err);
         }
     }

@@ -71,6 +71,11 @@ impl<G: Render> Room<G> {
                 action,
                 re,
             } => {
+                // The seat's frames go nowhere until its player rejoins: a move now would be
+                // answered into the void.
+                if self.members.get(player).is_some_and(|member| member.away) {
+                    return RoomReply::SeatAway;
+                }
                 let act = Act {
                     player,
                     seen_round,

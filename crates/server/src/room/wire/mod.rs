@@ -138,6 +138,10 @@ pub(crate) enum RoomReply {
     Acted {
         taken: bool,
     },
+    /// `Act` from a player whose seat here waits for its player to come back (the room came
+    /// from another node after a failure and this player has not rejoined it): nothing was
+    /// done; rejoin first.
+    SeatAway,
     Renamed(Result<(), NameTaken>),
     Spectators(Result<(), NotOwner>),
     Scores(Option<(RoomLabel, Vec<NamedScore>)>),
