@@ -413,3 +413,24 @@ async fn unreachable_nats_stops_the_start_with_a_clear_error() {
         "not registered"
     );
 }
+
+#[tokio::test]
+async fn a_node_restarted_at_once_claims_its_old_room_numbers_again_once_their_leases_end() {
+    let Some(pg) = services("cluster_restart").await else {
+        return;
+    };
+    let node = NodeProc::start(&pg, "n1", &["--lease-ms", "1000"]);
+    let (_player, room) = node.player().await;
+    eventually(&pg, &live_claims_of("n1"), 1).await;
+    node.signal("-KILL");
+    let _ = node.wait().await;
+    // Started again within the lease: room numbers restart, and the first one is still held
+    // by the killed run, under the same name.
+    let again = NodeProc::start(&pg, "n1", &["--lease-ms", "1000"]);
+    let (mut player, same) = again.player().await;
+    assert_eq!(same, room);
+    assert!(player.play_round(20).await.is_some());
+    let second =
+        format!("SELECT COUNT(*) FROM rounds WHERE claim_room = 'room/{room}' AND claim_epoch = 2");
+    assert_eq!(pg.count(&second), Ok(1), "committed under the new claim");
+}

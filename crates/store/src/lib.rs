@@ -19,6 +19,11 @@
 //! second, read-only connection on the same file, so that a reader never waits behind a
 //! commit and a commit never waits behind a reader.
 //!
+//! **Several nodes.** With PostgreSQL, nodes of a cluster also share who hosts which room
+//! ([`Claims`], [`PgStore::claims`]: claims with epochs, held as leases, fencing every
+//! durable write of a room — [`Store::record_fenced`], [`Store::record_fenced_groups`]) and
+//! which nodes exist ([`PgStore::nodes`]: each name's index for good, and its heartbeat).
+//!
 //! **Running totals.** Every commit also updates, in the same transaction, each player's
 //! wins of all time and per hour: the leaderboard reads those totals, so its cost does not
 //! grow with the number of rounds ever played. The "recent" board stays exact: whole hours

@@ -355,7 +355,8 @@ fn nodes_racing_for_the_same_rooms_never_both_win() {
 /// lands any more, even one already in flight when the lease ran out. Two nodes keep
 /// claiming the room and committing under their claim, while a third thread makes leases
 /// run out at any moment (mid-commit included). Each claimer counts, right after winning,
-/// the results of every earlier epoch; at the end those counts must still be exact.
+/// the results of every earlier epoch; at the end those counts must still be exact. One node
+/// commits with `record_fenced`, the other with `record_fenced_groups`.
 #[test]
 fn no_write_of_an_earlier_epoch_lands_after_a_new_claim() {
     let Some(pg) = schema("claim_fence_race") else {
@@ -389,7 +390,16 @@ fn no_write_of_an_earlier_epoch_lands_after_a_new_claim() {
                     let batch: Vec<_> = (0..BATCH)
                         .map(|k| win(&format!("{node}/{i}/{k}")))
                         .collect();
-                    match store.record_fenced(&held.fence, &batch) {
+                    // Node 1 commits as a cluster node's recorder does: in groups.
+                    let committed = if n == 0 {
+                        store.record_fenced(&held.fence, &batch)
+                    } else {
+                        let groups = [(held.fence.clone(), batch)];
+                        store
+                            .record_fenced_groups(&groups)
+                            .and_then(|mut answers| answers.pop().unwrap_or(Ok(())))
+                    };
+                    match committed {
                         Ok(()) => {}
                         Err(StoreError::Fenced { .. }) => lease = None,
                         Err(other) => panic!("{node}: {other}"),

@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use referee_actor::{Context, Handler, Message};
+use referee_actor::{Context, Handler, Message, TellError};
 use referee_protocol::notice::{RoomLabel, RoomListing};
 use referee_rules::Render;
 
@@ -269,8 +269,14 @@ impl<G: Render> Handler<LoseRoom> for Lobby<G> {
         let Some(hosted) = self.directory.remove(lose.0) else {
             return;
         };
-        // A room already stopped has nobody left to tell.
-        let _ = hosted.handle.tell_soon(crate::room::HostLost);
+        // Not lost in a full queue: then told as soon as the mailbox has room. A room
+        // already stopped has nobody left to tell.
+        if let Err(TellError::Full(lost)) = hosted.handle.tell_soon(crate::room::HostLost) {
+            let room = hosted.handle.clone();
+            tokio::spawn(async move {
+                let _ = room.tell(lost).await;
+            });
+        }
         self.retire(Some(hosted));
     }
 }

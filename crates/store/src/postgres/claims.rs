@@ -281,6 +281,30 @@ pub(super) fn holds(tx: &mut Transaction<'_>, fence: &Fence) -> Result<bool> {
     Ok(row.is_some())
 }
 
+/// Which of `fences` are their room's live claim, as [`holds`] for each, in one statement:
+/// the share lock is taken on every claim row that holds, until the transaction ends. The
+/// answer: the `(room, epoch)` of each fence that holds.
+pub(super) fn holding(
+    tx: &mut Transaction<'_>,
+    fences: &[&Fence],
+) -> Result<std::collections::HashSet<(String, u64)>> {
+    let rooms: Vec<&str> = fences.iter().map(|f| f.room.as_str()).collect();
+    let nodes: Vec<&str> = fences.iter().map(|f| f.node.as_str()).collect();
+    let epochs: Vec<i64> = fences.iter().map(|f| to_i64(f.epoch)).collect();
+    let rows = tx.query(
+        "SELECT room, epoch FROM room_claims
+         WHERE (room, node, epoch) IN
+               (SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[]))
+           AND expires_at > clock_timestamp()
+         FOR SHARE",
+        &[&rooms, &nodes, &epochs],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|row| (row.get::<_, String>(0), epoch_of(row, 1)))
+        .collect())
+}
+
 /// The error of a write refused by its fence.
 pub(super) fn fenced(fence: &Fence) -> StoreError {
     StoreError::Fenced {

@@ -38,16 +38,19 @@ pub(super) fn record_fenced(
 }
 
 /// [`record_fenced`] for several rooms in one transaction: each group is stored if its own
-/// fence holds (a share lock on each claim checked, held to `COMMIT`), and answered
-/// `Fenced` otherwise, storing nothing of it.
+/// fence holds (every claim checked in one statement, each holding one share-locked to
+/// `COMMIT`), and answered `Fenced` otherwise, storing nothing of it.
 pub(super) fn record_fenced_groups(
     client: &mut Client,
     groups: &[(Fence, Vec<RoundResult>)],
 ) -> Result<Vec<std::result::Result<(), StoreError>>> {
     let mut tx = client.transaction()?;
+    let fences: Vec<&Fence> = groups.iter().map(|(fence, _)| fence).collect();
+    // One statement for every room's check: a round trip per room would cost the batch.
+    let holding = super::claims::holding(&mut tx, &fences)?;
     let mut answers = Vec::with_capacity(groups.len());
     for (fence, rounds) in groups {
-        if !super::claims::holds(&mut tx, fence)? {
+        if !holding.contains(&(fence.room.clone(), fence.epoch)) {
             answers.push(Err(super::claims::fenced(fence)));
             continue;
         }
