@@ -11,154 +11,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::io::BufReader;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::cluster::{NodeProc, db_url, eventually, referee, services};
 use common::http::http_get;
 use common::ws::WsClient;
-use common::{Client, find_secret, listening_address, room_of};
-use referee_store::pg_testing::TestSchema;
+use common::{find_secret, listening_address};
 use serde_json::json;
-
-/// How long a test waits for something the servers do in the background.
-const PATIENCE: Duration = Duration::from_secs(15);
-
-/// PostgreSQL (a fresh schema) and NATS, or `None` when the test is skipped.
-async fn services(test: &str) -> Option<TestSchema> {
-    let nats = referee_remote::testing::connect(test)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    nats.as_ref()?;
-    TestSchema::create(test).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// The schema's database URL, as a node is given it.
-fn db_url(pg: &TestSchema) -> String {
-    format!("{}?options=-c%20search_path%3D{}", pg.url(), pg.schema())
-}
-
-fn nats_url() -> String {
-    std::env::var("REFEREE_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
-}
-
-fn referee() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_referee"));
-    command
-        .args(["serve", "--tcp", "127.0.0.1:0", "--http", "127.0.0.1:0"])
-        .args(["--games", "guess", "--players-per-room", "1", "--seed", "7"])
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1");
-    command
-}
-
-/// A running node: the process, its addresses, and its log as read so far.
-struct NodeProc {
-    child: Child,
-    tcp: SocketAddr,
-    http: SocketAddr,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl NodeProc {
-    fn start(pg: &TestSchema, name: &str, extra: &[&str]) -> NodeProc {
-        let mut child = referee()
-            .args([
-                "--db",
-                &db_url(pg),
-                "--cluster",
-                &nats_url(),
-                "--node",
-                name,
-            ])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the node: {e}"));
-        let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
-        let mut stderr = BufReader::new(stderr);
-        let tcp = listening_address(&mut stderr);
-        let http = listening_address(&mut stderr);
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let kept = log.clone();
-        // Drained for as long as the node runs: a full pipe would stall its logging.
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                kept.lock().unwrap_or_else(|e| e.into_inner()).push(line);
-            }
-        });
-        NodeProc {
-            child,
-            tcp,
-            http,
-            log,
-        }
-    }
-
-    /// `/api/cluster`, once the node has joined (it serves HTTP a moment before).
-    async fn cluster(&self) -> serde_json::Value {
-        let started = Instant::now();
-        loop {
-            let (status, body) = http_get(self.http, "/api/cluster").await;
-            if status == 200 {
-                return serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
-            }
-            assert!(started.elapsed() < PATIENCE, "{status}: {body}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn player(&self) -> (Client, u64) {
-        let mut client = Client::connect(self.tcp).await;
-        let (_, seat) = client.greeting().await;
-        (client, room_of(&seat))
-    }
-
-    fn signal(&self, signal: &str) {
-        let sent = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status();
-        assert!(sent.is_ok_and(|status| status.success()), "kill {signal}");
-    }
-
-    async fn wait(mut self) -> (std::process::ExitStatus, Vec<String>) {
-        let log = self.log.clone();
-        let status = tokio::task::spawn_blocking(move || self.child.wait())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        // The drain thread may still be reading the last lines.
-        std::thread::sleep(Duration::from_millis(100));
-        let log = log.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        (status, log)
-    }
-}
-
-impl Drop for NodeProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Waits until `sql` (a count) answers `want`, polling the database.
-async fn eventually(pg: &TestSchema, sql: &str, want: i64) -> Duration {
-    let started = Instant::now();
-    loop {
-        let got = pg.count(sql).unwrap_or_else(|e| panic!("{e}"));
-        if got == want {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < PATIENCE,
-            "{sql}: {got}, not {want} after {PATIENCE:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 fn live_claims_of(node: &str) -> String {
     format!(
@@ -415,7 +276,7 @@ async fn unreachable_nats_stops_the_start_with_a_clear_error() {
 }
 
 #[tokio::test]
-async fn a_node_restarted_at_once_claims_its_old_room_numbers_again_once_their_leases_end() {
+async fn a_node_restarted_at_once_numbers_past_its_earlier_rooms_and_adopts_them() {
     let Some(pg) = services("cluster_restart").await else {
         return;
     };
@@ -424,13 +285,24 @@ async fn a_node_restarted_at_once_claims_its_old_room_numbers_again_once_their_l
     eventually(&pg, &live_claims_of("n1"), 1).await;
     node.signal("-KILL");
     let _ = node.wait().await;
-    // Started again within the lease: room numbers restart, and the first one is still held
-    // by the killed run, under the same name.
+    // Started again within the lease: its new rooms are numbered past the old one, so it
+    // plays at once, committing under a claim of its own.
     let again = NodeProc::start(&pg, "n1", &["--lease-ms", "1000"]);
-    let (mut player, same) = again.player().await;
-    assert_eq!(same, room);
+    let (mut player, fresh) = again.player().await;
+    assert!(fresh > room, "{fresh} after {room}");
     assert!(player.play_round(20).await.is_some());
-    let second =
-        format!("SELECT COUNT(*) FROM rounds WHERE claim_room = 'room/{room}' AND claim_epoch = 2");
-    assert_eq!(pg.count(&second), Ok(1), "committed under the new claim");
+    let first = format!(
+        "SELECT COUNT(*) FROM rounds WHERE claim_room = 'room/{fresh}' AND claim_epoch = 1"
+    );
+    assert_eq!(
+        pg.count(&first),
+        Ok(1),
+        "committed under the new room's claim"
+    );
+    // The old room, whose player may come back, is adopted once its lease runs out.
+    let adopted = format!(
+        "SELECT COUNT(*) FROM room_claims WHERE room = 'room/{room}' AND node = 'n1' \
+         AND epoch = 2 AND expires_at > clock_timestamp()"
+    );
+    eventually(&pg, &adopted, 1).await;
 }

@@ -6,11 +6,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use referee_cluster::{ClusterError, Keeper, KeeperConfig, LeaseLost};
-use referee_store::{NodeAddresses, PgStore, StoreError};
+use referee_store::{Claims, NodeAddresses, PgClaims, PgStore, StoreError};
 use tokio::sync::mpsc;
 
 use super::saver::SnapshotSaver;
-use super::{ClusterNode, StatusReads};
+use super::{ClusterNode, NUMBERS_PER_NODE, StatusReads, claimed_room};
+use crate::ids::RoomId;
 
 /// How long a node tries to reach NATS at start-up before giving up.
 const NATS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -81,6 +82,7 @@ impl Node {
         let nodes = Arc::new(Mutex::new(store.nodes()?));
         let index = register(&nodes, &config.name, addresses.clone()).await?;
         let prefix = format!("referee.{}", cluster_id(&nodes).await?);
+        let first_room = first_room(store.claims()?, index).await?;
         let keeper_config = KeeperConfig::new(config.name.clone(), config.lease);
         let (keeper, lost_rx) = Keeper::spawn(Box::new(store.claims()?), keeper_config)?;
         let saver = SnapshotSaver::spawn(Box::new(store.another()?))
@@ -90,6 +92,7 @@ impl Node {
             name: config.name,
             index,
             prefix,
+            first_room,
             view: super::KnownNodes::default(),
             addresses,
             saver,
@@ -159,6 +162,29 @@ async fn register(
         .map_err(JoinError::Store)
 }
 
+/// The first room number of node `index`'s new run: one past the highest its earlier runs
+/// claimed (so a room adopted by another node after a failure keeps its number to itself).
+async fn first_room(mut claims: PgClaims, index: u32) -> Result<RoomId, JoinError> {
+    let first = u64::from(index) * NUMBERS_PER_NODE + 1;
+    let read = tokio::task::spawn_blocking(move || claims.claims());
+    let claims = read
+        .await
+        .map_err(|err| JoinError::Blocking(err.to_string()))?
+        .map_err(JoinError::Store)?;
+    Ok(next_free(
+        first,
+        claims.iter().filter_map(|claim| claimed_room(&claim.room)),
+    ))
+}
+
+/// One past the highest of `used` in the range of numbers starting at `first`, or `first`.
+fn next_free(first: RoomId, used: impl Iterator<Item = RoomId>) -> RoomId {
+    let last = first.saturating_add(NUMBERS_PER_NODE - 1);
+    used.filter(|room| (first..last).contains(room))
+        .max()
+        .map_or(first, |highest| highest + 1)
+}
+
 /// The cluster's id, as the shared database has it.
 async fn cluster_id(nodes: &Arc<Mutex<referee_store::PgNodes>>) -> Result<String, JoinError> {
     let nodes = nodes.clone();
@@ -185,5 +211,13 @@ mod tests {
         for bad in ["", "node 1", "nöde", "a.b", "a/b", "a*", &"x".repeat(33)] {
             assert!(!valid_node_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_new_run_numbers_its_rooms_past_its_earlier_runs_and_ignores_other_nodes() {
+        let first = 2 * NUMBERS_PER_NODE + 1;
+        assert_eq!(next_free(first, std::iter::empty()), first);
+        let used = [first, first + 7, 3 * NUMBERS_PER_NODE + 9, 5];
+        assert_eq!(next_free(first, used.into_iter()), first + 8);
     }
 }

@@ -79,6 +79,9 @@ pub(crate) struct ClusterNode {
     pub(crate) addresses: referee_store::NodeAddresses,
     /// Saves the rooms' snapshots under their claims (`saver.rs`).
     pub(crate) saver: saver::SaverHandle,
+    /// The first room number this run of the node hands out: past every room its earlier
+    /// runs claimed (another node may host one of them now, adopted after a failure).
+    pub(crate) first_room: crate::ids::RoomId,
     /// The leases on the rooms this node hosts.
     pub(crate) keeper: Keeper,
     /// How long a lease holds a room (`--lease-ms`).
@@ -116,13 +119,13 @@ impl ClusterNode {
         u64::from(self.index) * NUMBERS_PER_NODE + 1
     }
 
-    /// What the lobby claims its rooms with, and the first room number.
+    /// What the lobby claims its rooms with, and the first room number of this run.
     pub(crate) fn room_claims(&self) -> (RoomClaims, crate::ids::RoomId) {
         let claims = RoomClaims {
             keeper: self.keeper.clone(),
             node: self.name.clone(),
         };
-        (claims, self.first_number())
+        (claims, self.first_room)
     }
 }
 

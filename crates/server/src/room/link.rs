@@ -66,6 +66,12 @@ impl<G: Render> From<RoomHandle<G>> for RoomLink<G> {
     }
 }
 
+/// How long a move waits for a room on another node to take it. The room answers at once
+/// (what it announces waits for its commit, not the move), so this only bounds how long a
+/// player waits to learn that the room's node died: the session then looks for the room on
+/// the node that adopts it.
+const MOVE_WAIT: Duration = Duration::from_secs(2);
+
 /// What an ask answers: the reply, or the local error without the message.
 type Asked<T> = Result<T, AskError<()>>;
 
@@ -228,7 +234,7 @@ impl<G: Render> RoomLink<G> {
                     action: act.action,
                     re: act.re,
                 };
-                match remote.ask(call, None).await? {
+                match remote.ask(call, Some(MOVE_WAIT)).await? {
                     RoomReply::Acted { .. } => Ok(()),
                     // The room moved to another node and holds the seat for a rejoin: to the
                     // session, the room it knew is gone (it takes the seat back).

@@ -103,6 +103,9 @@ impl<G: Render> Handler<Join> for Room<G> {
         }
         self.welcome(player, join.re);
         self.settle(ctx);
+        // A cluster node saves who sits here: if the node dies, the room comes back on
+        // another with this seat held for its player.
+        self.offer_snapshot(self.game.round());
         Ok(Joined {
             round: self.game.round(),
         })

@@ -90,9 +90,11 @@ impl<G: Render> Session<G> {
         })
     }
 
-    /// The room of this player's seat, on another node, stopped answering (that node died):
-    /// waits, boundedly, for another node to adopt the room, and takes the seat back there.
-    /// `true`: seated again (the room says what became of the round in play).
+    /// The room of this player's seat, on another node, stopped answering (that node died,
+    /// or the room moved and holds the seat for this player): waits, boundedly, for the
+    /// node that has the room now, and takes the seat back there. `true`: seated again (the
+    /// room says what became of the round in play). A room that merely answered late takes
+    /// the seat back at once, as after a reconnect.
     pub(super) async fn seat_back(&mut self) -> bool {
         let Some(node) = self.cluster.clone() else {
             return false;

@@ -340,9 +340,10 @@ impl<G: Render> Session<G> {
         // The room tells the player the outcome, in order with its other pushes; the reply
         // only says the move was taken.
         if let Err(err) = self.timed(AskTarget::Room, seat.handle.act(act)).await {
-            // A room on another node that nobody serves any more: its node may have died,
-            // and another node adopt the room in a moment.
-            if matches!(err, AskError::NotRunning(())) && self.seat_back().await {
+            // A room on another node that nobody serves any more, or that does not answer:
+            // its node may have died, and another node adopt the room in a moment.
+            let lost = matches!(err, AskError::NotRunning(()) | AskError::Timeout(_));
+            if lost && self.seat_back().await {
                 return;
             }
             self.room_failed(err);
