@@ -44,6 +44,20 @@ struct ClusterView {
     nodes: Vec<NodeRecord>,
     /// Every room's latest claim, by the node that made it.
     claims: BTreeMap<String, Vec<ClaimRecord>>,
+    /// The other nodes as this one hears them now (their announcements, at most 2 s old):
+    /// where players reach them, their connections and rooms. Counts only: a private room's
+    /// code never leaves the cluster.
+    peers: Vec<PeerView>,
+}
+
+#[derive(Debug, Serialize)]
+struct PeerView {
+    node: String,
+    index: u32,
+    tcp: Option<String>,
+    http: Option<String>,
+    connections: u64,
+    rooms: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -105,6 +119,19 @@ async fn view<G: Render>(
             .collect(),
         nodes,
         claims: by_node,
+        peers: node
+            .view
+            .live()
+            .into_iter()
+            .map(|ad| PeerView {
+                node: ad.node,
+                index: ad.index,
+                tcp: ad.tcp,
+                http: ad.http,
+                connections: ad.connections,
+                rooms: ad.rooms_total,
+            })
+            .collect(),
     })
 }
 
