@@ -33,10 +33,12 @@ impl Default for PlayerIds {
 }
 
 impl PlayerIds {
-    /// Numbers from `first`, `range` of them, then again from `first`.
-    pub(crate) fn in_range(first: u64, range: u64) -> Self {
+    /// Numbers from `first`, `range` of them, then again from `first`; the first handed is
+    /// `first + start` (a restarted cluster node starts elsewhere in its range than its
+    /// earlier run, whose players' seats may still be held in rooms other nodes adopted).
+    pub(crate) fn in_range_from(first: u64, range: u64, start: u64) -> Self {
         PlayerIds {
-            handed: AtomicU64::new(0),
+            handed: AtomicU64::new(start),
             first,
             range: range.max(1),
         }
@@ -88,12 +90,15 @@ mod tests {
 
     #[test]
     fn a_nodes_numbers_stay_in_its_range_and_wrap_within_it() {
-        let ids = PlayerIds::in_range(2_000_000_001, 3);
+        let ids = PlayerIds::in_range_from(2_000_000_001, 3, 0);
         let handed: Vec<u64> = (0..4).map(|_| ids.next().0).collect();
         assert_eq!(
             handed,
             [2_000_000_001, 2_000_000_002, 2_000_000_003, 2_000_000_001]
         );
+        let later_run = PlayerIds::in_range_from(2_000_000_001, 3, 2);
+        let handed: Vec<u64> = (0..2).map(|_| later_run.next().0).collect();
+        assert_eq!(handed, [2_000_000_003, 2_000_000_001]);
     }
 
     #[test]

@@ -207,7 +207,9 @@ fn shared<G: Render>(
         board,
         store_status,
         players: match &cluster {
-            Some(node) => PlayerIds::in_range(node.first_number(), NUMBERS_PER_NODE),
+            Some(node) => {
+                PlayerIds::in_range_from(node.first_number(), NUMBERS_PER_NODE, node.first_player)
+            }
             None => PlayerIds::default(),
         },
         parking,

@@ -20,10 +20,10 @@ use std::time::Duration;
 
 use referee_cluster::{Acquired, Keeper};
 use referee_rules::Render;
-use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::saver::SavedRoom;
 use super::{ClusterNode, claimed_room};
 use referee_actor::WeakActorHandle;
 
@@ -35,30 +35,6 @@ pub(crate) const LOOK_EVERY: Duration = Duration::from_millis(500);
 
 /// How long an orphan that falls to another node is left to it before this node tries.
 pub(crate) const OTHERS_AFTER: Duration = Duration::from_millis(1_500);
-
-/// A room's saved state as a node of the cluster stores it: its snapshot, and whether its
-/// host handed it over (a graceful leave: the game goes on exactly) or may have died after
-/// it (the round in play is voided).
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct SavedRoom {
-    pub(crate) v: u32,
-    pub(crate) handover: bool,
-    /// The room's snapshot (`RoomSnapshot`'s JSON).
-    pub(crate) room: Box<serde_json::value::RawValue>,
-}
-
-impl SavedRoom {
-    /// The stored body of a room's snapshot `json`.
-    pub(crate) fn body(json: &str, handover: bool) -> Option<String> {
-        let room = serde_json::value::RawValue::from_string(json.to_owned()).ok()?;
-        serde_json::to_string(&SavedRoom {
-            v: 1,
-            handover,
-            room,
-        })
-        .ok()
-    }
-}
 
 /// Whether `room` falls to `me` among `alive` (sorted, deduplicated, `me` included).
 pub(crate) fn falls_to(room: &str, me: &str, alive: &[String]) -> bool {
@@ -138,14 +114,9 @@ async fn adopt<G: Render>(keeper: &Keeper, lobby: &WeakActorHandle<Lobby<G>>, cl
             return;
         }
     }
-    let restored = restore::<G>(keeper, claim).await;
-    let adopted = match restored {
-        Some((snapshot, resume)) => lobby.ask(Adopt { snapshot, resume }).await.ok().flatten(),
-        None => None,
-    };
-    if adopted.is_none() {
-        // Nothing to bring back (no seat, an unreadable snapshot, the number taken here):
-        // the room is closed for good, so that no node tries again.
+    let Some((snapshot, resume)) = restore::<G>(keeper, claim).await else {
+        // Nothing to bring back (no snapshot, or one that does not read): the room is
+        // closed for good, so that no node tries again.
         tracing::warn!(
             room = claim,
             "an orphaned room could not be restored; closed"
@@ -153,6 +124,31 @@ async fn adopt<G: Render>(keeper: &Keeper, lobby: &WeakActorHandle<Lobby<G>>, cl
         if let Err(err) = keeper.retire(claim).await {
             tracing::warn!(room = claim, %err, "cannot close an orphaned room");
         }
+        return;
+    };
+    let seated = !snapshot.seats.is_empty();
+    if lobby
+        .ask(Adopt { snapshot, resume })
+        .await
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        return;
+    }
+    if seated {
+        // The number is still open here (this node's own lease on it ran out and the room
+        // is being closed) or the lobby is closing: given back, to be adopted again.
+        tracing::info!(
+            room = claim,
+            "orphaned room not taken in now; released for later"
+        );
+        if let Err(err) = keeper.release(claim).await {
+            tracing::warn!(room = claim, %err, "cannot release an orphaned room");
+        }
+    } else if let Err(err) = keeper.retire(claim).await {
+        // Nobody sat there: nobody will come back to it.
+        tracing::warn!(room = claim, %err, "cannot close an empty orphaned room");
     }
 }
 
@@ -183,7 +179,7 @@ async fn restore<G: Render>(keeper: &Keeper, claim: &str) -> Option<(RoomSnapsho
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::claim_name;
+    use crate::cluster::claims::claim_name;
 
     #[test]
     fn each_orphan_falls_to_exactly_one_live_node() {

@@ -13,8 +13,17 @@ use referee_cluster::{Acquired, Keeper};
 use referee_store::Fence;
 use tokio::sync::OnceCell;
 
-use super::claim_name;
 use crate::ids::RoomId;
+
+/// The name a room's claim has in the database (`room/<id>`).
+pub(crate) fn claim_name(room: RoomId) -> String {
+    format!("room/{room}")
+}
+
+/// The room a claim names, if it names one.
+pub(crate) fn claimed_room(claim: &str) -> Option<RoomId> {
+    claim.strip_prefix("room/")?.parse().ok()
+}
 
 /// Claims taken again when this node's name still holds the room (an earlier run of the
 /// node, killed, whose lease has not run out yet): each waits out the lease the database

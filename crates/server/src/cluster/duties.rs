@@ -169,7 +169,9 @@ async fn lose_rooms<G: Render>(
             return;
         };
         tracing::warn!(room, why = ?lost.why, "lease lost: closing the room");
-        if lobby.tell_soon(LoseRoom(room)).is_err() {
+        // Waits for room in a busy lobby's mailbox: a lost room must always be closed (and
+        // taken off NATS), or two nodes would serve it once another adopts it.
+        if lobby.tell(LoseRoom(room)).await.is_err() {
             return;
         }
     }

@@ -89,10 +89,12 @@ impl Node {
             .map_err(|err| JoinError::Blocking(err.to_string()))?;
         let node = ClusterNode {
             client,
+            run: format!("{}_r{:08x}", config.name, rand::random::<u32>()),
             name: config.name,
             index,
             prefix,
             first_room,
+            first_player: u64::from(rand::random::<u32>() % 1_000) * 1_000_000,
             view: super::KnownNodes::default(),
             addresses,
             saver,

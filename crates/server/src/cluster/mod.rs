@@ -11,7 +11,7 @@
 //! node's background duties — its heartbeat, and closing the rooms whose lease was lost
 //! (`duties.rs`).
 
-mod claims;
+pub(crate) mod claims;
 mod duties;
 mod join;
 
@@ -19,11 +19,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use referee_cluster::Keeper;
+use referee_rules::Render;
 use referee_store::{PgClaims, PgNodes};
 
-pub(crate) use claims::{RoomClaim, RoomClaims};
+pub(crate) use claims::{RoomClaims, claimed_room};
 pub(crate) use duties::NodeDuties;
 pub use join::{JoinError, Node, NodeConfig, valid_node_name};
+
+use crate::ids::RoomId;
+use crate::metrics::Metrics;
+use crate::room::RoomLink;
 
 /// How often a node tells the database it is alive.
 pub(crate) const HEARTBEAT: Duration = Duration::from_secs(1);
@@ -40,22 +45,12 @@ pub(crate) const LIVE_WINDOW: Duration = Duration::from_secs(5);
 /// below 2^52 (the bots' numbers start there, and JavaScript reads them exactly).
 pub(crate) const NUMBERS_PER_NODE: u64 = 1_000_000_000;
 
-/// The name a room's claim has in the database (`room/<id>`).
-pub(crate) fn claim_name(room: crate::ids::RoomId) -> String {
-    format!("room/{room}")
-}
-
-/// The room a claim names, if it names one.
-pub(crate) fn claimed_room(claim: &str) -> Option<crate::ids::RoomId> {
-    claim.strip_prefix("room/")?.parse().ok()
-}
-
 pub(crate) mod adopt;
 pub(crate) mod gossip;
 mod known;
 pub(crate) mod saver;
 pub(crate) mod seats;
-mod serving;
+pub(crate) mod serving;
 pub(crate) mod view;
 
 pub(crate) use known::KnownNodes;
@@ -67,6 +62,10 @@ pub(crate) struct ClusterNode {
     pub(crate) client: async_nats::Client,
     /// The node's name (`--node`), unique in the cluster: claims and subjects carry it.
     pub(crate) name: String,
+    /// This run of the node: its name and a random suffix drawn at start. Its players'
+    /// member subjects carry it, so that a restarted node never receives frames meant for
+    /// its earlier run's connections (their numbers start again).
+    pub(crate) run: String,
     /// The node's number in the cluster (given by the database at start-up): it makes room
     /// and player numbers unique across nodes.
     pub(crate) index: u32,
@@ -82,6 +81,9 @@ pub(crate) struct ClusterNode {
     /// The first room number this run of the node hands out: past every room its earlier
     /// runs claimed (another node may host one of them now, adopted after a failure).
     pub(crate) first_room: crate::ids::RoomId,
+    /// Where in its range this run numbers its players from: a slice of a million drawn at
+    /// random per run (1 in 1,000 that two runs of a node start in the same slice).
+    pub(crate) first_player: u64,
     /// The leases on the rooms this node hosts.
     pub(crate) keeper: Keeper,
     /// How long a lease holds a room (`--lease-ms`).
@@ -114,6 +116,16 @@ impl std::fmt::Debug for ClusterNode {
 }
 
 impl ClusterNode {
+    /// A link to room `room` on another node, for a player of this node; its asks are
+    /// counted in `metrics`.
+    pub(crate) fn link<G: Render>(
+        &self,
+        room: RoomId,
+        metrics: Option<Arc<Metrics>>,
+    ) -> RoomLink<G> {
+        RoomLink::remote(&self.client, &self.prefix, &self.run, room, metrics)
+    }
+
     /// The first room and player number of this node.
     pub(crate) fn first_number(&self) -> u64 {
         u64::from(self.index) * NUMBERS_PER_NODE + 1
@@ -132,6 +144,7 @@ impl ClusterNode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::claims::claim_name;
 
     #[test]
     fn claim_names_round_trip_and_foreign_ones_are_ignored() {

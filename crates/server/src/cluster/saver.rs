@@ -10,8 +10,32 @@
 use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message};
 use referee_store::{Fence, Store, StoreError};
 
-use super::adopt::SavedRoom;
 use crate::room::Snapshotted;
+use serde::{Deserialize, Serialize};
+
+/// A room's saved state as a node of the cluster stores it: its snapshot, and whether its
+/// host handed it over (a graceful leave: the game goes on exactly) or may have died after
+/// it (the round in play is voided).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct SavedRoom {
+    pub(crate) v: u32,
+    pub(crate) handover: bool,
+    /// The room's snapshot (`RoomSnapshot`'s JSON).
+    pub(crate) room: Box<serde_json::value::RawValue>,
+}
+
+impl SavedRoom {
+    /// The stored body of a room's snapshot `json`.
+    pub(crate) fn body(json: &str, handover: bool) -> Option<String> {
+        let room = serde_json::value::RawValue::from_string(json.to_owned()).ok()?;
+        serde_json::to_string(&SavedRoom {
+            v: 1,
+            handover,
+            room,
+        })
+        .ok()
+    }
+}
 
 /// The saver actor: a store connection of its own.
 pub(crate) struct SnapshotSaver {

@@ -9,7 +9,7 @@ use referee_actor::Recipient;
 use referee_remote::Serving;
 use referee_rules::Render;
 
-use super::RoomClaim;
+use super::claims::RoomClaim;
 use super::saver::{SaveNow, SaverHandle};
 use crate::ids::RoomId;
 use crate::room::{RoomHandle, Snapshotted, TakeSnapshot};
@@ -70,7 +70,7 @@ impl RoomServing {
                 (Ok(Err(err)), _) => tracing::debug!(room = id, %err, "no first snapshot"),
                 (Err(err), _) => tracing::debug!(room = id, %err, "no first snapshot"),
             }
-            match crate::room::wire::serve_room(&client, &prefix, id, &room).await {
+            match crate::room::wire::host::serve_room(&client, &prefix, id, &room).await {
                 Ok(serving) => Some(serving),
                 Err(err) => {
                     tracing::warn!(room = id, %err, "room not served to the other nodes");

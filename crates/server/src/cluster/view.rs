@@ -22,8 +22,9 @@ use crate::ids::RoomId;
 /// come back under another node once their leases run out).
 pub(crate) const STALE_MS: u64 = 2_000;
 
-/// Rooms one announcement carries at most; the rest are left out (a node with more rooms
-/// than this is still found by room number through its own lobby's answer, not here).
+/// Rooms one announcement carries at most (the lowest numbers); the rest are not seen by
+/// the other nodes: their players cannot quick-match, join or watch them from elsewhere
+/// (a known limit: a node past this many rooms needs a directory that scales, not gossip).
 pub(crate) const ADVERTISED: usize = 2_000;
 
 /// One room, as its node announces it.

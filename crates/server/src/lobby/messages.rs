@@ -122,6 +122,10 @@ pub(crate) enum FindError {
     NoSuchRoom(String),
     #[error("{0} is full")]
     Full(RoomLabel),
+    /// The room is on another node of the cluster, which did not answer (not counted as a
+    /// failed lookup: the room exists).
+    #[error("the server hosting room {0} did not answer; try again")]
+    Unanswered(u64),
 }
 
 impl<G: Render> Message for FindRoom<G> {

@@ -31,7 +31,8 @@ use referee_protocol::notice::RoomLabel;
 use referee_rules::Render;
 
 use crate::census::{ActorTotals, Census};
-use crate::cluster::{RoomClaim, RoomClaims};
+use crate::cluster::claims::{RoomClaim, RoomClaims};
+use crate::cluster::serving::RoomServing;
 use crate::ids::RoomId;
 use crate::records::RecorderHandle;
 use crate::room::{Resume, Room, RoomHandle, RoomLink, RoomSetup, RoomSnapshot, Snapshotted};
@@ -97,7 +98,7 @@ pub(crate) struct Lobby<G: Render> {
     /// In a cluster: each room opened is claimed for this node.
     claims: Option<RoomClaims>,
     /// In a cluster: how rooms are served to the other nodes (set by [`JoinCluster`]).
-    cluster: Option<crate::cluster::RoomServing>,
+    cluster: Option<RoomServing>,
 }
 
 impl<G: Render> Actor for Lobby<G> {}
@@ -365,7 +366,7 @@ impl<G: Render> Handler<Served> for Lobby<G> {
 
 /// The lobby of a cluster node: from now on every room is served to the other nodes, and
 /// offers its snapshots to be saved under its claim.
-pub(crate) struct JoinCluster(pub(crate) crate::cluster::RoomServing);
+pub(crate) struct JoinCluster(pub(crate) RoomServing);
 
 impl Message for JoinCluster {
     type Reply = ();

@@ -54,7 +54,7 @@ use referee_rules::{Audience, Millis, PlayerId, Render};
 use tokio::time::Instant;
 
 use crate::census::Census;
-use crate::cluster::RoomClaim;
+use crate::cluster::claims::RoomClaim;
 use crate::encoding::{Encoded, Encoding};
 use crate::ids::RoomId;
 use crate::outbox::{Frame, PushError};

@@ -17,7 +17,7 @@ use referee_rules::{PlayerId, Render};
 use referee_store::RoundResult;
 
 use super::Room;
-use crate::cluster::RoomClaim;
+use crate::cluster::claims::RoomClaim;
 use crate::outbox::Frame;
 use crate::records::{RecorderHandle, Save, StorageFailed, now_ms};
 

@@ -30,8 +30,10 @@ const TRIES: usize = 3;
 /// (a lease runs out, a node adopts the room: within 5 s with the default lease).
 const COMEBACK: Duration = Duration::from_secs(8);
 
-/// How often the player's node asks whether the room is back meanwhile.
+/// How soon the player's node first asks again whether the room is back, and how long it
+/// waits between asks at most (the wait doubles each time).
 const COMEBACK_RETRY: Duration = Duration::from_millis(200);
+const COMEBACK_RETRY_MAX: Duration = Duration::from_secs(1);
 
 impl<G: Render> Session<G> {
     /// A seat in a filling public room of `game` (never `here`): on this node if it has one,
@@ -69,7 +71,8 @@ impl<G: Render> Session<G> {
         Some(match seats::reserve(&node, &at).await {
             Ok(reserved) => self.remote_seat(&node, reserved).ok_or_else(not_found),
             Err(NotReserved::Full) => Err(FindError::Full(RoomLabel { id: at.room, code })),
-            Err(NotReserved::NoSuchRoom | NotReserved::Unreachable(_)) => Err(not_found()),
+            Err(NotReserved::NoSuchRoom) => Err(not_found()),
+            Err(NotReserved::Unreachable(_)) => Err(FindError::Unanswered(at.room)),
         })
     }
 
@@ -80,13 +83,7 @@ impl<G: Render> Session<G> {
         let number = wanted.trim().parse::<RoomId>().ok();
         let at = node.view.find(number, canonical_code(wanted).as_deref())?;
         Some(Located {
-            handle: RoomLink::remote(
-                &node.client,
-                &node.prefix,
-                &node.name,
-                at.room,
-                self.metrics.clone(),
-            ),
+            handle: node.link(at.room, self.metrics.clone()),
         })
     }
 
@@ -108,15 +105,10 @@ impl<G: Render> Session<G> {
             return false;
         };
         let deadline = Instant::now() + COMEBACK;
+        let mut retry = COMEBACK_RETRY;
         loop {
             self.epoch += 1;
-            let link = RoomLink::remote(
-                &node.client,
-                &node.prefix,
-                &node.name,
-                room,
-                self.metrics.clone(),
-            );
+            let link = node.link(room, self.metrics.clone());
             let rejoin = Rejoin {
                 player: self.player,
                 outbox: self.outbox.for_seat(self.epoch),
@@ -137,7 +129,11 @@ impl<G: Render> Session<G> {
                     return true;
                 }
                 Ok(Err(SeatLost)) => return false,
-                Err(_) if Instant::now() < deadline => tokio::time::sleep(COMEBACK_RETRY).await,
+                Err(_) if Instant::now() < deadline => {
+                    // Backing off: the players of a dead node all ask at once.
+                    tokio::time::sleep(retry).await;
+                    retry = (retry * 2).min(COMEBACK_RETRY_MAX);
+                }
                 Err(_) => return false,
             }
         }
@@ -165,13 +161,7 @@ impl<G: Render> Session<G> {
                 id: reserved.room,
                 code: reserved.code,
             },
-            handle: RoomLink::remote(
-                &node.client,
-                &node.prefix,
-                &node.name,
-                reserved.room,
-                self.metrics.clone(),
-            ),
+            handle: node.link(reserved.room, self.metrics.clone()),
             host: Some(reserved.node),
         })
     }

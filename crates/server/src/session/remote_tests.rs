@@ -68,7 +68,7 @@ async fn node_b(client: &async_nats::Client, seed: u64) -> NodeB {
         Some(RoomLink::Local(room)) => room,
         _ => panic!("B's player is not seated in a local room"),
     };
-    let serving = wire::serve_room(client, &prefix(), 1, &room)
+    let serving = wire::host::serve_room(client, &prefix(), 1, &room)
         .await
         .unwrap_or_else(|err| panic!("{err}"));
     NodeB {

@@ -300,5 +300,6 @@ fn find_code(err: &FindError) -> ErrorCode {
     match err {
         FindError::NoSuchRoom(_) => ErrorCode::NoSuchRoom,
         FindError::Full(_) => ErrorCode::RoomFull,
+        FindError::Unanswered(_) => ErrorCode::Busy,
     }
 }

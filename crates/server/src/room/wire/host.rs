@@ -1,11 +1,13 @@
 //! The host's side: each [`RoomCall`] is the room's own message, handed to the room's own
 //! handler; a joining remote member's outbox is a remote outbox (`forward.rs`).
 
-use referee_actor::{Answer, Context, Handler, Message, ReplyTo};
+use referee_actor::{ActorHandle, Answer, Context, Handler, Message, ReplyTo};
+use referee_remote::Serving;
 use referee_rules::Render;
 
 use super::forward::remote_outbox;
 use super::{Answered, MemberAddress, RoomCall, RoomReply, WhoIs};
+use crate::ids::RoomId;
 use crate::outbox::Outbox;
 use crate::room::saving::Departed;
 use crate::room::{
@@ -174,4 +176,32 @@ impl<G: Render> Room<G> {
             .get()
             .map(|client| remote_outbox(client, member))
     }
+}
+
+/// Serves `room` to the other nodes on [`room_subject`]`(prefix, id)`: its remote members' frames go
+/// out on `client`. Serving stops when the returned [`Serving`] is dropped, or by itself
+/// once the room has stopped.
+///
+/// # Errors
+/// The subscription could not be made (the client is closed).
+pub(crate) async fn serve_room<G: Render>(
+    client: &async_nats::Client,
+    prefix: &str,
+    id: RoomId,
+    room: &ActorHandle<Room<G>>,
+) -> Result<Serving, async_nats::SubscribeError> {
+    // Told before serving: the client is there before the first remote join.
+    if room.tell(Hosting(client.clone())).await.is_err() {
+        tracing::debug!(room = id, "served a room that had stopped");
+    }
+    let serving = referee_remote::serve(
+        client.clone(),
+        super::room_subject(prefix, id),
+        room.recipient::<RoomCall<G>>(),
+    )
+    .await?;
+    // Once NATS has the subscription, a call from another node finds the room: until then
+    // it would hear "no responders".
+    super::settled(client).await;
+    Ok(serving)
 }

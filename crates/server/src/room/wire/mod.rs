@@ -22,16 +22,16 @@
 //! behind never reach the next seat's stream. The full flow is in `docs/CLUSTER.md`.
 
 mod forward;
-mod host;
+pub(crate) mod host;
 mod member;
 
-use referee_actor::{ActorHandle, Message};
+use referee_actor::Message;
 use referee_protocol::notice::{NamedScore, Notice, RoomLabel, Seated};
-use referee_remote::{RemoteMessage, Serving};
+use referee_remote::RemoteMessage;
 use referee_rules::{PlayerId, Render};
 use serde::{Deserialize, Serialize};
 
-use super::{JoinError, NameTaken, NotOwner, Room, SeatLost, WatchError};
+use super::{JoinError, NameTaken, NotOwner, SeatLost, WatchError};
 use crate::encoding::Encoding;
 use crate::ids::RoomId;
 
@@ -273,34 +273,6 @@ impl RemoteMessage for Drained {
 /// The subject a member acknowledges its drained frames on.
 fn drained_subject(member: &str) -> String {
     format!("{member}.drained")
-}
-
-/// Serves `room` to the other nodes on [`room_subject`]`(prefix, id)`: its remote members' frames go
-/// out on `client`. Serving stops when the returned [`Serving`] is dropped, or by itself
-/// once the room has stopped.
-///
-/// # Errors
-/// The subscription could not be made (the client is closed).
-pub(crate) async fn serve_room<G: Render>(
-    client: &async_nats::Client,
-    prefix: &str,
-    id: RoomId,
-    room: &ActorHandle<Room<G>>,
-) -> Result<Serving, async_nats::SubscribeError> {
-    // Told before serving: the client is there before the first remote join.
-    if room.tell(host::Hosting(client.clone())).await.is_err() {
-        tracing::debug!(room = id, "served a room that had stopped");
-    }
-    let serving = referee_remote::serve(
-        client.clone(),
-        room_subject(prefix, id),
-        room.recipient::<RoomCall<G>>(),
-    )
-    .await?;
-    // Once NATS has the subscription, a call from another node finds the room: until then
-    // it would hear "no responders".
-    settled(client).await;
-    Ok(serving)
 }
 
 /// How long [`settled`] waits for its echo.
