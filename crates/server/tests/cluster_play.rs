@@ -201,3 +201,56 @@ async fn a_killed_hosts_room_comes_back_on_another_node_with_its_wins_and_seats(
     );
     eprintln!("failover: the room accepted moves again {back:?} after the kill");
 }
+
+#[tokio::test]
+async fn a_node_cut_off_from_nats_gives_up_its_rooms_before_their_leases_run_out() {
+    let Some(pg) = services("cluster_cut_off").await else {
+        return;
+    };
+    let nats = common::cluster::nats_url();
+    let nats_addr = nats
+        .trim_start_matches("nats://")
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let proxy = common::cluster::Proxy::start(nats_addr).await;
+    let through_proxy = format!("nats://{}", proxy.addr);
+    let a = NodeProc::start(
+        &pg,
+        "a",
+        &[SEATS, &["--cluster", through_proxy.as_str()]].concat(),
+    );
+    let b = NodeProc::start(&pg, "b", SEATS);
+    let (mut ann, room) = a.player().await;
+    let (mut bob, _) = b.player().await;
+    join_elsewhere(&mut bob, room).await;
+    assert!(
+        ann.play_round(20).await.is_some(),
+        "Ann, alone guessing, wins"
+    );
+    let won_by_a = format!("SELECT COUNT(*) FROM rounds WHERE room = {room} AND claim_node = 'a'");
+    assert_eq!(pg.count(&won_by_a), Ok(1));
+
+    // NATS stops reaching node a. Its database still answers, so it could go on renewing
+    // the room's lease: it gives the room up instead, and tells its player, well within
+    // the lease (2 s).
+    proxy.cut();
+    let told = heard_within(&mut ann, "lost its claim", Duration::from_secs(4)).await;
+    assert!(told < Duration::from_secs(2), "told after {told:?}");
+    // Node b takes the room over; Bob, on b, plays on in it.
+    let adopted = format!(
+        "SELECT COUNT(*) FROM room_claims WHERE room = 'room/{room}' AND node = 'b' \
+         AND epoch = 2 AND expires_at > clock_timestamp()"
+    );
+    common::cluster::eventually(&pg, &adopted, 1).await;
+    bob.send("5").await;
+    heard_within(&mut bob, "was voided", Duration::from_secs(10)).await;
+    assert!(
+        bob.play_round(20).await.is_some(),
+        "Bob wins on in the room b took over"
+    );
+    // The cut-off node never committed for the room again.
+    assert_eq!(pg.count(&won_by_a), Ok(1));
+    let won_by_b = format!("SELECT COUNT(*) FROM rounds WHERE room = {room} AND claim_node = 'b'");
+    assert_eq!(pg.count(&won_by_b), Ok(1));
+    drop(a);
+}

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::gossip::{self, Addresses};
 use super::seats::lobby_subject;
-use super::{ClusterNode, HEARTBEAT, RoomServing, adopt, claimed_room};
+use super::{ClusterNode, HEARTBEAT, RoomServing, adopt, claimed_room, cut_off};
 use crate::lobby::{JoinCluster, Lobby, LobbyCall, LoseRoom};
 
 /// A cluster node's duties besides serving: started with the server, stopped after the
@@ -53,6 +53,7 @@ impl NodeDuties {
             connections,
             serving.clone(),
         ));
+        tokio::spawn(cut_off::watch(node.clone(), lobby.clone(), serving.clone()));
         tokio::spawn(adopt::run(
             node.clone(),
             node.keeper.clone(),

@@ -46,6 +46,7 @@ pub(crate) const LIVE_WINDOW: Duration = Duration::from_secs(5);
 pub(crate) const NUMBERS_PER_NODE: u64 = 1_000_000_000;
 
 pub(crate) mod adopt;
+mod cut_off;
 pub(crate) mod gossip;
 mod known;
 pub(crate) mod saver;

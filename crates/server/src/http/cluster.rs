@@ -23,6 +23,9 @@ use crate::cluster::{ClusterNode, LIVE_WINDOW, StatusReads};
 use crate::lobby::TakeCensus;
 use crate::shared::Shared;
 
+/// Live claims shown at most.
+const CLAIMS_SHOWN: usize = 1_000;
+
 /// How long the NATS round trip may take before it is reported as failed.
 const RTT_LIMIT: Duration = Duration::from_secs(2);
 
@@ -96,8 +99,14 @@ async fn view<G: Render>(
         Err(err) => return Err(format!("the lobby did not answer: {err}")),
     };
     let leases = node.keeper.held().await.map_err(|err| err.to_string())?;
+    // Live claims only, and a bounded page of them: the table keeps every room ever
+    // claimed, and this endpoint is public.
     let mut by_node: BTreeMap<String, Vec<ClaimRecord>> = BTreeMap::new();
-    for claim in claims {
+    for claim in claims
+        .into_iter()
+        .filter(|claim| claim.live)
+        .take(CLAIMS_SHOWN)
+    {
         by_node.entry(claim.node.clone()).or_default().push(claim);
     }
     Ok(ClusterView {

@@ -537,8 +537,9 @@ impl referee_actor::Handler<Snapshotted> for Sink {
     }
 }
 
-/// After each committed win the room offers its snapshot — the next round's, with the point
-/// won — and a room restored from it by failover keeps that point.
+/// When someone sits down and after each committed win the room offers its snapshot — after
+/// a win the next round's, with the point won — and a room restored from it by failover
+/// keeps that point.
 #[tokio::test(start_paused = true)]
 async fn each_committed_win_offers_a_snapshot_that_restores() {
     let (sink_tx, mut offered) = mpsc::unbounded_channel();
@@ -552,7 +553,12 @@ async fn each_committed_win_offers_a_snapshot_that_restores() {
     let spare = Room::spawn_from(spare, snapshot_of(&room).await, Resume::Handover);
     let mut ann_spare = rejoin(&spare, 1).await;
     lines(&mut ann_spare);
-    assert!(offered.try_recv().is_err(), "nothing before a win");
+    // Someone sitting down is offered (the seat must come back after a failure) ...
+    let seated = offered.try_recv().unwrap();
+    let read = RoomSnapshot::<GuessNumber>::from_json(&seated.json).unwrap();
+    assert_eq!(read.seats.len(), 1, "the seat taken is in it");
+    // ... and nothing else before a win.
+    assert!(offered.try_recv().is_err(), "nothing else before a win");
     play_twins((&spare, &mut ann_spare), (&room, &mut ann), 1).await;
     committed(&records);
     let snapshot = tokio::time::timeout(Duration::from_secs(5), offered.recv()).await;

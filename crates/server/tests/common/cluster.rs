@@ -55,21 +55,18 @@ pub struct NodeProc {
 
 impl NodeProc {
     /// Starts node `name` of the cluster of `pg` (`extra`: more flags; without
-    /// `--players-per-room` a room seats one player).
+    /// `--players-per-room` a room seats one player, without `--cluster` it reaches the
+    /// test NATS directly).
     pub fn start(pg: &TestSchema, name: &str, extra: &[&str]) -> NodeProc {
         let mut command = referee();
         if !extra.contains(&"--players-per-room") {
             command.args(["--players-per-room", "1"]);
         }
+        if !extra.contains(&"--cluster") {
+            command.args(["--cluster", &nats_url()]);
+        }
         let mut child = command
-            .args([
-                "--db",
-                &db_url(pg),
-                "--cluster",
-                &nats_url(),
-                "--node",
-                name,
-            ])
+            .args(["--db", &db_url(pg), "--node", name])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -161,4 +158,58 @@ pub async fn eventually(pg: &TestSchema, sql: &str, want: i64) -> Duration {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A TCP proxy on loopback the test can cut: from then on it passes nothing, on the
+/// connections it carries and on any new one, holding them open (as a network that stops
+/// delivering does, rather than one that says so).
+pub struct Proxy {
+    pub addr: SocketAddr,
+    cut: Arc<(std::sync::atomic::AtomicBool, tokio::sync::Notify)>,
+}
+
+impl Proxy {
+    /// A proxy to `target`.
+    pub async fn start(target: SocketAddr) -> Proxy {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let cut = Arc::new((
+            std::sync::atomic::AtomicBool::new(false),
+            tokio::sync::Notify::new(),
+        ));
+        let on_cut = cut.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let on_cut = on_cut.clone();
+                tokio::spawn(async move {
+                    if on_cut.0.load(Ordering::SeqCst) {
+                        // Cut: held open, passing nothing.
+                        return hold(client).await;
+                    }
+                    let Ok(mut server) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        () = on_cut.1.notified() => std::future::pending::<()>().await,
+                    }
+                });
+            }
+        });
+        Proxy { addr, cut }
+    }
+
+    /// From now on nothing passes.
+    pub fn cut(&self) {
+        self.cut.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.cut.1.notify_waiters();
+    }
+}
+
+/// Holds a connection open, passing nothing, until the test ends.
+async fn hold(_connection: tokio::net::TcpStream) {
+    std::future::pending::<()>().await;
 }
