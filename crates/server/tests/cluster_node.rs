@@ -283,6 +283,13 @@ async fn a_node_restarted_at_once_numbers_past_its_earlier_rooms_and_adopts_them
     let node = NodeProc::start(&pg, "n1", &["--lease-ms", "1000"]);
     let (_player, room) = node.player().await;
     eventually(&pg, &live_claims_of("n1"), 1).await;
+    // Killed once the room's snapshot holds the player's seat (saved in the background; a
+    // room killed before it has none, and nobody to come back to it).
+    let seated = format!(
+        "SELECT COUNT(*) FROM room_snapshots WHERE room = 'room/{room}' \
+         AND body LIKE '%\"seats\":[{{%'"
+    );
+    eventually(&pg, &seated, 1).await;
     node.signal("-KILL");
     let _ = node.wait().await;
     // Started again within the lease: its new rooms are numbered past the old one, so it

@@ -12,6 +12,7 @@ use std::time::Duration;
 use referee_cluster::{Acquired, Keeper};
 use referee_store::Fence;
 use tokio::sync::OnceCell;
+use tokio_util::task::TaskTracker;
 
 use crate::ids::RoomId;
 
@@ -35,6 +36,9 @@ const RETRIES: usize = 3;
 pub(crate) struct RoomClaims {
     pub(crate) keeper: Keeper,
     pub(crate) node: String,
+    /// The releases under way: a node stopping waits for them (`NodeDuties::stop`), or a
+    /// room closed in its last moments would keep its lease until it ran out.
+    pub(crate) releasing: TaskTracker,
 }
 
 impl RoomClaims {
@@ -79,7 +83,8 @@ impl RoomClaim {
     /// snapshot goes with the claim): once it is settled, so that a claim still being taken
     /// is not left behind to be renewed for ever.
     pub(crate) fn release(self) {
-        tokio::spawn(async move {
+        let releasing = self.0.claims.releasing.clone();
+        releasing.spawn(async move {
             if self.fence().await.is_none() {
                 return;
             }

@@ -105,6 +105,15 @@ impl NodeDuties {
     /// Gives back every claim still held (the rooms are done, their results committed):
     /// other nodes may claim them at once. Then ends the heartbeat and marks the node gone.
     pub(crate) async fn stop(self) {
+        // The rooms are gone: their claims' releases are under way; wait for them (bounded).
+        self.node.releasing.close();
+        let releasing = self.node.releasing.wait();
+        if tokio::time::timeout(Duration::from_secs(5), releasing)
+            .await
+            .is_err()
+        {
+            tracing::warn!("some claims were not given back in time; their leases run out");
+        }
         let keeper = &self.node.keeper;
         let held = keeper.held().await.unwrap_or_default();
         for lease in &held {

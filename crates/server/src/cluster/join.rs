@@ -99,6 +99,7 @@ impl Node {
             addresses,
             saver,
             keeper,
+            releasing: tokio_util::task::TaskTracker::new(),
             lease: config.lease,
             nodes,
             reads: Arc::new(Mutex::new(StatusReads {

@@ -87,6 +87,8 @@ pub(crate) struct ClusterNode {
     pub(crate) first_player: u64,
     /// The leases on the rooms this node hosts.
     pub(crate) keeper: Keeper,
+    /// The claims being given back as their rooms close (see `RoomClaims::releasing`).
+    pub(crate) releasing: tokio_util::task::TaskTracker,
     /// How long a lease holds a room (`--lease-ms`).
     pub(crate) lease: Duration,
     /// The node's row among the cluster's nodes (registration, heartbeat, leave). Blocking:
@@ -137,6 +139,7 @@ impl ClusterNode {
         let claims = RoomClaims {
             keeper: self.keeper.clone(),
             node: self.name.clone(),
+            releasing: self.releasing.clone(),
         };
         (claims, self.first_room)
     }

@@ -7,7 +7,7 @@
 //! runs on a thread of its own (a PostgreSQL connection blocks), one snapshot at a time, so
 //! that a room's snapshots are saved in the order they were taken.
 
-use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler, Message};
+use referee_actor::{Actor, ActorBuilder, ActorHandle, Context, Handler};
 use referee_store::{Fence, Store, StoreError};
 
 use crate::room::Snapshotted;
@@ -87,22 +87,5 @@ impl Handler<Snapshotted> for SnapshotSaver {
         if let Err(err) = self.save(snapshot.fence.as_ref(), &snapshot.json, false) {
             tracing::warn!(room = snapshot.room, round = snapshot.round, %err, "room snapshot not saved");
         }
-    }
-}
-
-/// Save a room's snapshot now (opened, or handed over: `handover`), answered once saved.
-pub(crate) struct SaveNow {
-    pub(crate) fence: Fence,
-    pub(crate) json: String,
-    pub(crate) handover: bool,
-}
-
-impl Message for SaveNow {
-    type Reply = Result<(), NotSaved>;
-}
-
-impl Handler<SaveNow> for SnapshotSaver {
-    fn handle(&mut self, save: SaveNow, _: &mut Context<Self>) -> Result<(), NotSaved> {
-        self.save(Some(&save.fence), &save.json, save.handover)
     }
 }

@@ -10,9 +10,9 @@ use referee_remote::Serving;
 use referee_rules::Render;
 
 use super::claims::RoomClaim;
-use super::saver::{SaveNow, SaverHandle};
+use super::saver::SaverHandle;
 use crate::ids::RoomId;
-use crate::room::{RoomHandle, Snapshotted, TakeSnapshot};
+use crate::room::{OfferSnapshot, RoomHandle, Snapshotted};
 
 /// What the lobby serves its rooms with, in a cluster.
 #[derive(Clone)]
@@ -46,29 +46,16 @@ impl RoomServing {
         room: RoomHandle<G>,
         claim: Option<RoomClaim>,
     ) -> impl Future<Output = Option<Serving>> + Send + 'static {
-        let (client, saver) = (self.client.clone(), self.saver.clone());
+        let client = self.client.clone();
         let prefix = self.prefix.clone();
         async move {
-            let fence = match &claim {
-                Some(claim) => Some(claim.fence().await?),
-                None => None,
-            };
-            match (room.ask(TakeSnapshot).await, fence) {
-                (Ok(Ok(json)), Some(fence)) => {
-                    let save = SaveNow {
-                        fence,
-                        json,
-                        handover: false,
-                    };
-                    match saver.ask(save).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(err)) => tracing::warn!(room = id, %err, "first snapshot not saved"),
-                        Err(err) => tracing::warn!(room = id, %err, "first snapshot not saved"),
-                    }
-                }
-                (Ok(Ok(_)), None) => {}
-                (Ok(Err(err)), _) => tracing::debug!(room = id, %err, "no first snapshot"),
-                (Err(err), _) => tracing::debug!(room = id, %err, "no first snapshot"),
+            if let Some(claim) = &claim {
+                claim.fence().await?;
+            }
+            // The first snapshot, from the room in its own order (after any seat taken
+            // meanwhile, whose own offer may have found the claim not yet won).
+            if room.tell(OfferSnapshot).await.is_err() {
+                return None;
             }
             match crate::room::wire::host::serve_room(&client, &prefix, id, &room).await {
                 Ok(serving) => Some(serving),

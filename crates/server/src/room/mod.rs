@@ -72,7 +72,9 @@ pub(crate) use presence::{
 };
 pub(crate) use recording::{Recorded, RecordedPlayer};
 #[allow(unused_imports)] // see `mod snapshot`
-pub(crate) use snapshot::{Resume, RoomSnapshot, SnapshotError, Snapshotted, TakeSnapshot};
+pub(crate) use snapshot::{
+    OfferSnapshot, Resume, RoomSnapshot, SnapshotError, Snapshotted, TakeSnapshot,
+};
 
 use recording::{Finished, Recording};
 use supervision::{Checkpoint, Snapshot};

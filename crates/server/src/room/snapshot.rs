@@ -385,6 +385,21 @@ impl Message for Snapshotted {
     type Reply = ();
 }
 
+/// Offer the room's snapshot now (a cluster node that just won the room's claim): it goes
+/// the way of the others, in the room's order, so that an older one never overwrites a
+/// newer one.
+pub(crate) struct OfferSnapshot;
+
+impl Message for OfferSnapshot {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<OfferSnapshot> for Room<G> {
+    fn handle(&mut self, _: OfferSnapshot, _: &mut Context<Self>) {
+        self.offer_snapshot(self.game.round());
+    }
+}
+
 impl<G: Render> Room<G> {
     /// Tells the room's snapshot to whoever keeps them, once the win of `round` is committed
     /// and no other is still being saved.
