@@ -6,14 +6,28 @@
 //! `referee-remote` (ask/tell across nodes) and `referee-cluster` (leases on rooms).
 //! Without `--cluster` none of this runs and no NATS is needed.
 //!
-//! Here: joining the cluster at start-up (`join.rs`: NATS, the node's row and index, the
-//! lease keeper), the claim each room holds while it is hosted here (`claims.rs`), and the
-//! node's background duties — its heartbeat, and closing the rooms whose lease was lost
-//! (`duties.rs`).
+//! Here, one concern per file:
+//! * `join.rs`: joining at start-up — NATS, the node's row and index, the subject prefix,
+//!   the lease keeper, the snapshot saver;
+//! * `claims.rs`: the claim each room holds while it is hosted here;
+//! * `serving.rs`, `saver.rs`: rooms served to the other nodes, their snapshots saved;
+//! * `gossip.rs`, `view.rs` (pure), `known.rs`, `seats.rs`: the cluster-wide lobby — rooms
+//!   announced and heard, seats asked of another node's lobby;
+//! * `adopt.rs`: failover — orphaned rooms claimed and restored from their snapshots;
+//! * `cut_off.rs`: a node cut off from NATS gives its rooms up;
+//! * `duties.rs`: the background tasks started and stopped with the server.
 
+pub(crate) mod adopt;
 pub(crate) mod claims;
+mod cut_off;
 mod duties;
+pub(crate) mod gossip;
 mod join;
+mod known;
+pub(crate) mod saver;
+pub(crate) mod seats;
+pub(crate) mod serving;
+pub(crate) mod view;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -44,15 +58,6 @@ pub(crate) const LIVE_WINDOW: Duration = Duration::from_secs(5);
 /// numbers of rooms and players long gone. Node indices up to 4 million keep every number
 /// below 2^52 (the bots' numbers start there, and JavaScript reads them exactly).
 pub(crate) const NUMBERS_PER_NODE: u64 = 1_000_000_000;
-
-pub(crate) mod adopt;
-mod cut_off;
-pub(crate) mod gossip;
-mod known;
-pub(crate) mod saver;
-pub(crate) mod seats;
-pub(crate) mod serving;
-pub(crate) mod view;
 
 pub(crate) use known::KnownNodes;
 pub(crate) use serving::RoomServing;

@@ -31,33 +31,7 @@ use crate::records::{Recorder, StoreStatus};
 /// A store that commits at once and hands every committed round to the test.
 struct Capture(std_mpsc::Sender<RoundResult>);
 
-impl StoreReader for Capture {
-    fn leaderboard(
-        &mut self,
-        _: Option<&str>,
-        _: usize,
-        _: i64,
-        _: i64,
-    ) -> Result<Leaderboard, StoreError> {
-        Ok(Leaderboard::default())
-    }
-    fn wins_of(&mut self, _: &str) -> Result<u64, StoreError> {
-        Ok(0)
-    }
-    fn games_of(&mut self, _: &str) -> Result<Vec<referee_store::GameWins>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn match_by_id(&mut self, _: &str) -> Result<Option<referee_store::MatchRecord>, StoreError> {
-        Ok(None)
-    }
-    fn recent_matches(
-        &mut self,
-        _: Option<&str>,
-        _: usize,
-    ) -> Result<Vec<referee_store::MatchRecord>, StoreError> {
-        Ok(Vec::new())
-    }
-}
+super::tests::reads_nothing!(Capture);
 
 impl Store for Capture {
     fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {

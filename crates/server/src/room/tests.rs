@@ -23,33 +23,44 @@ use crate::records::{Recorder, StoreStatus};
 /// fails (as a deleted database does).
 struct Gated(std_mpsc::Receiver<bool>);
 
-impl StoreReader for Gated {
-    fn leaderboard(
-        &mut self,
-        _: Option<&str>,
-        _: usize,
-        _: i64,
-        _: i64,
-    ) -> Result<Leaderboard, StoreError> {
-        Ok(Leaderboard::default())
-    }
-    fn wins_of(&mut self, _: &str) -> Result<u64, StoreError> {
-        Ok(0)
-    }
-    fn games_of(&mut self, _: &str) -> Result<Vec<referee_store::GameWins>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn match_by_id(&mut self, _: &str) -> Result<Option<referee_store::MatchRecord>, StoreError> {
-        Ok(None)
-    }
-    fn recent_matches(
-        &mut self,
-        _: Option<&str>,
-        _: usize,
-    ) -> Result<Vec<referee_store::MatchRecord>, StoreError> {
-        Ok(Vec::new())
-    }
+/// Implements a `StoreReader` that reads nothing for a test store that only commits.
+macro_rules! reads_nothing {
+    ($store:ty) => {
+        impl StoreReader for $store {
+            fn leaderboard(
+                &mut self,
+                _: Option<&str>,
+                _: usize,
+                _: i64,
+                _: i64,
+            ) -> Result<Leaderboard, StoreError> {
+                Ok(Leaderboard::default())
+            }
+            fn wins_of(&mut self, _: &str) -> Result<u64, StoreError> {
+                Ok(0)
+            }
+            fn games_of(&mut self, _: &str) -> Result<Vec<referee_store::GameWins>, StoreError> {
+                Ok(Vec::new())
+            }
+            fn match_by_id(
+                &mut self,
+                _: &str,
+            ) -> Result<Option<referee_store::MatchRecord>, StoreError> {
+                Ok(None)
+            }
+            fn recent_matches(
+                &mut self,
+                _: Option<&str>,
+                _: usize,
+            ) -> Result<Vec<referee_store::MatchRecord>, StoreError> {
+                Ok(Vec::new())
+            }
+        }
+    };
 }
+pub(super) use reads_nothing;
+
+reads_nothing!(Gated);
 
 impl Store for Gated {
     fn record(&mut self, _: &[RoundResult]) -> Result<(), StoreError> {
