@@ -147,9 +147,10 @@ impl<G: Render> Server<G> {
         let parking = parking(&config, &metrics)?;
         config.max_connections = crate::limits::clamp_to_descriptors(config.max_connections);
         let mut duties = node.clone().zip(lost_rx).map(|(node, lost_rx)| {
+            let counters = metrics.cluster.clone();
             let metrics = metrics.clone();
             let connections = move || metrics.connections_open();
-            NodeDuties::start(node, lost_rx, lobby.downgrade(), connections)
+            NodeDuties::start(node, lost_rx, lobby.downgrade(), connections, counters)
         });
         if let Some(duties) = &mut duties {
             duties.serve_lobby(&lobby).await;

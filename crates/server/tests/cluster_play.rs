@@ -198,6 +198,13 @@ async fn a_killed_hosts_room_comes_back_on_another_node_with_its_wins_and_seats(
         "c"
     };
     assert_eq!(pg.count(&won_under(new_host, 2)), Ok(1));
+    // The adopting node counts it.
+    let adopter = if new_host == "b" { &b } else { &c };
+    let (_, metrics) = common::http::http_get(adopter.http, "/metrics").await;
+    assert!(
+        metrics.contains("referee_cluster_rooms_adopted_total 1"),
+        "{metrics}"
+    );
     bob.send("5").await;
     heard_within(&mut bob, "was voided", Duration::from_secs(10)).await;
     // Nothing acknowledged was lost, nothing recorded twice, nothing committed by the
@@ -251,6 +258,11 @@ async fn a_node_cut_off_from_nats_gives_up_its_rooms_before_their_leases_run_out
     proxy.cut();
     let told = heard_within(&mut ann, "lost its claim", Duration::from_secs(4)).await;
     assert!(told < Duration::from_secs(2), "told after {told:?}");
+    let (_, metrics) = common::http::http_get(a.http, "/metrics").await;
+    assert!(
+        metrics.contains("referee_cluster_cut_off_total 1"),
+        "{metrics}"
+    );
     // Node b takes the room over; Bob, on b, plays on in it.
     let adopted = format!(
         "SELECT COUNT(*) FROM room_claims WHERE room = 'room/{room}' AND node = 'b' \

@@ -18,6 +18,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
+use prometheus_client::metrics::counter::Counter;
 use referee_cluster::{Acquired, Keeper};
 use referee_rules::Render;
 use tokio::time::Instant;
@@ -52,6 +53,7 @@ pub(crate) async fn run<G: Render>(
     node: Arc<ClusterNode>,
     keeper: Keeper,
     lobby: WeakActorHandle<Lobby<G>>,
+    adopted: Counter,
     stop: CancellationToken,
 ) {
     // When each orphan was first seen (to leave it to the node it falls to for a while).
@@ -87,18 +89,20 @@ pub(crate) async fn run<G: Render>(
                 .collect();
             let first_seen = *seen.entry(orphan.room.clone()).or_insert(now);
             let mine = falls_to(&orphan.room, &node.name, &others);
-            if mine || now.duration_since(first_seen) >= OTHERS_AFTER {
-                adopt(&keeper, &lobby, &orphan.room).await;
+            let due = mine || now.duration_since(first_seen) >= OTHERS_AFTER;
+            if due && adopt(&keeper, &lobby, &orphan.room).await {
+                adopted.inc();
             }
         }
     }
 }
 
 /// Claims orphan `claim` and, if won, has the lobby adopt the room from its snapshot.
-async fn adopt<G: Render>(keeper: &Keeper, lobby: &WeakActorHandle<Lobby<G>>, claim: &str) {
+/// Whether the room was taken in.
+async fn adopt<G: Render>(keeper: &Keeper, lobby: &WeakActorHandle<Lobby<G>>, claim: &str) -> bool {
     // Held only while adopting: the lobby must be able to stop at shutdown.
     let Some(lobby) = lobby.upgrade() else {
-        return;
+        return false;
     };
     match keeper.acquire(claim).await {
         Ok(Acquired::Won(fence)) => {
@@ -108,10 +112,10 @@ async fn adopt<G: Render>(keeper: &Keeper, lobby: &WeakActorHandle<Lobby<G>>, cl
                 "adopting a room whose host is gone"
             );
         }
-        Ok(Acquired::Held(_)) => return,
+        Ok(Acquired::Held(_)) => return false,
         Err(err) => {
             tracing::warn!(room = claim, %err, "cannot claim an orphaned room");
-            return;
+            return false;
         }
     }
     let Some((snapshot, resume)) = restore::<G>(keeper, claim).await else {
@@ -124,7 +128,7 @@ async fn adopt<G: Render>(keeper: &Keeper, lobby: &WeakActorHandle<Lobby<G>>, cl
         if let Err(err) = keeper.retire(claim).await {
             tracing::warn!(room = claim, %err, "cannot close an orphaned room");
         }
-        return;
+        return false;
     };
     let seated = !snapshot.seats.is_empty();
     if lobby
@@ -134,7 +138,7 @@ async fn adopt<G: Render>(keeper: &Keeper, lobby: &WeakActorHandle<Lobby<G>>, cl
         .flatten()
         .is_some()
     {
-        return;
+        return true;
     }
     if seated {
         // The number is still open here (this node's own lease on it ran out and the room
@@ -150,6 +154,7 @@ async fn adopt<G: Render>(keeper: &Keeper, lobby: &WeakActorHandle<Lobby<G>>, cl
         // Nobody sat there: nobody will come back to it.
         tracing::warn!(room = claim, %err, "cannot close an empty orphaned room");
     }
+    false
 }
 
 /// The room's last snapshot and how to resume it.

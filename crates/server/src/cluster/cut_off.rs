@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use prometheus_client::metrics::counter::Counter;
 use referee_actor::WeakActorHandle;
 use referee_rules::Render;
 use tokio::time::Instant;
@@ -33,6 +34,7 @@ const CUT_OFF_AFTER: u32 = 2;
 pub(crate) async fn watch<G: Render>(
     node: Arc<ClusterNode>,
     lobby: WeakActorHandle<Lobby<G>>,
+    cut_offs: Counter,
     stop: CancellationToken,
 ) {
     let every = node.lease / PROBE_EVERY;
@@ -49,6 +51,7 @@ pub(crate) async fn watch<G: Render>(
             last_answer = Instant::now();
         } else if last_answer.elapsed() >= cut_off_after {
             tracing::error!(node = %node.name, "cut off from NATS: giving up this node's rooms");
+            cut_offs.inc();
             give_up(&node, &lobby).await;
             // Once back, the node hosts the rooms it opens anew (others adopt the old ones).
             last_answer = Instant::now();

@@ -15,6 +15,7 @@ use super::gossip::{self, Addresses};
 use super::seats::lobby_subject;
 use super::{ClusterNode, HEARTBEAT, RoomServing, adopt, claimed_room, cut_off};
 use crate::lobby::{JoinCluster, Lobby, LobbyCall, LoseRoom};
+use crate::metrics::ClusterCounters;
 
 /// A cluster node's duties besides serving: started with the server, stopped after the
 /// rooms and the recorder.
@@ -37,10 +38,11 @@ impl NodeDuties {
         lost_rx: mpsc::UnboundedReceiver<LeaseLost>,
         lobby: WeakActorHandle<Lobby<G>>,
         connections: impl Fn() -> u64 + Send + 'static,
+        counters: ClusterCounters,
     ) -> NodeDuties {
         let heartbeat = CancellationToken::new();
         let serving = CancellationToken::new();
-        tokio::spawn(lose_rooms(lost_rx, lobby.clone()));
+        tokio::spawn(lose_rooms(lost_rx, lobby.clone(), counters.clone()));
         let beating = tokio::spawn(beat(node.clone(), heartbeat.clone()));
         let addresses = Addresses {
             tcp: node.addresses.tcp.clone(),
@@ -53,11 +55,18 @@ impl NodeDuties {
             connections,
             serving.clone(),
         ));
-        tokio::spawn(cut_off::watch(node.clone(), lobby.clone(), serving.clone()));
+        let cut_off = counters.cut_off.clone();
+        tokio::spawn(cut_off::watch(
+            node.clone(),
+            lobby.clone(),
+            cut_off,
+            serving.clone(),
+        ));
         tokio::spawn(adopt::run(
             node.clone(),
             node.keeper.clone(),
             lobby,
+            counters.adopted,
             serving.clone(),
         ));
         NodeDuties {
@@ -170,8 +179,10 @@ async fn blocking(
 async fn lose_rooms<G: Render>(
     mut lost_rx: mpsc::UnboundedReceiver<LeaseLost>,
     lobby: WeakActorHandle<Lobby<G>>,
+    counters: ClusterCounters,
 ) {
     while let Some(lost) = lost_rx.recv().await {
+        counters.leases_lost.inc();
         let Some(room) = claimed_room(&lost.fence.room) else {
             continue;
         };

@@ -16,9 +16,12 @@ use hdrhistogram::Histogram as Hdr;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+
+pub(crate) use cluster::ClusterCounters;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+mod cluster;
 mod status;
 
 use status::StatusCollector;
@@ -155,6 +158,8 @@ pub(crate) struct Metrics {
     refused: Family<Label, Counter>,
     /// Refusals of the private-room and held-seat guards.
     pub(crate) guards: GuardCounters,
+    /// Failovers, lost leases and NATS cut-offs of a cluster node.
+    pub(crate) cluster: ClusterCounters,
 }
 
 impl Default for Metrics {
@@ -197,6 +202,7 @@ impl Metrics {
             refused.clone(),
         );
         let guards = GuardCounters::register(&mut registry);
+        let cluster = ClusterCounters::register(&mut registry);
         let latest = Arc::new(Mutex::new(Status::default()));
         registry.register_collector(Box::new(StatusCollector(latest.clone())));
         let storage = StorageMetrics::default();
@@ -217,6 +223,7 @@ impl Metrics {
             storage,
             refused,
             guards,
+            cluster,
         }
     }
 
