@@ -82,6 +82,26 @@ fn guess_setup(seed: u64) -> (RoomSetup<GuessNumber>, std_mpsc::Receiver<RoundRe
     setup("guess", GuessConfig::default(), 3, seed)
 }
 
+/// A two-seat Liar's Dice table (seed 7), Ann and Bob seated, Ann's opening bid of two
+/// threes taken: the room, each player's frames, and the table's committed results.
+async fn dice_table_after_a_bid() -> (
+    RoomHandle<LiarsDice>,
+    mpsc::Receiver<Frame>,
+    mpsc::Receiver<Frame>,
+    std_mpsc::Receiver<RoundResult>,
+) {
+    let (first, records) = dice_setup(7);
+    let twin = Room::spawn(first);
+    let ann = seat(&twin, 1).await;
+    let bob = seat(&twin, 2).await;
+    let opening = DiceAction::Bid(Bid {
+        quantity: 2,
+        face: 3,
+    });
+    act(&twin, 1, 1, opening).await;
+    (twin, ann, bob, records)
+}
+
 fn dice_setup(seed: u64) -> (RoomSetup<LiarsDice>, std_mpsc::Receiver<RoundResult>) {
     let config = DiceConfig::new(2, Millis::from_secs(30), Millis::from_secs(15)).unwrap();
     setup("dice", config, 2, seed)
@@ -279,20 +299,7 @@ fn dice_view(snapshot: &RoomSnapshot<LiarsDice>, player: u64) -> DiceView {
 
 #[tokio::test(start_paused = true)]
 async fn a_dice_room_handed_over_plays_on_as_its_twin_to_the_same_recorded_match() {
-    let (first, twin_records) = dice_setup(7);
-    let twin = Room::spawn(first);
-    let mut ann = seat(&twin, 1).await;
-    let mut bob = seat(&twin, 2).await;
-    act(
-        &twin,
-        1,
-        1,
-        DiceAction::Bid(Bid {
-            quantity: 2,
-            face: 3,
-        }),
-    )
-    .await;
+    let (twin, mut ann, mut bob, twin_records) = dice_table_after_a_bid().await;
     tokio::time::sleep(Duration::from_secs(10)).await;
     let before = snapshot_of(&twin).await;
 
@@ -356,20 +363,7 @@ async fn a_dice_room_handed_over_plays_on_as_its_twin_to_the_same_recorded_match
 /// The turn clock runs in a restored room before anyone is back.
 #[tokio::test(start_paused = true)]
 async fn a_restored_room_keeps_time_with_nobody_back() {
-    let (first, _records) = dice_setup(7);
-    let twin = Room::spawn(first);
-    let _ann = seat(&twin, 1).await;
-    let _bob = seat(&twin, 2).await;
-    act(
-        &twin,
-        1,
-        1,
-        DiceAction::Bid(Bid {
-            quantity: 2,
-            face: 3,
-        }),
-    )
-    .await;
+    let (twin, _ann, _bob, _records) = dice_table_after_a_bid().await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     let (second, _records) = dice_setup(99);
     let restored = Room::spawn_from(second, snapshot_of(&twin).await, Resume::Handover);
@@ -382,20 +376,7 @@ async fn a_restored_room_keeps_time_with_nobody_back() {
 
 #[tokio::test(start_paused = true)]
 async fn a_dice_room_failed_over_deals_the_hand_again() {
-    let (first, _records) = dice_setup(7);
-    let twin = Room::spawn(first);
-    let _ann = seat(&twin, 1).await;
-    let _bob = seat(&twin, 2).await;
-    act(
-        &twin,
-        1,
-        1,
-        DiceAction::Bid(Bid {
-            quantity: 2,
-            face: 3,
-        }),
-    )
-    .await;
+    let (twin, _ann, _bob, _records) = dice_table_after_a_bid().await;
     let before = snapshot_of(&twin).await;
     let old = dice_view(&before, 1);
 
