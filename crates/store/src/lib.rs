@@ -55,7 +55,7 @@ mod sqlite;
 
 pub use claims::{ClaimRecord, Claimed, Claims, Fence, Holder, Lease, StoredSnapshot};
 pub use error::StoreError;
-pub use memory::MemoryStore;
+pub use memory::{Limits as MemoryLimits, MemoryStore};
 pub use model::{GameWins, LeaderEntry, Leaderboard, MatchLog, MatchRecord, RoundResult};
 pub use nodes::{NodeAddresses, NodeRecord};
 pub use postgres::{LateCommit, PgClaims, PgNodes, PgStore, redact, testing as pg_testing};

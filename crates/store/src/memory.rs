@@ -1,24 +1,74 @@
 //! A store that keeps results in memory only: nothing survives a restart. For servers run
 //! without a database file.
+//!
+//! A server without a database still runs for weeks, and every round anyone wins lands
+//! here: what grows with play is bounded. The last [`KEPT_MATCHES`] match logs, the keys of
+//! the last [`KEPT_KEYS`] results (a result retried after that many others is stored twice,
+//! which a retry never is: the recorder retries at once) and the last [`KEPT_RECENT`] named
+//! wins for the recent board are kept; the oldest go first. What grows with *players* —
+//! each named player's wins per game, for the all-time board — is kept whole: it grows with
+//! names that have won a round, not with lines a client can send.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::{
     GameWins, LeaderEntry, Leaderboard, MatchRecord, RoundResult, Store, StoreError, StoreReader,
 };
 
+/// Match logs kept by default (the newest).
+pub(crate) const KEPT_MATCHES: usize = 10_000;
+
+/// Result keys remembered by default, to skip a result stored again.
+pub(crate) const KEPT_KEYS: usize = 100_000;
+
+/// Named wins kept by default for the recent board (the newest).
+pub(crate) const KEPT_RECENT: usize = 100_000;
+
 /// Results in memory, for the life of the process. Clones (and readers) share them.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct MemoryStore {
     tally: Arc<Mutex<Tally>>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> MemoryStore {
+        MemoryStore::with_limits(Limits::default())
+    }
+}
+
+/// How much a [`MemoryStore`] keeps of what grows with play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Match logs (the newest).
+    pub matches: usize,
+    /// Result keys remembered to skip a result stored twice.
+    pub keys: usize,
+    /// Named wins for the recent board (the newest).
+    pub recent: usize,
+}
+
+impl Default for Limits {
+    /// 10,000 match logs, 100,000 keys, 100,000 recent wins.
+    fn default() -> Limits {
+        Limits {
+            matches: KEPT_MATCHES,
+            keys: KEPT_KEYS,
+            recent: KEPT_RECENT,
+        }
+    }
 }
 
 /// Running totals: what the leaderboard needs, not every round.
 #[derive(Debug, Default)]
 struct Tally {
-    /// Every key stored: a result seen again is skipped.
+    limits: Limits,
+    /// The keys stored lately: a result seen again is skipped.
     keys: HashSet<String>,
+    /// Those keys, oldest first, to forget the oldest.
+    key_order: VecDeque<String>,
+    /// Named wins in `by_time`.
+    recent_count: usize,
     /// Per player (by [`crate::player_key`]): the name as first written.
     names: HashMap<String, String>,
     /// Wins per (player, game).
@@ -26,16 +76,26 @@ struct Tally {
     /// Named wins by time, with their player and game, for the recent board.
     by_time: BTreeMap<i64, Vec<(String, String)>>,
     /// Match logs, in the order stored.
-    matches: Vec<MatchRecord>,
+    matches: VecDeque<MatchRecord>,
 }
 
 impl Tally {
     fn add(&mut self, round: &RoundResult) {
+        let limits = self.limits;
         if !self.keys.insert(round.key.clone()) {
             return;
         }
+        self.key_order.push_back(round.key.clone());
+        while self.key_order.len() > limits.keys {
+            if let Some(old) = self.key_order.pop_front() {
+                self.keys.remove(&old);
+            }
+        }
         if let Some(log) = &round.log {
-            self.matches.push(MatchRecord::of(round, log));
+            self.matches.push_back(MatchRecord::of(round, log));
+            while self.matches.len() > limits.matches {
+                self.matches.pop_front();
+            }
         }
         if !round.named {
             return;
@@ -52,6 +112,26 @@ impl Tally {
             .entry(round.won_at_ms)
             .or_default()
             .push((key, round.game.clone()));
+        self.recent_count += 1;
+        while self.recent_count > limits.recent {
+            self.forget_oldest_win();
+        }
+    }
+
+    /// Drops the oldest named win from the recent board's list.
+    fn forget_oldest_win(&mut self) {
+        let Some(mut oldest) = self.by_time.first_entry() else {
+            self.recent_count = 0;
+            return;
+        };
+        let wins = oldest.get_mut();
+        if !wins.is_empty() {
+            wins.remove(0);
+            self.recent_count -= 1;
+        }
+        if wins.is_empty() {
+            oldest.remove();
+        }
     }
 
     fn leaderboard(
@@ -119,6 +199,16 @@ impl Tally {
 }
 
 impl MemoryStore {
+    /// A store that keeps at most `limits` of what grows with play.
+    pub fn with_limits(limits: Limits) -> MemoryStore {
+        MemoryStore {
+            tally: Arc::new(Mutex::new(Tally {
+                limits,
+                ..Tally::default()
+            })),
+        }
+    }
+
     fn tally(&self) -> std::sync::MutexGuard<'_, Tally> {
         // The tally is updated by plain additions: a panic elsewhere cannot leave it half-done.
         self.tally.lock().unwrap_or_else(PoisonError::into_inner)
@@ -236,5 +326,58 @@ mod tests {
         assert_eq!(board.recent.len(), 1);
         assert_eq!(board.recent[0].name, "New");
         assert_eq!(board.all_time.len(), 2);
+    }
+
+    fn small() -> MemoryStore {
+        MemoryStore::with_limits(Limits {
+            matches: 3,
+            keys: 4,
+            recent: 2,
+        })
+    }
+
+    fn logged(at: i64) -> RoundResult {
+        RoundResult {
+            log: Some(crate::MatchLog {
+                config: "{}".into(),
+                seed: at.unsigned_abs(),
+                actions: "[]".into(),
+            }),
+            ..win(&format!("P{at}"), true, at)
+        }
+    }
+
+    #[test]
+    fn keeps_only_the_newest_match_logs() {
+        let mut store = small();
+        let rounds: Vec<_> = (1..=5).map(logged).collect();
+        assert!(store.record(&rounds).is_ok());
+        let kept = StoreReader::recent_matches(&mut store, None, 10).unwrap_or_default();
+        let ends: Vec<_> = kept.iter().map(|m| m.ended_at_ms).collect();
+        assert_eq!(ends, vec![5, 4, 3]);
+    }
+
+    #[test]
+    fn the_recent_board_keeps_the_newest_wins_and_all_time_keeps_every_one() {
+        let mut store = small();
+        let rounds: Vec<_> = (1..=5).map(|at| win("Ann", true, at)).collect();
+        assert!(store.record(&rounds).is_ok());
+        let board = StoreReader::leaderboard(&mut store, None, 10, 10, 100).unwrap_or_default();
+        assert_eq!(board.recent.first().map(|e| e.wins), Some(2));
+        assert_eq!(board.all_time.first().map(|e| e.wins), Some(5));
+    }
+
+    #[test]
+    fn a_key_is_forgotten_only_after_as_many_others() {
+        let mut store = small();
+        assert!(store.record(&[win("Ann", true, 1)]).is_ok());
+        // Seen again while remembered: skipped.
+        assert!(store.record(&[win("Ann", true, 1)]).is_ok());
+        assert_eq!(StoreReader::wins_of(&mut store, "Ann").ok(), Some(1));
+        let others: Vec<_> = (2..=5).map(|at| win("Bo", true, at)).collect();
+        assert!(store.record(&others).is_ok());
+        let tally = store.tally();
+        assert_eq!(tally.keys.len(), 4);
+        assert!(!tally.keys.contains("Ann@1"));
     }
 }
