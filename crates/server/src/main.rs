@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser, Subcommand};
 use referee_rules::{DiceConfig, Games, GuessConfig, GuessNumber, LiarsDice, Millis, Render};
-use referee_server::cluster::{Node, NodeConfig};
+use referee_server::cluster::{NatsTls, Node, NodeConfig};
 use referee_server::{RateLimit, Server, ServerConfig};
 use referee_store::{MemoryStore, NodeAddresses, PgStore, SqliteStore, Store};
 use tokio::net::{TcpListener, TcpSocket};
@@ -198,10 +198,21 @@ struct ServeArgs {
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     allowed_origins: Vec<String>,
     /// Run as a node of a cluster, reaching the other nodes through NATS at this URL
-    /// (`nats://host:port`). Needs --node and a shared PostgreSQL (--db postgres://…). See
+    /// (`nats://host:port`; `nats://user:password@host:port` for a NATS that asks for them —
+    /// never logged). Needs --node and a shared PostgreSQL (--db postgres://…). See
     /// docs/CLUSTER.md.
     #[arg(long, value_name = "NATS_URL", requires = "node")]
     cluster: Option<String>,
+    /// Require TLS of NATS, its server certificate signed by this CA (PEM file).
+    #[arg(long, value_name = "PEM", requires = "cluster")]
+    cluster_ca: Option<PathBuf>,
+    /// This node's certificate (PEM), for a NATS that verifies its clients (--tlsverify).
+    /// Needs --cluster-key.
+    #[arg(long, value_name = "PEM", requires_all = ["cluster", "cluster_key"])]
+    cluster_cert: Option<PathBuf>,
+    /// The private key of --cluster-cert (PEM).
+    #[arg(long, value_name = "PEM", requires_all = ["cluster", "cluster_cert"])]
+    cluster_key: Option<PathBuf>,
     /// This node's name in the cluster: 1 to 32 of A-Z a-z 0-9 _ -, unique in the cluster
     /// (the same name gets its room and player numbers back after a restart).
     #[arg(long, value_name = "NAME", requires = "cluster", value_parser = node_name)]
@@ -439,6 +450,11 @@ fn open(args: &ServeArgs) -> anyhow::Result<Opened> {
     tracing::info!(db = %store.url(), "results and claims are kept in PostgreSQL");
     let config = NodeConfig {
         nats: nats.clone(),
+        tls: NatsTls {
+            ca: args.cluster_ca.clone(),
+            cert: args.cluster_cert.clone(),
+            key: args.cluster_key.clone(),
+        },
         name: name.clone(),
         lease: Duration::from_millis(args.lease_ms),
     };

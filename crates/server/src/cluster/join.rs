@@ -9,6 +9,7 @@ use referee_cluster::{ClusterError, Keeper, KeeperConfig, LeaseLost};
 use referee_store::{Claims, NodeAddresses, PgClaims, PgStore, StoreError};
 use tokio::sync::mpsc;
 
+use super::nats::{NatsTls, NatsTlsError, redacted, with_credentials};
 use super::saver::SnapshotSaver;
 use super::{ClusterNode, NUMBERS_PER_NODE, StatusReads, claimed_room};
 use crate::ids::RoomId;
@@ -22,8 +23,10 @@ const MAX_NAME: usize = 32;
 /// How a node joins its cluster.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
-    /// NATS, `nats://host:port`.
+    /// NATS, `nats://host:port` (a user and password, or a token, may come before the host).
     pub nats: String,
+    /// The TLS required of NATS.
+    pub tls: NatsTls,
     /// The node's name, unique in the cluster ([`valid_node_name`]).
     pub name: String,
     /// How long a claim on a room holds without renewal.
@@ -36,11 +39,14 @@ pub enum JoinError {
     /// NATS could not be reached in time.
     #[error("cannot reach NATS at {url}: {detail}")]
     Nats {
-        /// Where NATS was looked for.
+        /// Where NATS was looked for, without credentials.
         url: String,
         /// Why not.
         detail: String,
     },
+    /// The TLS settings for NATS cannot be used.
+    #[error("cannot use the TLS settings for NATS: {0}")]
+    Tls(#[from] NatsTlsError),
     /// The node could not register in the database.
     #[error("cannot register the node in the database: {0}")]
     Store(#[from] StoreError),
@@ -78,7 +84,7 @@ impl Node {
         store: &PgStore,
         addresses: NodeAddresses,
     ) -> Result<Node, JoinError> {
-        let client = connect(&config.nats).await?;
+        let client = connect(&config.nats, &config.tls).await?;
         let nodes = Arc::new(Mutex::new(store.nodes()?));
         let index = register(&nodes, &config.name, addresses.clone()).await?;
         let prefix = format!("referee.{}", cluster_id(&nodes).await?);
@@ -134,12 +140,13 @@ pub fn valid_node_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-async fn connect(url: &str) -> Result<async_nats::Client, JoinError> {
+async fn connect(url: &str, tls: &NatsTls) -> Result<async_nats::Client, JoinError> {
     let failed = |detail: String| JoinError::Nats {
-        url: url.to_owned(),
+        url: redacted(url),
         detail,
     };
     let options = async_nats::ConnectOptions::new().connection_timeout(NATS_TIMEOUT);
+    let options = tls.apply(with_credentials(options, url))?;
     match tokio::time::timeout(NATS_TIMEOUT, options.connect(url)).await {
         Ok(Ok(client)) => Ok(client),
         Ok(Err(err)) => Err(failed(err.to_string())),

@@ -14,6 +14,7 @@
 //! * `gossip.rs`, `view.rs` (pure), `known.rs`, `seats.rs`: the cluster-wide lobby — rooms
 //!   announced and heard, seats asked of another node's lobby;
 //! * `adopt.rs`: failover — orphaned rooms claimed and restored from their snapshots;
+//! * `nats.rs`: how a node reaches NATS — TLS, credentials kept out of logs;
 //! * `cut_off.rs`: a node cut off from NATS gives its rooms up;
 //! * `duties.rs`: the background tasks started and stopped with the server.
 
@@ -24,6 +25,7 @@ mod duties;
 pub(crate) mod gossip;
 mod join;
 mod known;
+mod nats;
 pub(crate) mod saver;
 pub(crate) mod seats;
 pub(crate) mod serving;
@@ -39,6 +41,7 @@ use referee_store::{PgClaims, PgNodes};
 pub(crate) use claims::{RoomClaims, claimed_room};
 pub(crate) use duties::NodeDuties;
 pub use join::{JoinError, Node, NodeConfig, valid_node_name};
+pub use nats::{NatsTls, NatsTlsError, redacted};
 
 use crate::ids::RoomId;
 use crate::metrics::Metrics;
