@@ -14,6 +14,7 @@
 //! * `gossip.rs`, `view.rs` (pure), `known.rs`, `seats.rs`: the cluster-wide lobby — rooms
 //!   announced and heard, seats asked of another node's lobby;
 //! * `adopt.rs`: failover — orphaned rooms claimed and restored from their snapshots;
+//! * `handover.rs`: a node leaving gracefully hands its rooms over (the game goes on);
 //! * `cut_off.rs`: a node cut off from NATS gives its rooms up;
 //! * `duties.rs`: the background tasks started and stopped with the server.
 
@@ -22,6 +23,7 @@ pub(crate) mod claims;
 mod cut_off;
 mod duties;
 pub(crate) mod gossip;
+mod handover;
 mod join;
 mod known;
 pub(crate) mod saver;

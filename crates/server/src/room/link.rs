@@ -239,6 +239,8 @@ impl<G: Render> RoomLink<G> {
                     // The room moved to another node and holds the seat for a rejoin: to the
                     // session, the room it knew is gone (it takes the seat back).
                     RoomReply::SeatAway => Err(AskError::NotRunning(())),
+                    // Handed over: not taken here; the session retries on the new host.
+                    RoomReply::Moved => Err(AskError::NotRunning(())),
                     other => Err(unexpected(&other)),
                 }
             }
