@@ -55,10 +55,21 @@ impl Handler<Renew> for Database {
     }
 }
 
-/// Give a claim up; `retire`: the room closed for good (see [`Claims::retire`]).
+/// How a claim is given up.
+#[derive(Debug, Clone)]
+pub(crate) enum Giving {
+    /// Released: another node may claim the room at once ([`Claims::release`]).
+    Release,
+    /// The room closed for good ([`Claims::retire`]).
+    Retire,
+    /// Handed over with this last snapshot ([`Claims::hand_over`]).
+    HandOver(String),
+}
+
+/// Give a claim up.
 pub(crate) struct Release {
     pub(crate) fence: Fence,
-    pub(crate) retire: bool,
+    pub(crate) giving: Giving,
 }
 
 impl Message for Release {
@@ -71,10 +82,10 @@ impl Handler<Release> for Database {
         msg: Release,
         _: &mut referee_actor::Context<Self>,
     ) -> Result<bool, StoreError> {
-        if msg.retire {
-            self.claims.retire(&msg.fence)
-        } else {
-            self.claims.release(&msg.fence)
+        match msg.giving {
+            Giving::Release => self.claims.release(&msg.fence),
+            Giving::Retire => self.claims.retire(&msg.fence),
+            Giving::HandOver(body) => self.claims.hand_over(&msg.fence, &body),
         }
     }
 }

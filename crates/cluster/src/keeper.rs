@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::ClusterError;
-use crate::database::{self, Database};
+use crate::database::{self, Database, Giving};
 
 /// How a node keeps its leases.
 #[derive(Debug, Clone)]
@@ -146,7 +146,7 @@ impl Keeper {
     pub async fn release(&self, room: &str) -> Result<bool, ClusterError> {
         let give = Give {
             room: room.to_owned(),
-            retire: false,
+            giving: Giving::Release,
         };
         let asked = self.actor.ask_with(give, Timeout::Never);
         asked
@@ -163,7 +163,26 @@ impl Keeper {
     pub async fn retire(&self, room: &str) -> Result<bool, ClusterError> {
         let give = Give {
             room: room.to_owned(),
-            retire: true,
+            giving: Giving::Retire,
+        };
+        let asked = self.actor.ask_with(give, Timeout::Never);
+        asked
+            .await
+            .map_err(|err| ClusterError::Stopped(err.to_string()))?
+    }
+
+    /// Hands `room` over (its host leaves gracefully; the room stopped taking moves and
+    /// `body` is its last snapshot): no more renewals; the snapshot is saved marked handed
+    /// over and the claim released in one transaction ([`referee_store::Claims::hand_over`]).
+    /// `false`: it was not held (nothing saved).
+    ///
+    /// # Errors
+    /// [`ClusterError::Store`] (nothing saved; the lease then runs out by itself),
+    /// [`ClusterError::Stopped`].
+    pub async fn hand_over(&self, room: &str, body: String) -> Result<bool, ClusterError> {
+        let give = Give {
+            room: room.to_owned(),
+            giving: Giving::HandOver(body),
         };
         let asked = self.actor.ask_with(give, Timeout::Never);
         asked
@@ -340,7 +359,7 @@ impl Handler<Renewed> for LeaseKeeper {
                 let database = self.database.clone();
                 let release = database::Release {
                     fence: lease.fence,
-                    retire: false,
+                    giving: Giving::Release,
                 };
                 ctx.pipe_to_self(
                     async move { database.ask_with(release, Timeout::Never).await.is_ok() },
@@ -474,7 +493,7 @@ impl Handler<ClaimAnswered> for LeaseKeeper {
 
 struct Give {
     room: String,
-    retire: bool,
+    giving: Giving,
 }
 
 impl Message for Give {
@@ -497,7 +516,7 @@ impl Answer<Give> for LeaseKeeper {
             async move {
                 let release = database::Release {
                     fence: held.fence,
-                    retire: msg.retire,
+                    giving: msg.giving,
                 };
                 let answer = database.ask_with(release, Timeout::Never);
                 match answer.await {

@@ -218,6 +218,9 @@ impl<M: RemoteMessage> Server<M> {
         let abandon = self.abandon.clone();
         self.in_flight.spawn(async move {
             let outcome = tokio::select! {
+                // An answer already given is sent, never replaced by "server stopped": its
+                // asker must not take a call that was handled for one that was not.
+                biased;
                 answered = asked => outcome(answered),
                 () = abandon.cancelled() => Err(Failure::ServerStopped),
             };

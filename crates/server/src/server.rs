@@ -293,6 +293,7 @@ impl<G: Render> Running<G> {
         } = self;
         if let Some(duties) = &mut duties {
             duties.quiesce().await;
+            duties.hand_over(&lobby).await;
         }
         shared.shutdown.cancel();
         shared.connections.kick_all(Reason::Shutdown);

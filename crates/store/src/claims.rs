@@ -103,6 +103,9 @@ pub struct StoredSnapshot {
     pub body: String,
     /// When it was saved, in milliseconds since the Unix epoch (database clock).
     pub saved_at_ms: i64,
+    /// Saved by [`Claims::hand_over`]: its host stopped the room, saved it and let the claim
+    /// go in one transaction (a graceful leave). Any later save clears it.
+    pub handed_over: bool,
 }
 
 /// Claims, renewals and releases of rooms. Each call runs to completion before returning.
@@ -130,6 +133,22 @@ pub trait Claims: Send + 'static {
     /// # Errors
     /// The store's failure (the lease then runs out by itself).
     fn release(&mut self, fence: &Fence) -> Result<bool, StoreError>;
+
+    /// Hands the room over (a node leaving gracefully, the room stopped between two
+    /// messages): saves `body` as its snapshot *marked handed over* and releases the claim,
+    /// in one transaction fenced by `fence` — both or neither. The mark is what lets the
+    /// next host go on with the game exactly; a snapshot saved any other way
+    /// ([`crate::Store::save_snapshot`]) is unmarked, so a host that crashed never leaves a
+    /// marked one behind. `false`: the claim was not held any more (nothing saved).
+    ///
+    /// # Errors
+    /// The store's failure (nothing saved, nothing released: the lease runs out by itself).
+    fn hand_over(&mut self, fence: &Fence, body: &str) -> Result<bool, StoreError> {
+        let _ = (fence, body);
+        Err(StoreError::Unsupported {
+            what: "room handovers",
+        })
+    }
 
     /// The room closed for good (its last player left): its snapshot is deleted and its
     /// claim released, so that no node adopts it (see [`Claims::orphans`]). Fenced: a node

@@ -104,21 +104,22 @@ async fn adopt<G: Render>(keeper: &Keeper, lobby: &WeakActorHandle<Lobby<G>>, cl
     let Some(lobby) = lobby.upgrade() else {
         return false;
     };
-    match keeper.acquire(claim).await {
+    let epoch = match keeper.acquire(claim).await {
         Ok(Acquired::Won(fence)) => {
             tracing::info!(
                 room = claim,
                 epoch = fence.epoch,
                 "adopting a room whose host is gone"
             );
+            fence.epoch
         }
         Ok(Acquired::Held(_)) => return false,
         Err(err) => {
             tracing::warn!(room = claim, %err, "cannot claim an orphaned room");
             return false;
         }
-    }
-    let Some((snapshot, resume)) = restore::<G>(keeper, claim).await else {
+    };
+    let Some((snapshot, resume)) = restore::<G>(keeper, claim, epoch).await else {
         // Nothing to bring back (no snapshot, or one that does not read): the room is
         // closed for good, so that no node tries again.
         tracing::warn!(
@@ -157,8 +158,12 @@ async fn adopt<G: Render>(keeper: &Keeper, lobby: &WeakActorHandle<Lobby<G>>, cl
     false
 }
 
-/// The room's last snapshot and how to resume it.
-async fn restore<G: Render>(keeper: &Keeper, claim: &str) -> Option<(RoomSnapshot<G>, Resume)> {
+/// The room's last snapshot and how to resume it, for the claim of `epoch` just won.
+async fn restore<G: Render>(
+    keeper: &Keeper,
+    claim: &str,
+    epoch: u64,
+) -> Option<(RoomSnapshot<G>, Resume)> {
     let stored = match keeper.snapshot_of(claim).await {
         Ok(Some(stored)) => stored,
         Ok(None) => return None,
@@ -173,12 +178,23 @@ async fn restore<G: Render>(keeper: &Keeper, claim: &str) -> Option<(RoomSnapsho
     let snapshot = RoomSnapshot::<G>::from_json(saved.room.get())
         .map_err(|err| tracing::warn!(room = claim, %err, "a room snapshot that does not read"))
         .ok()?;
-    let resume = if saved.handover {
+    let resume = resume_of(stored.handed_over, stored.epoch, epoch);
+    tracing::info!(room = claim, ?resume, "restoring an adopted room");
+    Some((snapshot, resume))
+}
+
+/// How a room comes back under the claim of epoch `won`, from a snapshot saved under epoch
+/// `saved`, marked handed over or not. Only the mark the store sets as the old host let the
+/// claim go ([`referee_store::Claims::hand_over`]) lets the game go on exactly, and only
+/// from the epoch just before this one: a host that adopted a handed-over room and died
+/// before saving it again leaves the mark of an earlier epoch, and its secret on a node
+/// nobody controls.
+pub(crate) fn resume_of(handed_over: bool, saved: u64, won: u64) -> Resume {
+    if handed_over && saved.checked_add(1) == Some(won) {
         Resume::Handover
     } else {
         Resume::Failover
-    };
-    Some((snapshot, resume))
+    }
 }
 
 #[cfg(test)]
@@ -201,6 +217,16 @@ mod tests {
         }
         // Spread over all three (300 rooms: each gets a fair share, far from none).
         assert!(per_node.values().all(|&n| n > 50), "{per_node:?}");
+    }
+
+    #[test]
+    fn only_a_handover_marked_by_the_epoch_just_before_goes_on_exactly() {
+        assert_eq!(resume_of(true, 3, 4), Resume::Handover);
+        // Not marked: the host may have died after saving it.
+        assert_eq!(resume_of(false, 3, 4), Resume::Failover);
+        // Marked two epochs ago: the host that adopted it died before saving it again.
+        assert_eq!(resume_of(true, 3, 5), Resume::Failover);
+        assert_eq!(resume_of(true, u64::MAX, 0), Resume::Failover);
     }
 
     #[test]

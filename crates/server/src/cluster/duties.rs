@@ -111,6 +111,12 @@ impl NodeDuties {
         }
     }
 
+    /// Hands every room that can be over to the other nodes (`handover.rs`), before the
+    /// node's players are told `bye`: each goes on elsewhere exactly where it stood.
+    pub(crate) async fn hand_over<G: Render>(&self, lobby: &WeakActorHandle<Lobby<G>>) {
+        super::handover::hand_over_all(&self.node, lobby).await;
+    }
+
     /// Gives back every claim still held (the rooms are done, their results committed):
     /// other nodes may claim them at once. Then ends the heartbeat and marks the node gone.
     pub(crate) async fn stop(self) {

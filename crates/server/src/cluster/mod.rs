@@ -15,6 +15,7 @@
 //!   announced and heard, seats asked of another node's lobby;
 //! * `adopt.rs`: failover — orphaned rooms claimed and restored from their snapshots;
 //! * `nats.rs`: how a node reaches NATS — TLS, credentials kept out of logs;
+//! * `handover.rs`: a node leaving gracefully hands its rooms over (the game goes on);
 //! * `cut_off.rs`: a node cut off from NATS gives its rooms up;
 //! * `duties.rs`: the background tasks started and stopped with the server.
 
@@ -23,6 +24,7 @@ pub(crate) mod claims;
 mod cut_off;
 mod duties;
 pub(crate) mod gossip;
+mod handover;
 mod join;
 mod known;
 mod nats;

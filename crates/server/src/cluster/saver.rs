@@ -14,8 +14,9 @@ use crate::room::Snapshotted;
 use serde::{Deserialize, Serialize};
 
 /// A room's saved state as a node of the cluster stores it: its snapshot, and whether its
-/// host handed it over (a graceful leave: the game goes on exactly) or may have died after
-/// it (the round in play is voided).
+/// host meant to hand it over (a graceful leave). That flag is informational: what the next
+/// host trusts is the store's mark, set only as the claim is released
+/// (`Claims::hand_over`, see `adopt::resume_of`).
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct SavedRoom {
     pub(crate) v: u32,
@@ -60,11 +61,11 @@ impl SnapshotSaver {
             .map_err(|err| std::io::Error::other(err.to_string()))
     }
 
-    /// Saves a room's snapshot `json` under its claim's `fence`; `handover`: its host is
-    /// leaving it gracefully (the next host goes on with the game exactly).
-    fn save(&mut self, fence: Option<&Fence>, json: &str, handover: bool) -> Result<(), NotSaved> {
+    /// Saves a room's snapshot `json` under its claim's `fence` (unmarked: a snapshot
+    /// handed over goes through `cluster/handover.rs`, which releases the claim with it).
+    fn save(&mut self, fence: Option<&Fence>, json: &str) -> Result<(), NotSaved> {
         let fence = fence.ok_or(NotSaved::NotHeld)?;
-        let body = SavedRoom::body(json, handover).ok_or(NotSaved::NotJson)?;
+        let body = SavedRoom::body(json, false).ok_or(NotSaved::NotJson)?;
         self.store
             .save_snapshot(fence, &body)
             .map_err(NotSaved::Store)
@@ -84,7 +85,7 @@ pub(crate) enum NotSaved {
 
 impl Handler<Snapshotted> for SnapshotSaver {
     fn handle(&mut self, snapshot: Snapshotted, _: &mut Context<Self>) {
-        if let Err(err) = self.save(snapshot.fence.as_ref(), &snapshot.json, false) {
+        if let Err(err) = self.save(snapshot.fence.as_ref(), &snapshot.json) {
             tracing::warn!(room = snapshot.room, round = snapshot.round, %err, "room snapshot not saved");
         }
     }

@@ -295,6 +295,11 @@ impl<R> Directory<R> {
         self.rooms.values().map(|entry| &entry.room)
     }
 
+    /// The numbers of the rooms open.
+    pub(super) fn ids(&self) -> Vec<RoomId> {
+        self.rooms.keys().copied().collect()
+    }
+
     /// Rooms open.
     pub(super) fn len(&self) -> usize {
         self.rooms.len()

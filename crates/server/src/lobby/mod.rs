@@ -16,6 +16,7 @@
 
 mod code;
 mod directory;
+mod handover;
 mod messages;
 mod remote;
 
@@ -44,6 +45,7 @@ const SEAT_REPORTS: usize = 1 << 16;
 
 pub(crate) use crate::room::SeatFreed;
 pub(crate) use code::canonical_code;
+pub(crate) use handover::{HandOverRooms, Leaving};
 pub(crate) use messages::{
     CountGames, Filling, FindError, FindRoom, LISTED, ListRooms, Locate, Located, LoseRoom,
     OpenPrivate, QuickMatch, TakeCensus,
@@ -287,13 +289,18 @@ impl<G: Render> Lobby<G> {
         })
     }
 
+    /// Adds a forgotten room's counts to the totals.
+    fn count_gone(&mut self, hosted: &Hosted<G>) {
+        let mut stats = hosted.handle.stats();
+        stats.mailbox_len = 0;
+        self.retired.add(&stats);
+        self.retired_won += hosted.census.read().won;
+    }
+
     /// Adds a forgotten room's counts to the totals; dropping it lets its actor stop.
     fn retire(&mut self, gone: Option<Hosted<G>>) {
         if let Some(hosted) = gone {
-            let mut stats = hosted.handle.stats();
-            stats.mailbox_len = 0;
-            self.retired.add(&stats);
-            self.retired_won += hosted.census.read().won;
+            self.count_gone(&hosted);
             if let Some(claim) = hosted.claim {
                 claim.release();
             }

@@ -42,6 +42,10 @@ impl Message for BotTurn {
 impl<G: Render> Handler<BotTurn> for Room<G> {
     fn handle(&mut self, turn: BotTurn, ctx: &mut Context<Self>) {
         self.bot_turn = None;
+        if self.leaving {
+            // Handed over: the new host plays the bot's turn.
+            return;
+        }
         let still = self.game.turn() == Turn::Player(turn.bot)
             && self.game.deadline() == turn.deadline
             && self.game.bots().contains(&turn.bot);

@@ -23,6 +23,10 @@ impl Message for Tick {
 impl<G: Render> Handler<Tick> for Room<G> {
     fn handle(&mut self, _: Tick, ctx: &mut Context<Self>) {
         self.armed = None;
+        if self.leaving {
+            // Handed over: the new host's clock goes on from the snapshot.
+            return;
+        }
         let now = self.now();
         self.seat_bots(now, ctx);
         // Logged even when nothing was due: the rules decide, and a replay asks them again.

@@ -72,6 +72,12 @@ impl<G: Render> From<RoomHandle<G>> for RoomLink<G> {
 /// the node that adopts it.
 const MOVE_WAIT: Duration = Duration::from_secs(2);
 
+/// How long a rejoin across nodes waits for its answer. Short: taking a seat back is asked
+/// again until the room is found (`session/cluster.rs`), and a rejoin that reached a host in
+/// the instant it gave the room's subject up is lost in NATS — waiting the default ask
+/// timeout for it held a player's move ~5 s after a handover (seen 2 runs in 8).
+const REJOIN_WAIT: Duration = Duration::from_secs(1);
+
 /// What an ask answers: the reply, or the local error without the message.
 type Asked<T> = Result<T, AskError<()>>;
 
@@ -142,8 +148,10 @@ impl<G: Render> RoomLink<G> {
             re: rejoin.re,
             member,
         };
-        match remote.ask(call, None).await? {
+        match remote.ask(call, Some(REJOIN_WAIT)).await? {
             RoomReply::Rejoined(rejoined) => Ok(rejoined),
+            // Handed over (the old host still answering for a moment): not there yet.
+            RoomReply::Moved => Err(AskError::NotRunning(())),
             other => Err(unexpected(&other)),
         }
     }
@@ -239,6 +247,8 @@ impl<G: Render> RoomLink<G> {
                     // The room moved to another node and holds the seat for a rejoin: to the
                     // session, the room it knew is gone (it takes the seat back).
                     RoomReply::SeatAway => Err(AskError::NotRunning(())),
+                    // Handed over: not taken here; the session retries on the new host.
+                    RoomReply::Moved => Err(AskError::NotRunning(())),
                     other => Err(unexpected(&other)),
                 }
             }

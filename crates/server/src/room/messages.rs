@@ -189,6 +189,10 @@ impl<G: Render> Message for Act<G> {
 
 impl<G: Render> Handler<Act<G>> for Room<G> {
     fn handle(&mut self, act: Act<G>, ctx: &mut Context<Self>) -> Result<(), G::Rejection> {
+        if self.leaving {
+            // Handed over: the game goes on on another node; this player is being told `bye`.
+            return Ok(());
+        }
         let now = self.now();
         let outcome = self.step(LogEntry::Act {
             player: act.player,

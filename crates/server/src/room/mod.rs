@@ -25,6 +25,7 @@
 
 mod bots;
 mod clock;
+mod handover;
 mod link;
 mod lost;
 mod members;
@@ -32,8 +33,6 @@ mod messages;
 mod presence;
 mod recording;
 mod saving;
-// Called by the cluster's room handover and failover (issue 18), not wired yet.
-#[allow(dead_code)]
 mod snapshot;
 #[cfg(test)]
 mod snapshot_tests;
@@ -61,6 +60,7 @@ use crate::outbox::{Frame, PushError};
 use crate::records::RecorderHandle;
 use crate::tell::or_log;
 
+pub(crate) use handover::{HandOver, HandedOver, Stop as StopHandedOver};
 pub(crate) use link::RoomLink;
 pub(crate) use lost::HostLost;
 pub(crate) use members::Member;
@@ -71,10 +71,9 @@ pub(crate) use presence::{
     Away, NotOwner, Rejoin, SeatLost, Spectators, Unwatch, Watch, WatchError, Who,
 };
 pub(crate) use recording::{Recorded, RecordedPlayer};
-#[allow(unused_imports)] // see `mod snapshot`
-pub(crate) use snapshot::{
-    OfferSnapshot, Resume, RoomSnapshot, SnapshotError, Snapshotted, TakeSnapshot,
-};
+#[cfg(test)]
+pub(crate) use snapshot::TakeSnapshot;
+pub(crate) use snapshot::{OfferSnapshot, Resume, RoomSnapshot, SnapshotError, Snapshotted};
 
 use recording::{Finished, Recording};
 use supervision::{Checkpoint, Snapshot};
@@ -145,6 +144,9 @@ struct Parts {
     /// The NATS client remote members' frames go out on, once the room is served to other
     /// nodes (`wire/`); shared so that a restarted referee still has it.
     remote: Arc<OnceLock<async_nats::Client>>,
+    /// The tasks forwarding frames to remote members (`wire/forward.rs`): waited for when
+    /// the room is handed over, so that its last answers leave before the node does.
+    forwarders: tokio_util::task::TaskTracker,
 }
 
 /// The referee actor of one room.
@@ -174,6 +176,8 @@ pub(crate) struct Room<G: Render> {
     voided: Option<u64>,
     /// See `Parts::remote`.
     remote: Arc<OnceLock<async_nats::Client>>,
+    /// See `Parts::forwarders`.
+    forwarders: tokio_util::task::TaskTracker,
     /// The game deadline a timer is armed for (see `clock.rs`).
     armed: Option<Millis>,
     /// Events the rules returned where no context was at hand (a leaver's forfeit), announced
@@ -193,6 +197,8 @@ pub(crate) struct Room<G: Render> {
     failed: Vec<(PlayerId, PushError)>,
     /// The bot whose think delay runs, and the turn's deadline then (see `bots.rs`).
     bot_turn: Option<(PlayerId, Option<Millis>)>,
+    /// Handed over to another node (`handover.rs`): nothing changes the game any more.
+    leaving: bool,
 }
 
 impl<G: Render> referee_actor::Actor for Room<G> {
@@ -246,6 +252,7 @@ impl<G: Render> Room<G> {
             epoch,
             voided,
             remote: Arc::default(),
+            forwarders: tokio_util::task::TaskTracker::new(),
             claim: setup.claim,
         };
         let mut seeds = setup.rng;
@@ -279,6 +286,7 @@ impl<G: Render> Room<G> {
             epoch: parts.epoch,
             voided: parts.voided,
             remote: parts.remote.clone(),
+            forwarders: parts.forwarders.clone(),
             armed: None,
             pending: Vec::new(),
             snapshot: snapshot.clone(),
@@ -288,6 +296,7 @@ impl<G: Render> Room<G> {
             held_frames: VecDeque::new(),
             failed: Vec::new(),
             bot_turn: None,
+            leaving: false,
         }
     }
 

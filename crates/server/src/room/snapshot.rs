@@ -224,13 +224,17 @@ fn nowhere() -> Outbox {
     Outbox::new(tx, Kick::default())
 }
 
-/// "Your whole state, as a snapshot": answered between two messages, as JSON text.
+/// "Your whole state, as a snapshot": answered between two messages, as JSON text (the
+/// tests' way in; a node handing a room over asks `HandOver`, which also stops it).
+#[cfg(test)]
 pub(crate) struct TakeSnapshot;
 
+#[cfg(test)]
 impl Message for TakeSnapshot {
     type Reply = Result<String, SnapshotError>;
 }
 
+#[cfg(test)]
 impl<G: Render> Handler<TakeSnapshot> for Room<G> {
     fn handle(&mut self, _: TakeSnapshot, _: &mut Context<Self>) -> Result<String, SnapshotError> {
         self.snapshot()?.to_json()
@@ -239,7 +243,7 @@ impl<G: Render> Handler<TakeSnapshot> for Room<G> {
 
 impl<G: Render> Room<G> {
     /// The room as it stands, unless a won round is still being saved.
-    fn snapshot(&self) -> Result<RoomSnapshot<G>, SnapshotError> {
+    pub(super) fn snapshot(&self) -> Result<RoomSnapshot<G>, SnapshotError> {
         if self.held > 0 || self.finished.is_some() {
             return Err(SnapshotError::Saving);
         }

@@ -88,22 +88,17 @@ impl<G: Render> Session<G> {
     }
 
     /// The room of this player's seat, on another node, stopped answering (that node died,
-    /// or the room moved and holds the seat for this player): waits, boundedly, for the
+    /// or handed the room over, or the room moved and holds the seat for this player): waits, boundedly, for the
     /// node that has the room now, and takes the seat back there. `true`: seated again (the
     /// room says what became of the round in play). A room that merely answered late takes
-    /// the seat back at once, as after a reconnect.
-    pub(super) async fn seat_back(&mut self) -> bool {
-        let Some(node) = self.cluster.clone() else {
-            return false;
-        };
-        let Some((room, code)) = self
+    /// the seat back at once, as after a reconnect. The round of the room taken back to.
+    pub(super) async fn seat_back(&mut self) -> Option<u64> {
+        let node = self.cluster.clone()?;
+        let (room, code) = self
             .seat
             .as_ref()
             .filter(|seat| matches!(seat.handle, RoomLink::Remote(_)))
-            .map(|seat| (seat.room, seat.label.code.clone()))
-        else {
-            return false;
-        };
+            .map(|seat| (seat.room, seat.label.code.clone()))?;
         let deadline = Instant::now() + COMEBACK;
         let mut retry = COMEBACK_RETRY;
         loop {
@@ -125,16 +120,16 @@ impl<G: Render> Session<G> {
                         seat.handle = link;
                         seat.host = host;
                     }
-                    tracing::info!(player = %self.player, room, "seat taken back after a failover");
-                    return true;
+                    tracing::info!(player = %self.player, room, "seat taken back on the room's new host");
+                    return Some(round);
                 }
-                Ok(Err(SeatLost)) => return false,
+                Ok(Err(SeatLost)) => return None,
                 Err(_) if Instant::now() < deadline => {
                     // Backing off: the players of a dead node all ask at once.
                     tokio::time::sleep(retry).await;
                     retry = (retry * 2).min(COMEBACK_RETRY_MAX);
                 }
-                Err(_) => return false,
+                Err(_) => return None,
             }
         }
     }

@@ -324,12 +324,48 @@ impl<G: Render> Session<G> {
     }
 
     async fn play(&mut self, text: &str) {
+        let seen_round = self.seen.round();
+        let Some(err) = self.send_move(text).await else {
+            return;
+        };
+        // A room on another node that nobody serves any more, or that does not answer: its
+        // node may have died (another node adopts the room in a moment), or handed the room
+        // over as it left.
+        let lost = matches!(err, AskError::NotRunning(()) | AskError::Timeout(_));
+        let back = if lost { self.seat_back().await } else { None };
+        let Some(round) = back else {
+            return self.room_failed(err);
+        };
+        if round != seen_round {
+            // The round in play was voided (a failover): the room told the player.
+            return;
+        }
+        if matches!(err, AskError::NotRunning(())) {
+            // Not taken by the old host ("moved", or never delivered): taken once, here.
+            if let Some(err) = self.send_move(text).await {
+                self.room_failed(err);
+            }
+        } else {
+            self.error(
+                ErrorCode::Busy,
+                "your room moved to another node; if your move went unanswered, send it again",
+            );
+        }
+    }
+
+    /// Sends a move to the room; the error if it was not answered (`None`: the room took
+    /// it or refused it, and told the player).
+    async fn send_move(&mut self, text: &str) -> Option<AskError<()>> {
         let Some(seat) = &self.seat else {
-            return self.not_seated();
+            self.not_seated();
+            return None;
         };
         let action = match G::parse_action_in(seat.game, text) {
             Ok(action) => action,
-            Err(rejection) => return self.say_rejection(&rejection),
+            Err(rejection) => {
+                self.say_rejection(&rejection);
+                return None;
+            }
         };
         let act = Act {
             player: self.player,
@@ -339,15 +375,9 @@ impl<G: Render> Session<G> {
         };
         // The room tells the player the outcome, in order with its other pushes; the reply
         // only says the move was taken.
-        if let Err(err) = self.timed(AskTarget::Room, seat.handle.act(act)).await {
-            // A room on another node that nobody serves any more, or that does not answer:
-            // its node may have died, and another node adopt the room in a moment.
-            let lost = matches!(err, AskError::NotRunning(()) | AskError::Timeout(_));
-            if lost && self.seat_back().await {
-                return;
-            }
-            self.room_failed(err);
-        }
+        self.timed(AskTarget::Room, seat.handle.act(act))
+            .await
+            .err()
     }
 
     /// A move the game could not even read, refused here without bothering the room.

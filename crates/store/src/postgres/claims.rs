@@ -127,6 +127,12 @@ impl Claims for PgClaims {
         })
     }
 
+    fn hand_over(&mut self, fence: &Fence, body: &str) -> std::result::Result<bool, StoreError> {
+        let (fence, body) = (fence.clone(), body.to_owned());
+        self.worker
+            .ask(move |client| hand_over(client, &fence, &body))
+    }
+
     fn orphans(&mut self) -> std::result::Result<Vec<ClaimRecord>, StoreError> {
         self.worker.ask(|client| {
             let rows = client.query(
@@ -161,7 +167,7 @@ impl Claims for PgClaims {
         self.worker.ask(move |client| {
             let row = client.query_opt(
                 "SELECT room, epoch, node, body,
-                        (EXTRACT(EPOCH FROM saved_at) * 1000)::BIGINT
+                        (EXTRACT(EPOCH FROM saved_at) * 1000)::BIGINT, handed_over
                  FROM room_snapshots WHERE room = $1",
                 &[&room],
             )?;
@@ -171,6 +177,7 @@ impl Claims for PgClaims {
                 node: row.get(2),
                 body: row.get(3),
                 saved_at_ms: row.get(4),
+                handed_over: row.get(5),
             }))
         })
     }
@@ -329,9 +336,42 @@ pub(super) fn save_snapshot(
          VALUES ($1, $2, $3, $4, clock_timestamp())
          ON CONFLICT (room) DO UPDATE
              SET epoch = EXCLUDED.epoch, node = EXCLUDED.node, body = EXCLUDED.body,
-                 saved_at = EXCLUDED.saved_at",
+                 saved_at = EXCLUDED.saved_at, handed_over = false",
         &[&fence.room, &to_i64(fence.epoch), &fence.node, &body],
     )?;
     tx.commit()?;
     Ok(Ok(()))
+}
+
+/// Saves the room's last snapshot marked as handed over and releases the claim, in one
+/// transaction, if `fence` holds: both or neither (see [`Claims::hand_over`]).
+fn hand_over(client: &mut Client, fence: &Fence, body: &str) -> Result<bool> {
+    let mut tx = client.transaction()?;
+    // The claim's row locked for update at once, not shared: a fenced save of the same room
+    // running beside (share lock on the claim, then the snapshot's row) would otherwise
+    // deadlock with this one's upgrade. That save waits, then finds the claim released.
+    let held = tx.query_opt(
+        "SELECT 1 FROM room_claims
+         WHERE room = $1 AND node = $2 AND epoch = $3 AND expires_at > clock_timestamp()
+         FOR UPDATE",
+        &[&fence.room, &fence.node, &to_i64(fence.epoch)],
+    )?;
+    if held.is_none() {
+        return Ok(false);
+    }
+    tx.execute(
+        "INSERT INTO room_snapshots (room, epoch, node, body, saved_at, handed_over)
+         VALUES ($1, $2, $3, $4, clock_timestamp(), true)
+         ON CONFLICT (room) DO UPDATE
+             SET epoch = EXCLUDED.epoch, node = EXCLUDED.node, body = EXCLUDED.body,
+                 saved_at = EXCLUDED.saved_at, handed_over = true",
+        &[&fence.room, &to_i64(fence.epoch), &fence.node, &body],
+    )?;
+    tx.execute(
+        "UPDATE room_claims SET expires_at = clock_timestamp()
+         WHERE room = $1 AND node = $2 AND epoch = $3",
+        &[&fence.room, &fence.node, &to_i64(fence.epoch)],
+    )?;
+    tx.commit()?;
+    Ok(true)
 }

@@ -107,6 +107,10 @@ const MIGRATIONS: &[&str] = &[
      );
      INSERT INTO cluster_meta (id)
          SELECT substr(md5(random()::text || clock_timestamp()::text), 1, 16);",
+    // 5: a snapshot handed over by a node leaving gracefully (crate::Claims::hand_over): set
+    // only in the transaction that releases the claim, cleared by every other save, so that
+    // a snapshot is trusted to go on exactly only if its host let go of the room itself.
+    "ALTER TABLE room_snapshots ADD COLUMN handed_over BOOLEAN NOT NULL DEFAULT false;",
 ];
 
 /// The newest schema version this build knows.

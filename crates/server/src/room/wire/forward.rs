@@ -16,7 +16,11 @@ use crate::kick::{Kick, Reason};
 use crate::outbox::{Frame, Outbox};
 
 /// An outbox whose frames go to `member` on another node.
-pub(super) fn remote_outbox(client: &Client, member: &MemberAddress) -> Outbox {
+pub(super) fn remote_outbox(
+    client: &Client,
+    member: &MemberAddress,
+    forwarders: &tokio_util::task::TaskTracker,
+) -> Outbox {
     let capacity = member.capacity.max(1);
     let (frames_tx, frames_rx) = mpsc::channel(capacity);
     let kick = Kick::default();
@@ -26,7 +30,7 @@ pub(super) fn remote_outbox(client: &Client, member: &MemberAddress) -> Outbox {
         window: capacity as u64,
         kick: kick.clone(),
     };
-    tokio::spawn(forwarder.run(frames_rx));
+    forwarders.spawn(forwarder.run(frames_rx));
     Outbox::new(frames_tx, kick)
         .with_encoding(member.encoding)
         .resumable(member.resumable)

@@ -31,6 +31,14 @@ impl<G: Render> Handler<Hosting> for Room<G> {
 
 impl<G: Render> Answer<RoomCall<G>> for Room<G> {
     fn answer(&mut self, call: RoomCall<G>, reply_to: ReplyTo<Answered>, ctx: &mut Context<Self>) {
+        if self.leaving {
+            // Handed over (`room/handover.rs`): nothing done here; the caller asks the new host.
+            let _ = reply_to.send(Answered {
+                reply: RoomReply::Moved,
+                pushed: None,
+            });
+            return;
+        }
         let player = call.player();
         let reply = match call {
             RoomCall::Leave { player } => {
@@ -174,7 +182,7 @@ impl<G: Render> Room<G> {
     fn outbox_to(&self, member: &MemberAddress) -> Option<Outbox> {
         self.remote
             .get()
-            .map(|client| remote_outbox(client, member))
+            .map(|client| remote_outbox(client, member, &self.forwarders))
     }
 }
 

@@ -142,6 +142,10 @@ pub(crate) enum RoomReply {
     /// from another node after a failure and this player has not rejoined it): nothing was
     /// done; rejoin first.
     SeatAway,
+    /// Any call to a room its host has just handed over to another node (a graceful leave):
+    /// nothing was done; the room is on its new host once that node has adopted it — take
+    /// the seat back there and ask again.
+    Moved,
     Renamed(Result<(), NameTaken>),
     Spectators(Result<(), NotOwner>),
     Scores(Option<(RoomLabel, Vec<NamedScore>)>),
