@@ -107,6 +107,12 @@ const MIGRATIONS: &[&str] = &[
      );
      INSERT INTO cluster_meta (id)
          SELECT substr(md5(random()::text || clock_timestamp()::text), 1, 16);",
+    // 5: the key every node of the cluster signs players' tokens with (a token one node
+    // issued is checked by any other): 64 hex digits from two version-4 UUIDs, which
+    // PostgreSQL draws from its strong random source (`pg_strong_random`), 244 random bits.
+    "ALTER TABLE cluster_meta ADD COLUMN token_key TEXT;
+     UPDATE cluster_meta SET token_key =
+         replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');",
 ];
 
 /// The newest schema version this build knows.
