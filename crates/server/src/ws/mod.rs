@@ -64,7 +64,13 @@ async fn upgrade<G: Render>(
         Ok(Query(params)) => params,
         Err(rejection) => return bad_query(&rejection),
     };
-    if !origin::allowed(&headers, &shared.config.allowed_origins) {
+    let node_page = |origin: &str| {
+        shared
+            .cluster
+            .as_ref()
+            .is_some_and(|node| node.view.is_node_page(origin))
+    };
+    if !origin::allowed_in_cluster(&headers, &shared.config.allowed_origins, node_page) {
         shared.metrics.refused(Refused::Origin);
         return error(
             StatusCode::FORBIDDEN,
