@@ -9,11 +9,12 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use common::cluster::{NodeProc, PATIENCE, eventually, services};
 use common::ws::WsClient;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// One seat per room (each player alone in a room of their node), a short lease.
 const FLAGS: &[&str] = &["--players-per-room", "1", "--lease-ms", "2000"];
@@ -145,4 +146,83 @@ async fn a_forged_token_or_another_players_seat_is_refused_with_a_clear_error() 
     let members = who["members"].as_array().cloned().unwrap_or_default();
     assert_eq!(members.len(), 1, "{who}");
     assert_eq!(members[0]["player"], bob.player(), "{who}");
+
+    // On her own node, Ann's signed token resumes her parked seat as on one server.
+    let (ann_id, ann_token) = (ann.player(), ann.token());
+    ann.close().await;
+    let mut again = WsClient::connect(a.http, Some(&ann_token)).await;
+    assert_eq!(again.welcome["resumed"], true, "{}", again.welcome);
+    assert_eq!(again.player(), ann_id);
+    let joined = again.expect("joined").await;
+    assert_eq!(joined["room"]["id"], ann_room, "{joined}");
+}
+
+#[tokio::test]
+async fn a_nodes_public_url_is_announced_and_the_other_nodes_pages_may_reach_it() {
+    let Some(pg) = services("cluster_tokens_public_url").await else {
+        return;
+    };
+    let a = NodeProc::start(&pg, "a", FLAGS);
+    let mut flags = FLAGS.to_vec();
+    flags.extend(["--public-url", "http://b.test:8080/"]);
+    let b = NodeProc::start(&pg, "b", &flags);
+    // Each hears the other's address (announcements every 500 ms); a shows b's to its page.
+    hears(&a, "http://b.test:8080").await;
+    hears(&b, &format!("http://{}", a.http)).await;
+    // Its game page may open a WebSocket to b; nothing else is loosened.
+    let mut stream = tokio::net::TcpStream::connect(a.http)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let page = common::http::fetch(&mut stream, "/", "").await;
+    let policy = page
+        .lines()
+        .find(|line| {
+            line.to_ascii_lowercase()
+                .starts_with("content-security-policy:")
+        })
+        .unwrap_or_else(|| panic!("no policy: {page}"));
+    assert!(
+        policy.contains("connect-src 'self' ws://b.test:8080;"),
+        "{policy}"
+    );
+    // Node b lets node a's page open a WebSocket, and not a stranger's.
+    assert_eq!(handshake(b.http, &format!("http://{}", a.http)).await, 101);
+    assert_eq!(handshake(b.http, "http://evil.test").await, 403);
+}
+
+/// Waits until `node` has heard of a node whose page is `page`.
+async fn hears(node: &NodeProc, page: &str) {
+    let started = Instant::now();
+    loop {
+        let cluster = node.cluster().await;
+        let peers = cluster["peers"].as_array().cloned().unwrap_or_default();
+        if peers.iter().any(|peer| peer["http"] == page) {
+            return;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{page} never heard: {cluster}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The status of a WebSocket handshake with `/ws` of `http` from a page of `origin`.
+async fn handshake(http: SocketAddr, origin: &str) -> u16 {
+    let mut stream = tokio::net::TcpStream::connect(http)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let headers = format!(
+        "Origin: {origin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    );
+    let request = format!("GET /ws HTTP/1.1\r\nHost: {http}\r\n{headers}\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut first = [0_u8; 12];
+    let read = tokio::time::timeout(common::TIMEOUT, stream.read_exact(&mut first)).await;
+    assert!(matches!(read, Ok(Ok(_))), "no answer to the handshake");
+    common::http::status_of(&String::from_utf8_lossy(&first))
 }
