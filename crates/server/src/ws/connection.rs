@@ -181,18 +181,10 @@ async fn identify<G: Render>(
             }
             Resumed::Replaced => return Identity::Replaced,
             Resumed::Unknown => {
-                match comeback::come_back(session, &token, returning.room, shared).await {
-                    Comeback::Back => {
-                        return match register(conn, kick, Some(token), shared).await {
-                            Some(token) => Identity::Token(token),
-                            None => Identity::Gone,
-                        };
-                    }
-                    Comeback::Refused(code, why) => Some((code, why)),
-                    Comeback::NotSigned => Some((
-                        ErrorCode::BadToken,
-                        "that session has expired: you are a new player".to_owned(),
-                    )),
+                let back = from_elsewhere(session, token, returning.room, conn, kick, shared);
+                match back.await {
+                    Ok(identity) => return identity,
+                    Err(refusal) => Some(refusal),
                 }
             }
         },
@@ -210,6 +202,29 @@ async fn identify<G: Render>(
         session.say(&Notice::error(code, why));
     }
     Identity::Token(token)
+}
+
+/// A token this node does not know: the player back from another node (their token
+/// registered here), or why not.
+async fn from_elsewhere<G: Render>(
+    session: &mut Session<G>,
+    token: Token,
+    room: Option<RoomId>,
+    conn: u64,
+    kick: &Kick,
+    shared: &Shared<G>,
+) -> Result<Identity, (ErrorCode, String)> {
+    match comeback::come_back(session, &token, room, shared).await {
+        Comeback::Back => Ok(match register(conn, kick, Some(token), shared).await {
+            Some(token) => Identity::Token(token),
+            None => Identity::Gone,
+        }),
+        Comeback::Refused(code, why) => Err((code, why)),
+        Comeback::NotSigned => Err((
+            ErrorCode::BadToken,
+            "that session has expired: you are a new player".to_owned(),
+        )),
+    }
 }
 
 /// Registers the connection's token: `token` (signed, in a cluster) or a random one.
