@@ -223,6 +223,12 @@ struct ServeArgs {
     /// renewals, and a slow database is survived longer. See docs/CLUSTER.md.
     #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u64).range(300..=60_000))]
     lease_ms: u64,
+    /// Where browsers reach this cluster node's web page, e.g. `https://b.example.com`
+    /// (default: `http://` and the --http address, fine on one host only). Announced to the
+    /// other nodes: a page whose node dies reconnects to another node's address, and each
+    /// node lets the other nodes' pages open WebSockets to it. See docs/CLUSTER.md.
+    #[arg(long, value_name = "URL", requires = "cluster", value_parser = public_url)]
+    public_url: Option<String>,
     /// FOR TESTS ONLY: let players inject faults (`/fault room`, `/fault session`).
     #[arg(long, hide = true)]
     allow_faults: bool,
@@ -353,10 +359,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(%addr, "serving the web page: open http://{addr}/ (status: http://{addr}/status)");
         Some(http)
     };
+    let public = match &args.public_url {
+        Some(url) => Some(url.clone()),
+        None => http_addr(http.as_ref()).map(|addr| format!("http://{addr}")),
+    };
     let addresses = NodeAddresses {
         tcp: Some(addr.to_string()),
-        http: http_addr(http.as_ref()).map(|addr| format!("http://{addr}")),
-        ws: http_addr(http.as_ref()).map(|addr| format!("ws://{addr}/ws")),
+        ws: public.as_deref().map(socket_url),
+        http: public,
     };
     let stores = opened.join(addresses).await?;
     match hosted {
@@ -381,6 +391,28 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 fn http_addr(http: Option<&TcpListener>) -> Option<SocketAddr> {
     http.and_then(|http| http.local_addr().ok())
+}
+
+/// `--public-url`: `http://` or `https://`, a host, no path (a trailing `/` is dropped).
+fn public_url(url: &str) -> Result<String, String> {
+    let url = url.trim_end_matches('/');
+    let host = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    match host {
+        Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ']) => {
+            Ok(url.to_owned())
+        }
+        _ => Err("expected http://HOST[:PORT] or https://HOST[:PORT], without a path".into()),
+    }
+}
+
+/// The WebSocket URL of a page's URL: `ws://…/ws` or `wss://…/ws`.
+fn socket_url(page: &str) -> String {
+    match page.strip_prefix("https://") {
+        Some(host) => format!("wss://{host}/ws"),
+        None => format!("ws://{}/ws", page.trim_start_matches("http://")),
+    }
 }
 
 /// `--node`: a valid node name.

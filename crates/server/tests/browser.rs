@@ -14,7 +14,9 @@
 //! `sessionStorage`), and kills them all when it ends, failing or not. Screenshots land in
 //! `target/browser/` (`$CARGO_TARGET_DIR/browser/` if that is set).
 //!
-//! `browser/dice.rs` plays a Liar's Dice match in the browser against the `referee` binary.
+//! `browser/dice.rs` plays a Liar's Dice match in the browser against the `referee` binary;
+//! `browser/cluster.rs` kills the node a browser player is on and sees the page reconnect to
+//! another node, into the same seat (needs PostgreSQL and NATS too; skipped without them).
 //!
 //! The page is driven through the DOM hooks listed at the top of `web/app.js`. Every wait
 //! polls the DOM and gives up after [`WAIT`]; nothing sleeps a fixed time to synchronise.
@@ -22,6 +24,8 @@
 //! The WebDriver client is fantoccini, over plain HTTP (a `hyper-util` connector: ChromeDriver
 //! listens on 127.0.0.1 only, no TLS needed).
 
+#[path = "browser/cluster.rs"]
+mod cluster;
 mod common;
 #[path = "browser/dice.rs"]
 mod dice;
@@ -345,6 +349,8 @@ impl Browser {
     /// this page's newest answer says it won. Returns the number of guesses.
     async fn play_round(&self, max: u32) -> u32 {
         let count = "return document.querySelectorAll('#answers > li').length;";
+        // Answers of earlier rounds in this room may be listed already.
+        let before = self.script(count, json!([])).await.as_u64().unwrap_or(0);
         let (mut low, mut high) = (0, max - 1);
         for guess_no in 1..=max {
             let guess = (low + high) / 2;
@@ -356,7 +362,7 @@ impl Browser {
                 self.type_into("#guess-input", &guess.to_string()).await;
                 self.click("#guess-button").await;
             }
-            let shown = u64::from(guess_no);
+            let shown = before + u64::from(guess_no);
             self.wait(&format!("an answer to guess {guess}"), || async move {
                 let error = self.text_of("#guess-error").await.unwrap_or_default();
                 assert!(error.is_empty(), "guess {guess} was refused: {error}");

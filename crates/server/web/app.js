@@ -1,7 +1,9 @@
 /* Referee: the browser client for "guess the secret number" and Liar's Dice.
  *
  * Plain script, no build step, no dependencies. It speaks the JSON WebSocket protocol of
- * docs/protocol.md ("WebSocket protocol (JSON)") on /ws of the host that served the page.
+ * docs/protocol.md ("WebSocket protocol (JSON)") on /ws of the host that served the page;
+ * in a cluster, when that node stops answering, on another node's (learned from
+ * /api/cluster), presenting its token and its room to get the same seat back.
  *
  * Layout of this file, top to bottom:
  *   1. state       the one object `S` holding what the page knows
@@ -20,6 +22,8 @@
  *   body[data-view = lobby | room | watching], body[data-player = my player id],
  *   body[data-game = guess | dice] (the room's game; dice hooks are listed in dice.js)
  *   #connection   "connected" when open, "reconnecting…" while retrying
+ *   body[data-node = the page URL of the node the page talks to now, once it moved],
+ *   body[data-nodes = how many nodes the page knows] (cluster only)
  *   lobby  #lobby #name-input #name-button #quick-play #play-dice (shown when the server
  *          hosts dice) #create-room #code-input #join-code
  *          #rooms (li[data-room=id][data-game] holding button.join and button.watch)
@@ -46,6 +50,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
   const PING_MS = 25000;
   const ROOMS_MS = 3000;
   const LEADERBOARD_MS = 30000;
+  const NODES_MS = 10000;
   const FEED_MAX = 100;
   const ANSWERS_MAX = 50;
 
@@ -72,6 +77,9 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     game: 'guess', // the game of the room on screen
     games: [], // the games this server hosts (from `games`), default first
     board: null, // the leaderboard's game (null: the board of all games)
+    nodes: [location.origin], // the cluster's pages (this one first), from /api/cluster
+    node: 0, // which of them the page talks to now
+    opened: false, // whether the current connection attempt opened
   };
 
   const $ = (id) => document.getElementById(id);
@@ -83,11 +91,36 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
 
   // ---- 2. connection ----------------------------------------------------------------
 
+  /** The WebSocket URL of the node the page talks to now: with the token, and the room
+   *  (another node gives the seat back only to a token whose player sits in that room). */
   function socketUrl() {
-    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const page = new URL(S.nodes[S.node] || location.origin);
+    const scheme = page.protocol === 'https:' ? 'wss:' : 'ws:';
     const token = store.get(TOKEN_KEY);
-    const query = token ? `?token=${encodeURIComponent(token)}` : '';
-    return `${scheme}//${location.host}/ws${query}`;
+    let query = token ? `?token=${encodeURIComponent(token)}` : '';
+    if (token && S.view === 'room' && S.room && S.room.id != null) query += `&room=${S.room.id}`;
+    return `${scheme}//${page.host}/ws${query}`;
+  }
+
+  /** The cluster's other nodes, as this page's own node knows them (404: not a cluster). */
+  async function loadNodes() {
+    try {
+      const res = await fetch('/api/cluster', { cache: 'no-store' });
+      if (!res.ok) return;
+      const cluster = await res.json();
+      const others = (cluster.peers || []).map((peer) => peer.http).filter((http) => typeof http === 'string');
+      const current = S.nodes[S.node];
+      S.nodes = [location.origin, ...others.filter((http) => http !== location.origin)];
+      S.node = Math.max(0, S.nodes.indexOf(current));
+      document.body.dataset.nodes = String(S.nodes.length);
+    } catch (_) { /* this node is gone: keep the list it gave */ }
+  }
+
+  /** The node did not answer: the next attempt goes to the next node of the cluster. */
+  function nextNode() {
+    if (S.nodes.length < 2) return;
+    S.node = (S.node + 1) % S.nodes.length;
+    document.body.dataset.node = S.nodes[S.node];
   }
 
   function connect() {
@@ -103,12 +136,14 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
       return;
     }
     S.ws = ws;
-    ws.onopen = () => { if (S.ws === ws) setConnection('connected', 'ok'); };
+    S.opened = false;
+    ws.onopen = () => { if (S.ws === ws) { S.opened = true; setConnection('connected', 'ok'); } };
     ws.onmessage = (msg) => { if (S.ws === ws) receive(msg.data); };
     ws.onclose = () => { if (S.ws === ws) closed(); };
   }
 
   function closed() {
+    if (!S.opened) nextNode();
     S.ws = null;
     S.pending.clear();
     document.body.classList.add('offline');
@@ -168,6 +203,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
       hideNotice();
       setConnection('connected', 'ok');
       showMe();
+      loadNodes();
       send('games', {}, 'quiet');
       if (m.resumed) {
         // The server follows with `joined` + `state` if we still have a seat. A spectator
@@ -853,6 +889,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     document.addEventListener('visibilitychange', () => { if (!document.hidden) hurryReconnect(); });
     window.addEventListener('online', hurryReconnect);
     setInterval(() => { if (isOpen()) send('ping', {}, 'quiet'); }, PING_MS);
+    setInterval(() => { if (!document.hidden) loadNodes(); }, NODES_MS);
     setInterval(() => { if (isOpen() && !document.hidden) refreshLobby(); }, ROOMS_MS);
     setInterval(() => { if (S.view === 'lobby' && !document.hidden) loadLeaderboard(); }, LEADERBOARD_MS);
   }

@@ -109,3 +109,23 @@ fn every_node_of_a_database_reads_the_same_cluster_id_and_another_database_anoth
     assert_eq!(id(&one), first, "a second node of the same database");
     assert_ne!(id(&two), first);
 }
+
+#[test]
+fn every_node_of_a_database_signs_tokens_with_the_same_key_and_another_database_another() {
+    let (Some(one), Some(two)) = (
+        TestSchema::create("token_key_one").unwrap_or_else(|e| panic!("{e}")),
+        TestSchema::create("token_key_two").unwrap_or_else(|e| panic!("{e}")),
+    ) else {
+        return;
+    };
+    let key = |pg: &TestSchema| {
+        let store = pg.store().unwrap_or_else(|e| panic!("{e}"));
+        let mut nodes = store.nodes().unwrap_or_else(|e| panic!("{e}"));
+        nodes.token_key().unwrap_or_else(|e| panic!("{e}"))
+    };
+    let first = key(&one);
+    assert_eq!(first.len(), 64, "{first}");
+    assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(key(&one), first, "a second node of the same database");
+    assert_ne!(key(&two), first);
+}

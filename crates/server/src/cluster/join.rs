@@ -13,6 +13,7 @@ use super::nats::{NatsTls, NatsTlsError, redacted, with_credentials};
 use super::saver::SnapshotSaver;
 use super::{ClusterNode, NUMBERS_PER_NODE, StatusReads, claimed_room};
 use crate::ids::RoomId;
+use crate::parking::TokenKey;
 
 /// How long a node tries to reach NATS at start-up before giving up.
 const NATS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -56,6 +57,9 @@ pub enum JoinError {
     /// A blocking step could not run.
     #[error("cannot register the node: {0}")]
     Blocking(String),
+    /// The database's token key is missing or not hex (`cluster_meta.token_key`).
+    #[error("the cluster's token key in the database is missing or malformed")]
+    TokenKey,
 }
 
 /// A node that joined its cluster, for [`crate::Server::with_cluster`].
@@ -88,6 +92,7 @@ impl Node {
         let nodes = Arc::new(Mutex::new(store.nodes()?));
         let index = register(&nodes, &config.name, addresses.clone()).await?;
         let prefix = format!("referee.{}", cluster_id(&nodes).await?);
+        let tokens = token_key(&nodes).await?;
         let first_room = first_room(store.claims()?, index).await?;
         let keeper_config = KeeperConfig::new(config.name.clone(), config.lease);
         let (keeper, lost_rx) = Keeper::spawn(Box::new(store.claims()?), keeper_config)?;
@@ -99,6 +104,7 @@ impl Node {
             name: config.name,
             index,
             prefix,
+            tokens,
             first_room,
             first_player: u64::from(rand::random::<u32>() % 1_000) * 1_000_000,
             view: super::KnownNodes::default(),
@@ -207,6 +213,22 @@ async fn cluster_id(nodes: &Arc<Mutex<referee_store::PgNodes>>) -> Result<String
     read.await
         .map_err(|err| JoinError::Blocking(err.to_string()))?
         .map_err(JoinError::Store)
+}
+
+/// The key the cluster signs players' tokens with, as the shared database has it.
+async fn token_key(nodes: &Arc<Mutex<referee_store::PgNodes>>) -> Result<TokenKey, JoinError> {
+    let nodes = nodes.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut nodes = nodes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        nodes.token_key()
+    });
+    let hex = read
+        .await
+        .map_err(|err| JoinError::Blocking(err.to_string()))?
+        .map_err(JoinError::Store)?;
+    TokenKey::from_hex(&hex).ok_or(JoinError::TokenKey)
 }
 
 #[cfg(test)]

@@ -45,6 +45,16 @@ impl KnownNodes {
         self.view().heard(ad, now);
     }
 
+    /// Whether `origin` is the web page of another node of the cluster (heard at any time).
+    pub(crate) fn is_node_page(&self, origin: &str) -> bool {
+        self.view().is_node_page(origin)
+    }
+
+    /// The web pages of the other nodes (heard at any time).
+    pub(crate) fn pages(&self) -> Vec<String> {
+        self.view().pages()
+    }
+
     /// The other nodes heard from lately.
     pub(crate) fn live(&self) -> Vec<NodeAd> {
         let now = self.now_ms();

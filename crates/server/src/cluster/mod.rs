@@ -83,6 +83,10 @@ pub(crate) struct ClusterNode {
     /// What every NATS subject of the cluster starts with (`referee.<cluster id>`, the id
     /// drawn once by the shared database): two clusters on one NATS never meet.
     pub(crate) prefix: String,
+    /// The key players' tokens are signed with, the same on every node (drawn once by the
+    /// shared database): a player whose node dies presents their token to another
+    /// (`parking/signed.rs`).
+    pub(crate) tokens: crate::parking::TokenKey,
     /// What it knows of the other nodes' rooms (the cluster-wide lobby's hints).
     pub(crate) view: KnownNodes,
     /// Where players reach this node (announced to the others, shown by `/api/cluster`).

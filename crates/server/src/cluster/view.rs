@@ -81,6 +81,23 @@ impl ClusterView {
         }
     }
 
+    /// Whether `origin` (`http://host:port`, no trailing `/`) is the page of a node this one
+    /// has heard, lately or not: a page whose node died reconnects to another node.
+    pub(crate) fn is_node_page(&self, origin: &str) -> bool {
+        self.nodes.values().any(|(ad, _)| {
+            ad.http
+                .as_deref()
+                .is_some_and(|page| page.trim_end_matches('/').eq_ignore_ascii_case(origin))
+        })
+    }
+
+    /// The web pages (`--public-url`) of every node heard, lately or not, by name.
+    pub(crate) fn pages(&self) -> Vec<String> {
+        let mut ads: Vec<&NodeAd> = self.nodes.values().map(|(ad, _)| ad).collect();
+        ads.sort_by(|a, b| a.node.cmp(&b.node));
+        ads.into_iter().filter_map(|ad| ad.http.clone()).collect()
+    }
+
     /// The nodes heard from within [`STALE_MS`] of `now_ms`, by name.
     pub(crate) fn live(&self, now_ms: u64) -> Vec<&NodeAd> {
         let mut live: Vec<&NodeAd> = self
@@ -209,6 +226,18 @@ mod tests {
             rooms_total: rooms.len(),
             rooms,
         }
+    }
+
+    #[test]
+    fn a_nodes_page_stays_known_after_the_node_goes_silent() {
+        let mut view = ClusterView::default();
+        let mut b = node("b", Vec::new());
+        b.http = Some("http://127.0.0.1:9001".to_owned());
+        view.heard(b, 0);
+        assert!(view.live(10 * STALE_MS).is_empty());
+        assert!(view.is_node_page("http://127.0.0.1:9001"));
+        assert!(!view.is_node_page("http://127.0.0.1:9002"));
+        assert_eq!(view.pages(), vec!["http://127.0.0.1:9001".to_owned()]);
     }
 
     #[test]

@@ -1,8 +1,15 @@
 //! The web page, the status page and the replay page: plain HTML, CSS and JavaScript compiled into the binary,
 //! so the server needs no files beside it and the page works offline.
 
-use axum::http::header;
-use axum::response::{Html, IntoResponse};
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use referee_rules::Render;
+
+use super::guard::policy_with_nodes;
+use crate::shared::Shared;
 
 const INDEX: &str = include_str!("../../web/index.html");
 const STYLE: &str = include_str!("../../web/style.css");
@@ -16,8 +23,23 @@ const REPLAY_JS: &str = include_str!("../../web/replay.js");
 /// Revalidate every time: the files change with the binary, and they are small.
 const NO_CACHE: (header::HeaderName, &str) = (header::CACHE_CONTROL, "no-cache");
 
-pub(super) async fn index() -> impl IntoResponse {
-    ([NO_CACHE], Html(INDEX))
+/// The game page. On a cluster node its policy lets it reach the other nodes too (see
+/// [`policy_with_nodes`]).
+pub(super) async fn index<G: Render>(State(shared): State<Arc<Shared<G>>>) -> Response {
+    let policy = shared
+        .cluster
+        .as_ref()
+        .map(|node| policy_with_nodes(&node.view.pages()))
+        .and_then(|policy| HeaderValue::from_str(&policy).ok());
+    match policy {
+        Some(policy) => (
+            [NO_CACHE],
+            [(header::CONTENT_SECURITY_POLICY, policy)],
+            Html(INDEX),
+        )
+            .into_response(),
+        None => ([NO_CACHE], Html(INDEX)).into_response(),
+    }
 }
 
 pub(super) async fn style() -> impl IntoResponse {

@@ -38,14 +38,48 @@ pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src
      style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; \
      base-uri 'none'; form-action 'self'";
 
-/// Adds the security headers to every response of `router`.
+/// The game page's policy on a cluster node: as [`CONTENT_SECURITY_POLICY`], and it may also
+/// open WebSockets to the other nodes, whose pages are `pages` (`http(s)://host[:port]`):
+/// a page whose node dies reconnects to one of them. A page address that is not plainly a
+/// scheme and a host is left out (it would change the policy, not extend it).
+pub(crate) fn policy_with_nodes(pages: &[String]) -> String {
+    let sockets: Vec<String> = pages
+        .iter()
+        .filter_map(|page| {
+            let (scheme, host) = match page.split_once("://")? {
+                ("http", host) => ("ws", host),
+                ("https", host) => ("wss", host),
+                _ => return None,
+            };
+            let plain = !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+            plain.then(|| format!("{scheme}://{host}"))
+        })
+        .collect();
+    if sockets.is_empty() {
+        return CONTENT_SECURITY_POLICY.to_owned();
+    }
+    CONTENT_SECURITY_POLICY.replacen(
+        "connect-src 'self';",
+        &format!("connect-src 'self' {};", sockets.join(" ")),
+        1,
+    )
+}
+
+/// Adds the security headers to every response of `router`. A response that set its own
+/// policy (the game page of a cluster node) keeps it.
 pub(crate) fn security_headers(router: Router) -> Router {
     let headers = [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
     ];
+    let router = router.layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    ));
     headers.into_iter().fold(router, |router, (name, value)| {
         router.layer(SetResponseHeaderLayer::overriding(
             name,
@@ -129,5 +163,38 @@ pub(crate) async fn rate_limit(
             );
             response.into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cluster_page_may_reach_the_other_nodes_websockets_and_nothing_else() {
+        let pages = [
+            "http://127.0.0.1:9001".to_owned(),
+            "https://b.example.com".to_owned(),
+            "http://evil; script-src *".to_owned(),
+            "ftp://c.example.com".to_owned(),
+        ];
+        let policy = policy_with_nodes(&pages);
+        assert!(
+            policy.contains("connect-src 'self' ws://127.0.0.1:9001 wss://b.example.com;"),
+            "{policy}"
+        );
+        assert!(
+            !policy.contains("evil") && !policy.contains("ftp"),
+            "{policy}"
+        );
+        assert_eq!(
+            policy.replace(" ws://127.0.0.1:9001 wss://b.example.com", ""),
+            CONTENT_SECURITY_POLICY
+        );
+    }
+
+    #[test]
+    fn without_other_nodes_the_policy_is_the_plain_one() {
+        assert_eq!(policy_with_nodes(&[]), CONTENT_SECURITY_POLICY);
     }
 }

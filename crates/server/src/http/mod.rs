@@ -91,7 +91,7 @@ fn router<G: Render>(shared: Arc<Shared<G>>, upgrades: Router<Arc<Shared<G>>>) -
         shared.config.http_request_timeout,
     );
     let router = Router::new()
-        .route("/", get(assets::index))
+        .route("/", get(assets::index::<G>))
         .route("/style.css", get(assets::style))
         .route("/app.js", get(assets::app))
         .route("/dice.js", get(assets::dice))

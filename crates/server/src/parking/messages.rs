@@ -15,6 +15,9 @@ use crate::kick::{Kick, Reason};
 pub(crate) struct Register {
     pub(crate) conn: u64,
     pub(crate) kick: Kick,
+    /// The token to register, already made (a cluster node signs its tokens, and a player
+    /// back from a dead node keeps theirs); `None`, or one already known: a random one.
+    pub(crate) token: Option<Token>,
 }
 
 impl Message for Register {
@@ -23,7 +26,10 @@ impl Message for Register {
 
 impl<G: Render> Handler<Register> for Parking<G> {
     fn handle(&mut self, register: Register, _: &mut Context<Self>) -> Token {
-        let mut token = self.new_token();
+        let mut token = match register.token {
+            Some(token) if !self.knows(&token) => token,
+            _ => self.new_token(),
+        };
         while self.knows(&token) {
             token = self.new_token();
         }

@@ -28,6 +28,7 @@
 
 mod lot;
 mod messages;
+pub(crate) mod signed;
 #[cfg(test)]
 mod tests;
 
@@ -48,11 +49,13 @@ use lot::{Lot, shrink};
 
 pub(crate) use lot::ParkLimits;
 pub(crate) use messages::{Forget, Park, Register, Resume};
+pub(crate) use signed::TokenKey;
 
 /// How long a dropped player's seat is kept, by default.
 pub(crate) const DEFAULT_WINDOW: Duration = Duration::from_secs(30);
 
-/// A player's secret: 128 random bits, as 32 hex digits.
+/// A player's secret: 128 random bits, as 32 hex digits; on a cluster node, a token signed
+/// with the cluster's key (`signed.rs`), which any node can check.
 pub(crate) type Token = String;
 
 /// A handle to the parking actor.

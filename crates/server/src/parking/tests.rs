@@ -45,6 +45,7 @@ async fn register(parking: &ParkingHandle<GuessNumber>, conn: u64, kick: &Kick) 
     let register = Register {
         conn,
         kick: kick.clone(),
+        token: None,
     };
     parking
         .ask(register)

@@ -28,12 +28,12 @@ const TRIES: usize = 3;
 
 /// How long a player whose room's node died waits for another node to bring the room back
 /// (a lease runs out, a node adopts the room: within 5 s with the default lease).
-const COMEBACK: Duration = Duration::from_secs(8);
+pub(super) const COMEBACK: Duration = Duration::from_secs(8);
 
 /// How soon the player's node first asks again whether the room is back, and how long it
 /// waits between asks at most (the wait doubles each time).
-const COMEBACK_RETRY: Duration = Duration::from_millis(200);
-const COMEBACK_RETRY_MAX: Duration = Duration::from_secs(1);
+pub(super) const COMEBACK_RETRY: Duration = Duration::from_millis(200);
+pub(super) const COMEBACK_RETRY_MAX: Duration = Duration::from_secs(1);
 
 impl<G: Render> Session<G> {
     /// A seat in a filling public room of `game` (never `here`): on this node if it has one,

@@ -13,11 +13,13 @@
 //! split by concern:
 //!
 //! * `seating`: finding, taking, leaving and parking a seat (where seat ownership is kept);
+//! * `cluster`, `comeback`: rooms on other nodes, and a player back from a dead node;
 //! * `watching`: watching a room from the side, and letting others watch;
 //! * `records`: names, the records, scores and who is here;
 //! * `faults`: the test-only fault commands.
 
 mod cluster;
+mod comeback;
 mod faults;
 mod games;
 mod records;
@@ -179,6 +181,11 @@ impl<G: Render> Session<G> {
     fn with_peer(mut self, peer: IpAddr) -> Self {
         self.peer = Some(crate::admission::group(peer));
         self
+    }
+
+    /// The player's number.
+    pub(crate) fn player(&self) -> PlayerId {
+        self.player
     }
 
     /// Whether the player is in a room, seated or watching (the lobby timeout spares them).

@@ -17,14 +17,17 @@ use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::error::CapacityError;
 
 use super::close;
+use super::comeback::{self, Comeback};
 use super::writer::write_frames;
 use crate::encoding::Encoding;
 use crate::idle::IdleTimer;
+use crate::ids::RoomId;
 use crate::kick::{Kick, Reason};
 use crate::link::{Link, Opened};
 use crate::lobby_timer::LobbyTimer;
 use crate::metrics::{Refused, Transport};
 use crate::outbox::Frame;
+use crate::parking::signed::now_ms;
 use crate::parking::{Forget, Park, Register, Resume, Resumed, Token};
 use crate::reader::{self, Next};
 use crate::session::{Flow, Session};
@@ -84,7 +87,7 @@ impl End {
 /// Serves one WebSocket player until they leave, drop, are replaced, or the server stops.
 pub(crate) async fn serve<G: Render>(
     socket: WebSocket,
-    token: Option<String>,
+    returning: Returning,
     peer: IpAddr,
     shared: Arc<Shared<G>>,
 ) {
@@ -100,7 +103,7 @@ pub(crate) async fn serve<G: Render>(
     let outbox = outbox.with_encoding(Encoding::Json).resumable(resumable);
     let conn = shared.next_connection();
     let mut session = Session::for_connection(&shared, Some(peer), outbox.clone(), seen_round);
-    let token = match identify(&mut session, token, conn, link.kick(), &shared).await {
+    let token = match identify(&mut session, returning, conn, link.kick(), &shared).await {
         Identity::Token(token) => token,
         Identity::Gone => return,
         Identity::Replaced => {
@@ -152,43 +155,89 @@ enum Identity {
     Gone,
 }
 
+/// What a connection says about who it was: `/ws?token=…&room=…`.
+#[derive(Debug, Default)]
+pub(crate) struct Returning {
+    /// A returning player's token.
+    pub(crate) token: Option<String>,
+    /// The room they sat in (used only for a token another node of the cluster issued).
+    pub(crate) room: Option<RoomId>,
+}
+
 /// Makes the session a new player (with a new token), or the returning player `token`
-/// names.
+/// names: parked here, or (in a cluster) back from another node.
 async fn identify<G: Render>(
     session: &mut Session<G>,
-    token: Option<String>,
+    returning: Returning,
     conn: u64,
     kick: &Kick,
     shared: &Shared<G>,
 ) -> Identity {
-    let expired = match token {
+    let refusal = match returning.token {
         Some(token) => match resume(token.clone(), conn, kick, shared).await {
             Resumed::Back(parked) => {
                 session.resume(parked, token.clone()).await;
                 return Identity::Token(token);
             }
             Resumed::Replaced => return Identity::Replaced,
-            Resumed::Unknown => true,
+            Resumed::Unknown => {
+                let back = from_elsewhere(session, token, returning.room, conn, kick, shared);
+                match back.await {
+                    Ok(identity) => return identity,
+                    Err(refusal) => Some(refusal),
+                }
+            }
         },
-        None => false,
+        None => None,
     };
-    let Some(token) = register(conn, kick, shared).await else {
+    let signed = shared
+        .cluster
+        .as_ref()
+        .map(|node| node.tokens.issue(session.player(), now_ms()));
+    let Some(token) = register(conn, kick, signed, shared).await else {
         return Identity::Gone;
     };
     session.greet(Some(token.clone()), false);
-    if expired {
-        session.say(&Notice::error(
-            ErrorCode::BadToken,
-            "that session has expired: you are a new player",
-        ));
+    if let Some((code, why)) = refusal {
+        session.say(&Notice::error(code, why));
     }
     Identity::Token(token)
 }
 
-async fn register<G: Render>(conn: u64, kick: &Kick, shared: &Shared<G>) -> Option<Token> {
+/// A token this node does not know: the player back from another node (their token
+/// registered here), or why not.
+async fn from_elsewhere<G: Render>(
+    session: &mut Session<G>,
+    token: Token,
+    room: Option<RoomId>,
+    conn: u64,
+    kick: &Kick,
+    shared: &Shared<G>,
+) -> Result<Identity, (ErrorCode, String)> {
+    match comeback::come_back(session, &token, room, shared).await {
+        Comeback::Back => Ok(match register(conn, kick, Some(token), shared).await {
+            Some(token) => Identity::Token(token),
+            None => Identity::Gone,
+        }),
+        Comeback::Refused(code, why) => Err((code, why)),
+        Comeback::NotSigned => Err((
+            ErrorCode::BadToken,
+            "that session has expired: you are a new player".to_owned(),
+        )),
+    }
+}
+
+/// Registers the connection's token: `token` (signed, in a cluster) or a random one.
+async fn register<G: Render>(
+    conn: u64,
+    kick: &Kick,
+    token: Option<Token>,
+    shared: &Shared<G>,
+) -> Option<Token> {
     let register = Register {
         conn,
         kick: kick.clone(),
+        token,
     };
     match shared.parking.ask(register).await {
         Ok(token) => Some(token),
@@ -202,7 +251,7 @@ async fn register<G: Render>(conn: u64, kick: &Kick, shared: &Shared<G>) -> Opti
 /// Asks for the seat parked under `token`, waiting (boundedly) for a connection still holding
 /// it to let go.
 async fn resume<G: Render>(token: Token, conn: u64, kick: &Kick, shared: &Shared<G>) -> Resumed<G> {
-    if token.len() > 64 {
+    if token.len() > 128 {
         return Resumed::Unknown;
     }
     let resume = Resume::new(token, conn, kick.clone());

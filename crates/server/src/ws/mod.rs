@@ -3,9 +3,10 @@
 //! The same sessions, lobby and rooms as TCP; only the framing (one WebSocket text message per
 //! request or push) and the encoding (JSON) differ. What WebSocket adds is reconnection: a
 //! player who presents their token (`/ws?token=…`) within the window gets their seat back
-//! (see `parking/`).
+//! (see `parking/`); in a cluster, on any node (`/ws?token=…&room=N`, see `comeback.rs`).
 
 mod close;
+mod comeback;
 mod connection;
 mod origin;
 mod writer;
@@ -40,6 +41,9 @@ const WRITE_BUFFER: usize = 16 * 1024;
 pub(crate) struct Params {
     /// A returning player's token.
     token: Option<String>,
+    /// The room a returning player sat in: a player whose node died presents their token
+    /// and their room to another node (`comeback.rs`).
+    room: Option<u64>,
 }
 
 /// The WebSocket endpoint, for the HTTP side to serve.
@@ -60,7 +64,13 @@ async fn upgrade<G: Render>(
         Ok(Query(params)) => params,
         Err(rejection) => return bad_query(&rejection),
     };
-    if !origin::allowed(&headers, &shared.config.allowed_origins) {
+    let node_page = |origin: &str| {
+        shared
+            .cluster
+            .as_ref()
+            .is_some_and(|node| node.view.is_node_page(origin))
+    };
+    if !origin::allowed_in_cluster(&headers, &shared.config.allowed_origins, node_page) {
         shared.metrics.refused(Refused::Origin);
         return error(
             StatusCode::FORBIDDEN,
@@ -75,12 +85,18 @@ async fn upgrade<G: Render>(
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| admit(socket, params.token, ticket, peer, shared))
+        .on_upgrade(move |socket| {
+            let returning = connection::Returning {
+                token: params.token,
+                room: params.room,
+            };
+            admit(socket, returning, ticket, peer, shared)
+        })
 }
 
 async fn admit<G: Render>(
     socket: WebSocket,
-    token: Option<String>,
+    returning: connection::Returning,
     ticket: Option<Ticket>,
     peer: Option<std::net::IpAddr>,
     shared: Arc<Shared<G>>,
@@ -93,7 +109,7 @@ async fn admit<G: Render>(
     let tasks = shared.tasks.clone();
     let task = tasks.spawn(async move {
         tokio::select! {
-            () = connection::serve(socket, token, peer, shared) => {}
+            () = connection::serve(socket, returning, peer, shared) => {}
             () = hard_stop.cancelled() => {}
         }
         drop(ticket);

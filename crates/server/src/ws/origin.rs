@@ -10,9 +10,27 @@
 //! The server's own origin is the request's `Host` with `http://` or `https://` in front (a
 //! TLS proxy in front of the server changes the scheme, not the host); other origins must be
 //! listed exactly (`--allowed-origin`), compared without case and without a trailing `/`.
+//! On a cluster node, the other nodes' pages (their announced `--public-url`) are allowed
+//! too: a page whose node died reconnects to another node with its token.
 
 use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
+
+/// Whether the handshake with these headers may go on: `listed` origins, the server's own,
+/// and (in a cluster) the pages of the other nodes, `node_page` says which.
+pub(crate) fn allowed_in_cluster(
+    headers: &HeaderMap,
+    listed: &[String],
+    node_page: impl Fn(&str) -> bool,
+) -> bool {
+    if allowed(headers, listed) {
+        return true;
+    }
+    headers
+        .get(ORIGIN)
+        .and_then(|origin| origin.to_str().ok())
+        .is_some_and(|origin| node_page(origin.trim_end_matches('/')))
+}
 
 /// Whether the handshake with these headers may go on.
 pub(crate) fn allowed(headers: &HeaderMap, listed: &[String]) -> bool {
@@ -77,6 +95,17 @@ mod tests {
         let listed = vec!["https://play.example.com/".to_owned()];
         let page = headers(Some("https://PLAY.example.com"), "10.0.0.5:8080");
         assert!(allowed(&page, &listed));
+    }
+
+    #[test]
+    fn another_nodes_page_may_and_only_it() {
+        let node_page = |origin: &str| origin == "http://127.0.0.1:9001";
+        let sibling = headers(Some("http://127.0.0.1:9001/"), "127.0.0.1:8080");
+        assert!(allowed_in_cluster(&sibling, &[], node_page));
+        let foreign = headers(Some("http://127.0.0.1:9002"), "127.0.0.1:8080");
+        assert!(!allowed_in_cluster(&foreign, &[], node_page));
+        let own = headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8080");
+        assert!(allowed_in_cluster(&own, &[], |_| false));
     }
 
     #[test]

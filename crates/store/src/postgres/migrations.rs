@@ -111,6 +111,12 @@ const MIGRATIONS: &[&str] = &[
     // only in the transaction that releases the claim, cleared by every other save, so that
     // a snapshot is trusted to go on exactly only if its host let go of the room itself.
     "ALTER TABLE room_snapshots ADD COLUMN handed_over BOOLEAN NOT NULL DEFAULT false;",
+    // 6: the key every node of the cluster signs players' tokens with (a token one node
+    // issued is checked by any other): 64 hex digits from two version-4 UUIDs, which
+    // PostgreSQL draws from its strong random source (`pg_strong_random`), 244 random bits.
+    "ALTER TABLE cluster_meta ADD COLUMN token_key TEXT;
+     UPDATE cluster_meta SET token_key =
+         replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');",
 ];
 
 /// The newest schema version this build knows.

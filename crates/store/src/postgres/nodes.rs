@@ -66,6 +66,19 @@ impl PgNodes {
         })
     }
 
+    /// The key the cluster's nodes sign players' tokens with: drawn once when the schema
+    /// reached version 5, the same for every node of this database (64 hex digits). Secret:
+    /// never logged nor served.
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub fn token_key(&mut self) -> std::result::Result<String, StoreError> {
+        self.worker.ask(|client| {
+            let row = client.query_one("SELECT token_key FROM cluster_meta LIMIT 1", &[])?;
+            Ok(row.get(0))
+        })
+    }
+
     /// Moves the node's `last_seen` to now. `false`: the name is not registered.
     ///
     /// # Errors

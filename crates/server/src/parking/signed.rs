@@ -1,0 +1,215 @@
+//! Tokens any node of a cluster can check: who a player is, signed with the cluster's key.
+//!
+//! On one server a token is a random secret the parking actor remembers. In a cluster the
+//! player's node may die, and with it that memory; so a cluster node issues *signed* tokens,
+//! `v1.<player>.<issued ms>.<HMAC-SHA256, 64 hex digits>`, the MAC over a domain tag, the
+//! player's number and the issue time, under the key the shared database drew once
+//! (migration 5). Any node can then tell that the bearer is player `<player>` without having
+//! seen the token before; which seat they get back is the room's business: a room gives a
+//! seat only to the player seated in it (`Rejoin`), so a token proves nothing about rooms.
+//!
+//! Against an attacker: a forged or altered token fails the MAC (checked in constant time by
+//! `ring`); a token of one player cannot name another (the number is under the MAC); a token
+//! older than [`LIFETIME`] (or issued in the future past [`SKEW`]) is refused. A stolen token
+//! is the player, as a stolen random token is on one server: tokens only travel over the
+//! player's own connection (`wss` in production) and the page's session storage.
+//!
+//! Pure: the time comes in as an argument.
+
+use std::time::Duration;
+
+use referee_rules::PlayerId;
+use ring::hmac;
+
+/// How long a token names its player: a browser tab kept open for a day keeps its seat
+/// across a node's death; a token leaked yesterday is worthless.
+pub(crate) const LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// How far in the future an issue time may be (node clocks differ a little).
+pub(crate) const SKEW: Duration = Duration::from_secs(300);
+
+/// What each MAC starts with, so that the key never signs anything else by accident.
+const DOMAIN: &[u8] = b"referee player token v1\0";
+
+/// Why a token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum TokenError {
+    #[error("not a token of this cluster")]
+    Malformed,
+    #[error("the token's signature does not match")]
+    Forged,
+    #[error("the token has expired")]
+    Expired,
+}
+
+/// The cluster's token key.
+#[derive(Clone)]
+pub(crate) struct TokenKey(hmac::Key);
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(…)")
+    }
+}
+
+impl TokenKey {
+    /// The key from the database's hex digits; `None` if they are not at least 32 bytes'
+    /// worth of hex.
+    pub(crate) fn from_hex(hex: &str) -> Option<Self> {
+        let bytes = decode_hex(hex)?;
+        (bytes.len() >= 30).then(|| TokenKey(hmac::Key::new(hmac::HMAC_SHA256, &bytes)))
+    }
+
+    /// A token for `player`, issued at `now_ms` (milliseconds since the Unix epoch).
+    pub(crate) fn issue(&self, player: PlayerId, now_ms: u64) -> String {
+        let tag = hmac::sign(&self.0, &signed_bytes(player, now_ms));
+        format!("v1.{player}.{now_ms}.{}", encode_hex(tag.as_ref()))
+    }
+
+    /// The player `token` names, if this cluster issued it and it is still valid at `now_ms`.
+    ///
+    /// # Errors
+    /// [`TokenError`]: not of this shape, a MAC that does not match, too old or too new.
+    pub(crate) fn check(&self, token: &str, now_ms: u64) -> Result<PlayerId, TokenError> {
+        let mut parts = token.split('.');
+        let (Some("v1"), Some(player), Some(issued), Some(tag), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(TokenError::Malformed);
+        };
+        let player = PlayerId(player.parse().map_err(|_| TokenError::Malformed)?);
+        let issued: u64 = issued.parse().map_err(|_| TokenError::Malformed)?;
+        let tag = decode_hex(tag).ok_or(TokenError::Malformed)?;
+        hmac::verify(&self.0, &signed_bytes(player, issued), &tag)
+            .map_err(|_| TokenError::Forged)?;
+        let lifetime = u64::try_from(LIFETIME.as_millis()).unwrap_or(u64::MAX);
+        let skew = u64::try_from(SKEW.as_millis()).unwrap_or(u64::MAX);
+        if issued.saturating_add(lifetime) < now_ms || issued > now_ms.saturating_add(skew) {
+            return Err(TokenError::Expired);
+        }
+        Ok(player)
+    }
+}
+
+/// Whether `token` has the shape of a signed token (rather than a node's random one).
+pub(crate) fn is_signed(token: &str) -> bool {
+    token.starts_with("v1.")
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn now_ms() -> u64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn signed_bytes(player: PlayerId, issued: u64) -> Vec<u8> {
+    let mut bytes = DOMAIN.to_vec();
+    bytes.extend_from_slice(&player.0.to_be_bytes());
+    bytes.extend_from_slice(&issued.to_be_bytes());
+    bytes
+}
+
+fn encode_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if hex.len() % 2 != 0 || hex.len() > 256 {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY_MS: u64 = 24 * 3600 * 1000;
+    const NOW: u64 = 1_800_000_000_000;
+
+    fn key(hex: &str) -> TokenKey {
+        TokenKey::from_hex(hex).unwrap_or_else(|| panic!("a key"))
+    }
+
+    fn cluster_key() -> TokenKey {
+        key(&"0123456789abcdef".repeat(4))
+    }
+
+    #[test]
+    fn a_token_names_the_player_it_was_issued_to() {
+        let token = cluster_key().issue(PlayerId(2_000_000_017), NOW);
+        assert_eq!(
+            cluster_key().check(&token, NOW + 1_000),
+            Ok(PlayerId(2_000_000_017))
+        );
+        assert!(is_signed(&token));
+        assert!(token.len() <= 128, "{token}");
+    }
+
+    #[test]
+    fn another_players_number_under_the_same_signature_is_forged() {
+        let token = cluster_key().issue(PlayerId(7), NOW);
+        let altered = token.replacen("v1.7.", "v1.8.", 1);
+        assert_eq!(cluster_key().check(&altered, NOW), Err(TokenError::Forged));
+        let later = token.replacen(&format!(".{NOW}."), &format!(".{}.", NOW + 1), 1);
+        assert_eq!(cluster_key().check(&later, NOW), Err(TokenError::Forged));
+    }
+
+    #[test]
+    fn another_clusters_token_is_forged() {
+        let other = key(&"fedcba9876543210".repeat(4));
+        let token = other.issue(PlayerId(7), NOW);
+        assert_eq!(cluster_key().check(&token, NOW), Err(TokenError::Forged));
+    }
+
+    #[test]
+    fn a_token_past_its_lifetime_or_from_the_future_is_expired() {
+        let token = cluster_key().issue(PlayerId(7), NOW);
+        assert_eq!(
+            cluster_key().check(&token, NOW + DAY_MS - 1),
+            Ok(PlayerId(7))
+        );
+        assert_eq!(
+            cluster_key().check(&token, NOW + DAY_MS + 1),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            cluster_key().check(&token, NOW - 3_600_000),
+            Err(TokenError::Expired)
+        );
+    }
+
+    #[test]
+    fn shapes_that_are_not_tokens_are_malformed() {
+        for bad in [
+            "",
+            "0123456789abcdef0123456789abcdef",
+            "v1.7.1",
+            "v1.x.1.00",
+            "v1.7.1.zz",
+            "v1.7.1.00.extra",
+            "v2.7.1.00",
+        ] {
+            assert_eq!(
+                cluster_key().check(bad, NOW),
+                Err(TokenError::Malformed),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn short_or_odd_keys_are_refused() {
+        assert!(TokenKey::from_hex("abcd").is_none());
+        assert!(TokenKey::from_hex(&"g".repeat(64)).is_none());
+    }
+}

@@ -1,0 +1,64 @@
+//! A token this node did not issue: a player whose node died, reconnecting here.
+//!
+//! On a cluster node, a token the parking actor does not know may be another node's signed
+//! token (`parking/signed.rs`). It is checked against the cluster's key; a valid one names the
+//! player, and the room the page names (`/ws?token=…&room=N`) is asked to give that player
+//! their seat back (`session/comeback.rs`). Anything else — a forged, altered, expired token,
+//! or a room that holds no seat for its player — makes a new player, told why.
+
+use referee_protocol::notice::ErrorCode;
+use referee_rules::Render;
+
+use crate::ids::RoomId;
+use crate::parking::signed::{self, now_ms};
+use crate::session::Session;
+use crate::shared::Shared;
+
+/// What became of a token this node does not know.
+pub(super) enum Comeback {
+    /// Not a cluster node's token (or not a cluster node): as an expired token.
+    NotSigned,
+    /// The player is back in their seat, with the token they came with.
+    Back,
+    /// Refused: the error the new player hears.
+    Refused(ErrorCode, String),
+}
+
+/// Checks `token` and, if it names a player seated in `room`, makes the session that player
+/// in that seat.
+pub(super) async fn come_back<G: Render>(
+    session: &mut Session<G>,
+    token: &str,
+    room: Option<RoomId>,
+    shared: &Shared<G>,
+) -> Comeback {
+    let Some(node) = &shared.cluster else {
+        return Comeback::NotSigned;
+    };
+    if !signed::is_signed(token) {
+        return Comeback::NotSigned;
+    }
+    let player = match node.tokens.check(token, now_ms()) {
+        Ok(player) => player,
+        Err(err) => {
+            tracing::info!(%err, "a token was refused");
+            return refused(format!(
+                "that token was refused ({err}): you are a new player"
+            ));
+        }
+    };
+    let Some(room) = room else {
+        return refused("your node has gone and you had no seat: you are a new player".into());
+    };
+    match session.come_back(player, room, token.to_owned()).await {
+        Ok(()) => {
+            tracing::info!(%player, room, "a player back from another node");
+            Comeback::Back
+        }
+        Err(err) => refused(format!("{err}: you are a new player")),
+    }
+}
+
+fn refused(why: String) -> Comeback {
+    Comeback::Refused(ErrorCode::BadToken, why)
+}
