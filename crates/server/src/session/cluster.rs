@@ -88,10 +88,11 @@ impl<G: Render> Session<G> {
     }
 
     /// The room of this player's seat, on another node, stopped answering (that node died,
-    /// or handed the room over, or the room moved and holds the seat for this player): waits, boundedly, for the
-    /// node that has the room now, and takes the seat back there. `true`: seated again (the
-    /// room says what became of the round in play). A room that merely answered late takes
-    /// the seat back at once, as after a reconnect. The round of the room taken back to.
+    /// or handed the room over, or the room moved and holds the seat for this player): waits,
+    /// boundedly, for the node that has the room now, and takes the seat back there.
+    /// `Some(round)`: seated again, the room in that round (it says what became of the round
+    /// in play); `None`: not seated. A room that merely answered late takes the seat back at
+    /// once, as after a reconnect.
     pub(super) async fn seat_back(&mut self) -> Option<u64> {
         let node = self.cluster.clone()?;
         let (room, code) = self
