@@ -331,6 +331,9 @@ impl<G: Render> Session<G> {
             Ok(action) => action,
             Err(rejection) => return self.say_rejection(&rejection),
         };
+        if let Some(metrics) = &self.metrics {
+            metrics.moved();
+        }
         let act = Act {
             player: self.player,
             seen_round: self.seen.round(),
