@@ -38,6 +38,9 @@ const CLAIMS_SHOWN: usize = 1_000;
 /// all at once).
 const SERIES_ASKED: usize = 64;
 
+/// How long one read of the cluster (database, NATS, the nodes' charts) may take.
+const READ_LIMIT: Duration = Duration::from_secs(5);
+
 /// How long the NATS round trip may take before it is reported as failed.
 const RTT_LIMIT: Duration = Duration::from_secs(2);
 
@@ -79,7 +82,12 @@ pub(super) async fn latest<G: Render>(
     fresh
         .get(|| async {
             shared.metrics.cluster.status_reads.inc();
-            view(shared, node).await
+            // Bounded: the askers waiting for this read must not wait on a stalled database
+            // (its blocking read runs on, and a next read finds it running and is refused).
+            match tokio::time::timeout(READ_LIMIT, view(shared, node)).await {
+                Ok(view) => view,
+                Err(_) => Err(format!("no answer within {READ_LIMIT:?}")),
+            }
         })
         .await
 }
