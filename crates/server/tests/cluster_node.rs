@@ -75,7 +75,12 @@ async fn a_node_shows_itself_and_without_cluster_the_endpoint_is_a_json_404() {
     let (_player, room) = node.player().await;
     let room = format!("room/{room}");
     eventually(&pg, &live_claims_of("alpha"), 1).await;
-    let view = node.cluster().await;
+    // The answer is kept for a second: wait for a read made since the player came.
+    let view = node
+        .cluster_until("the player's claim", |view| {
+            view["claims"]["alpha"][0]["room"] == room.as_str()
+        })
+        .await;
     assert_eq!(view["players"], 1, "{view}");
     assert_eq!(view["claims"]["alpha"][0]["room"], room.as_str(), "{view}");
     assert_eq!(view["claims"]["alpha"][0]["live"], true, "{view}");
@@ -119,7 +124,11 @@ async fn two_nodes_get_their_own_indices_and_room_numbers_and_keep_them() {
     let (_pb, room_b) = b.player().await;
     assert_eq!(room_a, ia * 1_000_000_000 + 1);
     assert_eq!(room_b, ib * 1_000_000_000 + 1);
-    let nodes = a.cluster().await["nodes"].clone();
+    let two_live = |view: &serde_json::Value| {
+        let nodes = view["nodes"].as_array().into_iter().flatten();
+        nodes.filter(|n| n["live"] == true).count() == 2
+    };
+    let nodes = a.cluster_until("both nodes live", two_live).await["nodes"].clone();
     let live: Vec<_> = nodes
         .as_array()
         .into_iter()

@@ -1,4 +1,6 @@
-/* Referee: the host's status page. Polls GET /api/status every second and shows it.
+/* Referee: the host's status page. Polls GET /api/status every second and shows it; on a
+ * cluster node, fetches the "Nodes" card (SVG charts drawn by the server) from
+ * GET /status/nodes every 5 seconds.
  *
  * Every field may be missing: absent numbers show as "–". Rates ("per second") come from
  * the difference between two polls. Values go in with textContent only.
@@ -7,6 +9,7 @@
   'use strict';
 
   const POLL_MS = 1000;
+  const NODES_POLL_MS = 5000;
   const ACTOR_KINDS = ['room', 'lobby', 'recorder', 'parking'];
   const $ = (id) => document.getElementById(id);
   let previous = null; // {at, status} of the last poll, for rates
@@ -146,5 +149,23 @@
     }
   }
 
+  /* The nodes' charts: markup of our own server (values escaped there), parsed inertly. */
+  async function pollNodes() {
+    const card = $('nodes');
+    if (!card) return; // not a cluster node: the page has no card
+    try {
+      const res = await fetch('/status/nodes', { cache: 'no-store' });
+      if (res.ok) {
+        const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+        card.replaceChildren(...doc.body.childNodes);
+      }
+    } catch (err) {
+      // Kept as it was; the summary's badge says the server is unreachable.
+    } finally {
+      setTimeout(pollNodes, NODES_POLL_MS);
+    }
+  }
+
   poll();
+  setTimeout(pollNodes, NODES_POLL_MS);
 })();

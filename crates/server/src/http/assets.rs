@@ -1,4 +1,5 @@
-//! The web page, the status page and the replay page: plain HTML, CSS and JavaScript compiled into the binary,
+//! The web page, the status page's files (its HTML is served by `status_page.rs`) and the
+//! replay page: plain HTML, CSS and JavaScript compiled into the binary,
 //! so the server needs no files beside it and the page works offline.
 
 use std::sync::Arc;
@@ -15,7 +16,8 @@ const INDEX: &str = include_str!("../../web/index.html");
 const STYLE: &str = include_str!("../../web/style.css");
 const APP: &str = include_str!("../../web/app.js");
 const DICE: &str = include_str!("../../web/dice.js");
-const STATUS: &str = include_str!("../../web/status.html");
+/// The status page (`status_page.rs` puts the cluster's charts in).
+pub(super) const STATUS: &str = include_str!("../../web/status.html");
 const STATUS_JS: &str = include_str!("../../web/status.js");
 const REPLAY: &str = include_str!("../../web/replay.html");
 const REPLAY_JS: &str = include_str!("../../web/replay.js");
@@ -56,10 +58,6 @@ pub(super) async fn app() -> impl IntoResponse {
 /// The Liar's Dice table of the page: its own file, loaded before `app.js`.
 pub(super) async fn dice() -> impl IntoResponse {
     script(DICE)
-}
-
-pub(super) async fn status_page() -> impl IntoResponse {
-    ([NO_CACHE], Html(STATUS))
 }
 
 pub(super) async fn status_script() -> impl IntoResponse {

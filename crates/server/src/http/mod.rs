@@ -1,6 +1,7 @@
 //! The HTTP side of the server: the web page, the WebSocket endpoint, health, metrics,
-//! the status page, the leaderboard as JSON (`leaderboard.rs`), recorded matches as JSON and
-//! the page that replays one (`matches.rs`).
+//! the status page (with a cluster's charts: `status_page.rs`, `charts.rs`), the
+//! leaderboard as JSON (`leaderboard.rs`), recorded matches as JSON and the page that
+//! replays one (`matches.rs`).
 //!
 //! It shares the actors with the TCP side: a request asks the board (the records' read
 //! side), exactly as a `/top` typed in netcat does, and a WebSocket player sits in the same
@@ -21,13 +22,16 @@ use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
 mod assets;
+mod charts;
 mod cluster;
 mod conn;
 pub(crate) mod error;
 mod guard;
 mod leaderboard;
 mod matches;
+mod sparkline;
 mod status;
+mod status_page;
 
 pub(crate) use conn::ConnInfo;
 
@@ -48,6 +52,8 @@ pub(crate) async fn serve<G: Render>(
     upgrades: Router<Arc<Shared<G>>>,
 ) {
     let app = router(shared.clone(), upgrades);
+    // The charts are sampled (and served to the other nodes) for as long as HTTP is.
+    shared.tasks.spawn(charts::run(shared.clone()));
     let mut acceptor = Acceptor::new(listener, "http");
     loop {
         let accepted = tokio::select! {
@@ -78,6 +84,7 @@ fn router<G: Render>(shared: Arc<Shared<G>>, upgrades: Router<Arc<Shared<G>>>) -
         .route("/metrics", get(status::metrics::<G>))
         .route("/api/status", get(status::status::<G>))
         .route("/api/cluster", get(cluster::cluster::<G>))
+        .route("/status/nodes", get(status_page::nodes::<G>))
         .route("/api/leaderboard", get(leaderboard::leaderboard::<G>))
         .route("/api/matches", get(matches::recent::<G>))
         // A match's id is its result's key, `RUN/ROOM/ROUND`: slashes included.
@@ -95,7 +102,7 @@ fn router<G: Render>(shared: Arc<Shared<G>>, upgrades: Router<Arc<Shared<G>>>) -
         .route("/style.css", get(assets::style))
         .route("/app.js", get(assets::app))
         .route("/dice.js", get(assets::dice))
-        .route("/status", get(assets::status_page))
+        .route("/status", get(status_page::page::<G>))
         .route("/status.js", get(assets::status_script))
         .route("/replay/{*id}", get(assets::replay_page))
         .route("/replay.js", get(assets::replay_script))

@@ -22,10 +22,19 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 mod cluster;
+pub(crate) mod cluster_view;
+mod fresh;
+pub(crate) mod series;
 mod status;
 
+pub(crate) use cluster_view::{ClusterView, NodeSeries, SeriesReply};
+pub(crate) use fresh::{Fresh, Read};
+use series::{Reading, Sample, Sampler};
 use status::StatusCollector;
 pub(crate) use status::{AskLatency, Connections, GameLine, Status};
+
+/// How long `/api/cluster`'s answer is served again before it is read anew.
+pub(crate) const CLUSTER_VIEW_MAX_AGE: Duration = Duration::from_millis(1_000);
 
 /// Which transport a connection came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +156,15 @@ pub(crate) struct Metrics {
     remote_asks: Histogram,
     /// Remote room asks NATS answered "no responders": the room was gone.
     remote_no_responders: Counter,
+    /// The remote asks' latencies since the last sample, in microseconds, for the charts'
+    /// p99 (emptied at each sample).
+    remote_window: Mutex<Hdr<u64>>,
+    /// Moves (guesses, bids) this node's players sent to their rooms.
+    moves: Counter,
+    /// The charts of the last minutes (`series.rs`), fed by `http/charts.rs`.
+    sampler: Mutex<Sampler>,
+    /// `/api/cluster`'s last answer, served again for [`CLUSTER_VIEW_MAX_AGE`].
+    pub(crate) cluster_view: Fresh<ClusterView>,
     /// The same ask latencies, in microseconds, for the status page's percentiles.
     ask_percentiles: Mutex<Hdr<u64>>,
     /// What the last look found (see [`Status::gather`]), read by the collector.
@@ -207,9 +225,13 @@ impl Metrics {
         registry.register_collector(Box::new(StatusCollector(latest.clone())));
         let storage = StorageMetrics::default();
         storage.register(&mut registry);
-        // Constant, valid bounds: this cannot fail.
-        let ask_percentiles = Hdr::new_with_bounds(1, 60_000_000, 2)
-            .unwrap_or_else(|err| panic!("hdrhistogram refused constant bounds: {err}"));
+        let ask_percentiles = latencies();
+        let moves = Counter::default();
+        registry.register(
+            "moves",
+            "Moves (guesses, bids) this node's players sent to their rooms",
+            moves.clone(),
+        );
         Metrics {
             registry,
             connections,
@@ -217,6 +239,10 @@ impl Metrics {
             asks,
             remote_asks,
             remote_no_responders,
+            remote_window: Mutex::new(latencies()),
+            moves,
+            sampler: Mutex::new(Sampler::default()),
+            cluster_view: Fresh::new(CLUSTER_VIEW_MAX_AGE),
             ask_percentiles: Mutex::new(ask_percentiles),
             latest,
             started: Instant::now(),
@@ -267,9 +293,44 @@ impl Metrics {
     /// Records one ask to a room on another node; `no_responders`: nobody served it.
     pub(crate) fn observe_remote_ask(&self, took: Duration, no_responders: bool) {
         self.remote_asks.observe(took.as_secs_f64());
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        self.remote_window
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .saturating_record(micros.max(1));
         if no_responders {
             self.remote_no_responders.inc();
         }
+    }
+
+    /// Counts one move sent to a room.
+    pub(crate) fn moved(&self) {
+        self.moves.inc();
+    }
+
+    /// Takes a sample of the charts: `reading` without its move count and remote ask p99,
+    /// which this struct keeps (the p99 of the asks since the sample before).
+    pub(crate) fn sample(&self, mut reading: Reading) {
+        reading.moves = self.moves.get();
+        let mut window = self
+            .remote_window
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        reading.remote_ask_p99_us = (!window.is_empty()).then(|| window.value_at_quantile(0.99));
+        window.reset();
+        drop(window);
+        self.sampler
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take(reading);
+    }
+
+    /// The charts' samples, oldest first.
+    pub(crate) fn samples(&self) -> Vec<Sample> {
+        self.sampler
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .samples()
     }
 
     /// Remote room asks that found nobody serving the room.
@@ -314,6 +375,13 @@ impl Metrics {
         }
         text
     }
+}
+
+/// A latency histogram in microseconds, 1 µs to a minute.
+fn latencies() -> Hdr<u64> {
+    // Constant, valid bounds: this cannot fail.
+    Hdr::new_with_bounds(1, 60_000_000, 2)
+        .unwrap_or_else(|err| panic!("hdrhistogram refused constant bounds: {err}"))
 }
 
 /// The storage side's counters: leaderboard reads served from the board's cache or from
@@ -439,5 +507,29 @@ mod tests {
         drop(open);
         metrics.complete(&mut status);
         assert_eq!(status.connections.ws, 0);
+    }
+
+    #[test]
+    fn a_sample_counts_the_moves_and_the_remote_p99_of_its_period_only() {
+        let metrics = Metrics::new();
+        let at = |secs| Reading {
+            at: Duration::from_secs(secs),
+            ..Reading::default()
+        };
+        metrics.sample(at(0));
+        for _ in 0..8 {
+            metrics.moved();
+        }
+        metrics.observe_remote_ask(Duration::from_micros(900), false);
+        metrics.sample(at(2));
+        metrics.sample(at(4));
+        let samples = metrics.samples();
+        assert_eq!(samples.len(), 2);
+        assert_eq!(samples[0].moves_per_s, 4.0);
+        let p99 = samples[0].remote_ask_p99_us.unwrap_or(0);
+        assert!((890..=910).contains(&p99), "{p99}");
+        assert_eq!(samples[1].moves_per_s, 0.0);
+        assert_eq!(samples[1].remote_ask_p99_us, None, "the window was emptied");
+        assert!(metrics.prometheus().contains("referee_moves_total 8"));
     }
 }

@@ -374,6 +374,9 @@ impl<G: Render> Session<G> {
                 return None;
             }
         };
+        if let Some(metrics) = &self.metrics {
+            metrics.moved();
+        }
         let act = Act {
             player: self.player,
             seen_round: self.seen.round(),

@@ -105,6 +105,24 @@ impl NodeProc {
         }
     }
 
+    /// `/api/cluster` once `ready` holds of it: the answer is kept for a moment (read at
+    /// most once a second), so a change shows up within a read or two.
+    pub async fn cluster_until(
+        &self,
+        what: &str,
+        ready: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let started = Instant::now();
+        loop {
+            let view = self.cluster().await;
+            if ready(&view) {
+                return view;
+            }
+            assert!(started.elapsed() < PATIENCE, "never {what}: {view}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// A netcat player, greeted and seated by quick match: the client and its room.
     pub async fn player(&self) -> (Client, u64) {
         let mut client = Client::connect(self.tcp).await;
