@@ -12,11 +12,13 @@
 #
 #   scripts/cluster-compare.sh [ROUNDS] [PLAYERS] [NODES]      # default 3 3000 3
 #   DURATION=10 BIN=target/release/referee OUT=/tmp/cluster.jsonl scripts/cluster-compare.sh 3 3000 3
+#   KEEP=1 ...            # keep the nodes' logs (the directory is printed at the end)
 #   PERF=1 scripts/cluster-compare.sh 1 3000 3   # also `perf record -g` one node of the
 #                                                # NODES case for 4 s of its window
 # Needs PostgreSQL at $PG (postgres://postgres@127.0.0.1:5432) and NATS at $NATS
 # (nats://127.0.0.1:4222). WORKERS=N passes `--workers N` to every node; ROOM_PLAYERS (3)
-# players per room (nodes seat one more: the room's opener, who hangs up once they sit).
+# players per room (nodes seat one more: the room's opener, who hangs up once they sit);
+# LEASE_MS (30000) the nodes' --lease-ms (see below); KEEP=1 keeps their logs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +31,11 @@ pg=${PG:-postgres://postgres@127.0.0.1:5432}
 db=${DB:-referee_bench}
 nats=${NATS:-nats://127.0.0.1:4222}
 port=${REFEREE_PORT:-27900}
+# Each node renews every room's lease on its own, one statement at a time, every lease/3: at
+# the default 3 s, one node with 1,000 rooms needs ~1.3 s of statements a second and loses
+# leases (docs/CLUSTER.md, capacity plan; measured here: 68 rooms closed in a 300-player
+# one-node run, debug build, busy machine). 30 s keeps the renewals out of what is compared.
+lease_ms=${LEASE_MS:-30000}
 [ "$db" != test ] || { echo "DB=test is not for benchmarks: use a database of its own" >&2; exit 2; }
 workers=()
 [ -z "${WORKERS:-}" ] || workers=(--workers "$WORKERS")
@@ -55,7 +62,7 @@ stop_nodes() {
         schema=
     fi
 }
-trap 'stop_nodes; rm -rf "$dir"' EXIT
+trap 'stop_nodes; [ -n "${KEEP:-}" ] && echo "logs kept in $dir" >&2 || rm -rf "$dir"' EXIT
 
 # CPU ticks (utime + stime, fields 14 and 15 of /proc/PID/stat) of the given pids, summed
 # (none of the commands measured has a space in its name).
@@ -99,9 +106,9 @@ start_nodes() {
     for i in $(seq 0 $((n - 1))); do
         "$bin" serve --cluster "$nats" --node "n$i" --db "$url" \
             --tcp "127.0.0.1:$((port + 2 * i))" --http "127.0.0.1:$((port + 2 * i + 1))" \
-            --games guess --players-per-room $((room_players + 1)) --rate 0 --max-per-ip 0 \
+            --lease-ms "$lease_ms" --games guess --players-per-room $((room_players + 1)) --rate 0 --max-per-ip 0 \
             --max-connections 20000 --failed-lookups-per-client 100000 \
-            --failed-lookups-per-ip 1000000 "${workers[@]}" >"$dir/node$i.log" 2>&1 &
+            --failed-lookups-per-ip 1000000 "${workers[@]}" >"$dir/r${round}n${n}-node$i.log" 2>&1 &
         pids+=($!)
     done
     # Every node has joined the cluster and serves (bounded: 30 s), then a gossip round.
@@ -147,7 +154,9 @@ run_case() {
     wait "$sampler" || true
     cpu=$(cores_in_window "$dir/samples" "$end_ms")
     result=$(cat "$dir/load.json")
-    echo "{\"round\":$round,\"nodes\":$n,\"players\":$players,\"cpu_cores\":$cpu,\"remote_asks\":$(remote_asks "$n"),\"load\":$result}" \
+    local lost
+    lost=$(cat "$dir"/r"${round}"n"${n}"-node*.log | grep -c "lease lost: closing the room" || true)
+    echo "{\"round\":$round,\"nodes\":$n,\"players\":$players,\"lease_ms\":$lease_ms,\"leases_lost\":$lost,\"cpu_cores\":$cpu,\"remote_asks\":$(remote_asks "$n"),\"load\":$result}" \
         | tee -a "${OUT:-/dev/null}"
     if [ -f "$dir/perf.data" ]; then
         perf report -i "$dir/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null \
