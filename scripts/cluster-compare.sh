@@ -121,15 +121,19 @@ start_nodes() {
     sleep 1
 }
 
-# Each node's count of asks to rooms on other nodes, as a JSON list.
+# Each node's asks to rooms on other nodes (`/metrics`), as a JSON object: counts and mean
+# round trip in µs, per node.
 remote_asks() {
-    local n=$1 i count out=
+    local n=$1 i line counts= means=
     for i in $(seq 0 $((n - 1))); do
-        count=$(curl -s "127.0.0.1:$((port + 2 * i + 1))/metrics" \
-            | awk '/^referee_remote_room_ask_seconds_count/ {print $2; exit}')
-        out="$out${out:+,}${count:-null}"
+        line=$(curl -s "127.0.0.1:$((port + 2 * i + 1))/metrics" | awk '
+            /^referee_remote_room_ask_seconds_sum/ { sum = $2 }
+            /^referee_remote_room_ask_seconds_count/ { count = $2 }
+            END { printf "%d %d", count, count ? sum / count * 1e6 : 0 }')
+        counts="$counts${counts:+,}${line% *}"
+        means="$means${means:+,}${line#* }"
     done
-    echo "[$out]"
+    echo "{\"count\":[$counts],\"mean_us\":[$means]}"
 }
 
 run_case() {
@@ -159,7 +163,7 @@ run_case() {
     echo "{\"round\":$round,\"nodes\":$n,\"players\":$players,\"lease_ms\":$lease_ms,\"leases_lost\":$lost,\"cpu_cores\":$cpu,\"remote_asks\":$(remote_asks "$n"),\"load\":$result}" \
         | tee -a "${OUT:-/dev/null}"
     if [ -f "$dir/perf.data" ]; then
-        perf report -i "$dir/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null \
+        perf report -i "$dir/perf.data" --no-children --sort dso,sym -g none --stdio 2>/dev/null \
             | grep -v '^#' | grep '%' | head -40 >"${PERF_OUT:-/tmp/cluster-perf.txt}" || true
         echo "perf: top symbols of node n0 in ${PERF_OUT:-/tmp/cluster-perf.txt}" >&2
         rm -f "$dir/perf.data"
