@@ -79,6 +79,26 @@ pub struct LoadArgs {
     #[arg(long)]
     pub addr: Option<String>,
 
+    /// Several Referee nodes of one cluster (`IP:PORT` line-protocol addresses, comma
+    /// separated) instead of `--addr`: bot number i connects to node i mod N (TCP only).
+    /// With `--remote-rooms` the bots are seated in rooms placed on another node.
+    #[arg(long, value_delimiter = ',', conflicts_with = "addr", num_args = 1..)]
+    pub nodes: Vec<String>,
+
+    /// Place every room on another node than its players, so that every guess crosses the
+    /// cluster's NATS: for room g, an opener connects to node g mod N and opens a private
+    /// room (`/new`), its `--room-players` bots connect to node g+1 mod N and `/join` it by
+    /// its code, then the opener hangs up. With one node (`--addr` or one `--nodes`) the same
+    /// rooms are formed on that node: the baseline. Guess over TCP only; the server must
+    /// seat `--room-players` + 1 (`--players-per-room`) and allow the joins' early misses
+    /// while its peers have not heard of the room yet (`--failed-lookups-per-ip`).
+    #[arg(long, conflicts_with_all = ["echo", "compare_echo"])]
+    pub remote_rooms: bool,
+
+    /// Players per room with `--remote-rooms` (the last room may have fewer).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub room_players: u32,
+
     /// The game the bots play: `guess` (guess the number) or `dice` (Liar's Dice: each bot
     /// sits at a table with `/play dice`, bids or calls liar on its turn; line protocol
     /// only). The echo ceiling is the same for both: one line answered per line sent.
@@ -184,8 +204,12 @@ impl LoadArgs {
         Standalone::try_parse_from(argv).map(|standalone| standalone.args)
     }
 
-    /// The address to load: `--addr`, or the server's default one for the transport.
+    /// The address to load: `--addr` (the first of `--nodes`), or the server's default one
+    /// for the transport.
     pub fn target(&self) -> &str {
+        if let Some(first) = self.nodes.first() {
+            return first;
+        }
         match (&self.addr, self.transport) {
             (Some(addr), _) => addr,
             (None, Transport::Tcp) => DEFAULT_TCP_ADDR,
@@ -264,6 +288,29 @@ mod tests {
         let args = LoadArgs::try_parse_from(["load", "--game", "dice", "--seed", "9"]).unwrap();
         assert_eq!((args.game, args.seed), (GameKind::Dice, 9));
         assert!(LoadArgs::try_parse_from(["load", "--game", "chess"]).is_err());
+    }
+
+    #[test]
+    fn nodes_are_a_comma_separated_list_that_replaces_addr() {
+        let args = LoadArgs::try_parse_from(["load", "--nodes", "127.0.0.1:1,127.0.0.1:2"]);
+        let args = args.unwrap();
+        assert_eq!(args.nodes, ["127.0.0.1:1", "127.0.0.1:2"]);
+        assert_eq!(args.target(), "127.0.0.1:1");
+        assert!(!args.remote_rooms);
+        assert_eq!(args.room_players, 3);
+        let both = ["load", "--nodes", "127.0.0.1:1", "--addr", "127.0.0.1:2"];
+        assert!(LoadArgs::try_parse_from(both).is_err());
+    }
+
+    #[test]
+    fn remote_rooms_exclude_the_echo_phases() {
+        for echo in ["--echo", "--compare-echo"] {
+            let argv = ["load", "--remote-rooms", echo];
+            assert!(LoadArgs::try_parse_from(argv).is_err(), "{echo}");
+        }
+        let argv = ["load", "--remote-rooms", "--room-players", "2"];
+        let args = LoadArgs::try_parse_from(argv).unwrap();
+        assert!(args.remote_rooms && args.room_players == 2);
     }
 
     #[test]

@@ -38,6 +38,10 @@ pub enum LoadError {
         "dice bots speak the line protocol only: drop --transport ws (or load guess-the-number)"
     )]
     DiceOverWebSocket,
+    /// `--nodes` or `--remote-rooms` with dice or WebSocket bots: forming rooms across nodes
+    /// is done for guess-the-number over the line protocol only.
+    #[error("--nodes and --remote-rooms load guess-the-number over TCP only")]
+    NodesNeedGuessOverTcp,
     /// The latency histograms could not be made (a bug: their bounds are constants).
     #[error("cannot create the latency histograms: {0}")]
     Histogram(String),

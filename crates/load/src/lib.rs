@@ -28,6 +28,14 @@
 //! table one player acts at a time, so a dice run offers the server far fewer requests at
 //! once than a guess run with as many bots: compare its ratio with dice runs.
 //!
+//! # Several nodes
+//!
+//! `--nodes A,B,C` spreads the bots over the nodes of a cluster (bot i on node i mod N).
+//! `--remote-rooms` forms the rooms on purpose ([`RemoteRooms`]): each opened on one node by
+//! a short-lived opener, its `--room-players` bots seated from the next node by the room's
+//! code, so that every guess crosses NATS; with one node the same rooms form on it, the
+//! baseline that `scripts/cluster-compare.sh` sets against three nodes.
+//!
 //! # The echo ceiling
 //!
 //! Absolute numbers from a shared two-core machine say little: the same build may do 40k
@@ -59,8 +67,8 @@
 //!
 //! [`bot`] decides (pure, no I/O, reusable by the server's tests to drive players), with a
 //! small pure layer per wire format ([`bot::line`], [`bot::json`]); `driver` plays one bot
-//! over any transport, `tcp`, `ws` and [`colyseus`] being the transports; `phase` connects the bots and
-//! runs one measured window; [`run`] chooses the phases from the [`LoadArgs`]; [`Report`]
+//! over any transport, `tcp`, `ws` and [`colyseus`] being the transports; `phase` connects the bots (`rooms`
+//! forms placed rooms) and runs one measured window; [`run`] chooses the phases from the [`LoadArgs`]; [`Report`]
 //! prints.
 //!
 //! # Example
@@ -92,6 +100,7 @@ mod latency;
 mod phase;
 mod progress;
 mod report;
+mod rooms;
 mod stats;
 mod target;
 mod tcp;
@@ -105,6 +114,7 @@ pub use bot::{Answer, Brain, Heard, Reaction};
 pub use error::LoadError;
 pub use latency::Latency;
 pub use report::{Comparison, DiceFigures, Mode, Report, RunReport};
+pub use rooms::RemoteRooms;
 pub use usage::ServerUsage;
 
 use phase::Plan;
@@ -151,7 +161,15 @@ async fn run_with(args: LoadArgs, recorder: Option<phase::Recorder>) -> Result<R
     if args.game == GameKind::Dice && args.transport != Transport::Tcp && !args.echo {
         return Err(LoadError::DiceOverWebSocket);
     }
+    let several = !args.nodes.is_empty() || args.remote_rooms;
+    if several && (args.game != GameKind::Guess || args.transport != Transport::Tcp) {
+        return Err(LoadError::NodesNeedGuessOverTcp);
+    }
     let addr = target::resolve(args.target(), args.allow_remote).await?;
+    let mut nodes = Vec::with_capacity(args.nodes.len());
+    for node in &args.nodes {
+        nodes.push(target::resolve(node, args.allow_remote).await?);
+    }
     let echo = args.echo || args.compare_echo;
     raise_fd_limit(u64::from(args.clients) * if echo { 2 } else { 1 } + SPARE_FDS);
     if args.echo {
@@ -162,6 +180,11 @@ async fn run_with(args: LoadArgs, recorder: Option<phase::Recorder>) -> Result<R
         false => None,
     };
     let plan = Plan::new(&args, Mode::Server, addr);
+    let plan = match several {
+        true if nodes.is_empty() => plan.over(vec![addr], args.remote_rooms, args.room_players),
+        true => plan.over(nodes, args.remote_rooms, args.room_players),
+        false => plan,
+    };
     let plan = match recorder {
         Some(recorder) => plan.recording(recorder),
         None => plan,

@@ -22,6 +22,7 @@ use crate::dice::{self, DiceBrain};
 use crate::driver::{self, Context};
 use crate::progress::Progress;
 use crate::report::{Mode, RunReport};
+use crate::rooms::Placement;
 use crate::stats::Stats;
 use crate::usage::{Sample, ServerUsage};
 use crate::{GameKind, LoadArgs, LoadError, Transport, colyseus, tcp, ws};
@@ -41,6 +42,11 @@ pub(crate) struct Plan {
     pub(crate) mode: Mode,
     pub(crate) transport: Transport,
     pub(crate) addr: SocketAddr,
+    /// Every node the bots connect to (`--nodes`), bot i to node i mod N; else `addr` alone.
+    pub(crate) nodes: Vec<SocketAddr>,
+    /// With `--remote-rooms`: the rooms are formed on purpose, on another node than their
+    /// players (server phase only).
+    pub(crate) placement: Option<Placement>,
     pub(crate) clients: usize,
     pub(crate) duration: Duration,
     pub(crate) ramp_up: Option<Duration>,
@@ -68,6 +74,8 @@ impl Plan {
             mode,
             transport: args.transport,
             addr,
+            nodes: vec![addr],
+            placement: None,
             clients: to_usize(args.clients),
             duration: args.duration,
             ramp_up: args.ramp_up,
@@ -92,12 +100,35 @@ impl Plan {
         }
     }
 
+    /// The same plan over several nodes (`nodes`, never empty), its rooms placed across them
+    /// when `remote_rooms`.
+    pub(crate) fn over(
+        self,
+        nodes: Vec<SocketAddr>,
+        remote_rooms: bool,
+        room_players: u32,
+    ) -> Self {
+        let placement = remote_rooms.then(|| Placement {
+            nodes: nodes.clone(),
+            room_players: to_usize(room_players).max(1),
+        });
+        Self {
+            addr: nodes.first().copied().unwrap_or(self.addr),
+            nodes,
+            placement,
+            ..self
+        }
+    }
+
     /// Runs the phase to its end and reports it.
     pub(crate) async fn run(&self) -> Result<RunReport, LoadError> {
         let stats = Arc::new(Stats::new(Stats::shards_for(self.clients))?);
         let progress = Progress::start(self.mode, Arc::clone(&stats), self.clients, self.quiet);
         let connecting = Instant::now();
-        let streams = self.connect_all(&stats).await;
+        let (streams, rooms) = match &self.placement {
+            Some(placement) => self.seat_all(placement, &stats).await,
+            None => (self.connect_all(&stats).await, 0),
+        };
         let connect_time = connecting.elapsed();
         let start = Instant::now();
         progress.window_started(start, self.duration);
@@ -110,6 +141,7 @@ impl Plan {
         progress.finish();
         let mut report = self.report(&stats, connect_time);
         report.server_usage = usage;
+        report.remote_rooms = self.placement.as_ref().map(|p| p.figures(rooms));
         Ok(report)
     }
 
@@ -126,7 +158,8 @@ impl Plan {
 
     fn report(&self, stats: &Stats, connect_time: Duration) -> RunReport {
         let clients = u64::try_from(self.clients).unwrap_or(u64::MAX);
-        let addr = self.addr.to_string();
+        let addrs: Vec<String> = self.nodes.iter().map(ToString::to_string).collect();
+        let addr = addrs.join(",");
         let times = (connect_time, self.duration);
         RunReport::from_stats(
             (self.mode, self.transport, self.game),
@@ -135,6 +168,14 @@ impl Plan {
             times,
             stats,
         )
+    }
+
+    /// Forms the placed rooms: every seated player's connection, and the rooms formed.
+    async fn seat_all(&self, placement: &Placement, stats: &Stats) -> (Vec<(usize, Conn)>, usize) {
+        let steps = (self.batch, self.ramp_up, self.connect_timeout);
+        let (seated, rooms) = placement.seat_all(self.clients, steps, stats).await;
+        let conns = seated.into_iter().map(|(id, lines)| (id, Conn::Tcp(lines)));
+        (conns.collect(), rooms)
     }
 
     /// Connects all bots, batch after batch, spreading the batches over `--ramp-up`.
@@ -179,7 +220,12 @@ impl Plan {
     /// One connection attempt, within the connect timeout: a TCP connection, or a WebSocket
     /// handshake and (for the game) the request for a seat.
     fn connect(&self, id: usize) -> impl Future<Output = (usize, std::io::Result<Conn>)> + use<> {
-        let (addr, limit, transport) = (self.addr, self.connect_timeout, self.transport);
+        let addr = self.nodes.get(id % self.nodes.len().max(1)).copied();
+        let (addr, limit, transport) = (
+            addr.unwrap_or(self.addr),
+            self.connect_timeout,
+            self.transport,
+        );
         let (echo, join) = (self.mode == Mode::Echo, self.mode == Mode::Server);
         let feed = self.feed;
         let seat = join.then_some(ws::Seat { feed });

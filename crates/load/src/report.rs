@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::latency::Latency;
+use crate::rooms::RemoteRooms;
 use crate::stats::Stats;
 use crate::usage::ServerUsage;
 use crate::{GameKind, Transport};
@@ -86,6 +87,9 @@ pub struct RunReport {
     /// What the server process spent over the window (`--server-pid`, server phase only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_usage: Option<ServerUsage>,
+    /// With `--remote-rooms`: the rooms formed on another node than their players.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_rooms: Option<RemoteRooms>,
 }
 
 /// What a dice run measured at the tables.
@@ -193,6 +197,7 @@ impl RunReport {
             win_latency: stats.win_latency(),
             dice,
             server_usage: None,
+            remote_rooms: None,
         }
     }
 }
@@ -343,6 +348,13 @@ impl fmt::Display for RunReport {
                 "server usage", usage.cpu_us_per_guess, usage.cpu_secs, usage.cores, usage.rss_kib
             )?;
         }
+        if let Some(rooms) = &self.remote_rooms {
+            writeln!(
+                f,
+                "{:<14} {} rooms of {} players over {} node(s), each on another node than its players",
+                "remote rooms", rooms.rooms, rooms.room_players, rooms.nodes
+            )?;
+        }
         match &self.first_connect_error {
             Some(error) => writeln!(f, "{:<14} {error}", "connect error"),
             None => Ok(()),
@@ -424,6 +436,7 @@ mod tests {
             win_latency: Latency::default(),
             dice: None,
             server_usage: None,
+            remote_rooms: None,
         }
     }
 

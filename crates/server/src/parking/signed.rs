@@ -4,7 +4,7 @@
 //! player's node may die, and with it that memory; so a cluster node issues *signed* tokens,
 //! `v1.<player>.<issued ms>.<HMAC-SHA256, 64 hex digits>`, the MAC over a domain tag, the
 //! player's number and the issue time, under the key the shared database drew once
-//! (migration 5). Any node can then tell that the bearer is player `<player>` without having
+//! (migration 6). Any node can then tell that the bearer is player `<player>` without having
 //! seen the token before; which seat they get back is the room's business: a room gives a
 //! seat only to the player seated in it (`Rejoin`), so a token proves nothing about rooms.
 //!
