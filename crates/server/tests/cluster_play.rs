@@ -281,3 +281,114 @@ async fn a_node_cut_off_from_nats_gives_up_its_rooms_before_their_leases_run_out
     assert_eq!(pg.count(&won_by_b), Ok(1));
     drop(a);
 }
+
+/// Private rooms opened on node a while their claims cannot be won yet (the test holds
+/// `room_claims` locked for 1.5 s, as a busy database would), each joined by its code from
+/// node b as soon as b can find it: none is ever "closed". A room is announced to the other
+/// nodes only once it is served on NATS; announced before (its claim still being won), a
+/// join from b found it by its code and was told the room had closed (the load generator saw
+/// 2,502 such refusals in one 3,000-player run; with the announcement not waiting, this test
+/// fails).
+#[tokio::test]
+async fn a_room_found_on_another_node_is_always_reachable_there() {
+    let Some(pg) = services("cluster_reachable").await else {
+        return;
+    };
+    const ROOMS: usize = 30;
+    let two = ["--players-per-room", "2", "--lease-ms", "6000"];
+    // Every joiner comes from 127.0.0.1 and asks again while b has not heard of its room.
+    let patient = [
+        &two[..],
+        &[
+            "--failed-lookups-per-client",
+            "100000",
+            "--failed-lookups-per-ip",
+            "100000",
+        ],
+    ]
+    .concat();
+    let (a, b) = (
+        NodeProc::start(&pg, "a", &two),
+        NodeProc::start(&pg, "b", &patient),
+    );
+    // Everyone connected and greeted first, so that the rooms open close together.
+    let mut owners = Vec::new();
+    for _ in 0..ROOMS {
+        let mut owner = Client::connect(a.tcp).await;
+        owner.greeting().await;
+        owners.push(owner);
+    }
+    let mut joiners = Vec::new();
+    for _ in 0..ROOMS {
+        let mut joiner = Client::connect(b.tcp).await;
+        joiner.greeting().await;
+        joiners.push(joiner);
+    }
+    let lock = hold_claims_locked(&pg, Duration::from_millis(1500));
+    let held = "SELECT COUNT(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                WHERE c.relname = 'room_claims' AND l.mode = 'ExclusiveLock' AND l.granted";
+    common::cluster::eventually(&pg, held, 1).await;
+    for owner in &mut owners {
+        owner.send("/new").await;
+    }
+    let mut codes = Vec::new();
+    for owner in &mut owners {
+        let (line, _) = owner.until_contains("Friends join with: /join ").await;
+        let code = line.rsplit(' ').next().unwrap_or_default().to_owned();
+        codes.push(code);
+    }
+    let started = Instant::now();
+    let mut waiting: Vec<usize> = (0..ROOMS).collect();
+    while !waiting.is_empty() {
+        for &i in &waiting {
+            joiners[i].send(&format!("/join {}", codes[i])).await;
+        }
+        let mut still = Vec::new();
+        for i in waiting {
+            let line = loop {
+                let line = joiners[i].line().await;
+                if line.starts_with("* You joined") || line.starts_with("error:") {
+                    break line;
+                }
+            };
+            if line.starts_with("error: no room") {
+                still.push(i);
+            } else {
+                assert!(
+                    line.starts_with(&format!("* You joined private room {}", codes[i])),
+                    "room {} found from b but: {line}",
+                    codes[i]
+                );
+            }
+        }
+        waiting = still;
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{} rooms never found from b",
+            waiting.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        lock.join().is_ok_and(|held| held.is_ok()),
+        "the lock was not held"
+    );
+}
+
+/// Holds `room_claims` of `pg`'s schema locked against writes for `long`, on a thread of its
+/// own: claims wait meanwhile, reads go on.
+fn hold_claims_locked(
+    pg: &referee_store::pg_testing::TestSchema,
+    long: Duration,
+) -> std::thread::JoinHandle<Result<(), postgres::Error>> {
+    let (url, schema) = (pg.url().to_owned(), pg.schema().to_owned());
+    std::thread::spawn(move || {
+        let mut config: postgres::Config = url.parse()?;
+        config.options(&format!("-c search_path={schema}"));
+        let mut client = config.connect(postgres::NoTls)?;
+        client.batch_execute(&format!(
+            "BEGIN; LOCK TABLE room_claims IN EXCLUSIVE MODE; SELECT pg_sleep({}); COMMIT;",
+            long.as_secs_f64()
+        ))
+    })
+}

@@ -305,12 +305,14 @@ impl<R> Directory<R> {
         self.rooms.len()
     }
 
-    /// Every room as the other nodes of a cluster see it (codes included: they resolve
-    /// private rooms for their players), the first `limit` by number, and how many in all.
-    pub(super) fn ads(&self, limit: usize) -> (Vec<RoomAd>, usize) {
+    /// Every room `reachable` says the other nodes of a cluster can reach, as they see it
+    /// (codes included: they resolve private rooms for their players), the first `limit` by
+    /// number, and how many rooms there are in all.
+    pub(super) fn ads(&self, limit: usize, reachable: impl Fn(&R) -> bool) -> (Vec<RoomAd>, usize) {
         let ads = self
             .rooms
             .iter()
+            .filter(|(_, entry)| reachable(&entry.room))
             .take(limit)
             .map(|(&id, entry)| RoomAd {
                 id,

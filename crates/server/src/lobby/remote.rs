@@ -88,7 +88,12 @@ impl Message for Advertise {
 
 impl<G: Render> Handler<Advertise> for Lobby<G> {
     fn handle(&mut self, ads: Advertise, _: &mut Context<Self>) -> (Vec<RoomAd>, usize) {
-        self.directory.ads(ads.limit)
+        // In a cluster a room is announced once it is served on NATS, never before: a node
+        // that found it by its code earlier would be told "no responders" — the room gone —
+        // though it is only opening (its claim being won, its first snapshot saved).
+        let in_cluster = self.cluster.is_some();
+        self.directory
+            .ads(ads.limit, |hosted| !in_cluster || hosted.serving.is_some())
     }
 }
 
