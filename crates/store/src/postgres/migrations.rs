@@ -107,6 +107,9 @@ const MIGRATIONS: &[&str] = &[
      );
      INSERT INTO cluster_meta (id)
          SELECT substr(md5(random()::text || clock_timestamp()::text), 1, 16);",
+    // 5: how many times each node registered (crate::Registration::run): a node numbers
+    // its players from a slice derived from it, so no two runs of one node share numbers.
+    "ALTER TABLE cluster_nodes ADD COLUMN runs BIGINT NOT NULL DEFAULT 0;",
 ];
 
 /// The newest schema version this build knows.
