@@ -103,6 +103,10 @@ pub struct StoredSnapshot {
     pub body: String,
     /// When it was saved, in milliseconds since the Unix epoch (database clock).
     pub saved_at_ms: i64,
+    /// The highest round of the room committed under any of its claims (`None`: none), read
+    /// with the snapshot. A snapshot is saved in the background after its win's commit, so
+    /// a host that dies may have committed rounds its last snapshot does not hold.
+    pub last_round: Option<u64>,
 }
 
 /// Claims, renewals and releases of rooms. Each call runs to completion before returning.

@@ -161,7 +161,8 @@ impl Claims for PgClaims {
         self.worker.ask(move |client| {
             let row = client.query_opt(
                 "SELECT room, epoch, node, body,
-                        (EXTRACT(EPOCH FROM saved_at) * 1000)::BIGINT
+                        (EXTRACT(EPOCH FROM saved_at) * 1000)::BIGINT,
+                        (SELECT MAX(round) FROM rounds WHERE claim_room = $1)
                  FROM room_snapshots WHERE room = $1",
                 &[&room],
             )?;
@@ -171,6 +172,9 @@ impl Claims for PgClaims {
                 node: row.get(2),
                 body: row.get(3),
                 saved_at_ms: row.get(4),
+                last_round: row
+                    .get::<_, Option<i64>>(5)
+                    .and_then(|round| u64::try_from(round).ok()),
             }))
         })
     }
