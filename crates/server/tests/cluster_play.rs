@@ -210,17 +210,8 @@ async fn a_killed_hosts_room_comes_back_on_another_node_with_its_wins_and_seats(
     // Nothing acknowledged was lost, nothing recorded twice, nothing committed by the
     // fenced epoch after the takeover.
     assert_eq!(pg.count("SELECT COUNT(*) FROM rounds"), Ok(2));
-    let store = pg.store().unwrap_or_else(|e| panic!("{e}"));
-    let audit = tokio::task::spawn_blocking(move || {
-        let mut claims = store.claims().unwrap_or_else(|e| panic!("{e}"));
-        claims.commits_after_takeover()
-    });
-    let late = audit.await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        late.map(|late| late.len()).ok(),
-        Some(0),
-        "a commit of a fenced epoch"
-    );
+    let late = common::cluster::commits_after_takeover(&pg).await;
+    assert_eq!(late, Ok(Vec::new()), "a commit of a fenced epoch");
     eprintln!("failover: the room accepted moves again {back:?} after the kill");
 }
 

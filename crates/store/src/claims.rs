@@ -106,6 +106,10 @@ pub struct StoredSnapshot {
     /// Saved by [`Claims::hand_over`]: its host stopped the room, saved it and let the claim
     /// go in one transaction (a graceful leave). Any later save clears it.
     pub handed_over: bool,
+    /// The highest round of the room committed under any of its claims (`None`: none), read
+    /// with the snapshot. A snapshot is saved in the background after its win's commit, so
+    /// a host that dies may have committed rounds its last snapshot does not hold.
+    pub last_round: Option<u64>,
 }
 
 /// Claims, renewals and releases of rooms. Each call runs to completion before returning.

@@ -57,7 +57,7 @@ pub use claims::{ClaimRecord, Claimed, Claims, Fence, Holder, Lease, StoredSnaps
 pub use error::StoreError;
 pub use memory::{Limits as MemoryLimits, MemoryStore};
 pub use model::{GameWins, LeaderEntry, Leaderboard, MatchLog, MatchRecord, RoundResult};
-pub use nodes::{NodeAddresses, NodeRecord};
+pub use nodes::{NodeAddresses, NodeRecord, Registration};
 pub use postgres::{LateCommit, PgClaims, PgNodes, PgStore, redact, testing as pg_testing};
 pub use sqlite::{SqliteReader, SqliteStore};
 

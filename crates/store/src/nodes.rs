@@ -6,6 +6,12 @@
 //! room and player numbers from it, so that two nodes never hand out the same number. A node
 //! proves it is alive by a heartbeat that moves `last_seen` (the database's clock); a node
 //! that leaves gracefully says so. [`crate::PgNodes`] keeps them in PostgreSQL.
+//!
+//! Each registration is also a new **run** of the node, counted in the database (1, 2, 3…
+//! per name, raised in the registering statement itself): a restarted node derives where it
+//! numbers its players from it, so that two runs of one node never hand out the same player
+//! number — a random start would collide once in a while, and a player number that an
+//! earlier run's player still holds a seat under would be taken for them.
 
 use serde::Serialize;
 
@@ -18,6 +24,15 @@ pub struct NodeAddresses {
     pub tcp: Option<String>,
     /// WebSocket players (`ws://…/ws`).
     pub ws: Option<String>,
+}
+
+/// What a registration gives a node: its index for good, and which run of it this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registration {
+    /// Its number in the cluster: the same for every run of the name.
+    pub index: u32,
+    /// This run of the name: 1 for its first registration, one more at each one after.
+    pub run: u64,
 }
 
 /// A registered node, live or not.

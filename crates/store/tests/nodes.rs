@@ -6,8 +6,8 @@
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use referee_store::NodeAddresses;
 use referee_store::pg_testing::TestSchema;
+use referee_store::{NodeAddresses, Registration};
 
 fn addresses(tcp: &str) -> NodeAddresses {
     NodeAddresses {
@@ -31,8 +31,8 @@ fn names_registering_at_once_get_distinct_indices_and_keep_them() {
                 let mut nodes = store.nodes().unwrap_or_else(|e| panic!("{e}"));
                 barrier.wait();
                 let name = format!("node-{n}");
-                let index = nodes.register(&name, &addresses("127.0.0.1:1"));
-                (name, index.unwrap_or_else(|e| panic!("{e}")))
+                let registered = nodes.register(&name, &addresses("127.0.0.1:1"));
+                (name, registered.unwrap_or_else(|e| panic!("{e}")).index)
             })
         })
         .collect();
@@ -48,7 +48,11 @@ fn names_registering_at_once_get_distinct_indices_and_keep_them() {
     given.sort();
     let (name, index) = &given[2];
     let again = nodes.register(name, &addresses("127.0.0.1:2"));
-    assert_eq!(again.ok(), Some(*index), "the same name, the same index");
+    assert_eq!(
+        again.ok().map(|again| again.index),
+        Some(*index),
+        "the same name, the same index"
+    );
     let listed = nodes
         .nodes(Duration::from_secs(5))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -59,6 +63,54 @@ fn names_registering_at_once_get_distinct_indices_and_keep_them() {
         Some("127.0.0.1:2"),
         "addresses updated"
     );
+}
+
+#[test]
+fn each_registration_of_a_name_is_its_next_run_also_when_they_race() {
+    let Some(pg) = TestSchema::create("nodes_runs").unwrap_or_else(|e| panic!("{e}")) else {
+        return;
+    };
+    // Eight registrations of one name at once (a node restarted in a loop, or started twice
+    // by mistake), and one of another name: the name's runs are 1 to 8, each given once.
+    const RUNS: usize = 8;
+    let barrier = Arc::new(Barrier::new(RUNS + 1));
+    let threads: Vec<_> = (0..=RUNS)
+        .map(|n| {
+            let store = pg.store().unwrap_or_else(|e| panic!("{e}"));
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let mut nodes = store.nodes().unwrap_or_else(|e| panic!("{e}"));
+                barrier.wait();
+                let name = if n == RUNS { "other" } else { "restarted" };
+                let registered = nodes.register(name, &addresses("127.0.0.1:1"));
+                (name, registered.unwrap_or_else(|e| panic!("{e}")))
+            })
+        })
+        .collect();
+    let given: Vec<(&str, Registration)> = threads
+        .into_iter()
+        .map(|t| t.join().unwrap_or_else(|_| panic!("thread")))
+        .collect();
+    let mut runs: Vec<u64> = given
+        .iter()
+        .filter(|(name, _)| *name == "restarted")
+        .map(|(_, registered)| registered.run)
+        .collect();
+    runs.sort_unstable();
+    assert_eq!(runs, (1..=RUNS as u64).collect::<Vec<_>>());
+    let other = given.iter().find(|(name, _)| *name == "other");
+    assert_eq!(other.map(|(_, registered)| registered.run), Some(1));
+    let indices: std::collections::BTreeSet<u32> = given
+        .iter()
+        .filter(|(name, _)| *name == "restarted")
+        .map(|(_, registered)| registered.index)
+        .collect();
+    assert_eq!(indices.len(), 1, "one index for every run of a name");
+    // And once more, later: the next run.
+    let store = pg.store().unwrap_or_else(|e| panic!("{e}"));
+    let mut nodes = store.nodes().unwrap_or_else(|e| panic!("{e}"));
+    let again = nodes.register("restarted", &addresses("127.0.0.1:2"));
+    assert_eq!(again.ok().map(|again| again.run), Some(RUNS as u64 + 1));
 }
 
 #[test]

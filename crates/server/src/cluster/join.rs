@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use referee_cluster::{ClusterError, Keeper, KeeperConfig, LeaseLost};
-use referee_store::{Claims, NodeAddresses, PgClaims, PgStore, StoreError};
+use referee_store::{Claims, NodeAddresses, PgClaims, PgStore, Registration, StoreError};
 use tokio::sync::mpsc;
 
 use super::nats::{NatsTls, NatsTlsError, redacted, with_credentials};
@@ -90,7 +90,7 @@ impl Node {
     ) -> Result<Node, JoinError> {
         let client = connect(&config.nats, &config.tls).await?;
         let nodes = Arc::new(Mutex::new(store.nodes()?));
-        let index = register(&nodes, &config.name, addresses.clone()).await?;
+        let Registration { index, run } = register(&nodes, &config.name, addresses.clone()).await?;
         let prefix = format!("referee.{}", cluster_id(&nodes).await?);
         let tokens = token_key(&nodes).await?;
         let first_room = first_room(store.claims()?, index).await?;
@@ -100,13 +100,13 @@ impl Node {
             .map_err(|err| JoinError::Blocking(err.to_string()))?;
         let node = ClusterNode {
             client,
-            run: format!("{}_r{:08x}", config.name, rand::random::<u32>()),
+            run: format!("{}_r{run}", config.name),
             name: config.name,
             index,
             prefix,
             tokens,
             first_room,
-            first_player: u64::from(rand::random::<u32>() % 1_000) * 1_000_000,
+            first_player: first_player(run),
             view: super::KnownNodes::default(),
             addresses,
             saver,
@@ -164,7 +164,7 @@ async fn register(
     nodes: &Arc<Mutex<referee_store::PgNodes>>,
     name: &str,
     addresses: NodeAddresses,
-) -> Result<u32, JoinError> {
+) -> Result<Registration, JoinError> {
     let (nodes, name) = (nodes.clone(), name.to_owned());
     let registered = tokio::task::spawn_blocking(move || {
         let mut nodes = nodes
@@ -176,6 +176,17 @@ async fn register(
         .await
         .map_err(|err| JoinError::Blocking(err.to_string()))?
         .map_err(JoinError::Store)
+}
+
+/// How many player numbers a run of a node has to itself before the next run's slice.
+const PLAYERS_PER_RUN: u64 = 1_000_000;
+
+/// Where in its node's range run `run` (from 1) numbers its players: a slice of
+/// [`PLAYERS_PER_RUN`] of its own, so consecutive runs never share a number (the range holds
+/// a thousand slices; run 1,001 reuses run 1's, long gone).
+fn first_player(run: u64) -> u64 {
+    let slices = NUMBERS_PER_NODE / PLAYERS_PER_RUN;
+    (run.saturating_sub(1) % slices) * PLAYERS_PER_RUN
 }
 
 /// The first room number of node `index`'s new run: one past the highest its earlier runs
@@ -243,6 +254,20 @@ mod tests {
         for bad in ["", "node 1", "nöde", "a.b", "a/b", "a*", &"x".repeat(33)] {
             assert!(!valid_node_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn each_run_numbers_its_players_in_a_slice_of_its_own() {
+        assert_eq!(first_player(1), 0);
+        assert_eq!(first_player(2), PLAYERS_PER_RUN);
+        let slices: std::collections::BTreeSet<u64> = (1..=1_000).map(first_player).collect();
+        assert_eq!(slices.len(), 1_000, "a thousand runs, a thousand slices");
+        assert!(
+            slices
+                .iter()
+                .all(|first| first + PLAYERS_PER_RUN <= NUMBERS_PER_NODE)
+        );
+        assert_eq!(first_player(1_001), first_player(1), "then they come round");
     }
 
     #[test]

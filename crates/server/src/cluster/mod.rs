@@ -73,9 +73,9 @@ pub(crate) struct ClusterNode {
     pub(crate) client: async_nats::Client,
     /// The node's name (`--node`), unique in the cluster: claims and subjects carry it.
     pub(crate) name: String,
-    /// This run of the node: its name and a random suffix drawn at start. Its players'
-    /// member subjects carry it, so that a restarted node never receives frames meant for
-    /// its earlier run's connections (their numbers start again).
+    /// This run of the node: its name and its run as the database counts them (`a_r3`).
+    /// Its players' member subjects carry it, so that a restarted node never receives
+    /// frames meant for its earlier run's connections.
     pub(crate) run: String,
     /// The node's number in the cluster (given by the database at start-up): it makes room
     /// and player numbers unique across nodes.
@@ -96,8 +96,8 @@ pub(crate) struct ClusterNode {
     /// The first room number this run of the node hands out: past every room its earlier
     /// runs claimed (another node may host one of them now, adopted after a failure).
     pub(crate) first_room: crate::ids::RoomId,
-    /// Where in its range this run numbers its players from: a slice of a million drawn at
-    /// random per run (1 in 1,000 that two runs of a node start in the same slice).
+    /// Where in its range this run numbers its players from: a slice of a million of its
+    /// own, derived from the run the database counted at registration (`join::first_player`).
     pub(crate) first_player: u64,
     /// The leases on the rooms this node hosts.
     pub(crate) keeper: Keeper,

@@ -231,3 +231,43 @@ impl Proxy {
 async fn hold(_connection: tokio::net::TcpStream) {
     std::future::pending::<()>().await;
 }
+
+/// The audit of the fence (`PgClaims::commits_after_takeover`): every result committed under
+/// an epoch after a later epoch of its room was claimed, as text. Empty when the fence held.
+pub async fn commits_after_takeover(pg: &TestSchema) -> Result<Vec<String>, String> {
+    let store = pg.store().map_err(|e| e.to_string())?;
+    let audit = tokio::task::spawn_blocking(move || {
+        let mut claims = store.claims().map_err(|e| e.to_string())?;
+        claims.commits_after_takeover().map_err(|e| e.to_string())
+    });
+    let late = audit.await.map_err(|e| e.to_string())??;
+    Ok(late.iter().map(|late| format!("{late:?}")).collect())
+}
+
+/// The node among `names` holding a live claim on room `room` now, if any.
+pub fn live_host<'a>(pg: &TestSchema, room: u64, names: &[&'a str]) -> Option<&'a str> {
+    names.iter().copied().find(|name| {
+        let held = format!(
+            "SELECT COUNT(*) FROM room_claims WHERE room = 'room/{room}' AND node = '{name}' \
+             AND expires_at > clock_timestamp()"
+        );
+        pg.count(&held) == Ok(1)
+    })
+}
+
+/// Prints the last `last` lines of each node's log (named), DEBUG lines left out: what a
+/// test prints before failing on a stall, so that a CI failure can be read.
+pub fn print_logs<'a>(logs: impl IntoIterator<Item = (&'a str, Vec<String>)>, last: usize) {
+    for (name, log) in logs {
+        let lines: Vec<&String> = log.iter().filter(|l| !l.contains("DEBUG")).collect();
+        let from = lines.len().saturating_sub(last);
+        eprintln!(
+            "==== log of node {name}: {} lines, the last {} ====",
+            lines.len(),
+            lines.len() - from
+        );
+        for line in &lines[from..] {
+            eprintln!("{name}| {line}");
+        }
+    }
+}

@@ -167,7 +167,8 @@ impl Claims for PgClaims {
         self.worker.ask(move |client| {
             let row = client.query_opt(
                 "SELECT room, epoch, node, body,
-                        (EXTRACT(EPOCH FROM saved_at) * 1000)::BIGINT, handed_over
+                        (EXTRACT(EPOCH FROM saved_at) * 1000)::BIGINT, handed_over,
+                        (SELECT MAX(round) FROM rounds WHERE claim_room = $1)
                  FROM room_snapshots WHERE room = $1",
                 &[&room],
             )?;
@@ -178,6 +179,9 @@ impl Claims for PgClaims {
                 body: row.get(3),
                 saved_at_ms: row.get(4),
                 handed_over: row.get(5),
+                last_round: row
+                    .get::<_, Option<i64>>(6)
+                    .and_then(|round| u64::try_from(round).ok()),
             }))
         })
     }

@@ -117,6 +117,9 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE cluster_meta ADD COLUMN token_key TEXT;
      UPDATE cluster_meta SET token_key =
          replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');",
+    // 7: how many times each node registered (crate::Registration::run): a node numbers
+    // its players from a slice derived from it, so no two runs of one node share numbers.
+    "ALTER TABLE cluster_nodes ADD COLUMN runs BIGINT NOT NULL DEFAULT 0;",
 ];
 
 /// The newest schema version this build knows.

@@ -7,7 +7,7 @@ use postgres::{Client, Row};
 
 use super::session::Session;
 use super::worker::Worker;
-use crate::{NodeAddresses, NodeRecord, StoreError};
+use crate::{NodeAddresses, NodeRecord, Registration, StoreError};
 
 type Result<T> = std::result::Result<T, postgres::Error>;
 
@@ -34,8 +34,10 @@ impl PgNodes {
     }
 
     /// Registers the node `name` (started now, seen now, not gone) at `addresses`, and
-    /// answers its index: the one it had if the name registered before, else the next one
-    /// (1 for the first node).
+    /// answers its index — the one it had if the name registered before, else the next one
+    /// (1 for the first node) — and its run: one more than the name's registrations before
+    /// (1 for the first), counted in the same statement, so two registrations of one name
+    /// never get the same run.
     ///
     /// # Errors
     /// The store's failure (nothing registered).
@@ -43,14 +45,18 @@ impl PgNodes {
         &mut self,
         name: &str,
         addresses: &NodeAddresses,
-    ) -> std::result::Result<u32, StoreError> {
+    ) -> std::result::Result<Registration, StoreError> {
         let (name, addresses) = (name.to_owned(), addresses.clone());
-        let index = self
+        let (index, run) = self
             .worker
             .ask(move |client| register(client, &name, &addresses))?;
-        u32::try_from(index).map_err(|_| StoreError::Statement {
+        let out_of_range = |what: &str, value: i64| StoreError::Statement {
             code: String::new(),
-            detail: format!("node index {index} out of range"),
+            detail: format!("node {what} {value} out of range"),
+        };
+        Ok(Registration {
+            index: u32::try_from(index).map_err(|_| out_of_range("index", index))?,
+            run: u64::try_from(run).map_err(|_| out_of_range("run", run))?,
         })
     }
 
@@ -153,22 +159,24 @@ fn record(row: &Row, window_ms: f64) -> NodeRecord {
     }
 }
 
-/// Inserts the node with the next index, or updates the one registered under its name.
-fn register(client: &mut Client, name: &str, addresses: &NodeAddresses) -> Result<i64> {
+/// Inserts the node with the next index, or updates the one registered under its name;
+/// either way counts one more run. Its index and run.
+fn register(client: &mut Client, name: &str, addresses: &NodeAddresses) -> Result<(i64, i64)> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK])?;
     let row = tx.query_one(
         "INSERT INTO cluster_nodes AS n
-             (name, node_index, http_addr, tcp_addr, ws_addr, started_at, last_seen, left_at)
+             (name, node_index, http_addr, tcp_addr, ws_addr, started_at, last_seen, left_at,
+              runs)
          VALUES ($1, (SELECT COALESCE(MAX(node_index), 0) + 1 FROM cluster_nodes),
-                 $2, $3, $4, clock_timestamp(), clock_timestamp(), NULL)
+                 $2, $3, $4, clock_timestamp(), clock_timestamp(), NULL, 1)
          ON CONFLICT (name) DO UPDATE
              SET http_addr = EXCLUDED.http_addr, tcp_addr = EXCLUDED.tcp_addr,
                  ws_addr = EXCLUDED.ws_addr, started_at = EXCLUDED.started_at,
-                 last_seen = EXCLUDED.last_seen, left_at = NULL
-         RETURNING n.node_index",
+                 last_seen = EXCLUDED.last_seen, left_at = NULL, runs = n.runs + 1
+         RETURNING n.node_index, n.runs",
         &[&name, &addresses.http, &addresses.tcp, &addresses.ws],
     )?;
     tx.commit()?;
-    Ok(row.get(0))
+    Ok((row.get(0), row.get(1)))
 }
