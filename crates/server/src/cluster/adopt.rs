@@ -179,6 +179,11 @@ async fn restore<G: Render>(
         .map_err(|err| tracing::warn!(room = claim, %err, "a room snapshot that does not read"))
         .ok()?;
     let resume = resume_of(stored.handed_over, stored.epoch, epoch);
+    if resume == Resume::Failover {
+        // A handed-over snapshot was taken after the room's last commit; a failover's may
+        // be behind it.
+        past_committed(&mut snapshot, stored.last_round, claim);
+    }
     tracing::info!(room = claim, ?resume, "restoring an adopted room");
     Some((snapshot, resume))
 }
@@ -193,7 +198,6 @@ pub(crate) fn resume_of(handed_over: bool, saved: u64, won: u64) -> Resume {
     if handed_over && saved.checked_add(1) == Some(won) {
         Resume::Handover
     } else {
-        past_committed(&mut snapshot, stored.last_round, claim);
         Resume::Failover
     }
 }

@@ -91,8 +91,11 @@ impl<G: Render> Session<G> {
     /// or handed the room over, or the room moved and holds the seat for this player): waits,
     /// boundedly, for the node that has the room now, and takes the seat back there.
     /// `Some(round)`: seated again, the room in that round (it says what became of the round
-    /// in play); `None`: not seated. A room that merely answered late takes the seat back at
-    /// once, as after a reconnect.
+    /// in play); `None`: not seated — and no seat any more when the room answered that it
+    /// holds none for this player (one who sat down after its last snapshot, restored on
+    /// another node without them): a seat kept then would send every move to a room where
+    /// the player is nobody, and `/join` would say "already in". A room that merely answered
+    /// late takes the seat back at once, as after a reconnect.
     pub(super) async fn seat_back(&mut self) -> Option<u64> {
         let node = self.cluster.clone()?;
         let (room, code) = self
@@ -124,7 +127,11 @@ impl<G: Render> Session<G> {
                     tracing::info!(player = %self.player, room, "seat taken back on the room's new host");
                     return Some(round);
                 }
-                Ok(Err(SeatLost)) => return None,
+                Ok(Err(SeatLost)) => {
+                    tracing::info!(player = %self.player, room, "the room's new host holds no seat for this player");
+                    self.seat = None;
+                    return None;
+                }
                 Err(_) if Instant::now() < deadline => {
                     // Backing off: the players of a dead node all ask at once.
                     tokio::time::sleep(retry).await;

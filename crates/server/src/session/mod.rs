@@ -339,8 +339,16 @@ impl<G: Render> Session<G> {
         // node may have died (another node adopts the room in a moment), or handed the room
         // over as it left.
         let lost = matches!(err, AskError::NotRunning(()) | AskError::Timeout(_));
+        let room = self.seat.as_ref().map(|seat| seat.room);
         let back = if lost { self.seat_back().await } else { None };
         let Some(round) = back else {
+            if let (Some(room), None) = (room, &self.seat) {
+                // The room came back on another node without this player's seat.
+                return self.error(
+                    ErrorCode::RoomClosed,
+                    format!("room {room} came back on another node without your seat; type /join {room} or /play"),
+                );
+            }
             return self.room_failed(err);
         };
         if round != seen_round {
