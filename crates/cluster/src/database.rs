@@ -55,6 +55,26 @@ impl Handler<Renew> for Database {
     }
 }
 
+/// Renew every claim given, in one statement.
+pub(crate) struct RenewAll {
+    pub(crate) fences: Vec<Fence>,
+    pub(crate) lease: Duration,
+}
+
+impl Message for RenewAll {
+    type Reply = Result<Vec<Option<Lease>>, StoreError>;
+}
+
+impl Handler<RenewAll> for Database {
+    fn handle(
+        &mut self,
+        msg: RenewAll,
+        _: &mut referee_actor::Context<Self>,
+    ) -> Result<Vec<Option<Lease>>, StoreError> {
+        self.claims.renew_all(&msg.fences, msg.lease)
+    }
+}
+
 /// How a claim is given up.
 #[derive(Debug, Clone)]
 pub(crate) enum Giving {

@@ -312,37 +312,35 @@ impl Message for Tick {
 
 impl Handler<Tick> for LeaseKeeper {
     fn handle(&mut self, _: Tick, ctx: &mut Context<Self>) {
-        for (room, held) in &mut self.held {
-            if held.renewing {
-                continue;
-            }
+        // Every lease not already being renewed, in one statement: a node hosting a
+        // thousand rooms must not spend a commit on each, every third of a lease.
+        let mut fences = Vec::new();
+        for held in self.held.values_mut().filter(|held| !held.renewing) {
             held.renewing = true;
-            let renew = database::Renew {
-                fence: held.fence.clone(),
+            fences.push(held.fence.clone());
+        }
+        if !fences.is_empty() {
+            let renew = database::RenewAll {
+                fences: fences.clone(),
                 lease: self.config.lease,
             };
-            let (database, room, epoch) = (self.database.clone(), room.clone(), held.fence.epoch);
-            let limit = self.config.lease;
+            let (database, limit) = (self.database.clone(), self.config.lease);
             ctx.pipe_to_self(
                 async move {
                     let answer = database.ask_with(renew, limit).await;
                     answer.map_err(|err| err.to_string())
                 },
-                move |answer| Renewed {
-                    room,
-                    epoch,
-                    answer,
-                },
+                move |answer| Renewed { fences, answer },
             );
         }
         self.tick_after(ctx);
     }
 }
 
+/// The answer to one renewal of `fences`: a lease (or `None`: lost) for each, in order.
 struct Renewed {
-    room: String,
-    epoch: u64,
-    answer: Result<Result<Option<Lease>, StoreError>, String>,
+    fences: Vec<Fence>,
+    answer: Result<Result<Vec<Option<Lease>>, StoreError>, String>,
 }
 
 impl Message for Renewed {
@@ -351,11 +349,41 @@ impl Message for Renewed {
 
 impl Handler<Renewed> for LeaseKeeper {
     fn handle(&mut self, msg: Renewed, ctx: &mut Context<Self>) {
-        let current = self.held.get_mut(&msg.room);
-        let Some(held) = current.filter(|held| held.fence.epoch == msg.epoch) else {
+        match msg.answer {
+            Ok(Ok(leases)) => {
+                for (fence, lease) in msg.fences.into_iter().zip(leases) {
+                    self.renewed(fence, Ok(lease), ctx);
+                }
+            }
+            // The deadline decides: a later renewal may still succeed in time.
+            Ok(Err(err)) => {
+                let err = err.to_string();
+                for fence in msg.fences {
+                    self.renewed(fence, Err(err.clone()), ctx);
+                }
+            }
+            Err(err) => {
+                for fence in msg.fences {
+                    self.renewed(fence, Err(err.clone()), ctx);
+                }
+            }
+        }
+    }
+}
+
+impl LeaseKeeper {
+    /// One lease's renewal answered: `Ok(None)` lost, `Err` failed (the deadline decides).
+    fn renewed(
+        &mut self,
+        fence: Fence,
+        answer: Result<Option<Lease>, String>,
+        ctx: &mut Context<Self>,
+    ) {
+        let current = self.held.get_mut(&fence.room);
+        let Some(held) = current.filter(|held| held.fence.epoch == fence.epoch) else {
             // Released or given up meanwhile. A renewal that still went through would keep
             // the room from other nodes for a whole lease: hand it back.
-            if let Ok(Ok(Some(lease))) = msg.answer {
+            if let Ok(Some(lease)) = answer {
                 let database = self.database.clone();
                 let release = database::Release {
                     fence: lease.fence,
@@ -369,15 +397,13 @@ impl Handler<Renewed> for LeaseKeeper {
             return;
         };
         held.renewing = false;
-        match msg.answer {
-            Ok(Ok(Some(lease))) => {
+        match answer {
+            Ok(Some(lease)) => {
                 held.valid_until = Instant::from_std(lease.valid_until);
                 held.renewals += 1;
                 held.last_error = None;
             }
-            Ok(Ok(None)) => self.lose(&msg.room, LostWhy::Taken),
-            // The deadline decides: a later renewal may still succeed in time.
-            Ok(Err(err)) => held.last_error = Some(err.to_string()),
+            Ok(None) => self.lose(&fence.room, LostWhy::Taken),
             Err(err) => held.last_error = Some(err),
         }
     }

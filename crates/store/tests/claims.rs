@@ -127,6 +127,53 @@ fn a_released_room_goes_to_the_next_claimer_under_the_next_epoch() {
 }
 
 #[test]
+fn many_leases_are_renewed_in_one_statement_each_answered_in_order() {
+    let Some(pg) = schema("claim_renew_all") else {
+        return;
+    };
+    let (mut a, mut b) = (claims(&pg), claims(&pg));
+    let held: Vec<Lease> = (0..50)
+        .map(|n| won(a.claim(&format!("guess/{n}"), "node-a", LEASE)))
+        .collect();
+    // Room 7 runs out and node b takes it; room 9 is released.
+    expire(&pg, "guess/7");
+    let taken = won(b.claim("guess/7", "node-b", LEASE));
+    assert!(matches!(a.release(&held[9].fence), Ok(true)));
+    let before = count(
+        &pg,
+        "SELECT COUNT(*) FROM room_claims WHERE expires_at > clock_timestamp() + INTERVAL '40 seconds'",
+    );
+    assert_eq!(before, 0, "every lease still under 30 s");
+    let fences: Vec<_> = held.iter().map(|lease| lease.fence.clone()).collect();
+    let renewed = a
+        .renew_all(&fences, Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(renewed.len(), 50);
+    for (n, answer) in renewed.iter().enumerate() {
+        match answer {
+            Some(lease) => {
+                assert!(n != 7 && n != 9, "room {n} renewed though lost");
+                assert_eq!(lease.fence, fences[n], "answers in the order asked");
+            }
+            None => assert!(n == 7 || n == 9, "room {n} not renewed"),
+        }
+    }
+    let extended = count(
+        &pg,
+        "SELECT COUNT(*) FROM room_claims WHERE expires_at > clock_timestamp() + INTERVAL '40 seconds'",
+    );
+    assert_eq!(
+        extended, 48,
+        "the 48 held, and only they, run 60 s from now"
+    );
+    assert!(
+        matches!(b.renew(&taken.fence, LEASE), Ok(Some(_))),
+        "b's claim untouched"
+    );
+    assert_eq!(a.renew_all(&[], LEASE).map(|v| v.len()).ok(), Some(0));
+}
+
+#[test]
 fn a_lease_that_ran_out_cannot_be_renewed_and_is_taken_over() {
     let Some(pg) = schema("claim_expire") else {
         return;

@@ -2,6 +2,7 @@
 //! [`crate::Claims`] and the fence check of every fenced write. Why it is safe:
 //! `crate::claims`. Every expiry is computed with the database's `clock_timestamp()`.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use postgres::{Client, Row, Transaction};
@@ -94,6 +95,46 @@ impl Claims for PgClaims {
                 fence,
                 valid_until: deadline(sent, lease),
             }))
+        })
+    }
+
+    fn renew_all(
+        &mut self,
+        fences: &[Fence],
+        lease: Duration,
+    ) -> std::result::Result<Vec<Option<Lease>>, StoreError> {
+        if fences.is_empty() {
+            return Ok(Vec::new());
+        }
+        let fences = fences.to_vec();
+        let sent = Instant::now();
+        self.worker.ask(move |client| {
+            let rooms: Vec<&str> = fences.iter().map(|f| f.room.as_str()).collect();
+            let nodes: Vec<&str> = fences.iter().map(|f| f.node.as_str()).collect();
+            let epochs: Vec<i64> = fences.iter().map(|f| to_i64(f.epoch)).collect();
+            // One statement, one commit, however many rooms.
+            let renewed: HashSet<(String, i64)> = client
+                .query(
+                    "UPDATE room_claims AS c
+                     SET expires_at = clock_timestamp() + $4::FLOAT8 * INTERVAL '1 millisecond'
+                     FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[]) AS f(room, node, epoch)
+                     WHERE c.room = f.room AND c.node = f.node AND c.epoch = f.epoch
+                       AND c.expires_at > clock_timestamp()
+                     RETURNING c.room, c.epoch",
+                    &[&rooms, &nodes, &epochs, &millis(lease)],
+                )?
+                .iter()
+                .map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1)))
+                .collect();
+            let valid_until = deadline(sent, lease);
+            Ok(fences
+                .into_iter()
+                .map(|fence| {
+                    renewed
+                        .contains(&(fence.room.clone(), to_i64(fence.epoch)))
+                        .then(|| Lease { fence, valid_until })
+                })
+                .collect())
         })
     }
 
