@@ -132,7 +132,7 @@ impl Claims for PgClaims {
                 .map(|fence| {
                     renewed
                         .contains(&(fence.room.clone(), to_i64(fence.epoch)))
-                        .then(|| Lease { fence, valid_until })
+                        .then_some(Lease { fence, valid_until })
                 })
                 .collect())
         })
