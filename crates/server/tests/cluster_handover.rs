@@ -12,7 +12,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::Client;
-use common::cluster::{NodeProc, PATIENCE, services};
+use common::cluster::{NodeProc, PATIENCE, join_elsewhere, services};
 use referee_store::pg_testing::TestSchema;
 
 /// Three seats a room, a 2 s lease, and a range wide enough that a binary search takes ten
@@ -30,29 +30,6 @@ const MAX: i64 = 1000;
 /// How long a player may wait for one answer: a move in flight at the handover waits for
 /// the room's new host (adopted within ~0.5 s of the release).
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);
-
-/// Moves `player` into room `room` (on another node), retrying while that node has not yet
-/// heard of it (a retry may find the player seated by the attempt before).
-async fn join_elsewhere(player: &mut Client, room: u64) {
-    let started = Instant::now();
-    loop {
-        player.send(&format!("/join {room}")).await;
-        loop {
-            let line = player.line().await;
-            if line.starts_with(&format!("* You joined room {room} "))
-                || line.starts_with("error: you are already in")
-            {
-                return;
-            }
-            if line.starts_with("error: no room") {
-                break;
-            }
-            assert!(!line.starts_with("error:"), "answer to /join: {line}");
-        }
-        assert!(started.elapsed() < PATIENCE, "room {room} never seen");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// What the room said to one guess.
 #[derive(Debug, PartialEq, Eq)]

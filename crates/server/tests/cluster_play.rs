@@ -11,37 +11,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::Client;
-use common::cluster::{NodeProc, PATIENCE, services};
+use common::cluster::{NodeProc, PATIENCE, join_elsewhere, services};
 
 /// Seats per room: the three players fit in one.
 const SEATS: &[&str] = &["--players-per-room", "3", "--lease-ms", "2000"];
-
-/// Moves `player` (on another node) into room `room`, retrying while that node has not yet
-/// heard of the room (nodes announce their rooms twice a second). Pushes of the room the
-/// player is in meanwhile are read past.
-async fn join_elsewhere(player: &mut Client, room: u64) {
-    let started = Instant::now();
-    loop {
-        player.send(&format!("/join {room}")).await;
-        loop {
-            let line = player.line().await;
-            if line.starts_with(&format!("* You joined room {room} "))
-                || line.starts_with("error: you are already in")
-            {
-                return;
-            }
-            if line.starts_with("error: no room") {
-                break;
-            }
-            assert!(
-                !line.starts_with("error:"),
-                "unexpected answer to /join: {line}"
-            );
-        }
-        assert!(started.elapsed() < PATIENCE, "room {room} never seen");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 #[tokio::test]
 async fn three_players_on_three_nodes_play_one_room_and_the_win_reaches_all() {

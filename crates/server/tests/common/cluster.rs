@@ -271,3 +271,30 @@ pub fn print_logs<'a>(logs: impl IntoIterator<Item = (&'a str, Vec<String>)>, la
         }
     }
 }
+
+/// Moves `player` (on another node) into room `room`, retrying while that node has not yet
+/// heard of the room (nodes announce their rooms twice a second; a retry may find the player
+/// seated by the attempt before). Pushes of the room the player is in meanwhile are read past.
+pub async fn join_elsewhere(player: &mut Client, room: u64) {
+    let started = Instant::now();
+    loop {
+        player.send(&format!("/join {room}")).await;
+        loop {
+            let line = player.line().await;
+            if line.starts_with(&format!("* You joined room {room} "))
+                || line.starts_with("error: you are already in")
+            {
+                return;
+            }
+            if line.starts_with("error: no room") {
+                break;
+            }
+            assert!(
+                !line.starts_with("error:"),
+                "unexpected answer to /join: {line}"
+            );
+        }
+        assert!(started.elapsed() < PATIENCE, "room {room} never seen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
