@@ -158,11 +158,7 @@ impl Claims for PgClaims {
                 return Ok(false);
             }
             tx.execute("DELETE FROM room_snapshots WHERE room = $1", &[&fence.room])?;
-            tx.execute(
-                "UPDATE room_claims SET expires_at = clock_timestamp()
-                 WHERE room = $1 AND node = $2 AND epoch = $3",
-                &[&fence.room, &fence.node, &to_i64(fence.epoch)],
-            )?;
+            let_go(&mut tx, &fence)?;
             tx.commit()?;
             Ok(true)
         })
@@ -333,6 +329,16 @@ pub(super) fn holds(tx: &mut Transaction<'_>, fence: &Fence) -> Result<bool> {
     Ok(row.is_some())
 }
 
+/// Ends `fence`'s claim now, inside `tx` (which checked that it holds): another node may
+/// claim the room as soon as `tx` commits.
+fn let_go(tx: &mut Transaction<'_>, fence: &Fence) -> Result<u64> {
+    tx.execute(
+        "UPDATE room_claims SET expires_at = clock_timestamp()
+         WHERE room = $1 AND node = $2 AND epoch = $3",
+        &[&fence.room, &fence.node, &to_i64(fence.epoch)],
+    )
+}
+
 /// Which of `fences` are their room's live claim, as [`holds`] for each, in one statement:
 /// the share lock is taken on every claim row that holds, until the transaction ends. The
 /// answer: the `(room, epoch)` of each fence that holds.
@@ -412,11 +418,7 @@ fn hand_over(client: &mut Client, fence: &Fence, body: &str) -> Result<bool> {
                  saved_at = EXCLUDED.saved_at, handed_over = true",
         &[&fence.room, &to_i64(fence.epoch), &fence.node, &body],
     )?;
-    tx.execute(
-        "UPDATE room_claims SET expires_at = clock_timestamp()
-         WHERE room = $1 AND node = $2 AND epoch = $3",
-        &[&fence.room, &fence.node, &to_i64(fence.epoch)],
-    )?;
+    let_go(&mut tx, fence)?;
     tx.commit()?;
     Ok(true)
 }
