@@ -74,6 +74,10 @@ impl<A: Actor> Runner<A> {
     /// before its first poll, the end is still published (as `Aborted`).
     pub(crate) fn run(mut self, first: A) -> impl Future<Output = ()> + Send + 'static {
         let guard = AbortGuard(Some(self.shared.clone()));
+        // `supervise` is given the actor behind a box: moved into its future, the actor would
+        // otherwise be laid out twice in this task (once captured here, once in there) —
+        // each idle actor's task paid for two copies of its state.
+        let first = Box::new(first);
         async move {
             let reason = self.supervise(first).await;
             self.shared.set_reason(reason);
@@ -87,7 +91,7 @@ impl<A: Actor> Runner<A> {
         }
     }
 
-    async fn supervise(&mut self, mut actor: A) -> StopReason {
+    async fn supervise(&mut self, mut actor: Box<A>) -> StopReason {
         loop {
             // An instance that ends for good is dropped with `drop_ending`, so that reply
             // slots kept in its state tell their askers the stop reason; one replaced by a
@@ -95,17 +99,17 @@ impl<A: Actor> Runner<A> {
             match self.live(&mut actor).await {
                 Exit::Drained => {
                     let reason = self.stop_gracefully(&mut actor).await;
-                    drop_ending(actor);
+                    drop_ending(*actor);
                     return reason;
                 }
                 Exit::Killed => {
-                    drop_ending(actor);
+                    drop_ending(*actor);
                     return StopReason::Killed;
                 }
                 Exit::Panicked(panic) => match self.restart(panic) {
-                    Ok(fresh) => actor = fresh,
+                    Ok(fresh) => *actor = fresh,
                     Err(reason) => {
-                        drop_ending(actor);
+                        drop_ending(*actor);
                         return reason;
                     }
                 },

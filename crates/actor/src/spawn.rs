@@ -265,3 +265,26 @@ impl ActorBuilder {
 pub fn spawn<A: Actor>(actor: A) -> ActorHandle<A> {
     ActorBuilder::new().spawn(actor)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actor::Actor;
+
+    /// An actor with a large state, as a game room is.
+    struct Large([u8; 4096]);
+
+    impl Actor for Large {}
+
+    /// An idle actor costs its state once: the task's future holds a pointer to it, not one
+    /// copy captured by the loop and another moved into the supervising future (as it did:
+    /// every idle room paid for its state twice, docs/PERFORMANCE.md "Memory per idle
+    /// connection").
+    #[tokio::test]
+    async fn an_actor_s_state_is_not_laid_out_in_its_task() {
+        let (_handle, run) = ActorBuilder::new().parts(Large([0; 4096]), None);
+        let size = std::mem::size_of_val(&run);
+        assert!(size < 1_024, "the actor's task future is {size} bytes");
+        drop(run);
+    }
+}

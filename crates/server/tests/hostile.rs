@@ -191,15 +191,16 @@ async fn burst(addr: SocketAddr) -> String {
 }
 
 /// More connections than the limit, held open: the ones past it are refused with a line.
-/// All are opened first and read together, so that none idles out (and frees its slot)
-/// while the others are still being opened.
+/// All are opened at once and read together, so that none idles out (and frees its slot)
+/// while the others are still being opened (opened one by one on a loaded machine, the
+/// first ones could idle out before the last were open, and nobody was refused).
 async fn over_the_limit(addr: SocketAddr) -> String {
-    let mut streams = Vec::new();
-    for _ in 0..MAX_CONNECTIONS + 20 {
-        if let Some(stream) = connect(addr).await {
-            streams.push(stream);
-        }
-    }
+    let opening = (0..MAX_CONNECTIONS + 20).map(|_| connect(addr));
+    let mut streams: Vec<TcpStream> = futures_util::future::join_all(opening)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     let firsts = futures_util::future::join_all(streams.iter_mut().map(|stream| async move {
         let mut first = [0_u8; 64];
         match tokio::time::timeout(TIMEOUT, stream.read(&mut first)).await {

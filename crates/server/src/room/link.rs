@@ -235,23 +235,10 @@ impl<G: Render> RoomLink<G> {
                 .await
                 .map(drop)
                 .map_err(AskError::without_message),
-            RoomLink::Remote(remote) => {
-                let call = RoomCall::Act {
-                    player: act.player,
-                    seen_round: act.seen_round,
-                    action: act.action,
-                    re: act.re,
-                };
-                match remote.ask(call, Some(MOVE_WAIT)).await? {
-                    RoomReply::Acted { .. } => Ok(()),
-                    // The room moved to another node and holds the seat for a rejoin: to the
-                    // session, the room it knew is gone (it takes the seat back).
-                    RoomReply::SeatAway => Err(AskError::NotRunning(())),
-                    // Handed over: not taken here; the session retries on the new host.
-                    RoomReply::Moved => Err(AskError::NotRunning(())),
-                    other => Err(unexpected(&other)),
-                }
-            }
+            // Boxed: a request over NATS is a large future, and this one would otherwise sit
+            // inline in every connection's task, local room or not (docs/PERFORMANCE.md,
+            // "Memory per idle connection").
+            RoomLink::Remote(remote) => Box::pin(act_remotely(remote, act)).await,
         }
     }
 
@@ -450,6 +437,26 @@ fn err_text<M>(err: &referee_remote::AskError<M>) -> String {
 }
 
 /// A reply of the wrong kind: a host of another build. The room cannot be played from here.
+
+/// [`RoomLink::act`] on a room hosted by another node.
+async fn act_remotely<G: Render>(remote: &RemoteRoom<G>, act: Act<G>) -> Asked<()> {
+    let call = RoomCall::Act {
+        player: act.player,
+        seen_round: act.seen_round,
+        action: act.action,
+        re: act.re,
+    };
+    match remote.ask(call, Some(MOVE_WAIT)).await? {
+        RoomReply::Acted { .. } => Ok(()),
+        // The room moved to another node and holds the seat for a rejoin: to the session,
+        // the room it knew is gone (it takes the seat back).
+        RoomReply::SeatAway => Err(AskError::NotRunning(())),
+        // Handed over: not taken here; the session retries on the new host.
+        RoomReply::Moved => Err(AskError::NotRunning(())),
+        other => Err(unexpected(&other)),
+    }
+}
+
 fn unexpected(reply: &RoomReply) -> AskError<()> {
     tracing::warn!(?reply, "a remote room answered with the wrong reply");
     AskError::Dropped

@@ -196,7 +196,7 @@ impl<G: Render> Session<G> {
     /// Greets a netcat player and seats them by quick match.
     pub(crate) async fn start(&mut self) {
         self.greet(None, false);
-        self.quick_match(None).await;
+        Box::pin(self.quick_match(None)).await;
     }
 
     /// Greets the player: who they are, and (WebSocket) the token that brings them back.
@@ -273,7 +273,10 @@ impl<G: Render> Session<G> {
             Input::Empty => {}
             Input::Move(text) => self.play(text).await,
             Input::Command(Command::Quit) => return Flow::Quit,
-            Input::Command(command) => self.command(command).await,
+            // Boxed, as every rare path here: a command's future (the largest of them all, a
+            // join across nodes say) would otherwise sit inline in every connection's task
+            // for its whole life (docs/PERFORMANCE.md, "Memory per idle connection").
+            Input::Command(command) => Box::pin(self.command(command)).await,
         }
         Flow::Continue
     }
@@ -340,7 +343,11 @@ impl<G: Render> Session<G> {
         // over as it left.
         let lost = matches!(err, AskError::NotRunning(()) | AskError::Timeout(_));
         let room = self.seat.as_ref().map(|seat| seat.room);
-        let back = if lost { self.seat_back().await } else { None };
+        let back = if lost {
+            Box::pin(self.seat_back()).await
+        } else {
+            None
+        };
         let Some(round) = back else {
             if let (Some(room), None) = (room, &self.seat) {
                 // The room came back on another node without this player's seat.

@@ -265,7 +265,9 @@ impl<G: Render> Session<G> {
     /// The connection is ending for good: leave the seat, stop watching.
     pub(crate) async fn end(&mut self) {
         self.stop_watching();
-        self.leave().await;
+        // Boxed: kept out of the connection task's future, which it would otherwise
+        // enlarge for the connection's whole life.
+        Box::pin(self.leave()).await;
     }
 
     /// The connection dropped and the player may come back: the room keeps the seat (and

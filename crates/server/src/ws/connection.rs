@@ -103,7 +103,16 @@ pub(crate) async fn serve<G: Render>(
     let outbox = outbox.with_encoding(Encoding::Json).resumable(resumable);
     let conn = shared.next_connection();
     let mut session = Session::for_connection(&shared, Some(peer), outbox.clone(), seen_round);
-    let token = match identify(&mut session, returning, conn, link.kick(), &shared).await {
+    // Boxed: coming back (perhaps through another node) is a large future, needed only at
+    // the start; inline it would enlarge the task for the connection's whole life.
+    let identified = Box::pin(identify(
+        &mut session,
+        returning,
+        conn,
+        link.kick(),
+        &shared,
+    ));
+    let token = match identified.await {
         Identity::Token(token) => token,
         Identity::Gone => return,
         Identity::Replaced => {
