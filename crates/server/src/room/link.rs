@@ -436,8 +436,6 @@ fn err_text<M>(err: &referee_remote::AskError<M>) -> String {
     }
 }
 
-/// A reply of the wrong kind: a host of another build. The room cannot be played from here.
-
 /// [`RoomLink::act`] on a room hosted by another node.
 async fn act_remotely<G: Render>(remote: &RemoteRoom<G>, act: Act<G>) -> Asked<()> {
     let call = RoomCall::Act {
@@ -457,6 +455,7 @@ async fn act_remotely<G: Render>(remote: &RemoteRoom<G>, act: Act<G>) -> Asked<(
     }
 }
 
+/// A reply of the wrong kind: a host of another build. The room cannot be played from here.
 fn unexpected(reply: &RoomReply) -> AskError<()> {
     tracing::warn!(?reply, "a remote room answered with the wrong reply");
     AskError::Dropped
