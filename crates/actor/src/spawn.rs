@@ -271,7 +271,8 @@ mod tests {
     use super::*;
     use crate::actor::Actor;
 
-    /// An actor with a large state, as a game room is.
+    /// An actor with a large state, as a game room is (never read: only its size counts).
+    #[expect(dead_code)]
     struct Large([u8; 4096]);
 
     impl Actor for Large {}
