@@ -246,7 +246,7 @@ pub struct StateHash(pub [u8; 32]);
 
 impl fmt::Display for StateHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+        f.write_str(crate::hex_text::Hex::of(&self.0).as_str())
     }
 }
 

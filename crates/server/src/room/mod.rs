@@ -54,7 +54,7 @@ use tokio::time::Instant;
 
 use crate::census::Census;
 use crate::cluster::claims::RoomClaim;
-use crate::encoding::{Encoded, Encoding};
+use crate::encoding::{Encoded, Encoding, Once};
 use crate::ids::RoomId;
 use crate::outbox::{Frame, PushError};
 use crate::records::RecorderHandle;
@@ -433,13 +433,21 @@ impl<G: Render> Room<G> {
                 .filter(|&(id, feed)| audience.reaches(id, feed))
                 .map(|(id, _)| id)
                 .collect();
+            // What the event's bystanders are shown is the same for all of them
+            // (`Render::bystander`): rendered once per encoding.
+            let mut bystanders = Once::default();
             for viewer in targets {
                 let Some(encoding) = self.encoding(viewer) else {
                     continue;
                 };
                 let re = if viewer == cause.0 { cause.1 } else { None };
                 let names = |id| self.members.name(id);
-                let payload = encoding.event::<G>(event, viewer, &names, clock, re);
+                let render = || encoding.event::<G>(event, viewer, &names, clock, re);
+                let payload = if re.is_none() && G::bystander(event, viewer) {
+                    bystanders.get(encoding, render)
+                } else {
+                    render()
+                };
                 // Another player's move, shown on the feed, may be dropped; the rest may not.
                 let optional = matches!(audience, Audience::Feed(actor) if actor != viewer);
                 self.deliver(viewer, payload, optional);
