@@ -262,7 +262,9 @@ impl fmt::Debug for StateHash {
 ///
 /// The serializer's error, for a state that cannot be serialized.
 pub fn state_hash<G: Game>(state: &G) -> Result<StateHash, serde_json::Error> {
-    let bytes = serde_json::to_vec(state)?;
+    // Room for a guess-the-number state at once (`to_vec` starts at 128 bytes and grows).
+    let mut bytes = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut bytes, state)?;
     Ok(StateHash(Sha256::digest(&bytes).into()))
 }
 

@@ -195,6 +195,8 @@ pub(crate) struct Room<G: Render> {
     held_frames: VecDeque<Held>,
     /// Members whose push failed during the current message; removed before it ends.
     failed: Vec<(PlayerId, PushError)>,
+    /// Whom an event goes to, kept between events so that announcing one allocates nothing.
+    targets: Vec<PlayerId>,
     /// The bot whose think delay runs, and the turn's deadline then (see `bots.rs`).
     bot_turn: Option<(PlayerId, Option<Millis>)>,
     /// Handed over to another node (`handover.rs`): nothing changes the game any more.
@@ -295,6 +297,7 @@ impl<G: Render> Room<G> {
             held: 0,
             held_frames: VecDeque::new(),
             failed: Vec::new(),
+            targets: Vec::new(),
             bot_turn: None,
             leaving: false,
         }
@@ -421,22 +424,24 @@ impl<G: Render> Room<G> {
         ctx: &Context<Self>,
     ) {
         let clock = (self.game.round(), self.now());
+        let mut targets = std::mem::take(&mut self.targets);
         for event in events {
             if let Some(won) = G::outcome(event) {
                 self.census.round_won();
                 self.save(won, ctx);
             }
             let audience = G::audience(event);
-            let targets: Vec<PlayerId> = self
-                .members
-                .reachable()
-                .filter(|&(id, feed)| audience.reaches(id, feed))
-                .map(|(id, _)| id)
-                .collect();
+            targets.clear();
+            targets.extend(
+                self.members
+                    .reachable()
+                    .filter(|&(id, feed)| audience.reaches(id, feed))
+                    .map(|(id, _)| id),
+            );
             // What the event's bystanders are shown is the same for all of them
             // (`Render::bystander`): rendered once per encoding.
             let mut bystanders = Once::default();
-            for viewer in targets {
+            for &viewer in &targets {
                 let Some(encoding) = self.encoding(viewer) else {
                     continue;
                 };
@@ -453,6 +458,7 @@ impl<G: Render> Room<G> {
                 self.deliver(viewer, payload, optional);
             }
         }
+        self.targets = targets;
     }
 
     /// Removes a member: from the game, from the room, and from the lobby's seat count.
