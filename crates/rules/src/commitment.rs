@@ -47,6 +47,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use crate::PlayerId;
+use crate::hex_text::Hex;
 
 /// The domain of guess-the-number's round commitments (version 1).
 pub const GUESS_DOMAIN: &[u8] = b"referee/guess/v1\0";
@@ -187,7 +188,7 @@ macro_rules! hex_text {
     ($type:ident) => {
         impl fmt::Display for $type {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&hex::encode(self.0))
+                f.write_str(Hex::of(&self.0).as_str())
             }
         }
 
@@ -207,7 +208,7 @@ macro_rules! hex_text {
 
         impl Serialize for $type {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
+                serializer.serialize_str(Hex::of(&self.0).as_str())
             }
         }
 

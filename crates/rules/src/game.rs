@@ -351,6 +351,16 @@ pub trait Render: Game {
         names: &dyn Fn(PlayerId) -> String,
     ) -> String;
 
+    /// Whether `viewer` is a bystander of `event`: not named in it in any way that changes
+    /// its text, so that [`Render::describe`] shows them exactly what it shows every other
+    /// bystander of that event. A server renders a bystanders' text once and hands the
+    /// same text to all of them. `false` (the default) makes no such promise: every viewer's
+    /// text is rendered for them.
+    fn bystander(event: &Self::Event, viewer: PlayerId) -> bool {
+        let _ = (event, viewer);
+        false
+    }
+
     /// The text a player sees for their rejected action.
     fn describe_rejection(
         rejection: &Self::Rejection,

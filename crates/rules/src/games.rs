@@ -308,6 +308,13 @@ impl<A: Render, B: Render> Render for Games<A, B> {
         }
     }
 
+    fn bystander(event: &Self::Event, viewer: PlayerId) -> bool {
+        match event {
+            Either::First(event) => A::bystander(event, viewer),
+            Either::Second(event) => B::bystander(event, viewer),
+        }
+    }
+
     fn describe_rejection(
         rejection: &Self::Rejection,
         names: &dyn Fn(PlayerId) -> String,

@@ -78,6 +78,7 @@ pub mod commitment;
 mod game;
 mod games;
 mod guess_number;
+mod hex_text;
 mod liars_dice;
 mod outcome;
 mod player;

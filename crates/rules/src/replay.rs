@@ -246,7 +246,7 @@ pub struct StateHash(pub [u8; 32]);
 
 impl fmt::Display for StateHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+        f.write_str(crate::hex_text::Hex::of(&self.0).as_str())
     }
 }
 
@@ -262,7 +262,9 @@ impl fmt::Debug for StateHash {
 ///
 /// The serializer's error, for a state that cannot be serialized.
 pub fn state_hash<G: Game>(state: &G) -> Result<StateHash, serde_json::Error> {
-    let bytes = serde_json::to_vec(state)?;
+    // Room for a guess-the-number state at once (`to_vec` starts at 128 bytes and grows).
+    let mut bytes = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut bytes, state)?;
     Ok(StateHash(Sha256::digest(&bytes).into()))
 }
 

@@ -87,30 +87,42 @@ impl Encoding {
     }
 }
 
+/// One message for many members: made at most once per encoding, then copied.
+#[derive(Default)]
+pub(crate) struct Once {
+    text: Option<String>,
+    json: Option<String>,
+}
+
+impl Once {
+    /// The message in `encoding`: made by `make` the first time, the same text after.
+    pub(crate) fn get(&mut self, encoding: Encoding, make: impl FnOnce() -> String) -> String {
+        let slot = match encoding {
+            Encoding::Text => &mut self.text,
+            Encoding::Json => &mut self.json,
+        };
+        slot.get_or_insert_with(make).clone()
+    }
+}
+
 /// One notice for many members: each encoding made at most once.
 pub(crate) struct Encoded<'a> {
     notice: &'a Notice,
-    text: Option<String>,
-    json: Option<String>,
+    made: Once,
 }
 
 impl<'a> Encoded<'a> {
     pub(crate) fn new(notice: &'a Notice) -> Self {
         Encoded {
             notice,
-            text: None,
-            json: None,
+            made: Once::default(),
         }
     }
 
     /// The notice in `encoding` (not an answer to any request).
     pub(crate) fn get(&mut self, encoding: Encoding) -> String {
-        let slot = match encoding {
-            Encoding::Text => &mut self.text,
-            Encoding::Json => &mut self.json,
-        };
-        slot.get_or_insert_with(|| encoding.notice(self.notice, None))
-            .clone()
+        let notice = self.notice;
+        self.made.get(encoding, || encoding.notice(notice, None))
     }
 }
 

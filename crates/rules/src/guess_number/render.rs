@@ -67,6 +67,15 @@ impl Render for GuessNumber {
         }
     }
 
+    /// Only the guesser (of a hint) and the winner (of a win) read their own text; a new
+    /// round reads the same for everyone.
+    fn bystander(event: &GuessEvent, viewer: PlayerId) -> bool {
+        match *event {
+            GuessEvent::Hint { player, .. } | GuessEvent::Won { player, .. } => player != viewer,
+            GuessEvent::RoundStarted { .. } => true,
+        }
+    }
+
     fn describe_rejection(
         rejection: &GuessRejection,
         names: &dyn Fn(PlayerId) -> String,
@@ -256,6 +265,36 @@ mod tests {
             describe(&won(5), BOB),
             format!("* alice won round 4: the number was 11. Salt: {SALT}")
         );
+    }
+
+    /// Whoever `bystander` calls a bystander of an event reads the same text as every other
+    /// bystander of it (the server renders it once for all of them), and the guesser and
+    /// the winner are never bystanders of their own hint and win.
+    #[test]
+    fn bystanders_of_an_event_read_the_same_text() {
+        let started = GuessEvent::RoundStarted {
+            round: 3,
+            max: 20,
+            commitment: COMMITMENT.parse().unwrap(),
+        };
+        let events = [
+            hint(10, Hint::Higher),
+            hint(3, Hint::Lower),
+            won(1),
+            started,
+        ];
+        let viewers = [ALICE, BOB, PlayerId(3), PlayerId(99)];
+        for event in &events {
+            let texts: Vec<String> = viewers
+                .iter()
+                .filter(|&&viewer| GuessNumber::bystander(event, viewer))
+                .map(|&viewer| describe(event, viewer))
+                .collect();
+            assert!(texts.len() >= 3, "{event:?}: {texts:?}");
+            assert!(texts.iter().all(|text| *text == texts[0]), "{texts:?}");
+        }
+        assert!(!GuessNumber::bystander(&hint(10, Hint::Higher), ALICE));
+        assert!(!GuessNumber::bystander(&won(1), ALICE));
     }
 
     #[test]

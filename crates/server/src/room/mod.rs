@@ -54,7 +54,7 @@ use tokio::time::Instant;
 
 use crate::census::Census;
 use crate::cluster::claims::RoomClaim;
-use crate::encoding::{Encoded, Encoding};
+use crate::encoding::{Encoded, Encoding, Once};
 use crate::ids::RoomId;
 use crate::outbox::{Frame, PushError};
 use crate::records::RecorderHandle;
@@ -195,6 +195,8 @@ pub(crate) struct Room<G: Render> {
     held_frames: VecDeque<Held>,
     /// Members whose push failed during the current message; removed before it ends.
     failed: Vec<(PlayerId, PushError)>,
+    /// Whom an event goes to, kept between events so that announcing one allocates nothing.
+    targets: Vec<PlayerId>,
     /// The bot whose think delay runs, and the turn's deadline then (see `bots.rs`).
     bot_turn: Option<(PlayerId, Option<Millis>)>,
     /// Handed over to another node (`handover.rs`): nothing changes the game any more.
@@ -295,6 +297,7 @@ impl<G: Render> Room<G> {
             held: 0,
             held_frames: VecDeque::new(),
             failed: Vec::new(),
+            targets: Vec::new(),
             bot_turn: None,
             leaving: false,
         }
@@ -421,30 +424,41 @@ impl<G: Render> Room<G> {
         ctx: &Context<Self>,
     ) {
         let clock = (self.game.round(), self.now());
+        let mut targets = std::mem::take(&mut self.targets);
         for event in events {
             if let Some(won) = G::outcome(event) {
                 self.census.round_won();
                 self.save(won, ctx);
             }
             let audience = G::audience(event);
-            let targets: Vec<PlayerId> = self
-                .members
-                .reachable()
-                .filter(|&(id, feed)| audience.reaches(id, feed))
-                .map(|(id, _)| id)
-                .collect();
-            for viewer in targets {
+            targets.clear();
+            targets.extend(
+                self.members
+                    .reachable()
+                    .filter(|&(id, feed)| audience.reaches(id, feed))
+                    .map(|(id, _)| id),
+            );
+            // What the event's bystanders are shown is the same for all of them
+            // (`Render::bystander`): rendered once per encoding.
+            let mut bystanders = Once::default();
+            for &viewer in &targets {
                 let Some(encoding) = self.encoding(viewer) else {
                     continue;
                 };
                 let re = if viewer == cause.0 { cause.1 } else { None };
                 let names = |id| self.members.name(id);
-                let payload = encoding.event::<G>(event, viewer, &names, clock, re);
+                let render = || encoding.event::<G>(event, viewer, &names, clock, re);
+                let payload = if re.is_none() && G::bystander(event, viewer) {
+                    bystanders.get(encoding, render)
+                } else {
+                    render()
+                };
                 // Another player's move, shown on the feed, may be dropped; the rest may not.
                 let optional = matches!(audience, Audience::Feed(actor) if actor != viewer);
                 self.deliver(viewer, payload, optional);
             }
         }
+        self.targets = targets;
     }
 
     /// Removes a member: from the game, from the room, and from the lobby's seat count.

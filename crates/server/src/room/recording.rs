@@ -40,6 +40,9 @@ pub(crate) struct Recording<G: Game> {
     /// The display names of the match's players, as last known (a player who left is
     /// still named in the record).
     names: BTreeMap<PlayerId, String>,
+    /// How many times `names` changed: a checkpoint copies them only when this moved (a
+    /// move's checkpoint need not compare them).
+    renamed: u64,
     /// The log reached [`MAX_ENTRIES`]: the match is recorded without it.
     overflowed: bool,
 }
@@ -95,6 +98,10 @@ pub(crate) struct SavedRecording<G: Game> {
     /// `rng.get_word_pos()`: how far into `match_rng(log.seed)` the match has drawn.
     position: u128,
     names: BTreeMap<PlayerId, String>,
+    /// [`Recording::renamed`] when `names` was copied (not carried: a restored recording
+    /// counts from 0, as its copy does).
+    #[serde(skip)]
+    renamed: u64,
     overflowed: bool,
 }
 
@@ -105,6 +112,7 @@ impl<G: Game> Clone for SavedRecording<G> {
             log: self.log.clone(),
             position: self.position,
             names: self.names.clone(),
+            renamed: self.renamed,
             overflowed: self.overflowed,
         }
     }
@@ -127,6 +135,7 @@ impl<G: Game> Recording<G> {
             log: saved.log.clone(),
             rng,
             names: saved.names.clone(),
+            renamed: saved.renamed,
             overflowed: saved.overflowed,
         }
     }
@@ -138,6 +147,7 @@ impl<G: Game> Recording<G> {
             log: self.log.clone(),
             position: self.rng.get_word_pos(),
             names: self.names.clone(),
+            renamed: self.renamed,
             overflowed: self.overflowed,
         }
     }
@@ -149,6 +159,7 @@ impl<G: Game> Recording<G> {
             log: MatchLog::from_state(config, seed, start),
             rng: match_rng(seed),
             names: BTreeMap::new(),
+            renamed: 0,
             overflowed: false,
         }
     }
@@ -172,7 +183,10 @@ impl<G: Game> Recording<G> {
 
     /// Remembers a player's display name for the record.
     pub(crate) fn name(&mut self, player: PlayerId, name: &str) {
-        self.names.insert(player, name.to_owned());
+        if self.names.get(&player).is_none_or(|known| known != name) {
+            self.names.insert(player, name.to_owned());
+            self.renamed += 1;
+        }
     }
 
     /// The match as decided by its last entry, with the state that entry left.
@@ -213,8 +227,9 @@ impl<G: Game> Recording<G> {
             .extend_from_slice(&self.log.entries[len..]);
         saved.position = self.rng.get_word_pos();
         saved.overflowed = self.overflowed;
-        if saved.names != self.names {
+        if saved.renamed != self.renamed {
             saved.names.clone_from(&self.names);
+            saved.renamed = self.renamed;
         }
     }
 }
@@ -233,7 +248,7 @@ impl<G: Game> Finished<G> {
             entries: self.log.entries,
         };
         let written = serde_json::to_string(&self.log.config)
-            .and_then(|config| Ok((config, serde_json::to_string(&recorded)?)));
+            .and_then(|config| Ok((config, log_text(&recorded)?)));
         match written {
             Ok((config, actions)) => Some(referee_store::MatchLog {
                 config,
@@ -275,6 +290,18 @@ impl<G: Game> Finished<G> {
             .collect()
     }
 }
+
+/// `recorded` as JSON, written into a buffer sized for it at once (`to_string` starts at
+/// 128 bytes and doubles: five copies for a typical round's log).
+fn log_text<G: Game>(recorded: &Recorded<G>) -> Result<String, serde_json::Error> {
+    let mut text = Vec::with_capacity(LOG_BYTES + ENTRY_BYTES * recorded.entries.len());
+    serde_json::to_writer(&mut text, recorded)?;
+    String::from_utf8(text).map_err(serde::ser::Error::custom)
+}
+
+/// About what a recorded match's start state and players take as JSON, and each entry.
+const LOG_BYTES: usize = 1024;
+const ENTRY_BYTES: usize = 128;
 
 impl<G: Render> Room<G> {
     /// One rule step of the match in play, with its RNG; logged if it changed the game (a
@@ -382,5 +409,21 @@ mod tests {
         for _ in 0..100 {
             assert_eq!(restored.rng.next_u64(), recording.rng.next_u64());
         }
+    }
+
+    #[test]
+    fn a_checkpoint_takes_the_names_changed_since_and_only_then() {
+        let mut recording = recording();
+        recording.name(PlayerId(1), "Ann");
+        let mut saved = recording.saved();
+        recording.push(tick(0));
+        recording.save_into(&mut saved);
+        assert_eq!(saved.renamed, recording.renamed, "nothing renamed");
+        recording.name(PlayerId(1), "Ann");
+        assert_eq!(saved.renamed, recording.renamed, "the same name again");
+        recording.name(PlayerId(1), "Anna");
+        recording.name(PlayerId(2), "Bob");
+        recording.save_into(&mut saved);
+        assert_eq!(Recording::restore(&saved).names, recording.names);
     }
 }

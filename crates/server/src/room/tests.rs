@@ -236,6 +236,66 @@ async fn lines_until(
     heard
 }
 
+/// A win goes to every member: the winner reads their own text, each other member the
+/// same bystanders' text (rendered once for all of them), and everyone the same next round —
+/// each with the exact bytes the line protocol promises, the salt opening round 1's
+/// commitment.
+#[tokio::test]
+async fn a_win_reaches_every_member_with_the_text_meant_for_them() {
+    let (permit, permits) = std_mpsc::channel();
+    let room = room(permits);
+    let mut members = Vec::new();
+    for id in 1..=3 {
+        members.push(seat(&room, id).await);
+    }
+    let intro = lines(&mut members[0]).join("\n");
+    let (_, commitment) = intro
+        .split_once("Round 1: guess a number from 0 to 19. Commitment: ")
+        .unwrap_or_else(|| panic!("{intro}"));
+    let commitment: referee_rules::Commitment = commitment[..64].parse().unwrap();
+    let value = secret(&room, &mut members[0]).await;
+    for member in &mut members[1..] {
+        lines(member);
+    }
+    assert!(permit.send(true).is_ok());
+    guess(&room, 1, value).await;
+    let mut heard = Vec::new();
+    for member in &mut members {
+        heard.push(lines_until(member, |line| line.starts_with("Round 2:")).await);
+    }
+    let salt = heard[0][0].rsplit_once("Salt: ").unwrap().1.to_owned();
+    let salt: referee_rules::Salt = salt.parse().unwrap();
+    assert!(referee_rules::verify_guess(
+        &commitment,
+        1,
+        value as u32,
+        &salt
+    ));
+    let next = &heard[0][1];
+    assert!(
+        next.starts_with("Round 2: guess a number from 0 to 19. Commitment: ") && next.len() == 114,
+        "{next}"
+    );
+    assert_eq!(
+        heard[0],
+        [
+            format!(
+                "Correct! {value} was the number. You won round 1 and now have 1 point. Salt: {salt}"
+            ),
+            next.clone()
+        ]
+    );
+    for other in &heard[1..] {
+        assert_eq!(
+            *other,
+            [
+                format!("* P1 won round 1: the number was {value}. Salt: {salt}"),
+                next.clone()
+            ]
+        );
+    }
+}
+
 /// Regression: a win whose commit took longer than the room waits was announced with
 /// "could not be saved" although the save was still queued and committed later. Now the
 /// winner hears "not confirmed yet" after the win; "could not be saved" only once the store
