@@ -321,7 +321,8 @@ impl<G: Render> Room<G> {
     }
 
     /// A restored seat's player is back (`Rejoin`): after a failover, they are told their
-    /// round was voided.
+    /// round was voided. A cluster node saves that they are: a snapshot still showing their
+    /// seat held would, at the next failover, free it at the deadline it had here.
     pub(super) fn restored_rejoined(&mut self, player: PlayerId) {
         let Some(member) = self.members.get_mut(player) else {
             return;
@@ -329,6 +330,7 @@ impl<G: Render> Room<G> {
         if !std::mem::take(&mut member.restored) {
             return;
         }
+        self.offer_snapshot(self.game.round());
         if let Some(round) = self.voided {
             let notice = Notice::RoundVoided {
                 room: self.label.clone(),
