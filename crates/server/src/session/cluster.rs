@@ -142,10 +142,11 @@ impl<G: Render> Session<G> {
                 Err(_) if Instant::now() < deadline => {
                     if !told && move_sent.is_some_and(|sent| sent.elapsed() >= SILENCE) {
                         told = true;
-                        self.error(
-                            ErrorCode::AnswerLost,
-                            format!("room {room}'s server stopped answering; your move may not have counted; waiting for the room to come back on another server"),
+                        let message = format!(
+                            "room {room}'s server stopped answering; your move may not have \
+                             counted; waiting for the room to come back on another server"
                         );
+                        self.error(ErrorCode::AnswerLost, message);
                     }
                     // Backing off: the players of a dead node all ask at once.
                     tokio::time::sleep(retry).await;

@@ -363,10 +363,7 @@ impl<G: Render> Session<G> {
                         && matches!(seat.handle, RoomLink::Remote(_))
                         && self.cluster.is_some() =>
                 {
-                    self.error(
-                    ErrorCode::AnswerLost,
-                        format!("room {room} has not come back on another server yet; send your move again in a moment, or type /play"),
-                    );
+                    self.not_back_yet(room);
                 }
                 _ => self.room_failed(err),
             };
@@ -423,6 +420,15 @@ impl<G: Render> Session<G> {
             }
             Err(err) => Some(err),
         }
+    }
+
+    /// A move lost with its room's node, and the room not back within `seat_back`'s wait.
+    fn not_back_yet(&self, room: crate::ids::RoomId) {
+        let message = format!(
+            "room {room} has not come back on another server yet; \
+             send your move again in a moment, or type /play"
+        );
+        self.error(ErrorCode::AnswerLost, message);
     }
 
     /// A move the game could not even read, refused here without bothering the room.
