@@ -54,7 +54,9 @@ use crate::kick::Kick;
 use crate::outbox::Outbox;
 use crate::tell::or_log;
 
-/// The snapshot format this build writes and reads.
+/// The snapshot format this build writes and reads. A field added within a version is optional
+/// (`SeatSnapshot::held_until_ms`): an older build of the same version ignores it, this one
+/// reads its absence; the version changes only when an older reader must refuse.
 pub(crate) const SNAPSHOT_VERSION: u32 = 1;
 
 /// A room, whole, as JSON carries it to another node (see the module docs).
