@@ -139,6 +139,10 @@ pub enum ErrorCode {
     /// The room's host (a cluster node) lost its claim on the room: the room is closed, the
     /// round in progress is not recorded, and its seats are free. Join another room.
     HostLost,
+    /// The room's host (another cluster node) stopped answering in the middle of your move,
+    /// or its answer was lost on the way: the move may or may not have counted. The room comes
+    /// back on another node (then `round_voided` tells what became of the round in play).
+    AnswerLost,
     /// An actor did not answer in time or its mailbox is full: try again.
     Busy,
     /// Over the per-player rate limit: the request was ignored.

@@ -70,7 +70,7 @@ impl<G: Render> From<RoomHandle<G>> for RoomLink<G> {
 /// (what it announces waits for its commit, not the move), so this only bounds how long a
 /// player waits to learn that the room's node died: the session then looks for the room on
 /// the node that adopts it.
-const MOVE_WAIT: Duration = Duration::from_secs(2);
+pub(crate) const MOVE_WAIT: Duration = Duration::from_secs(2);
 
 /// How long a rejoin across nodes waits for its answer. Short: taking a seat back is asked
 /// again until the room is found (`session/cluster.rs`), and a rejoin that reached a host in
@@ -227,13 +227,17 @@ impl<G: Render> RoomLink<G> {
         }
     }
 
-    /// `Act`: whether the move was taken is told to the player by the room, in order.
-    pub(crate) async fn act(&self, act: Act<G>) -> Asked<()> {
+    /// `Act`: whether the move was taken is told to the player by the room, in order. The
+    /// answer: whether what the room told the player before it answered reached the
+    /// connection — always for a local room; `false` when a remote room's frames never came
+    /// (its host died between its answer and their sending): the player heard nothing of
+    /// the move and must be told.
+    pub(crate) async fn act(&self, act: Act<G>) -> Asked<bool> {
         match self {
             RoomLink::Local(handle) => handle
                 .ask(act)
                 .await
-                .map(drop)
+                .map(|_| true)
                 .map_err(AskError::without_message),
             // Boxed: a request over NATS is a large future, and this one would otherwise sit
             // inline in every connection's task, local room or not (docs/PERFORMANCE.md,
@@ -368,6 +372,12 @@ impl<G: Render> RemoteRoom<G> {
     /// held back until the frames the room pushed before it are in the connection's queue
     /// (a leave: until the room's last word for the seat is), as a local room's are.
     async fn ask(&self, call: RoomCall<G>, wait: Option<Duration>) -> Asked<RoomReply> {
+        self.ask_fed(call, wait).await.map(|(reply, _)| reply)
+    }
+
+    /// [`ask`](Self::ask), and whether the frames pushed before the reply were all fed
+    /// (`wire::caught_up`; `true` when there were none to wait for).
+    async fn ask_fed(&self, call: RoomCall<G>, wait: Option<Duration>) -> Asked<(RoomReply, bool)> {
         let leaving = matches!(call, RoomCall::Leave { .. });
         let started = Instant::now();
         let answered = match wait {
@@ -385,12 +395,13 @@ impl<G: Render> RemoteRoom<G> {
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
             .map(MemberFeed::fed);
+        let mut all_fed = true;
         if let Some(fed) = fed {
             if answered.pushed.is_some() || leaving {
-                wire::caught_up(fed, answered.pushed).await;
+                all_fed = wire::caught_up(fed, answered.pushed).await || leaving;
             }
         }
-        Ok(answered.reply)
+        Ok((answered.reply, all_fed))
     }
 
     /// A tell that cannot wait here: published by a task of its own.
@@ -437,21 +448,21 @@ fn err_text<M>(err: &referee_remote::AskError<M>) -> String {
 }
 
 /// [`RoomLink::act`] on a room hosted by another node.
-async fn act_remotely<G: Render>(remote: &RemoteRoom<G>, act: Act<G>) -> Asked<()> {
+async fn act_remotely<G: Render>(remote: &RemoteRoom<G>, act: Act<G>) -> Asked<bool> {
     let call = RoomCall::Act {
         player: act.player,
         seen_round: act.seen_round,
         action: act.action,
         re: act.re,
     };
-    match remote.ask(call, Some(MOVE_WAIT)).await? {
-        RoomReply::Acted { .. } => Ok(()),
+    match remote.ask_fed(call, Some(MOVE_WAIT)).await? {
+        (RoomReply::Acted { .. }, fed) => Ok(fed),
         // The room moved to another node and holds the seat for a rejoin: to the session,
         // the room it knew is gone (it takes the seat back).
-        RoomReply::SeatAway => Err(AskError::NotRunning(())),
+        (RoomReply::SeatAway, _) => Err(AskError::NotRunning(())),
         // Handed over: not taken here; the session retries on the new host.
-        RoomReply::Moved => Err(AskError::NotRunning(())),
-        other => Err(unexpected(&other)),
+        (RoomReply::Moved, _) => Err(AskError::NotRunning(())),
+        (other, _) => Err(unexpected(&other)),
     }
 }
 

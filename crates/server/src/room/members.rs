@@ -30,6 +30,10 @@ pub(crate) struct Member {
     /// yet: the room itself frees it when the reconnect window ends (`snapshot.rs`), since
     /// no parking lot here holds it.
     pub(crate) restored: bool,
+    /// While away: when the seat is freed if they have not come back, by the wall clock
+    /// (ms since 1970), set once when they left, on whichever node saw it, and carried
+    /// across failovers in the room's snapshot (`held.rs`). `None` while connected.
+    pub(crate) held_until: Option<u64>,
 }
 
 /// One spectator: a name for the members to see, and where their pushes go.
@@ -241,6 +245,7 @@ mod tests {
             named: false,
             away: false,
             restored: false,
+            held_until: None,
         }
     }
 
@@ -290,6 +295,7 @@ mod tests {
             named: false,
             away,
             restored: false,
+            held_until: None,
         };
         members.insert(PlayerId(1), member(false));
         members.insert(PlayerId(2), member(true));

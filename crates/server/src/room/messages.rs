@@ -96,6 +96,7 @@ impl<G: Render> Handler<Join> for Room<G> {
             named,
             away: false,
             restored: false,
+            held_until: None,
         };
         self.members.insert(player, member);
         if let Some(taken) = taken {

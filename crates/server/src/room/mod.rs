@@ -26,6 +26,9 @@
 mod bots;
 mod clock;
 mod handover;
+mod held;
+#[cfg(test)]
+mod held_tests;
 mod link;
 mod lost;
 mod members;
@@ -533,6 +536,7 @@ impl<G: Render> Room<G> {
             return;
         }
         member.away = true;
+        member.held_until = Some(held::until(held::wall_ms(), self.reconnect_window));
         let away = Notice::MemberAway {
             player,
             name: member.name.clone(),

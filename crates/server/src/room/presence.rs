@@ -239,6 +239,7 @@ impl<G: Render> Handler<Rejoin> for Room<G> {
         let member = self.members.get_mut(player).ok_or(SeatLost)?;
         member.outbox = rejoin.outbox;
         member.away = false;
+        member.held_until = None;
         let back = Notice::MemberBack {
             player,
             name: member.name.clone(),

@@ -24,9 +24,11 @@
 //!   the void. Points of finished rounds stay. Each player is told, as they rejoin, with
 //!   `round_voided` (docs/protocol.md).
 //!
-//! Either way nobody is connected when the room comes back: every seat is away, held for the
-//! reconnect window as a dropped connection's is. A player who rejoins (`Rejoin`) gets it back;
-//! the room itself frees the seats still empty when the window ends ([`SeatsExpired`]).
+//! Either way nobody is connected when the room comes back: every seat is away, held as a
+//! dropped connection's is. A player who rejoins (`Rejoin`) gets it back; the room itself frees
+//! the seats still empty when their hold ends (`held.rs`): a seat whose player had left before
+//! the snapshot keeps the deadline it had (`SeatSnapshot::held_until_ms`), any other is held
+//! for the reconnect window from the restore (at least `held::SEAT_BACK`).
 //! Spectators are not carried: they watch again.
 //!
 //! A snapshot is as secret as the database that stores it (it holds the round's secret): never
@@ -43,6 +45,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::held;
 use super::members::{Member, Members};
 use super::recording::{Recording, SavedRecording};
 use super::supervision::Checkpoint;
@@ -51,7 +54,9 @@ use crate::kick::Kick;
 use crate::outbox::Outbox;
 use crate::tell::or_log;
 
-/// The snapshot format this build writes and reads.
+/// The snapshot format this build writes and reads. A field added within a version is optional
+/// (`SeatSnapshot::held_until_ms`): an older build of the same version ignores it, this one
+/// reads its absence; the version changes only when an older reader must refuse.
 pub(crate) const SNAPSHOT_VERSION: u32 = 1;
 
 /// A room, whole, as JSON carries it to another node (see the module docs).
@@ -91,6 +96,11 @@ pub(crate) struct SeatSnapshot {
     pub(crate) named: bool,
     /// Follows the live feed.
     pub(crate) feed: bool,
+    /// The player had left (their seat held for them): when the seat is freed, by the wall
+    /// clock, in ms since 1970 (`held.rs`). Absent while they were connected, and in snapshots
+    /// written before it was kept: such a seat is held for a fresh window when restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) held_until_ms: Option<u64>,
 }
 
 /// How a room comes back from its snapshot.
@@ -195,8 +205,10 @@ impl<G: Game> RoomSnapshot<G> {
         }
     }
 
-    /// The members as they come back: every seat away (no connection yet) and restored.
-    fn members(&self) -> Members {
+    /// The members as they come back: every seat away (no connection yet) and restored, held
+    /// until its carried deadline or for `window` from now (`held::restored_until`).
+    fn members(&self, window: Duration) -> Members {
+        let now_ms = held::wall_ms();
         let mut members = Members::default();
         for seat in &self.seats {
             let member = Member {
@@ -206,6 +218,7 @@ impl<G: Game> RoomSnapshot<G> {
                 named: seat.named,
                 away: true,
                 restored: true,
+                held_until: Some(held::restored_until(seat.held_until_ms, now_ms, window)),
             };
             members.insert(seat.player, member);
         }
@@ -255,6 +268,7 @@ impl<G: Render> Room<G> {
                 name: member.name.clone(),
                 named: member.named,
                 feed: member.feed,
+                held_until_ms: member.held_until.filter(|_| member.away),
             })
             .collect();
         Ok(RoomSnapshot {
@@ -286,7 +300,7 @@ impl<G: Render> Room<G> {
         setup.capacity = snapshot.capacity;
         setup.config = snapshot.config.clone();
         let epoch = epoch_for(snapshot.now);
-        let members = snapshot.members();
+        let members = snapshot.members(setup.reconnect_window);
         let (game, recording, voided) = match resume {
             Resume::Handover => (snapshot.state, snapshot.recording, None),
             Resume::Failover => {
@@ -308,22 +322,9 @@ impl<G: Render> Room<G> {
         Room::spawn_at(setup, first, epoch, voided)
     }
 
-    /// A room with seats that came with a snapshot, as its referee starts (again, after a
-    /// panic: the window is then counted anew): arms the end of their reconnect window, and
-    /// the game's clock and bots, which must run whether or not anyone is back yet.
-    pub(super) fn resume_restored(&mut self, ctx: &Context<Self>) {
-        if !self.members.members().any(|(_, member)| member.restored) {
-            return;
-        }
-        let window = tokio::time::sleep(self.reconnect_window);
-        ctx.pipe_to_self(window, |()| SeatsExpired);
-        // The head count is posted as the state is checkpointed.
-        self.members_changed = true;
-        self.settle(ctx);
-    }
-
     /// A restored seat's player is back (`Rejoin`): after a failover, they are told their
-    /// round was voided.
+    /// round was voided. A cluster node saves that they are: a snapshot still showing their
+    /// seat held would, at the next failover, free it at the deadline it had here.
     pub(super) fn restored_rejoined(&mut self, player: PlayerId) {
         let Some(member) = self.members.get_mut(player) else {
             return;
@@ -331,6 +332,7 @@ impl<G: Render> Room<G> {
         if !std::mem::take(&mut member.restored) {
             return;
         }
+        self.offer_snapshot(self.game.round());
         if let Some(round) = self.voided {
             let notice = Notice::RoundVoided {
                 room: self.label.clone(),
@@ -426,34 +428,5 @@ impl<G: Render> Room<G> {
             Err(SnapshotError::Saving) => {}
             Err(err) => tracing::error!(room = self.label.id, %err, "no snapshot of the room"),
         }
-    }
-}
-
-/// The reconnect window of the seats restored from a snapshot is over: those still empty
-/// are freed, as a parked seat is when its window closes.
-pub(crate) struct SeatsExpired;
-
-impl Message for SeatsExpired {
-    type Reply = ();
-}
-
-impl<G: Render> Handler<SeatsExpired> for Room<G> {
-    fn handle(&mut self, _: SeatsExpired, ctx: &mut Context<Self>) {
-        let expired: Vec<PlayerId> = self
-            .members
-            .members()
-            .filter(|(_, member)| member.restored && member.away)
-            .map(|(player, _)| player)
-            .collect();
-        for player in expired {
-            if let Some(member) = self.remove(player) {
-                let left = Notice::MemberLeft {
-                    player,
-                    name: member.name,
-                };
-                self.tell_all(None, &left);
-            }
-        }
-        self.settle(ctx);
     }
 }

@@ -78,7 +78,7 @@ fn setup<G: Render>(
     (setup, rx)
 }
 
-fn guess_setup(seed: u64) -> (RoomSetup<GuessNumber>, std_mpsc::Receiver<RoundResult>) {
+pub(super) fn guess_setup(seed: u64) -> (RoomSetup<GuessNumber>, std_mpsc::Receiver<RoundResult>) {
     setup("guess", GuessConfig::default(), 3, seed)
 }
 
@@ -107,13 +107,13 @@ fn dice_setup(seed: u64) -> (RoomSetup<LiarsDice>, std_mpsc::Receiver<RoundResul
     setup("dice", config, 2, seed)
 }
 
-async fn snapshot_of<G: Render>(room: &RoomHandle<G>) -> RoomSnapshot<G> {
+pub(super) async fn snapshot_of<G: Render>(room: &RoomHandle<G>) -> RoomSnapshot<G> {
     let json = room.ask(TakeSnapshot).await.unwrap().unwrap();
     RoomSnapshot::from_json(&json).unwrap()
 }
 
 /// `player` comes back to a restored room on a new connection.
-async fn rejoin<G: Render>(room: &RoomHandle<G>, player: u64) -> mpsc::Receiver<Frame> {
+pub(super) async fn rejoin<G: Render>(room: &RoomHandle<G>, player: u64) -> mpsc::Receiver<Frame> {
     let (tx, rx) = mpsc::channel(256);
     let rejoin = Rejoin {
         player: PlayerId(player),

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use referee_protocol::notice::{RoomLabel, RoomListing};
+use referee_protocol::notice::{ErrorCode, RoomLabel, RoomListing};
 use referee_rules::Render;
 
 use super::Session;
@@ -34,6 +34,10 @@ pub(super) const COMEBACK: Duration = Duration::from_secs(8);
 /// waits between asks at most (the wait doubles each time).
 pub(super) const COMEBACK_RETRY: Duration = Duration::from_millis(200);
 pub(super) const COMEBACK_RETRY_MAX: Duration = Duration::from_secs(1);
+
+/// How long a player whose move found their room gone may wait in silence: past it, they are
+/// told the room's server stopped answering (a graceful handover is back well before).
+pub(super) const SILENCE: Duration = Duration::from_secs(1);
 
 impl<G: Render> Session<G> {
     /// A seat in a filling public room of `game` (never `here`): on this node if it has one,
@@ -95,8 +99,10 @@ impl<G: Render> Session<G> {
     /// holds none for this player (one who sat down after its last snapshot, restored on
     /// another node without them): a seat kept then would send every move to a room where
     /// the player is nobody, and `/join` would say "already in". A room that merely answered
-    /// late takes the seat back at once, as after a reconnect.
-    pub(super) async fn seat_back(&mut self) -> Option<u64> {
+    /// late takes the seat back at once, as after a reconnect. `move_sent`: when the move that
+    /// found the room gone was sent; once [`SILENCE`] has passed since and the room is still
+    /// not back, the player is told what is happening rather than left in silence.
+    pub(super) async fn seat_back(&mut self, move_sent: Option<Instant>) -> Option<u64> {
         let node = self.cluster.clone()?;
         let (room, code) = self
             .seat
@@ -105,6 +111,7 @@ impl<G: Render> Session<G> {
             .map(|seat| (seat.room, seat.label.code.clone()))?;
         let deadline = Instant::now() + COMEBACK;
         let mut retry = COMEBACK_RETRY;
+        let mut told = move_sent.is_none();
         loop {
             self.epoch += 1;
             let link = node.link(room, self.metrics.clone());
@@ -133,6 +140,14 @@ impl<G: Render> Session<G> {
                     return None;
                 }
                 Err(_) if Instant::now() < deadline => {
+                    if !told && move_sent.is_some_and(|sent| sent.elapsed() >= SILENCE) {
+                        told = true;
+                        let message = format!(
+                            "room {room}'s server stopped answering; your move may not have \
+                             counted; waiting for the room to come back on another server"
+                        );
+                        self.error(ErrorCode::AnswerLost, message);
+                    }
                     // Backing off: the players of a dead node all ask at once.
                     tokio::time::sleep(retry).await;
                     retry = (retry * 2).min(COMEBACK_RETRY_MAX);

@@ -55,7 +55,7 @@ impl<G: Render> Session<G> {
             handle: link,
             host: None,
         });
-        if self.seat_back().await.is_some() {
+        if self.seat_back(None).await.is_some() {
             Ok(())
         } else {
             self.seat = None;

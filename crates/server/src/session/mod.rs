@@ -66,6 +66,9 @@ pub(crate) enum Flow {
 }
 
 const NOT_IN_A_ROOM: &str = "you are not in a room: type /play to join one.";
+/// A move answered by a room on another node whose answer's frames never came (R12).
+const ANSWER_LOST: &str = "the answer to your move was lost on the way (the room's server may \
+    have stopped); it may not have counted: if the room says nothing more, send it again";
 const WATCHING: &str = "you are watching this room: /play or /join to take a seat.";
 
 /// A room the player watches (see `watching.rs`).
@@ -335,6 +338,7 @@ impl<G: Render> Session<G> {
 
     async fn play(&mut self, text: &str) {
         let seen_round = self.seen.round();
+        let sent = Instant::now();
         let Some(err) = self.send_move(text).await else {
             return;
         };
@@ -344,19 +348,28 @@ impl<G: Render> Session<G> {
         let lost = matches!(err, AskError::NotRunning(()) | AskError::Timeout(_));
         let room = self.seat.as_ref().map(|seat| seat.room);
         let back = if lost {
-            Box::pin(self.seat_back()).await
+            Box::pin(self.seat_back(Some(sent))).await
         } else {
             None
         };
         let Some(round) = back else {
-            if let (Some(room), None) = (room, &self.seat) {
+            return match (room, &self.seat) {
                 // The room came back on another node without this player's seat.
-                return self.error(
+                (Some(room), None) => self.error(
                     ErrorCode::RoomClosed,
                     format!("room {room} came back on another node without your seat; type /join {room} or /play"),
-                );
-            }
-            return self.room_failed(err);
+                ),
+                // A move lost with its room's node, and the room not back (yet): said so, not
+                // "busy".
+                (Some(room), Some(seat))
+                    if matches!(err, AskError::Timeout(_))
+                        && matches!(seat.handle, RoomLink::Remote(_))
+                        && self.cluster.is_some() =>
+                {
+                    self.not_back_yet(room);
+                }
+                _ => self.room_failed(err),
+            };
         };
         if round != seen_round {
             // The round in play was voided (a failover): the room told the player.
@@ -400,9 +413,25 @@ impl<G: Render> Session<G> {
         };
         // The room tells the player the outcome, in order with its other pushes; the reply
         // only says the move was taken.
-        self.timed(AskTarget::Room, seat.handle.act(act))
-            .await
-            .err()
+        match self.timed(AskTarget::Room, seat.handle.act(act)).await {
+            Ok(true) => None,
+            Ok(false) => {
+                // Answered, but what the room said of it never came: its node died (or its
+                // frames are stuck). The player would otherwise hear nothing at all.
+                self.error(ErrorCode::AnswerLost, ANSWER_LOST);
+                None
+            }
+            Err(err) => Some(err),
+        }
+    }
+
+    /// A move lost with its room's node, and the room not back within `seat_back`'s wait.
+    fn not_back_yet(&self, room: crate::ids::RoomId) {
+        let message = format!(
+            "room {room} has not come back on another server yet; \
+             send your move again in a moment, or type /play"
+        );
+        self.error(ErrorCode::AnswerLost, message);
     }
 
     /// A move the game could not even read, refused here without bothering the room.

@@ -422,3 +422,84 @@ async fn a_remote_member_whose_client_stops_reading_is_kicked_on_its_node() {
     assert_eq!(kicked.ok(), Some(crate::kick::Reason::TooSlow));
     stop(b.serving).await;
 }
+
+/// A host that answers every move as taken after pushing one frame to the mover, and never
+/// sends that frame: a host that died between its answer and its frames (its forwarder is
+/// another task), as seen by the player's node.
+struct Mute;
+
+impl referee_actor::Actor for Mute {}
+
+impl referee_actor::Handler<RoomCall<GuessNumber>> for Mute {
+    fn handle(
+        &mut self,
+        call: RoomCall<GuessNumber>,
+        _: &mut referee_actor::Context<Self>,
+    ) -> Answered {
+        let (reply, pushed) = match call {
+            RoomCall::Join { .. } => (RoomReply::Joined(Ok(1)), None),
+            RoomCall::Act { .. } => (RoomReply::Acted { taken: true }, Some(1)),
+            RoomCall::Leave { .. } => (RoomReply::Left(true), None),
+            _ => (RoomReply::Told, None),
+        };
+        Answered { reply, pushed }
+    }
+}
+
+/// R12's wait for the frames before an answer ends after `GRACE` as if they had come: a move
+/// whose answer was lost with its host is said to be so (`answer_lost`), once, and the
+/// session goes on. Before, the player heard nothing at all until they moved again.
+#[tokio::test]
+async fn a_move_whose_answer_was_lost_with_its_host_is_reported() {
+    let Some((client_a, client_b)) = clients("remote_answer_lost").await else {
+        return;
+    };
+    // A room number no other test of this process serves.
+    const ROOM: u64 = 77;
+    let host = referee_actor::ActorBuilder::new().spawn(Mute);
+    let _serving = referee_remote::serve(
+        client_b.clone(),
+        wire::room_subject(&prefix(), ROOM),
+        host.recipient::<RoomCall<GuessNumber>>(),
+    )
+    .await
+    .unwrap_or_else(|err| panic!("{err}"));
+    wire::settled(&client_b).await;
+    let a = node_a(client_a, "lost");
+    let (mut session, mut frames) = player(&lobby(51), 1, 9);
+    let seat = Seat {
+        room: ROOM,
+        game: "guess",
+        label: RoomLabel {
+            id: ROOM,
+            code: None,
+        },
+        handle: RoomLink::remote(&a.client, &prefix(), &a.name, ROOM, None),
+        host: None,
+    };
+    session.sit(seat).await;
+    assert!(session.seat.is_some(), "seated by the mute host");
+
+    let started = Instant::now();
+    assert_eq!(session.on_line("10").await, Flow::Continue);
+    let waited = started.elapsed();
+    let heard: Vec<String> = std::iter::from_fn(|| frames.try_recv().ok())
+        .map(|frame| frame.text)
+        .collect();
+    assert_eq!(
+        heard
+            .iter()
+            .filter(|line| line.contains("answer to your move was lost"))
+            .count(),
+        1,
+        "told once that the answer was lost: {heard:?}"
+    );
+    assert!(
+        waited >= crate::room::wire::GRACE && waited < TIMEOUT,
+        "told after the grace: {waited:?}"
+    );
+    // Still seated and served: the next line is handled as ever.
+    assert_eq!(session.on_line("/ping").await, Flow::Continue);
+    until(&mut frames, |line| line == "pong").await;
+    assert!(session.seat.is_some(), "the seat is kept");
+}

@@ -1,6 +1,11 @@
 //! Claims in PostgreSQL (`room_claims`, `room_snapshots`): the statements behind
 //! [`crate::Claims`] and the fence check of every fenced write. Why it is safe:
 //! `crate::claims`. Every expiry is computed with the database's `clock_timestamp()`.
+//!
+//! **Lock order.** A transaction locks claim rows before snapshot and result rows; one that
+//! locks several claims locks them in the rooms' order; one that ends a claim locks its row
+//! for update at once. Any other order lets two nodes' (or one node's two connections')
+//! transactions deadlock (PostgreSQL's 40P01): `tests/claim_locks.rs`.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -112,14 +117,22 @@ impl Claims for PgClaims {
             let rooms: Vec<&str> = fences.iter().map(|f| f.room.as_str()).collect();
             let nodes: Vec<&str> = fences.iter().map(|f| f.node.as_str()).collect();
             let epochs: Vec<i64> = fences.iter().map(|f| to_i64(f.epoch)).collect();
-            // One statement, one commit, however many rooms.
+            // One statement, one commit, however many rooms; the rows locked in the rooms'
+            // order first, as every statement locking several claims does (`holding`).
             let renewed: HashSet<(String, i64)> = client
                 .query(
-                    "UPDATE room_claims AS c
+                    "WITH locked AS (
+                         SELECT c.room FROM room_claims AS c
+                         JOIN unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[]) AS f(room, node, epoch)
+                           ON c.room = f.room AND c.node = f.node AND c.epoch = f.epoch
+                         WHERE c.expires_at > clock_timestamp()
+                         ORDER BY c.room
+                         FOR UPDATE OF c
+                     )
+                     UPDATE room_claims AS c
                      SET expires_at = clock_timestamp() + $4::FLOAT8 * INTERVAL '1 millisecond'
-                     FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[]) AS f(room, node, epoch)
-                     WHERE c.room = f.room AND c.node = f.node AND c.epoch = f.epoch
-                       AND c.expires_at > clock_timestamp()
+                     FROM locked
+                     WHERE c.room = locked.room AND c.expires_at > clock_timestamp()
                      RETURNING c.room, c.epoch",
                     &[&rooms, &nodes, &epochs, &millis(lease)],
                 )?
@@ -154,7 +167,7 @@ impl Claims for PgClaims {
         let fence = fence.clone();
         self.worker.ask(move |client| {
             let mut tx = client.transaction()?;
-            if !holds(&mut tx, &fence)? {
+            if !holds_to_let_go(&mut tx, &fence)? {
                 return Ok(false);
             }
             tx.execute("DELETE FROM room_snapshots WHERE room = $1", &[&fence.room])?;
@@ -329,6 +342,22 @@ pub(super) fn holds(tx: &mut Transaction<'_>, fence: &Fence) -> Result<bool> {
     Ok(row.is_some())
 }
 
+/// [`holds`] for a transaction that ends the claim ([`let_go`]): the claim's row locked for
+/// update at once, not shared. A fenced save of the same room running beside (a share lock on
+/// the claim, then the snapshot's row) would otherwise deadlock with this transaction's upgrade
+/// of its share lock once it touched the snapshot's row (PostgreSQL's 40P01, seen when many
+/// rooms closed at once at the end of a load run). That save waits, then finds the claim
+/// released.
+fn holds_to_let_go(tx: &mut Transaction<'_>, fence: &Fence) -> Result<bool> {
+    let held = tx.query_opt(
+        "SELECT 1 FROM room_claims
+         WHERE room = $1 AND node = $2 AND epoch = $3 AND expires_at > clock_timestamp()
+         FOR UPDATE",
+        &[&fence.room, &fence.node, &to_i64(fence.epoch)],
+    )?;
+    Ok(held.is_some())
+}
+
 /// Ends `fence`'s claim now, inside `tx` (which checked that it holds): another node may
 /// claim the room as soon as `tx` commits.
 fn let_go(tx: &mut Transaction<'_>, fence: &Fence) -> Result<u64> {
@@ -340,8 +369,10 @@ fn let_go(tx: &mut Transaction<'_>, fence: &Fence) -> Result<u64> {
 }
 
 /// Which of `fences` are their room's live claim, as [`holds`] for each, in one statement:
-/// the share lock is taken on every claim row that holds, until the transaction ends. The
-/// answer: the `(room, epoch)` of each fence that holds.
+/// the share lock is taken on every claim row that holds, until the transaction ends, in the
+/// rooms' order — the order every statement locking several claims takes them in
+/// (`renew_all`): two such statements taking rows in opposite orders deadlock. The answer:
+/// the `(room, epoch)` of each fence that holds.
 pub(super) fn holding(
     tx: &mut Transaction<'_>,
     fences: &[&Fence],
@@ -354,6 +385,7 @@ pub(super) fn holding(
          WHERE (room, node, epoch) IN
                (SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[]))
            AND expires_at > clock_timestamp()
+         ORDER BY room
          FOR SHARE",
         &[&rooms, &nodes, &epochs],
     )?;
@@ -398,16 +430,7 @@ pub(super) fn save_snapshot(
 /// transaction, if `fence` holds: both or neither (see [`Claims::hand_over`]).
 fn hand_over(client: &mut Client, fence: &Fence, body: &str) -> Result<bool> {
     let mut tx = client.transaction()?;
-    // The claim's row locked for update at once, not shared: a fenced save of the same room
-    // running beside (share lock on the claim, then the snapshot's row) would otherwise
-    // deadlock with this one's upgrade. That save waits, then finds the claim released.
-    let held = tx.query_opt(
-        "SELECT 1 FROM room_claims
-         WHERE room = $1 AND node = $2 AND epoch = $3 AND expires_at > clock_timestamp()
-         FOR UPDATE",
-        &[&fence.room, &fence.node, &to_i64(fence.epoch)],
-    )?;
-    if held.is_none() {
+    if !holds_to_let_go(&mut tx, fence)? {
         return Ok(false);
     }
     tx.execute(

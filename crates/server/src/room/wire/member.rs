@@ -41,10 +41,12 @@ impl MemberFeed {
 
 /// Waits, at most [`GRACE`], until `fed` reaches `pushed` (`None`: until the task ends). A
 /// task that ends first (the member was dropped, the connection went) stops the wait.
-pub(crate) async fn caught_up(mut fed: watch::Receiver<u64>, pushed: Option<u64>) {
+/// Whether `pushed` frames were fed: `false` when some never came — the room's host died after
+/// answering, before its forwarder sent them — or the task ended first. Nothing more is worth
+/// waiting for either way; the player must be told (`link.rs`).
+pub(crate) async fn caught_up(mut fed: watch::Receiver<u64>, pushed: Option<u64>) -> bool {
     let reached = fed.wait_for(|&fed| pushed.is_some_and(|pushed| fed >= pushed));
-    // Timed out or ended: either way nothing more is worth waiting for.
-    let _ = tokio::time::timeout(GRACE, reached).await;
+    matches!(tokio::time::timeout(GRACE, reached).await, Ok(Ok(_)))
 }
 
 /// Subscribes to `subject` and starts the task that feeds `outbox` (the connection's, for
@@ -166,7 +168,7 @@ mod tests {
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished(), "one frame of two is not enough");
         fed_tx.send_replace(2);
-        assert!(waiting.await.is_ok());
+        assert!(waiting.await.unwrap(), "both fed");
     }
 
     #[tokio::test(start_paused = true)]
@@ -174,10 +176,13 @@ mod tests {
         let (fed_tx, fed) = watch::channel(0);
         let ended = tokio::spawn(caught_up(fed.clone(), Some(5)));
         drop(fed_tx);
-        assert!(ended.await.is_ok());
+        assert!(!ended.await.unwrap(), "ended short: not caught up");
         let (_stuck_tx, stuck) = watch::channel(0);
         let started = tokio::time::Instant::now();
-        caught_up(stuck, Some(5)).await;
+        assert!(
+            !caught_up(stuck, Some(5)).await,
+            "frames lost: not caught up"
+        );
         assert_eq!(started.elapsed(), GRACE);
     }
 }

@@ -35,6 +35,8 @@ use super::{JoinError, NameTaken, NotOwner, SeatLost, WatchError};
 use crate::encoding::Encoding;
 use crate::ids::RoomId;
 
+#[cfg(test)]
+pub(crate) use member::GRACE;
 pub(crate) use member::{MemberFeed, caught_up, follow};
 
 /// The subject room `room` is served on, under the cluster's subject `prefix` (every
