@@ -179,7 +179,7 @@ impl<G: Render> Room<G> {
             gone.send(false);
         } else if self.held > 0 {
             self.held_frames
-                .push_back(super::saving::Held::Departure(player, gone));
+                .push_back(super::saving::Held::Departure(player, from.cloned(), gone));
         } else {
             self.depart(player, gone);
             self.settle(ctx);
