@@ -102,3 +102,130 @@ impl<G: Render> Room<G> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use referee_rules::PlayerId;
+    use referee_store::{NodeAddresses, NodeRecord};
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::kick::Kick;
+    use crate::outbox::Outbox;
+    use crate::room::tests::{lines, room, seat};
+    use crate::room::{Join, Rejoin, Who};
+
+    /// A read of the nodes in which `a` (at run 1) is live or not, and `b` is.
+    fn seen(a_live: bool) -> NodesSeen {
+        let node = |name: &str, live| NodeRecord {
+            name: name.into(),
+            index: 1,
+            run: 1,
+            addresses: NodeAddresses::default(),
+            started_at_ms: 0,
+            last_seen_ms: 0,
+            silent_ms: 0,
+            live,
+            left: false,
+        };
+        NodesSeen(Arc::new(NodeRuns::of(&[
+            node("a", a_live),
+            node("b", true),
+        ])))
+    }
+
+    /// An outbox of connection `connection` of node run `node`, seat epoch 1.
+    fn remote(
+        node: &str,
+        connection: u64,
+        resumable: bool,
+    ) -> (Outbox, mpsc::Receiver<crate::outbox::Frame>) {
+        let (tx, rx) = mpsc::channel(64);
+        let outbox = Outbox::new(tx, Kick::default())
+            .resumable(resumable)
+            .for_seat(1)
+            .of_connection(Some(Arc::from(node)), connection);
+        (outbox, rx)
+    }
+
+    async fn seated<G: Render>(room: &crate::room::RoomHandle<G>) -> Vec<PlayerId> {
+        match room.ask(Who(PlayerId(1))).await {
+            Ok(Some(Notice::Who { members, .. })) => members.iter().map(|m| m.player).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_gone_nodes_players_are_held_for_the_window_unless_back_and_without_a_token_leave() {
+        let (_permits, permits) = std::sync::mpsc::channel();
+        let room = room(permits);
+        let mut watcher = seat(&room, 1).await;
+        let mut kept = Vec::new();
+        for (player, connection, resumable) in [(2, 5, true), (3, 6, false)] {
+            let (outbox, rx) = remote("a_r1", connection, resumable);
+            kept.push(rx);
+            let join = Join {
+                player: PlayerId(player),
+                name: format!("P{player}"),
+                named: false,
+                outbox,
+                feed: false,
+                re: None,
+            };
+            assert!(matches!(room.ask(join).await, Ok(Ok(_))));
+        }
+        let _ = lines(&mut watcher);
+        room.ask(seen(true)).await.unwrap();
+        assert!(lines(&mut watcher).is_empty(), "a is live: nothing changes");
+
+        room.ask(seen(false)).await.unwrap();
+        let told = lines(&mut watcher).concat();
+        assert!(told.contains("P2 lost their connection"), "{told}");
+        assert!(
+            told.contains("P3 left the room"),
+            "no token: gone at once: {told}"
+        );
+        assert_eq!(seated(&room).await, [PlayerId(1), PlayerId(2)]);
+        // Told again, nothing more: the window runs once.
+        room.ask(seen(false)).await.unwrap();
+        assert!(lines(&mut watcher).is_empty());
+
+        // Paused time: the room's 30 s timer fires, and is handled, before this sleep ends.
+        tokio::time::sleep(Duration::from_secs(31)).await;
+        assert_eq!(seated(&room).await, [PlayerId(1)], "freed after the window");
+        assert!(lines(&mut watcher).concat().contains("P2 left the room"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_player_back_through_another_node_keeps_the_seat_past_the_window() {
+        let (_permits, permits) = std::sync::mpsc::channel();
+        let room = room(permits);
+        let mut watcher = seat(&room, 1).await;
+        let (outbox, _old) = remote("a_r1", 5, true);
+        let join = Join {
+            player: PlayerId(2),
+            name: "P2".into(),
+            named: false,
+            outbox,
+            feed: false,
+            re: None,
+        };
+        assert!(matches!(room.ask(join).await, Ok(Ok(_))));
+        room.ask(seen(false)).await.unwrap();
+        // Back with a token through b, before the window ends.
+        let (outbox, _new) = remote("b_r1", 9, true);
+        let rejoin = Rejoin {
+            player: PlayerId(2),
+            outbox,
+            re: None,
+        };
+        assert!(matches!(room.ask(rejoin).await, Ok(Ok(_))));
+        let _ = lines(&mut watcher);
+        // Paused time: the room's 30 s timer fires, and is handled, before this sleep ends.
+        tokio::time::sleep(Duration::from_secs(31)).await;
+        assert_eq!(seated(&room).await, [PlayerId(1), PlayerId(2)]);
+        assert!(!lines(&mut watcher).concat().contains("left"));
+    }
+}
