@@ -8,7 +8,9 @@
 //! cluster's nodes as the database sees them — the same heartbeats and the same 5 s window
 //! (`LIVE_WINDOW`) that `/api/cluster` shows, and each name's run count (raised at every
 //! registration) — and tells its lobby, which tells its rooms ([`NodeRuns`], `NodesSeen`).
-//! No membership protocol of its own: the rows the nodes already keep decide.
+//! No membership protocol of its own: the rows the nodes already keep decide, and a node
+//! still heard announcing itself on NATS (the lobby's gossip, which failover also counts the
+//! live nodes by) is not taken for dead because only its database line is down.
 //!
 //! A member's seating names its node's run (`a_r3`, `ClusterNode::run`). That run is
 //! **gone** when its name has registered again since (a restarted node: the old run's
@@ -45,11 +47,16 @@ pub(crate) struct NodeRuns {
 }
 
 impl NodeRuns {
-    /// The runs of `records` (a read of `cluster_nodes`).
-    pub(crate) fn of(records: &[NodeRecord]) -> Self {
+    /// The runs of `records` (a read of `cluster_nodes`); a node `heard` announcing itself
+    /// on NATS (`gossip.rs`, within its 2 s) counts as live too: cut off from PostgreSQL
+    /// alone, it still serves its players, who must not lose their seats elsewhere.
+    pub(crate) fn of(records: &[NodeRecord], heard: &[String]) -> Self {
         let latest = records
             .iter()
-            .map(|record| (record.name.clone(), (record.run, record.live)))
+            .map(|record| {
+                let live = record.live || heard.contains(&record.name);
+                (record.name.clone(), (record.run, live))
+            })
             .collect();
         NodeRuns { latest }
     }
@@ -89,7 +96,8 @@ pub(crate) async fn tell_rooms<G: Render>(
         return;
     };
     // Never waits: a lobby too busy for it now hears the next read, a second later.
-    let _ = lobby.try_tell(NodesSeen(Arc::new(NodeRuns::of(&records))));
+    let heard: Vec<String> = node.view.live().into_iter().map(|ad| ad.node).collect();
+    let _ = lobby.try_tell(NodesSeen(Arc::new(NodeRuns::of(&records, &heard))));
 }
 
 #[cfg(test)]
@@ -112,11 +120,15 @@ mod tests {
 
     #[test]
     fn a_run_is_gone_once_its_node_is_silent_or_registered_again() {
-        let runs = NodeRuns::of(&[
-            record("a", 1, false),
-            record("b", 3, true),
-            record("c_r2", 1, true),
-        ]);
+        let runs = NodeRuns::of(
+            &[
+                record("a", 1, false),
+                record("b", 3, true),
+                record("c_r2", 1, true),
+                record("e", 2, false),
+            ],
+            &["e".to_owned()],
+        );
         assert!(runs.gone(&run_name("a", 1)), "silent");
         assert!(runs.gone(&run_name("b", 2)), "registered again since");
         assert!(!runs.gone(&run_name("b", 3)), "live");
@@ -130,5 +142,13 @@ mod tests {
         );
         assert!(!runs.gone(&run_name("c_r2", 1)), "a name ending like a run");
         assert!(!runs.gone("c"), "not a run's name");
+        assert!(
+            !runs.gone(&run_name("e", 2)),
+            "silent in the database, heard on NATS"
+        );
+        assert!(
+            runs.gone(&run_name("e", 1)),
+            "an earlier run of a node heard"
+        );
     }
 }

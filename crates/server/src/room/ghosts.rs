@@ -130,10 +130,8 @@ mod tests {
             live,
             left: false,
         };
-        NodesSeen(Arc::new(NodeRuns::of(&[
-            node("a", a_live),
-            node("b", true),
-        ])))
+        let nodes = [node("a", a_live), node("b", true)];
+        NodesSeen(Arc::new(NodeRuns::of(&nodes, &[])))
     }
 
     /// An outbox of connection `connection` of node run `node`, seat epoch 1.
