@@ -53,6 +53,7 @@ mod rate;
 mod reader;
 mod records;
 mod room;
+mod seating;
 mod seen;
 mod server;
 mod session;

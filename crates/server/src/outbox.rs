@@ -12,6 +12,7 @@ use tokio::sync::mpsc::error::TrySendError;
 
 use crate::encoding::Encoding;
 use crate::kick::{Kick, Reason};
+use crate::seating::{Origin, Seating};
 
 /// Frames a connection may have queued before it counts as too slow.
 pub(crate) const DEFAULT_OUTBOX_CAPACITY: usize = 256;
@@ -89,6 +90,9 @@ pub(crate) struct Outbox {
     /// room's answer says how many, so the member's node can hold the answer back until
     /// they are all in the connection's queue.
     pushed: Option<Arc<AtomicU64>>,
+    /// Whose connection this is (`room/seating.rs`): with `epoch`, the seat's holder, which
+    /// departures must name. `None`: unknown (a departure for the seat is always taken).
+    origin: Option<Origin>,
 }
 
 impl Outbox {
@@ -100,7 +104,29 @@ impl Outbox {
             encoding: Encoding::Text,
             resumable: false,
             pushed: None,
+            origin: None,
         }
+    }
+
+    /// The same outbox, of connection `connection` (of node run `node`, for a remote
+    /// member's outbox; `None`: of this node).
+    pub(crate) fn of_connection(mut self, node: Option<Arc<str>>, connection: u64) -> Self {
+        self.origin = Some(Origin { node, connection });
+        self
+    }
+
+    /// The seating this outbox's seat is (see `room/seating.rs`); `None`: unknown.
+    pub(crate) fn seating(&self) -> Option<Seating> {
+        self.origin
+            .as_ref()
+            .map(|origin| origin.seating(self.epoch))
+    }
+
+    /// The node run of a remote member's connection (`None`: this node's, or unknown).
+    pub(crate) fn node(&self) -> Option<&str> {
+        self.origin
+            .as_ref()
+            .and_then(|origin| origin.node.as_deref())
     }
 
     /// The same outbox, for a connection that wants `encoding`.

@@ -42,6 +42,8 @@ pub struct NodeRecord {
     pub name: String,
     /// Its number in the cluster.
     pub index: u32,
+    /// Its latest run (see [`Registration::run`]): the players of an earlier run are gone.
+    pub run: u64,
     /// Where it serves players.
     pub addresses: NodeAddresses,
     /// When it last started, in milliseconds since the Unix epoch (database clock).

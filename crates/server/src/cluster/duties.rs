@@ -1,4 +1,5 @@
-//! What a node does in the background ([`NodeDuties`]): its heartbeat in the database, and
+//! What a node does in the background ([`NodeDuties`]): its heartbeat in the database (and,
+//! after each, which nodes' players are gone: `liveness.rs`), and
 //! closing the rooms whose lease the keeper gave up; and, at the very end of a graceful
 //! stop, giving back every claim still held.
 
@@ -13,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::gossip::{self, Addresses};
 use super::seats::lobby_subject;
-use super::{ClusterNode, HEARTBEAT, RoomServing, adopt, claimed_room, cut_off};
+use super::{ClusterNode, HEARTBEAT, RoomServing, adopt, claimed_room, cut_off, liveness};
 use crate::lobby::{JoinCluster, Lobby, LobbyCall, LoseRoom};
 use crate::metrics::ClusterCounters;
 
@@ -43,7 +44,7 @@ impl NodeDuties {
         let heartbeat = CancellationToken::new();
         let serving = CancellationToken::new();
         tokio::spawn(lose_rooms(lost_rx, lobby.clone(), counters.clone()));
-        let beating = tokio::spawn(beat(node.clone(), heartbeat.clone()));
+        let beating = tokio::spawn(beat(node.clone(), lobby.clone(), heartbeat.clone()));
         let addresses = Addresses {
             tcp: node.addresses.tcp.clone(),
             http: node.addresses.http.clone(),
@@ -142,8 +143,13 @@ impl NodeDuties {
     }
 }
 
-/// Moves the node's `last_seen` every [`HEARTBEAT`] until `stop`; then marks it gone.
-async fn beat(node: Arc<ClusterNode>, stop: CancellationToken) {
+/// Moves the node's `last_seen` every [`HEARTBEAT`] until `stop`, and then tells the lobby
+/// which nodes' players are gone (`liveness.rs`); at the end, marks the node gone.
+async fn beat<G: Render>(
+    node: Arc<ClusterNode>,
+    lobby: WeakActorHandle<Lobby<G>>,
+    stop: CancellationToken,
+) {
     let mut ticks = tokio::time::interval(HEARTBEAT);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -155,6 +161,7 @@ async fn beat(node: Arc<ClusterNode>, stop: CancellationToken) {
         if let Err(err) = beat {
             tracing::warn!(%err, "heartbeat not recorded");
         }
+        liveness::tell_rooms(&node, &lobby).await;
     }
     if let Err(err) = blocking(&node, |nodes, name| nodes.leave(name)).await {
         tracing::warn!(%err, "leave not recorded; the node shows as not live soon");

@@ -100,7 +100,7 @@ impl Node {
             .map_err(|err| JoinError::Blocking(err.to_string()))?;
         let node = ClusterNode {
             client,
-            run: format!("{}_r{run}", config.name),
+            run: super::liveness::run_name(&config.name, run),
             name: config.name,
             index,
             prefix,

@@ -17,6 +17,7 @@
 //! * `nats.rs`: how a node reaches NATS — TLS, credentials kept out of logs;
 //! * `handover.rs`: a node leaving gracefully hands its rooms over (the game goes on);
 //! * `cut_off.rs`: a node cut off from NATS gives its rooms up;
+//! * `liveness.rs`: which nodes' players are gone (their seats in rooms here are freed);
 //! * `duties.rs`: the background tasks started and stopped with the server.
 
 pub(crate) mod adopt;
@@ -27,6 +28,7 @@ pub(crate) mod gossip;
 mod handover;
 mod join;
 mod known;
+pub(crate) mod liveness;
 mod nats;
 pub(crate) mod saver;
 pub(crate) mod seats;

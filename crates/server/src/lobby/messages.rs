@@ -1,6 +1,7 @@
 //! What the lobby is asked and told, and how each message becomes directory calls.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use referee_actor::{Context, Handler, Message, TellError};
 use referee_protocol::notice::{RoomLabel, RoomListing};
@@ -8,6 +9,7 @@ use referee_rules::Render;
 
 use super::{Lobby, Seat};
 use crate::census::{HeadCount, ServerCensus};
+use crate::cluster::liveness::NodeRuns;
 use crate::ids::RoomId;
 use crate::room::{RoomLink, SeatFreed};
 
@@ -282,5 +284,26 @@ impl<G: Render> Handler<LoseRoom> for Lobby<G> {
             });
         }
         self.retire(Some(hosted));
+    }
+}
+
+/// Which nodes' players are gone, as the database last said (`cluster/liveness.rs`): passed
+/// on to every room served to the other nodes (only those seat players of other nodes).
+pub(crate) struct NodesSeen(pub(crate) Arc<NodeRuns>);
+
+impl Message for NodesSeen {
+    type Reply = ();
+}
+
+impl<G: Render> Handler<NodesSeen> for Lobby<G> {
+    fn handle(&mut self, seen: NodesSeen, _: &mut Context<Self>) {
+        for hosted in self.directory.rooms() {
+            if hosted.serving.is_some() {
+                // Never waits: a room too busy for it now hears the next read.
+                let _ = hosted
+                    .handle
+                    .try_tell(crate::room::NodesSeen(seen.0.clone()));
+            }
+        }
     }
 }

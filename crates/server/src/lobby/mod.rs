@@ -48,7 +48,7 @@ pub(crate) use code::canonical_code;
 pub(crate) use handover::{HandOverRooms, Leaving};
 pub(crate) use messages::{
     CountGames, Filling, FindError, FindRoom, LISTED, ListRooms, Locate, Located, LoseRoom,
-    OpenPrivate, QuickMatch, TakeCensus,
+    NodesSeen, OpenPrivate, QuickMatch, TakeCensus,
 };
 pub(crate) use remote::{Advertise, LobbyCall, LobbyReply};
 

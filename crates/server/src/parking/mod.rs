@@ -44,6 +44,7 @@ use referee_rules::{PlayerId, Render};
 use crate::kick::Kick;
 use crate::lobby::Seat;
 use crate::metrics::GuardCounters;
+use crate::seating::Seating;
 use crate::tell::or_log;
 use lot::{Lot, shrink};
 
@@ -70,6 +71,9 @@ pub(crate) struct Parked<G: Render> {
     pub(crate) seat: Option<Seat<G>>,
     /// The seat count of their last connection (see `seen.rs`).
     pub(crate) epoch: u32,
+    /// Their last connection's number: with `epoch`, the seating the seat is held by, which
+    /// giving it up names (`seating.rs`) — the player may have taken it back elsewhere.
+    pub(crate) connection: u64,
 }
 
 /// A token held by a live connection.
@@ -184,7 +188,10 @@ impl<G: Render> Parking<G> {
 fn leave<G: Render>(parked: Parked<G>) {
     if let Some(seat) = parked.seat {
         or_log(
-            seat.handle.leave_soon(parked.player),
+            seat.handle.leave_soon(
+                parked.player,
+                Seating::here(parked.connection, parked.epoch),
+            ),
             "parked seat given up",
         );
     }

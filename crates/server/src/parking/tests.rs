@@ -25,6 +25,7 @@ fn parked(player: u64) -> Parked<GuessNumber> {
         named: false,
         seat: None,
         epoch: 4,
+        connection: 1,
     }
 }
 

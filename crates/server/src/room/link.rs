@@ -30,6 +30,7 @@ use super::{
 use crate::ids::RoomId;
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
+use crate::seating::Seating;
 
 /// A session's room: in this process, or on another node.
 pub(crate) enum RoomLink<G: Render> {
@@ -182,11 +183,19 @@ impl<G: Render> RoomLink<G> {
         }
     }
 
-    /// `Leave`, waiting up to `wait` for the room to hand over what is meant for the leaver.
-    /// A local room whose mailbox stayed full still gets it (told, waiting for room).
-    pub(crate) async fn leave(&self, player: PlayerId, wait: Duration) -> Asked<bool> {
+    /// `Leave` from seating `from` (this node's connection and seat epoch: see
+    /// [`RoomLink::seating`]), waiting up to `wait` for the room to hand over what is meant
+    /// for the leaver. A local room whose mailbox stayed full still gets it (told, waiting
+    /// for room).
+    pub(crate) async fn leave(
+        &self,
+        player: PlayerId,
+        from: Seating,
+        wait: Duration,
+    ) -> Asked<bool> {
+        let from = Some(self.seating(from));
         match self {
-            RoomLink::Local(handle) => match handle.ask_with(Leave { player }, wait).await {
+            RoomLink::Local(handle) => match handle.ask_with(Leave { player, from }, wait).await {
                 Err(AskError::Full(leave)) => match handle.tell(leave).await {
                     Ok(()) => Ok(true),
                     Err(_) => Err(AskError::NotRunning(())),
@@ -194,7 +203,10 @@ impl<G: Render> RoomLink<G> {
                 answered => answered.map_err(AskError::without_message),
             },
             RoomLink::Remote(remote) => {
-                match remote.ask(RoomCall::Leave { player }, Some(wait)).await? {
+                match remote
+                    .ask(RoomCall::Leave { player, from }, Some(wait))
+                    .await?
+                {
                     RoomReply::Left(seated) => Ok(seated),
                     other => Err(unexpected(&other)),
                 }
@@ -202,20 +214,37 @@ impl<G: Render> RoomLink<G> {
         }
     }
 
-    /// `Leave` without waiting (undoing a join whose outcome is unknown, giving up a parked
-    /// seat). Remotely a publish, made by a task of its own.
-    pub(crate) fn leave_soon(&self, player: PlayerId) -> Result<(), TellError<()>> {
+    /// `Leave` from seating `from` without waiting (undoing a join whose outcome is unknown,
+    /// giving up a parked seat). Remotely a publish, made by a task of its own.
+    pub(crate) fn leave_soon(&self, player: PlayerId, from: Seating) -> Result<(), TellError<()>> {
+        let from = Some(self.seating(from));
         match self {
-            RoomLink::Local(handle) => handle.tell_soon(Leave { player }).map_err(without_message),
-            RoomLink::Remote(remote) => remote.tell_soon(RoomCall::Leave { player }),
+            RoomLink::Local(handle) => handle
+                .tell_soon(Leave { player, from })
+                .map_err(without_message),
+            RoomLink::Remote(remote) => remote.tell_soon(RoomCall::Leave { player, from }),
         }
     }
 
-    /// `Away` without waiting: the connection dropped, the player may come back.
-    pub(crate) fn away_soon(&self, player: PlayerId) -> Result<(), TellError<()>> {
+    /// `Away` from seating `from` without waiting: the connection dropped, the player may
+    /// come back.
+    pub(crate) fn away_soon(&self, player: PlayerId, from: Seating) -> Result<(), TellError<()>> {
+        let from = Some(self.seating(from));
         match self {
-            RoomLink::Local(handle) => handle.tell_soon(Away(player)).map_err(without_message),
-            RoomLink::Remote(remote) => remote.tell_soon(RoomCall::Away { player }),
+            RoomLink::Local(handle) => handle
+                .tell_soon(Away(player, from))
+                .map_err(without_message),
+            RoomLink::Remote(remote) => remote.tell_soon(RoomCall::Away { player, from }),
+        }
+    }
+
+    /// The seating a connection of this node holds its seat by, through this link: as given
+    /// (`Seating::here`) on a local room's own handle; through NATS, the member's (this
+    /// node's run), as the room knows it from the join.
+    fn seating(&self, here: Seating) -> Seating {
+        match self {
+            RoomLink::Local(_) => here,
+            RoomLink::Remote(remote) => here.on_node(&remote.node),
         }
     }
 
@@ -365,6 +394,7 @@ impl<G: Render> RemoteRoom<G> {
             encoding: outbox.encoding(),
             resumable: outbox.is_resumable(),
             capacity,
+            seating: Some(Seating::here(connection, outbox.epoch()).on_node(&self.node)),
         })
     }
 

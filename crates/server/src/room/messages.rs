@@ -8,6 +8,7 @@ use super::saving::Departed;
 use super::{Member, Room, shown_game};
 use crate::ids::default_name;
 use crate::outbox::Outbox;
+use crate::seating::{Seating, speaks_for};
 
 /// Sit down in the room. The joiner is told who is there and what the game is at; the others
 /// are told someone joined.
@@ -144,6 +145,9 @@ impl<G: Render> Room<G> {
 /// departure is done.
 pub(crate) struct Leave {
     pub(crate) player: PlayerId,
+    /// The seating the leave speaks for (`seating.rs`): a connection that no longer holds
+    /// the seat frees nothing. `None`: whoever holds it.
+    pub(crate) from: Option<Seating>,
 }
 
 impl Message for Leave {
@@ -153,22 +157,56 @@ impl Message for Leave {
 
 impl<G: Render> Answer<Leave> for Room<G> {
     fn answer(&mut self, leave: Leave, gone: ReplyTo<bool>, ctx: &mut Context<Self>) {
-        self.leave(leave.player, Departed::Local(gone), ctx);
+        self.leave(
+            leave.player,
+            leave.from.as_ref(),
+            Departed::Local(gone),
+            ctx,
+        );
     }
 }
 
 impl<G: Render> Room<G> {
-    /// `Leave`, for a local or a remote asker (`wire/`).
-    pub(super) fn leave(&mut self, player: PlayerId, gone: Departed, ctx: &mut Context<Self>) {
-        if !self.members.contains(player) {
+    /// `Leave`, for a local or a remote asker (`wire/`), from seating `from` (`None`: from
+    /// whoever holds the seat).
+    pub(super) fn leave(
+        &mut self,
+        player: PlayerId,
+        from: Option<&Seating>,
+        gone: Departed,
+        ctx: &mut Context<Self>,
+    ) {
+        if !self.holds(player, from, "leave") {
             gone.send(false);
         } else if self.held > 0 {
             self.held_frames
-                .push_back(super::saving::Held::Departure(player, gone));
+                .push_back(super::saving::Held::Departure(player, from.cloned(), gone));
         } else {
             self.depart(player, gone);
             self.settle(ctx);
         }
+    }
+}
+
+impl<G: Render> Room<G> {
+    /// Whether `player` is seated here, held by seating `from` (or by a holder nobody knows);
+    /// a departure (`what`) from another seating is logged, and changes nothing.
+    pub(super) fn holds(&self, player: PlayerId, from: Option<&Seating>, what: &str) -> bool {
+        let Some(member) = self.members.get(player) else {
+            return false;
+        };
+        let holder = member.outbox.seating();
+        let held = speaks_for(from, holder.as_ref());
+        if !held {
+            tracing::info!(
+                room = self.label.id,
+                %player,
+                ?from,
+                ?holder,
+                "{what}: a departure from a seating that no longer holds the seat; ignored"
+            );
+        }
+        held
     }
 }
 

@@ -25,6 +25,7 @@
 
 mod bots;
 mod clock;
+mod ghosts;
 mod handover;
 mod held;
 #[cfg(test)]
@@ -63,6 +64,7 @@ use crate::outbox::{Frame, PushError};
 use crate::records::RecorderHandle;
 use crate::tell::or_log;
 
+pub(crate) use ghosts::NodesSeen;
 pub(crate) use handover::{HandOver, HandedOver, Stop as StopHandedOver};
 pub(crate) use link::RoomLink;
 pub(crate) use lost::HostLost;
@@ -204,6 +206,8 @@ pub(crate) struct Room<G: Render> {
     bot_turn: Option<(PlayerId, Option<Millis>)>,
     /// Handed over to another node (`handover.rs`): nothing changes the game any more.
     leaving: bool,
+    /// Members whose node is gone, their seat held until its window ends (`ghosts.rs`).
+    ghosts: std::collections::HashSet<PlayerId>,
 }
 
 impl<G: Render> referee_actor::Actor for Room<G> {
@@ -303,6 +307,7 @@ impl<G: Render> Room<G> {
             targets: Vec::new(),
             bot_turn: None,
             leaving: false,
+            ghosts: std::collections::HashSet::new(),
         }
     }
 

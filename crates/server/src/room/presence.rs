@@ -16,6 +16,7 @@ use referee_rules::{PlayerId, Render};
 
 use super::{Room, shown_game};
 use crate::outbox::Outbox;
+use crate::seating::Seating;
 
 /// Watch the room. The watcher is told who plays and where the game stands.
 pub(crate) struct Watch {
@@ -200,8 +201,9 @@ impl<G: Render> Handler<Spectators> for Room<G> {
     }
 }
 
-/// A seated player's connection dropped; they may come back.
-pub(crate) struct Away(pub(crate) PlayerId);
+/// A seated player's connection dropped; they may come back. The seating it speaks for
+/// (`seating.rs`): a connection that no longer holds the seat marks nobody away.
+pub(crate) struct Away(pub(crate) PlayerId, pub(crate) Option<Seating>);
 
 impl Message for Away {
     type Reply = ();
@@ -209,7 +211,9 @@ impl Message for Away {
 
 impl<G: Render> Handler<Away> for Room<G> {
     fn handle(&mut self, away: Away, ctx: &mut Context<Self>) {
-        self.set_away(away.0);
+        if self.holds(away.0, away.1.as_ref(), "away") {
+            self.set_away(away.0);
+        }
         self.settle(ctx);
     }
 }

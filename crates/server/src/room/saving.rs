@@ -20,6 +20,7 @@ use super::Room;
 use crate::cluster::claims::RoomClaim;
 use crate::outbox::Frame;
 use crate::records::{RecorderHandle, Save, StorageFailed, now_ms};
+use crate::seating::Seating;
 
 /// How long a room holds a win's announcement waiting for the recorder, at most. Past it the
 /// announcement goes out with an error line: a stuck disk must not freeze the game.
@@ -82,9 +83,10 @@ pub(super) enum Held {
         frame: Frame,
         may_drop: bool,
     },
-    /// A member's `Leave`: carried out in order, after the frames meant for them; its
-    /// asker is answered then.
-    Departure(PlayerId, Departed),
+    /// A member's `Leave` from a seating (`seating.rs`): carried out in order, after the
+    /// frames meant for them, if that seating still holds the seat; its asker is answered
+    /// then.
+    Departure(PlayerId, Option<Seating>, Departed),
 }
 
 /// Whoever waits for a departure to be done: a local `Leave`'s asker, or a remote one's
@@ -224,7 +226,12 @@ impl<G: Render> Room<G> {
                     frame,
                     may_drop,
                 } => self.send(player, frame, may_drop),
-                Held::Departure(player, gone) => self.depart(player, gone),
+                Held::Departure(player, from, gone)
+                    if self.holds(player, from.as_ref(), "leave") =>
+                {
+                    self.depart(player, gone);
+                }
+                Held::Departure(_, _, gone) => gone.send(false),
             }
         }
     }

@@ -180,6 +180,7 @@ async fn a_member_who_leaves_while_a_win_is_saved_still_gets_it_then_goes() {
         async move {
             room.ask(Leave {
                 player: PlayerId(1),
+                from: None,
             })
             .await
         }

@@ -171,6 +171,11 @@ impl<G: Render> Session<G> {
         session.metrics = Some(shared.metrics.clone());
         session.attempts = Some((shared.attempts.clone(), shared.attempts.client()));
         session.connection = shared.next_connection();
+        // Departures name the seating they speak for (`seating.rs`): this connection's.
+        session.outbox = session
+            .outbox
+            .clone()
+            .of_connection(None, session.connection);
         session.cluster = shared.cluster.clone();
         match peer {
             Some(peer) => session.with_peer(peer),

@@ -300,6 +300,7 @@ async fn a_member_whose_node_stops_draining_is_dropped_and_the_room_plays_on() {
         encoding: crate::encoding::Encoding::Text,
         resumable: false,
         capacity: 4,
+        seating: None,
     };
     let join = RoomCall::Join {
         player: PlayerId(1),
@@ -358,6 +359,7 @@ async fn an_answer_counts_the_frames_pushed_before_it() {
         encoding: crate::encoding::Encoding::Text,
         resumable: false,
         capacity: 64,
+        seating: None,
     };
     let join = RoomCall::Join {
         player: PlayerId(1),

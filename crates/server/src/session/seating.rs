@@ -27,6 +27,7 @@ use crate::lobby::{
 use crate::metrics::AskTarget;
 use crate::parking::Parked;
 use crate::room::{Join, JoinError, Rejoin, SeatLost};
+use crate::seating::Seating;
 use crate::seen::stamp;
 use crate::tell::or_log;
 
@@ -234,7 +235,10 @@ impl<G: Render> Session<G> {
 
     /// After a join whose outcome is unknown: a `Leave` after it undoes it, if it happened.
     fn undo_join(&self, seat: &Seat<G>) {
-        or_log(seat.handle.leave_soon(self.player), "undo of a join");
+        or_log(
+            seat.handle.leave_soon(self.player, self.seating()),
+            "undo of a join",
+        );
     }
 
     pub(super) async fn leave_room(&mut self) {
@@ -256,7 +260,11 @@ impl<G: Render> Session<G> {
         };
         // Answered once the departure is done. A leave that could not even get into the
         // room's mailbox in that time still must: the link tells it, waiting for room.
-        match seat.handle.leave(self.player, LEAVE_WAIT).await {
+        match seat
+            .handle
+            .leave(self.player, self.seating(), LEAVE_WAIT)
+            .await
+        {
             Ok(_) | Err(AskError::Timeout(_)) => {}
             Err(err) => tracing::debug!(player = %self.player, %err, "left a room that had closed"),
         }
@@ -275,7 +283,7 @@ impl<G: Render> Session<G> {
     pub(crate) fn park(mut self) -> Parked<G> {
         self.stop_watching();
         if let Some(seat) = &self.seat {
-            or_log(seat.handle.away_soon(self.player), "away");
+            or_log(seat.handle.away_soon(self.player, self.seating()), "away");
         }
         Parked {
             player: self.player,
@@ -283,7 +291,14 @@ impl<G: Render> Session<G> {
             named: self.named,
             seat: self.seat.take(),
             epoch: self.epoch,
+            connection: self.connection,
         }
+    }
+
+    /// The seating this connection holds its seat by (`seating.rs`): its number, and the
+    /// seat's epoch — the one the last join or rejoin was made with.
+    fn seating(&self) -> Seating {
+        Seating::here(self.connection, self.epoch)
     }
 
     /// Hands back a seat the room did not take.

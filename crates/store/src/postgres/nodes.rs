@@ -128,7 +128,7 @@ impl PgNodes {
                         (EXTRACT(EPOCH FROM started_at) * 1000)::BIGINT,
                         (EXTRACT(EPOCH FROM last_seen) * 1000)::BIGINT,
                         (EXTRACT(EPOCH FROM clock_timestamp() - last_seen) * 1000)::BIGINT,
-                        left_at IS NOT NULL
+                        left_at IS NOT NULL, runs
                  FROM cluster_nodes ORDER BY node_index",
                 &[],
             )?;
@@ -146,6 +146,7 @@ fn record(row: &Row, window_ms: f64) -> NodeRecord {
     NodeRecord {
         name: row.get(0),
         index: u32::try_from(row.get::<_, i64>(1)).unwrap_or(u32::MAX),
+        run: u64::try_from(row.get::<_, i64>(9)).unwrap_or(0),
         addresses: NodeAddresses {
             http: row.get(2),
             tcp: row.get(3),

@@ -8,6 +8,8 @@
 //! ends when the room lets go of the outbox (member gone) or kicks it (too slow), and then
 //! tells the member which ([`MemberPush::End`], [`MemberPush::Dropped`]).
 
+use std::sync::Arc;
+
 use async_nats::Client;
 use tokio::sync::mpsc;
 
@@ -31,10 +33,16 @@ pub(super) fn remote_outbox(
         kick: kick.clone(),
     };
     forwarders.spawn(forwarder.run(frames_rx));
-    Outbox::new(frames_tx, kick)
+    let outbox = Outbox::new(frames_tx, kick)
         .with_encoding(member.encoding)
         .resumable(member.resumable)
-        .counted()
+        .counted();
+    match &member.seating {
+        Some(seating) => outbox
+            .for_seat(seating.epoch)
+            .of_connection(seating.node.as_deref().map(Arc::from), seating.connection),
+        None => outbox,
+    }
 }
 
 /// The forwarding task's state.

@@ -41,8 +41,8 @@ impl<G: Render> Answer<RoomCall<G>> for Room<G> {
         }
         let player = call.player();
         let reply = match call {
-            RoomCall::Leave { player } => {
-                return self.leave(player, Departed::Remote(reply_to), ctx);
+            RoomCall::Leave { player, from } => {
+                return self.leave(player, from.as_ref(), Departed::Remote(reply_to), ctx);
             }
             RoomCall::Join {
                 player,
@@ -71,8 +71,8 @@ impl<G: Render> Room<G> {
     /// The calls that need no outbox.
     fn call(&mut self, call: RoomCall<G>, ctx: &mut Context<Self>) -> RoomReply {
         match call {
-            RoomCall::Away { player } => {
-                self.handle(Away(player), ctx);
+            RoomCall::Away { player, from } => {
+                self.handle(Away(player, from), ctx);
                 RoomReply::Told
             }
             RoomCall::Act {

@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use super::{JoinError, NameTaken, NotOwner, SeatLost, WatchError};
 use crate::encoding::Encoding;
 use crate::ids::RoomId;
+use crate::seating::Seating;
 
 #[cfg(test)]
 pub(crate) use member::GRACE;
@@ -61,6 +62,10 @@ pub(crate) struct MemberAddress {
     /// The member's outbox capacity: the remote outbox gets as much, and as many frames may
     /// be on their way before the member says it drained them.
     pub(crate) capacity: usize,
+    /// The seating this is (`seating.rs`: the member's node run, connection and seat
+    /// epoch); absent from an older build (its departures are then taken from anyone).
+    #[serde(default)]
+    pub(crate) seating: Option<Seating>,
 }
 
 /// A session's call to its room, across nodes: one variant per room message a session sends.
@@ -82,9 +87,15 @@ pub(crate) enum RoomCall<G: Render> {
     },
     Leave {
         player: PlayerId,
+        /// The seating the leave speaks for (`seating.rs`); absent from an older build.
+        #[serde(default)]
+        from: Option<Seating>,
     },
     Away {
         player: PlayerId,
+        /// As `Leave`'s.
+        #[serde(default)]
+        from: Option<Seating>,
     },
     Act {
         player: PlayerId,
@@ -205,8 +216,8 @@ impl<G: Render> RoomCall<G> {
         match self {
             RoomCall::Join { player, .. }
             | RoomCall::Rejoin { player, .. }
-            | RoomCall::Leave { player }
-            | RoomCall::Away { player }
+            | RoomCall::Leave { player, .. }
+            | RoomCall::Away { player, .. }
             | RoomCall::Act { player, .. }
             | RoomCall::Chat { player, .. }
             | RoomCall::Rename { player, .. }
