@@ -10,6 +10,7 @@
 #   THINK=1s scripts/load-report.sh 20 10000     # paced players: one guess a second each
 #   TRANSPORT=ws scripts/load-report.sh 10 30 300 3000 10000   # browser players (WebSocket)
 #   WORKERS=1 scripts/load-report.sh 10 30 300 3000 10000  # `referee serve --workers 1`
+#   RUNTIME=shards scripts/load-report.sh 10 300 3000   # `referee serve --runtime shards`
 #   NO_DB=1 scripts/load-report.sh 10 30 300                # `referee serve --no-db`
 #   TRANSPORT=ws FEED=off scripts/load-report.sh 10 300     # bots decline the live feed
 #   BIN=/tmp/referee-before scripts/load-report.sh 10 30     # a binary built earlier (A/B)
@@ -33,6 +34,7 @@ esac
 [ "$game" = guess ] || [ "$transport" = tcp ] || { echo "dice bots speak TCP only" >&2; exit 2; }
 workers=()
 [ -z "${WORKERS:-}" ] || workers=(--workers "$WORKERS")
+[ -z "${RUNTIME:-}" ] || workers+=(--runtime "$RUNTIME")
 store=(--db)
 [ -z "${NO_DB:-}" ] || store=(--no-db)
 feed=()

@@ -10,6 +10,7 @@
 #   NO_PERF=1 scripts/profile-guess.sh                   # callgrind only
 #   NO_CALLGRIND=1 scripts/profile-guess.sh              # perf stat only
 #   BIN=/tmp/referee-before scripts/profile-guess.sh     # a binary built earlier (A/B)
+#   RUNTIME=shards scripts/profile-guess.sh              # `referee serve --runtime shards`
 #
 # Instructions per guess = (Ir of a LONG run - Ir of a SHORT run) / (their guesses' difference):
 # start-up, connecting and shutting down cancel out. User space only (callgrind does not see
@@ -60,7 +61,7 @@ start_target() {
 # The target's command line: `server` or `echo`.
 target_cmd() {
     case $1 in
-        server) echo "$bin serve --tcp $addr --no-http --no-db --rate 0 --max-per-ip 0 --max-connections 20000" ;;
+        server) echo "$bin serve --tcp $addr --no-http --no-db --rate 0 --max-per-ip 0 --max-connections 20000${RUNTIME:+ --runtime $RUNTIME}" ;;
         echo) echo "$bin echo --addr $addr" ;;
     esac
 }

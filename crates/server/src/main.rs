@@ -17,7 +17,7 @@ use anyhow::Context as _;
 use clap::{CommandFactory, Parser, Subcommand};
 use referee_rules::{DiceConfig, Games, GuessConfig, GuessNumber, LiarsDice, Millis, Render};
 use referee_server::cluster::{NatsTls, Node, NodeConfig};
-use referee_server::{RateLimit, Server, ServerConfig};
+use referee_server::{RateLimit, Server, ServerConfig, ShardThreads, Shards};
 use referee_store::{MemoryStore, NodeAddresses, PgStore, SqliteStore, Store};
 use tokio::net::{TcpListener, TcpSocket};
 
@@ -55,6 +55,15 @@ enum Command {
     /// Serve the echo ceiling alone (what `referee load --echo` runs in-process), so that a
     /// profiler can measure it as it measures `serve`; load it with `referee load --echo-at`.
     Echo(EchoArgs),
+}
+
+/// `--runtime`: how `referee serve` runs its workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RuntimeKind {
+    /// tokio's multi-thread runtime: any worker runs any task, stealing work.
+    MultiThread,
+    /// One single-threaded runtime per worker, each on its own thread (`shard.rs`).
+    Shards,
 }
 
 #[derive(Debug, clap::Args)]
@@ -162,11 +171,16 @@ struct ServeArgs {
     /// Kernel send buffer per player socket, in bytes (default: the OS's).
     #[arg(long)]
     send_buffer: Option<usize>,
-    /// Worker threads of the async runtime (default: one per core). On a machine shared with
-    /// other busy processes — a load generator, say — fewer workers than cores can serve
-    /// more: see docs/PERFORMANCE.md.
+    /// Worker threads of the async runtime, or shards (default: one per core). On a machine
+    /// shared with other busy processes — a load generator, say — fewer workers than cores
+    /// can serve more: see docs/PERFORMANCE.md.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     workers: Option<u16>,
+    /// How the workers run: `multi-thread` (tokio's work-stealing runtime) or `shards` (one
+    /// single-threaded runtime per worker; a connection is served on one, a room on its
+    /// opener's). See docs/PERFORMANCE.md, "Shard per core".
+    #[arg(long, value_enum, default_value_t = RuntimeKind::MultiThread)]
+    runtime: RuntimeKind,
     /// How long a leaderboard read is served again, in milliseconds, unless a win was
     /// committed since (0: read the store every time).
     #[arg(long, default_value_t = 1000)]
@@ -255,8 +269,33 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Serve(args) = cli.command {
+        if args.runtime == RuntimeKind::Shards {
+            return run_sharded(args);
+        }
+        return run_on(Command::Serve(args));
+    }
+    run_on(cli.command)
+}
+
+/// `referee serve --runtime shards`: the server on shard 0 (this thread), the other shards
+/// on threads of their own.
+fn run_sharded(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let count = match args.workers {
+        Some(workers) => usize::from(workers),
+        None => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+    };
+    let (runtime, threads) =
+        ShardThreads::start(count).context("cannot start the shards' runtimes")?;
+    let served = runtime.block_on(serve(args, threads.shards()));
+    drop(runtime);
+    threads.stop();
+    served.map(|()| ExitCode::SUCCESS)
+}
+
+fn run_on(command: Command) -> anyhow::Result<ExitCode> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    let workers = match &cli.command {
+    let workers = match &command {
         Command::Serve(args) => args.workers,
         Command::Echo(args) => args.workers,
         Command::Load(_) | Command::Verify(_) | Command::VerifyDice(_) => None,
@@ -268,8 +307,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    match cli.command {
-        Command::Serve(args) => runtime.block_on(serve(args)),
+    match command {
+        Command::Serve(args) => runtime.block_on(serve(args, Shards::default())),
         Command::Load(args) => runtime.block_on(load(args)),
         Command::Verify(args) => return Ok(verify::run(&args)),
         Command::VerifyDice(args) => return Ok(verify::run_dice(&args)),
@@ -298,7 +337,7 @@ async fn load(args: referee_load::LoadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(args: ServeArgs, shards: Shards) -> anyhow::Result<()> {
     raise_file_limit();
     let hosted = hosted_games(&args.games)?;
     let guess = GuessConfig::new(args.max).context("invalid --max")?;
@@ -372,19 +411,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     match hosted {
         ["guess"] => {
             let server = Server::<GuessNumber>::new(config, guess);
-            run_server(server, stores, listener, http).await
+            run_server(server.with_shards(shards), stores, listener, http).await
         }
         ["dice"] => {
             let server = Server::<LiarsDice>::new(config, dice);
-            run_server(server, stores, listener, http).await
+            run_server(server.with_shards(shards), stores, listener, http).await
         }
         ["guess", "dice"] => {
             let server = Server::<Games<GuessNumber, LiarsDice>>::new(config, (guess, dice));
-            run_server(server, stores, listener, http).await
+            run_server(server.with_shards(shards), stores, listener, http).await
         }
         _ => {
             let server = Server::<Games<LiarsDice, GuessNumber>>::new(config, (dice, guess));
-            run_server(server, stores, listener, http).await
+            run_server(server.with_shards(shards), stores, listener, http).await
         }
     }
 }

@@ -31,6 +31,7 @@ use crate::lobby::{Lobby, LobbyHandle};
 use crate::metrics::Metrics;
 use crate::parking::{ParkLimits, Parking, ParkingHandle};
 use crate::records::{Recorder, RecorderHandle, StoreStatus};
+use crate::shard::{Placement, Shards};
 use crate::shared::Shared;
 use referee_actor::WeakActorHandle;
 use referee_store::Store;
@@ -69,6 +70,7 @@ pub struct Server<G: Render> {
     store: Option<Box<dyn Store>>,
     http: Option<TcpListener>,
     cluster: Option<Node>,
+    shards: Shards,
     _game: PhantomData<fn() -> G>,
 }
 
@@ -81,6 +83,7 @@ impl<G: Render> Server<G> {
             store: None,
             http: None,
             cluster: None,
+            shards: Shards::default(),
             _game: PhantomData,
         }
     }
@@ -95,6 +98,14 @@ impl<G: Render> Server<G> {
     /// leaderboard from it. Without a store, nothing is kept and `/top` says so.
     pub fn with_store(mut self, store: Box<dyn Store>) -> Self {
         self.store = Some(store);
+        self
+    }
+
+    /// Serves each connection on one of `shards` (see [`ShardThreads`](crate::ShardThreads)),
+    /// and opens each room on the shard of the player who opens it. Call [`Server::run`] on
+    /// shard 0's runtime.
+    pub fn with_shards(mut self, shards: Shards) -> Self {
+        self.shards = shards;
         self
     }
 
@@ -132,6 +143,7 @@ impl<G: Render> Server<G> {
             store,
             http,
             cluster,
+            shards,
             ..
         } = self;
         let metrics = Arc::new(Metrics::new());
@@ -159,7 +171,13 @@ impl<G: Render> Server<G> {
             lobby: lobby.downgrade(),
             recorder: records.as_ref().map(|(recorder, ..)| recorder.downgrade()),
             grace: config.shutdown_grace,
-            shared: Arc::new(shared(config, lobby, parking, records, metrics, node)),
+            shared: Arc::new(shared(
+                config,
+                (lobby, parking),
+                records,
+                (metrics, node),
+                shards,
+            )),
             duties,
         };
         if let Some(http) = http {
@@ -189,17 +207,20 @@ type Records = (RecorderHandle, BoardHandle, Arc<StoreStatus>);
 /// What the connections share, made from the running actors.
 fn shared<G: Render>(
     config: ServerConfig,
-    lobby: LobbyHandle<G>,
-    parking: ParkingHandle<G>,
+    (lobby, parking): (LobbyHandle<G>, ParkingHandle<G>),
     records: Option<Records>,
-    metrics: Arc<Metrics>,
-    cluster: Option<Arc<ClusterNode>>,
+    (metrics, cluster): (Arc<Metrics>, Option<Arc<ClusterNode>>),
+    shards: Shards,
 ) -> Shared<G> {
     let (recorder, board, store_status) = match records {
         Some((recorder, board, status)) => (Some(recorder), Some(board), Some(status)),
         None => (None, None, None),
     };
+    // Runs of a room's seats per shard: players who arrive together share one.
+    let placement = Placement::new(shards.len(), config.players_per_room);
     Shared {
+        placement,
+        shards,
         attempts: Arc::new(Attempts::new(&config.guards)),
         admission: admission(&config),
         config,

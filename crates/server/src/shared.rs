@@ -23,6 +23,7 @@ use crate::lobby::LobbyHandle;
 use crate::metrics::Metrics;
 use crate::parking::ParkingHandle;
 use crate::records::{RecorderHandle, StoreStatus};
+use crate::shard::{Placement, Shards};
 
 /// What every connection task shares.
 pub(crate) struct Shared<G: Render> {
@@ -53,6 +54,10 @@ pub(crate) struct Shared<G: Render> {
     pub(crate) attempts: Arc<Attempts>,
     /// This node of a cluster (`--cluster`); `None` for a server on its own.
     pub(crate) cluster: Option<Arc<ClusterNode>>,
+    /// The shards connections are served on (none: where they are accepted).
+    pub(crate) shards: Shards,
+    /// Which shard the next connection goes to.
+    pub(crate) placement: Placement,
 }
 
 impl<G: Render> Shared<G> {

@@ -62,8 +62,11 @@ pub(crate) async fn serve<G: Render>(
         };
         match accepted {
             Accepted::Stream(stream, peer) => {
-                let serving = conn::serve(stream, peer, app.clone(), shared.clone());
-                shared.tasks.spawn(serving);
+                let (app, for_task) = (app.clone(), shared.clone());
+                let serve = move |stream| conn::serve(stream, peer, app, for_task);
+                shared
+                    .shards
+                    .spawn(&shared.placement, &shared.tasks, stream, serve);
             }
             Accepted::Shed(stream) => {
                 shared.metrics.refused(Refused::Descriptors);

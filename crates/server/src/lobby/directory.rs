@@ -18,6 +18,10 @@ use super::code::{self, canonical_code};
 use crate::cluster::view::RoomAd;
 use crate::ids::RoomId;
 
+/// Filling rooms quick match looks through for one on the player's shard, after the fullest:
+/// a bound on the work per quick match when many rooms are half empty.
+const SHARD_LOOKAHEAD: usize = 64;
+
 /// One room in the directory.
 struct Entry<R> {
     room: R,
@@ -26,6 +30,8 @@ struct Entry<R> {
     /// The game the room plays, and its seats in all.
     game: &'static str,
     capacity: usize,
+    /// The shard the room runs on (`shard.rs`), if the server has shards.
+    shard: Option<usize>,
 }
 
 /// The rooms and their seats.
@@ -89,12 +95,12 @@ impl<R> Directory<R> {
             .map_or(self.capacity, |&(_, seats)| seats)
     }
 
-    /// Opens a room of `game`, private (with a new code) or public, with no seat taken:
-    /// `make` gets its label and makes what is kept for it.
+    /// Opens a room of `game`, private (with a new code) or public, with no seat taken, on
+    /// `shard`: `make` gets its label and makes what is kept for it.
     pub(super) fn open(
         &mut self,
         game: &'static str,
-        private: bool,
+        (private, shard): (bool, Option<usize>),
         make: impl FnOnce(RoomLabel) -> R,
     ) -> RoomId {
         let id = self.next_id;
@@ -113,6 +119,7 @@ impl<R> Directory<R> {
             seats: 0,
             game,
             capacity: self.capacity(game),
+            shard,
         };
         self.rooms.insert(id, entry);
         id
@@ -151,6 +158,7 @@ impl<R> Directory<R> {
                 seats,
                 game,
                 capacity,
+                shard: None,
             },
         );
         if public && seats < capacity {
@@ -237,14 +245,35 @@ impl<R> Directory<R> {
     }
 
     /// Where quick match goes for `game`: its fullest public room with a free seat, never
-    /// `exclude`.
-    pub(super) fn filling(&self, game: &str, exclude: Option<RoomId>) -> Option<RoomId> {
-        self.filling
+    /// `exclude` — on shard `shard` if one of the first [`SHARD_LOOKAHEAD`] such rooms is
+    /// there (then the player's guesses never cross threads), else the fullest anywhere (a
+    /// player never waits alone in a new room while another room of the game has a seat).
+    pub(super) fn filling(
+        &self,
+        game: &str,
+        exclude: Option<RoomId>,
+        shard: Option<usize>,
+    ) -> Option<RoomId> {
+        let mut candidates = self
+            .filling
             .iter()
             .skip_while(|&&(other, ..)| other != game)
             .take_while(|&&(other, ..)| other == game)
             .map(|&(.., id)| id)
-            .find(|&id| Some(id) != exclude)
+            .filter(|&id| Some(id) != exclude);
+        let first = candidates.next()?;
+        if shard.is_none() || self.shard_of(first) == shard {
+            return Some(first);
+        }
+        let own = candidates
+            .take(SHARD_LOOKAHEAD)
+            .find(|&id| self.shard_of(id) == shard);
+        Some(own.unwrap_or(first))
+    }
+
+    /// The shard room `id` runs on, if known.
+    fn shard_of(&self, id: RoomId) -> Option<usize> {
+        self.rooms.get(&id).and_then(|entry| entry.shard)
     }
 
     /// The game room `id` plays, if it is open.
@@ -358,7 +387,7 @@ mod tests {
     }
 
     fn public(directory: &mut Directory<RoomLabel>) -> RoomId {
-        directory.open("guess", false, |label| label)
+        directory.open("guess", (false, None), |label| label)
     }
 
     #[test]
@@ -397,8 +426,26 @@ mod tests {
         assert!(rooms.reserve(one).is_some());
         assert!(rooms.reserve(two).is_some());
         assert!(rooms.reserve(two).is_some());
-        assert_eq!(rooms.filling("guess", None), Some(two));
-        assert_eq!(rooms.filling("guess", Some(two)), Some(one));
+        assert_eq!(rooms.filling("guess", None, None), Some(two));
+        assert_eq!(rooms.filling("guess", Some(two), None), Some(one));
+    }
+
+    #[test]
+    fn quick_match_prefers_a_filling_room_on_the_players_shard_but_never_opens_one_for_it() {
+        let mut rooms = directory();
+        let fuller = rooms.open("guess", (false, Some(0)), |label| label);
+        let mine = rooms.open("guess", (false, Some(1)), |label| label);
+        assert!(rooms.reserve(fuller).is_some());
+        assert!(rooms.reserve(fuller).is_some());
+        assert!(rooms.reserve(mine).is_some());
+        // Shard 1's player goes to shard 1's room, though the other is fuller.
+        assert_eq!(rooms.filling("guess", None, Some(1)), Some(mine));
+        assert_eq!(rooms.filling("guess", None, Some(0)), Some(fuller));
+        // With no filling room on its shard, a player still joins the fullest elsewhere.
+        assert_eq!(rooms.filling("guess", Some(mine), Some(1)), Some(fuller));
+        assert_eq!(rooms.filling("guess", None, Some(2)), Some(fuller));
+        // Without shards: the fullest, as ever.
+        assert_eq!(rooms.filling("guess", None, None), Some(fuller));
     }
 
     #[test]
@@ -409,9 +456,9 @@ mod tests {
             assert!(rooms.reserve(id).is_some());
         }
         assert!(rooms.reserve(id).is_none());
-        assert_eq!(rooms.filling("guess", None), None);
+        assert_eq!(rooms.filling("guess", None, None), None);
         assert!(rooms.free(id).is_none());
-        assert_eq!(rooms.filling("guess", None), Some(id));
+        assert_eq!(rooms.filling("guess", None, None), Some(id));
     }
 
     #[test]
@@ -424,13 +471,13 @@ mod tests {
         assert_eq!(rooms.free(id).map(|label| label.id), Some(id));
         assert_eq!(rooms.len(), 0);
         assert_eq!(rooms.find(&id.to_string()), None);
-        assert_eq!(rooms.filling("guess", None), None);
+        assert_eq!(rooms.filling("guess", None, None), None);
     }
 
     #[test]
     fn private_rooms_are_found_by_code_only_and_never_listed_or_filled() {
         let mut rooms = directory();
-        let id = rooms.open("guess", true, |label| label);
+        let id = rooms.open("guess", (true, None), |label| label);
         assert!(rooms.reserve(id).is_some());
         let code = rooms
             .label(id)
@@ -438,7 +485,7 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(rooms.find(&code.to_lowercase()), Some(id));
         assert_eq!(rooms.find(&id.to_string()), None);
-        assert_eq!(rooms.filling("guess", None), None);
+        assert_eq!(rooms.filling("guess", None, None), None);
         assert_eq!(rooms.listing(20), (Vec::new(), 0));
         assert_eq!(rooms.remove(id).map(|label| label.id), Some(id));
         assert_eq!(rooms.find(&code), None);
@@ -459,16 +506,16 @@ mod tests {
     fn quick_match_stays_within_its_game_and_each_game_has_its_own_seats() {
         let mut rooms = directory().with_seats("dice", 2);
         let guess = public(&mut rooms);
-        let dice = rooms.open("dice", false, |label| label);
+        let dice = rooms.open("dice", (false, None), |label| label);
         assert!(rooms.reserve(guess).is_some());
         assert!(rooms.reserve(dice).is_some());
-        assert_eq!(rooms.filling("dice", None), Some(dice));
-        assert_eq!(rooms.filling("guess", None), Some(guess));
-        assert_eq!(rooms.filling("nim", None), None);
+        assert_eq!(rooms.filling("dice", None, None), Some(dice));
+        assert_eq!(rooms.filling("guess", None, None), Some(guess));
+        assert_eq!(rooms.filling("nim", None, None), None);
         assert!(rooms.reserve(dice).is_some());
         assert!(rooms.reserve(dice).is_none(), "two seats at a dice table");
-        assert_eq!(rooms.filling("dice", None), None);
-        assert_eq!(rooms.filling("guess", None), Some(guess));
+        assert_eq!(rooms.filling("dice", None, None), None);
+        assert_eq!(rooms.filling("guess", None, None), Some(guess));
         assert_eq!(rooms.game(dice), Some("dice"));
         assert_eq!(rooms.count("dice"), (1, 2));
         assert_eq!(rooms.count("guess"), (1, 1));
@@ -483,7 +530,7 @@ mod tests {
         };
         let adopted = directory.adopt(label.clone(), "guess", 2, |label| label);
         assert_eq!(adopted, Some(2_000_001));
-        assert_eq!(directory.filling("guess", None), Some(2_000_001));
+        assert_eq!(directory.filling("guess", None, None), Some(2_000_001));
         assert_eq!(directory.adopt(label, "guess", 1, |label| label), None);
         let code = directory.new_code();
         let private = RoomLabel {

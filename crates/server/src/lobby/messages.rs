@@ -12,6 +12,7 @@ use crate::census::{HeadCount, ServerCensus};
 use crate::cluster::liveness::NodeRuns;
 use crate::ids::RoomId;
 use crate::room::{RoomLink, SeatFreed};
+use crate::shard::Home;
 
 /// The lobby is closing: no more seats.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,10 +20,12 @@ use crate::room::{RoomLink, SeatFreed};
 pub(crate) struct Closing;
 
 /// Quick match: a seat in the public room of `game` that is filling, or in a new one —
-/// never in the room the player is leaving.
+/// never in the room the player is leaving. With shards, the player's shard (`home`) is
+/// preferred for a filling room, and a new room is opened there.
 pub(crate) struct QuickMatch<G> {
     game: &'static str,
     exclude: Option<RoomId>,
+    home: Option<Home>,
     _game: PhantomData<fn() -> G>,
 }
 
@@ -31,8 +34,15 @@ impl<G> QuickMatch<G> {
         QuickMatch {
             game,
             exclude,
+            home: None,
             _game: PhantomData,
         }
+    }
+
+    /// For a player served on shard `home` (`None`: no shards).
+    pub(crate) fn from(mut self, home: Option<Home>) -> Self {
+        self.home = home;
+        self
     }
 }
 
@@ -46,9 +56,12 @@ impl<G: Render> Handler<QuickMatch<G>> for Lobby<G> {
         quick: QuickMatch<G>,
         ctx: &mut Context<Self>,
     ) -> Result<Seat<G>, Closing> {
-        let id = match self.directory.filling(quick.game, quick.exclude) {
+        let shard = quick.home.as_ref().map(|home| home.index);
+        let id = match self.directory.filling(quick.game, quick.exclude, shard) {
             Some(id) => id,
-            None => self.open(quick.game, false, ctx).ok_or(Closing)?,
+            None => self
+                .open(quick.game, (false, quick.home), ctx)
+                .ok_or(Closing)?,
         };
         self.reserve(id).ok_or(Closing)
     }
@@ -79,17 +92,20 @@ impl<G: Render> Message for Filling<G> {
 
 impl<G: Render> Handler<Filling<G>> for Lobby<G> {
     fn handle(&mut self, filling: Filling<G>, _: &mut Context<Self>) -> Option<Seat<G>> {
-        let id = self.directory.filling(filling.game, filling.exclude)?;
+        let id = self
+            .directory
+            .filling(filling.game, filling.exclude, None)?;
         self.reserve(id)
     }
 }
 
-/// Open a private room of a game (joined by its code) and reserve a seat in it.
-pub(crate) struct OpenPrivate<G>(&'static str, PhantomData<fn() -> G>);
+/// Open a private room of a game (joined by its code) and reserve a seat in it; with
+/// shards, on the opener's shard.
+pub(crate) struct OpenPrivate<G>(&'static str, Option<Home>, PhantomData<fn() -> G>);
 
 impl<G> OpenPrivate<G> {
-    pub(crate) fn new(game: &'static str) -> Self {
-        OpenPrivate(game, PhantomData)
+    pub(crate) fn new(game: &'static str, home: Option<Home>) -> Self {
+        OpenPrivate(game, home, PhantomData)
     }
 }
 
@@ -103,7 +119,7 @@ impl<G: Render> Handler<OpenPrivate<G>> for Lobby<G> {
         open: OpenPrivate<G>,
         ctx: &mut Context<Self>,
     ) -> Result<Seat<G>, Closing> {
-        let id = self.open(open.0, true, ctx).ok_or(Closing)?;
+        let id = self.open(open.0, (true, open.1), ctx).ok_or(Closing)?;
         self.reserve(id).ok_or(Closing)
     }
 }

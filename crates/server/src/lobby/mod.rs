@@ -37,6 +37,7 @@ use crate::cluster::serving::RoomServing;
 use crate::ids::RoomId;
 use crate::records::RecorderHandle;
 use crate::room::{Resume, Room, RoomHandle, RoomLink, RoomSetup, RoomSnapshot, Snapshotted};
+use crate::shard::Home;
 use directory::Directory;
 
 /// Freed-seat reports that may wait for room in the lobby's mailbox at once (see `spawn`):
@@ -181,12 +182,20 @@ impl<G: Render> Lobby<G> {
             .spawn(lobby)
     }
 
-    /// Opens a room of `game` and spawns its actor; `None` once the lobby is closing.
-    fn open(&mut self, game: &'static str, private: bool, ctx: &Context<Self>) -> Option<RoomId> {
+    /// Opens a room of `game`, private or not, and spawns its actor on shard `home` (`None`:
+    /// the lobby's runtime); `None` once the lobby is closing.
+    fn open(
+        &mut self,
+        game: &'static str,
+        (private, home): (bool, Option<Home>),
+        ctx: &Context<Self>,
+    ) -> Option<RoomId> {
         let lobby = ctx.handle()?.downgrade().recipient();
         let setup = self.setup(game, lobby);
-        let id = self.directory.open(game, private, |label| {
-            let setup = setup(label);
+        let shard = home.as_ref().map(|home| home.index);
+        let id = self.directory.open(game, (private, shard), |label| {
+            let mut setup = setup(label);
+            setup.home = home.map(|home| home.handle);
             let census = setup.census.clone();
             let claim = setup.claim.clone();
             let handle = Room::spawn(setup);
@@ -258,6 +267,7 @@ impl<G: Render> Lobby<G> {
             reconnect_window,
             census: Census::default(),
             snapshots,
+            home: None,
         }
     }
 

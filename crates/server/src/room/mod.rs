@@ -37,6 +37,8 @@ mod messages;
 mod presence;
 mod recording;
 mod saving;
+#[cfg(test)]
+mod shard_tests;
 mod snapshot;
 #[cfg(test)]
 mod snapshot_tests;
@@ -128,6 +130,8 @@ pub(crate) struct RoomSetup<G: Render> {
     pub(crate) snapshots: Option<Recipient<Snapshotted>>,
     /// In a cluster: the room's claim, which its saves are fenced with.
     pub(crate) claim: Option<RoomClaim>,
+    /// The runtime the room runs on (its opener's shard, `shard.rs`); `None`: the caller's.
+    pub(crate) home: Option<tokio::runtime::Handle>,
 }
 
 /// What stays the same across a room's restarts.
@@ -266,7 +270,11 @@ impl<G: Render> Room<G> {
         };
         let mut seeds = setup.rng;
         let factory = move || Room::restore(&parts, &snapshot, supervision::next_rng(&mut seeds));
-        ActorBuilder::new()
+        let builder = match setup.home {
+            Some(home) => ActorBuilder::new().runtime(home),
+            None => ActorBuilder::new(),
+        };
+        builder
             .name(name)
             // Sessions and the parking lot report departures with `tell_soon`, one
             // or two waiting per member or watcher: room enough for a whole room leaving at once.

@@ -74,6 +74,7 @@ fn setup<G: Render>(
         snapshots: None,
         recorder: Some(recorder),
         claim: None,
+        home: None,
     };
     (setup, rx)
 }

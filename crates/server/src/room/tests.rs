@@ -100,6 +100,7 @@ pub(super) fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber>
         snapshots: None,
         recorder: Some(recorder),
         claim: None,
+        home: None,
     })
 }
 
@@ -361,6 +362,7 @@ fn dice_room() -> RoomHandle<LiarsDice> {
         snapshots: None,
         recorder: None,
         claim: None,
+        home: None,
     })
 }
 

@@ -103,7 +103,8 @@ impl<G: Render> Session<G> {
                 return self.move_to(seat).await;
             }
         }
-        let ask = self.lobby.ask(QuickMatch::excluding(game, here));
+        let home = crate::shard::home();
+        let ask = self.lobby.ask(QuickMatch::excluding(game, here).from(home));
         match self.timed(AskTarget::Lobby, ask).await {
             Ok(Ok(seat)) => self.move_to(seat).await,
             Ok(Err(closing)) => self.error(ErrorCode::Closing, closing),
@@ -117,7 +118,10 @@ impl<G: Render> Session<G> {
             return;
         };
         match self
-            .timed(AskTarget::Lobby, self.lobby.ask(OpenPrivate::new(game)))
+            .timed(
+                AskTarget::Lobby,
+                self.lobby.ask(OpenPrivate::new(game, crate::shard::home())),
+            )
             .await
         {
             Ok(Ok(seat)) => self.move_to(seat).await,

@@ -43,13 +43,16 @@ fn admit<G: Render>(stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared<G>>
         Ok(ticket) => {
             let shared_for_task = shared.clone();
             let hard_stop = shared.hard_stop.clone();
-            shared.tasks.spawn(async move {
+            let serve = move |stream| async move {
                 tokio::select! {
                     () = connection::serve(stream, shared_for_task) => {}
                     () = hard_stop.cancelled() => {}
                 }
                 drop(ticket);
-            });
+            };
+            shared
+                .shards
+                .spawn(&shared.placement, &shared.tasks, stream, serve);
         }
         Err(why) => {
             shared.metrics.refused(why.into());
