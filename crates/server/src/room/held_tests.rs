@@ -26,7 +26,7 @@ async fn bob_away(earlier_ms: u64) -> (RoomSnapshot<GuessNumber>, mpsc::Receiver
     let ann = seat(&old, 1).await;
     let _bob = seat(&old, 2).await;
     let _cy = seat(&old, 3).await;
-    old.tell(Away(PlayerId(2))).await.unwrap();
+    old.tell(Away(PlayerId(2), None)).await.unwrap();
     let mut snapshot = snapshot_of(&old).await;
     let held: Vec<Option<u64>> = snapshot.seats.iter().map(|s| s.held_until_ms).collect();
     assert!(
