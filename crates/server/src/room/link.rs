@@ -257,16 +257,13 @@ impl<G: Render> RoomLink<G> {
     }
 
     /// `Act`: whether the move was taken is told to the player by the room, in order. The
-    /// answer: whether what the room told the player before it answered reached the
-    /// connection — always for a local room; `false` when a remote room's frames never came
-    /// (its host died between its answer and their sending): the player heard nothing of
-    /// the move and must be told.
-    pub(crate) async fn act(&self, act: Act<G>) -> Asked<bool> {
+    /// answer says what became of it ([`Acted`]).
+    pub(crate) async fn act(&self, act: Act<G>) -> Asked<Acted> {
         match self {
             RoomLink::Local(handle) => handle
                 .ask(act)
                 .await
-                .map(|_| true)
+                .map(|_| Acted::Told)
                 .map_err(AskError::without_message),
             // Boxed: a request over NATS is a large future, and this one would otherwise sit
             // inline in every connection's task, local room or not (docs/PERFORMANCE.md,
@@ -477,8 +474,22 @@ fn err_text<M>(err: &referee_remote::AskError<M>) -> String {
     }
 }
 
+/// What became of a move a room answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Acted {
+    /// Taken or refused, and what the room told the player of it reached the connection
+    /// (always so for a local room).
+    Told,
+    /// Answered, but a remote room's frames never came (its host died between its answer
+    /// and their sending): the player heard nothing of the move and must be told.
+    Unheard,
+    /// Certainly not taken: the room is being handed over to another node, or moved and
+    /// holds the seat for a rejoin. Nothing was lost; the move is for the room's new host.
+    NotTaken,
+}
+
 /// [`RoomLink::act`] on a room hosted by another node.
-async fn act_remotely<G: Render>(remote: &RemoteRoom<G>, act: Act<G>) -> Asked<bool> {
+async fn act_remotely<G: Render>(remote: &RemoteRoom<G>, act: Act<G>) -> Asked<Acted> {
     let call = RoomCall::Act {
         player: act.player,
         seen_round: act.seen_round,
@@ -486,12 +497,11 @@ async fn act_remotely<G: Render>(remote: &RemoteRoom<G>, act: Act<G>) -> Asked<b
         re: act.re,
     };
     match remote.ask_fed(call, Some(MOVE_WAIT)).await? {
-        (RoomReply::Acted { .. }, fed) => Ok(fed),
-        // The room moved to another node and holds the seat for a rejoin: to the session,
-        // the room it knew is gone (it takes the seat back).
-        (RoomReply::SeatAway, _) => Err(AskError::NotRunning(())),
-        // Handed over: not taken here; the session retries on the new host.
-        (RoomReply::Moved, _) => Err(AskError::NotRunning(())),
+        (RoomReply::Acted { .. }, true) => Ok(Acted::Told),
+        (RoomReply::Acted { .. }, false) => Ok(Acted::Unheard),
+        // The room moved to another node and holds the seat for a rejoin, or is being
+        // handed over: not taken here; the session takes the seat back and sends it again.
+        (RoomReply::SeatAway | RoomReply::Moved, _) => Ok(Acted::NotTaken),
         (other, _) => Err(unexpected(&other)),
     }
 }

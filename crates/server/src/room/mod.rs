@@ -68,7 +68,7 @@ use crate::tell::or_log;
 
 pub(crate) use ghosts::NodesSeen;
 pub(crate) use handover::{HandOver, HandedOver, Stop as StopHandedOver};
-pub(crate) use link::RoomLink;
+pub(crate) use link::{Acted, RoomLink};
 pub(crate) use lost::HostLost;
 pub(crate) use members::Member;
 pub(crate) use messages::{

@@ -52,7 +52,7 @@ use crate::lobby::{LobbyHandle, Seat};
 use crate::metrics::{AskTarget, Metrics};
 use crate::outbox::{Frame, Outbox};
 use crate::rate::{Admit, Bucket, RateLimit};
-use crate::room::{Act, Chat, RoomLink};
+use crate::room::{Act, Acted, Chat, RoomLink};
 use crate::seen::SeenRound;
 use crate::shared::Shared;
 
@@ -63,6 +63,14 @@ pub(crate) enum Flow {
     Quit,
     /// The player flooded the server past its patience: disconnect them.
     Flooded,
+}
+
+/// A move its room did not answer as taken or refused.
+enum Missed {
+    /// Certainly not taken: the room is moving to another node ([`Acted::NotTaken`]).
+    NotTaken,
+    /// Not answered: the move may or may not have been taken.
+    Failed(AskError<()>),
 }
 
 const NOT_IN_A_ROOM: &str = "you are not in a room: type /play to join one.";
@@ -344,8 +352,14 @@ impl<G: Render> Session<G> {
     async fn play(&mut self, text: &str) {
         let seen_round = self.seen.round();
         let sent = Instant::now();
-        let Some(err) = self.send_move(text).await else {
+        let Some(missed) = self.send_move(text).await else {
             return;
+        };
+        let (err, silent_since) = match missed {
+            // The room said it did not take the move (it is being handed over, or moved):
+            // nothing was lost, so the player is not told its server stopped answering.
+            Missed::NotTaken => (AskError::NotRunning(()), None),
+            Missed::Failed(err) => (err, Some(sent)),
         };
         // A room on another node that nobody serves any more, or that does not answer: its
         // node may have died (another node adopts the room in a moment), or handed the room
@@ -353,7 +367,7 @@ impl<G: Render> Session<G> {
         let lost = matches!(err, AskError::NotRunning(()) | AskError::Timeout(_));
         let room = self.seat.as_ref().map(|seat| seat.room);
         let back = if lost {
-            Box::pin(self.seat_back(Some(sent))).await
+            Box::pin(self.seat_back(silent_since)).await
         } else {
             None
         };
@@ -382,8 +396,10 @@ impl<G: Render> Session<G> {
         }
         if matches!(err, AskError::NotRunning(())) {
             // Not taken by the old host ("moved", or never delivered): taken once, here.
-            if let Some(err) = self.send_move(text).await {
-                self.room_failed(err);
+            match self.send_move(text).await {
+                None => {}
+                Some(Missed::Failed(err)) => self.room_failed(err),
+                Some(Missed::NotTaken) => self.room_failed(AskError::NotRunning(())),
             }
         } else {
             self.error(
@@ -393,9 +409,9 @@ impl<G: Render> Session<G> {
         }
     }
 
-    /// Sends a move to the room; the error if it was not answered (`None`: the room took
-    /// it or refused it, and told the player).
-    async fn send_move(&mut self, text: &str) -> Option<AskError<()>> {
+    /// Sends a move to the room; what went wrong if it was not answered (`None`: the room
+    /// took it or refused it, and told the player).
+    async fn send_move(&mut self, text: &str) -> Option<Missed> {
         let Some(seat) = &self.seat else {
             self.not_seated();
             return None;
@@ -419,14 +435,15 @@ impl<G: Render> Session<G> {
         // The room tells the player the outcome, in order with its other pushes; the reply
         // only says the move was taken.
         match self.timed(AskTarget::Room, seat.handle.act(act)).await {
-            Ok(true) => None,
-            Ok(false) => {
+            Ok(Acted::Told) => None,
+            Ok(Acted::Unheard) => {
                 // Answered, but what the room said of it never came: its node died (or its
                 // frames are stuck). The player would otherwise hear nothing at all.
                 self.error(ErrorCode::AnswerLost, ANSWER_LOST);
                 None
             }
-            Err(err) => Some(err),
+            Ok(Acted::NotTaken) => Some(Missed::NotTaken),
+            Err(err) => Some(Missed::Failed(err)),
         }
     }
 
