@@ -52,6 +52,7 @@ use crate::lobby::{LobbyHandle, Seat};
 use crate::metrics::{AskTarget, Metrics};
 use crate::outbox::{Frame, Outbox};
 use crate::rate::{Admit, Bucket, RateLimit};
+use crate::room::wire::back::{BackRx, BackTx, back_channel};
 use crate::room::{Act, Chat, RoomLink};
 use crate::seen::SeenRound;
 use crate::shared::Shared;
@@ -114,6 +115,10 @@ pub(crate) struct Session<G: Render> {
     connection: u64,
     /// This node of a cluster: rooms are looked for on the other nodes too.
     cluster: Option<Arc<ClusterNode>>,
+    /// Where the member tasks of this connection's remote seats say that the room came back
+    /// on another node, and where the session hears it (`room/wire/back.rs`).
+    back_tx: BackTx,
+    back_rx: BackRx,
 }
 
 impl<G: Render> Session<G> {
@@ -126,6 +131,7 @@ impl<G: Render> Session<G> {
         seen: SeenRound,
         feed: bool,
     ) -> Self {
+        let (back_tx, back_rx) = back_channel();
         Session {
             player,
             name: default_name(player),
@@ -148,6 +154,8 @@ impl<G: Render> Session<G> {
             peer: None,
             connection: 0,
             cluster: None,
+            back_tx,
+            back_rx,
         }
     }
 
