@@ -12,6 +12,7 @@ use referee_rules::Render;
 use super::claims::RoomClaim;
 use super::saver::SaverHandle;
 use crate::ids::RoomId;
+use crate::room::wire::back::TellBack;
 use crate::room::{OfferSnapshot, RoomHandle, Snapshotted};
 
 /// What the lobby serves its rooms with, in a cluster.
@@ -58,7 +59,14 @@ impl RoomServing {
                 return None;
             }
             match crate::room::wire::host::serve_room(&client, &prefix, id, &room).await {
-                Ok(serving) => Some(serving),
+                Ok(serving) => {
+                    // Served: an adopted room's players on other nodes take their seats back
+                    // now, without waiting for their next move (`room/wire/back.rs`).
+                    if room.tell(TellBack(prefix)).await.is_err() {
+                        tracing::debug!(room = id, "served a room that had stopped");
+                    }
+                    Some(serving)
+                }
                 Err(err) => {
                     tracing::warn!(room = id, %err, "room not served to the other nodes");
                     None

@@ -22,6 +22,7 @@ use referee_remote::RemoteHandle;
 use referee_rules::{PlayerId, Render};
 use tokio::time::Instant;
 
+use super::wire::back::BackTx;
 use super::wire::{self, MemberAddress, MemberFeed, RoomCall, RoomReply};
 use super::{
     Act, Away, Chat, Crash, GetScores, Join, JoinError, Joined, Leave, NameTaken, NotOwner, Rejoin,
@@ -104,11 +105,13 @@ impl<G: Render> RoomLink<G> {
         }))
     }
 
-    /// `Join`; `connection` is this connection's number (it names the member subject).
+    /// `Join`; `connection` is this connection's number (it names the member subject), `back`
+    /// where the word that the room came back after a failover goes (`wire/back.rs`).
     pub(crate) async fn join(
         &self,
         join: Join,
         connection: u64,
+        back: &BackTx,
     ) -> Asked<Result<Joined, JoinError>> {
         let remote = match self {
             RoomLink::Local(handle) => {
@@ -116,7 +119,7 @@ impl<G: Render> RoomLink<G> {
             }
             RoomLink::Remote(remote) => remote,
         };
-        let member = remote.follow(&join.outbox, connection).await?;
+        let member = remote.follow(&join.outbox, connection, Some(back)).await?;
         let call = RoomCall::Join {
             player: join.player,
             name: join.name,
@@ -131,11 +134,12 @@ impl<G: Render> RoomLink<G> {
         }
     }
 
-    /// `Rejoin`, from a new connection.
+    /// `Rejoin`, from a new connection (`back`: as `join`'s).
     pub(crate) async fn rejoin(
         &self,
         rejoin: Rejoin,
         connection: u64,
+        back: &BackTx,
     ) -> Asked<Result<u64, SeatLost>> {
         let remote = match self {
             RoomLink::Local(handle) => {
@@ -143,7 +147,9 @@ impl<G: Render> RoomLink<G> {
             }
             RoomLink::Remote(remote) => remote,
         };
-        let member = remote.follow(&rejoin.outbox, connection).await?;
+        let member = remote
+            .follow(&rejoin.outbox, connection, Some(back))
+            .await?;
         let call = RoomCall::Rejoin {
             player: rejoin.player,
             re: rejoin.re,
@@ -169,7 +175,8 @@ impl<G: Render> RoomLink<G> {
             }
             RoomLink::Remote(remote) => remote,
         };
-        let member = remote.follow(&watch.outbox, connection).await?;
+        // Spectators are not carried in a snapshot: nothing tells them the room is back.
+        let member = remote.follow(&watch.outbox, connection, None).await?;
         let call = RoomCall::Watch {
             player: watch.player,
             name: watch.name,
@@ -375,16 +382,29 @@ impl<G: Render> RoomLink<G> {
 }
 
 impl<G: Render> RemoteRoom<G> {
-    /// Starts the member task for a seat whose frames go to `outbox`, and says where.
-    async fn follow(&self, outbox: &Outbox, connection: u64) -> Asked<MemberAddress> {
+    /// Starts the member task for a seat whose frames go to `outbox` (and the word that the
+    /// room is back to `back`), and says where.
+    async fn follow(
+        &self,
+        outbox: &Outbox,
+        connection: u64,
+        back: Option<&BackTx>,
+    ) -> Asked<MemberAddress> {
         let subject = wire::member_subject(&self.prefix, &self.node, connection, outbox.epoch());
         let capacity = outbox.capacity();
-        let feed = wire::follow(&self.client, subject.clone(), outbox.clone(), capacity)
-            .await
-            .map_err(|err| {
-                tracing::warn!(%err, "cannot subscribe to a member subject");
-                AskError::Timeout(Duration::ZERO)
-            })?;
+        let back = back.cloned();
+        let feed = wire::follow(
+            &self.client,
+            subject.clone(),
+            outbox.clone(),
+            capacity,
+            back,
+        )
+        .await
+        .map_err(|err| {
+            tracing::warn!(%err, "cannot subscribe to a member subject");
+            AskError::Timeout(Duration::ZERO)
+        })?;
         *self.feed.lock().unwrap_or_else(PoisonError::into_inner) = Some(feed);
         Ok(MemberAddress {
             subject,

@@ -9,6 +9,7 @@ use referee_rules::PlayerId;
 
 use crate::ids::default_name;
 use crate::outbox::Outbox;
+use crate::seating::Seating;
 
 /// Spectators a room takes at most: each one costs every push a little.
 pub(crate) const MAX_WATCHERS: usize = 64;
@@ -34,6 +35,10 @@ pub(crate) struct Member {
     /// (ms since 1970), set once when they left, on whichever node saw it, and carried
     /// across failovers in the room's snapshot (`held.rs`). `None` while connected.
     pub(crate) held_until: Option<u64>,
+    /// A restored seat's: the seating its player's session on another node followed the room
+    /// by when the snapshot was taken — where the new host tells it that the room is back
+    /// (`wire/back.rs`). `None` for any other seat.
+    pub(crate) reach: Option<Seating>,
 }
 
 /// One spectator: a name for the members to see, and where their pushes go.
@@ -246,6 +251,7 @@ mod tests {
             away: false,
             restored: false,
             held_until: None,
+            reach: None,
         }
     }
 
@@ -296,6 +302,7 @@ mod tests {
             away,
             restored: false,
             held_until: None,
+            reach: None,
         };
         members.insert(PlayerId(1), member(false));
         members.insert(PlayerId(2), member(true));

@@ -98,6 +98,7 @@ impl<G: Render> Handler<Join> for Room<G> {
             away: false,
             restored: false,
             held_until: None,
+            reach: None,
         };
         self.members.insert(player, member);
         if let Some(taken) = taken {

@@ -52,6 +52,7 @@ use super::supervision::Checkpoint;
 use super::{Room, RoomHandle, RoomSetup};
 use crate::kick::Kick;
 use crate::outbox::Outbox;
+use crate::seating::Seating;
 use crate::tell::or_log;
 
 /// The snapshot format this build writes and reads. A field added within a version is optional
@@ -101,6 +102,13 @@ pub(crate) struct SeatSnapshot {
     /// written before it was kept: such a seat is held for a fresh window when restored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) held_until_ms: Option<u64>,
+    /// A player seated from another node and connected (or restored and not back yet): the
+    /// seating their session follows the room by (node run, connection, seat epoch), so that
+    /// the node adopting the room can tell that session the room is back (`wire/back.rs`).
+    /// Absent for a local or away player, and in snapshots written before it was kept: such
+    /// a player is seated again at their next move.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reach: Option<Seating>,
 }
 
 /// How a room comes back from its snapshot.
@@ -219,6 +227,7 @@ impl<G: Game> RoomSnapshot<G> {
                 away: true,
                 restored: true,
                 held_until: Some(held::restored_until(seat.held_until_ms, now_ms, window)),
+                reach: seat.reach.clone(),
             };
             members.insert(seat.player, member);
         }
@@ -228,6 +237,22 @@ impl<G: Game> RoomSnapshot<G> {
         members.set_watchable(self.watchable);
         members
     }
+}
+
+/// Where a seat's player can be told that the room is back, if anywhere: a restored seat's
+/// carried seating until its player takes it back; else a connected player's seating through
+/// NATS (a local player's connection dies with the host, an away one has none).
+fn reach_of(member: &Member) -> Option<Seating> {
+    if member.restored {
+        return member.reach.clone();
+    }
+    if member.away {
+        return None;
+    }
+    member
+        .outbox
+        .seating()
+        .filter(|seating| seating.node.is_some())
 }
 
 /// An outbox no frame reaches: a restored seat's until its player rejoins (nothing is pushed
@@ -269,6 +294,7 @@ impl<G: Render> Room<G> {
                 named: member.named,
                 feed: member.feed,
                 held_until_ms: member.held_until.filter(|_| member.away),
+                reach: reach_of(member),
             })
             .collect();
         Ok(RoomSnapshot {
@@ -428,5 +454,67 @@ impl<G: Render> Room<G> {
             Err(SnapshotError::Saving) => {}
             Err(err) => tracing::error!(room = self.label.id, %err, "no snapshot of the room"),
         }
+    }
+}
+
+#[cfg(test)]
+mod reach_tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn member(outbox: Outbox, away: bool, restored: bool, reach: Option<Seating>) -> Member {
+        Member {
+            name: "Bob".into(),
+            outbox,
+            feed: false,
+            named: false,
+            away,
+            restored,
+            held_until: None,
+            reach,
+        }
+    }
+
+    #[test]
+    fn a_connected_remote_member_or_a_restored_one_not_back_yet_is_reachable_and_no_other() {
+        let remote = Seating::here(7, 2).on_node("b_r1");
+        let through_nats = nowhere()
+            .for_seat(2)
+            .of_connection(Some(Arc::from("b_r1")), 7);
+        let local = nowhere().for_seat(2).of_connection(None, 7);
+        assert_eq!(
+            reach_of(&member(through_nats.clone(), false, false, None)),
+            Some(remote.clone())
+        );
+        assert_eq!(reach_of(&member(local, false, false, None)), None, "local");
+        assert_eq!(
+            reach_of(&member(through_nats, true, false, None)),
+            None,
+            "away"
+        );
+        assert_eq!(
+            reach_of(&member(nowhere(), true, true, Some(remote.clone()))),
+            Some(remote),
+            "restored, carried on"
+        );
+    }
+
+    #[test]
+    fn a_seat_written_without_a_reach_reads_and_one_with_it_round_trips() {
+        let mut seat = SeatSnapshot {
+            player: PlayerId(5),
+            name: "Bob".into(),
+            named: false,
+            feed: true,
+            held_until_ms: None,
+            reach: None,
+        };
+        let old = serde_json::to_string(&seat).unwrap();
+        assert!(!old.contains("reach"), "{old}");
+        assert_eq!(serde_json::from_str::<SeatSnapshot>(&old).unwrap(), seat);
+        seat.reach = Some(Seating::here(7, 2).on_node("b_r1"));
+        let new = serde_json::to_string(&seat).unwrap();
+        assert_eq!(serde_json::from_str::<SeatSnapshot>(&new).unwrap(), seat);
     }
 }

@@ -19,6 +19,7 @@ use crate::cluster::seats::{self, NotReserved, RemoteSeat};
 use crate::ids::RoomId;
 use crate::lobby::{Filling, FindError, Located, Seat, canonical_code};
 use crate::metrics::AskTarget;
+use crate::room::wire::back::RoomBack;
 use crate::room::{Rejoin, RoomLink, SeatLost};
 use crate::seen::stamp;
 
@@ -120,7 +121,7 @@ impl<G: Render> Session<G> {
                 outbox: self.outbox.for_seat(self.epoch),
                 re: None,
             };
-            match link.rejoin(rejoin, self.connection).await {
+            match link.rejoin(rejoin, self.connection, &self.back_tx).await {
                 Ok(Ok(round)) => {
                     self.seen.observe(stamp(self.epoch, round));
                     let host = node
@@ -154,6 +155,34 @@ impl<G: Render> Session<G> {
                 }
                 Err(_) => return None,
             }
+        }
+    }
+
+    /// The next word that a room of this connection's came back on another node (`room/wire/
+    /// back.rs`); pending while there is none. For the connection's loop to wait on beside
+    /// the player's input.
+    pub(crate) async fn room_back(&mut self) -> RoomBack {
+        self.back_rx.next().await
+    }
+
+    /// The room of the seat held now came back on another node after its host died: the seat
+    /// is taken back at once (the player hears `round_voided` and the room's welcome, as
+    /// after a move), rather than at the player's next move. A word for a seat given up or
+    /// taken back since (another room, or a later epoch) changes nothing.
+    pub(crate) async fn on_room_back(&mut self, back: RoomBack) {
+        let current = self.seat.as_ref().is_some_and(|seat| {
+            seat.room == back.room && matches!(seat.handle, RoomLink::Remote(_))
+        });
+        if !current || back.epoch != self.epoch {
+            tracing::debug!(player = %self.player, room = back.room, "a room-back word for a seat not held now");
+            return;
+        }
+        let room = back.room;
+        if Box::pin(self.seat_back(None)).await.is_none() && self.seat.is_none() {
+            self.error(
+                ErrorCode::RoomClosed,
+                format!("room {room} came back on another node without your seat; type /join {room} or /play"),
+            );
         }
     }
 

@@ -52,6 +52,7 @@ use crate::lobby::{LobbyHandle, Seat};
 use crate::metrics::{AskTarget, Metrics};
 use crate::outbox::{Frame, Outbox};
 use crate::rate::{Admit, Bucket, RateLimit};
+use crate::room::wire::back::{BackRx, BackTx, back_channel};
 use crate::room::{Act, Acted, Chat, RoomLink};
 use crate::seen::SeenRound;
 use crate::shared::Shared;
@@ -122,6 +123,10 @@ pub(crate) struct Session<G: Render> {
     connection: u64,
     /// This node of a cluster: rooms are looked for on the other nodes too.
     cluster: Option<Arc<ClusterNode>>,
+    /// Where the member tasks of this connection's remote seats say that the room came back
+    /// on another node, and where the session hears it (`room/wire/back.rs`).
+    back_tx: BackTx,
+    back_rx: BackRx,
 }
 
 impl<G: Render> Session<G> {
@@ -134,6 +139,7 @@ impl<G: Render> Session<G> {
         seen: SeenRound,
         feed: bool,
     ) -> Self {
+        let (back_tx, back_rx) = back_channel();
         Session {
             player,
             name: default_name(player),
@@ -156,6 +162,8 @@ impl<G: Render> Session<G> {
             peer: None,
             connection: 0,
             cluster: None,
+            back_tx,
+            back_rx,
         }
     }
 

@@ -57,7 +57,10 @@ impl<G: Render> Session<G> {
             re: None,
         };
         match self
-            .timed(AskTarget::Room, seat.handle.rejoin(rejoin, self.connection))
+            .timed(
+                AskTarget::Room,
+                seat.handle.rejoin(rejoin, self.connection, &self.back_tx),
+            )
             .await
         {
             Ok(Ok(round)) => {
@@ -208,7 +211,10 @@ impl<G: Render> Session<G> {
             re: self.re,
         };
         match self
-            .timed(AskTarget::Room, seat.handle.join(join, self.connection))
+            .timed(
+                AskTarget::Room,
+                seat.handle.join(join, self.connection, &self.back_tx),
+            )
             .await
         {
             Ok(Ok(joined)) => {

@@ -293,6 +293,10 @@ async fn read_requests<G: Render>(
                 shared.metrics.refused(Refused::Lobby);
                 return End::Lobby;
             }
+            back = session.room_back() => {
+                session.on_room_back(back).await;
+                continue;
+            }
         };
         let next = match next {
             Next::Kicked(Reason::Shutdown) => return End::Shutdown,

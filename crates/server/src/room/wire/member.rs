@@ -18,6 +18,7 @@ use referee_remote::Pushes;
 use tokio::sync::watch;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use super::back::{BackTx, RoomBack};
 use super::{Drained, MemberPush, drained_subject};
 use crate::outbox::{Frame, Outbox};
 
@@ -59,6 +60,7 @@ pub(crate) async fn follow(
     subject: String,
     outbox: Outbox,
     capacity: usize,
+    back: Option<BackTx>,
 ) -> Result<MemberFeed, async_nats::SubscribeError> {
     let pushes = referee_remote::subscribe::<MemberPush>(client, subject.clone()).await?;
     let stop = CancellationToken::new();
@@ -69,6 +71,7 @@ pub(crate) async fn follow(
         outbox,
         ack_every: (capacity as u64 / 4).max(1),
         fed: fed_tx,
+        back,
     };
     tokio::spawn(feeder.run(pushes, stop.clone()));
     Ok(MemberFeed {
@@ -85,6 +88,8 @@ struct Feeder {
     ack_every: u64,
     /// See [`MemberFeed::fed`].
     fed: watch::Sender<u64>,
+    /// Where the word that the seat's room is back goes: the session (`back.rs`).
+    back: Option<BackTx>,
 }
 
 /// What the task does after one push.
@@ -132,6 +137,14 @@ impl Feeder {
             MemberPush::Dropped => {
                 self.outbox.kick();
                 return Next::End;
+            }
+            MemberPush::RoomBack { room } => {
+                // The seat is this task's own, not one the word could name.
+                let epoch = self.outbox.epoch();
+                if let Some(back) = &self.back {
+                    back.tell(RoomBack { room, epoch });
+                }
+                return Next::Read;
             }
         };
         let frame = Frame {

@@ -21,6 +21,7 @@
 //! let go of the seat. A seat's epoch is part of its member subject, so frames of a room left
 //! behind never reach the next seat's stream. The full flow is in `docs/CLUSTER.md`.
 
+pub(crate) mod back;
 mod forward;
 pub(crate) mod host;
 mod member;
@@ -263,6 +264,10 @@ pub(crate) enum MemberPush {
     End,
     /// The room dropped the member as too slow: their connection is ended.
     Dropped,
+    /// The room came back on another node after its host died (`back.rs`): the member's
+    /// session takes its seat back there now. Added within version 1: an older member task
+    /// skips it as unreadable, and its player is seated again at their next move.
+    RoomBack { room: RoomId },
 }
 
 impl Message for MemberPush {
