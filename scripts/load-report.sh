@@ -57,6 +57,17 @@ else
 fi
 dir=$(mktemp -d)
 
+# The echo runs inside the load generator unless the bots and the echo's own sockets would not
+# fit under one process's open-file limit (10,000 players here: 2 x 10,000 > 20,000 with the
+# spares); then it is `referee echo`, a process of its own, as the server is.
+fd_limit=$(ulimit -Hn)
+echo_port=$((port + 2))
+echo_server=
+stop_echo() {
+    [ -z "$echo_server" ] || { kill -INT "$echo_server" 2>/dev/null || true; wait "$echo_server" 2>/dev/null || true; }
+    echo_server=
+}
+
 # The default server (every won round committed to a SQLite file), with the per-player line
 # limit off: a flat-out bot sends thousands of lines a second.
 db_path=()
@@ -65,16 +76,28 @@ db_path=()
     --rate 0 --max-per-ip 0 --max-connections 20000 --dice-countdown 1 "${workers[@]}" \
     >"$dir/serve.log" 2>&1 &
 server=$!
-trap 'kill -INT $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'stop_echo; kill -INT $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
     sleep 0.1
 done
 
 for clients in "${counts[@]}"; do
+    echo_at=()
+    if [ "$fd_limit" != unlimited ] && [ $((clients * 2 + 1024)) -gt "$fd_limit" ]; then
+        "$bin" echo --addr "127.0.0.1:$echo_port" --transport "$transport" >"$dir/echo.log" 2>&1 &
+        echo_server=$!
+        for _ in $(seq 50); do
+            (exec 3<>"/dev/tcp/127.0.0.1/$echo_port") 2>/dev/null && break
+            sleep 0.1
+        done
+        echo_at=(--echo-at "127.0.0.1:$echo_port")
+    fi
     rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
     "$bin" load --game "$game" --transport "$transport" --addr "$target" --clients "$clients" \
-        --duration "$duration" --think "${THINK:-0}" "${feed[@]}" --compare-echo --json --quiet
+        --duration "$duration" --think "${THINK:-0}" "${feed[@]}" --compare-echo "${echo_at[@]}" \
+        --json --quiet
+    stop_echo
     rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
     echo "{\"clients\":$clients,\"server_rss_kib_before\":$rss_before,\"server_rss_kib_after\":$rss_after}"
 done
