@@ -187,7 +187,10 @@ impl Outbox {
         frame.epoch = self.epoch;
         let quarter = self.frames.max_capacity().div_ceil(4);
         match self.frames.try_send_keeping(frame, quarter) {
-            Ok(Sent::Queued) => Ok(self.count()),
+            Ok(Sent::Queued) => {
+                self.count();
+                Ok(())
+            }
             Ok(Sent::Dropped) => Ok(()),
             Err(SendError::Full | SendError::Closed) => Err(PushError::Gone),
         }
@@ -197,7 +200,10 @@ impl Outbox {
     pub(crate) fn push(&self, mut frame: Frame) -> Result<(), PushError> {
         frame.epoch = self.epoch;
         match self.frames.try_send(frame) {
-            Ok(()) => Ok(self.count()),
+            Ok(()) => {
+                self.count();
+                Ok(())
+            }
             Err(SendError::Full) => {
                 self.kick.kick(Reason::TooSlow);
                 Err(PushError::TooSlow)

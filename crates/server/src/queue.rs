@@ -290,7 +290,9 @@ mod tests {
         assert_eq!(tx.try_send(1), Err(SendError::Closed));
     }
 
-    #[tokio::test]
+    /// Paused time: a wake-up that never comes makes the runtime idle, which fires the
+    /// time-out at once instead of hanging.
+    #[tokio::test(start_paused = true)]
     async fn a_waiting_receiver_is_woken_by_a_send_and_by_the_last_sender_leaving() {
         let (tx, mut rx) = channel(4);
         let (gate_tx, gate) = tokio::sync::oneshot::channel::<()>();
@@ -299,12 +301,15 @@ mod tests {
             let _ = gate_tx.send(());
             (first, rx.recv().await)
         });
-        tokio::task::yield_now().await;
-        assert_eq!(tx.try_send(7), Ok(()));
-        let _ = gate.await;
-        drop(tx);
-        let received = receiving.await.ok();
-        assert_eq!(received, Some((Some(7), None)));
+        let steps = async move {
+            tokio::task::yield_now().await;
+            assert_eq!(tx.try_send(7), Ok(()));
+            let _ = gate.await;
+            drop(tx);
+            receiving.await.ok()
+        };
+        let received = tokio::time::timeout(std::time::Duration::from_secs(60), steps).await;
+        assert_eq!(received, Ok(Some((Some(7), None))));
     }
 
     #[tokio::test]
