@@ -49,6 +49,7 @@ mod lobby_timer;
 mod metrics;
 mod outbox;
 mod parking;
+mod queue;
 mod rate;
 mod reader;
 mod records;

@@ -11,8 +11,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::queue;
 use referee_rules::Render;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::connections::Registration;
@@ -54,11 +54,11 @@ impl Link {
     pub(crate) fn open<G, W, F>(shared: &Arc<Shared<G>>, transport: Transport, write: W) -> Opened
     where
         G: Render,
-        W: FnOnce(mpsc::Receiver<Frame>, Kick, SeenRound) -> F,
+        W: FnOnce(queue::Receiver<Frame>, Kick, SeenRound) -> F,
         F: Future<Output = ()> + Send + 'static,
     {
         let open = shared.metrics.connection(transport);
-        let (frames_tx, frames_rx) = mpsc::channel(shared.config.outbox_capacity);
+        let (frames_tx, frames_rx) = queue::channel(shared.config.outbox_capacity);
         let kick = Kick::default();
         // Shutdown reaches the connection through its switch.
         let registered = shared.connections.register(kick.clone());

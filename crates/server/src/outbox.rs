@@ -7,11 +7,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::TrySendError;
-
 use crate::encoding::Encoding;
 use crate::kick::{Kick, Reason};
+use crate::queue::{self, SendError, Sent};
 use crate::seating::{Origin, Seating};
 
 /// Frames a connection may have queued before it counts as too slow.
@@ -78,7 +76,7 @@ pub(crate) enum PushError {
 /// A sender of a connection's frames, with the connection's kick switch.
 #[derive(Debug, Clone)]
 pub(crate) struct Outbox {
-    frames: mpsc::Sender<Frame>,
+    frames: queue::Sender<Frame>,
     kick: Kick,
     /// Stamped on every frame pushed through this outbox: which seat it belongs to.
     epoch: u32,
@@ -96,7 +94,7 @@ pub(crate) struct Outbox {
 }
 
 impl Outbox {
-    pub(crate) fn new(frames: mpsc::Sender<Frame>, kick: Kick) -> Self {
+    pub(crate) fn new(frames: queue::Sender<Frame>, kick: Kick) -> Self {
         Outbox {
             frames,
             kick,
@@ -185,11 +183,17 @@ impl Outbox {
     /// Queues a frame if at least a quarter of the queue is free, and drops it otherwise:
     /// for what can be missed (chat, others' moves), so that one chatty player cannot get a
     /// slower one disconnected.
-    pub(crate) fn push_droppable(&self, frame: Frame) -> Result<(), PushError> {
-        if self.frames.capacity() * 4 < self.frames.max_capacity() {
-            return Ok(());
+    pub(crate) fn push_droppable(&self, mut frame: Frame) -> Result<(), PushError> {
+        frame.epoch = self.epoch;
+        let quarter = self.frames.max_capacity().div_ceil(4);
+        match self.frames.try_send_keeping(frame, quarter) {
+            Ok(Sent::Queued) => {
+                self.count();
+                Ok(())
+            }
+            Ok(Sent::Dropped) => Ok(()),
+            Err(SendError::Full | SendError::Closed) => Err(PushError::Gone),
         }
-        self.push(frame)
     }
 
     /// Queues a frame without waiting. A full queue kicks the connection.
@@ -197,16 +201,21 @@ impl Outbox {
         frame.epoch = self.epoch;
         match self.frames.try_send(frame) {
             Ok(()) => {
-                if let Some(pushed) = &self.pushed {
-                    pushed.fetch_add(1, Ordering::Relaxed);
-                }
+                self.count();
                 Ok(())
             }
-            Err(TrySendError::Full(_)) => {
+            Err(SendError::Full) => {
                 self.kick.kick(Reason::TooSlow);
                 Err(PushError::TooSlow)
             }
-            Err(TrySendError::Closed(_)) => Err(PushError::Gone),
+            Err(SendError::Closed) => Err(PushError::Gone),
+        }
+    }
+
+    /// Counts a queued frame, if this outbox counts (see [`Outbox::pushed`]).
+    fn count(&self) {
+        if let Some(pushed) = &self.pushed {
+            pushed.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -222,7 +231,7 @@ mod tests {
 
     #[test]
     fn a_full_queue_kicks_the_connection() {
-        let (tx, mut rx) = mpsc::channel(1);
+        let (tx, mut rx) = queue::channel(1);
         let kick = Kick::default();
         let outbox = Outbox::new(tx, kick.clone());
         assert_eq!(outbox.push(Frame::text("a".into())), Ok(()));
@@ -238,7 +247,7 @@ mod tests {
 
     #[test]
     fn droppable_frames_give_way_when_the_queue_is_filling() {
-        let (tx, mut rx) = mpsc::channel(8);
+        let (tx, mut rx) = queue::channel(8);
         let kick = Kick::default();
         let outbox = Outbox::new(tx, kick.clone());
         assert_eq!(
@@ -266,7 +275,7 @@ mod tests {
 
     #[test]
     fn frames_carry_the_seat_they_were_sent_for() {
-        let (tx, mut rx) = mpsc::channel(4);
+        let (tx, mut rx) = queue::channel(4);
         let outbox = Outbox::new(tx, Kick::default()).for_seat(3);
         assert_eq!(outbox.push(Frame::in_round("x".into(), 2)), Ok(()));
         let frame = rx.try_recv().ok();
@@ -275,7 +284,7 @@ mod tests {
 
     #[test]
     fn a_closed_queue_is_gone() {
-        let (tx, rx) = mpsc::channel(1);
+        let (tx, rx) = queue::channel(1);
         drop(rx);
         let outbox = Outbox::new(tx, Kick::default());
         assert_eq!(outbox.push(Frame::text("a".into())), Err(PushError::Gone));

@@ -193,7 +193,7 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        let (frames, _seen) = tokio::sync::mpsc::channel(64);
+        let (frames, _seen) = crate::queue::channel(64);
         let join = Join {
             player: PlayerId(1),
             name: "Ann".into(),

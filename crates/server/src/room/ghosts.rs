@@ -107,9 +107,9 @@ impl<G: Render> Room<G> {
 mod tests {
     use std::time::Duration;
 
+    use crate::queue;
     use referee_rules::PlayerId;
     use referee_store::{NodeAddresses, NodeRecord};
-    use tokio::sync::mpsc;
 
     use super::*;
     use crate::kick::Kick;
@@ -139,8 +139,8 @@ mod tests {
         node: &str,
         connection: u64,
         resumable: bool,
-    ) -> (Outbox, mpsc::Receiver<crate::outbox::Frame>) {
-        let (tx, rx) = mpsc::channel(64);
+    ) -> (Outbox, queue::Receiver<crate::outbox::Frame>) {
+        let (tx, rx) = queue::channel(64);
         let outbox = Outbox::new(tx, Kick::default())
             .resumable(resumable)
             .for_seat(1)

@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
+use crate::queue;
 use referee_rules::{GuessNumber, PlayerId};
-use tokio::sync::mpsc;
 
 use super::snapshot_tests::{guess_setup, rejoin, snapshot_of};
 use super::tests::{lines, seat};
@@ -19,7 +19,7 @@ const WINDOW: Duration = Duration::from_secs(10);
 /// Ann, Bob and Cy seated in a room with a 10 s window; Bob's connection dropped. The room's
 /// snapshot with Bob's deadline moved `earlier_ms` back (as if he had left that long before),
 /// and Ann's frames.
-async fn bob_away(earlier_ms: u64) -> (RoomSnapshot<GuessNumber>, mpsc::Receiver<Frame>) {
+async fn bob_away(earlier_ms: u64) -> (RoomSnapshot<GuessNumber>, queue::Receiver<Frame>) {
     let (mut first, _records) = guess_setup(7);
     first.reconnect_window = WINDOW;
     let old = Room::spawn(first);
@@ -42,7 +42,7 @@ async fn bob_away(earlier_ms: u64) -> (RoomSnapshot<GuessNumber>, mpsc::Receiver
 /// The room of `snapshot` restored after a failover, Ann back in her seat.
 async fn failed_over(
     snapshot: RoomSnapshot<GuessNumber>,
-) -> (RoomHandle<GuessNumber>, mpsc::Receiver<Frame>) {
+) -> (RoomHandle<GuessNumber>, queue::Receiver<Frame>) {
     let (mut second, _records) = guess_setup(99);
     second.reconnect_window = WINDOW;
     let restored = Room::spawn_from(second, snapshot, Resume::Failover);

@@ -228,13 +228,13 @@ impl Members {
 
 #[cfg(test)]
 mod tests {
-    use tokio::sync::mpsc;
+    use crate::queue;
 
     use super::*;
     use crate::kick::Kick;
 
     fn outbox() -> Outbox {
-        let (tx, _rx) = mpsc::channel(1);
+        let (tx, _rx) = queue::channel(1);
         Outbox::new(tx, Kick::default())
     }
 

@@ -36,13 +36,13 @@
 
 use std::time::Duration;
 
+use crate::queue;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use referee_actor::{Context, Handler, Message};
 use referee_protocol::notice::{Notice, RoomLabel};
 use referee_rules::{Game, Millis, PlayerId, Render};
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::held;
@@ -258,7 +258,7 @@ fn reach_of(member: &Member) -> Option<Seating> {
 /// An outbox no frame reaches: a restored seat's until its player rejoins (nothing is pushed
 /// to an away member anyway).
 fn nowhere() -> Outbox {
-    let (tx, _rx) = mpsc::channel(1);
+    let (tx, _rx) = queue::channel(1);
     Outbox::new(tx, Kick::default())
 }
 

@@ -6,6 +6,7 @@
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
+use crate::queue;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use referee_protocol::notice::RoomLabel;
@@ -87,8 +88,8 @@ pub(super) fn guess_setup(seed: u64) -> (RoomSetup<GuessNumber>, std_mpsc::Recei
 /// threes taken: the room, each player's frames, and the table's committed results.
 async fn dice_table_after_a_bid() -> (
     RoomHandle<LiarsDice>,
-    mpsc::Receiver<Frame>,
-    mpsc::Receiver<Frame>,
+    queue::Receiver<Frame>,
+    queue::Receiver<Frame>,
     std_mpsc::Receiver<RoundResult>,
 ) {
     let (first, records) = dice_setup(7);
@@ -114,8 +115,8 @@ pub(super) async fn snapshot_of<G: Render>(room: &RoomHandle<G>) -> RoomSnapshot
 }
 
 /// `player` comes back to a restored room on a new connection.
-pub(super) async fn rejoin<G: Render>(room: &RoomHandle<G>, player: u64) -> mpsc::Receiver<Frame> {
-    let (tx, rx) = mpsc::channel(256);
+pub(super) async fn rejoin<G: Render>(room: &RoomHandle<G>, player: u64) -> queue::Receiver<Frame> {
+    let (tx, rx) = queue::channel(256);
     let rejoin = Rejoin {
         player: PlayerId(player),
         outbox: Outbox::new(tx, Kick::default()),
@@ -145,7 +146,7 @@ fn committed(records: &std_mpsc::Receiver<RoundResult>) -> RoundResult {
 }
 
 /// Lets the recorder's answer reach the room and the room release what it held (bounded).
-async fn released(frames: &mut mpsc::Receiver<Frame>, wanted: &str) -> Vec<String> {
+async fn released(frames: &mut queue::Receiver<Frame>, wanted: &str) -> Vec<String> {
     let mut heard = Vec::new();
     for _ in 0..400 {
         heard.extend(lines(frames));
@@ -183,7 +184,7 @@ fn guess_view(snapshot: &RoomSnapshot<GuessNumber>) -> GuessView {
 
 /// What player 1 heard after a guess: the hint, or, for a win held until its commit, the win
 /// once released.
-async fn answer(frames: &mut mpsc::Receiver<Frame>) -> Vec<String> {
+async fn answer(frames: &mut queue::Receiver<Frame>) -> Vec<String> {
     let heard = lines(frames);
     if heard.is_empty() {
         return released(frames, "Correct!").await;
@@ -195,8 +196,8 @@ async fn answer(frames: &mut mpsc::Receiver<Frame>) -> Vec<String> {
 /// same (of a win, its line: the next round's commitment is drawn from each room's own
 /// seeds); ends with both winning. Returns what player 1 heard from the restored room.
 async fn play_twins(
-    twin: (&RoomHandle<GuessNumber>, &mut mpsc::Receiver<Frame>),
-    restored: (&RoomHandle<GuessNumber>, &mut mpsc::Receiver<Frame>),
+    twin: (&RoomHandle<GuessNumber>, &mut queue::Receiver<Frame>),
+    restored: (&RoomHandle<GuessNumber>, &mut queue::Receiver<Frame>),
     round: u64,
 ) -> Vec<String> {
     let (mut low, mut high) = (0, 19);
@@ -412,7 +413,7 @@ async fn a_restored_seat_nobody_claims_is_freed_after_the_window() {
     tokio::time::sleep(Duration::from_secs(31)).await;
     let _ = restored.ask(GetScores(PlayerId(1))).await;
     assert_eq!(lines(&mut ann_there), ["* P2 left the room."]);
-    let (tx, _rx) = mpsc::channel(8);
+    let (tx, _rx) = queue::channel(8);
     let late = Rejoin {
         player: PlayerId(2),
         outbox: Outbox::new(tx, Kick::default()),

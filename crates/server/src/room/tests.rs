@@ -5,6 +5,7 @@ use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
 use crate::kick::Kick;
+use crate::queue;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use referee_protocol::notice::RoomLabel;
@@ -12,7 +13,6 @@ use referee_rules::{
     DiceConfig, GuessAction, GuessConfig, GuessNumber, LiarsDice, Millis, PlayerId,
 };
 use referee_store::{Leaderboard, MemoryStore, RoundResult, Store, StoreError, StoreReader};
-use tokio::sync::mpsc;
 
 use super::{Act, GetScores, Join, Leave, Room, RoomHandle, RoomSetup};
 use crate::lobby::Lobby;
@@ -107,8 +107,8 @@ pub(super) fn room(permits: std_mpsc::Receiver<bool>) -> RoomHandle<GuessNumber>
 pub(super) async fn seat<G: referee_rules::Render>(
     room: &RoomHandle<G>,
     id: u64,
-) -> mpsc::Receiver<Frame> {
-    let (tx, rx) = mpsc::channel(64);
+) -> queue::Receiver<Frame> {
+    let (tx, rx) = queue::channel(64);
     let join = Join {
         player: PlayerId(id),
         name: format!("P{id}"),
@@ -121,7 +121,7 @@ pub(super) async fn seat<G: referee_rules::Render>(
     rx
 }
 
-pub(super) fn lines(frames: &mut mpsc::Receiver<Frame>) -> Vec<String> {
+pub(super) fn lines(frames: &mut queue::Receiver<Frame>) -> Vec<String> {
     std::iter::from_fn(|| frames.try_recv().ok().map(|frame| frame.text)).collect()
 }
 
@@ -139,7 +139,7 @@ pub(super) async fn guess(room: &RoomHandle<GuessNumber>, player: u64, value: i6
 /// against the room's answers without winning.
 pub(super) async fn secret(
     room: &RoomHandle<GuessNumber>,
-    frames: &mut mpsc::Receiver<Frame>,
+    frames: &mut queue::Receiver<Frame>,
 ) -> i64 {
     let (mut low, mut high) = (0, 19);
     while low < high {
@@ -221,7 +221,7 @@ async fn a_member_who_leaves_while_a_win_is_saved_still_gets_it_then_goes() {
 /// Collects what `frames` receives until a line satisfies `wanted`, giving the recorder's
 /// thread real time to answer (bounded: 2 s).
 async fn lines_until(
-    frames: &mut mpsc::Receiver<Frame>,
+    frames: &mut queue::Receiver<Frame>,
     wanted: impl Fn(&str) -> bool,
 ) -> Vec<String> {
     let mut heard = Vec::new();

@@ -6,12 +6,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::queue;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use referee_actor::ActorHandle;
 use referee_remote::{RemoteHandle, Serving};
 use referee_rules::{GuessConfig, GuessNumber};
-use tokio::sync::mpsc;
 
 use super::*;
 use crate::kick::Kick;
@@ -37,8 +37,8 @@ fn player(
     lobby: &LobbyHandle<GuessNumber>,
     id: u64,
     connection: u64,
-) -> (Session<GuessNumber>, mpsc::Receiver<Frame>) {
-    let (frames_tx, frames_rx) = mpsc::channel(64);
+) -> (Session<GuessNumber>, queue::Receiver<Frame>) {
+    let (frames_tx, frames_rx) = queue::channel(64);
     let outbox = Outbox::new(frames_tx, Kick::default());
     let mut session = Session::new(
         PlayerId(id),
@@ -55,7 +55,7 @@ fn player(
 struct NodeB {
     lobby: LobbyHandle<GuessNumber>,
     local: Session<GuessNumber>,
-    local_frames: mpsc::Receiver<Frame>,
+    local_frames: queue::Receiver<Frame>,
     room: ActorHandle<Room<GuessNumber>>,
     serving: Option<Serving>,
 }
@@ -116,7 +116,7 @@ async fn remote_seat(b: &NodeB, a: &NodeA, metrics: &Arc<Metrics>) -> Seat<Guess
 }
 
 /// Lines until one satisfies `done` (included), within [`TIMEOUT`].
-async fn until(frames: &mut mpsc::Receiver<Frame>, done: impl Fn(&str) -> bool) -> Vec<Frame> {
+async fn until(frames: &mut queue::Receiver<Frame>, done: impl Fn(&str) -> bool) -> Vec<Frame> {
     let mut seen = Vec::new();
     let found = tokio::time::timeout(TIMEOUT, async {
         while let Some(frame) = frames.recv().await {
@@ -141,7 +141,10 @@ fn is_answer(line: &str) -> bool {
 }
 
 /// Guesses by halving through A's session until A wins; returns A's frames meanwhile.
-async fn win(session: &mut Session<GuessNumber>, frames: &mut mpsc::Receiver<Frame>) -> Vec<Frame> {
+async fn win(
+    session: &mut Session<GuessNumber>,
+    frames: &mut queue::Receiver<Frame>,
+) -> Vec<Frame> {
     let (mut low, mut high) = (0, 19);
     let mut all = Vec::new();
     for _ in 0..8 {
@@ -411,7 +414,7 @@ async fn a_remote_member_whose_client_stops_reading_is_kicked_on_its_node() {
     let mut b = node_b(&client_b, 61).await;
     let a = node_a(client_a, "unread");
     let metrics = Arc::new(Metrics::new());
-    let (frames_tx, _never_read) = mpsc::channel(4);
+    let (frames_tx, _never_read) = queue::channel(4);
     let kick = Kick::default();
     let outbox = Outbox::new(frames_tx, kick.clone());
     let mut session = Session::new(PlayerId(1), lobby(62), outbox, SeenRound::default(), false);

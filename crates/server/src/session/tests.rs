@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 use referee_rules::{GuessConfig, GuessNumber};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use crate::queue;
 
 use super::*;
 use crate::lobby::Lobby;
@@ -26,8 +26,8 @@ fn lobby() -> LobbyHandle<GuessNumber> {
 fn player(
     lobby: &LobbyHandle<GuessNumber>,
     id: u64,
-) -> (Session<GuessNumber>, mpsc::Receiver<Frame>) {
-    let (frames_tx, frames_rx) = mpsc::channel(64);
+) -> (Session<GuessNumber>, queue::Receiver<Frame>) {
+    let (frames_tx, frames_rx) = queue::channel(64);
     let outbox = Outbox::new(frames_tx, Kick::default());
     let session = Session::new(
         PlayerId(id),
@@ -39,11 +39,11 @@ fn player(
     (session, frames_rx)
 }
 
-fn session() -> (Session<GuessNumber>, mpsc::Receiver<Frame>) {
+fn session() -> (Session<GuessNumber>, queue::Receiver<Frame>) {
     player(&lobby(), 1)
 }
 
-fn drain(frames: &mut mpsc::Receiver<Frame>) -> Vec<String> {
+fn drain(frames: &mut queue::Receiver<Frame>) -> Vec<String> {
     std::iter::from_fn(|| frames.try_recv().ok().map(|frame| frame.text)).collect()
 }
 

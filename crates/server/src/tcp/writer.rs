@@ -1,9 +1,9 @@
 //! A connection's writer task: takes frames from the outbox and writes them, batching what
 //! is already queued into one write.
 
+use crate::queue;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::sync::mpsc;
 
 use crate::kick::{Kick, Reason};
 use crate::outbox::Frame;
@@ -18,7 +18,7 @@ const KEEP: usize = 2 * 1024;
 /// go) or the connection is kicked; then closes the socket's write side.
 pub(crate) async fn write_frames(
     mut socket: OwnedWriteHalf,
-    mut frames: mpsc::Receiver<Frame>,
+    mut frames: queue::Receiver<Frame>,
     kick: Kick,
     seen_round: SeenRound,
 ) {
@@ -56,7 +56,7 @@ pub(crate) async fn write_frames(
 
 /// Fills `buf` with `first` and whatever else is queued, up to [`BATCH`] bytes; returns the
 /// highest round stamp (see `seen.rs`) among them.
-fn batch(buf: &mut Vec<u8>, first: Frame, frames: &mut mpsc::Receiver<Frame>) -> Option<u64> {
+fn batch(buf: &mut Vec<u8>, first: Frame, frames: &mut queue::Receiver<Frame>) -> Option<u64> {
     buf.clear();
     let mut round = None;
     let mut next = Some(first);
@@ -80,7 +80,7 @@ mod tests {
 
     #[test]
     fn a_batch_takes_what_is_queued_and_reports_the_last_round() {
-        let (tx, mut rx) = mpsc::channel(8);
+        let (tx, mut rx) = queue::channel(8);
         let _ = tx.try_send(Frame::in_round("b".into(), 2));
         let _ = tx.try_send(Frame::text("c".into()));
         let mut buf = Vec::new();
@@ -98,7 +98,7 @@ mod tests {
         let (client, accepted) = tokio::join!(client, listener.accept());
         let (_client, (server, _)) = (client.unwrap(), accepted.unwrap());
         let (_read, write) = server.into_split();
-        let (tx, rx) = mpsc::channel(8);
+        let (tx, rx) = queue::channel(8);
         let seen = SeenRound::default();
         let writer = tokio::spawn(write_frames(write, rx, Kick::default(), seen.clone()));
         // Far more than the socket buffers hold: the write cannot finish while nobody reads.

@@ -1,10 +1,10 @@
 //! A WebSocket connection's writer task: takes frames from the outbox and sends each as one
 //! text message, flushing once per batch of what is already queued.
 
+use crate::queue;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
-use tokio::sync::mpsc;
 
 use crate::kick::{Kick, Reason};
 use crate::outbox::Frame;
@@ -18,7 +18,7 @@ type Sink = SplitSink<WebSocket, Message>;
 /// Writes until the outbox closes, a closing frame comes, or the connection is kicked.
 pub(crate) async fn write_frames(
     mut sink: Sink,
-    mut frames: mpsc::Receiver<Frame>,
+    mut frames: queue::Receiver<Frame>,
     kick: Kick,
     seen_round: SeenRound,
 ) {
@@ -62,7 +62,7 @@ struct Batch {
 async fn send_batch(
     sink: &mut Sink,
     first: Frame,
-    frames: &mut mpsc::Receiver<Frame>,
+    frames: &mut queue::Receiver<Frame>,
     seen_round: &SeenRound,
 ) -> Result<Batch, axum::Error> {
     let mut batch = Batch { close: None };

@@ -10,8 +10,8 @@
 
 use std::sync::Arc;
 
+use crate::queue;
 use async_nats::Client;
-use tokio::sync::mpsc;
 
 use super::{Drained, MemberAddress, MemberPush, drained_subject};
 use crate::kick::{Kick, Reason};
@@ -24,7 +24,7 @@ pub(super) fn remote_outbox(
     forwarders: &tokio_util::task::TaskTracker,
 ) -> Outbox {
     let capacity = member.capacity.max(1);
-    let (frames_tx, frames_rx) = mpsc::channel(capacity);
+    let (frames_tx, frames_rx) = queue::channel(capacity);
     let kick = Kick::default();
     let forwarder = Forwarder {
         client: client.clone(),
@@ -56,7 +56,7 @@ struct Forwarder {
 }
 
 impl Forwarder {
-    async fn run(self, mut frames_rx: mpsc::Receiver<Frame>) {
+    async fn run(self, mut frames_rx: queue::Receiver<Frame>) {
         let mut drained = match referee_remote::subscribe::<Drained>(
             &self.client,
             drained_subject(&self.subject),
