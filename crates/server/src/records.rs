@@ -31,6 +31,12 @@
 //! announced, and are committed once the store is back; past it they are answered with the
 //! error. Other failures are retried [`ATTEMPTS`] times.
 //!
+//! **Match logs are written here.** A room hands over a won match's log unwritten
+//! ([`UnwrittenLog`]): the recorder writes its JSON and hashes the state it reached when the
+//! save arrives, before the commit. Writing a log costs more than the rest of a win (~60k
+//! instructions, docs/PERFORMANCE.md §7); here it is off the room's task, which every move of
+//! the room waits behind, and the bytes stored are the same (`room/recording_tests.rs`).
+//!
 //! The store is synchronous (SQLite, PostgreSQL), so the recorder runs on a thread of its own.
 
 use std::collections::HashMap;
