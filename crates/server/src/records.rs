@@ -31,6 +31,12 @@
 //! announced, and are committed once the store is back; past it they are answered with the
 //! error. Other failures are retried [`ATTEMPTS`] times.
 //!
+//! **Match logs are written here.** A room hands over a won match's log unwritten
+//! ([`UnwrittenLog`]): the recorder writes its JSON and hashes the state it reached when the
+//! save arrives, before the commit. Writing a log costs more than the rest of a win (~60k
+//! instructions, docs/PERFORMANCE.md §7); here it is off the room's task, which every move of
+//! the room waits behind, and the bytes stored are the same (`room/recording_tests.rs`).
+//!
 //! The store is synchronous (SQLite, PostgreSQL), so the recorder runs on a thread of its own.
 
 use std::collections::HashMap;
@@ -311,8 +317,20 @@ impl Actor for Recorder {
 /// recorder keeps the reply slot until the batch it joined is committed.
 pub(crate) struct Save {
     pub(crate) result: RoundResult,
+    /// The match's log, still to be written: the recorder writes it into `result.log`
+    /// before the commit (see [`UnwrittenLog`]). `None`: `result.log` is stored as it is.
+    pub(crate) log: Option<Box<dyn UnwrittenLog>>,
     /// In a cluster: the room's claim, which the commit must still hold.
     pub(crate) fence: Option<Fence>,
+}
+
+/// A won match's log as the room hands it over: unwritten. Writing it (JSON, and hashing
+/// the state it reached) costs more than the rest of a win; the recorder does it, on its
+/// own thread, so that the room's task — which every guess of the room waits behind — does
+/// not. Generic over the game on the room's side, not here: the recorder serves every room.
+pub(crate) trait UnwrittenLog: Send {
+    /// The store's record of the match; `None` (logged) if it cannot be written.
+    fn write(self: Box<Self>) -> Option<referee_store::MatchLog>;
 }
 
 impl Message for Save {
@@ -334,6 +352,9 @@ impl Answer<Save> for Recorder {
         ctx: &mut Context<Self>,
     ) {
         let mut result = save.result;
+        if let Some(log) = save.log {
+            result.log = log.write();
+        }
         if result.key.is_empty() {
             result.key = self.key(&result);
         }
@@ -454,6 +475,7 @@ mod tests {
                 won_at_ms: 1,
                 log: None,
             },
+            log: None,
             fence: None,
         }
     }

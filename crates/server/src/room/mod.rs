@@ -36,6 +36,8 @@ mod members;
 mod messages;
 mod presence;
 mod recording;
+#[cfg(test)]
+mod recording_tests;
 mod saving;
 #[cfg(test)]
 mod shard_tests;

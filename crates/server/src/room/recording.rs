@@ -28,6 +28,7 @@ use referee_rules::{Game, LogEntry, MatchLog, PlayerId, Render, match_rng, state
 use serde::{Deserialize, Serialize};
 
 use super::Room;
+use crate::records::UnwrittenLog;
 
 /// The match a room is playing: its log so far and the RNG it draws from.
 pub(crate) struct Recording<G: Game> {
@@ -51,12 +52,28 @@ pub(crate) struct Recording<G: Game> {
 /// hours): ~100 bytes each in memory, a few MB at most per room.
 pub(crate) const MAX_ENTRIES: usize = 50_000;
 
-/// A decided match, on its way to the recorder.
+/// A decided match, on its way to the recorder as it is: the recorder writes it (JSON, and
+/// the hash of the state it reached) on its own thread (`records.rs`, [`Unwritten`]), so the
+/// room's task does not.
 pub(crate) struct Finished<G: Game> {
     pub(crate) log: MatchLog<G>,
-    /// The hash of the state the log replays to.
-    pub(crate) state_hash: Option<String>,
+    /// The state the log replays to: its hash is recorded with the log.
+    pub(crate) reached: G,
     pub(crate) names: BTreeMap<PlayerId, String>,
+}
+
+/// A won match still to be written: what the room hands the recorder, which writes it
+/// before the commit (durable before announced, as before).
+pub(crate) struct Unwritten<G: Game> {
+    pub(crate) finished: Finished<G>,
+    /// The round (or match) number it was won as.
+    pub(crate) round: u64,
+}
+
+impl<G: Game> UnwrittenLog for Unwritten<G> {
+    fn write(self: Box<Self>) -> Option<referee_store::MatchLog> {
+        self.finished.into_store_log(self.round)
+    }
 }
 
 /// What a match's record keeps besides its config and seed (the store's `actions` text):
@@ -173,7 +190,7 @@ impl<G: Game> Recording<G> {
 
     /// Logs a step, unless the log is full: past [`MAX_ENTRIES`] the match goes on unlogged
     /// and is recorded without its log (memory stays bounded whatever players do).
-    fn push(&mut self, entry: LogEntry<G::Action>) {
+    pub(crate) fn push(&mut self, entry: LogEntry<G::Action>) {
         if self.log.entries.len() < MAX_ENTRIES {
             self.log.entries.push(entry);
         } else {
@@ -189,8 +206,9 @@ impl<G: Game> Recording<G> {
         }
     }
 
-    /// The match as decided by its last entry, with the state that entry left.
-    pub(crate) fn finish(self, reached: &G) -> Option<Finished<G>> {
+    /// The match as decided by its last entry, with the state that entry left (hashed when
+    /// the record is written, off the room's task).
+    pub(crate) fn finish(self, reached: G) -> Option<Finished<G>> {
         if self.overflowed {
             tracing::warn!(
                 entries = MAX_ENTRIES,
@@ -198,16 +216,9 @@ impl<G: Game> Recording<G> {
             );
             return None;
         }
-        let state_hash = match state_hash(reached) {
-            Ok(hash) => Some(hash.to_string()),
-            Err(err) => {
-                tracing::error!(%err, "a decided match's state could not be hashed");
-                None
-            }
-        };
         Some(Finished {
             log: self.log,
-            state_hash,
+            reached,
             names: self.names,
         })
     }
@@ -236,14 +247,22 @@ impl<G: Game> Recording<G> {
 
 impl<G: Game> Finished<G> {
     /// The store's record of this match, won as `round`: config and seed, and the
-    /// [`Recorded`] rest as JSON; `None` (logged) if it cannot be written.
+    /// [`Recorded`] rest as JSON; `None` (logged) if it cannot be written. The recorder
+    /// calls it (through [`Unwritten`]), on its own thread.
     pub(crate) fn into_store_log(self, round: u64) -> Option<referee_store::MatchLog> {
         let players = self.players();
+        let state_hash = match state_hash(&self.reached) {
+            Ok(hash) => Some(hash.to_string()),
+            Err(err) => {
+                tracing::error!(%err, "a decided match's state could not be hashed");
+                None
+            }
+        };
         let recorded = Recorded::<G> {
             game: self.log.game,
             round,
             players,
-            state_hash: self.state_hash,
+            state_hash,
             start: self.log.start,
             entries: self.log.entries,
         };
@@ -344,14 +363,16 @@ impl<G: Render> Room<G> {
                 .next(self.seeds.next_u64(), self.game.clone());
             let mut decided = std::mem::replace(&mut self.recording, next);
             decided.push(entry);
-            self.finished = decided.finish(&self.game);
+            self.finished = decided.finish(self.game.clone());
             return Ok(events);
         };
         let next = self.recording.next(self.seeds.next_u64(), before.clone());
         let mut decided = std::mem::replace(&mut self.recording, next);
         decided.push(entry.clone());
-        self.finished = decided.finish(&self.game);
-        self.game = before;
+        // The state the decided match reached goes with it (no copy): the room goes on from
+        // the state before the step.
+        let reached = std::mem::replace(&mut self.game, before);
+        self.finished = decided.finish(reached);
         let events = entry
             .clone()
             .apply(&mut self.game, &mut self.recording.rng)?;
@@ -391,7 +412,7 @@ mod tests {
         }
         assert_eq!(recording.log.entries.len(), MAX_ENTRIES);
         let reached = recording.log.start.clone().unwrap();
-        assert!(recording.finish(&reached).is_none());
+        assert!(recording.finish(reached).is_none());
     }
 
     #[test]

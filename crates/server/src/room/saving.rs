@@ -17,9 +17,10 @@ use referee_rules::{PlayerId, Render};
 use referee_store::RoundResult;
 
 use super::Room;
+use super::recording::Unwritten;
 use crate::cluster::claims::RoomClaim;
 use crate::outbox::Frame;
-use crate::records::{RecorderHandle, Save, StorageFailed, now_ms};
+use crate::records::{RecorderHandle, Save, StorageFailed, UnwrittenLog, now_ms};
 use crate::seating::Seating;
 
 /// How long a room holds a win's announcement waiting for the recorder, at most. Past it the
@@ -38,6 +39,7 @@ pub(crate) type PendingSave = Pin<Box<dyn Future<Output = Result<(), StorageFail
 fn ask_save(
     recorder: RecorderHandle,
     result: RoundResult,
+    log: Option<Box<dyn UnwrittenLog>>,
     claim: Option<RoomClaim>,
 ) -> PendingSave {
     Box::pin(async move {
@@ -49,7 +51,7 @@ fn ask_save(
             None => None,
         };
         match recorder
-            .ask_with(Save { result, fence }, Timeout::Never)
+            .ask_with(Save { result, log, fence }, Timeout::Never)
             .await
         {
             Ok(outcome) => outcome,
@@ -257,11 +259,15 @@ impl<G: Render> Room<G> {
         else {
             return;
         };
-        let log = finished.and_then(|mut finished| {
+        // Written by the recorder, off this task (`records.rs`, `UnwrittenLog`).
+        let log = finished.map(|mut finished| {
             for seated in self.members.seated() {
                 finished.names.insert(seated.player, seated.name);
             }
-            finished.into_store_log(won.round)
+            Box::new(Unwritten {
+                finished,
+                round: won.round,
+            }) as Box<dyn UnwrittenLog>
         });
         let result = RoundResult {
             // The game this room plays ("guess", "dice"): the leaderboards are per game.
@@ -275,9 +281,9 @@ impl<G: Render> Room<G> {
             named,
             guesses: won.moves,
             won_at_ms: now_ms(),
-            log,
+            log: None,
         };
-        let saved = ask_save(recorder.clone(), result, self.claim.clone());
+        let saved = ask_save(recorder.clone(), result, log, self.claim.clone());
         self.held += 1;
         let (round, winner) = (won.round, won.winner);
         ctx.pipe_to_self(wait_for_commit(saved), move |outcome| Committed {
