@@ -7,6 +7,7 @@ TCP connections are seated on connect (they read their 4-line greeting); WebSock
 connections send `play` and read their welcome, `joined` and `state` messages.
 
     python3 scripts/idle-memory.py [N] [tcp|ws]     (default 10000 tcp; needs the release binary)
+    BIN=/tmp/referee-before python3 scripts/idle-memory.py 10000 tcp   (a binary built earlier)
 """
 import os, socket, sys, time, base64
 
@@ -16,7 +17,7 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
 TRANSPORT = sys.argv[2] if len(sys.argv) > 2 else "tcp"
 PORT = int(os.environ.get("REFEREE_PORT", "17879"))
 HTTP = PORT + 1
-BIN = os.path.join(os.path.dirname(__file__), "..", "target", "release", "referee")
+BIN = os.environ.get("BIN") or os.path.join(os.path.dirname(__file__), "..", "target", "release", "referee")
 
 def masked_text(payload: bytes) -> bytes:
     """One client text frame (clients must mask; the mask is zero, which is allowed)."""

@@ -57,8 +57,10 @@ pub(crate) const MAX_ENTRIES: usize = 50_000;
 /// room's task does not.
 pub(crate) struct Finished<G: Game> {
     pub(crate) log: MatchLog<G>,
-    /// The state the log replays to: its hash is recorded with the log.
-    pub(crate) reached: G,
+    /// The state the log replays to: its hash is recorded with the log. Boxed: every room
+    /// holds an `Option<Finished>` all its life, and a game's state inline would make every
+    /// room — and so every idle connection — bigger by it.
+    pub(crate) reached: Box<G>,
     pub(crate) names: BTreeMap<PlayerId, String>,
 }
 
@@ -218,7 +220,7 @@ impl<G: Game> Recording<G> {
         }
         Some(Finished {
             log: self.log,
-            reached,
+            reached: Box::new(reached),
             names: self.names,
         })
     }
@@ -251,7 +253,7 @@ impl<G: Game> Finished<G> {
     /// calls it (through [`Unwritten`]), on its own thread.
     pub(crate) fn into_store_log(self, round: u64) -> Option<referee_store::MatchLog> {
         let players = self.players();
-        let state_hash = match state_hash(&self.reached) {
+        let state_hash = match state_hash(&*self.reached) {
             Ok(hash) => Some(hash.to_string()),
             Err(err) => {
                 tracing::error!(%err, "a decided match's state could not be hashed");
