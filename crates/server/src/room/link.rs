@@ -111,7 +111,7 @@ impl<G: Render> RoomLink<G> {
         &self,
         join: Join,
         connection: u64,
-        back: &BackTx,
+        back: Option<&BackTx>,
     ) -> Asked<Result<Joined, JoinError>> {
         let remote = match self {
             RoomLink::Local(handle) => {
@@ -119,7 +119,7 @@ impl<G: Render> RoomLink<G> {
             }
             RoomLink::Remote(remote) => remote,
         };
-        let member = remote.follow(&join.outbox, connection, Some(back)).await?;
+        let member = remote.follow(&join.outbox, connection, back).await?;
         let call = RoomCall::Join {
             player: join.player,
             name: join.name,
@@ -139,7 +139,7 @@ impl<G: Render> RoomLink<G> {
         &self,
         rejoin: Rejoin,
         connection: u64,
-        back: &BackTx,
+        back: Option<&BackTx>,
     ) -> Asked<Result<u64, SeatLost>> {
         let remote = match self {
             RoomLink::Local(handle) => {
@@ -147,9 +147,7 @@ impl<G: Render> RoomLink<G> {
             }
             RoomLink::Remote(remote) => remote,
         };
-        let member = remote
-            .follow(&rejoin.outbox, connection, Some(back))
-            .await?;
+        let member = remote.follow(&rejoin.outbox, connection, back).await?;
         let call = RoomCall::Rejoin {
             player: rejoin.player,
             re: rejoin.re,

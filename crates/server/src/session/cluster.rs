@@ -121,7 +121,10 @@ impl<G: Render> Session<G> {
                 outbox: self.outbox.for_seat(self.epoch),
                 re: None,
             };
-            match link.rejoin(rejoin, self.connection, &self.back_tx).await {
+            match link
+                .rejoin(rejoin, self.connection, self.back_tx.as_ref())
+                .await
+            {
                 Ok(Ok(round)) => {
                     self.seen.observe(stamp(self.epoch, round));
                     let host = node
@@ -162,7 +165,11 @@ impl<G: Render> Session<G> {
     /// back.rs`); pending while there is none. For the connection's loop to wait on beside
     /// the player's input.
     pub(crate) async fn room_back(&mut self) -> RoomBack {
-        self.back_rx.next().await
+        match &mut self.back_rx {
+            Some(back) => back.next().await,
+            // Not in a cluster: no room of this connection's is ever elsewhere.
+            None => std::future::pending().await,
+        }
     }
 
     /// The room of the seat held now came back on another node after its host died: the seat

@@ -124,9 +124,11 @@ pub(crate) struct Session<G: Render> {
     /// This node of a cluster: rooms are looked for on the other nodes too.
     cluster: Option<Arc<ClusterNode>>,
     /// Where the member tasks of this connection's remote seats say that the room came back
-    /// on another node, and where the session hears it (`room/wire/back.rs`).
-    back_tx: BackTx,
-    back_rx: BackRx,
+    /// on another node, and where the session hears it (`room/wire/back.rs`). Only in a
+    /// cluster: a watch channel on every connection of a single node would cost each idle
+    /// connection a few hundred bytes for nothing.
+    back_tx: Option<BackTx>,
+    back_rx: Option<BackRx>,
 }
 
 impl<G: Render> Session<G> {
@@ -139,7 +141,6 @@ impl<G: Render> Session<G> {
         seen: SeenRound,
         feed: bool,
     ) -> Self {
-        let (back_tx, back_rx) = back_channel();
         Session {
             player,
             name: default_name(player),
@@ -162,8 +163,8 @@ impl<G: Render> Session<G> {
             peer: None,
             connection: 0,
             cluster: None,
-            back_tx,
-            back_rx,
+            back_tx: None,
+            back_rx: None,
         }
     }
 
@@ -193,6 +194,11 @@ impl<G: Render> Session<G> {
             .clone()
             .of_connection(None, session.connection);
         session.cluster = shared.cluster.clone();
+        if session.cluster.is_some() {
+            let (back_tx, back_rx) = back_channel();
+            session.back_tx = Some(back_tx);
+            session.back_rx = Some(back_rx);
+        }
         match peer {
             Some(peer) => session.with_peer(peer),
             None => session,

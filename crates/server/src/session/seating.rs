@@ -59,7 +59,8 @@ impl<G: Render> Session<G> {
         match self
             .timed(
                 AskTarget::Room,
-                seat.handle.rejoin(rejoin, self.connection, &self.back_tx),
+                seat.handle
+                    .rejoin(rejoin, self.connection, self.back_tx.as_ref()),
             )
             .await
         {
@@ -213,7 +214,8 @@ impl<G: Render> Session<G> {
         match self
             .timed(
                 AskTarget::Room,
-                seat.handle.join(join, self.connection, &self.back_tx),
+                seat.handle
+                    .join(join, self.connection, self.back_tx.as_ref()),
             )
             .await
         {
