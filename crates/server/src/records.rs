@@ -36,6 +36,8 @@
 //! save arrives, before the commit. Writing a log costs more than the rest of a win (~60k
 //! instructions, docs/PERFORMANCE.md §7); here it is off the room's task, which every move of
 //! the room waits behind, and the bytes stored are the same (`room/recording_tests.rs`).
+//! A store in memory (`--no-db`) takes the logs unwritten
+//! ([`Store::takes_unwritten_logs`]) and writes one only when someone reads its match.
 //!
 //! The store is synchronous (SQLite, PostgreSQL), so the recorder runs on a thread of its own.
 
@@ -200,12 +202,30 @@ impl Recorder {
 
     /// Commits saves without a fence (a server on its own) and answers them.
     fn commit_unfenced(&mut self, batch: Vec<Pending>) {
-        let results: Vec<RoundResult> = batch.iter().map(|save| save.result.clone()).collect();
-        let outcome = self.retrying(|store| store.record(&results));
-        self.report(&outcome, results.len());
-        for save in batch {
+        let rounds = batch.len();
+        let mut dones = Vec::with_capacity(rounds);
+        let outcome = if self.store.takes_unwritten_logs() {
+            let mut results = Vec::with_capacity(rounds);
+            for save in batch {
+                results.push((save.result, save.log));
+                dones.push(save.done);
+            }
+            // Memory: no transient failure to retry (and the logs are consumed).
+            self.store
+                .record_unwritten(results)
+                .map_err(|err| StorageFailed::new(err.to_string()))
+        } else {
+            let mut results = Vec::with_capacity(rounds);
+            for save in batch {
+                results.push(save.result);
+                dones.push(save.done);
+            }
+            self.retrying(|store| store.record(&results))
+        };
+        self.report(&outcome, rounds);
+        for done in dones {
             // A room that stopped waiting has nothing more to learn.
-            let _ = save.done.send(outcome.clone());
+            let _ = done.send(outcome.clone());
         }
     }
 
@@ -327,11 +347,9 @@ pub(crate) struct Save {
 /// A won match's log as the room hands it over: unwritten. Writing it (JSON, and hashing
 /// the state it reached) costs more than the rest of a win; the recorder does it, on its
 /// own thread, so that the room's task — which every guess of the room waits behind — does
-/// not. Generic over the game on the room's side, not here: the recorder serves every room.
-pub(crate) trait UnwrittenLog: Send {
-    /// The store's record of the match; `None` (logged) if it cannot be written.
-    fn write(self: Box<Self>) -> Option<referee_store::MatchLog>;
-}
+/// not (or leaves it to a store in memory, which writes it if it is ever read). Generic
+/// over the game on the room's side, not here: the recorder serves every room.
+pub(crate) use referee_store::UnwrittenLog;
 
 impl Message for Save {
     type Reply = Result<(), StorageFailed>;
@@ -340,6 +358,8 @@ impl Message for Save {
 /// A save waiting in the batch, with its asker's reply slot.
 struct Pending {
     result: RoundResult,
+    /// The log, still unwritten, for a store that takes it so.
+    log: Option<Box<dyn UnwrittenLog>>,
     fence: Option<Fence>,
     done: ReplyTo<Result<(), StorageFailed>>,
 }
@@ -352,15 +372,21 @@ impl Answer<Save> for Recorder {
         ctx: &mut Context<Self>,
     ) {
         let mut result = save.result;
-        if let Some(log) = save.log {
-            result.log = log.write();
-        }
+        let fence = save.fence;
+        let log = match save.log {
+            Some(log) if fence.is_none() && self.store.takes_unwritten_logs() => Some(log),
+            Some(log) => {
+                result.log = log.write();
+                None
+            }
+            None => None,
+        };
         if result.key.is_empty() {
             result.key = self.key(&result);
         }
-        let fence = save.fence;
         self.batch.push(Pending {
             result,
+            log,
             fence,
             done,
         });

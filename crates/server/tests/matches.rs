@@ -5,7 +5,8 @@
 //! their logs replayed through the rules, and the replay's state hash compared with the one
 //! the room recorded when the match was decided. Unknown and hostile ids get a `404` or a
 //! `400`; a match still in play is not served. The dice match is played once more with
-//! PostgreSQL as the store (skipped, and said so, where none runs).
+//! PostgreSQL as the store (skipped, and said so, where none runs), and once with the store
+//! of `--no-db` (memory), which keeps a log unwritten until it is read.
 
 mod common;
 
@@ -19,7 +20,7 @@ use referee_rules::{
 };
 use referee_server::Server;
 use referee_store::pg_testing::TestSchema;
-use referee_store::{SqliteStore, Store};
+use referee_store::{MemoryStore, SqliteStore, Store};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -167,6 +168,13 @@ async fn a_dice_match_recorded_in_postgresql_replays_too() {
     });
     let (addr, http, stop) = server_with(Box::new(store)).await;
     dice_match_replays(addr, http, false).await;
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn a_dice_match_kept_in_memory_is_written_when_read_and_replays_too() {
+    let (addr, http, stop) = server_with(Box::new(MemoryStore::default())).await;
+    dice_match_replays(addr, http, true).await;
     let _ = stop.send(());
 }
 

@@ -56,7 +56,9 @@ mod sqlite;
 pub use claims::{ClaimRecord, Claimed, Claims, Fence, Holder, Lease, StoredSnapshot};
 pub use error::StoreError;
 pub use memory::{Limits as MemoryLimits, MemoryStore};
-pub use model::{GameWins, LeaderEntry, Leaderboard, MatchLog, MatchRecord, RoundResult};
+pub use model::{
+    GameWins, LeaderEntry, Leaderboard, MatchLog, MatchRecord, RoundResult, UnwrittenLog,
+};
 pub use nodes::{NodeAddresses, NodeRecord, Registration};
 pub use postgres::{LateCommit, PgClaims, PgNodes, PgStore, redact, testing as pg_testing};
 pub use sqlite::{SqliteReader, SqliteStore};
@@ -183,6 +185,28 @@ pub trait Store: StoreReader {
     /// # Errors
     /// The store's failure (for SQLite, the second connection cannot be opened).
     fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError>;
+
+    /// Whether this store would rather be handed match logs unwritten
+    /// ([`record_unwritten`](Self::record_unwritten)): a store that keeps them in memory
+    /// only writes a log when someone reads it. The default (a store on disk): no.
+    fn takes_unwritten_logs(&self) -> bool {
+        false
+    }
+
+    /// [`record`](Self::record), each round with its match log still to be written
+    /// ([`UnwrittenLog`], in place of the round's `log`). The default writes every log, then
+    /// records; [`MemoryStore`] keeps them as they are and writes one when it is first read.
+    /// The logs are consumed: a caller that retries a failed commit records written logs.
+    ///
+    /// # Errors
+    /// As [`record`](Self::record).
+    fn record_unwritten(
+        &mut self,
+        rounds: Vec<(RoundResult, Option<Box<dyn UnwrittenLog>>)>,
+    ) -> Result<(), StoreError> {
+        let rounds: Vec<RoundResult> = rounds.into_iter().map(model::written).collect();
+        self.record(&rounds)
+    }
 }
 
 /// Wins are bucketed by the hour for the "recent" board.
@@ -247,5 +271,16 @@ impl<S: Store + ?Sized> Store for Box<S> {
 
     fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
         (**self).reader()
+    }
+
+    fn takes_unwritten_logs(&self) -> bool {
+        (**self).takes_unwritten_logs()
+    }
+
+    fn record_unwritten(
+        &mut self,
+        rounds: Vec<(RoundResult, Option<Box<dyn UnwrittenLog>>)>,
+    ) -> Result<(), StoreError> {
+        (**self).record_unwritten(rounds)
     }
 }

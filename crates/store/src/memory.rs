@@ -8,12 +8,19 @@
 //! wins for the recent board are kept; the oldest go first. What grows with *players* —
 //! each named player's wins per game, for the all-time board — is kept whole: it grows with
 //! names that have won a round, not with lines a client can send.
+//!
+//! **Logs written when read.** A match log handed over unwritten
+//! ([`Store::record_unwritten`]) is kept so until someone reads that match (`match_by_id`,
+//! `recent_matches`), then written once and kept written. Writing a log (its JSON, the
+//! hash of the state it reached) costs more than the rest of a won round, and in a server
+//! without a database nearly every match is never read; the bytes are the same either way.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::{
     GameWins, LeaderEntry, Leaderboard, MatchRecord, RoundResult, Store, StoreError, StoreReader,
+    UnwrittenLog,
 };
 
 /// Match logs kept by default (the newest).
@@ -76,11 +83,73 @@ struct Tally {
     /// Named wins by time, with their player and game, for the recent board.
     by_time: BTreeMap<i64, Vec<(String, String)>>,
     /// Match logs, in the order stored.
-    matches: VecDeque<MatchRecord>,
+    matches: VecDeque<Kept>,
+}
+
+/// A match as kept: written, or still as it was handed over.
+enum Kept {
+    Written(MatchRecord),
+    /// Written when first read; `round` has no `log`.
+    Unwritten {
+        round: RoundResult,
+        log: Box<dyn UnwrittenLog>,
+    },
+    /// Its log could not be written (the writer said why): not served.
+    Unwritable {
+        id: String,
+    },
+}
+
+impl std::fmt::Debug for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Kept::Written(record) => f.debug_tuple("Written").field(record).finish(),
+            Kept::Unwritten { round, .. } => f.debug_tuple("Unwritten").field(&round.key).finish(),
+            Kept::Unwritable { id } => f.debug_tuple("Unwritable").field(id).finish(),
+        }
+    }
+}
+
+impl Kept {
+    fn id(&self) -> &str {
+        match self {
+            Kept::Written(record) => &record.id,
+            Kept::Unwritten { round, .. } => &round.key,
+            Kept::Unwritable { id } => id,
+        }
+    }
+
+    /// The game and end time, to choose and order matches without writing them;
+    /// `None` for a match that is not served.
+    fn listed(&self) -> Option<(&str, i64)> {
+        match self {
+            Kept::Written(record) => Some((&record.game, record.ended_at_ms)),
+            Kept::Unwritten { round, .. } => Some((&round.game, round.won_at_ms)),
+            Kept::Unwritable { .. } => None,
+        }
+    }
+
+    /// The record, written now if it was not yet (and kept written).
+    fn record(&mut self) -> Option<&MatchRecord> {
+        if let Kept::Unwritten { .. } = self {
+            let id = self.id().to_owned();
+            if let Kept::Unwritten { round, log } = std::mem::replace(self, Kept::Unwritable { id })
+            {
+                if let Some(log) = log.write() {
+                    *self = Kept::Written(MatchRecord::of(&round, &log));
+                }
+            }
+        }
+        match self {
+            Kept::Written(record) => Some(record),
+            Kept::Unwritten { .. } | Kept::Unwritable { .. } => None,
+        }
+    }
 }
 
 impl Tally {
-    fn add(&mut self, round: &RoundResult) {
+    /// Counts `round`; keeps its match, written or `unwritten` (if it has one).
+    fn add(&mut self, round: &RoundResult, unwritten: Option<Box<dyn UnwrittenLog>>) {
         let limits = self.limits;
         if !self.keys.insert(round.key.clone()) {
             return;
@@ -91,8 +160,19 @@ impl Tally {
                 self.keys.remove(&old);
             }
         }
-        if let Some(log) = &round.log {
-            self.matches.push_back(MatchRecord::of(round, log));
+        let kept = match (unwritten, &round.log) {
+            (Some(log), _) => Some(Kept::Unwritten {
+                round: RoundResult {
+                    log: None,
+                    ..round.clone()
+                },
+                log,
+            }),
+            (None, Some(log)) => Some(Kept::Written(MatchRecord::of(round, log))),
+            (None, None) => None,
+        };
+        if let Some(kept) = kept {
+            self.matches.push_back(kept);
             while self.matches.len() > limits.matches {
                 self.matches.pop_front();
             }
@@ -185,16 +265,33 @@ impl Tally {
         games
     }
 
-    fn recent_matches(&self, game: Option<&str>, limit: usize) -> Vec<MatchRecord> {
-        let mut found: Vec<MatchRecord> = self
+    /// Chooses the newest first, then writes (and copies) only those.
+    fn recent_matches(&mut self, game: Option<&str>, limit: usize) -> Vec<MatchRecord> {
+        let mut found: Vec<(i64, &str, usize)> = self
             .matches
             .iter()
-            .filter(|m| game.is_none_or(|game| game == m.game))
-            .cloned()
+            .enumerate()
+            .filter_map(|(at, kept)| {
+                let (of, ended) = kept.listed()?;
+                game.is_none_or(|game| game == of)
+                    .then_some((ended, kept.id(), at))
+            })
             .collect();
-        found.sort_by(|a, b| b.ended_at_ms.cmp(&a.ended_at_ms).then(b.id.cmp(&a.id)));
+        found.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(a.1)));
         found.truncate(limit);
-        found
+        let chosen: Vec<usize> = found.into_iter().map(|(_, _, at)| at).collect();
+        chosen
+            .into_iter()
+            .filter_map(|at| self.matches.get_mut(at)?.record().cloned())
+            .collect()
+    }
+
+    fn match_by_id(&mut self, id: &str) -> Option<MatchRecord> {
+        self.matches
+            .iter_mut()
+            .find(|kept| kept.id() == id)?
+            .record()
+            .cloned()
     }
 }
 
@@ -235,7 +332,7 @@ impl StoreReader for MemoryStore {
     }
 
     fn match_by_id(&mut self, id: &str) -> Result<Option<MatchRecord>, StoreError> {
-        Ok(self.tally().matches.iter().find(|m| m.id == id).cloned())
+        Ok(self.tally().match_by_id(id))
     }
 
     fn recent_matches(
@@ -251,7 +348,23 @@ impl Store for MemoryStore {
     fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
         let mut tally = self.tally();
         for round in rounds {
-            tally.add(round);
+            tally.add(round, None);
+        }
+        Ok(())
+    }
+
+    fn takes_unwritten_logs(&self) -> bool {
+        true
+    }
+
+    /// Keeps the logs unwritten: each is written when its match is first read.
+    fn record_unwritten(
+        &mut self,
+        rounds: Vec<(RoundResult, Option<Box<dyn UnwrittenLog>>)>,
+    ) -> Result<(), StoreError> {
+        let mut tally = self.tally();
+        for (round, log) in rounds {
+            tally.add(&round, log);
         }
         Ok(())
     }
@@ -355,6 +468,43 @@ mod tests {
         let kept = StoreReader::recent_matches(&mut store, None, 10).unwrap_or_default();
         let ends: Vec<_> = kept.iter().map(|m| m.ended_at_ms).collect();
         assert_eq!(ends, vec![5, 4, 3]);
+    }
+
+    /// A log handed over unwritten that counts its writes.
+    struct Counted(Arc<std::sync::atomic::AtomicUsize>, crate::MatchLog);
+
+    impl UnwrittenLog for Counted {
+        fn write(self: Box<Self>) -> Option<crate::MatchLog> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Some(self.1)
+        }
+    }
+
+    #[test]
+    fn only_the_logs_read_are_ever_written() {
+        let mut store = MemoryStore::default();
+        let writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let rounds = (1..=5)
+            .map(|at| {
+                let mut round = logged(at);
+                let log = round.log.take().unwrap_or_else(|| panic!("a log"));
+                let log: Box<dyn UnwrittenLog> = Box::new(Counted(Arc::clone(&writes), log));
+                (round, Some(log))
+            })
+            .collect();
+        assert!(store.record_unwritten(rounds).is_ok());
+        let writes = || writes.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(writes(), 0);
+        let newest = StoreReader::recent_matches(&mut store, None, 2).unwrap_or_default();
+        let ends: Vec<_> = newest.iter().map(|m| m.ended_at_ms).collect();
+        assert_eq!(ends, vec![5, 4]);
+        assert_eq!(writes(), 2, "only the two listed");
+        let one = StoreReader::match_by_id(&mut store, "P1@1").unwrap_or_default();
+        assert_eq!(one.map(|m| m.seed), Some(1));
+        assert_eq!(writes(), 3);
+        let all = StoreReader::recent_matches(&mut store, None, 10).unwrap_or_default();
+        assert_eq!(all.len(), 5);
+        assert_eq!(writes(), 5, "each written once");
     }
 
     #[test]

@@ -42,6 +42,24 @@ pub struct MatchLog {
     pub actions: String,
 }
 
+/// A match's log, not written yet. Writing one (its JSON, the hash of the state it reached)
+/// costs more than the rest of a won round; a store writes it when it must: one on disk
+/// before its commit, [`crate::MemoryStore`] when someone first reads the match.
+pub trait UnwrittenLog: Send {
+    /// The log, written; `None` if it cannot be (the match is then kept without its log).
+    fn write(self: Box<Self>) -> Option<MatchLog>;
+}
+
+/// `round` with `log` written into it (when there is one).
+pub(crate) fn written(
+    (mut round, log): (RoundResult, Option<Box<dyn UnwrittenLog>>),
+) -> RoundResult {
+    if let Some(log) = log {
+        round.log = log.write();
+    }
+    round
+}
+
 /// A stored match: its log and its result ([`crate::StoreReader::match_by_id`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MatchRecord {

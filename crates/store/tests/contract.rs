@@ -6,8 +6,12 @@
 use std::path::PathBuf;
 
 use referee_store::pg_testing::TestSchema;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use referee_store::{
     GameWins, MatchLog, MemoryStore, RoundResult, SqliteStore, Store, StoreError, StoreReader,
+    UnwrittenLog,
 };
 use tempfile::TempDir;
 
@@ -338,6 +342,109 @@ fn a_match_log_is_stored_with_its_result() {
             .recent_matches(None, 2)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(ids(all), vec!["m2", "m3"], "{name}");
+    }
+}
+
+/// A log handed over unwritten: counts how often it is written.
+struct Counted {
+    log: Option<MatchLog>,
+    writes: Arc<AtomicUsize>,
+}
+
+impl UnwrittenLog for Counted {
+    fn write(self: Box<Self>) -> Option<MatchLog> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.log
+    }
+}
+
+#[test]
+fn a_log_handed_over_unwritten_is_stored_as_if_written() {
+    for backend in backends("unwritten") {
+        let name = backend.name();
+        let mut store = backend.open();
+        let writes = Arc::new(AtomicUsize::new(0));
+        let unwritten = |result: RoundResult| {
+            let mut round = result.clone();
+            round.log = None;
+            let log: Box<dyn UnwrittenLog> = Box::new(Counted {
+                log: result.log,
+                writes: Arc::clone(&writes),
+            });
+            (round, Some(log))
+        };
+        let mut unwritable = unwritten(with_log("dice", "u3", "Cy", 3_000));
+        if let Some(log) = unwritable.1.as_mut() {
+            *log = Box::new(Counted {
+                log: None,
+                writes: Arc::clone(&writes),
+            });
+        }
+        let batch = vec![
+            unwritten(with_log("dice", "u1", "Ann", 1_000)),
+            unwritten(with_log("dice", "u2", "Bo", 2_000)),
+            unwritable,
+            (guess("u4", "Di"), None),
+        ];
+        assert!(store.record_unwritten(batch).is_ok(), "{name}");
+        let lazy = store.takes_unwritten_logs();
+        assert_eq!(
+            lazy,
+            name == "memory",
+            "{name}: only memory keeps logs unwritten"
+        );
+        let at_commit = writes.load(Ordering::SeqCst);
+        assert_eq!(
+            at_commit,
+            if lazy { 0 } else { 3 },
+            "{name}: written at commit"
+        );
+        let found = store.match_by_id("u1").unwrap_or_else(|e| panic!("{e}"));
+        let found = found.unwrap_or_else(|| panic!("{name}: u1 not found"));
+        let expected = with_log("dice", "u1", "Ann", 1_000);
+        let log = expected.log.unwrap_or_else(|| panic!("a log"));
+        assert_eq!(
+            (
+                found.room,
+                found.winner.as_str(),
+                found.ended_at_ms,
+                found.seed
+            ),
+            (7, "Ann", 1_000, log.seed),
+            "{name}"
+        );
+        assert_eq!(
+            (found.config, found.actions),
+            (log.config, log.actions),
+            "{name}"
+        );
+        assert_eq!(
+            writes.load(Ordering::SeqCst),
+            if lazy { 1 } else { 3 },
+            "{name}"
+        );
+        // Read again: written once.
+        assert!(store.match_by_id("u1").ok().flatten().is_some(), "{name}");
+        assert_eq!(
+            writes.load(Ordering::SeqCst),
+            if lazy { 1 } else { 3 },
+            "{name}"
+        );
+        // A log that could not be written: the match is not served, the win still counts.
+        assert_eq!(store.match_by_id("u3").ok(), Some(None), "{name}");
+        assert_eq!(store.wins_of("Cy").ok(), Some(1), "{name}");
+        let listed: Vec<String> = store
+            .recent_matches(None, 10)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(listed, vec!["u2", "u1"], "{name}");
+        assert_eq!(
+            writes.load(Ordering::SeqCst),
+            3,
+            "{name}: each log written once"
+        );
     }
 }
 
