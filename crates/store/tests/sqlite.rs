@@ -1,10 +1,11 @@
 //! The SQLite store on real files: a clear error for every way a file can be unusable at
-//! start-up. What every store does (durability, one row per key, rankings) is in
-//! `contract.rs`.
+//! start-up, and checkpoints off the committing thread. What every store does (durability,
+//! one row per key, rankings) is in `contract.rs`.
 
 use std::fs;
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use referee_store::{RoundResult, SqliteStore, Store, StoreError};
 use tempfile::TempDir;
@@ -35,6 +36,45 @@ fn open(path: &Path) -> SqliteStore {
         Ok(store) => store,
         Err(err) => panic!("cannot open {}: {err}", path.display()),
     }
+}
+
+/// Rounds in the database file itself, read from a copy of it alone (without its `-wal`):
+/// what a checkpoint has copied back.
+fn rounds_in_the_file_alone(path: &Path, scratch: &Path) -> i64 {
+    let copy = scratch.join("alone.db");
+    let _ = fs::remove_file(&copy);
+    fs::copy(path, &copy).unwrap_or_else(|err| panic!("{err}"));
+    let conn = rusqlite::Connection::open(&copy).unwrap_or_else(|err| panic!("{err}"));
+    // No table at all: not even the schema was copied back yet.
+    conn.query_row("SELECT count(*) FROM rounds", [], |row| row.get(0))
+        .unwrap_or(0)
+}
+
+#[test]
+fn commits_are_checkpointed_into_the_file_by_a_thread_of_their_own() {
+    let dir = dir();
+    let scratch = self::dir();
+    let path = dir.path().join("referee.db");
+    let mut store = open(&path);
+    // A handful of pages of log: far below the 1,000 pages at which a commit would copy
+    // them back itself.
+    for round in 1..=5 {
+        let committed = store.record(&[win(1, round, "Ann")]);
+        assert!(committed.is_ok(), "{committed:?}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = rounds_in_the_file_alone(&path, scratch.path());
+        if found == 5 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "after 10 s the database file holds {found} of 5 rounds: nothing checkpoints"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(store);
 }
 
 #[test]

@@ -333,13 +333,7 @@ fn claim(
 /// Whether `fence` is the room's live claim, taking a share lock on the claim's row until the
 /// transaction ends: a takeover (which updates the row) waits for this transaction's commit.
 pub(super) fn holds(tx: &mut Transaction<'_>, fence: &Fence) -> Result<bool> {
-    let row = tx.query_opt(
-        "SELECT 1 FROM room_claims
-         WHERE room = $1 AND node = $2 AND epoch = $3 AND expires_at > clock_timestamp()
-         FOR SHARE",
-        &[&fence.room, &fence.node, &to_i64(fence.epoch)],
-    )?;
-    Ok(row.is_some())
+    holds_locked(tx, fence, "FOR SHARE")
 }
 
 /// [`holds`] for a transaction that ends the claim ([`let_go`]): the claim's row locked for
@@ -349,13 +343,22 @@ pub(super) fn holds(tx: &mut Transaction<'_>, fence: &Fence) -> Result<bool> {
 /// rooms closed at once at the end of a load run). That save waits, then finds the claim
 /// released.
 fn holds_to_let_go(tx: &mut Transaction<'_>, fence: &Fence) -> Result<bool> {
-    let held = tx.query_opt(
+    holds_locked(tx, fence, "FOR UPDATE")
+}
+
+/// Whether `fence` is the room's live claim, its row locked with `lock` (one of two fixed
+/// clauses above: never text from elsewhere).
+fn holds_locked(tx: &mut Transaction<'_>, fence: &Fence, lock: &'static str) -> Result<bool> {
+    let sql = format!(
         "SELECT 1 FROM room_claims
          WHERE room = $1 AND node = $2 AND epoch = $3 AND expires_at > clock_timestamp()
-         FOR UPDATE",
+         {lock}"
+    );
+    let row = tx.query_opt(
+        sql.as_str(),
         &[&fence.room, &fence.node, &to_i64(fence.epoch)],
     )?;
-    Ok(held.is_some())
+    Ok(row.is_some())
 }
 
 /// Ends `fence`'s claim now, inside `tx` (which checked that it holds): another node may

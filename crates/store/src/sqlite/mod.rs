@@ -1,7 +1,8 @@
 //! [`SqliteStore`]: the embedded default, one file.
 //!
 //! Durability settings: write-ahead log, `synchronous = FULL` (every commit is synced to
-//! disk, so a result survives even a power cut, not only a killed process).
+//! disk, so a result survives even a power cut, not only a killed process). The log is
+//! copied back into the file off the committing thread (`checkpoint.rs`).
 //!
 //! One writer: an advisory lock on `<file>.lock`, held for the life of the store, makes a
 //! second server pointed at the same file fail at start-up instead of interleaving with the
@@ -13,6 +14,7 @@
 //! server makes every commit fail with [`StoreError::Gone`] instead of "succeeding" into a
 //! file nobody will ever open again.
 
+mod checkpoint;
 mod files;
 mod migrations;
 mod queries;
@@ -26,7 +28,12 @@ use crate::{
     GameWins, Leaderboard, MatchRecord, RoundResult, Store, StoreError, StoreReader, hour_of,
 };
 
+use checkpoint::Checkpointer;
 use files::{Files, Lock};
+
+/// The writer's page cache, in KiB (SQLite takes a negative `cache_size` as KiB): grown as
+/// needed up to this.
+const CACHE_KIB: i64 = -32_768;
 
 /// How long start-up waits for a lock held by someone else before calling it locked.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(500);
@@ -40,6 +47,8 @@ pub struct SqliteStore {
     run: i64,
     /// The files as opened, checked before each commit.
     files: Files,
+    /// Copies the log back into the file, off this thread (`checkpoint.rs`).
+    checkpointer: Option<Checkpointer>,
     /// Keeps other servers off the file; released on drop.
     _lock: Lock,
 }
@@ -80,11 +89,17 @@ impl SqliteStore {
             )
             .map_err(classify)?;
         let files = Files::note(&path)?;
+        let checkpointer = Checkpointer::start(&path);
+        if checkpointer.is_some() {
+            conn.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)
+                .map_err(classify)?;
+        }
         Ok(SqliteStore {
             conn,
             path,
             run,
             files,
+            checkpointer,
             _lock: lock,
         })
     }
@@ -108,6 +123,9 @@ impl SqliteStore {
             insert_one(&tx, self.run, result)?;
         }
         tx.commit()?;
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.committed();
+        }
         Ok(())
     }
 }
@@ -265,6 +283,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // The result keys' indexes take inserts all over (keys start with the run, then room
+    // and round): a page cache of 2 MB, SQLite's default, reads pages back for every batch.
+    conn.pragma_update(None, "cache_size", CACHE_KIB)?;
     // Find out now, not at the first win, whether the file can be written.
     conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
 }
