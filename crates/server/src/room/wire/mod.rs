@@ -251,6 +251,13 @@ impl<G: Render> Message for RoomCall<G> {
 impl<G: Render> RemoteMessage for RoomCall<G> {
     const NAME: &'static str = "room.call";
     const VERSION: u32 = 1;
+
+    /// A chat line never waits for room in a busy room's mailbox: it would hold every call
+    /// behind it on the room's subject, other players' moves included. Its sender hears
+    /// "the room is busy", as a local player's chat does.
+    fn droppable(&self) -> bool {
+        matches!(self, RoomCall::Chat { .. })
+    }
 }
 
 /// What the host publishes on a member's subject.
