@@ -59,6 +59,35 @@ impl<A: Actor> ActorHandle<A> {
     {
         AskFuture::new(self, msg, timeout.into().duration())
     }
+
+    /// [`ask_with`](Self::ask_with), never waiting for mailbox room: a message the mailbox
+    /// has no room for now comes back at once, unsent (a caller that would rather drop it,
+    /// such as a chat line, than hold what comes behind it).
+    ///
+    /// # Errors
+    /// [`AskError::Full`] or [`AskError::NotRunning`] with the message, unsent; the future's
+    /// errors are those of [`ask`](Self::ask).
+    pub fn try_ask<M>(
+        &self,
+        msg: M,
+        timeout: impl Into<Timeout>,
+    ) -> Result<AskFuture<'_, A, M>, AskError<M>>
+    where
+        A: Answer<M>,
+        M: Message,
+    {
+        let (reply_to, reply) = oneshot::channel();
+        self.mailbox
+            .try_send(Box::new(envelope::Ask { msg, reply_to }))
+            .map_err(refused_ask)?;
+        Ok(AskFuture {
+            handle: self,
+            state: State::Waiting {
+                reply,
+                deadline: LazyDeadline::new(timeout.into().duration()),
+            },
+        })
+    }
 }
 
 type Reply<M> = Result<<M as Message>::Reply, AskError<M>>;

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use crate::{ActorHandle, Answer, AskError, Message, TellError, Timeout, WeakActorHandle};
 
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+type Reply<M> = Result<<M as Message>::Reply, AskError<M>>;
 
 /// What a recipient can do with the handle it hides.
 trait Deliver<M: Message>: Send + Sync + 'static {
@@ -24,6 +25,7 @@ trait Deliver<M: Message>: Send + Sync + 'static {
     fn try_tell(&self, msg: M) -> Result<(), TellError<M>>;
     fn tell_soon(&self, msg: M) -> Result<(), TellError<M>>;
     fn ask(&self, msg: M, timeout: Option<Timeout>) -> Boxed<'_, Result<M::Reply, AskError<M>>>;
+    fn try_ask(&self, msg: M, timeout: Timeout) -> Result<Boxed<'_, Reply<M>>, AskError<M>>;
     fn name(&self) -> &str;
     fn is_running(&self) -> bool;
     fn downgrade(&self) -> Arc<dyn Upgrade<M>>;
@@ -47,6 +49,11 @@ impl<A: Answer<M>, M: Message> Deliver<M> for ActorHandle<A> {
             Some(timeout) => Box::pin(self.ask_with(msg, timeout)),
             None => Box::pin(ActorHandle::ask(self, msg)),
         }
+    }
+
+    fn try_ask(&self, msg: M, timeout: Timeout) -> Result<Boxed<'_, Reply<M>>, AskError<M>> {
+        let asked = ActorHandle::try_ask(self, msg, timeout)?;
+        Ok(Box::pin(asked))
     }
 
     fn name(&self) -> &str {
@@ -135,6 +142,19 @@ impl<M: Message> Recipient<M> {
         timeout: impl Into<Timeout>,
     ) -> Result<M::Reply, AskError<M>> {
         self.inner.ask(msg, Some(timeout.into())).await
+    }
+
+    /// As [`ActorHandle::try_ask`]: sent now or not at all; the future waits for the reply.
+    ///
+    /// # Errors
+    /// [`AskError::Full`] or [`AskError::NotRunning`] with the message, unsent; the future's
+    /// are those of [`ask`](Self::ask).
+    pub fn try_ask(
+        &self,
+        msg: M,
+        timeout: impl Into<Timeout>,
+    ) -> Result<impl Future<Output = Reply<M>> + Send + '_, AskError<M>> {
+        self.inner.try_ask(msg, timeout.into())
     }
 
     /// The actor's name.

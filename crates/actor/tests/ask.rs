@@ -198,6 +198,35 @@ async fn ask_on_a_full_mailbox_hands_the_message_back_at_the_deadline() {
     release.send(()).ok();
 }
 
+/// `try_ask` never waits for room: a full mailbox hands the message back at once, unsent
+/// (no deadline to wait out: the ask timeout here is never); with room, the reply comes,
+/// through a `Recipient` too.
+#[tokio::test]
+async fn try_ask_on_a_full_mailbox_hands_the_message_back_at_once() {
+    let builder = ActorBuilder::new()
+        .mailbox_capacity(1)
+        .ask_timeout(Timeout::Never);
+    let probe = probe_thread(builder, Probe::default());
+    let (msg, entered, release) = block();
+    probe.tell(msg).await.ok();
+    within(entered).await.ok();
+    probe.try_tell(Record(1)).ok(); // fills the single slot
+    match probe.try_ask(Echo(5), Timeout::Never) {
+        Err(AskError::Full(Echo(5))) => {}
+        Err(other) => panic!("expected Full(Echo(5)), got {other:?}"),
+        Ok(_) => panic!("expected Full(Echo(5)), got it sent"),
+    }
+    release.send(()).ok();
+    // Once the actor has caught up, its mailbox has room: sent, answered.
+    assert_eq!(within(probe.ask(GetLog)).await.ok(), Some(vec![1]));
+    let recipient = probe.recipient::<Echo>();
+    let asked = recipient.try_ask(Echo(6), TIMEOUT);
+    match asked {
+        Ok(asked) => assert_eq!(within(asked).await.ok(), Some(6)),
+        Err(err) => panic!("an idle actor's mailbox has room: {err:?}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ask_times_out_even_when_the_handler_blocks_the_askers_worker() {
     // The actor lives on the shared runtime; its handler blocks the worker it runs on, which

@@ -6,7 +6,9 @@
 //! tell waits there for mailbox room (pushing back on the subscription); an ask is sent on
 //! its first poll and its reply is awaited in a task of its own, so a slow answer never
 //! holds up the messages behind it. That is what makes per-connection order hold across
-//! tells and asks (`docs/semantics.md`, "Remote tell and ask").
+//! tells and asks (`docs/semantics.md`, "Remote tell and ask"). A message that says it is
+//! [droppable](crate::RemoteMessage::droppable) never waits for room: told, it is dropped
+//! when the mailbox is full; asked, it is answered `Full` at once.
 //!
 //! A request that cannot be read (bad bytes, another message type, another version) is
 //! answered with a typed refusal and dropped; the task goes on serving the rest. When the
@@ -185,6 +187,19 @@ impl<M: RemoteMessage> Server<M> {
     }
 
     async fn tell(&self, msg: M) -> Flow {
+        if msg.droppable() {
+            return match self.recipient.try_tell(msg) {
+                Ok(()) => Flow::Serve,
+                Err(referee_actor::TellError::NotRunning(_)) => Flow::End(None),
+                Err(_) => {
+                    tracing::debug!(
+                        actor = self.recipient.name(),
+                        "dropped a told message: mailbox full"
+                    );
+                    Flow::Serve
+                }
+            };
+        }
         // Nobody to tell that it failed: at most once, as a local `tell` to a dead actor.
         match self.recipient.tell(msg).await {
             Ok(()) => Flow::Serve,
@@ -198,8 +213,17 @@ impl<M: RemoteMessage> Server<M> {
         }
         let recipient = self.recipient.clone();
         let timeout = request.timeout.map_or(Timeout::Never, Timeout::After);
-        let mut asked: Pin<Box<dyn Future<Output = _> + Send>> =
-            Box::pin(async move { recipient.ask_with(request.msg, timeout).await });
+        let mut asked: Pin<Box<dyn Future<Output = _> + Send>> = if request.msg.droppable() {
+            // Into the mailbox now or not at all: refused at once, "full", when it has no room.
+            Box::pin(async move {
+                match recipient.try_ask(request.msg, timeout) {
+                    Ok(asked) => asked.await,
+                    Err(refused) => Err(refused),
+                }
+            })
+        } else {
+            Box::pin(async move { recipient.ask_with(request.msg, timeout).await })
+        };
         // The first poll puts the message into the mailbox (or in line for room), in the
         // order NATS delivered it; the reply is awaited beside the loop.
         let first = poll_fn(|cx| match asked.as_mut().poll(cx) {

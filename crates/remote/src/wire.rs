@@ -47,6 +47,14 @@ pub trait RemoteMessage:
     const NAME: &'static str;
     /// The version of the body's and the reply's shape.
     const VERSION: u32;
+
+    /// Whether the server drops this message rather than wait for room in the actor's
+    /// mailbox: a tell of it is dropped, an ask answered `Full` at once. One message waiting
+    /// for room holds every message behind it on the subject (they are delivered in order),
+    /// so a message that may go unsent (a chat line) should not wait. `false` by default.
+    fn droppable(&self) -> bool {
+        false
+    }
 }
 
 /// Bytes that could not be read as the message or reply expected.

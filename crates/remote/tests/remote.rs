@@ -488,3 +488,105 @@ async fn asks_never_delivered_when_serving_stops_are_answered_not_running() {
     assert_eq!(reply["outcome"]["err"], "not_running", "{reply}");
     open.send(()).unwrap();
 }
+
+/// A room's calls in miniature: steps wait for mailbox room, chat lines do not.
+#[derive(Debug, Serialize, Deserialize)]
+enum Call {
+    Step(u32),
+    Chat(u32),
+}
+impl Message for Call {
+    type Reply = u32;
+}
+impl RemoteMessage for Call {
+    const NAME: &'static str = "test.call";
+    const VERSION: u32 = 1;
+    fn droppable(&self) -> bool {
+        matches!(self, Call::Chat(_))
+    }
+}
+
+/// On a thread of its own; `Step(0)` blocks until the test opens the gate; says what it
+/// handled.
+struct Chatty {
+    entered: mpsc::UnboundedSender<()>,
+    gate: std::sync::mpsc::Receiver<()>,
+    handled: mpsc::UnboundedSender<String>,
+}
+impl Actor for Chatty {}
+impl Handler<Call> for Chatty {
+    fn handle(&mut self, call: Call, _: &mut Context<Self>) -> u32 {
+        let (what, n) = match call {
+            Call::Step(0) => {
+                let _ = self.entered.send(());
+                let _ = self.gate.recv();
+                return 0;
+            }
+            Call::Step(n) => ("step", n),
+            Call::Chat(n) => ("chat", n),
+        };
+        let _ = self.handled.send(format!("{what} {n}"));
+        n
+    }
+}
+
+/// Semantics R11: a droppable message never waits for room in a full mailbox — asked, it
+/// is answered `Full` at once; told, it is dropped — so the messages behind it on the
+/// subject are not held back.
+#[tokio::test]
+async fn a_droppable_message_is_refused_by_a_full_mailbox_and_holds_nothing_back() {
+    let client = client!("a_droppable_message_is_refused_by_a_full_mailbox");
+    let subject = unique_subject("droppable");
+    let (entered_tx, mut entered) = mpsc::unbounded_channel();
+    let (handled_tx, mut handled) = mpsc::unbounded_channel();
+    let (open, gate) = std::sync::mpsc::channel();
+    let chatty = referee_actor::ActorBuilder::new()
+        .mailbox_capacity(1)
+        .spawn_thread(Chatty {
+            entered: entered_tx,
+            gate,
+            handled: handled_tx,
+        })
+        .unwrap();
+    let _serving = serve(client.clone(), subject.as_str(), chatty.recipient::<Call>())
+        .await
+        .unwrap();
+    let remote = RemoteHandle::<Call>::new(client.clone(), subject.as_str());
+    remote.tell(Call::Step(0)).await.unwrap();
+    within("the actor blocks", entered.recv()).await;
+    // The one slot taken (R7: before the chat, sent after it on this connection).
+    remote.tell(Call::Step(1)).await.unwrap();
+
+    let asked = within(
+        "the chat's answer",
+        remote.ask_with(Call::Chat(2), Duration::from_secs(3)),
+    )
+    .await;
+    assert!(
+        matches!(asked, Err(AskError::Full(Call::Chat(2)))),
+        "{asked:?}"
+    );
+    // Told, dropped: the serving task reads on (the next chat's answer comes, after it).
+    remote.tell(Call::Chat(3)).await.unwrap();
+    let asked = within(
+        "the next chat's answer",
+        remote.ask_with(Call::Chat(5), Duration::from_secs(3)),
+    )
+    .await;
+    assert!(
+        matches!(asked, Err(AskError::Full(Call::Chat(5)))),
+        "{asked:?}"
+    );
+    // A step behind the chat lines is delivered once the actor goes on: nothing held it.
+    let step = tokio::spawn({
+        let remote = remote.clone();
+        async move { remote.ask_with(Call::Step(4), TIMEOUT).await }
+    });
+    open.send(()).unwrap();
+    assert_eq!(within("the step", step).await.unwrap().ok(), Some(4));
+    let mut seen = Vec::new();
+    while seen.last().map(String::as_str) != Some("step 4") {
+        seen.push(within("handled", handled.recv()).await.unwrap());
+    }
+    assert_eq!(seen, ["step 1", "step 4"], "the chat lines were dropped");
+}

@@ -2,7 +2,8 @@
 //! one cluster (real PostgreSQL, real NATS), a room hosted on node a with players on b and c
 //! in the middle of a round. The host is stopped; the room goes on on b or c in the *same*
 //! round — same secret, the range the players narrowed still holds — where a failover would
-//! void it. A guess in flight while the room moves is taken exactly once.
+//! void it. A guess in flight while the room moves is taken exactly once. Players on the other
+//! nodes who send nothing are told at once that the room is back (seated again there).
 //!
 //! Skipped (saying so) without PostgreSQL or NATS, unless `REFEREE_REQUIRE_POSTGRES=1` /
 //! `REFEREE_REQUIRE_NATS=1`.
@@ -30,6 +31,11 @@ const MAX: i64 = 1000;
 /// How long a player may wait for one answer: a move in flight at the handover waits for
 /// the room's new host (adopted within ~0.5 s of the release).
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);
+
+/// From the SIGTERM to an idle remote member's welcome on the room's new host: the handover
+/// (~0.2 s), the adoption (the orphan scan runs every 500 ms) and room for a busy machine.
+/// Without the word a player hears nothing until they move.
+const TOLD_WITHIN: Duration = Duration::from_secs(5);
 
 /// What the room said to one guess.
 #[derive(Debug, PartialEq, Eq)]
@@ -302,6 +308,80 @@ async fn a_guess_sent_while_the_room_is_handed_over_is_answered_exactly_once() {
     nothing_more(&mut ann).await;
     stopped_after_handing_over(a).await;
     // Counted once: the round's guesses are exactly those Ann sent.
+    let committed = format!(
+        "SELECT COUNT(*) FROM rounds WHERE room = {room} AND round = {round} \
+         AND claim_epoch = 2 AND guesses = {}",
+        search.guesses
+    );
+    common::cluster::eventually(&pg, &committed, 1).await;
+    no_late_commits(&pg).await;
+}
+
+/// Reads `player`'s lines until the room's welcome on its new host; how long after `since`.
+/// Nothing on the way may say the round was voided, the room closed, or anything went wrong.
+async fn told_room_is_back(player: &mut Client, room: u64, since: Instant) -> Option<Duration> {
+    let (line, skipped) = tokio::time::timeout(TOLD_WITHIN, player.until_contains("* You joined"))
+        .await
+        .ok()?;
+    let after = since.elapsed();
+    assert!(
+        line.contains(&format!("room {room} ")),
+        "another room: {line}"
+    );
+    for line in &skipped {
+        assert!(!line.contains("was voided"), "the round was voided: {line}");
+        assert!(!line.starts_with("error:"), "told on the way: {line}");
+    }
+    Some(after)
+}
+
+#[tokio::test]
+async fn idle_players_on_other_nodes_are_told_at_once_that_a_handed_over_room_is_back() {
+    let Some(pg) = services("cluster_handover_told").await else {
+        return;
+    };
+    let ([a, b, c], mut ann, mut bob, room, round) = room_on_a_with_players_elsewhere(&pg).await;
+    // Bob narrows the range by two guesses (won already, 2 in 1,000: he starts again).
+    let mut search = Search::new();
+    let mut round = round;
+    while search.guesses < 2 {
+        let guess = search.send(&mut bob).await;
+        if let Answer::Won(won) = search.answer(&mut bob, guess).await {
+            round = won + 1;
+            search = Search::new();
+        }
+    }
+
+    // The host leaves; Ann (on b) and Bob (on c) send nothing. One of b and c adopts the
+    // room: the other's player is a member on a third node. Both are seated again at once.
+    a.signal("-TERM");
+    let signalled = Instant::now();
+    let (ann_told, bob_told) = tokio::join!(
+        told_room_is_back(&mut ann, room, signalled),
+        told_room_is_back(&mut bob, room, signalled),
+    );
+    if ann_told.is_none() || bob_told.is_none() {
+        common::cluster::print_logs([("b", b.log()), ("c", c.log())], 40);
+    }
+    let adopter = if b.log().iter().any(|l| l.contains("adopted")) {
+        "b"
+    } else {
+        "c"
+    };
+    eprintln!(
+        "handover, idle players told: Ann (b) {ann_told:?}, Bob (c) {bob_told:?} after SIGTERM; \
+         adopted by {adopter}"
+    );
+    let ann_told =
+        ann_told.unwrap_or_else(|| panic!("Ann, idle on b, heard nothing within {TOLD_WITHIN:?}"));
+    let bob_told =
+        bob_told.unwrap_or_else(|| panic!("Bob, idle on c, heard nothing within {TOLD_WITHIN:?}"));
+    assert!(ann_told < TOLD_WITHIN && bob_told < TOLD_WITHIN);
+
+    // Bob's next guesses count in the same round, the range he narrowed on a still holding.
+    let won = search.finish(&mut bob).await;
+    assert_eq!(won, round, "the round in play went on");
+    stopped_after_handing_over(a).await;
     let committed = format!(
         "SELECT COUNT(*) FROM rounds WHERE room = {room} AND round = {round} \
          AND claim_epoch = 2 AND guesses = {}",

@@ -41,13 +41,15 @@ impl<G: Render> Handler<HandOver> for Room<G> {
     ) -> Result<HandedOver, SnapshotError> {
         let json = self.snapshot()?.to_json()?;
         self.leaving = true;
+        // Its remote members stay subscribed: the new host tells them the room is back.
+        self.forwarders.hand_over();
         // No snapshot offered after this one: the handed-over one is the room's last.
         self.snapshots = None;
         tracing::info!(room = self.label.id, "room handed over; leaving");
         let _ = ctx;
         Ok(HandedOver {
             json,
-            forwarders: self.forwarders.clone(),
+            forwarders: self.forwarders.tasks().clone(),
         })
     }
 }

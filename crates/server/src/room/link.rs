@@ -277,23 +277,25 @@ impl<G: Render> RoomLink<G> {
         }
     }
 
-    /// `Chat`, never waiting for room: a full local mailbox refuses it (`Full`). Remotely a
-    /// publish (a room gone is not noticed here).
+    /// `Chat`, never waiting for room: a full local mailbox refuses it (`Full`). Remotely an
+    /// ask the host answers `Full` at once when the room's mailbox is (`RoomCall` is
+    /// droppable), without holding the calls behind it; a room gone or moved, or a late
+    /// answer, is not noticed here (the line may be lost, as a publish's was: the player's
+    /// next move finds the room).
     pub(crate) async fn chat(&self, chat: Chat) -> Result<(), TellError<()>> {
-        match self {
-            RoomLink::Local(handle) => handle.try_tell(chat).map_err(without_message),
-            RoomLink::Remote(remote) => {
-                let call = RoomCall::Chat {
-                    player: chat.player,
-                    text: chat.text,
-                    re: chat.re,
-                };
-                remote
-                    .handle
-                    .tell(call)
-                    .await
-                    .map_err(|_| TellError::NotRunning(()))
-            }
+        let remote = match self {
+            RoomLink::Local(handle) => return handle.try_tell(chat).map_err(without_message),
+            RoomLink::Remote(remote) => remote,
+        };
+        let call = RoomCall::Chat {
+            player: chat.player,
+            text: chat.text,
+            re: chat.re,
+        };
+        match Box::pin(remote.ask(call, None)).await {
+            Err(AskError::Full(())) => Err(TellError::Full(())),
+            // A late answer says nothing sure (the line may have been taken): not "busy".
+            Ok(_) | Err(_) => Ok(()),
         }
     }
 

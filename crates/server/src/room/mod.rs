@@ -157,7 +157,7 @@ struct Parts {
     remote: Arc<OnceLock<async_nats::Client>>,
     /// The tasks forwarding frames to remote members (`wire/forward.rs`): waited for when
     /// the room is handed over, so that its last answers leave before the node does.
-    forwarders: tokio_util::task::TaskTracker,
+    forwarders: wire::Forwarders,
 }
 
 /// The referee actor of one room.
@@ -188,7 +188,7 @@ pub(crate) struct Room<G: Render> {
     /// See `Parts::remote`.
     remote: Arc<OnceLock<async_nats::Client>>,
     /// See `Parts::forwarders`.
-    forwarders: tokio_util::task::TaskTracker,
+    forwarders: wire::Forwarders,
     /// The game deadline a timer is armed for (see `clock.rs`).
     armed: Option<Millis>,
     /// Events the rules returned where no context was at hand (a leaver's forfeit), announced
@@ -267,7 +267,7 @@ impl<G: Render> Room<G> {
             epoch,
             voided,
             remote: Arc::default(),
-            forwarders: tokio_util::task::TaskTracker::new(),
+            forwarders: wire::Forwarders::default(),
             claim: setup.claim,
         };
         let mut seeds = setup.rng;

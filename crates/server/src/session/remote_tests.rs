@@ -239,6 +239,11 @@ async fn a_player_on_another_node_joins_guesses_wins_and_leaves() {
         "{texts:?}"
     );
 
+    // A chat line reaches the room (an ask now: `RoomCall` chat is droppable) and both hear it.
+    assert_eq!(session.on_line("/say over the wire").await, Flow::Continue);
+    until(&mut frames, |line| line.ends_with("over the wire")).await;
+    until(&mut b.local_frames, |line| line.ends_with("over the wire")).await;
+
     session.leave_room().await;
     until(&mut frames, |line| line.starts_with("* You left")).await;
     until(&mut b.local_frames, |line| line.contains("left the room")).await;
@@ -507,4 +512,135 @@ async fn a_move_whose_answer_was_lost_with_its_host_is_reported() {
     assert_eq!(session.on_line("/ping").await, Flow::Continue);
     until(&mut frames, |line| line == "pong").await;
     assert!(session.seat.is_some(), "the seat is kept");
+}
+
+/// A host on a thread of its own, its mailbox one letter deep: seats anyone, blocks on each
+/// `GetScores` until the test opens the gate (a busy room), and counts the chat lines it got.
+struct Stuck {
+    entered: tokio::sync::mpsc::UnboundedSender<()>,
+    gate: std::sync::mpsc::Receiver<()>,
+    chats: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl referee_actor::Actor for Stuck {}
+
+impl referee_actor::Handler<RoomCall<GuessNumber>> for Stuck {
+    fn handle(
+        &mut self,
+        call: RoomCall<GuessNumber>,
+        _: &mut referee_actor::Context<Self>,
+    ) -> Answered {
+        let reply = match call {
+            RoomCall::Join { .. } => RoomReply::Joined(Ok(1)),
+            RoomCall::GetScores { .. } => {
+                let _ = self.entered.send(());
+                let _ = self.gate.recv();
+                RoomReply::Scores(None)
+            }
+            RoomCall::Chat { .. } => {
+                self.chats.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                RoomReply::Told
+            }
+            _ => RoomReply::Told,
+        };
+        Answered {
+            reply,
+            pushed: None,
+        }
+    }
+}
+
+/// A remote player's chat line to a room too busy to take it is dropped, and the player told
+/// so at once — the answer a local player gets — rather than waiting in the host's mailbox
+/// line, where it held every call behind it on the room's subject.
+#[tokio::test]
+async fn a_chat_line_to_a_busy_remote_room_is_dropped_and_said_to_be() {
+    let Some((client_a, client_b)) = clients("remote_chat_busy").await else {
+        return;
+    };
+    // A room number no other test of this process serves.
+    const ROOM: u64 = 78;
+    let (entered_tx, mut entered) = tokio::sync::mpsc::unbounded_channel();
+    let (open, gate) = std::sync::mpsc::channel();
+    let chats = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let host = referee_actor::ActorBuilder::new()
+        .mailbox_capacity(1)
+        .spawn_thread(Stuck {
+            entered: entered_tx,
+            gate,
+            chats: chats.clone(),
+        })
+        .unwrap_or_else(|err| panic!("{err}"));
+    let _serving = referee_remote::serve(
+        client_b.clone(),
+        wire::room_subject(&prefix(), ROOM),
+        host.recipient::<RoomCall<GuessNumber>>(),
+    )
+    .await
+    .unwrap_or_else(|err| panic!("{err}"));
+    wire::settled(&client_b).await;
+    let a = node_a(client_a, "chat");
+    let (mut session, mut frames) = player(&lobby(52), 1, 10);
+    let seat = Seat {
+        room: ROOM,
+        game: "guess",
+        label: RoomLabel {
+            id: ROOM,
+            code: None,
+        },
+        handle: RoomLink::remote(&a.client, &prefix(), &a.name, ROOM, None),
+        host: None,
+    };
+    session.sit(seat).await;
+    assert!(session.seat.is_some(), "seated by the host");
+
+    // The room busy: one call in its handler, one in its mailbox's only slot (sent on the
+    // session's own connection, so in order before the chat line).
+    let busy = RemoteHandle::<RoomCall<GuessNumber>>::new(
+        a.client.clone(),
+        wire::room_subject(&prefix(), ROOM),
+    );
+    let scores = || RoomCall::GetScores {
+        player: PlayerId(3),
+    };
+    busy.tell(scores())
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    tokio::time::timeout(TIMEOUT, entered.recv())
+        .await
+        .unwrap_or_else(|_| panic!("the host never got busy"));
+    busy.tell(scores())
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+
+    let started = Instant::now();
+    assert_eq!(session.on_line("/say hello").await, Flow::Continue);
+    let waited = started.elapsed();
+    let heard: Vec<String> = std::iter::from_fn(|| frames.try_recv().ok())
+        .map(|frame| frame.text)
+        .collect();
+    assert!(
+        heard
+            .iter()
+            .any(|line| line.contains("the room is busy; try again")),
+        "told the room is busy: {heard:?} (after {waited:?})"
+    );
+    assert!(waited < Duration::from_secs(1), "told at once: {waited:?}");
+    // The gate open for good: the host goes on; the line never reached it.
+    drop(open);
+    assert_eq!(session.on_line("/ping").await, Flow::Continue);
+    until(&mut frames, |line| line == "pong").await;
+    let who = tokio::time::timeout(
+        TIMEOUT,
+        busy.ask(RoomCall::Who {
+            player: PlayerId(3),
+        }),
+    )
+    .await;
+    assert!(matches!(who, Ok(Ok(_))), "the host answers again: {who:?}");
+    assert_eq!(
+        chats.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the line was dropped"
+    );
 }

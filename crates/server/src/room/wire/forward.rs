@@ -7,21 +7,50 @@
 //! drops the member as too slow — what it does to a local reader who stops reading. The task
 //! ends when the room lets go of the outbox (member gone) or kicks it (too slow), and then
 //! tells the member which ([`MemberPush::End`], [`MemberPush::Dropped`]).
+//!
+//! Except when the room was handed over to another node (`room/handover.rs`): its members
+//! did not leave, the room moved, and its new host will tell each of them so on this same
+//! subject (`back.rs`). An `End` would stop the member task that is to hear that word, and
+//! the player would hear nothing until their next move. So a handed-over room's forwarders
+//! end without a last word, as a killed host's do: the member task goes on reading until
+//! the room is back, or until its session lets go of the seat.
 
 use std::sync::Arc;
 
 use crate::queue;
 use async_nats::Client;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::{Drained, MemberAddress, MemberPush, drained_subject};
 use crate::kick::{Kick, Reason};
 use crate::outbox::{Frame, Outbox};
 
+/// A room's forwarding tasks, and whether the room was handed over (shared by the room's
+/// referee across restarts, and by every forwarder it starts).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Forwarders {
+    tasks: TaskTracker,
+    handed_over: CancellationToken,
+}
+
+impl Forwarders {
+    /// The tasks, to wait for once the room has stopped.
+    pub(crate) fn tasks(&self) -> &TaskTracker {
+        &self.tasks
+    }
+
+    /// The room was handed over: its forwarders end without a last word from now on.
+    pub(crate) fn hand_over(&self) {
+        self.handed_over.cancel();
+    }
+}
+
 /// An outbox whose frames go to `member` on another node.
-pub(super) fn remote_outbox(
+pub(crate) fn remote_outbox(
     client: &Client,
     member: &MemberAddress,
-    forwarders: &tokio_util::task::TaskTracker,
+    forwarders: &Forwarders,
 ) -> Outbox {
     let capacity = member.capacity.max(1);
     let (frames_tx, frames_rx) = queue::channel(capacity);
@@ -31,8 +60,9 @@ pub(super) fn remote_outbox(
         subject: member.subject.clone(),
         window: capacity as u64,
         kick: kick.clone(),
+        handed_over: forwarders.handed_over.clone(),
     };
-    forwarders.spawn(forwarder.run(frames_rx));
+    forwarders.tasks.spawn(forwarder.run(frames_rx));
     let outbox = Outbox::new(frames_tx, kick)
         .with_encoding(member.encoding)
         .resumable(member.resumable)
@@ -53,6 +83,8 @@ struct Forwarder {
     window: u64,
     /// The remote outbox's switch: thrown by the room when the outbox filled.
     kick: Kick,
+    /// See [`Forwarders::hand_over`].
+    handed_over: CancellationToken,
 }
 
 impl Forwarder {
@@ -98,6 +130,8 @@ impl Forwarder {
         }
         let end = match self.kick.reason() {
             Some(Reason::TooSlow | Reason::Failed) => MemberPush::Dropped,
+            // The room moved: its new host tells the member (see the module docs).
+            _ if self.handed_over.is_cancelled() => return,
             _ => MemberPush::End,
         };
         self.publish(&end).await;

@@ -18,7 +18,8 @@
 //! outbox (the member left or was dropped) and then says so on the member subject
 //! ([`MemberPush::End`] or [`MemberPush::Dropped`]); the member's task ends on that word, on
 //! a close frame, when the connection's outbox is gone, or a short grace after the session
-//! let go of the seat. A seat's epoch is part of its member subject, so frames of a room left
+//! let go of the seat. A room handed over to another node says no last word: its new host
+//! tells the member the room is back, on the same subject (`forward.rs`, `back.rs`). A seat's epoch is part of its member subject, so frames of a room left
 //! behind never reach the next seat's stream. The full flow is in `docs/CLUSTER.md`.
 
 pub(crate) mod back;
@@ -37,6 +38,7 @@ use crate::encoding::Encoding;
 use crate::ids::RoomId;
 use crate::seating::Seating;
 
+pub(crate) use forward::Forwarders;
 #[cfg(test)]
 pub(crate) use member::GRACE;
 pub(crate) use member::{MemberFeed, caught_up, follow};
@@ -249,6 +251,13 @@ impl<G: Render> Message for RoomCall<G> {
 impl<G: Render> RemoteMessage for RoomCall<G> {
     const NAME: &'static str = "room.call";
     const VERSION: u32 = 1;
+
+    /// A chat line never waits for room in a busy room's mailbox: it would hold every call
+    /// behind it on the room's subject, other players' moves included. Its sender hears
+    /// "the room is busy", as a local player's chat does.
+    fn droppable(&self) -> bool {
+        matches!(self, RoomCall::Chat { .. })
+    }
 }
 
 /// What the host publishes on a member's subject.
