@@ -290,6 +290,7 @@ mod tests {
             guesses: 3,
             won_at_ms: at,
             log: None,
+            credit: None,
         }
     }
 
