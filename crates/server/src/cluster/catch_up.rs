@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 
 use referee_cluster::Keeper;
-use referee_rules::{PlayerId, Render};
+use referee_rules::{Game, PlayerId, Render};
 use referee_store::{CommittedRound, StoredSnapshot};
 
 use crate::room::RoomSnapshot;
@@ -39,7 +39,7 @@ pub(crate) async fn catch_up<G: Render>(
     }
     match keeper.rounds_since(claim, stored.epoch, in_play).await {
         Ok(rounds) => {
-            let credited = credit(snapshot, &rounds);
+            let credited = credit(&mut snapshot.state, &rounds);
             tracing::info!(
                 room = claim,
                 credited,
@@ -53,13 +53,10 @@ pub(crate) async fn catch_up<G: Render>(
     past_committed(snapshot, last, claim);
 }
 
-/// Gives the snapshot's game the points of each round in `rounds` it does not hold (its
-/// number at or after the round in play), once per round number. How many were credited.
-pub(crate) fn credit<G: Render>(
-    snapshot: &mut RoomSnapshot<G>,
-    rounds: &[CommittedRound],
-) -> usize {
-    let in_play = snapshot.state.round();
+/// Gives `game` the points of each round in `rounds` it does not hold (its number at or
+/// after the round in play), once per round number. How many rounds were handed to it.
+pub(crate) fn credit<G: Game>(game: &mut G, rounds: &[CommittedRound]) -> usize {
+    let in_play = game.round();
     let mut seen = BTreeSet::new();
     let mut credited = 0;
     for round in rounds {
@@ -69,9 +66,7 @@ pub(crate) fn credit<G: Render>(
         if round.round < in_play || !seen.insert(round.round) {
             continue;
         }
-        snapshot
-            .state
-            .credit(PlayerId(credit.player), credit.points);
+        game.credit(PlayerId(credit.player), credit.points);
         credited += 1;
     }
     credited
@@ -96,5 +91,45 @@ fn past_committed<G: Render>(snapshot: &mut RoomSnapshot<G>, last: u64, claim: &
         if snapshot.state.round() <= before || snapshot.state.round() > last {
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use referee_rules::{GuessConfig, GuessNumber, Millis, match_rng};
+    use referee_store::Credit;
+
+    use super::*;
+
+    fn committed(round: u64, credit: Option<(u64, u32)>) -> CommittedRound {
+        CommittedRound {
+            round,
+            epoch: 1,
+            winner: "Ann".into(),
+            credit: credit.map(|(player, points)| Credit { player, points }),
+        }
+    }
+
+    #[test]
+    fn each_round_from_the_one_in_play_is_credited_once() {
+        let mut rng = match_rng(3);
+        let mut game = GuessNumber::new(&GuessConfig::default(), &mut rng);
+        game.add_player(PlayerId(1), Millis::ZERO, &mut rng);
+        game.add_player(PlayerId(2), Millis::ZERO, &mut rng);
+        let _ = game.void_round(Millis::ZERO, &mut rng); // round 2 in play
+        let rounds = [
+            committed(1, Some((2, 1))), // held by the snapshot already
+            committed(2, Some((1, 1))),
+            committed(2, Some((2, 1))), // the same number again: not twice
+            committed(3, None),         // stored before credits were kept
+            committed(4, Some((1, 1))),
+        ];
+        assert_eq!(credit(&mut game, &rounds), 2);
+        let board: Vec<(u64, u32)> = game
+            .scores()
+            .iter()
+            .map(|score| (score.player.0, score.points))
+            .collect();
+        assert_eq!(board, vec![(1, 2), (2, 0)]);
     }
 }
