@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use referee_actor::{Actor, Handler, Message};
-use referee_store::{ClaimRecord, Claimed, Claims, Fence, Lease, StoreError, StoredSnapshot};
+use referee_store::{
+    ClaimRecord, Claimed, Claims, CommittedRound, Fence, Lease, StoreError, StoredSnapshot,
+};
 
 /// The actor owning the [`Claims`] connection.
 pub(crate) struct Database {
@@ -141,5 +143,26 @@ impl Handler<SnapshotOf> for Database {
         _: &mut referee_actor::Context<Self>,
     ) -> Result<Option<StoredSnapshot>, StoreError> {
         self.claims.snapshot_of(&msg.0)
+    }
+}
+
+/// A room's rounds committed since its snapshot ([`Claims::rounds_since`]).
+pub(crate) struct RoundsSince {
+    pub(crate) room: String,
+    pub(crate) epoch: u64,
+    pub(crate) round: u64,
+}
+
+impl Message for RoundsSince {
+    type Reply = Result<Vec<CommittedRound>, StoreError>;
+}
+
+impl Handler<RoundsSince> for Database {
+    fn handle(
+        &mut self,
+        msg: RoundsSince,
+        _: &mut referee_actor::Context<Self>,
+    ) -> Result<Vec<CommittedRound>, StoreError> {
+        self.claims.rounds_since(&msg.room, msg.epoch, msg.round)
     }
 }

@@ -16,7 +16,7 @@ use referee_actor::{
     Actor, ActorBuilder, ActorHandle, Answer, Context, Handler, Message, ReplyTo, Timeout,
 };
 use referee_store::{
-    ClaimRecord, Claimed, Claims, Fence, Holder, Lease, StoreError, StoredSnapshot,
+    ClaimRecord, Claimed, Claims, CommittedRound, Fence, Holder, Lease, StoreError, StoredSnapshot,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -211,6 +211,32 @@ impl Keeper {
         let asked = self
             .database
             .ask_with(database::SnapshotOf(room.to_owned()), Timeout::Never);
+        asked
+            .await
+            .map_err(|err| ClusterError::Stopped(err.to_string()))?
+            .map_err(ClusterError::Store)
+    }
+
+    /// `room`'s rounds committed under its claim of `epoch` or later, numbered `round` or
+    /// higher ([`referee_store::Claims::rounds_since`]): what a snapshot saved under `epoch`
+    /// with `round` in play does not hold. Asked of the database's thread.
+    ///
+    /// # Errors
+    /// [`ClusterError::Store`], [`ClusterError::Stopped`].
+    pub async fn rounds_since(
+        &self,
+        room: &str,
+        epoch: u64,
+        round: u64,
+    ) -> Result<Vec<CommittedRound>, ClusterError> {
+        let asked = self.database.ask_with(
+            database::RoundsSince {
+                room: room.to_owned(),
+                epoch,
+                round,
+            },
+            Timeout::Never,
+        );
         asked
             .await
             .map_err(|err| ClusterError::Stopped(err.to_string()))?

@@ -251,6 +251,17 @@ pub trait Game: Clone + Sized + Send + Serialize + DeserializeOwned + 'static {
         Vec::new()
     }
 
+    /// Gives `player` the `points` of a round (or match) decided and recorded while this
+    /// state did not follow: a server restoring a room from a snapshot taken before rounds it
+    /// had already committed (a failover from a snapshot that is behind) credits each of
+    /// those so, before the room serves anyone, after which their numbers are voided
+    /// ([`Game::void_round`]). Only the scoreboard moves; a player not seated in this state
+    /// gets nothing (leaving forgets a score). Nothing, by default: a game whose decided
+    /// round is played again after such a restore must not count it twice.
+    fn credit(&mut self, player: PlayerId, points: u32) {
+        let _ = (player, points);
+    }
+
     /// A uniformly random legal action for `player` now, or `None` if they
     /// may not act (bots and fuzzers play with this).
     fn random_action(&self, player: PlayerId, rng: &mut dyn rand::Rng) -> Option<Self::Action>;

@@ -200,6 +200,13 @@ impl<A: Game, B: Game> Game for Games<A, B> {
         }
     }
 
+    fn credit(&mut self, player: PlayerId, points: u32) {
+        match self {
+            Games::First(a) => a.credit(player, points),
+            Games::Second(b) => b.credit(player, points),
+        }
+    }
+
     fn random_action(&self, player: PlayerId, rng: &mut dyn rand::Rng) -> Option<Self::Action> {
         match self {
             Games::First(a) => a.random_action(player, rng).map(Either::First),

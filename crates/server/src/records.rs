@@ -500,6 +500,7 @@ mod tests {
                 guesses: 2,
                 won_at_ms: 1,
                 log: None,
+                credit: None,
             },
             log: None,
             fence: None,

@@ -31,6 +31,7 @@ fn store_with_a_dice_win() -> Box<dyn Store> {
         guesses: 12,
         won_at_ms: now,
         log: None,
+        credit: None,
     };
     store
         .record(&[dice_win])

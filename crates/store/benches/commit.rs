@@ -24,6 +24,7 @@ fn rounds(from: u64) -> Vec<RoundResult> {
             guesses: 5,
             won_at_ms: 1_000,
             log: None,
+            credit: None,
         })
         .collect()
 }

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::StoreError;
+use crate::{CommittedRound, StoreError};
 
 /// What a fenced write proves it still holds: a room's claim by one node at one epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -199,6 +199,26 @@ pub trait Claims: Send + 'static {
     /// # Errors
     /// The store's failure.
     fn snapshot_of(&mut self, room: &str) -> Result<Option<StoredSnapshot>, StoreError>;
+
+    /// The rounds of `room` committed under its claim of `epoch` or a later one, numbered
+    /// `round` or higher, by round: what a snapshot saved under `epoch` with round `round` in
+    /// play does not hold. Exact by the fence: every write under an epoch is ordered before
+    /// the next claim, and a snapshot saved under `epoch` holds every round of the epochs
+    /// before (its host restored from them), so nothing older comes back.
+    ///
+    /// # Errors
+    /// The store's failure; [`StoreError::Unsupported`] for a store without claims.
+    fn rounds_since(
+        &mut self,
+        room: &str,
+        epoch: u64,
+        round: u64,
+    ) -> Result<Vec<CommittedRound>, StoreError> {
+        let _ = (room, epoch, round);
+        Err(StoreError::Unsupported {
+            what: "rounds by claim (claims need PostgreSQL)",
+        })
+    }
 }
 
 /// A lease's local deadline: `lease` from `sent` (an instant taken before the statement).

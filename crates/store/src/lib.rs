@@ -35,7 +35,7 @@
 //! let mut store = MemoryStore::default();
 //! let win = RoundResult {
 //!     game: "guess".into(), key: "run-1/1/1".into(), room: 1, round: 1,
-//!     winner: "Alice".into(), named: true, guesses: 4, won_at_ms: 1_000, log: None,
+//!     winner: "Alice".into(), named: true, guesses: 4, won_at_ms: 1_000, log: None, credit: None,
 //! };
 //! store.record(&[win.clone(), win])?; // the same key twice: stored once
 //! let board = store.leaderboard(Some("guess"), 10, 2_000, 1_000_000)?;
@@ -57,7 +57,8 @@ pub use claims::{ClaimRecord, Claimed, Claims, Fence, Holder, Lease, StoredSnaps
 pub use error::StoreError;
 pub use memory::{Limits as MemoryLimits, MemoryStore};
 pub use model::{
-    GameWins, LeaderEntry, Leaderboard, MatchLog, MatchRecord, RoundResult, UnwrittenLog,
+    CommittedRound, Credit, GameWins, LeaderEntry, Leaderboard, MatchLog, MatchRecord, RoundResult,
+    UnwrittenLog,
 };
 pub use nodes::{NodeAddresses, NodeRecord, Registration};
 pub use postgres::{LateCommit, PgClaims, PgNodes, PgStore, redact, testing as pg_testing};

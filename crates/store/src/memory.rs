@@ -403,6 +403,7 @@ mod tests {
             guesses: 3,
             won_at_ms: at,
             log: None,
+            credit: None,
         }
     }
 

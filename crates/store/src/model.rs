@@ -28,6 +28,34 @@ pub struct RoundResult {
     /// The match's log, stored in the same transaction as the result (under the result's
     /// key), when the game keeps one.
     pub log: Option<MatchLog>,
+    /// What the round gave whom in the room's own scoreboard (`None`: not said; results
+    /// stored before it was kept have none). A room that fails over from a snapshot taken
+    /// before this round was committed gives these points again
+    /// ([`crate::Claims::rounds_since`]).
+    pub credit: Option<Credit>,
+}
+
+/// The points a round gave a player on its room's scoreboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Credit {
+    /// The winner's player id in the room (`referee_rules::PlayerId`'s number).
+    pub player: u64,
+    /// The points the round gave them.
+    pub points: u32,
+}
+
+/// A round committed for a room under one of its claims, as a failover reads it back
+/// ([`crate::Claims::rounds_since`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommittedRound {
+    /// The round's number within its room.
+    pub round: u64,
+    /// The epoch of the claim it was committed under.
+    pub epoch: u64,
+    /// The winner's display name.
+    pub winner: String,
+    /// What it gave whom (`None` for a round stored without it).
+    pub credit: Option<Credit>,
 }
 
 /// What a game records of a match besides its result, to replay or audit it. The store does

@@ -53,6 +53,7 @@ fn win(fence: &Fence, round: u64) -> RoundResult {
         guesses: 3,
         won_at_ms: 1_000,
         log: None,
+        credit: None,
     }
 }
 

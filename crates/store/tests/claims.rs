@@ -46,6 +46,7 @@ fn win(key: &str) -> RoundResult {
         guesses: 3,
         won_at_ms: 1_000,
         log: None,
+        credit: None,
     }
 }
 

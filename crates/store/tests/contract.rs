@@ -102,6 +102,7 @@ fn win(game: &str, key: &str, name: &str, at: i64) -> RoundResult {
         guesses: 5,
         won_at_ms: at,
         log: None,
+        credit: None,
     }
 }
 

@@ -22,6 +22,7 @@ fn win(key: &str, name: &str) -> RoundResult {
         guesses: 3,
         won_at_ms: 1_000,
         log: None,
+        credit: None,
     }
 }
 

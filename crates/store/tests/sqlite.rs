@@ -21,6 +21,7 @@ fn win(room: u64, round: u64, name: &str) -> RoundResult {
         guesses: 5,
         won_at_ms: 1_000 + round as i64,
         log: None,
+        credit: None,
     }
 }
 

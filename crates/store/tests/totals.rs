@@ -44,6 +44,7 @@ fn rounds(seed: u64, count: u64, first_round: u64) -> Vec<RoundResult> {
                 guesses: 1 + next() % 9,
                 won_at_ms: DAY + (next() % (10 * DAY as u64)) as i64,
                 log: None,
+                credit: None,
             }
         })
         .collect()
@@ -230,7 +231,7 @@ fn a_version_1_file_is_migrated_with_its_totals_backfilled() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap_or(0);
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     assert_agrees(&mut store, &path);
     // Everything stored before was guess-the-number: its board is the all-games board.
     for (now, recent) in windows() {
@@ -244,6 +245,14 @@ fn a_version_1_file_is_migrated_with_its_totals_backfilled() {
         })
         .unwrap_or(0);
     assert_eq!(keys, 1_000, "every old round has a key of its own");
+    let credited: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM rounds WHERE credit_player IS NOT NULL OR credit_points IS NOT NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap_or(-1);
+    assert_eq!(credited, 0, "an old round says nothing of its credit");
     assert!(store.record(&rounds(31, 300, 5_000)).is_ok());
     assert_agrees(&mut store, &path);
 }
@@ -270,6 +279,7 @@ fn look_alike_names_of_an_old_file_are_merged_into_one_entry() {
             guesses: 3,
             won_at_ms: DAY + i as i64 * HOUR,
             log: None,
+            credit: None,
         })
         .collect();
     write_version_1(&path, &old);
@@ -299,6 +309,7 @@ fn look_alike_names_of_an_old_file_are_merged_into_one_entry() {
         guesses: 1,
         won_at_ms: DAY + 20 * HOUR,
         log: None,
+        credit: None,
     };
     assert!(store.record(&[more]).is_ok());
     assert_eq!(store.wins_of("alice").ok(), Some(7));
@@ -354,6 +365,7 @@ fn a_reader_reads_while_the_writer_holds_the_file() {
         guesses: 2,
         won_at_ms: DAY,
         log: None,
+        credit: None,
     };
     assert!(store.record(&[win]).is_ok());
     assert_eq!(
@@ -379,6 +391,7 @@ fn one_win(round: u64) -> [RoundResult; 1] {
         guesses: 2,
         won_at_ms: DAY,
         log: None,
+        credit: None,
     }]
 }
 

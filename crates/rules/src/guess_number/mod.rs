@@ -203,6 +203,14 @@ impl Game for GuessNumber {
         }]
     }
 
+    /// Points added to a seated player's score (a round won and recorded after the snapshot
+    /// this state came from).
+    fn credit(&mut self, player: PlayerId, points: u32) {
+        if let Some(score) = self.scores.get_mut(&player) {
+            *score = score.saturating_add(points);
+        }
+    }
+
     fn round(&self) -> u64 {
         self.round
     }
@@ -389,6 +397,22 @@ mod tests {
                 .iter()
                 .all(|event| GuessNumber::outcome(event).is_none())
         );
+    }
+
+    #[test]
+    fn a_credit_adds_points_to_a_seated_player_only_and_reorders_the_board() {
+        let mut game = game();
+        play(&mut game, BOB, SECRET.into());
+        let round = game.round;
+        game.credit(ALICE, 2);
+        game.credit(STRANGER, 5);
+        assert_eq!(game.scores[&ALICE], 2);
+        assert_eq!(game.scores[&BOB], 1);
+        assert!(!game.scores.contains_key(&STRANGER), "not seated: nothing");
+        assert_eq!(game.scores()[0].player, ALICE);
+        assert_eq!(game.round, round, "only the scoreboard moves");
+        game.credit(ALICE, u32::MAX);
+        assert_eq!(game.scores[&ALICE], u32::MAX);
     }
 
     #[test]

@@ -348,6 +348,14 @@ impl Game for LiarsDice {
         }
     }
 
+    /// Nothing: a match is the unit of points, and a match restored from a snapshot taken
+    /// before it was decided is not skipped (`void_round` deals its hand again; the match
+    /// number stays), so it is decided, and counted, once more on the new host. Crediting
+    /// the recorded win too would count that match twice.
+    fn credit(&mut self, player: PlayerId, points: u32) {
+        let _ = (player, points);
+    }
+
     fn random_action(&self, player: PlayerId, rng: &mut dyn rand::Rng) -> Option<DiceAction> {
         let actions = self.legal_actions(player);
         if actions.is_empty() {

@@ -7,7 +7,8 @@
 //! and the others see it held. The winner reads the room's last snapshot and has its lobby
 //! adopt it (`Lobby::adopt`): same number, same code, the seated players' seats held for their
 //! return, the round in play voided — unless the old host handed the room over gracefully, in
-//! which case the game goes on exactly (`Resume::Handover`).
+//! which case the game goes on exactly (`Resume::Handover`). A snapshot that is behind the
+//! rounds committed for the room is caught up first (`catch_up.rs`).
 //!
 //! To spread a dead node's rooms, a node tries at once only the orphans that fall to it
 //! (by a hash of the room over the nodes alive, the dead one left out), and the others only
@@ -24,6 +25,7 @@ use referee_rules::Render;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::catch_up::catch_up;
 use super::saver::SavedRoom;
 use super::{ClusterNode, claimed_room};
 use referee_actor::WeakActorHandle;
@@ -181,8 +183,8 @@ async fn restore<G: Render>(
     let resume = resume_of(stored.handed_over, stored.epoch, epoch);
     if resume == Resume::Failover {
         // A handed-over snapshot was taken after the room's last commit; a failover's may
-        // be behind it.
-        past_committed(&mut snapshot, stored.last_round, claim);
+        // be behind it: the rounds committed since are credited and voided (`catch_up.rs`).
+        catch_up(keeper, &mut snapshot, &stored, claim).await;
     }
     tracing::info!(room = claim, ?resume, "restoring an adopted room");
     Some((snapshot, resume))
@@ -199,39 +201,6 @@ pub(crate) fn resume_of(handed_over: bool, saved: u64, won: u64) -> Resume {
         Resume::Handover
     } else {
         Resume::Failover
-    }
-}
-
-/// The most rounds a failover moves a snapshot on (each one a void of the game's round).
-const CATCH_UP_MAX: u64 = 10_000;
-
-/// Moves a failed-over room's game past the last round committed for it. Its snapshot is
-/// saved in the background after each committed win, so a host killed under load may have
-/// committed a few rounds more than its last snapshot holds (found by the kills test:
-/// rounds played and recorded twice, under two epochs, with two winners told). Each round
-/// the snapshot is behind is voided unplayed, so that the round voided next (`Resume::
-/// Failover`) is the one in play at the death, and every new round's number is new.
-fn past_committed<G: Render>(snapshot: &mut RoomSnapshot<G>, last: Option<u64>, claim: &str) {
-    let Some(last) = last else {
-        return;
-    };
-    if snapshot.state.round() > last {
-        return;
-    }
-    let behind = last - snapshot.state.round() + 1;
-    tracing::info!(
-        room = claim,
-        last,
-        behind,
-        "the snapshot is behind the rounds committed"
-    );
-    let mut rng = rand::rng();
-    for _ in 0..behind.min(CATCH_UP_MAX) {
-        let before = snapshot.state.round();
-        let _ = snapshot.state.void_round(snapshot.now, &mut rng);
-        if snapshot.state.round() <= before || snapshot.state.round() > last {
-            break;
-        }
     }
 }
 

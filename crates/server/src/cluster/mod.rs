@@ -21,6 +21,7 @@
 //! * `duties.rs`: the background tasks started and stopped with the server.
 
 pub(crate) mod adopt;
+mod catch_up;
 pub(crate) mod claims;
 mod cut_off;
 mod duties;

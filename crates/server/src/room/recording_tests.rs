@@ -88,6 +88,7 @@ async fn the_recorder_stores_the_log_the_room_wrote_before_byte_for_byte() {
             guesses: 3,
             won_at_ms: 1,
             log: None,
+            credit: None,
         },
         log: Some(Box::new(Unwritten { finished, round: 3 })),
         fence: None,

@@ -14,7 +14,7 @@ use std::time::Duration;
 use referee_actor::{Context, Handler, Message, ReplyTo, Timeout};
 use referee_protocol::notice::{ErrorCode, Notice};
 use referee_rules::{PlayerId, Render};
-use referee_store::RoundResult;
+use referee_store::{Credit, RoundResult};
 
 use super::Room;
 use super::recording::Unwritten;
@@ -282,6 +282,12 @@ impl<G: Render> Room<G> {
             guesses: won.moves,
             won_at_ms: now_ms(),
             log: None,
+            // A point per decided round or match (`referee_rules::Score`): what a room
+            // restored from a snapshot taken before this commit gives again.
+            credit: Some(Credit {
+                player: won.winner.0,
+                points: 1,
+            }),
         };
         let saved = ask_save(recorder.clone(), result, log, self.claim.clone());
         self.held += 1;

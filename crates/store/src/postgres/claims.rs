@@ -15,7 +15,10 @@ use postgres::{Client, Row, Transaction};
 use super::session::Session;
 use super::worker::Worker;
 use crate::claims::deadline;
-use crate::{ClaimRecord, Claimed, Claims, Fence, Holder, Lease, StoreError, StoredSnapshot};
+use crate::{
+    ClaimRecord, Claimed, Claims, CommittedRound, Credit, Fence, Holder, Lease, StoreError,
+    StoredSnapshot,
+};
 
 type Result<T> = std::result::Result<T, postgres::Error>;
 
@@ -234,6 +237,42 @@ impl Claims for PgClaims {
                     .and_then(|round| u64::try_from(round).ok()),
             }))
         })
+    }
+
+    fn rounds_since(
+        &mut self,
+        room: &str,
+        epoch: u64,
+        round: u64,
+    ) -> std::result::Result<Vec<CommittedRound>, StoreError> {
+        let room = room.to_owned();
+        self.worker.ask(move |client| {
+            let rows = client.query(
+                "SELECT round, claim_epoch, winner, credit_player, credit_points
+                 FROM rounds WHERE claim_room = $1 AND claim_epoch >= $2 AND round >= $3
+                 ORDER BY round, claim_epoch, key",
+                &[&room, &to_i64(epoch), &to_i64(round)],
+            )?;
+            Ok(rows.iter().map(committed_round).collect())
+        })
+    }
+}
+
+/// A round as [`Claims::rounds_since`]'s statement reads it. The player id is stored bit for
+/// bit (ids use all 64 bits); points that do not fit are no credit.
+fn committed_round(row: &Row) -> CommittedRound {
+    let player = row.get::<_, Option<i64>>(3);
+    let points = row
+        .get::<_, Option<i64>>(4)
+        .and_then(|points| u32::try_from(points).ok());
+    CommittedRound {
+        round: epoch_of(row, 0),
+        epoch: epoch_of(row, 1),
+        winner: row.get(2),
+        credit: player.zip(points).map(|(player, points)| Credit {
+            player: u64::from_ne_bytes(player.to_ne_bytes()),
+            points,
+        }),
     }
 }
 

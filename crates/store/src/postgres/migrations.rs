@@ -120,6 +120,10 @@ const MIGRATIONS: &[&str] = &[
     // 7: how many times each node registered (crate::Registration::run): a node numbers
     // its players from a slice derived from it, so no two runs of one node share numbers.
     "ALTER TABLE cluster_nodes ADD COLUMN runs BIGINT NOT NULL DEFAULT 0;",
+    // 8: what each round gave whom on its room's scoreboard (crate::Credit): the winner's
+    // player id in the room and the points, so that a room restored from a snapshot taken
+    // before the round was committed gives them again. NULL for the rounds stored before.
+    "ALTER TABLE rounds ADD COLUMN credit_player BIGINT, ADD COLUMN credit_points BIGINT;",
 ];
 
 /// The newest schema version this build knows.

@@ -70,9 +70,10 @@ fn insert_one(tx: &mut Transaction<'_>, result: &RoundResult, fence: Option<&Fen
     let epoch = fence.map(|f| to_i64(f.epoch));
     let inserted = tx.execute(
         "INSERT INTO rounds (key, game, room, round, winner, player, won_at, guesses,
-                             claim_room, claim_node, claim_epoch, committed_at)
+                             claim_room, claim_node, claim_epoch, committed_at,
+                             credit_player, credit_points)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                 CASE WHEN $11::BIGINT IS NULL THEN NULL ELSE clock_timestamp() END)
+                 CASE WHEN $11::BIGINT IS NULL THEN NULL ELSE clock_timestamp() END, $12, $13)
          ON CONFLICT (key) DO NOTHING",
         &[
             &result.key,
@@ -86,6 +87,10 @@ fn insert_one(tx: &mut Transaction<'_>, result: &RoundResult, fence: Option<&Fen
             &fence.map(|f| f.room.as_str()),
             &fence.map(|f| f.node.as_str()),
             &epoch,
+            &result
+                .credit
+                .map(|credit| i64::from_ne_bytes(credit.player.to_ne_bytes())),
+            &result.credit.map(|credit| i64::from(credit.points)),
         ],
     )?;
     if inserted == 0 {

@@ -125,6 +125,14 @@ const MIGRATIONS: &[Migration] = &[
      );
      CREATE INDEX matches_by_time ON matches(ended_at);",
     ),
+    // 5: what each round gave whom on its room's scoreboard (`crate::Credit`): the winner's
+    // player id in the room (its 64 bits as a signed integer) and the points. NULL for the
+    // rounds stored before. Kept as PostgreSQL keeps them, where a failed-over room reads
+    // them back; one schema of results for both.
+    Migration::Sql(
+        "ALTER TABLE rounds ADD COLUMN credit_player INTEGER;
+     ALTER TABLE rounds ADD COLUMN credit_points INTEGER;",
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -139,8 +139,9 @@ fn insert_one(
     let key = result.named.then(|| player_key(&result.winner));
     let inserted = tx
         .prepare_cached(
-            "INSERT INTO rounds (run, room, round, winner, player, won_at, guesses, game, key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+            "INSERT INTO rounds (run, room, round, winner, player, won_at, guesses, game, key,
+                                 credit_player, credit_points)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING",
         )?
         .execute(params![
             run,
@@ -152,6 +153,10 @@ fn insert_one(
             to_i64(result.guesses),
             result.game,
             result.key,
+            result
+                .credit
+                .map(|credit| i64::from_ne_bytes(credit.player.to_ne_bytes())),
+            result.credit.map(|credit| i64::from(credit.points)),
         ])?;
     if inserted == 0 {
         return Ok(());
