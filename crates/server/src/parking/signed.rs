@@ -66,33 +66,85 @@ impl TokenKey {
         format!("v1.{player}.{now_ms}.{}", encode_hex(tag.as_ref()))
     }
 
-    /// The player `token` names, if this cluster issued it and it is still valid at `now_ms`.
+    /// The player `token` names, if this key signed it and it is still valid at `now_ms`.
     ///
     /// # Errors
     /// [`TokenError`]: not of this shape, a MAC that does not match, too old or too new.
+    #[cfg(test)]
     pub(crate) fn check(&self, token: &str, now_ms: u64) -> Result<PlayerId, TokenError> {
-        let mut parts = token.split('.');
-        let (Some("v1"), Some(player), Some(issued), Some(tag), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(TokenError::Malformed);
-        };
-        let player = PlayerId(player.parse().map_err(|_| TokenError::Malformed)?);
-        let issued: u64 = issued.parse().map_err(|_| TokenError::Malformed)?;
-        let tag = decode_hex(tag).ok_or(TokenError::Malformed)?;
-        hmac::verify(&self.0, &signed_bytes(player, issued), &tag)
-            .map_err(|_| TokenError::Forged)?;
-        let lifetime = u64::try_from(LIFETIME.as_millis()).unwrap_or(u64::MAX);
-        let skew = u64::try_from(SKEW.as_millis()).unwrap_or(u64::MAX);
-        if issued.saturating_add(lifetime) < now_ms || issued > now_ms.saturating_add(skew) {
-            return Err(TokenError::Expired);
-        }
-        Ok(player)
+        check(std::slice::from_ref(self), token, now_ms)
     }
+
+    /// Whether `tag` is this key's MAC of `player` and `issued` (constant time).
+    fn signed(&self, player: PlayerId, issued: u64, tag: &[u8]) -> bool {
+        hmac::verify(&self.0, &signed_bytes(player, issued), tag).is_ok()
+    }
+}
+
+/// The keys a cluster node checks tokens with: the one it signs with, and the one before
+/// the cluster's last rotation (`referee cluster rotate-token-key`), accepted until the
+/// tokens it signed expire, unless it was revoked.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyRing {
+    /// `[current]` or `[current, previous]`.
+    keys: Vec<TokenKey>,
+}
+
+impl KeyRing {
+    /// The keys from the database's hex digits; `None` if either is malformed.
+    pub(crate) fn from_hex(current: &str, previous: Option<&str>) -> Option<Self> {
+        let mut keys = vec![TokenKey::from_hex(current)?];
+        if let Some(previous) = previous {
+            keys.push(TokenKey::from_hex(previous)?);
+        }
+        Some(KeyRing { keys })
+    }
+
+    /// A token for `player`, issued at `now_ms`, signed with the current key.
+    pub(crate) fn issue(&self, player: PlayerId, now_ms: u64) -> String {
+        self.keys[0].issue(player, now_ms)
+    }
+
+    /// The player `token` names, if the current or the previous key signed it and it is
+    /// still valid at `now_ms`. A token of a revoked key is [`TokenError::Forged`], as one
+    /// no key of this cluster ever signed: the bearer learns nothing of rotations.
+    ///
+    /// # Errors
+    /// [`TokenError`]: not of this shape, a MAC that no key matches, too old or too new.
+    pub(crate) fn check(&self, token: &str, now_ms: u64) -> Result<PlayerId, TokenError> {
+        check(&self.keys, token, now_ms)
+    }
+}
+
+/// The player `token` names, if one of `keys` signed it and it is still valid at `now_ms`.
+/// Every key is tried (each in constant time), whichever matched: the time taken does not
+/// say which.
+fn check(keys: &[TokenKey], token: &str, now_ms: u64) -> Result<PlayerId, TokenError> {
+    let mut parts = token.split('.');
+    let (Some("v1"), Some(player), Some(issued), Some(tag), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(TokenError::Malformed);
+    };
+    let player = PlayerId(player.parse().map_err(|_| TokenError::Malformed)?);
+    let issued: u64 = issued.parse().map_err(|_| TokenError::Malformed)?;
+    let tag = decode_hex(tag).ok_or(TokenError::Malformed)?;
+    let signed = keys
+        .iter()
+        .fold(false, |any, key| key.signed(player, issued, &tag) | any);
+    if !signed {
+        return Err(TokenError::Forged);
+    }
+    let lifetime = u64::try_from(LIFETIME.as_millis()).unwrap_or(u64::MAX);
+    let skew = u64::try_from(SKEW.as_millis()).unwrap_or(u64::MAX);
+    if issued.saturating_add(lifetime) < now_ms || issued > now_ms.saturating_add(skew) {
+        return Err(TokenError::Expired);
+    }
+    Ok(player)
 }
 
 /// Whether `token` has the shape of a signed token (rather than a node's random one).
@@ -205,6 +257,20 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_ring_signs_with_its_current_key_and_accepts_the_previous_one() {
+        let (old, new) = (&"0123456789abcdef".repeat(4), &"fedcba9876543210".repeat(4));
+        let before = key(old).issue(PlayerId(7), NOW);
+        let rotated = KeyRing::from_hex(new, Some(old)).unwrap_or_else(|| panic!("keys"));
+        assert_eq!(rotated.check(&before, NOW + 1), Ok(PlayerId(7)));
+        let after = rotated.issue(PlayerId(8), NOW);
+        assert_eq!(key(new).check(&after, NOW), Ok(PlayerId(8)), "signed: new key");
+        assert_eq!(rotated.check(&after, NOW), Ok(PlayerId(8)));
+        let revoked = KeyRing::from_hex(new, None).unwrap_or_else(|| panic!("keys"));
+        assert_eq!(revoked.check(&before, NOW + 1), Err(TokenError::Forged));
+        assert!(KeyRing::from_hex(new, Some("abcd")).is_none());
     }
 
     #[test]

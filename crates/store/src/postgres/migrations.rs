@@ -120,6 +120,11 @@ const MIGRATIONS: &[&str] = &[
     // 7: how many times each node registered (crate::Registration::run): a node numbers
     // its players from a slice derived from it, so no two runs of one node share numbers.
     "ALTER TABLE cluster_nodes ADD COLUMN runs BIGINT NOT NULL DEFAULT 0;",
+    // 8: the token key can be rotated (crate::rotate_token_key): the key before the last
+    // rotation, still accepted until the tokens it signed expire (NULL: none, or revoked),
+    // and when the last rotation was.
+    "ALTER TABLE cluster_meta ADD COLUMN previous_token_key TEXT,
+         ADD COLUMN token_key_rotated_at TIMESTAMPTZ;",
 ];
 
 /// The newest schema version this build knows.
