@@ -50,8 +50,8 @@ pub(crate) fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
 
 fn rotate(args: &RotateArgs) -> anyhow::Result<ExitCode> {
     let db = referee_store::redact(&args.db);
-    let rotation = rotate_token_key(&args.db, args.revoke)
-        .context("cannot rotate the cluster's token key")?;
+    let rotation =
+        rotate_token_key(&args.db, args.revoke).context("cannot rotate the cluster's token key")?;
     println!("{}", done(&db, &rotation));
     Ok(ExitCode::SUCCESS)
 }
@@ -91,10 +91,27 @@ mod tests {
 
     #[test]
     fn the_host_is_told_what_a_rotation_and_a_revocation_mean() {
-        let kept = done("postgres://h/db", &Rotation { revoked: false, dropped_older: true, at_ms: 5 });
+        let kept = done(
+            "postgres://h/db",
+            &Rotation {
+                revoked: false,
+                dropped_older: true,
+                at_ms: 5,
+            },
+        );
         assert!(kept.contains("remain valid until they expire"), "{kept}");
         assert!(kept.contains("no longer accepted"), "{kept}");
-        let revoked = done("postgres://h/db", &Rotation { revoked: true, dropped_older: false, at_ms: 5 });
-        assert!(revoked.contains("every token issued before now is refused"), "{revoked}");
+        let revoked = done(
+            "postgres://h/db",
+            &Rotation {
+                revoked: true,
+                dropped_older: false,
+                at_ms: 5,
+            },
+        );
+        assert!(
+            revoked.contains("every token issued before now is refused"),
+            "{revoked}"
+        );
     }
 }

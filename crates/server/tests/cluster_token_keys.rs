@@ -127,7 +127,10 @@ async fn after_a_revocation_every_token_issued_before_is_refused_as_a_forged_one
 
     let revoked = Instant::now();
     let said = rotate(&pg, true);
-    assert!(said.contains("every token issued before now is refused"), "{said}");
+    assert!(
+        said.contains("every token issued before now is refused"),
+        "{said}"
+    );
 
     // On her own node, where her seat is parked: she resumes until the node re-reads the
     // keys, then is refused, as a forged token is.
@@ -149,13 +152,19 @@ async fn after_a_revocation_every_token_issued_before_is_refused_as_a_forged_one
     assert_ne!(again.player(), ann_id);
     let error = refusal(&mut again).await;
     assert_eq!(error["code"], "bad_token", "{error}");
-    assert!(error.to_string().contains("signature does not match"), "{error}");
+    assert!(
+        error.to_string().contains("signature does not match"),
+        "{error}"
+    );
 
     // At another node, for her room: the same answer.
     let mut elsewhere = come_back(b.http, &ann_token, ann_room).await;
     assert_eq!(elsewhere.welcome["resumed"], false, "{}", elsewhere.welcome);
     let error = refusal(&mut elsewhere).await;
-    assert!(error.to_string().contains("signature does not match"), "{error}");
+    assert!(
+        error.to_string().contains("signature does not match"),
+        "{error}"
+    );
 
     // A token issued after the revocation resumes as ever.
     let (cat, _) = seated(&a, "Cat").await;

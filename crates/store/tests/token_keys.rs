@@ -29,11 +29,13 @@ fn a_rotation_keeps_the_old_key_as_previous_and_a_revocation_drops_it() {
     let first = keys(&pg);
     assert!(is_key(&first.current));
     assert_eq!(first.previous, None, "no rotation yet");
+    assert_eq!(first.rotated_at_ms, None);
 
     let rotated = rotate_token_key(&url(&pg), false).unwrap_or_else(|e| panic!("{e}"));
     assert!(!rotated.revoked && !rotated.dropped_older, "{rotated:?}");
     assert!(rotated.at_ms > 1_700_000_000_000, "{rotated:?}");
     let second = keys(&pg);
+    assert_eq!(second.rotated_at_ms, Some(rotated.at_ms));
     assert!(is_key(&second.current));
     assert_ne!(second.current, first.current, "a new key");
     assert_eq!(second.previous.as_deref(), Some(first.current.as_str()));
@@ -47,7 +49,10 @@ fn a_rotation_keeps_the_old_key_as_previous_and_a_revocation_drops_it() {
     let revoked = rotate_token_key(&url(&pg), true).unwrap_or_else(|e| panic!("{e}"));
     assert!(revoked.revoked, "{revoked:?}");
     let fourth = keys(&pg);
-    assert_eq!(fourth.previous, None, "nothing before the revocation is accepted");
+    assert_eq!(
+        fourth.previous, None,
+        "nothing before the revocation is accepted"
+    );
     assert!(is_key(&fourth.current));
     assert_ne!(fourth.current, third.current);
     assert_eq!(

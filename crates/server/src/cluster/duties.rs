@@ -15,9 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::gossip::{self, Addresses};
 use super::seats::lobby_subject;
-use super::{
-    ClusterNode, HEARTBEAT, RoomServing, adopt, claimed_room, cut_off, keys, liveness,
-};
+use super::{ClusterNode, HEARTBEAT, RoomServing, adopt, claimed_room, cut_off, keys, liveness};
 use crate::lobby::{JoinCluster, Lobby, LobbyCall, LoseRoom};
 use crate::metrics::ClusterCounters;
 

@@ -9,11 +9,11 @@ use referee_cluster::{ClusterError, Keeper, KeeperConfig, LeaseLost};
 use referee_store::{Claims, NodeAddresses, PgClaims, PgStore, Registration, StoreError};
 use tokio::sync::mpsc;
 
+use super::keys::NodeKeys;
 use super::nats::{NatsTls, NatsTlsError, redacted, with_credentials};
 use super::saver::SnapshotSaver;
 use super::{ClusterNode, NUMBERS_PER_NODE, StatusReads, claimed_room};
 use crate::ids::RoomId;
-use super::keys::NodeKeys;
 
 /// How long a node tries to reach NATS at start-up before giving up.
 const NATS_TIMEOUT: Duration = Duration::from_secs(5);

@@ -94,7 +94,8 @@ impl NodeKeys {
 }
 
 fn ring(hex: &TokenKeys) -> Result<KeyRing, Malformed> {
-    KeyRing::from_hex(&hex.current, hex.previous.as_deref()).ok_or(Malformed)
+    let previous = hex.previous.as_deref().map(|key| (key, hex.rotated_at_ms));
+    KeyRing::from_hex(&hex.current, previous).ok_or(Malformed)
 }
 
 /// Re-reads the cluster's keys on the node's own connection (blocking pool) and takes them
@@ -105,12 +106,12 @@ pub(super) async fn refresh(node: &Arc<ClusterNode>) {
         let mut nodes = nodes.lock().unwrap_or_else(PoisonError::into_inner);
         nodes.token_keys()
     });
-    let hex = match read.await {
-        Ok(Ok(hex)) => hex,
-        Ok(Err(err)) => {
-            tracing::warn!(%err, "token keys not re-read; the known ones are kept");
-            return;
-        }
+    let read = match read.await {
+        Ok(read) => read.map_err(|err| err.to_string()),
+        Err(err) => Err(err.to_string()),
+    };
+    let hex = match read {
+        Ok(hex) => hex,
         Err(err) => {
             tracing::warn!(%err, "token keys not re-read; the known ones are kept");
             return;
@@ -137,6 +138,7 @@ mod tests {
         TokenKeys {
             current: current.repeat(4),
             previous: previous.map(|p| p.repeat(4)),
+            rotated_at_ms: previous.map(|_| 1_500),
         }
     }
 

@@ -71,7 +71,9 @@ pub(super) fn revoked<G: Render>(token: &str, shared: &Shared<G>) -> Option<(Err
 
 fn refused_token(err: signed::TokenError) -> Comeback {
     tracing::info!(%err, "a token was refused");
-    refused(format!("that token was refused ({err}): you are a new player"))
+    refused(format!(
+        "that token was refused ({err}): you are a new player"
+    ))
 }
 
 fn refused(why: String) -> Comeback {

@@ -10,10 +10,10 @@
 
 use postgres::Client;
 
+use super::migrations;
 use super::nodes::PgNodes;
 use super::session::{self, Session};
 use super::worker::Worker;
-use super::migrations;
 use crate::StoreError;
 
 /// The keys a node checks tokens with, as hex digits. Secret: never logged nor served.
@@ -24,6 +24,9 @@ pub struct TokenKeys {
     /// The key before the last rotation, accepted but never used to sign; `None` before
     /// the first rotation and after a revocation.
     pub previous: Option<String>,
+    /// When the last rotation was, in milliseconds since the Unix epoch (the database's
+    /// clock): the previous key signed nothing later (`None`: never rotated).
+    pub rotated_at_ms: Option<i64>,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -128,13 +131,19 @@ impl PgNodes {
     pub fn token_keys(&mut self) -> Result<TokenKeys, StoreError> {
         self.ask(|client| {
             let row = client.query_one(
-                "SELECT token_key, previous_token_key FROM cluster_meta LIMIT 1",
+                "SELECT token_key, previous_token_key,
+                        (EXTRACT(EPOCH FROM token_key_rotated_at) * 1000)::BIGINT
+                 FROM cluster_meta LIMIT 1",
                 &[],
             )?;
-            Ok((row.get::<_, Option<String>>(0), row.get(1)))
+            Ok((row.get::<_, Option<String>>(0), row.get(1), row.get(2)))
         })
-        .and_then(|(current, previous)| match current {
-            Some(current) => Ok(TokenKeys { current, previous }),
+        .and_then(|(current, previous, rotated_at_ms)| match current {
+            Some(current) => Ok(TokenKeys {
+                current,
+                previous,
+                rotated_at_ms,
+            }),
             None => Err(StoreError::Statement {
                 code: String::new(),
                 detail: "the cluster has no token key".into(),
