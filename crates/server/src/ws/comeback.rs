@@ -56,24 +56,31 @@ pub(super) async fn come_back<G: Render>(
 }
 
 /// Why a signed token can no longer resume even a seat parked on this node (the node that
-/// issued it): its key was revoked (or it expired). `None` for every other token. The
-/// answer is the one a forged token gets at any node.
+/// issued it): no key of the cluster signed it any more — its key was revoked. `None` for
+/// every other token (one past its lifetime still resumes a seat parked here, as on one
+/// server). The answer is the one a forged token gets at any node.
 pub(super) fn revoked<G: Render>(token: &str, shared: &Shared<G>) -> Option<(ErrorCode, String)> {
     let node = shared.cluster.as_ref()?;
     if !signed::is_signed(token) {
         return None;
     }
-    match refused_token(node.tokens.check(token, now_ms()).err()?) {
-        Comeback::Refused(code, why) => Some((code, why)),
-        Comeback::NotSigned | Comeback::Back => None,
+    match node.tokens.check(token, now_ms()) {
+        Err(err @ signed::TokenError::Forged) => Some(token_refusal(err)),
+        Ok(_) | Err(signed::TokenError::Malformed | signed::TokenError::Expired) => None,
     }
 }
 
 fn refused_token(err: signed::TokenError) -> Comeback {
+    let (code, why) = token_refusal(err);
+    Comeback::Refused(code, why)
+}
+
+/// What a player whose token was refused is told (the same for a forged token and one of a
+/// revoked key).
+fn token_refusal(err: signed::TokenError) -> (ErrorCode, String) {
     tracing::info!(%err, "a token was refused");
-    refused(format!(
-        "that token was refused ({err}): you are a new player"
-    ))
+    let why = format!("that token was refused ({err}): you are a new player");
+    (ErrorCode::BadToken, why)
 }
 
 fn refused(why: String) -> Comeback {
