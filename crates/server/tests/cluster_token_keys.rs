@@ -44,6 +44,18 @@ async fn seated(node: &NodeProc, name: &str) -> (WsClient, u64) {
     (player, room)
 }
 
+/// Nodes `a` and `b` of the cluster of `pg`, both joined (each has read the keys: a node
+/// serves HTTP a moment before it joins).
+async fn two_nodes(pg: &TestSchema) -> (NodeProc, NodeProc) {
+    let (a, b) = (
+        NodeProc::start(pg, "a", FLAGS),
+        NodeProc::start(pg, "b", FLAGS),
+    );
+    a.cluster().await;
+    b.cluster().await;
+    (a, b)
+}
+
 /// `referee cluster rotate-token-key --db …` (with `--revoke` if `revoke`): what it printed.
 fn rotate(pg: &TestSchema, revoke: bool) -> String {
     let mut command = Command::new(env!("CARGO_BIN_EXE_referee"));
@@ -89,8 +101,7 @@ async fn a_token_issued_before_a_rotation_still_brings_its_player_back_to_the_se
     let Some(pg) = services("token_keys_rotated").await else {
         return;
     };
-    let a = NodeProc::start(&pg, "a", FLAGS);
-    let b = NodeProc::start(&pg, "b", FLAGS);
+    let (a, b) = two_nodes(&pg).await;
     let (mut ann, room) = seated(&a, "Ann").await;
     let (player, token) = (ann.player(), ann.token());
     assert!(ann.play_round(20).await.is_some(), "Ann, alone, wins");
@@ -119,8 +130,7 @@ async fn after_a_revocation_every_token_issued_before_is_refused_as_a_forged_one
     let Some(pg) = services("token_keys_revoked").await else {
         return;
     };
-    let a = NodeProc::start(&pg, "a", FLAGS);
-    let b = NodeProc::start(&pg, "b", FLAGS);
+    let (a, b) = two_nodes(&pg).await;
     let (ann, ann_room) = seated(&a, "Ann").await;
     let (ann_id, ann_token) = (ann.player(), ann.token());
     ann.close().await;
