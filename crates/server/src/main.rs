@@ -1,10 +1,12 @@
 //! `referee`: the server binary. `referee serve` runs the game server; `referee load` runs
 //! the load generator against one; `referee verify` checks a round's commitment
-//! (`referee verify-dice`, a Liar's Dice hand's).
+//! (`referee verify-dice`, a Liar's Dice hand's); `referee cluster rotate-token-key` rotates
+//! a cluster's token key.
 //!
 //! Exit status is decided here: 0 on success, 1 on an error (or a `verify` mismatch), 2 on a
 //! malformed command line (clap).
 
+mod cluster_admin;
 mod verify;
 
 use std::io::IsTerminal;
@@ -55,6 +57,9 @@ enum Command {
     /// Serve the echo ceiling alone (what `referee load --echo` runs in-process), so that a
     /// profiler can measure it as it measures `serve`; load it with `referee load --echo-at`.
     Echo(EchoArgs),
+    /// Administer a cluster through its database: `referee cluster rotate-token-key --db
+    /// postgres://… [--revoke]`.
+    Cluster(cluster_admin::ClusterArgs),
 }
 
 /// `--runtime`: how `referee serve` runs its workers.
@@ -269,6 +274,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Cluster(args) = cli.command {
+        return cluster_admin::run(args);
+    }
     if let Command::Serve(args) = cli.command {
         if args.runtime == RuntimeKind::Shards {
             return run_sharded(args);
@@ -298,7 +306,9 @@ fn run_on(command: Command) -> anyhow::Result<ExitCode> {
     let workers = match &command {
         Command::Serve(args) => args.workers,
         Command::Echo(args) => args.workers,
-        Command::Load(_) | Command::Verify(_) | Command::VerifyDice(_) => None,
+        Command::Load(_) | Command::Verify(_) | Command::VerifyDice(_) | Command::Cluster(_) => {
+            None
+        }
     };
     if let Some(workers) = workers {
         builder.worker_threads(usize::from(workers));
@@ -313,6 +323,7 @@ fn run_on(command: Command) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => return Ok(verify::run(&args)),
         Command::VerifyDice(args) => return Ok(verify::run_dice(&args)),
         Command::Echo(args) => runtime.block_on(echo(args)),
+        Command::Cluster(args) => return cluster_admin::run(args),
     }
     .map(|()| ExitCode::SUCCESS)
 }

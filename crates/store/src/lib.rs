@@ -61,7 +61,10 @@ pub use model::{
     UnwrittenLog,
 };
 pub use nodes::{NodeAddresses, NodeRecord, Registration};
-pub use postgres::{LateCommit, PgClaims, PgNodes, PgStore, redact, testing as pg_testing};
+pub use postgres::{
+    LateCommit, PgClaims, PgNodes, PgStore, RotateError, Rotation, TokenKeys, redact,
+    rotate_token_key, testing as pg_testing,
+};
 pub use sqlite::{SqliteReader, SqliteStore};
 
 /// The key a winner's record is kept under: one entry per name *as players see it*, so

@@ -173,7 +173,7 @@ fn every_node_of_a_database_signs_tokens_with_the_same_key_and_another_database_
     let key = |pg: &TestSchema| {
         let store = pg.store().unwrap_or_else(|e| panic!("{e}"));
         let mut nodes = store.nodes().unwrap_or_else(|e| panic!("{e}"));
-        nodes.token_key().unwrap_or_else(|e| panic!("{e}"))
+        nodes.token_keys().unwrap_or_else(|e| panic!("{e}")).current
     };
     let first = key(&one);
     assert_eq!(first.len(), 64, "{first}");

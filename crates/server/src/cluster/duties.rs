@@ -1,5 +1,6 @@
 //! What a node does in the background ([`NodeDuties`]): its heartbeat in the database (and,
-//! after each, which nodes' players are gone: `liveness.rs`), and
+//! after each, which nodes' players are gone: `liveness.rs`, and the token keys re-read:
+//! `keys.rs`), and
 //! closing the rooms whose lease the keeper gave up; and, at the very end of a graceful
 //! stop, giving back every claim still held.
 
@@ -14,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::gossip::{self, Addresses};
 use super::seats::lobby_subject;
-use super::{ClusterNode, HEARTBEAT, RoomServing, adopt, claimed_room, cut_off, liveness};
+use super::{ClusterNode, HEARTBEAT, RoomServing, adopt, claimed_room, cut_off, keys, liveness};
 use crate::lobby::{JoinCluster, Lobby, LobbyCall, LoseRoom};
 use crate::metrics::ClusterCounters;
 
@@ -144,7 +145,8 @@ impl NodeDuties {
 }
 
 /// Moves the node's `last_seen` every [`HEARTBEAT`] until `stop`, and then tells the lobby
-/// which nodes' players are gone (`liveness.rs`); at the end, marks the node gone.
+/// which nodes' players are gone (`liveness.rs`) and re-reads the token keys (`keys.rs`); at
+/// the end, marks the node gone.
 async fn beat<G: Render>(
     node: Arc<ClusterNode>,
     lobby: WeakActorHandle<Lobby<G>>,
@@ -162,6 +164,7 @@ async fn beat<G: Render>(
             tracing::warn!(%err, "heartbeat not recorded");
         }
         liveness::tell_rooms(&node, &lobby).await;
+        keys::refresh(&node).await;
     }
     if let Err(err) = blocking(&node, |nodes, name| nodes.leave(name)).await {
         tracing::warn!(%err, "leave not recorded; the node shows as not live soon");

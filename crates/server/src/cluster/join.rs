@@ -9,11 +9,11 @@ use referee_cluster::{ClusterError, Keeper, KeeperConfig, LeaseLost};
 use referee_store::{Claims, NodeAddresses, PgClaims, PgStore, Registration, StoreError};
 use tokio::sync::mpsc;
 
+use super::keys::NodeKeys;
 use super::nats::{NatsTls, NatsTlsError, redacted, with_credentials};
 use super::saver::SnapshotSaver;
 use super::{ClusterNode, NUMBERS_PER_NODE, StatusReads, claimed_room};
 use crate::ids::RoomId;
-use crate::parking::TokenKey;
 
 /// How long a node tries to reach NATS at start-up before giving up.
 const NATS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -57,7 +57,8 @@ pub enum JoinError {
     /// A blocking step could not run.
     #[error("cannot register the node: {0}")]
     Blocking(String),
-    /// The database's token key is missing or not hex (`cluster_meta.token_key`).
+    /// The database's token keys are missing or not hex (`cluster_meta.token_key`,
+    /// `previous_token_key`).
     #[error("the cluster's token key in the database is missing or malformed")]
     TokenKey,
 }
@@ -226,20 +227,21 @@ async fn cluster_id(nodes: &Arc<Mutex<referee_store::PgNodes>>) -> Result<String
         .map_err(JoinError::Store)
 }
 
-/// The key the cluster signs players' tokens with, as the shared database has it.
-async fn token_key(nodes: &Arc<Mutex<referee_store::PgNodes>>) -> Result<TokenKey, JoinError> {
+/// The keys the cluster signs and checks players' tokens with, as the shared database has
+/// them.
+async fn token_key(nodes: &Arc<Mutex<referee_store::PgNodes>>) -> Result<NodeKeys, JoinError> {
     let nodes = nodes.clone();
     let read = tokio::task::spawn_blocking(move || {
         let mut nodes = nodes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        nodes.token_key()
+        nodes.token_keys()
     });
     let hex = read
         .await
         .map_err(|err| JoinError::Blocking(err.to_string()))?
         .map_err(JoinError::Store)?;
-    TokenKey::from_hex(&hex).ok_or(JoinError::TokenKey)
+    NodeKeys::new(hex).map_err(|_| JoinError::TokenKey)
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 //! * `handover.rs`: a node leaving gracefully hands its rooms over (the game goes on);
 //! * `cut_off.rs`: a node cut off from NATS gives its rooms up;
 //! * `liveness.rs`: which nodes' players are gone (their seats in rooms here are freed);
+//! * `keys.rs`: the keys players' tokens are signed with, re-read after every heartbeat;
 //! * `duties.rs`: the background tasks started and stopped with the server.
 
 pub(crate) mod adopt;
@@ -28,6 +29,7 @@ mod duties;
 pub(crate) mod gossip;
 mod handover;
 mod join;
+pub(crate) mod keys;
 mod known;
 pub(crate) mod liveness;
 mod nats;
@@ -86,10 +88,10 @@ pub(crate) struct ClusterNode {
     /// What every NATS subject of the cluster starts with (`referee.<cluster id>`, the id
     /// drawn once by the shared database): two clusters on one NATS never meet.
     pub(crate) prefix: String,
-    /// The key players' tokens are signed with, the same on every node (drawn once by the
-    /// shared database): a player whose node dies presents their token to another
-    /// (`parking/signed.rs`).
-    pub(crate) tokens: crate::parking::TokenKey,
+    /// The keys players' tokens are signed and checked with, the same on every node (drawn
+    /// by the shared database, rotated by the host, re-read after every heartbeat): a player
+    /// whose node dies presents their token to another (`parking/signed.rs`, `keys.rs`).
+    pub(crate) tokens: keys::NodeKeys,
     /// What it knows of the other nodes' rooms (the cluster-wide lobby's hints).
     pub(crate) view: KnownNodes,
     /// Where players reach this node (announced to the others, shown by `/api/cluster`).

@@ -50,7 +50,7 @@ use lot::{Lot, shrink};
 
 pub(crate) use lot::ParkLimits;
 pub(crate) use messages::{Forget, Park, Register, Resume};
-pub(crate) use signed::TokenKey;
+pub(crate) use signed::KeyRing;
 
 /// How long a dropped player's seat is kept, by default.
 pub(crate) const DEFAULT_WINDOW: Duration = Duration::from_secs(30);

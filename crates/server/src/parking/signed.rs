@@ -66,33 +66,109 @@ impl TokenKey {
         format!("v1.{player}.{now_ms}.{}", encode_hex(tag.as_ref()))
     }
 
-    /// The player `token` names, if this cluster issued it and it is still valid at `now_ms`.
+    /// The player `token` names, if this key signed it and it is still valid at `now_ms`.
     ///
     /// # Errors
     /// [`TokenError`]: not of this shape, a MAC that does not match, too old or too new.
+    #[cfg(test)]
     pub(crate) fn check(&self, token: &str, now_ms: u64) -> Result<PlayerId, TokenError> {
-        let mut parts = token.split('.');
-        let (Some("v1"), Some(player), Some(issued), Some(tag), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(TokenError::Malformed);
-        };
-        let player = PlayerId(player.parse().map_err(|_| TokenError::Malformed)?);
-        let issued: u64 = issued.parse().map_err(|_| TokenError::Malformed)?;
-        let tag = decode_hex(tag).ok_or(TokenError::Malformed)?;
-        hmac::verify(&self.0, &signed_bytes(player, issued), &tag)
-            .map_err(|_| TokenError::Forged)?;
-        let lifetime = u64::try_from(LIFETIME.as_millis()).unwrap_or(u64::MAX);
-        let skew = u64::try_from(SKEW.as_millis()).unwrap_or(u64::MAX);
-        if issued.saturating_add(lifetime) < now_ms || issued > now_ms.saturating_add(skew) {
-            return Err(TokenError::Expired);
-        }
-        Ok(player)
+        check(std::iter::once((self, u64::MAX)), token, now_ms)
     }
+
+    /// Whether `tag` is this key's MAC of `player` and `issued` (constant time).
+    fn signed(&self, player: PlayerId, issued: u64, tag: &[u8]) -> bool {
+        hmac::verify(&self.0, &signed_bytes(player, issued), tag).is_ok()
+    }
+}
+
+/// The keys a cluster node checks tokens with: the one it signs with, and the one before
+/// the cluster's last rotation (`referee cluster rotate-token-key`), accepted until the
+/// tokens it signed expire, unless it was revoked.
+///
+/// The previous key is accepted only for tokens issued before the rotation (give or take
+/// [`SKEW`]): someone who got hold of it cannot mint tokens that outlive the rotation by
+/// more than a token's lifetime.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyRing {
+    /// The key tokens are signed with.
+    current: TokenKey,
+    /// The key before the last rotation, and the latest issue time it is accepted for.
+    previous: Option<(TokenKey, u64)>,
+}
+
+impl KeyRing {
+    /// The keys from the database's hex digits; `None` if either is malformed. The previous
+    /// key comes with when it was replaced (milliseconds since the Unix epoch; `None`, which
+    /// the database never holds beside a previous key: accepted for no token).
+    pub(crate) fn from_hex(current: &str, previous: Option<(&str, Option<i64>)>) -> Option<Self> {
+        let current = TokenKey::from_hex(current)?;
+        let previous = match previous {
+            Some((hex, rotated_at)) => Some((TokenKey::from_hex(hex)?, latest_issue(rotated_at))),
+            None => None,
+        };
+        Some(KeyRing { current, previous })
+    }
+
+    /// A token for `player`, issued at `now_ms`, signed with the current key.
+    pub(crate) fn issue(&self, player: PlayerId, now_ms: u64) -> String {
+        self.current.issue(player, now_ms)
+    }
+
+    /// The player `token` names, if the current or the previous key signed it and it is
+    /// still valid at `now_ms`. A token of a revoked key is [`TokenError::Forged`], as one
+    /// no key of this cluster ever signed: the bearer learns nothing of rotations.
+    ///
+    /// # Errors
+    /// [`TokenError`]: not of this shape, a MAC that no key matches, too old or too new.
+    pub(crate) fn check(&self, token: &str, now_ms: u64) -> Result<PlayerId, TokenError> {
+        let current = std::iter::once((&self.current, u64::MAX));
+        let previous = self.previous.iter().map(|(key, latest)| (key, *latest));
+        check(current.chain(previous), token, now_ms)
+    }
+}
+
+/// The latest issue time a key replaced at `rotated_at` may have signed: nodes take a
+/// rotation a moment late, and their clocks differ from the database's by up to [`SKEW`].
+fn latest_issue(rotated_at: Option<i64>) -> u64 {
+    let skew = u64::try_from(SKEW.as_millis()).unwrap_or(u64::MAX);
+    rotated_at
+        .and_then(|at| u64::try_from(at).ok())
+        .map_or(0, |at| at.saturating_add(skew))
+}
+
+/// The player `token` names, if one of `keys` signed it — each key with the latest issue
+/// time it is accepted for — and it is still valid at `now_ms`. Every key is tried (each in
+/// constant time), whichever matched: the time taken does not say which.
+fn check<'k>(
+    keys: impl Iterator<Item = (&'k TokenKey, u64)>,
+    token: &str,
+    now_ms: u64,
+) -> Result<PlayerId, TokenError> {
+    let mut parts = token.split('.');
+    let (Some("v1"), Some(player), Some(issued), Some(tag), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(TokenError::Malformed);
+    };
+    let player = PlayerId(player.parse().map_err(|_| TokenError::Malformed)?);
+    let issued: u64 = issued.parse().map_err(|_| TokenError::Malformed)?;
+    let tag = decode_hex(tag).ok_or(TokenError::Malformed)?;
+    let signed = keys.fold(false, |any, (key, latest)| {
+        (key.signed(player, issued, &tag) & (issued <= latest)) | any
+    });
+    if !signed {
+        return Err(TokenError::Forged);
+    }
+    let lifetime = u64::try_from(LIFETIME.as_millis()).unwrap_or(u64::MAX);
+    let skew = u64::try_from(SKEW.as_millis()).unwrap_or(u64::MAX);
+    if issued.saturating_add(lifetime) < now_ms || issued > now_ms.saturating_add(skew) {
+        return Err(TokenError::Expired);
+    }
+    Ok(player)
 }
 
 /// Whether `token` has the shape of a signed token (rather than a node's random one).
@@ -205,6 +281,37 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_ring_signs_with_its_current_key_and_accepts_the_previous_one() {
+        let (old, new) = (&"0123456789abcdef".repeat(4), &"fedcba9876543210".repeat(4));
+        let before = key(old).issue(PlayerId(7), NOW);
+        let at = i64::try_from(NOW).ok();
+        let rotated = KeyRing::from_hex(new, Some((old, at))).unwrap_or_else(|| panic!("keys"));
+        assert_eq!(rotated.check(&before, NOW + 1), Ok(PlayerId(7)));
+        // Someone holding the old key cannot mint tokens that outlive the rotation.
+        let minted = key(old).issue(PlayerId(7), NOW + 3_600_000);
+        assert_eq!(
+            rotated.check(&minted, NOW + 3_600_001),
+            Err(TokenError::Forged)
+        );
+        let late = key(old).issue(PlayerId(7), NOW + 60_000);
+        assert_eq!(
+            rotated.check(&late, NOW + 60_001),
+            Ok(PlayerId(7)),
+            "within the skew"
+        );
+        let after = rotated.issue(PlayerId(8), NOW);
+        assert_eq!(
+            key(new).check(&after, NOW),
+            Ok(PlayerId(8)),
+            "signed: new key"
+        );
+        assert_eq!(rotated.check(&after, NOW), Ok(PlayerId(8)));
+        let revoked = KeyRing::from_hex(new, None).unwrap_or_else(|| panic!("keys"));
+        assert_eq!(revoked.check(&before, NOW + 1), Err(TokenError::Forged));
+        assert!(KeyRing::from_hex(new, Some(("abcd", at))).is_none());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! token (`parking/signed.rs`). It is checked against the cluster's key; a valid one names the
 //! player, and the room the page names (`/ws?token=…&room=N`) is asked to give that player
 //! their seat back (`session/comeback.rs`). Anything else — a forged, altered, expired token,
-//! or a room that holds no seat for its player — makes a new player, told why.
+//! one of a revoked key, or a room that holds no seat for its player — makes a new player,
+//! told why. A token of a revoked key resumes nothing on its own node either ([`revoked`]).
 
 use referee_protocol::notice::ErrorCode;
 use referee_rules::Render;
@@ -40,12 +41,7 @@ pub(super) async fn come_back<G: Render>(
     }
     let player = match node.tokens.check(token, now_ms()) {
         Ok(player) => player,
-        Err(err) => {
-            tracing::info!(%err, "a token was refused");
-            return refused(format!(
-                "that token was refused ({err}): you are a new player"
-            ));
-        }
+        Err(err) => return refused_token(err),
     };
     let Some(room) = room else {
         return refused("your node has gone and you had no seat: you are a new player".into());
@@ -57,6 +53,34 @@ pub(super) async fn come_back<G: Render>(
         }
         Err(err) => refused(format!("{err}: you are a new player")),
     }
+}
+
+/// Why a signed token can no longer resume even a seat parked on this node (the node that
+/// issued it): no key of the cluster signed it any more — its key was revoked. `None` for
+/// every other token (one past its lifetime still resumes a seat parked here, as on one
+/// server). The answer is the one a forged token gets at any node.
+pub(super) fn revoked<G: Render>(token: &str, shared: &Shared<G>) -> Option<(ErrorCode, String)> {
+    let node = shared.cluster.as_ref()?;
+    if !signed::is_signed(token) {
+        return None;
+    }
+    match node.tokens.check(token, now_ms()) {
+        Err(err @ signed::TokenError::Forged) => Some(token_refusal(err)),
+        Ok(_) | Err(signed::TokenError::Malformed | signed::TokenError::Expired) => None,
+    }
+}
+
+fn refused_token(err: signed::TokenError) -> Comeback {
+    let (code, why) = token_refusal(err);
+    Comeback::Refused(code, why)
+}
+
+/// What a player whose token was refused is told (the same for a forged token and one of a
+/// revoked key).
+fn token_refusal(err: signed::TokenError) -> (ErrorCode, String) {
+    tracing::info!(%err, "a token was refused");
+    let why = format!("that token was refused ({err}): you are a new player");
+    (ErrorCode::BadToken, why)
 }
 
 fn refused(why: String) -> Comeback {

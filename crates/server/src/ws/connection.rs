@@ -182,7 +182,9 @@ async fn identify<G: Render>(
     kick: &Kick,
     shared: &Shared<G>,
 ) -> Identity {
-    let refusal = match returning.token {
+    // A signed token of a key revoked since resumes nothing, even parked here.
+    let revoked = (returning.token.as_deref()).and_then(|token| comeback::revoked(token, shared));
+    let refusal = match returning.token.filter(|_| revoked.is_none()) {
         Some(token) => match resume(token.clone(), conn, kick, shared).await {
             Resumed::Back(parked) => {
                 session.resume(parked, token.clone()).await;
@@ -197,7 +199,7 @@ async fn identify<G: Render>(
                 }
             }
         },
-        None => None,
+        None => revoked,
     };
     let signed = shared
         .cluster

@@ -124,6 +124,11 @@ const MIGRATIONS: &[&str] = &[
     // player id in the room and the points, so that a room restored from a snapshot taken
     // before the round was committed gives them again. NULL for the rounds stored before.
     "ALTER TABLE rounds ADD COLUMN credit_player BIGINT, ADD COLUMN credit_points BIGINT;",
+    // 9: the token key can be rotated (crate::rotate_token_key): the key before the last
+    // rotation, still accepted until the tokens it signed expire (NULL: none, or revoked),
+    // and when the last rotation was.
+    "ALTER TABLE cluster_meta ADD COLUMN previous_token_key TEXT,
+         ADD COLUMN token_key_rotated_at TIMESTAMPTZ;",
 ];
 
 /// The newest schema version this build knows.

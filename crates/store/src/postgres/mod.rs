@@ -21,6 +21,7 @@
 //! appears in an error or a log line: [`redact`].
 
 mod claims;
+mod keys;
 mod migrations;
 mod nodes;
 mod queries;
@@ -33,6 +34,7 @@ use crate::{
 };
 
 pub use claims::{LateCommit, PgClaims};
+pub use keys::{RotateError, Rotation, TokenKeys, rotate_token_key};
 pub use nodes::PgNodes;
 use session::Session;
 pub use session::redact;

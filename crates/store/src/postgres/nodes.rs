@@ -33,6 +33,14 @@ impl PgNodes {
         })
     }
 
+    /// Runs `query` on the connection of these nodes (`keys.rs` reads the token keys).
+    pub(super) fn ask<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&mut Client) -> Result<T> + Send + 'static,
+    ) -> std::result::Result<T, StoreError> {
+        self.worker.ask(query)
+    }
+
     /// Registers the node `name` (started now, seen now, not gone) at `addresses`, and
     /// answers its index — the one it had if the name registered before, else the next one
     /// (1 for the first node) — and its run: one more than the name's registrations before
@@ -68,19 +76,6 @@ impl PgNodes {
     pub fn cluster_id(&mut self) -> std::result::Result<String, StoreError> {
         self.worker.ask(|client| {
             let row = client.query_one("SELECT id FROM cluster_meta LIMIT 1", &[])?;
-            Ok(row.get(0))
-        })
-    }
-
-    /// The key the cluster's nodes sign players' tokens with: drawn once when the schema
-    /// reached version 5, the same for every node of this database (64 hex digits). Secret:
-    /// never logged nor served.
-    ///
-    /// # Errors
-    /// The store's failure.
-    pub fn token_key(&mut self) -> std::result::Result<String, StoreError> {
-        self.worker.ask(|client| {
-            let row = client.query_one("SELECT token_key FROM cluster_meta LIMIT 1", &[])?;
             Ok(row.get(0))
         })
     }

@@ -1,0 +1,117 @@
+//! `referee cluster …`: what a host does to a running cluster from the command line, through
+//! its shared database (no node needs to be stopped).
+//!
+//! `referee cluster rotate-token-key --db postgres://… [--revoke]` draws a new key for the
+//! players' tokens (`referee_store::rotate_token_key`). Without `--revoke` the tokens
+//! signed before stay valid until they expire (24 h after issue): nobody is logged out.
+//! With it, every token signed before is refused as soon as each node re-reads the keys
+//! (after its next heartbeat, about a second): the answer to a leaked key or token.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use referee_store::{Rotation, rotate_token_key};
+
+/// `referee cluster`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ClusterArgs {
+    #[command(subcommand)]
+    command: ClusterCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ClusterCommand {
+    /// Draw a new key for the players' tokens; the old one stays accepted until the tokens
+    /// it signed expire (24 h), unless --revoke. Every node takes the new keys within about
+    /// a second, without a restart.
+    RotateTokenKey(RotateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RotateArgs {
+    /// The cluster's PostgreSQL database, as its nodes are given it (`postgres://…`).
+    #[arg(long, value_name = "POSTGRES_URL")]
+    db: String,
+    /// Drop the previous key at once: every token issued before this rotation is refused
+    /// (its player comes back as a new player).
+    #[arg(long)]
+    revoke: bool,
+}
+
+/// Runs `referee cluster …` (blocking: no async runtime needed).
+///
+/// # Errors
+/// Why the command could not be done (PostgreSQL unreachable, no cluster in the database).
+pub(crate) fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        ClusterCommand::RotateTokenKey(args) => rotate(&args),
+    }
+}
+
+fn rotate(args: &RotateArgs) -> anyhow::Result<ExitCode> {
+    let db = referee_store::redact(&args.db);
+    let rotation =
+        rotate_token_key(&args.db, args.revoke).context("cannot rotate the cluster's token key")?;
+    println!("{}", done(&db, &rotation));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the host is told: what changed, and what it means for the players.
+fn done(db: &str, rotation: &Rotation) -> String {
+    let mut lines = vec![format!(
+        "rotated the token key of the cluster at {db} ({} ms since the epoch, the database's clock)",
+        rotation.at_ms
+    )];
+    if rotation.revoked {
+        lines.push(
+            "revoked: the previous key is dropped; every token issued before now is refused \
+             by every node within about a second (its player comes back as a new player)"
+                .into(),
+        );
+    } else {
+        lines.push(
+            "the previous key stays accepted: tokens issued before now remain valid until they \
+             expire (24 h after issue); run again with --revoke to refuse them at once"
+                .into(),
+        );
+        if rotation.dropped_older {
+            lines.push(
+                "the key before the previous one (an earlier rotation) is no longer accepted"
+                    .into(),
+            );
+        }
+    }
+    lines.push("nodes sign new tokens with the new key within about a second".into());
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_is_told_what_a_rotation_and_a_revocation_mean() {
+        let kept = done(
+            "postgres://h/db",
+            &Rotation {
+                revoked: false,
+                dropped_older: true,
+                at_ms: 5,
+            },
+        );
+        assert!(kept.contains("remain valid until they expire"), "{kept}");
+        assert!(kept.contains("no longer accepted"), "{kept}");
+        let revoked = done(
+            "postgres://h/db",
+            &Rotation {
+                revoked: true,
+                dropped_older: false,
+                at_ms: 5,
+            },
+        );
+        assert!(
+            revoked.contains("every token issued before now is refused"),
+            "{revoked}"
+        );
+    }
+}

@@ -1,0 +1,188 @@
+//! The cluster's token key rotated by the host (`referee cluster rotate-token-key`) while
+//! its nodes run: a token issued before a plain rotation still gives its player their seat
+//! back — on another node after their own died — and after `--revoke` every token issued
+//! before is refused, on every node, with the answer a forged token gets, within the
+//! nodes' refresh bound. Real `referee` processes (the command too), real PostgreSQL, real
+//! NATS.
+//!
+//! Skipped (saying so) without PostgreSQL or NATS, unless `REFEREE_REQUIRE_POSTGRES=1` /
+//! `REFEREE_REQUIRE_NATS=1`.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::cluster::{NodeProc, PATIENCE, db_url, eventually, services};
+use common::ws::WsClient;
+use referee_store::pg_testing::TestSchema;
+use serde_json::{Value, json};
+
+/// One seat per room (each player alone in a room of their node), a short lease.
+const FLAGS: &[&str] = &["--players-per-room", "1", "--lease-ms", "2000"];
+
+/// How soon every node must have taken a rotation: the bound the operations guide promises
+/// (a node re-reads the keys after every heartbeat, once a second).
+const REFRESH_BOUND: Duration = Duration::from_secs(10);
+
+/// Connects to `http` as the player of `token`, naming `room` (`/ws?token=…&room=…`).
+async fn come_back(http: SocketAddr, token: &str, room: u64) -> WsClient {
+    WsClient::connect(http, Some(&format!("{token}&room={room}"))).await
+}
+
+/// A player on `node`, named `name`, seated by quick match: the client and its room.
+async fn seated(node: &NodeProc, name: &str) -> (WsClient, u64) {
+    let mut player = WsClient::connect(node.http, None).await;
+    let id = player.request("name", json!({"name": name})).await;
+    let renamed = player.reply(id).await;
+    assert_ne!(renamed["type"], "error", "{renamed}");
+    let joined = player.play().await;
+    let room = joined["room"]["id"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no room in {joined}"));
+    (player, room)
+}
+
+/// Nodes `a` and `b` of the cluster of `pg`, both joined (each has read the keys: a node
+/// serves HTTP a moment before it joins).
+async fn two_nodes(pg: &TestSchema) -> (NodeProc, NodeProc) {
+    let (a, b) = (
+        NodeProc::start(pg, "a", FLAGS),
+        NodeProc::start(pg, "b", FLAGS),
+    );
+    a.cluster().await;
+    b.cluster().await;
+    (a, b)
+}
+
+/// `referee cluster rotate-token-key --db …` (with `--revoke` if `revoke`): what it printed.
+fn rotate(pg: &TestSchema, revoke: bool) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_referee"));
+    command.args(["cluster", "rotate-token-key", "--db", &db_url(pg)]);
+    if revoke {
+        command.arg("--revoke");
+    }
+    let out = command.output().unwrap_or_else(|e| panic!("{e}"));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    stdout
+}
+
+/// Waits (up to [`REFRESH_BOUND`] after `since`) until `node` says it took the new keys.
+async fn took(node: &NodeProc, what: &str, since: Instant) {
+    loop {
+        if node.log().iter().any(|line| line.contains(what)) {
+            return;
+        }
+        assert!(
+            since.elapsed() < REFRESH_BOUND,
+            "no '{what}' within {REFRESH_BOUND:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Reads until the error notice; the messages read meanwhile must not seat the player.
+async fn refusal(client: &mut WsClient) -> Value {
+    let (error, before) = client.until(|m| m["type"] == "error").await;
+    assert!(
+        before.iter().all(|m| m["type"] != "joined"),
+        "seated: {before:?}"
+    );
+    error
+}
+
+#[tokio::test]
+async fn a_token_issued_before_a_rotation_still_brings_its_player_back_to_the_seat() {
+    let Some(pg) = services("token_keys_rotated").await else {
+        return;
+    };
+    let (a, b) = two_nodes(&pg).await;
+    let (mut ann, room) = seated(&a, "Ann").await;
+    let (player, token) = (ann.player(), ann.token());
+    assert!(ann.play_round(20).await.is_some(), "Ann, alone, wins");
+
+    let rotated = Instant::now();
+    let said = rotate(&pg, false);
+    assert!(said.contains("remain valid until they expire"), "{said}");
+    took(&a, "token key was rotated", rotated).await;
+    took(&b, "token key was rotated", rotated).await;
+
+    // Her node dies; node b, which signs with the new key now, still takes her old token.
+    let saved = format!("SELECT COUNT(*) FROM room_snapshots WHERE room = 'room/{room}'");
+    eventually(&pg, &saved, 1).await;
+    a.signal("-KILL");
+    ann.drop_connection();
+    let mut back = come_back(b.http, &token, room).await;
+    assert_eq!(back.welcome["resumed"], true, "{}", back.welcome);
+    assert_eq!(back.player(), player, "the same player");
+    assert_eq!(back.token(), token, "the token stays hers");
+    let joined = back.expect("joined").await;
+    assert_eq!(joined["room"]["id"], room, "{joined}");
+}
+
+#[tokio::test]
+async fn after_a_revocation_every_token_issued_before_is_refused_as_a_forged_one() {
+    let Some(pg) = services("token_keys_revoked").await else {
+        return;
+    };
+    let (a, b) = two_nodes(&pg).await;
+    let (ann, ann_room) = seated(&a, "Ann").await;
+    let (ann_id, ann_token) = (ann.player(), ann.token());
+    ann.close().await;
+
+    let revoked = Instant::now();
+    let said = rotate(&pg, true);
+    assert!(
+        said.contains("every token issued before now is refused"),
+        "{said}"
+    );
+
+    // On her own node, where her seat is parked: she resumes until the node re-reads the
+    // keys, then is refused, as a forged token is.
+    let mut again = loop {
+        let again = WsClient::connect(a.http, Some(&ann_token)).await;
+        if again.welcome["resumed"] == false {
+            break again;
+        }
+        assert!(
+            revoked.elapsed() < REFRESH_BOUND,
+            "still resumed {:?} after --revoke",
+            revoked.elapsed()
+        );
+        again.close().await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    eprintln!("refused {:?} after --revoke", revoked.elapsed());
+    took(&b, "previous one revoked", revoked).await;
+    assert_ne!(again.player(), ann_id);
+    let error = refusal(&mut again).await;
+    assert_eq!(error["code"], "bad_token", "{error}");
+    assert!(
+        error.to_string().contains("signature does not match"),
+        "{error}"
+    );
+
+    // At another node, for her room: the same answer.
+    let mut elsewhere = come_back(b.http, &ann_token, ann_room).await;
+    assert_eq!(elsewhere.welcome["resumed"], false, "{}", elsewhere.welcome);
+    let error = refusal(&mut elsewhere).await;
+    assert!(
+        error.to_string().contains("signature does not match"),
+        "{error}"
+    );
+
+    // A token issued after the revocation resumes as ever.
+    let (cat, _) = seated(&a, "Cat").await;
+    let (cat_id, cat_token) = (cat.player(), cat.token());
+    cat.close().await;
+    let started = Instant::now();
+    let back = WsClient::connect(a.http, Some(&cat_token)).await;
+    assert_eq!(back.welcome["resumed"], true, "{}", back.welcome);
+    assert_eq!(back.player(), cat_id);
+    assert!(started.elapsed() < PATIENCE);
+}
