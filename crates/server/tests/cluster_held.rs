@@ -25,15 +25,6 @@ const NODES: &[&str] = &[
     "10",
 ];
 
-async fn named(node: &NodeProc, name: &str) -> (Client, u64) {
-    let (mut player, room) = node.player().await;
-    player.send(&format!("/name {name}")).await;
-    player
-        .until_contains(&format!("You are now known as {name}"))
-        .await;
-    (player, room)
-}
-
 /// Sends a guess and waits until the player is seated again on the room's new host.
 async fn back_after_failover(player: &mut Client) {
     player.send("5").await;
@@ -60,9 +51,9 @@ async fn a_seat_left_with_a_dead_host_is_not_held_again_by_the_next_failover() {
     let a = NodeProc::start(&pg, "a", NODES);
     let b = NodeProc::start(&pg, "b", NODES);
     let c = NodeProc::start(&pg, "c", NODES);
-    let (_zed, room) = named(&a, "Zed").await;
-    let (mut ann, _) = named(&b, "Ann").await;
-    let (mut bob, _) = named(&c, "Bob").await;
+    let (_zed, room) = a.named_player("Zed").await;
+    let (mut ann, _) = b.named_player("Ann").await;
+    let (mut bob, _) = c.named_player("Bob").await;
     join_elsewhere(&mut ann, room).await;
     join_elsewhere(&mut bob, room).await;
     assert!(ann.play_round(20).await.is_some(), "Ann wins a round");

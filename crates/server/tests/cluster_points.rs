@@ -26,15 +26,6 @@ const NODES: &[&str] = &[
     "10",
 ];
 
-async fn named(node: &NodeProc, name: &str) -> (Client, u64) {
-    let (mut player, room) = node.player().await;
-    player.send(&format!("/name {name}")).await;
-    player
-        .until_contains(&format!("You are now known as {name}"))
-        .await;
-    (player, room)
-}
-
 /// Plays a round of guess-the-number (numbers below `max`) to its end: the `Correct!` line
 /// if this player won it. Fails the test after [`PATIENCE`], saying what was read.
 async fn win_round(player: &mut Client, max: u32) -> Option<String> {
@@ -78,8 +69,8 @@ async fn points_of_rounds_committed_after_the_last_snapshot_survive_a_failover()
     let a = NodeProc::start(&pg, "a", NODES);
     let b = NodeProc::start(&pg, "b", NODES);
     // The room is a's (Zed opened it there); Ann plays in it from b.
-    let (_zed, room) = named(&a, "Zed").await;
-    let (mut ann, _) = named(&b, "Ann").await;
+    let (_zed, room) = a.named_player("Zed").await;
+    let (mut ann, _) = b.named_player("Ann").await;
     join_elsewhere(&mut ann, room).await;
     let first = win_round(&mut ann, 20).await;
     assert!(first.is_some_and(|line| line.contains("now have 1 point")));

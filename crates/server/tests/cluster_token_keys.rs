@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use common::cluster::{NodeProc, PATIENCE, db_url, eventually, services};
 use common::ws::WsClient;
 use referee_store::pg_testing::TestSchema;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// One seat per room (each player alone in a room of their node), a short lease.
 const FLAGS: &[&str] = &["--players-per-room", "1", "--lease-ms", "2000"];
@@ -29,19 +29,6 @@ const REFRESH_BOUND: Duration = Duration::from_secs(10);
 /// Connects to `http` as the player of `token`, naming `room` (`/ws?token=…&room=…`).
 async fn come_back(http: SocketAddr, token: &str, room: u64) -> WsClient {
     WsClient::connect(http, Some(&format!("{token}&room={room}"))).await
-}
-
-/// A player on `node`, named `name`, seated by quick match: the client and its room.
-async fn seated(node: &NodeProc, name: &str) -> (WsClient, u64) {
-    let mut player = WsClient::connect(node.http, None).await;
-    let id = player.request("name", json!({"name": name})).await;
-    let renamed = player.reply(id).await;
-    assert_ne!(renamed["type"], "error", "{renamed}");
-    let joined = player.play().await;
-    let room = joined["room"]["id"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no room in {joined}"));
-    (player, room)
 }
 
 /// Nodes `a` and `b` of the cluster of `pg`, both joined (each has read the keys: a node
@@ -102,7 +89,7 @@ async fn a_token_issued_before_a_rotation_still_brings_its_player_back_to_the_se
         return;
     };
     let (a, b) = two_nodes(&pg).await;
-    let (mut ann, room) = seated(&a, "Ann").await;
+    let (mut ann, room) = a.ws_player("Ann").await;
     let (player, token) = (ann.player(), ann.token());
     assert!(ann.play_round(20).await.is_some(), "Ann, alone, wins");
 
@@ -131,7 +118,7 @@ async fn after_a_revocation_every_token_issued_before_is_refused_as_a_forged_one
         return;
     };
     let (a, b) = two_nodes(&pg).await;
-    let (ann, ann_room) = seated(&a, "Ann").await;
+    let (ann, ann_room) = a.ws_player("Ann").await;
     let (ann_id, ann_token) = (ann.player(), ann.token());
     ann.close().await;
 
@@ -177,7 +164,7 @@ async fn after_a_revocation_every_token_issued_before_is_refused_as_a_forged_one
     );
 
     // A token issued after the revocation resumes as ever.
-    let (cat, _) = seated(&a, "Cat").await;
+    let (cat, _) = a.ws_player("Cat").await;
     let (cat_id, cat_token) = (cat.player(), cat.token());
     cat.close().await;
     let started = Instant::now();

@@ -24,19 +24,6 @@ async fn come_back(http: SocketAddr, token: &str, room: u64) -> WsClient {
     WsClient::connect(http, Some(&format!("{token}&room={room}"))).await
 }
 
-/// A player on `node`, named `name`, seated by quick match: the client and its room.
-async fn seated(node: &NodeProc, name: &str) -> (WsClient, u64) {
-    let mut player = WsClient::connect(node.http, None).await;
-    let id = player.request("name", json!({"name": name})).await;
-    let renamed = player.reply(id).await;
-    assert_ne!(renamed["type"], "error", "{renamed}");
-    let joined = player.play().await;
-    let room = joined["room"]["id"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no room in {joined}"));
-    (player, room)
-}
-
 /// Reads until the error notice; the messages read meanwhile must not seat the player.
 async fn refusal(client: &mut WsClient) -> Value {
     let (error, before) = client.until(|m| m["type"] == "error").await;
@@ -54,7 +41,7 @@ async fn a_websocket_player_whose_node_is_killed_is_back_in_the_same_seat_on_ano
     };
     let a = NodeProc::start(&pg, "a", FLAGS);
     let b = NodeProc::start(&pg, "b", FLAGS);
-    let (mut ann, room) = seated(&a, "Ann").await;
+    let (mut ann, room) = a.ws_player("Ann").await;
     let (player, token) = (ann.player(), ann.token());
     assert!(ann.play_round(20).await.is_some(), "Ann, alone, wins");
     // The kill comes once the snapshot taken after that win is saved.
@@ -104,8 +91,8 @@ async fn a_forged_token_or_another_players_seat_is_refused_with_a_clear_error() 
     };
     let a = NodeProc::start(&pg, "a", FLAGS);
     let b = NodeProc::start(&pg, "b", FLAGS);
-    let (ann, ann_room) = seated(&a, "Ann").await;
-    let (bob, bob_room) = seated(&a, "Bob").await;
+    let (ann, ann_room) = a.ws_player("Ann").await;
+    let (bob, bob_room) = a.ws_player("Bob").await;
     assert_ne!(ann_room, bob_room);
     let token = ann.token();
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use referee_store::pg_testing::TestSchema;
 
 use super::http::http_get;
+use super::ws::WsClient;
 use super::{Client, listening_address, room_of};
 
 /// How long a test waits for something the servers do in the background.
@@ -128,6 +129,31 @@ impl NodeProc {
         let mut client = Client::connect(self.tcp).await;
         let (_, seat) = client.greeting().await;
         (client, room_of(&seat))
+    }
+
+    /// A netcat player named `name`, seated by quick match: the client and its room.
+    pub async fn named_player(&self, name: &str) -> (Client, u64) {
+        let (mut player, room) = self.player().await;
+        player.send(&format!("/name {name}")).await;
+        player
+            .until_contains(&format!("You are now known as {name}"))
+            .await;
+        (player, room)
+    }
+
+    /// A browser player named `name`, seated by quick match: the client and its room.
+    pub async fn ws_player(&self, name: &str) -> (WsClient, u64) {
+        let mut player = WsClient::connect(self.http, None).await;
+        let id = player
+            .request("name", serde_json::json!({"name": name}))
+            .await;
+        let renamed = player.reply(id).await;
+        assert_ne!(renamed["type"], "error", "{renamed}");
+        let joined = player.play().await;
+        let room = joined["room"]["id"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no room in {joined}"));
+        (player, room)
     }
 
     pub fn signal(&self, signal: &str) {
