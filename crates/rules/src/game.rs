@@ -251,13 +251,22 @@ pub trait Game: Clone + Sized + Send + Serialize + DeserializeOwned + 'static {
         Vec::new()
     }
 
+    /// Ends the round (or match) in play unplayed and goes on to the next, with a number of
+    /// its own: the round was decided and recorded while this state did not follow (a
+    /// failover from a snapshot taken before rounds its host had already committed), so it
+    /// must not be played, or recorded, again. Its points come through [`Game::credit`].
+    /// Returns the events of what starts next. By default [`Game::void_round`], for a game
+    /// whose void already moves on to the next number (guess-the-number's does).
+    fn skip_round(&mut self, now: Millis, rng: &mut dyn rand::Rng) -> Vec<Self::Event> {
+        self.void_round(now, rng)
+    }
+
     /// Gives `player` the `points` of a round (or match) decided and recorded while this
     /// state did not follow: a server restoring a room from a snapshot taken before rounds it
     /// had already committed (a failover from a snapshot that is behind) credits each of
-    /// those so, before the room serves anyone, after which their numbers are voided
-    /// ([`Game::void_round`]). Only the scoreboard moves; a player not seated in this state
-    /// gets nothing (leaving forgets a score). Nothing, by default: a game whose decided
-    /// round is played again after such a restore must not count it twice.
+    /// those so, before the room serves anyone, after which their numbers are skipped
+    /// ([`Game::skip_round`]). Only the scoreboard moves; a player not seated in this state
+    /// gets nothing (leaving forgets a score). Nothing, by default.
     fn credit(&mut self, player: PlayerId, points: u32) {
         let _ = (player, points);
     }

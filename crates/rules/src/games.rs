@@ -200,6 +200,13 @@ impl<A: Game, B: Game> Game for Games<A, B> {
         }
     }
 
+    fn skip_round(&mut self, now: Millis, rng: &mut dyn rand::Rng) -> Vec<Self::Event> {
+        match self {
+            Games::First(a) => first::<A, B>(a.skip_round(now, rng)),
+            Games::Second(b) => second::<A, B>(b.skip_round(now, rng)),
+        }
+    }
+
     fn credit(&mut self, player: PlayerId, points: u32) {
         match self {
             Games::First(a) => a.credit(player, points),

@@ -348,12 +348,27 @@ impl Game for LiarsDice {
         }
     }
 
-    /// Nothing: a match is the unit of points, and a match restored from a snapshot taken
-    /// before it was decided is not skipped (`void_round` deals its hand again; the match
-    /// number stays), so it is decided, and counted, once more on the new host. Crediting
-    /// the recorded win too would count that match twice.
+    /// The match in play was decided and recorded on an earlier host: it ends unplayed (no
+    /// winner here: its win comes through `credit`), and the table goes on to the next match
+    /// number as after a win — dealt at once if the table is full, else counted down to.
+    /// Between matches nothing is in play, and the number is the next one's already.
+    fn skip_round(&mut self, now: Millis, rng: &mut dyn rand::Rng) -> Vec<DiceEvent> {
+        if !matches!(self.phase, Phase::Playing(_)) {
+            return Vec::new();
+        }
+        self.match_no += 1;
+        self.phase = Phase::Waiting { countdown: None };
+        let mut events = self.unseat_bots();
+        events.extend(self.maybe_start(now, rng));
+        events
+    }
+
+    /// A match won (and recorded) on an earlier host, skipped here (`skip_round`): its
+    /// winner's tally, if they are seated.
     fn credit(&mut self, player: PlayerId, points: u32) {
-        let _ = (player, points);
+        if let Some(wins) = self.wins.get_mut(&player) {
+            *wins = wins.saturating_add(points);
+        }
     }
 
     fn random_action(&self, player: PlayerId, rng: &mut dyn rand::Rng) -> Option<DiceAction> {

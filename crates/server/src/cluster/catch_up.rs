@@ -6,14 +6,16 @@
 //! Those rounds are decided: their winners were told and PostgreSQL has them, on the
 //! leaderboard. The adopter therefore gives each of them its points again on the room's own
 //! scoreboard ([`referee_rules::Game::credit`], from the [`referee_store::Credit`] each
-//! result was stored with), then voids each of their numbers unplayed, so that the round
-//! voided next (`Resume::Failover`) is the one in play at the death and every new round's
-//! number is new.
+//! result was stored with), then skips each of their numbers unplayed
+//! ([`referee_rules::Game::skip_round`]: a guess round is voided into the next; a Liar's Dice
+//! match ends without a winner and the next match number is dealt), so that the round voided
+//! next (`Resume::Failover`) is the one in play at the death and every new round's number is
+//! new: no round or match is played, or recorded, twice.
 
 use std::collections::BTreeSet;
 
 use referee_cluster::Keeper;
-use referee_rules::{Game, PlayerId, Render};
+use referee_rules::{Game, Millis, PlayerId, Render};
 use referee_store::{CommittedRound, StoredSnapshot};
 
 use crate::room::RoomSnapshot;
@@ -72,7 +74,7 @@ pub(crate) fn credit<G: Game>(game: &mut G, rounds: &[CommittedRound]) -> usize 
     credited
 }
 
-/// Voids each round from the one in play to `last`, unplayed.
+/// Skips each round from the one in play to `last`, unplayed ([`Game::skip_round`]).
 fn past_committed<G: Render>(snapshot: &mut RoomSnapshot<G>, last: u64, claim: &str) {
     if snapshot.state.round() > last {
         return;
@@ -84,11 +86,17 @@ fn past_committed<G: Render>(snapshot: &mut RoomSnapshot<G>, last: u64, claim: &
         behind,
         "the snapshot is behind the rounds committed"
     );
+    skip_past(&mut snapshot.state, snapshot.now, last, behind);
+}
+
+/// Skips `game`'s rounds (at most `behind`, and [`CATCH_UP_MAX`]) until its round in play is
+/// past `last`, or a skip no longer moves it.
+fn skip_past<G: Game>(game: &mut G, now: Millis, last: u64, behind: u64) {
     let mut rng = rand::rng();
     for _ in 0..behind.min(CATCH_UP_MAX) {
-        let before = snapshot.state.round();
-        let _ = snapshot.state.void_round(snapshot.now, &mut rng);
-        if snapshot.state.round() <= before || snapshot.state.round() > last {
+        let before = game.round();
+        let _ = game.skip_round(now, &mut rng);
+        if game.round() <= before || game.round() > last {
             break;
         }
     }
@@ -96,7 +104,7 @@ fn past_committed<G: Render>(snapshot: &mut RoomSnapshot<G>, last: u64, claim: &
 
 #[cfg(test)]
 mod tests {
-    use referee_rules::{GuessConfig, GuessNumber, Millis, match_rng};
+    use referee_rules::{DiceConfig, GuessConfig, GuessNumber, LiarsDice, match_rng};
     use referee_store::Credit;
 
     use super::*;
@@ -131,5 +139,26 @@ mod tests {
             .map(|score| (score.player.0, score.points))
             .collect();
         assert_eq!(board, vec![(1, 2), (2, 0)]);
+    }
+
+    #[test]
+    fn rounds_and_matches_committed_after_the_snapshot_are_skipped_not_played_again() {
+        let mut rng = match_rng(4);
+        let mut guess = GuessNumber::new(&GuessConfig::default(), &mut rng);
+        guess.add_player(PlayerId(1), Millis::ZERO, &mut rng);
+        // Rounds 1 to 3 committed: round 4 is the first this host may play.
+        skip_past(&mut guess, Millis::ZERO, 3, 3);
+        assert_eq!(guess.round(), 4);
+
+        let config = DiceConfig::new(2, Millis::from_secs(30), Millis::from_secs(15))
+            .unwrap_or_else(|err| panic!("{err}"));
+        let mut dice = LiarsDice::new(&config, &mut rng);
+        dice.add_player(PlayerId(1), Millis::ZERO, &mut rng);
+        dice.add_player(PlayerId(2), Millis::ZERO, &mut rng);
+        assert_eq!(dice.round(), 1, "match 1 in play");
+        // Match 1 committed by the dead host: not dealt again, match 2 is.
+        skip_past(&mut dice, Millis::ZERO, 1, 1);
+        assert_eq!(dice.round(), 2);
+        assert!(dice.turn() != referee_rules::Turn::Nobody, "match 2 dealt");
     }
 }

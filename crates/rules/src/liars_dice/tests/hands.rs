@@ -270,3 +270,35 @@ fn between_matches_there_is_nothing_to_void() {
     assert!(game.void_round(T0, &mut rng()).is_empty());
     assert_eq!(game, before);
 }
+
+#[test]
+fn a_match_recorded_on_an_earlier_host_is_skipped_unplayed_and_credited() {
+    let mut game = started(&[ANN, BOB]);
+    game.apply(ANN, 1, bid(2, 3), Millis(5_000), &mut rng())
+        .unwrap();
+    let events = game.skip_round(Millis(9_000), &mut rng());
+    // Match 1 ends without a winner here, and the full table is dealt match 2 at once.
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, DiceEvent::MatchWon { .. })),
+        "{events:?}"
+    );
+    assert_eq!(game.round(), 2, "the next match number");
+    assert_eq!(table(&game).bid, None);
+    // Its win comes through credit: the seated winner only.
+    game.credit(BOB, 1);
+    game.credit(CY, 1);
+    let board: Vec<(PlayerId, u32)> = game
+        .scores()
+        .iter()
+        .map(|score| (score.player, score.points))
+        .collect();
+    assert_eq!(board, vec![(BOB, 1), (ANN, 0)]);
+    // Between matches nothing is in play: nothing to skip.
+    let mut waiting = LiarsDice::new(&config(3), &mut rng());
+    waiting.add_player(ANN, T0, &mut rng());
+    let before = waiting.clone();
+    assert!(waiting.skip_round(T0, &mut rng()).is_empty());
+    assert_eq!(waiting, before);
+}
