@@ -10,14 +10,12 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::cluster::{NodeProc, PATIENCE, db_url, eventually, services};
 use common::ws::WsClient;
 use referee_store::pg_testing::TestSchema;
-use serde_json::Value;
 
 /// One seat per room (each player alone in a room of their node), a short lease.
 const FLAGS: &[&str] = &["--players-per-room", "1", "--lease-ms", "2000"];
@@ -25,11 +23,6 @@ const FLAGS: &[&str] = &["--players-per-room", "1", "--lease-ms", "2000"];
 /// How soon every node must have taken a rotation: the bound the operations guide promises
 /// (a node re-reads the keys after every heartbeat, once a second).
 const REFRESH_BOUND: Duration = Duration::from_secs(10);
-
-/// Connects to `http` as the player of `token`, naming `room` (`/ws?token=…&room=…`).
-async fn come_back(http: SocketAddr, token: &str, room: u64) -> WsClient {
-    WsClient::connect(http, Some(&format!("{token}&room={room}"))).await
-}
 
 /// Nodes `a` and `b` of the cluster of `pg`, both joined (each has read the keys: a node
 /// serves HTTP a moment before it joins).
@@ -73,16 +66,6 @@ async fn took(node: &NodeProc, what: &str, since: Instant) {
     }
 }
 
-/// Reads until the error notice; the messages read meanwhile must not seat the player.
-async fn refusal(client: &mut WsClient) -> Value {
-    let (error, before) = client.until(|m| m["type"] == "error").await;
-    assert!(
-        before.iter().all(|m| m["type"] != "joined"),
-        "seated: {before:?}"
-    );
-    error
-}
-
 #[tokio::test]
 async fn a_token_issued_before_a_rotation_still_brings_its_player_back_to_the_seat() {
     let Some(pg) = services("token_keys_rotated").await else {
@@ -104,7 +87,7 @@ async fn a_token_issued_before_a_rotation_still_brings_its_player_back_to_the_se
     eventually(&pg, &saved, 1).await;
     a.signal("-KILL");
     ann.drop_connection();
-    let mut back = come_back(b.http, &token, room).await;
+    let mut back = WsClient::come_back(b.http, &token, room).await;
     assert_eq!(back.welcome["resumed"], true, "{}", back.welcome);
     assert_eq!(back.player(), player, "the same player");
     assert_eq!(back.token(), token, "the token stays hers");
@@ -147,7 +130,7 @@ async fn after_a_revocation_every_token_issued_before_is_refused_as_a_forged_one
     eprintln!("refused {:?} after --revoke", revoked.elapsed());
     took(&b, "previous one revoked", revoked).await;
     assert_ne!(again.player(), ann_id);
-    let error = refusal(&mut again).await;
+    let error = again.refusal().await;
     assert_eq!(error["code"], "bad_token", "{error}");
     assert!(
         error.to_string().contains("signature does not match"),
@@ -155,9 +138,9 @@ async fn after_a_revocation_every_token_issued_before_is_refused_as_a_forged_one
     );
 
     // At another node, for her room: the same answer.
-    let mut elsewhere = come_back(b.http, &ann_token, ann_room).await;
+    let mut elsewhere = WsClient::come_back(b.http, &ann_token, ann_room).await;
     assert_eq!(elsewhere.welcome["resumed"], false, "{}", elsewhere.welcome);
-    let error = refusal(&mut elsewhere).await;
+    let error = elsewhere.refusal().await;
     assert!(
         error.to_string().contains("signature does not match"),
         "{error}"

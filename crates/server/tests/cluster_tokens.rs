@@ -13,26 +13,11 @@ use std::time::{Duration, Instant};
 
 use common::cluster::{NodeProc, PATIENCE, eventually, services};
 use common::ws::WsClient;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// One seat per room (each player alone in a room of their node), a short lease.
 const FLAGS: &[&str] = &["--players-per-room", "1", "--lease-ms", "2000"];
-
-/// Connects to `http` as the player of `token`, naming `room` (`/ws?token=…&room=…`).
-async fn come_back(http: SocketAddr, token: &str, room: u64) -> WsClient {
-    WsClient::connect(http, Some(&format!("{token}&room={room}"))).await
-}
-
-/// Reads until the error notice; the messages read meanwhile must not seat the player.
-async fn refusal(client: &mut WsClient) -> Value {
-    let (error, before) = client.until(|m| m["type"] == "error").await;
-    assert!(
-        before.iter().all(|m| m["type"] != "joined"),
-        "seated: {before:?}"
-    );
-    error
-}
 
 #[tokio::test]
 async fn a_websocket_player_whose_node_is_killed_is_back_in_the_same_seat_on_another_node() {
@@ -56,7 +41,7 @@ async fn a_websocket_player_whose_node_is_killed_is_back_in_the_same_seat_on_ano
     ann.drop_connection();
     // Node b does not know the token: it checks its signature, asks the room (adopted by b
     // once a's lease runs out) whether Ann sits there, and gives her the seat back.
-    let mut back = come_back(b.http, &token, room).await;
+    let mut back = WsClient::come_back(b.http, &token, room).await;
     assert_eq!(back.welcome["resumed"], true, "{}", back.welcome);
     assert_eq!(back.player(), player, "the same player");
     assert_eq!(back.welcome["name"], "Ann", "{}", back.welcome);
@@ -103,10 +88,10 @@ async fn a_forged_token_or_another_players_seat_is_refused_with_a_clear_error() 
         1,
     );
     assert_ne!(forged, token);
-    let mut mallory = come_back(b.http, &forged, bob_room).await;
+    let mut mallory = WsClient::come_back(b.http, &forged, bob_room).await;
     assert_eq!(mallory.welcome["resumed"], false, "{}", mallory.welcome);
     assert_ne!(mallory.player(), bob.player());
-    let error = refusal(&mut mallory).await;
+    let error = mallory.refusal().await;
     assert_eq!(error["code"], "bad_token", "{error}");
     assert!(
         error.to_string().contains("signature does not match"),
@@ -114,10 +99,10 @@ async fn a_forged_token_or_another_players_seat_is_refused_with_a_clear_error() 
     );
 
     // Ann's own token, for Bob's room: the room holds no seat of hers.
-    let mut nosy = come_back(b.http, &token, bob_room).await;
+    let mut nosy = WsClient::come_back(b.http, &token, bob_room).await;
     assert_eq!(nosy.welcome["resumed"], false, "{}", nosy.welcome);
     assert_ne!(nosy.player(), ann.player());
-    let error = refusal(&mut nosy).await;
+    let error = nosy.refusal().await;
     assert_eq!(error["code"], "bad_token", "{error}");
     assert!(
         error

@@ -30,6 +30,21 @@ pub struct WsClient {
 }
 
 impl WsClient {
+    /// Connects to `http` as the player of `token`, naming `room` (`/ws?token=…&room=…`).
+    pub async fn come_back(http: SocketAddr, token: &str, room: u64) -> WsClient {
+        WsClient::connect(http, Some(&format!("{token}&room={room}"))).await
+    }
+
+    /// Reads until the error notice; the messages read meanwhile must not seat the player.
+    pub async fn refusal(&mut self) -> Value {
+        let (error, before) = self.until(|m| m["type"] == "error").await;
+        assert!(
+            before.iter().all(|m| m["type"] != "joined"),
+            "seated: {before:?}"
+        );
+        error
+    }
+
     /// Connects to `/ws` (with `?token=` if given) and reads the welcome.
     pub async fn connect(http: SocketAddr, token: Option<&str>) -> Self {
         let mut client = Self::connect_raw(http, token).await;
