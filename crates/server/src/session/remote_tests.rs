@@ -91,6 +91,22 @@ struct NodeA {
     name: String,
 }
 
+impl NodeA {
+    /// A seat in guess-the-number room `room`, hosted elsewhere and reached from this node.
+    fn seat_in(&self, room: u64) -> Seat<GuessNumber> {
+        Seat {
+            room,
+            game: "guess",
+            label: RoomLabel {
+                id: room,
+                code: None,
+            },
+            handle: RoomLink::remote(&self.client, &prefix(), &self.name, room, None),
+            host: None,
+        }
+    }
+}
+
 fn node_a(client: async_nats::Client, test: &str) -> NodeA {
     NodeA {
         client,
@@ -477,17 +493,7 @@ async fn a_move_whose_answer_was_lost_with_its_host_is_reported() {
     wire::settled(&client_b).await;
     let a = node_a(client_a, "lost");
     let (mut session, mut frames) = player(&lobby(51), 1, 9);
-    let seat = Seat {
-        room: ROOM,
-        game: "guess",
-        label: RoomLabel {
-            id: ROOM,
-            code: None,
-        },
-        handle: RoomLink::remote(&a.client, &prefix(), &a.name, ROOM, None),
-        host: None,
-    };
-    session.sit(seat).await;
+    session.sit(a.seat_in(ROOM)).await;
     assert!(session.seat.is_some(), "seated by the mute host");
 
     let started = Instant::now();
@@ -581,17 +587,7 @@ async fn a_chat_line_to_a_busy_remote_room_is_dropped_and_said_to_be() {
     wire::settled(&client_b).await;
     let a = node_a(client_a, "chat");
     let (mut session, mut frames) = player(&lobby(52), 1, 10);
-    let seat = Seat {
-        room: ROOM,
-        game: "guess",
-        label: RoomLabel {
-            id: ROOM,
-            code: None,
-        },
-        handle: RoomLink::remote(&a.client, &prefix(), &a.name, ROOM, None),
-        host: None,
-    };
-    session.sit(seat).await;
+    session.sit(a.seat_in(ROOM)).await;
     assert!(session.seat.is_some(), "seated by the host");
 
     // The room busy: one call in its handler, one in its mailbox's only slot (sent on the
