@@ -203,23 +203,18 @@ impl Recorder {
     /// Commits saves without a fence (a server on its own) and answers them.
     fn commit_unfenced(&mut self, batch: Vec<Pending>) {
         let rounds = batch.len();
-        let mut dones = Vec::with_capacity(rounds);
+        let (results, dones): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .map(|save| ((save.result, save.log), save.done))
+            .unzip();
         let outcome = if self.store.takes_unwritten_logs() {
-            let mut results = Vec::with_capacity(rounds);
-            for save in batch {
-                results.push((save.result, save.log));
-                dones.push(save.done);
-            }
             // Memory: no transient failure to retry (and the logs are consumed).
             self.store
                 .record_unwritten(results)
                 .map_err(|err| StorageFailed::new(err.to_string()))
         } else {
-            let mut results = Vec::with_capacity(rounds);
-            for save in batch {
-                results.push(save.result);
-                dones.push(save.done);
-            }
+            // Every log was written when its save arrived (`answer`).
+            let results: Vec<RoundResult> = results.into_iter().map(|(result, _)| result).collect();
             self.retrying(|store| store.record(&results))
         };
         self.report(&outcome, rounds);
