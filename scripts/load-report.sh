@@ -16,6 +16,9 @@
 #   BIN=/tmp/referee-before scripts/load-report.sh 10 30     # a binary built earlier (A/B)
 #   GAME=dice scripts/load-report.sh 10 300 3000     # Liar's Dice bots at 4-seat tables
 #                                                    # (line protocol; `--dice-countdown 1`)
+#   ECHO=process scripts/load-report.sh 10 30 300   # the echo as a process of its own at every
+#                                                    # count, as the server is (default: inside
+#                                                    # the load generator below 10,000 players)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +37,7 @@ esac
 [ "$game" = guess ] || [ "$transport" = tcp ] || { echo "dice bots speak TCP only" >&2; exit 2; }
 workers=()
 [ -z "${WORKERS:-}" ] || workers=(--workers "$WORKERS")
+echo_workers=("${workers[@]}")
 [ -z "${RUNTIME:-}" ] || workers+=(--runtime "$RUNTIME")
 store=(--db)
 [ -z "${NO_DB:-}" ] || store=(--no-db)
@@ -59,7 +63,14 @@ dir=$(mktemp -d)
 
 # The echo runs inside the load generator unless the bots and the echo's own sockets would not
 # fit under one process's open-file limit (10,000 players here: 2 x 10,000 > 20,000 with the
-# spares); then it is `referee echo`, a process of its own, as the server is.
+# spares), or ECHO=process asks for it; then it is `referee echo`, a process of its own, with
+# the server's runtime (`--workers` as given), as the server is. Inside the load generator the
+# echo shares the bots' threads: a bot's line and its echo can be handled by one thread with
+# no switch between processes, which a server in a process of its own can never do.
+case ${ECHO:-inside} in
+    inside|process) ;;
+    *) echo "ECHO is inside or process" >&2; exit 2 ;;
+esac
 fd_limit=$(ulimit -Hn)
 echo_port=$((port + 2))
 echo_server=
@@ -84,8 +95,10 @@ done
 
 for clients in "${counts[@]}"; do
     echo_at=()
-    if [ "$fd_limit" != unlimited ] && [ $((clients * 2 + 1024)) -gt "$fd_limit" ]; then
-        "$bin" echo --addr "127.0.0.1:$echo_port" --transport "$transport" >"$dir/echo.log" 2>&1 &
+    if [ "${ECHO:-inside}" = process ] ||
+        { [ "$fd_limit" != unlimited ] && [ $((clients * 2 + 1024)) -gt "$fd_limit" ]; }; then
+        "$bin" echo --addr "127.0.0.1:$echo_port" --transport "$transport" "${echo_workers[@]}" \
+            >"$dir/echo.log" 2>&1 &
         echo_server=$!
         for _ in $(seq 50); do
             (exec 3<>"/dev/tcp/127.0.0.1/$echo_port") 2>/dev/null && break

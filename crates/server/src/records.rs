@@ -39,7 +39,9 @@
 //! A store in memory (`--no-db`) takes the logs unwritten
 //! ([`Store::takes_unwritten_logs`]) and writes one only when someone reads its match.
 //!
-//! The store is synchronous (SQLite, PostgreSQL), so the recorder runs on a thread of its own.
+//! The store is synchronous (SQLite, PostgreSQL), so the recorder runs on a thread of its own
+//! — unless the store never blocks ([`Store::blocks`]: the memory store of `--no-db`), when it
+//! is a task of the runtime like any other actor.
 
 use std::collections::HashMap;
 use std::io;
@@ -158,7 +160,8 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    /// Spawns the recorder on its own thread; it reports to `status`.
+    /// Spawns the recorder, on a thread of its own if its store [`blocks`](Store::blocks),
+    /// else as a task of the current runtime; it reports to `status`.
     pub(crate) fn spawn(
         store: Box<dyn Store>,
         max_batch: usize,
@@ -176,10 +179,15 @@ impl Recorder {
             ),
             away_limit: AWAY_LIMIT,
         };
-        ActorBuilder::new()
-            .name("recorder")
-            .mailbox_capacity(4096)
-            .spawn_thread(recorder)
+        let builder = ActorBuilder::new().name("recorder").mailbox_capacity(4096);
+        if recorder.store.blocks() {
+            builder.spawn_thread(recorder)
+        } else {
+            // A store in memory (`--no-db`) commits in microseconds: on the runtime, a save
+            // and its answer are two task wake-ups, where a thread of its own costs a futex
+            // wake and two context switches each way (docs/PERFORMANCE.md §3).
+            Ok(builder.spawn(recorder))
+        }
     }
 
     /// Commits the batch in one transaction and answers every save in it. A cluster node's
@@ -408,15 +416,23 @@ mod tests {
 
     use super::*;
 
-    /// Memory behind a door: the first `away` commits find the store unreachable.
+    /// Memory behind a door: the first `away` commits find the store unreachable. It says
+    /// whether it `blocks`, and notes the thread of its last commit in `on`.
     struct Away {
         inner: MemoryStore,
         away: usize,
         calls: Arc<AtomicUsize>,
+        blocks: bool,
+        on: Arc<Mutex<Option<std::thread::ThreadId>>>,
     }
 
     impl Store for Away {
+        fn blocks(&self) -> bool {
+            self.blocks
+        }
         fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
+            *self.on.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some(std::thread::current().id());
             if self.calls.fetch_add(1, Ordering::SeqCst) < self.away {
                 return Err(StoreError::Unreachable {
                     url: "postgres://test@127.0.0.1/x".into(),
@@ -468,6 +484,8 @@ mod tests {
             inner: inner.clone(),
             away,
             calls: calls.clone(),
+            blocks: true,
+            on: Arc::default(),
         };
         let recorder = Recorder {
             store: Box::new(store),
@@ -555,5 +573,36 @@ mod tests {
             .collect();
         assert_eq!(ids, vec!["test-run/3/9"], "one result, under the run's key");
         assert_eq!(stored.wins_of("Ann").ok(), Some(1));
+    }
+
+    /// A store that never blocks is driven from the runtime, so that a save and its answer
+    /// are task wake-ups (here: on the test's only thread); one that may block gets a thread
+    /// of its own, so that a slow commit holds no worker.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_store_that_never_blocks_commits_on_the_runtime_any_other_on_a_thread_of_its_own()
+    {
+        let here = std::thread::current().id();
+        for blocks in [false, true] {
+            let on = Arc::new(Mutex::new(None));
+            let store = Away {
+                inner: MemoryStore::default(),
+                away: 0,
+                calls: Arc::default(),
+                blocks,
+                on: on.clone(),
+            };
+            let recorder = Recorder::spawn(Box::new(store), 16, Arc::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+            let outcome = recorder.ask_with(win(), Timeout::Never).await;
+            assert!(matches!(outcome, Ok(Ok(()))), "{outcome:?}");
+            let committed_on = *on.lock().unwrap_or_else(PoisonError::into_inner);
+            assert!(committed_on.is_some(), "committed");
+            assert_eq!(
+                committed_on == Some(here),
+                !blocks,
+                "a store that blocks: {blocks}; committed on the runtime's thread: {}",
+                committed_on == Some(here)
+            );
+        }
     }
 }

@@ -197,6 +197,13 @@ pub trait Store: StoreReader {
         false
     }
 
+    /// Whether a call may block its thread for long (disk, network, a server's locks): such
+    /// a store is driven from a thread of its own, never from an async task. The default:
+    /// yes. [`MemoryStore`] never waits for anything but its own short-held lock.
+    fn blocks(&self) -> bool {
+        true
+    }
+
     /// [`record`](Self::record), each round with its match log still to be written
     /// ([`UnwrittenLog`], in place of the round's `log`). The default writes every log, then
     /// records; [`MemoryStore`] keeps them as they are and writes one when it is first read.
@@ -279,6 +286,10 @@ impl<S: Store + ?Sized> Store for Box<S> {
 
     fn takes_unwritten_logs(&self) -> bool {
         (**self).takes_unwritten_logs()
+    }
+
+    fn blocks(&self) -> bool {
+        (**self).blocks()
     }
 
     fn record_unwritten(

@@ -357,6 +357,10 @@ impl Store for MemoryStore {
         true
     }
 
+    fn blocks(&self) -> bool {
+        false
+    }
+
     /// Keeps the logs unwritten: each is written when its match is first read.
     fn record_unwritten(
         &mut self,
