@@ -134,7 +134,11 @@ async fn tia_watches_again(tia: &mut WsClient, room: u64) -> Option<(Duration, V
 }
 
 /// Both spectators told within the bound (the nodes' logs printed if not).
-async fn both_watch_again(watched: &mut Watched, signalled: Instant) -> (Vec<String>, Vec<Value>) {
+async fn both_watch_again(
+    watched: &mut Watched,
+    how: &str,
+    signalled: Instant,
+) -> (Vec<String>, Vec<Value>) {
     let room = watched.room;
     let (sam, tia) = tokio::join!(
         sam_watches_again(&mut watched.sam, room),
@@ -150,7 +154,7 @@ async fn both_watch_again(watched: &mut Watched, signalled: Instant) -> (Vec<Str
         "c"
     };
     eprintln!(
-        "spectators watching again: Sam (b) {:?}, Tia (c) {:?} after the signal \
+        "{how}, spectators watching again: Sam (b) {:?}, Tia (c) {:?} after the signal \
          ({:?} since); adopted by {adopter}",
         sam.as_ref().map(|(after, _)| after),
         tia.as_ref().map(|(after, _)| after),
@@ -201,7 +205,7 @@ async fn spectators_on_other_nodes_follow_a_handed_over_room_to_its_new_host() {
     };
     let mut watched = room_on_a_watched_from_b_and_c(&pg).await;
     watched.nodes[0].signal("-TERM");
-    let (sam, tia) = both_watch_again(&mut watched, Instant::now()).await;
+    let (sam, tia) = both_watch_again(&mut watched, "SIGTERM", Instant::now()).await;
     for line in &sam {
         assert!(!line.contains("was voided"), "handed over, voided: {line}");
     }
@@ -228,7 +232,7 @@ async fn spectators_on_other_nodes_follow_a_killed_hosts_room_to_its_new_host() 
     );
     common::cluster::eventually(&pg, &both_saved, 1).await;
     watched.nodes[0].signal("-KILL");
-    let (sam, tia) = both_watch_again(&mut watched, Instant::now()).await;
+    let (sam, tia) = both_watch_again(&mut watched, "SIGKILL", Instant::now()).await;
     // Told as the players are: the round in play was voided.
     assert!(
         sam.iter().any(
