@@ -66,3 +66,34 @@ impl<G: Render> Handler<Stop> for Room<G> {
         ctx.stop();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc as std_mpsc;
+
+    use referee_rules::{GuessNumber, PlayerId};
+
+    use super::HandOver;
+    use crate::room::Crash;
+    use crate::room::tests::{room, seat};
+    use crate::room::wire::{RoomCall, RoomReply};
+
+    #[tokio::test]
+    async fn a_referee_that_panics_after_handing_over_still_answers_moved() {
+        let (_permits, gate) = std_mpsc::channel();
+        let room = room(gate);
+        let _frames = seat(&room, 1).await;
+        assert!(matches!(room.ask(HandOver).await, Ok(Ok(_))));
+        // The referee panics and restarts from its checkpoint, which predates the handover.
+        let _ = room.ask(Crash).await;
+        let who = RoomCall::<GuessNumber>::Who {
+            player: PlayerId(1),
+        };
+        let answered = room.ask(who).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            matches!(answered.reply, RoomReply::Moved),
+            "a restarted referee answered for a room it handed over: {:?}",
+            answered.reply
+        );
+    }
+}

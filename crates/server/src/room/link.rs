@@ -161,11 +161,12 @@ impl<G: Render> RoomLink<G> {
         }
     }
 
-    /// `Watch`.
+    /// `Watch` (`back`: as `join`'s — a spectator is told too, `wire/back.rs`).
     pub(crate) async fn watch(
         &self,
         watch: Watch,
         connection: u64,
+        back: Option<&BackTx>,
     ) -> Asked<Result<(u64, RoomLabel), WatchError>> {
         let remote = match self {
             RoomLink::Local(handle) => {
@@ -173,8 +174,7 @@ impl<G: Render> RoomLink<G> {
             }
             RoomLink::Remote(remote) => remote,
         };
-        // Spectators are not carried in a snapshot: nothing tells them the room is back.
-        let member = remote.follow(&watch.outbox, connection, None).await?;
+        let member = remote.follow(&watch.outbox, connection, back).await?;
         let call = RoomCall::Watch {
             player: watch.player,
             name: watch.name,
@@ -184,6 +184,8 @@ impl<G: Render> RoomLink<G> {
         };
         match remote.ask(call, None).await? {
             RoomReply::Watching(watching) => Ok(watching),
+            // Handed over (the old host still answering for a moment): not there yet.
+            RoomReply::Moved => Err(AskError::NotRunning(())),
             other => Err(unexpected(&other)),
         }
     }

@@ -59,6 +59,10 @@ pub(crate) struct Members {
     owner: Option<PlayerId>,
     /// The owner forbade spectators (`/spectators off`).
     closed: bool,
+    /// Spectators on other nodes who watched the room when its snapshot was taken, restored
+    /// with it and not watching here yet: the seating each follows the room by, where the new
+    /// host tells them it is back (`wire/back.rs`). Gone once they watch again.
+    restored_watchers: BTreeMap<PlayerId, Seating>,
 }
 
 impl Members {
@@ -208,6 +212,40 @@ impl Members {
         true
     }
 
+    /// Spectators on other nodes to tell that the room is back, at most [`MAX_WATCHERS`]:
+    /// each watching through NATS now (their seating), and each restored one not back yet.
+    pub(crate) fn watcher_reaches(&self) -> Vec<(PlayerId, Seating)> {
+        let watching = self.watching.iter().filter_map(|(&player, watcher)| {
+            let seating = watcher.outbox.seating()?;
+            seating.node.is_some().then_some((player, seating))
+        });
+        let restored = self
+            .restored_watchers
+            .iter()
+            .filter(|(player, _)| !self.watching.contains_key(player))
+            .map(|(&player, seating)| (player, seating.clone()));
+        watching.chain(restored).take(MAX_WATCHERS).collect()
+    }
+
+    /// The spectators of a snapshot, to be told that the room is back (at most
+    /// [`MAX_WATCHERS`]).
+    pub(crate) fn restore_watchers(
+        &mut self,
+        watchers: impl IntoIterator<Item = (PlayerId, Seating)>,
+    ) {
+        self.restored_watchers = watchers.into_iter().take(MAX_WATCHERS).collect();
+    }
+
+    /// The seatings of the restored spectators not watching here yet.
+    pub(crate) fn restored_watchers(&self) -> Vec<Seating> {
+        self.restored_watchers.values().cloned().collect()
+    }
+
+    /// `player` watches again: whether they were a restored spectator (then no longer).
+    pub(crate) fn watcher_back(&mut self, player: PlayerId) -> bool {
+        self.restored_watchers.remove(&player).is_some()
+    }
+
     /// Removes a spectator; their name, if they were one.
     pub(crate) fn unwatch(&mut self, player: PlayerId) -> Option<String> {
         self.watching.remove(&player).map(|watcher| watcher.name)
@@ -270,6 +308,36 @@ mod tests {
         assert!(members.owns(PlayerId(2)));
         members.remove(PlayerId(2));
         assert!(!members.owns(PlayerId(2)));
+    }
+
+    #[test]
+    fn spectators_through_nats_and_restored_ones_are_told_until_they_watch_again() {
+        use std::sync::Arc;
+        let mut members = Members::default();
+        let through_nats = outbox()
+            .for_seat(2)
+            .of_connection(Some(Arc::from("b_r1")), 7);
+        let local = outbox().for_seat(1).of_connection(None, 8);
+        assert!(members.watch(PlayerId(3), name(3), through_nats, true));
+        assert!(members.watch(PlayerId(4), name(4), local, true));
+        let sam = Seating::here(7, 2).on_node("b_r1");
+        assert_eq!(
+            members.watcher_reaches(),
+            [(PlayerId(3), sam.clone())],
+            "not the local one"
+        );
+        let tia = Seating::here(9, 1).on_node("c_r2");
+        members.restore_watchers([(PlayerId(5), tia.clone())]);
+        assert_eq!(members.restored_watchers(), std::slice::from_ref(&tia));
+        assert_eq!(
+            members.watcher_reaches(),
+            [(PlayerId(3), sam.clone()), (PlayerId(5), tia)],
+            "a restored spectator is carried until back"
+        );
+        assert!(members.watcher_back(PlayerId(5)));
+        assert!(!members.watcher_back(PlayerId(5)), "back once");
+        assert!(members.restored_watchers().is_empty());
+        assert_eq!(members.watcher_reaches(), [(PlayerId(3), sam)]);
     }
 
     #[test]

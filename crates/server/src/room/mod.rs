@@ -219,6 +219,11 @@ pub(crate) struct Room<G: Render> {
 impl<G: Render> referee_actor::Actor for Room<G> {
     /// A referee restarted after a panic tells the room, and where the game stands.
     async fn started(&mut self, ctx: &mut Context<Self>) {
+        // A room handed over (then restarted by a panic) changes nothing and says nothing
+        // more: its new host speaks for it.
+        if self.leaving {
+            return;
+        }
         self.resume_restored(ctx);
         if ctx.restarts() == 0 {
             return;
@@ -301,7 +306,11 @@ impl<G: Render> Room<G> {
             claim: parts.claim.clone(),
             reconnect_window: parts.reconnect_window,
             census: parts.census.clone(),
-            snapshots: parts.snapshots.clone(),
+            // A room handed over offers no snapshot after the handed-over one, restarted too.
+            snapshots: parts
+                .snapshots
+                .clone()
+                .filter(|_| !parts.forwarders.handed_over()),
             epoch: parts.epoch,
             voided: parts.voided,
             remote: parts.remote.clone(),
@@ -316,7 +325,9 @@ impl<G: Render> Room<G> {
             failed: Vec::new(),
             targets: Vec::new(),
             bot_turn: None,
-            leaving: false,
+            // A referee restarted after a panic that followed `HandOver` is still leaving:
+            // the checkpoint does not say so, the shared forwarders do.
+            leaving: parts.forwarders.handed_over(),
             ghosts: std::collections::HashSet::new(),
         }
     }

@@ -77,6 +77,15 @@ impl<G: Render> Handler<Watch> for Room<G> {
             return Err(WatchError::Full(self.label.clone()));
         }
         self.members_changed = true;
+        let back = self.members.watcher_back(player);
+        if back && let Some(round) = self.voided {
+            // A spectator of the room before its host died: told as its players are.
+            let notice = Notice::RoundVoided {
+                room: self.label.clone(),
+                round,
+            };
+            self.tell(player, &notice, watch.re);
+        }
         if !again {
             let arrived = Notice::SpectatorJoined {
                 player,
@@ -98,6 +107,17 @@ impl<G: Render> Handler<Watch> for Room<G> {
         self.tell(watch.player, &scores, watch.re);
         self.show_state(watch.player, watch.re);
         self.settle(ctx);
+        if back
+            || (!again
+                && self
+                    .members
+                    .outbox(player)
+                    .is_some_and(|outbox| outbox.node().is_some()))
+        {
+            // Where a spectator on another node is told that the room is back goes into the
+            // snapshot now, not at the next win: the host may die before.
+            self.offer_snapshot(self.game.round());
+        }
         Ok((self.game.round(), self.label.clone()))
     }
 }

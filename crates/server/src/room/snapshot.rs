@@ -29,7 +29,9 @@
 //! the seats still empty when their hold ends (`held.rs`): a seat whose player had left before
 //! the snapshot keeps the deadline it had (`SeatSnapshot::held_until_ms`), any other is held
 //! for the reconnect window from the restore (at least `held::SEAT_BACK`).
-//! Spectators are not carried: they watch again.
+//! Spectators are carried only as where to tell them (`RoomSnapshot::watchers`: those watching
+//! from another node): the new host tells each that the room is back, and their session
+//! watches it again there (`wire/back.rs`, `session/watching.rs`).
 //!
 //! A snapshot is as secret as the database that stores it (it holds the round's secret): never
 //! served by any endpoint, never sent to a player.
@@ -84,6 +86,11 @@ pub(crate) struct RoomSnapshot<G: Game> {
     pub(crate) owner: Option<PlayerId>,
     /// Whether spectators may watch.
     pub(crate) watchable: bool,
+    /// The spectators watching from other nodes (or restored and not back yet): where the
+    /// node adopting the room tells each that it is back. Absent in snapshots written before
+    /// they were kept: such spectators hear nothing more until they watch again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) watchers: Vec<WatcherSnapshot>,
     /// The match in play: its log so far, its seed and its RNG's position.
     pub(crate) recording: SavedRecording<G>,
 }
@@ -109,6 +116,14 @@ pub(crate) struct SeatSnapshot {
     /// a player is seated again at their next move.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) reach: Option<Seating>,
+}
+
+/// A spectator on another node, without their connection: who, and the seating their
+/// session follows the room by.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WatcherSnapshot {
+    pub(crate) player: PlayerId,
+    pub(crate) reach: Seating,
 }
 
 /// How a room comes back from its snapshot.
@@ -235,6 +250,11 @@ impl<G: Game> RoomSnapshot<G> {
             members.claim(owner);
         }
         members.set_watchable(self.watchable);
+        members.restore_watchers(
+            self.watchers
+                .iter()
+                .map(|watcher| (watcher.player, watcher.reach.clone())),
+        );
         members
     }
 }
@@ -309,6 +329,12 @@ impl<G: Render> Room<G> {
             seats,
             owner: self.members.owner(),
             watchable: self.members.watchable(),
+            watchers: self
+                .members
+                .watcher_reaches()
+                .into_iter()
+                .map(|(player, reach)| WatcherSnapshot { player, reach })
+                .collect(),
             recording: self.recording.saved(),
         })
     }

@@ -172,11 +172,14 @@ impl<G: Render> Session<G> {
         }
     }
 
-    /// The room of the seat held now came back on another node after its host died: the seat
-    /// is taken back at once (the player hears `round_voided` and the room's welcome, as
+    /// The room of the seat held now came back on another node after its host died (or was
+    /// handed over): the seat is taken back at once (the player hears `round_voided` and the room's welcome, as
     /// after a move), rather than at the player's next move. A word for a seat given up or
     /// taken back since (another room, or a later epoch) changes nothing.
     pub(crate) async fn on_room_back(&mut self, back: RoomBack) {
+        if self.watching_back(back) {
+            return Box::pin(self.watch_back(back.room)).await;
+        }
         let current = self.seat.as_ref().is_some_and(|seat| {
             seat.room == back.room && matches!(seat.handle, RoomLink::Remote(_))
         });

@@ -9,6 +9,10 @@
 //! [`MemberPush::RoomBack`](super::MemberPush::RoomBack) there ([`tell_back`]); B's member
 //! task hands the word to the session ([`BackTx`]), which takes its seat back at once.
 //!
+//! A spectator on another node is told the same way: the snapshot carries each remote
+//! spectator's seating too (`RoomSnapshot::watchers`), and the spectator's session, on the
+//! word, watches the room again on its new host (`session/watching.rs`).
+//!
 //! What an attacker could do with it: nothing a client sends goes into a subject. A seating
 //! comes from a node (the member address of a join or rejoin over NATS), the subject is built
 //! here from the cluster's prefix and the seating's parts, and a node run that is not a plain
@@ -124,12 +128,15 @@ impl<G: Render> Handler<TellBack> for Room<G> {
         let Some(client) = self.remote.get().cloned() else {
             return;
         };
-        let seatings: Vec<Seating> = self
+        // Restored seats not taken back, and restored spectators not watching again: the
+        // same word, their sessions take the seat back or watch again.
+        let mut seatings: Vec<Seating> = self
             .members
             .members()
             .filter(|(_, member)| member.restored && member.away)
             .filter_map(|(_, member)| member.reach.clone())
             .collect();
+        seatings.extend(self.members.restored_watchers());
         if seatings.is_empty() {
             return;
         }

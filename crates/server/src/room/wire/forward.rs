@@ -44,6 +44,12 @@ impl Forwarders {
     pub(crate) fn hand_over(&self) {
         self.handed_over.cancel();
     }
+
+    /// Whether the room was handed over: a referee restarted after a panic reads it here,
+    /// since this outlives it (`room/handover.rs`).
+    pub(crate) fn handed_over(&self) -> bool {
+        self.handed_over.is_cancelled()
+    }
 }
 
 /// An outbox whose frames go to `member` on another node.
