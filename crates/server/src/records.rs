@@ -579,8 +579,7 @@ mod tests {
     /// are task wake-ups (here: on the test's only thread); one that may block gets a thread
     /// of its own, so that a slow commit holds no worker.
     #[tokio::test(flavor = "current_thread")]
-    async fn a_store_that_never_blocks_commits_on_the_runtime_any_other_on_a_thread_of_its_own()
-    {
+    async fn a_store_that_never_blocks_commits_on_the_runtime_any_other_on_a_thread_of_its_own() {
         let here = std::thread::current().id();
         for blocks in [false, true] {
             let on = Arc::new(Mutex::new(None));

@@ -46,7 +46,7 @@ mod snapshot;
 mod snapshot_tests;
 mod supervision;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 pub(crate) mod wire;
 
 use std::collections::VecDeque;

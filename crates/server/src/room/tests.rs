@@ -58,7 +58,7 @@ macro_rules! reads_nothing {
         }
     };
 }
-pub(super) use reads_nothing;
+pub(crate) use reads_nothing;
 
 reads_nothing!(Gated);
 
