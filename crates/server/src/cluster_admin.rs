@@ -14,10 +14,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use referee_store::{
-    MAX_REVOCATIONS, Revoke, Revoked, Rotation, revoke_token, rotate_token_key,
-};
 use referee_server::cluster::{TOKEN_LIFETIME, TOKEN_SKEW, token_names};
+use referee_store::{MAX_REVOCATIONS, Revoke, Revoked, Rotation, revoke_token, rotate_token_key};
 
 /// `referee cluster`.
 #[derive(Debug, clap::Args)]
@@ -44,7 +42,12 @@ struct RevokeArgs {
     #[arg(long, value_name = "POSTGRES_URL")]
     db: String,
     /// The token to refuse (`v1.…`, as the player's page or a report has it).
-    #[arg(long, value_name = "TOKEN", required_unless_present = "player", conflicts_with = "player")]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        required_unless_present = "player",
+        conflicts_with = "player"
+    )]
     token: Option<String>,
     /// The player whose tokens issued until now are refused (their number, as `/api/rooms`
     /// or the log shows it).
@@ -182,5 +185,26 @@ mod tests {
             revoked.contains("every token issued before now is refused"),
             "{revoked}"
         );
+    }
+
+    #[test]
+    fn the_host_is_told_whose_tokens_are_refused_and_for_how_long() {
+        let said = revoked_said(
+            "postgres://h/db",
+            7,
+            &Revoked {
+                issued_up_to_ms: 10,
+                expires_at_ms: 20,
+                purged: 1,
+                live: 3,
+            },
+        );
+        assert!(
+            said.contains("tokens of player 7 issued up to 10"),
+            "{said}"
+        );
+        assert!(said.contains("other players are not affected"), "{said}");
+        assert!(said.contains("3 revocations live, at most 10000"), "{said}");
+        assert!(said.contains("stays open until it drops"), "{said}");
     }
 }

@@ -208,12 +208,20 @@ async fn on_a_schedule_one_node_rotates_and_a_token_lasts_one_rotation_not_two()
             assert_eq!(back.player(), id);
             accepted = true;
         } else {
-            assert!(rotations(&a) >= r + 2, "refused after one rotation: {}", back.welcome);
+            assert!(
+                rotations(&a) >= r + 2,
+                "refused after one rotation: {}",
+                back.welcome
+            );
         }
         back.close().await;
         rotations_reach(&a, r + 2).await;
         let mut old = WsClient::connect(a.http, Some(&token)).await;
-        assert_eq!(old.welcome["resumed"], false, "two rotations: {}", old.welcome);
+        assert_eq!(
+            old.welcome["resumed"], false,
+            "two rotations: {}",
+            old.welcome
+        );
         let error = old.refusal().await;
         assert!(
             error.to_string().contains("signature does not match"),
@@ -237,7 +245,10 @@ async fn on_a_schedule_one_node_rotates_and_a_token_lasts_one_rotation_not_two()
         })
         .collect();
     done.sort_unstable();
-    eprintln!("rotations on schedule at {done:?} (ms), {} taken by node a", rotations(&a));
+    eprintln!(
+        "rotations on schedule at {done:?} (ms), {} taken by node a",
+        rotations(&a)
+    );
     assert!(done.len() >= 2, "{done:?}");
     assert!(
         done.windows(2).all(|pair| pair[1] - pair[0] >= 3_000),

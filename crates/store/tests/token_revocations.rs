@@ -38,7 +38,9 @@ fn a_revocation_is_kept_while_its_tokens_live_and_nodes_see_it_by_version() {
         return;
     };
     let mut nodes = nodes(&pg);
-    let first = nodes.token_revocations(None).unwrap_or_else(|e| panic!("{e}"));
+    let first = nodes
+        .token_revocations(None)
+        .unwrap_or_else(|e| panic!("{e}"));
     let first = first.unwrap_or_else(|| panic!("read when nothing is known"));
     assert!(first.entries.is_empty());
     assert_eq!(
@@ -54,12 +56,21 @@ fn a_revocation_is_kept_while_its_tokens_live_and_nodes_see_it_by_version() {
     assert_eq!(one.live, 1);
     // Every token of a player: up to now (plus the margin), kept a day past that.
     let all = revoke_token(&url(&pg), revoke(8, None)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(all.purged, 1, "player 7's row, past its time (a token of 1970)");
+    assert_eq!(
+        all.purged, 1,
+        "player 7's row, past its time (a token of 1970)"
+    );
     let now = all.issued_up_to_ms - 300_000;
     assert!(now > 1_700_000_000_000, "{all:?}");
-    assert_eq!(all.expires_at_ms, all.issued_up_to_ms + 86_400_000 + 300_000);
+    assert_eq!(
+        all.expires_at_ms,
+        all.issued_up_to_ms + 86_400_000 + 300_000
+    );
     let future = revoke_token(&url(&pg), revoke(9, Some(issued))).unwrap_or_else(|e| panic!("{e}"));
-    assert!(future.issued_up_to_ms <= all.issued_up_to_ms + 60_000, "{future:?}");
+    assert!(
+        future.issued_up_to_ms <= all.issued_up_to_ms + 60_000,
+        "{future:?}"
+    );
 
     let read = nodes.token_revocations(Some(first.version));
     let read = read.unwrap_or_else(|e| panic!("{e}"));
@@ -73,7 +84,10 @@ fn a_revocation_is_kept_while_its_tokens_live_and_nodes_see_it_by_version() {
     // A later bound for the same player wins.
     let again = revoke_token(&url(&pg), revoke(8, Some(5))).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again.live, 2, "{again:?}");
-    assert_eq!(again.issued_up_to_ms, all.issued_up_to_ms, "the later bound kept");
+    assert_eq!(
+        again.issued_up_to_ms, all.issued_up_to_ms,
+        "the later bound kept"
+    );
     assert_eq!(pg.count("SELECT COUNT(*) FROM token_revocations"), Ok(2));
 }
 

@@ -90,7 +90,9 @@ pub fn parse_max_age(text: &str) -> Result<Option<Duration>, String> {
     if text == "off" {
         return Ok(None);
     }
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: u64 = number
         .parse()
@@ -120,7 +122,16 @@ mod tests {
         assert_eq!(parse_max_age("2s"), Ok(Some(Duration::from_secs(2))));
         assert_eq!(parse_max_age("90m"), Ok(Some(Duration::from_secs(5400))));
         assert_eq!(parse_max_age("off"), Ok(None));
-        for bad in ["", "7", "d", "0s", "7w", "-1d", "99999999999999999999d", "1.5h"] {
+        for bad in [
+            "",
+            "7",
+            "d",
+            "0s",
+            "7w",
+            "-1d",
+            "99999999999999999999d",
+            "1.5h",
+        ] {
             assert!(parse_max_age(bad).is_err(), "{bad}");
         }
     }

@@ -191,10 +191,17 @@ mod tests {
         });
         assert_eq!(keys.check(&stolen, 2_000), Err(TokenError::Forged));
         let day = 24 * 3600 * 1000;
-        assert_eq!(keys.check(&stolen, day + 2_000), Err(TokenError::Forged), "expired");
+        assert_eq!(
+            keys.check(&stolen, day + 2_000),
+            Err(TokenError::Forged),
+            "expired"
+        );
         assert_eq!(keys.check(&other, 2_000), Ok(PlayerId(8)));
         let later = keys.issue(PlayerId(7), 1_001);
         assert_eq!(keys.check(&later, 2_000), Ok(PlayerId(7)));
-        assert_eq!(keys.check("v1.7.1000.zz", 2_000), Err(TokenError::Malformed));
+        assert_eq!(
+            keys.check("v1.7.1000.zz", 2_000),
+            Err(TokenError::Malformed)
+        );
     }
 }

@@ -84,7 +84,11 @@ pub(super) async fn refresh(node: &Arc<ClusterNode>) {
             let version = list.version;
             let players = node.tokens.revoked().update(list);
             if known.is_some() {
-                tracing::info!(version, players, "the cluster's revoked tokens were re-read");
+                tracing::info!(
+                    version,
+                    players,
+                    "the cluster's revoked tokens were re-read"
+                );
             }
         }
         Err(err) => tracing::warn!(%err, "revoked tokens not re-read; the known ones are kept"),

@@ -95,7 +95,7 @@ pub(super) fn on_cluster<T: Send + 'static>(
         detail,
     })?;
     let worker = Worker::spawn(Session::new(config, db.clone()))?;
-    let answer = worker.ask(move |client| {
+    worker.ask(move |client| {
         let schema: Option<String> = client
             .query_one("SELECT to_regclass('referee_schema')::text", &[])?
             .get(0);
@@ -106,8 +106,7 @@ pub(super) fn on_cluster<T: Send + 'static>(
             return Ok(Err(err));
         }
         job(client).map(Ok)
-    })?;
-    answer
+    })?
 }
 
 fn rotate(client: &mut Client, revoke: bool) -> Result<Option<Rotation>, postgres::Error> {

@@ -37,9 +37,7 @@ use crate::{
 pub use claims::{LateCommit, PgClaims};
 pub use keys::{RotateError, Rotation, TokenKeys, rotate_token_key};
 pub use nodes::PgNodes;
-pub use revocations::{
-    MAX_REVOCATIONS, Revocations, Revoke, RevokeError, Revoked, revoke_token,
-};
+pub use revocations::{MAX_REVOCATIONS, Revocations, Revoke, RevokeError, Revoked, revoke_token};
 use session::Session;
 pub use session::redact;
 use worker::Worker;
