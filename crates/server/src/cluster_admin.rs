@@ -5,12 +5,17 @@
 //! players' tokens (`referee_store::rotate_token_key`). Without `--revoke` the tokens
 //! signed before stay valid until they expire (24 h after issue): nobody is logged out.
 //! With it, every token signed before is refused as soon as each node re-reads the keys
-//! (after its next heartbeat, about a second): the answer to a leaked key or token.
+//! (after its next heartbeat, about a second): the answer to a leaked key.
+//!
+//! `referee cluster revoke-token --db postgres://… (--token TOKEN | --player NUMBER)` refuses
+//! one player's tokens alone (`referee_store::revoke_token`): the stolen token itself, or
+//! every token of the player number `/api/rooms` or the log shows. Every other player stays.
 
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use referee_store::{Rotation, rotate_token_key};
+use referee_server::cluster::{TOKEN_LIFETIME, TOKEN_SKEW, token_names};
+use referee_store::{MAX_REVOCATIONS, Revoke, Revoked, Rotation, revoke_token, rotate_token_key};
 
 /// `referee cluster`.
 #[derive(Debug, clap::Args)]
@@ -25,6 +30,29 @@ enum ClusterCommand {
     /// it signed expire (24 h), unless --revoke. Every node takes the new keys within about
     /// a second, without a restart.
     RotateTokenKey(RotateArgs),
+    /// Refuse one player's tokens on every node within about a second: the token given
+    /// (and that player's older ones), or every token of the player number given. Other
+    /// players' tokens keep working.
+    RevokeToken(RevokeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RevokeArgs {
+    /// The cluster's PostgreSQL database, as its nodes are given it (`postgres://…`).
+    #[arg(long, value_name = "POSTGRES_URL")]
+    db: String,
+    /// The token to refuse (`v1.…`, as the player's page or a report has it).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        required_unless_present = "player",
+        conflicts_with = "player"
+    )]
+    token: Option<String>,
+    /// The player whose tokens issued until now are refused (their number, as `/api/rooms`
+    /// or the log shows it).
+    #[arg(long, value_name = "NUMBER")]
+    player: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -45,7 +73,51 @@ struct RotateArgs {
 pub(crate) fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         ClusterCommand::RotateTokenKey(args) => rotate(&args),
+        ClusterCommand::RevokeToken(args) => revoke(&args),
     }
+}
+
+fn revoke(args: &RevokeArgs) -> anyhow::Result<ExitCode> {
+    let db = referee_store::redact(&args.db);
+    let (player, issued) = match (&args.token, args.player) {
+        (Some(token), _) => {
+            let (player, issued) = token_names(token.trim()).context(
+                "not a cluster token (v1.<player>.<issued>.<signature>); a single server's \
+                 tokens live only in its memory, for its reconnect window",
+            )?;
+            (player, Some(i64::try_from(issued).unwrap_or(i64::MAX)))
+        }
+        (None, Some(player)) => (player, None),
+        (None, None) => anyhow::bail!("--token or --player"),
+    };
+    let revoke = Revoke {
+        player,
+        issued_up_to_ms: issued,
+        margin: TOKEN_SKEW,
+        lifetime: TOKEN_LIFETIME,
+    };
+    let revoked = revoke_token(&args.db, revoke).context("cannot revoke the token")?;
+    println!("{}", revoked_said(&db, player, &revoked));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the host is told after a revocation.
+fn revoked_said(db: &str, player: u64, revoked: &Revoked) -> String {
+    [
+        format!(
+            "revoked the tokens of player {player} issued up to {} ms since the epoch, in the \
+             cluster at {db}: every node refuses them within about a second, as forged tokens \
+             (the player comes back as a new player); other players are not affected",
+            revoked.issued_up_to_ms
+        ),
+        "a connection open with such a token now stays open until it drops".into(),
+        format!(
+            "kept until {} ms since the epoch (when those tokens have expired); {} \
+             revocations live, at most {MAX_REVOCATIONS}; {} past their time purged",
+            revoked.expires_at_ms, revoked.live, revoked.purged
+        ),
+    ]
+    .join("\n")
 }
 
 fn rotate(args: &RotateArgs) -> anyhow::Result<ExitCode> {
@@ -113,5 +185,26 @@ mod tests {
             revoked.contains("every token issued before now is refused"),
             "{revoked}"
         );
+    }
+
+    #[test]
+    fn the_host_is_told_whose_tokens_are_refused_and_for_how_long() {
+        let said = revoked_said(
+            "postgres://h/db",
+            7,
+            &Revoked {
+                issued_up_to_ms: 10,
+                expires_at_ms: 20,
+                purged: 1,
+                live: 3,
+            },
+        );
+        assert!(
+            said.contains("tokens of player 7 issued up to 10"),
+            "{said}"
+        );
+        assert!(said.contains("other players are not affected"), "{said}");
+        assert!(said.contains("3 revocations live, at most 10000"), "{said}");
+        assert!(said.contains("stays open until it drops"), "{said}");
     }
 }

@@ -242,6 +242,12 @@ struct ServeArgs {
     /// renewals, and a slow database is survived longer. See docs/CLUSTER.md.
     #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u64).range(300..=60_000))]
     lease_ms: u64,
+    /// Rotate the cluster's token key once it is older than this (`7d`, `12h`, `30m`, `90s`;
+    /// `off`: only `referee cluster rotate-token-key` rotates it). One node rotates it; the
+    /// key before stays accepted for the tokens it signed, so nobody is logged out as long as
+    /// the age is over a token's 24 h. See docs/CLUSTER.md.
+    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = token_key_max_age)]
+    token_key_max_age: MaxAge,
     /// Where browsers reach this cluster node's web page, e.g. `https://b.example.com`
     /// (default: `http://` and the --http address, fine on one host only). Announced to the
     /// other nodes: a page whose node dies reconnects to another node's address, and each
@@ -474,6 +480,14 @@ fn node_name(name: &str) -> Result<String, String> {
     }
 }
 
+/// `--token-key-max-age`: an age, or none (`off`).
+#[derive(Debug, Clone, Copy)]
+struct MaxAge(Option<Duration>);
+
+fn token_key_max_age(text: &str) -> Result<MaxAge, String> {
+    referee_server::cluster::parse_max_age(text).map(MaxAge)
+}
+
 /// `--cluster` needs a database all the nodes share: PostgreSQL.
 fn cluster_needs_postgres(args: &ServeArgs) -> Result<(), String> {
     if args.cluster.is_none() {
@@ -539,6 +553,7 @@ fn open(args: &ServeArgs) -> anyhow::Result<Opened> {
         },
         name: name.clone(),
         lease: Duration::from_millis(args.lease_ms),
+        token_key_max_age: args.token_key_max_age.0,
     };
     Ok(Opened::Node(Box::new(store), config))
 }

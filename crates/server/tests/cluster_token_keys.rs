@@ -156,3 +156,102 @@ async fn after_a_revocation_every_token_issued_before_is_refused_as_a_forged_one
     assert_eq!(back.player(), cat_id);
     assert!(started.elapsed() < PATIENCE);
 }
+
+/// How many rotations `node` has taken (its log).
+fn rotations(node: &NodeProc) -> usize {
+    let log = node.log();
+    log.iter()
+        .filter(|line| line.contains("token key was rotated"))
+        .count()
+}
+
+/// Waits until `node` has taken at least `n` rotations (bounded: a few ages).
+async fn rotations_reach(node: &NodeProc, n: usize) {
+    let since = Instant::now();
+    while rotations(node) < n {
+        assert!(
+            since.elapsed() < Duration::from_secs(30),
+            "rotation {n} not taken"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn on_a_schedule_one_node_rotates_and_a_token_lasts_one_rotation_not_two() {
+    let Some(pg) = services("token_keys_schedule").await else {
+        return;
+    };
+    let flags = [FLAGS, &["--token-key-max-age", "3s"]].concat();
+    let (a, b) = (
+        NodeProc::start(&pg, "a", &flags),
+        NodeProc::start(&pg, "b", &flags),
+    );
+    a.cluster().await;
+    b.cluster().await;
+
+    // A token signed with the key of rotation `r`: accepted once the node took `r + 1`
+    // (unless it took `r + 2` too before the check: then tried again), refused after `r + 2`.
+    let mut accepted = false;
+    for _ in 0..3 {
+        let r = rotations(&a) + 1;
+        rotations_reach(&a, r).await;
+        let (zed, _) = a.ws_player("Zed").await;
+        let (id, token) = (zed.player(), zed.token());
+        zed.close().await;
+        if rotations(&a) != r {
+            continue; // signed with a later key than thought
+        }
+        rotations_reach(&a, r + 1).await;
+        let back = WsClient::connect(a.http, Some(&token)).await;
+        if back.welcome["resumed"] == true {
+            assert_eq!(back.player(), id);
+            accepted = true;
+        } else {
+            assert!(
+                rotations(&a) >= r + 2,
+                "refused after one rotation: {}",
+                back.welcome
+            );
+        }
+        back.close().await;
+        rotations_reach(&a, r + 2).await;
+        let mut old = WsClient::connect(a.http, Some(&token)).await;
+        assert_eq!(
+            old.welcome["resumed"], false,
+            "two rotations: {}",
+            old.welcome
+        );
+        let error = old.refusal().await;
+        assert!(
+            error.to_string().contains("signature does not match"),
+            "{error}"
+        );
+        if accepted {
+            break;
+        }
+    }
+    assert!(accepted, "never accepted across one rotation");
+
+    // Each rotation by one node only: the rotations either node did (their times by the
+    // database's clock) are the age apart, never two at once.
+    let mut done: Vec<u64> = [&a, &b]
+        .iter()
+        .flat_map(|node| node.log())
+        .filter(|line| line.contains("rotated it on schedule"))
+        .filter_map(|line| {
+            let at = line.split("at_ms=").nth(1)?;
+            at.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+        })
+        .collect();
+    done.sort_unstable();
+    eprintln!(
+        "rotations on schedule at {done:?} (ms), {} taken by node a",
+        rotations(&a)
+    );
+    assert!(done.len() >= 2, "{done:?}");
+    assert!(
+        done.windows(2).all(|pair| pair[1] - pair[0] >= 3_000),
+        "two rotations less than the age apart: {done:?}"
+    );
+}

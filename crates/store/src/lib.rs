@@ -62,8 +62,9 @@ pub use model::{
 };
 pub use nodes::{NodeAddresses, NodeRecord, Registration};
 pub use postgres::{
-    LateCommit, PgClaims, PgNodes, PgStore, RotateError, Rotation, TokenKeys, redact,
-    rotate_token_key, testing as pg_testing,
+    LateCommit, MAX_REVOCATIONS, PgClaims, PgNodes, PgStore, Revocations, Revoke, RevokeError,
+    Revoked, RotateError, Rotation, TokenKeys, redact, revoke_token, rotate_token_key,
+    testing as pg_testing,
 };
 pub use sqlite::{SqliteReader, SqliteStore};
 

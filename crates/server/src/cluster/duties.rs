@@ -1,6 +1,7 @@
 //! What a node does in the background ([`NodeDuties`]): its heartbeat in the database (and,
-//! after each, which nodes' players are gone: `liveness.rs`, and the token keys re-read:
-//! `keys.rs`), and
+//! after each, which nodes' players are gone: `liveness.rs`, the token key rotated when due:
+//! `key_age.rs`, and the token keys and revoked tokens re-read: `keys.rs`, `revocations.rs`),
+//! and
 //! closing the rooms whose lease the keeper gave up; and, at the very end of a graceful
 //! stop, giving back every claim still held.
 
@@ -15,7 +16,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::gossip::{self, Addresses};
 use super::seats::lobby_subject;
-use super::{ClusterNode, HEARTBEAT, RoomServing, adopt, claimed_room, cut_off, keys, liveness};
+use super::{
+    ClusterNode, HEARTBEAT, RoomServing, adopt, claimed_room, cut_off, key_age, keys, liveness,
+    revocations,
+};
 use crate::lobby::{JoinCluster, Lobby, LobbyCall, LoseRoom};
 use crate::metrics::ClusterCounters;
 
@@ -145,13 +149,15 @@ impl NodeDuties {
 }
 
 /// Moves the node's `last_seen` every [`HEARTBEAT`] until `stop`, and then tells the lobby
-/// which nodes' players are gone (`liveness.rs`) and re-reads the token keys (`keys.rs`); at
-/// the end, marks the node gone.
+/// which nodes' players are gone (`liveness.rs`), rotates the token key if it is due
+/// (`key_age.rs`), and re-reads the token keys (`keys.rs`) and the revoked tokens
+/// (`revocations.rs`); at the end, marks the node gone.
 async fn beat<G: Render>(
     node: Arc<ClusterNode>,
     lobby: WeakActorHandle<Lobby<G>>,
     stop: CancellationToken,
 ) {
+    let mut schedule = key_age::Schedule::new(node.token_key_max_age);
     let mut ticks = tokio::time::interval(HEARTBEAT);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -164,7 +170,9 @@ async fn beat<G: Render>(
             tracing::warn!(%err, "heartbeat not recorded");
         }
         liveness::tell_rooms(&node, &lobby).await;
+        schedule.tick(&node).await;
         keys::refresh(&node).await;
+        revocations::refresh(&node).await;
     }
     if let Err(err) = blocking(&node, |nodes, name| nodes.leave(name)).await {
         tracing::warn!(%err, "leave not recorded; the node shows as not live soon");

@@ -32,6 +32,9 @@ pub struct NodeConfig {
     pub name: String,
     /// How long a claim on a room holds without renewal.
     pub lease: Duration,
+    /// Rotate the cluster's token key once it is older than this (`None`: never on a
+    /// schedule). See `key_age.rs`.
+    pub token_key_max_age: Option<Duration>,
 }
 
 /// Why a node could not join its cluster.
@@ -114,6 +117,7 @@ impl Node {
             keeper,
             releasing: tokio_util::task::TaskTracker::new(),
             lease: config.lease,
+            token_key_max_age: config.token_key_max_age,
             nodes,
             reads: Arc::new(Mutex::new(StatusReads {
                 nodes: store.nodes()?,
@@ -227,21 +231,25 @@ async fn cluster_id(nodes: &Arc<Mutex<referee_store::PgNodes>>) -> Result<String
         .map_err(JoinError::Store)
 }
 
-/// The keys the cluster signs and checks players' tokens with, as the shared database has
-/// them.
+/// The keys the cluster signs and checks players' tokens with, and the tokens revoked, as
+/// the shared database has them: a node serves no player before it knows both.
 async fn token_key(nodes: &Arc<Mutex<referee_store::PgNodes>>) -> Result<NodeKeys, JoinError> {
     let nodes = nodes.clone();
     let read = tokio::task::spawn_blocking(move || {
         let mut nodes = nodes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        nodes.token_keys()
+        Ok::<_, StoreError>((nodes.token_keys()?, nodes.token_revocations(None)?))
     });
-    let hex = read
+    let (hex, revoked) = read
         .await
         .map_err(|err| JoinError::Blocking(err.to_string()))?
         .map_err(JoinError::Store)?;
-    NodeKeys::new(hex).map_err(|_| JoinError::TokenKey)
+    let keys = NodeKeys::new(hex).map_err(|_| JoinError::TokenKey)?;
+    if let Some(revoked) = revoked {
+        keys.revoked().update(revoked);
+    }
+    Ok(keys)
 }
 
 #[cfg(test)]

@@ -12,14 +12,18 @@ use referee_rules::PlayerId;
 use referee_store::TokenKeys;
 
 use super::ClusterNode;
+use super::revocations::RevocationList;
 use crate::parking::KeyRing;
-use crate::parking::signed::TokenError;
+use crate::parking::signed::{self, TokenError};
 
 /// The node's keys, shared by its connections (read on every token issued or checked,
 /// replaced when the database's change).
 #[derive(Debug)]
 pub(crate) struct NodeKeys {
     known: RwLock<Known>,
+    /// The tokens revoked one player at a time (`revocations.rs`), refused whatever key
+    /// signed them.
+    revoked: RevocationList,
 }
 
 #[derive(Debug)]
@@ -54,6 +58,7 @@ impl NodeKeys {
                 hex,
                 ring: Arc::new(ring),
             }),
+            revoked: RevocationList::default(),
         })
     }
 
@@ -63,9 +68,23 @@ impl NodeKeys {
     }
 
     /// The player `token` names, if the current or the previous key signed it
-    /// ([`KeyRing::check`]).
+    /// ([`KeyRing::check`]) and the host did not revoke it (`referee cluster revoke-token`):
+    /// a revoked token, expired or not, is [`TokenError::Forged`], the answer a token no key
+    /// signed gets — the bearer learns nothing of the revocation.
     pub(crate) fn check(&self, token: &str, now_ms: u64) -> Result<PlayerId, TokenError> {
-        self.ring().check(token, now_ms)
+        let checked = self.ring().check(token, now_ms);
+        if let Ok(_) | Err(TokenError::Expired) = checked
+            && let Some((player, issued)) = signed::named(token)
+            && self.revoked.refuses(player, issued)
+        {
+            return Err(TokenError::Forged);
+        }
+        checked
+    }
+
+    /// The tokens revoked one player at a time.
+    pub(crate) fn revoked(&self) -> &RevocationList {
+        &self.revoked
     }
 
     /// Takes the database's keys `hex` if they changed.
@@ -159,5 +178,30 @@ mod tests {
         assert_eq!(keys.check(&before, 2_000), Err(TokenError::Forged));
         let after = keys.issue(PlayerId(8), 3_000);
         assert_eq!(keys.check(&after, 3_000), Ok(PlayerId(8)));
+    }
+
+    #[test]
+    fn a_revoked_players_token_is_forged_and_a_later_one_is_not() {
+        let keys = NodeKeys::new(hex(A, None)).unwrap_or_else(|_| panic!("keys"));
+        let stolen = keys.issue(PlayerId(7), 1_000);
+        let other = keys.issue(PlayerId(8), 1_000);
+        keys.revoked().update(referee_store::Revocations {
+            version: 1,
+            entries: vec![(7, 1_000)],
+        });
+        assert_eq!(keys.check(&stolen, 2_000), Err(TokenError::Forged));
+        let day = 24 * 3600 * 1000;
+        assert_eq!(
+            keys.check(&stolen, day + 2_000),
+            Err(TokenError::Forged),
+            "expired"
+        );
+        assert_eq!(keys.check(&other, 2_000), Ok(PlayerId(8)));
+        let later = keys.issue(PlayerId(7), 1_001);
+        assert_eq!(keys.check(&later, 2_000), Ok(PlayerId(7)));
+        assert_eq!(
+            keys.check("v1.7.1000.zz", 2_000),
+            Err(TokenError::Malformed)
+        );
     }
 }

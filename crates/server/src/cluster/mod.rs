@@ -19,6 +19,8 @@
 //! * `cut_off.rs`: a node cut off from NATS gives its rooms up;
 //! * `liveness.rs`: which nodes' players are gone (their seats in rooms here are freed);
 //! * `keys.rs`: the keys players' tokens are signed with, re-read after every heartbeat;
+//!   `revocations.rs`: the tokens revoked one player at a time, re-read as the keys;
+//!   `key_age.rs`: the key rotated on a schedule (`--token-key-max-age`);
 //! * `duties.rs`: the background tasks started and stopped with the server.
 
 pub(crate) mod adopt;
@@ -29,10 +31,12 @@ mod duties;
 pub(crate) mod gossip;
 mod handover;
 mod join;
+mod key_age;
 pub(crate) mod keys;
 mod known;
 pub(crate) mod liveness;
 mod nats;
+pub(crate) mod revocations;
 pub(crate) mod saver;
 pub(crate) mod seats;
 pub(crate) mod serving;
@@ -48,6 +52,7 @@ use referee_store::{PgClaims, PgNodes};
 pub(crate) use claims::{RoomClaims, claimed_room};
 pub(crate) use duties::NodeDuties;
 pub use join::{JoinError, Node, NodeConfig, valid_node_name};
+pub use key_age::{DEFAULT_MAX_AGE as DEFAULT_TOKEN_KEY_MAX_AGE, parse_max_age};
 pub use nats::{NatsTls, NatsTlsError, redacted};
 
 use crate::ids::RoomId;
@@ -68,6 +73,19 @@ pub(crate) const LIVE_WINDOW: Duration = Duration::from_secs(5);
 /// numbers of rooms and players long gone. Node indices up to 4 million keep every number
 /// below 2^52 (the bots' numbers start there, and JavaScript reads them exactly).
 pub(crate) const NUMBERS_PER_NODE: u64 = 1_000_000_000;
+
+/// How long a player's token is accepted after it was issued.
+pub const TOKEN_LIFETIME: Duration = crate::parking::signed::LIFETIME;
+
+/// How far ahead of the database's clock a node's clock may date a token.
+pub const TOKEN_SKEW: Duration = crate::parking::signed::SKEW;
+
+/// The player number and the issue time (ms since the epoch) a cluster token says it is
+/// for, unchecked — what `referee cluster revoke-token --token` revokes; `None` if it is
+/// not a cluster token.
+pub fn token_names(token: &str) -> Option<(u64, u64)> {
+    crate::parking::signed::named(token).map(|(player, issued)| (player.0, issued))
+}
 
 pub(crate) use known::KnownNodes;
 pub(crate) use serving::RoomServing;
@@ -110,6 +128,9 @@ pub(crate) struct ClusterNode {
     pub(crate) releasing: tokio_util::task::TaskTracker,
     /// How long a lease holds a room (`--lease-ms`).
     pub(crate) lease: Duration,
+    /// The token key is rotated once it is older (`--token-key-max-age`; `None`: only by
+    /// the host's command).
+    pub(crate) token_key_max_age: Option<Duration>,
     /// The node's row among the cluster's nodes (registration, heartbeat, leave). Blocking:
     /// used on the blocking pool only.
     pub(crate) nodes: Arc<Mutex<PgNodes>>,

@@ -171,6 +171,15 @@ fn check<'k>(
     Ok(player)
 }
 
+/// The player and the issue time `token` says it is for, unchecked (the revocation list is
+/// looked up with them once a key's MAC vouched for them); `None` if it has not the shape.
+pub(crate) fn named(token: &str) -> Option<(PlayerId, u64)> {
+    let mut parts = token.strip_prefix("v1.")?.split('.');
+    let player = parts.next()?.parse().ok()?;
+    let issued = parts.next()?.parse().ok()?;
+    Some((PlayerId(player), issued))
+}
+
 /// Whether `token` has the shape of a signed token (rather than a node's random one).
 pub(crate) fn is_signed(token: &str) -> bool {
     token.starts_with("v1.")
@@ -312,6 +321,14 @@ mod tests {
         let revoked = KeyRing::from_hex(new, None).unwrap_or_else(|| panic!("keys"));
         assert_eq!(revoked.check(&before, NOW + 1), Err(TokenError::Forged));
         assert!(KeyRing::from_hex(new, Some(("abcd", at))).is_none());
+    }
+
+    #[test]
+    fn a_token_says_whose_and_when_before_it_is_checked() {
+        let token = cluster_key().issue(PlayerId(2_000_000_017), NOW);
+        assert_eq!(named(&token), Some((PlayerId(2_000_000_017), NOW)));
+        assert_eq!(named("v1.x.1.00"), None);
+        assert_eq!(named("0123456789abcdef"), None);
     }
 
     #[test]

@@ -74,54 +74,95 @@ pub enum RotateError {
 /// [`RotateError::NoCluster`]; the store's failures ([`StoreError::Unreachable`],
 /// [`StoreError::TooNew`], [`StoreError::Statement`]).
 pub fn rotate_token_key(url: &str, revoke: bool) -> Result<Rotation, RotateError> {
+    match on_cluster(url, move |client| rotate(client, revoke))? {
+        Some(rotation) => Ok(rotation),
+        None => Err(RotateError::NoCluster {
+            db: session::redact(url),
+        }),
+    }
+}
+
+/// Runs `job` on a connection of its own to the cluster whose database is at `url` (a host's
+/// command), after bringing the schema up to date; `None` (and nothing done) if the database
+/// holds no cluster — no node ever started on it — or `job` found no token key.
+pub(super) fn on_cluster<T: Send + 'static>(
+    url: &str,
+    job: impl FnOnce(&mut Client) -> Result<Option<T>, postgres::Error> + Send + 'static,
+) -> Result<Option<T>, StoreError> {
     let db = session::redact(url);
     let config = session::config(url, None).map_err(|detail| StoreError::Unreachable {
         url: db.clone(),
         detail,
     })?;
     let worker = Worker::spawn(Session::new(config, db.clone()))?;
-    let url = db.clone();
-    let rotated = worker.ask(move |client| rotate(client, &url, revoke))?;
-    match rotated {
-        Ok(Some(rotation)) => Ok(rotation),
-        Ok(None) => Err(RotateError::NoCluster { db }),
-        Err(err) => Err(err.into()),
-    }
+    worker.ask(move |client| {
+        let schema: Option<String> = client
+            .query_one("SELECT to_regclass('referee_schema')::text", &[])?
+            .get(0);
+        if schema.is_none() {
+            return Ok(Ok(None));
+        }
+        if let Err(err) = migrations::migrate(client, &db)? {
+            return Ok(Err(err));
+        }
+        job(client).map(Ok)
+    })?
 }
 
-type Answer = Result<Option<Rotation>, StoreError>;
-
-fn rotate(client: &mut Client, url: &str, revoke: bool) -> Result<Answer, postgres::Error> {
-    let schema: Option<String> = client
-        .query_one("SELECT to_regclass('referee_schema')::text", &[])?
-        .get(0);
-    if schema.is_none() {
-        return Ok(Ok(None));
-    }
-    if let Err(err) = migrations::migrate(client, url)? {
-        return Ok(Err(err));
-    }
+fn rotate(client: &mut Client, revoke: bool) -> Result<Option<Rotation>, postgres::Error> {
     let row = client.query_opt(
         "WITH before AS (SELECT previous_token_key IS NOT NULL AS had FROM cluster_meta
                          WHERE token_key IS NOT NULL LIMIT 1 FOR UPDATE)
          UPDATE cluster_meta SET
              previous_token_key = CASE WHEN $1 THEN NULL ELSE token_key END,
              token_key = replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''),
-             token_key_rotated_at = clock_timestamp()
+             token_key_rotated_at = clock_timestamp(),
+             token_key_drawn_at = clock_timestamp()
          FROM before
          WHERE cluster_meta.token_key IS NOT NULL
          RETURNING before.had,
                    (EXTRACT(EPOCH FROM cluster_meta.token_key_rotated_at) * 1000)::BIGINT",
         &[&revoke],
     )?;
-    Ok(Ok(row.map(|row| Rotation {
+    Ok(row.map(|row| Rotation {
         revoked: revoke,
         dropped_older: row.get::<_, bool>(0) && !revoke,
         at_ms: row.get(1),
-    })))
+    }))
 }
 
 impl PgNodes {
+    /// Rotates the token key as [`rotate_token_key`] does (the old key kept as the previous
+    /// one), but only if the current key was drawn more than `max_age` ago by the database's
+    /// clock: the rotation on a schedule (`referee serve --token-key-max-age`). Several
+    /// nodes may ask at once; exactly one rotates: the update locks the row, and the others,
+    /// once it is committed, find a key drawn just now. The time of the rotation if this
+    /// call did it.
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub fn rotate_token_key_if_older(
+        &mut self,
+        max_age: std::time::Duration,
+    ) -> Result<Option<i64>, StoreError> {
+        let seconds = max_age.as_secs_f64();
+        self.ask(move |client| {
+            let row = client.query_opt(
+                "UPDATE cluster_meta SET
+                     previous_token_key = token_key,
+                     token_key = replace(gen_random_uuid()::text || gen_random_uuid()::text,
+                                         '-', ''),
+                     token_key_rotated_at = clock_timestamp(),
+                     token_key_drawn_at = clock_timestamp()
+                 WHERE token_key IS NOT NULL
+                   AND token_key_drawn_at <= clock_timestamp() - make_interval(secs => $1)
+                 RETURNING (EXTRACT(EPOCH FROM token_key_rotated_at) * 1000)::BIGINT",
+                &[&seconds],
+            )?;
+            Ok(row.map(|row| row.get(0)))
+        })
+    }
+
     /// The keys the cluster's nodes check players' tokens with (the first drawn when the
     /// schema reached version 6, rotated by [`rotate_token_key`]): a node re-reads them every
     /// heartbeat. Secret: never logged nor served.

@@ -129,6 +129,22 @@ const MIGRATIONS: &[&str] = &[
     // and when the last rotation was.
     "ALTER TABLE cluster_meta ADD COLUMN previous_token_key TEXT,
          ADD COLUMN token_key_rotated_at TIMESTAMPTZ;",
+    // 10: tokens revoked one player at a time (crate::revoke_token): every token of `player`
+    // issued up to `issued_up_to_ms` is refused; the row is kept only as long as such a
+    // token can live (`expires_at`), and `revocations_version` is raised by every change so
+    // that nodes re-read the list only when it changed. The current key's age
+    // (`token_key_drawn_at`, set by every rotation) for the rotation on a schedule
+    // (crate::PgNodes::rotate_token_key_if_older); the key drawn before is dated now.
+    "CREATE TABLE token_revocations (
+         player BIGINT PRIMARY KEY,
+         issued_up_to_ms BIGINT NOT NULL,
+         expires_at TIMESTAMPTZ NOT NULL,
+         revoked_at TIMESTAMPTZ NOT NULL
+     );
+     ALTER TABLE cluster_meta ADD COLUMN revocations_version BIGINT NOT NULL DEFAULT 0,
+         ADD COLUMN token_key_drawn_at TIMESTAMPTZ;
+     UPDATE cluster_meta SET token_key_drawn_at =
+         COALESCE(token_key_rotated_at, clock_timestamp());",
 ];
 
 /// The newest schema version this build knows.

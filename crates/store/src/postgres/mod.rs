@@ -25,6 +25,7 @@ mod keys;
 mod migrations;
 mod nodes;
 mod queries;
+mod revocations;
 mod session;
 pub mod testing;
 mod worker;
@@ -36,6 +37,7 @@ use crate::{
 pub use claims::{LateCommit, PgClaims};
 pub use keys::{RotateError, Rotation, TokenKeys, rotate_token_key};
 pub use nodes::PgNodes;
+pub use revocations::{MAX_REVOCATIONS, Revocations, Revoke, RevokeError, Revoked, revoke_token};
 use session::Session;
 pub use session::redact;
 use worker::Worker;
