@@ -46,6 +46,9 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
   // ---- 1. state ---------------------------------------------------------------------
 
   const TOKEN_KEY = 'referee.token';
+  // The name this page chose: told again to a server that does not know the player (their
+  // node died while they were in the lobby: no seat vouches for them on another node).
+  const NAME_KEY = 'referee.name';
   const BACKOFF_MS = [500, 1000, 2000, 4000, 5000];
   const PING_MS = 25000;
   const ROOMS_MS = 3000;
@@ -211,6 +214,8 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
         if (S.view === 'watching' && S.room) send('watch', { room: roomRef(S.room) }, 'quiet');
         return;
       }
+      const kept = store.get(NAME_KEY);
+      if (kept && kept !== m.name) send('name', { name: kept }, 'quiet');
       const lostSeat = S.view !== 'lobby';
       enterLobby();
       if (lostSeat) toast('You were away too long and lost your place: back in the lobby.');
@@ -267,6 +272,7 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
     },
     name_set(m) {
       S.myName = m.name;
+      store.set(NAME_KEY, m.name);
       S.names.set(S.me, m.name);
       showMe();
       setText('name-status', plain(m.text) || `You are now known as ${m.name}.`);

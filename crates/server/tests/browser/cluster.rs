@@ -2,7 +2,8 @@
 //! PostgreSQL, real NATS), the page opened on node a, seated there and winning a round; a is
 //! SIGKILLed; the page, finding a gone, reconnects to node b (learned from `/api/cluster`)
 //! with its token and room, and is in the same seat — same player, name and points — and
-//! wins again there, each win stored once.
+//! wins again there, each win stored once. And a player in the lobby when their node dies
+//! keeps the name they chose (and its record) on the other node.
 //!
 //! Skipped (saying so) without PostgreSQL or NATS, unless `REFEREE_REQUIRE_POSTGRES=1` /
 //! `REFEREE_REQUIRE_NATS=1`.
@@ -84,5 +85,50 @@ async fn a_browser_player_whose_node_is_killed_reconnects_to_another_node_into_t
         "uncaught errors in the page"
     );
     ann.close().await;
+    drop(driver);
+}
+
+/// A browser player in the lobby (no seat) whose node is killed: no room vouches for them on
+/// another node, so node b greets them as a new player; the page tells b the name it had
+/// chosen, and that name's record comes with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and ChromeDriver: cargo test -p referee-server --test browser -- --ignored"]
+async fn a_browser_player_in_the_lobby_whose_node_is_killed_keeps_their_name_on_another_node() {
+    let Some(pg) = services("browser_cluster_lobby").await else {
+        return;
+    };
+    let a = NodeProc::start(&pg, "a", FLAGS);
+    let b = NodeProc::start(&pg, "b", FLAGS);
+    let mut driver = ChromeDriver::start().await;
+    let bea = driver.browser().await;
+    bea.open(&format!("http://{}/", a.http)).await;
+    bea.wait_for(r#"body[data-view="lobby"]"#).await;
+    bea.wait_text("#connection", "connected").await;
+    bea.type_into("#name-input", "Bea").await;
+    bea.click("#name-button").await;
+    bea.wait_text("#me", "Bea").await;
+    // A win on record, then back to the lobby.
+    bea.click("#quick-play").await;
+    bea.wait_for(r#"body[data-view="room"]"#).await;
+    bea.play_round(20).await;
+    bea.wait_text("#my-points", "1").await;
+    eventually(&pg, "SELECT COUNT(*) FROM rounds WHERE winner = 'Bea'", 1).await;
+    bea.click("#leave").await;
+    bea.wait_for(r#"body[data-view="lobby"]"#).await;
+    bea.wait_for(r#"body[data-nodes="2"]"#).await;
+
+    a.signal("-KILL");
+    bea.wait_for(&format!(r#"body[data-node="http://{}"]"#, b.http))
+        .await;
+    bea.wait_text("#connection", "connected").await;
+    bea.wait_for(r#"body[data-view="lobby"]"#).await;
+    bea.wait_text("#me", "Bea").await;
+    bea.wait_text("#name-status", "1 round won on record").await;
+    assert_eq!(
+        bea.js_errors().await,
+        Vec::<String>::new(),
+        "uncaught errors in the page"
+    );
+    bea.close().await;
     drop(driver);
 }
