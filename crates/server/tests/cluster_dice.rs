@@ -2,13 +2,16 @@
 //! `referee` processes, NATS and PostgreSQL (skipped, saying why, without them unless
 //! `REFEREE_REQUIRE_POSTGRES=1` / `REFEREE_REQUIRE_NATS=1`).
 //!
-//! The table is opened on node a (Zed opens it and stands up again); Ann (node b) and Bob
-//! (node c) play at it. The snapshot saved after match 1's win — the table counting down to
-//! match 2 — is kept aside, match 2 is played and committed, a is SIGKILLed and the kept
-//! snapshot is put back before the lease runs out: what the adopter finds had the saver
-//! fallen a win behind. Match 2 is decided: it must not be dealt, played or recorded again
-//! (under the next epoch, with another winner); its winner keeps the win on the room's
-//! scoreboard; match 3 is dealt and played on the new host.
+//! The table is opened on node a (Zed opens it and stands up again); the players sit down from
+//! nodes b and c. The snapshot saved after match 1's win is kept aside, match 2 is played and
+//! committed, a is SIGKILLed and the kept snapshot is put back before the lease runs out: what
+//! the adopter finds had the saver fallen a win behind. Match 2 is decided: it must not be
+//! dealt, played or recorded again (under the next epoch, with another winner); its winner
+//! keeps the win on the room's scoreboard; match 3 is dealt and played on the new host.
+//!
+//! Twice: two players at a three-seat table (after a win the table counts down to the next
+//! match: the kept snapshot is between matches), and three (a full table deals the next match
+//! at once: the kept snapshot is in the middle of match 2).
 
 mod common;
 
@@ -19,26 +22,28 @@ use common::cluster::{NodeProc, PATIENCE, eventually, join_elsewhere, print_logs
 use common::{Client, room_of};
 use referee_store::pg_testing::TestSchema;
 
-/// Three-seat tables, two players: after a win the table counts down (3 s) to the next match,
-/// which is what the snapshot saved after the win holds.
-const NODES: &[&str] = &[
-    "--players-per-room",
-    "4",
-    "--lease-ms",
-    "2000",
-    "--reconnect-window",
-    "10",
-    "--games",
-    "dice",
-    "--dice-players",
-    "3",
-    "--dice-countdown",
-    "3",
-];
+/// Three-seat tables; a countdown of `countdown` seconds once two sit.
+fn nodes(countdown: &str) -> Vec<&str> {
+    vec![
+        "--players-per-room",
+        "4",
+        "--lease-ms",
+        "2000",
+        "--reconnect-window",
+        "10",
+        "--games",
+        "dice",
+        "--dice-players",
+        "3",
+        "--dice-countdown",
+        countdown,
+    ]
+}
 
-/// How long a match may take, countdown included (two scripted players, 30 s turns never
-/// reached: each answers at once).
-const MATCH_WITHIN: Duration = Duration::from_secs(40);
+/// How long a match may take, countdown and adoption included (scripted players, 30 s turns
+/// never reached: each answers at once). Below a line's own timeout (30 s), so that a stall
+/// is reported with what was heard.
+const MATCH_WITHIN: Duration = Duration::from_secs(25);
 
 /// `Some((match, winner))` if `line` announces a match's end, as `viewer` hears it.
 fn match_won(line: &str, viewer: &str) -> Option<(u64, String)> {
@@ -53,8 +58,8 @@ fn match_won(line: &str, viewer: &str) -> Option<(u64, String)> {
 }
 
 /// Plays legal moves until a match ends (calls liar on any bid; starts a hand with a bid of
-/// one of its own first face): the match's number and winner. Every line read is pushed on
-/// `heard`.
+/// one of its own first face; on coming back, does either as its state line says): the
+/// match's number and winner. Every line read is pushed on `heard`.
 async fn play_match(player: &mut Client, name: &str, heard: &mut Vec<String>) -> (u64, String) {
     let mut starting = false;
     loop {
@@ -66,9 +71,13 @@ async fn play_match(player: &mut Client, name: &str, heard: &mut Vec<String>) ->
         if line.starts_with("Hand ") {
             starting = line.contains(": you start.");
         } else if let Some(faces) = line.strip_prefix("Your dice: ") {
-            if std::mem::take(&mut starting) {
-                let face = faces.split_whitespace().next().unwrap_or("1");
+            let face = faces.split_whitespace().next().unwrap_or("1");
+            // A hand's roll, or the state on coming back: `… · no bid yet · your turn (30 s)`.
+            let my_turn = line.contains(" · your turn (");
+            if std::mem::take(&mut starting) || (my_turn && line.contains(" · no bid yet")) {
                 player.send(&format!("bid 1 {face}")).await;
+            } else if my_turn {
+                player.send("liar").await;
             }
         } else if line.contains(" bid") && line.ends_with("Your turn.") {
             player.send("liar").await;
@@ -76,28 +85,43 @@ async fn play_match(player: &mut Client, name: &str, heard: &mut Vec<String>) ->
     }
 }
 
-/// Ann and Bob play a match through: its number and winner, as both heard it (they must
-/// agree), and everything each heard meanwhile.
-async fn both_play(
-    ann: &mut Client,
-    bob: &mut Client,
-    logs: &[&NodeProc],
-) -> ((u64, String), Vec<String>, Vec<String>) {
-    let (mut ann_heard, mut bob_heard) = (Vec::new(), Vec::new());
-    let played = tokio::time::timeout(MATCH_WITHIN, async {
-        tokio::join!(
-            play_match(ann, "Ann", &mut ann_heard),
-            play_match(bob, "Bob", &mut bob_heard)
-        )
-    })
-    .await;
-    let Ok((ann_saw, bob_saw)) = played else {
-        print_logs(logs.iter().map(|node| ("node", node.log())), 30);
-        let (ann_gist, bob_gist) = (gist(&ann_heard), gist(&bob_heard));
-        panic!("no match end within {MATCH_WITHIN:?}; Ann heard {ann_gist:?}, Bob {bob_gist:?}");
-    };
-    assert_eq!(ann_saw, bob_saw, "Ann and Bob saw different ends");
-    (ann_saw, ann_heard, bob_heard)
+/// A player at the table: their name and connection.
+type Player = (&'static str, Client);
+
+/// Everyone plays a match through: its number and winner, as all heard it (they must agree),
+/// and everything each heard meanwhile.
+async fn all_play(players: &mut Vec<Player>, logs: &[&NodeProc]) -> ((u64, String), Vec<String>) {
+    let tasks: Vec<_> = players
+        .drain(..)
+        .map(|(name, mut client)| {
+            tokio::spawn(async move {
+                let mut heard = Vec::new();
+                let played =
+                    tokio::time::timeout(MATCH_WITHIN, play_match(&mut client, name, &mut heard))
+                        .await;
+                (name, client, played.ok(), heard)
+            })
+        })
+        .collect();
+    let mut ends = Vec::new();
+    let mut first_heard = None;
+    for task in tasks {
+        let (name, client, end, heard) = task.await.unwrap_or_else(|e| panic!("{e}"));
+        let Some(end) = end else {
+            print_logs(logs.iter().map(|node| ("node", node.log())), 30);
+            let last = &heard[heard.len().saturating_sub(12)..];
+            panic!(
+                "{name}: no match end within {MATCH_WITHIN:?}; heard {:?}, last {last:?}",
+                gist(&heard)
+            );
+        };
+        ends.push(end);
+        first_heard.get_or_insert(heard);
+        players.push((name, client));
+    }
+    ends.dedup();
+    assert_eq!(ends.len(), 1, "the players saw different ends: {ends:?}");
+    (ends.remove(0), first_heard.unwrap_or_default())
 }
 
 /// What of `heard` is about the room and its matches, not the moves of a hand.
@@ -144,32 +168,59 @@ fn recorded(pg: &TestSchema, room: u64, round: u64, epoch: u64, winner: &str) ->
     )
 }
 
-#[tokio::test]
-async fn a_dice_match_committed_after_the_last_snapshot_is_not_played_again_after_a_failover() {
-    let Some(pg) = services("cluster_dice").await else {
+/// Waits until `player`, alone at the table again, hears the countdown stop: had it run out
+/// first, Zed (who stood up) would have been dealt in.
+async fn countdown_stopped(player: &mut Client) {
+    let heard = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let line = player.line().await;
+            assert!(
+                !line.starts_with("Match 1 begins"),
+                "the countdown ran out before Zed stood up: {line}"
+            );
+            if line.ends_with("the countdown stopped.") {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(heard.is_ok(), "the countdown never stopped");
+}
+
+/// The scenario of the module docs with `names` at the table, sitting down from b and c in
+/// turn, the table counting down `countdown` seconds.
+async fn fail_over_after_a_stale_snapshot(test: &str, names: &[&'static str], countdown: &str) {
+    let Some(pg) = services(test).await else {
         return;
     };
-    let a = NodeProc::start(&pg, "a", NODES);
-    let b = NodeProc::start(&pg, "b", NODES);
-    let c = NodeProc::start(&pg, "c", NODES);
+    let flags = nodes(countdown);
+    let a = NodeProc::start(&pg, "a", &flags);
+    let b = NodeProc::start(&pg, "b", &flags);
+    let c = NodeProc::start(&pg, "c", &flags);
     let nodes = [&a, &b, &c];
 
-    // Zed opens the table on a; Ann joins from b; Zed stands up before Bob joins from c (a
-    // full table would deal at once), so that the table is a's and nobody at it is.
+    // Zed opens the table on a; the first player joins from b; Zed stands up before the others
+    // join (he would be dealt in), so that the table is a's and nobody at it is.
     let (mut zed, _) = a.named_player("Zed").await;
     zed.send("/play dice").await;
     let (opened, _) = zed.until("* You joined ").await;
     let room = room_of(&opened);
-    let (mut ann, _) = b.named_player("Ann").await;
-    join_elsewhere(&mut ann, room).await;
-    zed.send("/leave").await;
-    zed.until("* You left").await;
-    let (mut bob, _) = c.named_player("Bob").await;
-    join_elsewhere(&mut bob, room).await;
+    let mut players: Vec<Player> = Vec::new();
+    for (i, &name) in names.iter().enumerate() {
+        let node = if i % 2 == 0 { &b } else { &c };
+        let (mut player, _) = node.named_player(name).await;
+        join_elsewhere(&mut player, room).await;
+        players.push((name, player));
+        if i == 0 {
+            zed.send("/leave").await;
+            zed.until("* You left").await;
+            countdown_stopped(&mut players[0].1).await;
+        }
+    }
 
-    let ((first, first_winner), _, _) = both_play(&mut ann, &mut bob, &nodes).await;
+    let ((first, first_winner), _) = all_play(&mut players, &nodes).await;
     assert_eq!(first, 1);
-    // The snapshot saved after that win (the table counting down to match 2), kept aside.
+    // The snapshot saved after that win, kept aside.
     let claim = format!("room/{room}");
     let saved_after_win = format!(
         "SELECT COUNT(*) FROM room_snapshots s WHERE s.room = '{claim}' \
@@ -181,7 +232,7 @@ async fn a_dice_match_committed_after_the_last_snapshot_is_not_played_again_afte
     ))
     .unwrap_or_else(|e| panic!("{e}"));
 
-    let ((second, second_winner), _, _) = both_play(&mut ann, &mut bob, &nodes).await;
+    let ((second, second_winner), _) = all_play(&mut players, &nodes).await;
     assert_eq!(second, 2);
     eventually(
         &pg,
@@ -202,25 +253,28 @@ async fn a_dice_match_committed_after_the_last_snapshot_is_not_played_again_afte
     );
     eventually(&pg, &orphaned, 1).await;
 
-    // Told the room is back (without a keystroke), Ann and Bob play the next match there.
-    let ((third, third_winner), ann_heard, bob_heard) =
-        both_play(&mut ann, &mut bob, &[&b, &c]).await;
+    // Told the room is back (without a keystroke), the players play the next match there.
+    let ((third, third_winner), heard) = all_play(&mut players, &[&b, &c]).await;
     let host = common::cluster::live_host(&pg, room, &["b", "c"]);
-    let gist = gist(&ann_heard);
-    eprintln!("back on {host:?}; Ann heard after the kill: {gist:?}");
+    let gist = gist(&heard);
+    eprintln!(
+        "back on {host:?}; {} heard after the kill: {gist:?}",
+        names[0]
+    );
     assert!(
-        ann_heard
+        heard
             .iter()
             .any(|line| line.contains("moved to another server after a failure")),
-        "Ann was never told the room came back: {gist:?}"
+        "never told the room came back: {gist:?}"
     );
     assert_eq!(
         third, 3,
-        "match 2 was decided before the kill: dealt again after it (Ann heard {gist:?})"
+        "match 2 was decided before the kill: played again after it (heard {gist:?})"
     );
-    for line in ann_heard.iter().chain(&bob_heard) {
-        assert!(!line.starts_with("Match 2 "), "match 2 dealt again: {line}");
-    }
+    assert!(
+        !heard.iter().any(|line| line.starts_with("Match 2 ")),
+        "match 2 dealt again: {gist:?}"
+    );
 
     // Recorded once each, the decided match under the dead host's epoch and its winner.
     eventually(
@@ -242,12 +296,14 @@ async fn a_dice_match_committed_after_the_last_snapshot_is_not_played_again_afte
     }
 
     // The room's scoreboard has every match's win, match 2's credited by the adopter.
-    let mut wins: BTreeMap<String, u32> = [("Ann".to_owned(), 0), ("Bob".to_owned(), 0)].into();
+    let mut wins: BTreeMap<String, u32> =
+        names.iter().map(|name| ((*name).to_owned(), 0)).collect();
     for winner in [&first_winner, &second_winner, &third_winner] {
         *wins.entry(winner.clone()).or_default() += 1;
     }
+    let (_, asker) = &mut players[0];
     assert_eq!(
-        scores(&mut ann).await,
+        scores(asker).await,
         wins,
         "match 2's win lost to the scoreboard"
     );
@@ -257,4 +313,17 @@ async fn a_dice_match_committed_after_the_last_snapshot_is_not_played_again_afte
             && line.contains("credited=1"))),
         "no node credited match 2"
     );
+}
+
+#[tokio::test]
+async fn a_match_recorded_while_the_snapshot_counted_down_to_it_is_not_played_again() {
+    // Long enough for Zed to stand up before it runs out on a busy machine, and waited for
+    // before each match (with 3 s, one run in 20 under load stalled as a lost race does).
+    fail_over_after_a_stale_snapshot("cluster_dice_countdown", &["Ann", "Bob"], "6").await;
+}
+
+#[tokio::test]
+async fn a_match_recorded_after_the_snapshot_dealt_it_is_not_played_again() {
+    // The table fills with the third player: the countdown is never waited for.
+    fail_over_after_a_stale_snapshot("cluster_dice_dealt", &["Ann", "Bob", "Cid"], "10").await;
 }
