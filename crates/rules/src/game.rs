@@ -251,8 +251,9 @@ pub trait Game: Clone + Sized + Send + Serialize + DeserializeOwned + 'static {
         Vec::new()
     }
 
-    /// Ends the round (or match) in play unplayed and goes on to the next, with a number of
-    /// its own: the round was decided and recorded while this state did not follow (a
+    /// Ends the round (or match) in play unplayed — or, between matches, passes the number
+    /// waiting to be dealt — and goes on to the next, with a number of its own: the round
+    /// ([`Game::round`]'s number) was decided and recorded while this state did not follow (a
     /// failover from a snapshot taken before rounds its host had already committed), so it
     /// must not be played, or recorded, again. Its points come through [`Game::credit`].
     /// Returns the events of what starts next. By default [`Game::void_round`], for a game

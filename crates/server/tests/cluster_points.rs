@@ -135,3 +135,93 @@ async fn points_of_rounds_committed_after_the_last_snapshot_survive_a_failover()
         "b never credited the two rounds"
     );
 }
+
+/// A score belongs to a seat: Bob sits down after the snapshot the adopter finds and wins a
+/// round before the host dies. That snapshot has no seat for him; the adopter seats him away
+/// with the round's point, so that his next move takes the seat back — and his next win says
+/// two points. Without that seat his session is told the room holds none for him.
+#[tokio::test]
+async fn a_winner_who_sat_down_after_the_last_snapshot_gets_his_seat_and_points_back() {
+    let Some(pg) = services("cluster_points_late").await else {
+        return;
+    };
+    let a = NodeProc::start(&pg, "a", NODES);
+    let b = NodeProc::start(&pg, "b", NODES);
+    let (_zed, room) = a.named_player("Zed").await;
+    let (mut ann, _) = b.named_player("Ann").await;
+    join_elsewhere(&mut ann, room).await;
+    assert!(win_round(&mut ann, 20).await.is_some());
+
+    // The snapshot saved after Ann's win, without Bob: kept aside before he sits down.
+    let claim = format!("room/{room}");
+    let saved_after_win = format!(
+        "SELECT COUNT(*) FROM room_snapshots s WHERE s.room = '{claim}' \
+         AND s.saved_at > (SELECT MAX(committed_at) FROM rounds WHERE room = {room})"
+    );
+    eventually(&pg, &saved_after_win, 1).await;
+    pg.execute(&format!(
+        "CREATE TABLE kept_snapshot AS SELECT body FROM room_snapshots WHERE room = '{claim}'"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (mut bob, _) = b.named_player("Bob").await;
+    join_elsewhere(&mut bob, room).await;
+    let won = win_round(&mut bob, 20).await;
+    assert!(
+        won.as_ref()
+            .is_some_and(|line| line.contains("now have 1 point")),
+        "{won:?}"
+    );
+    eventually(
+        &pg,
+        &format!("SELECT COUNT(*) FROM rounds WHERE room = {room}"),
+        2,
+    )
+    .await;
+
+    a.signal("-KILL");
+    let _ = a.wait().await;
+    pg.execute(&format!(
+        "UPDATE room_snapshots SET body = (SELECT body FROM kept_snapshot) WHERE room = '{claim}'"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let orphaned = format!(
+        "SELECT COUNT(*) FROM room_snapshots WHERE room = '{claim}' AND epoch = 1 \
+         AND body = (SELECT body FROM kept_snapshot)"
+    );
+    eventually(&pg, &orphaned, 1).await;
+
+    // Bob moves: his session asks the room's new host for his seat back.
+    bob.send("5").await;
+    let back = tokio::time::timeout(Duration::from_secs(15), async {
+        let mut heard = Vec::new();
+        loop {
+            let line = bob.line().await;
+            if line.contains("was voided") {
+                return Ok(heard);
+            }
+            if line.starts_with("error:") && !line.contains("stopped answering") {
+                return Err(line);
+            }
+            heard.push(line);
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the room never came back for Bob"));
+    if let Err(refused) = back {
+        panic!("Bob's seat was not kept: {refused}");
+    }
+    let after = win_round(&mut bob, 20).await;
+    assert!(
+        after
+            .as_ref()
+            .is_some_and(|line| line.contains("now have 2 points")),
+        "Bob's round committed after the snapshot lost its point: {after:?}"
+    );
+    assert!(
+        b.log().iter().any(
+            |line| line.contains("points of rounds committed after the snapshot")
+                && line.contains("seated=1")
+        ),
+        "b never seated Bob"
+    );
+}

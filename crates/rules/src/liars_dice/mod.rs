@@ -348,17 +348,19 @@ impl Game for LiarsDice {
         }
     }
 
-    /// The match in play was decided and recorded on an earlier host: it ends unplayed (no
-    /// winner here: its win comes through `credit`), and the table goes on to the next match
-    /// number as after a win — dealt at once if the table is full, else counted down to.
-    /// Between matches nothing is in play, and the number is the next one's already.
+    /// The match of this number was decided and recorded on an earlier host: the table goes
+    /// on to the next match number as after a win — dealt at once if the table is full, else
+    /// counted down to. A match in play ends unplayed (no winner here: its win comes through
+    /// `credit`). Between matches the number waiting to be dealt is the one recorded (the
+    /// snapshot was taken during the countdown after the match before): it is passed too,
+    /// the countdown running on, or the match would be dealt, played and recorded again.
     fn skip_round(&mut self, now: Millis, rng: &mut dyn rand::Rng) -> Vec<DiceEvent> {
-        if !matches!(self.phase, Phase::Playing(_)) {
-            return Vec::new();
-        }
         self.match_no += 1;
-        self.phase = Phase::Waiting { countdown: None };
-        let mut events = self.unseat_bots();
+        let mut events = Vec::new();
+        if matches!(self.phase, Phase::Playing(_)) {
+            self.phase = Phase::Waiting { countdown: None };
+            events.extend(self.unseat_bots());
+        }
         events.extend(self.maybe_start(now, rng));
         events
     }

@@ -8,9 +8,19 @@
 //! scoreboard ([`referee_rules::Game::credit`], from the [`referee_store::Credit`] each
 //! result was stored with), then skips each of their numbers unplayed
 //! ([`referee_rules::Game::skip_round`]: a guess round is voided into the next; a Liar's Dice
-//! match ends without a winner and the next match number is dealt), so that the round voided
+//! match ends without a winner and the next match number is dealt — and a table snapshotted
+//! while counting down to a match, as it is after every win, counts down to the next number
+//! instead: found by `tests/cluster_dice.rs`, where match 2 was dealt, played and recorded a
+//! second time on the new host), so that the round voided
 //! next (`Resume::Failover`) is the one in play at the death and every new round's number is
 //! new: no round or match is played, or recorded, twice.
+//!
+//! A score belongs to a seat, and the winner of such a round may have sat down after the
+//! snapshot: the snapshot has no seat for them, and their points had nowhere to go (their
+//! session, asking for its seat back, was told the room holds none). Such a winner is seated
+//! first ([`seat_winners`]), as a player connected when the snapshot was taken is: away, held
+//! for the reconnect window, taken back (with the points) at their next move. Bots are not
+//! (they stand up after their match anyway), nor anyone when the room is full.
 
 use std::collections::BTreeSet;
 
@@ -18,7 +28,8 @@ use referee_cluster::Keeper;
 use referee_rules::{Game, Millis, PlayerId, Render};
 use referee_store::{CommittedRound, StoredSnapshot};
 
-use crate::room::RoomSnapshot;
+use crate::ids::{default_name, is_bot};
+use crate::room::{RoomSnapshot, SeatSnapshot};
 
 /// The most rounds a failover moves a snapshot on (each one a void of the game's round).
 const CATCH_UP_MAX: u64 = 10_000;
@@ -41,10 +52,18 @@ pub(crate) async fn catch_up<G: Render>(
     }
     match keeper.rounds_since(claim, stored.epoch, in_play).await {
         Ok(rounds) => {
+            let seated = seat_winners(
+                &mut snapshot.state,
+                &mut snapshot.seats,
+                snapshot.capacity,
+                snapshot.now,
+                &rounds,
+            );
             let credited = credit(&mut snapshot.state, &rounds);
             tracing::info!(
                 room = claim,
                 credited,
+                seated,
                 "points of rounds committed after the snapshot"
             );
         }
@@ -53,6 +72,51 @@ pub(crate) async fn catch_up<G: Render>(
         }
     }
     past_committed(snapshot, last, claim);
+}
+
+/// Seats each winner of a round in `rounds` from the one in play on (the rounds [`credit`]
+/// gives) that `seats` has no seat for — they sat down after the snapshot — as a restored
+/// seat of a player connected then: away, no deadline carried (held for the reconnect
+/// window from the restore), in `game` with no points yet. Not a bot; not past `capacity`,
+/// nor where the game seats nobody more. How many were seated.
+pub(crate) fn seat_winners<G: Game>(
+    game: &mut G,
+    seats: &mut Vec<SeatSnapshot>,
+    capacity: usize,
+    now: Millis,
+    rounds: &[CommittedRound],
+) -> usize {
+    let in_play = game.round();
+    let mut rng = rand::rng();
+    let mut seated = 0;
+    for round in rounds.iter().filter(|round| round.round >= in_play) {
+        let Some(credit) = round.credit else {
+            continue;
+        };
+        let player = PlayerId(credit.player);
+        if is_bot(player) || seats.iter().any(|seat| seat.player == player) {
+            continue;
+        }
+        if seats.len() >= capacity {
+            tracing::info!(%player, "no seat left for a winner who sat down after the snapshot");
+            continue;
+        }
+        let _ = game.add_player(player, now, &mut rng);
+        if !game.scores().iter().any(|score| score.player == player) {
+            continue;
+        }
+        seats.push(SeatSnapshot {
+            player,
+            name: round.winner.clone(),
+            // Their win went on the record under that name unless it is the default one.
+            named: round.winner != default_name(player),
+            feed: false,
+            held_until_ms: None,
+            reach: None,
+        });
+        seated += 1;
+    }
+    seated
 }
 
 /// Gives `game` the points of each round in `rounds` it does not hold (its number at or
@@ -139,6 +203,65 @@ mod tests {
             .map(|score| (score.player.0, score.points))
             .collect();
         assert_eq!(board, vec![(1, 2), (2, 0)]);
+    }
+
+    fn won_by(round: u64, player: u64, name: &str) -> CommittedRound {
+        CommittedRound {
+            winner: name.into(),
+            ..committed(round, Some((player, 1)))
+        }
+    }
+
+    fn seat(player: u64, name: &str) -> SeatSnapshot {
+        SeatSnapshot {
+            player: PlayerId(player),
+            name: name.into(),
+            named: true,
+            feed: true,
+            held_until_ms: None,
+            reach: None,
+        }
+    }
+
+    #[test]
+    fn a_winner_who_sat_down_after_the_snapshot_is_seated_away_and_credited() {
+        let mut rng = match_rng(5);
+        let mut game = GuessNumber::new(&GuessConfig::default(), &mut rng);
+        game.add_player(PlayerId(1), Millis::ZERO, &mut rng);
+        let mut seats = vec![seat(1, "Ann")];
+        let bot = crate::ids::bot_id(7, 1);
+        let rounds = [
+            won_by(1, 2, "Bob"),
+            won_by(1, 2, "Bob"), // the same round again: one seat
+            won_by(2, bot.0, "Bot 1"),
+            won_by(3, 3, "Player 3"),
+            won_by(4, 4, "Dee"), // no seat left (three in the room)
+        ];
+        assert_eq!(
+            seat_winners(&mut game, &mut seats, 3, Millis::ZERO, &rounds),
+            2
+        );
+        let unnamed = SeatSnapshot {
+            named: false,
+            feed: false,
+            ..seat(3, "Player 3")
+        };
+        let bob = SeatSnapshot {
+            feed: false,
+            ..seat(2, "Bob")
+        };
+        assert_eq!(seats, vec![seat(1, "Ann"), bob, unnamed]);
+        assert_eq!(credit(&mut game, &rounds), 4);
+        let board: Vec<(u64, u32)> = game
+            .scores()
+            .iter()
+            .map(|score| (score.player.0, score.points))
+            .collect();
+        assert_eq!(
+            board,
+            vec![(2, 1), (3, 1), (1, 0)],
+            "Bob's round counted once"
+        );
     }
 
     #[test]

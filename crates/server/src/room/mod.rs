@@ -82,7 +82,9 @@ pub(crate) use presence::{
 pub(crate) use recording::{Recorded, RecordedPlayer};
 #[cfg(test)]
 pub(crate) use snapshot::TakeSnapshot;
-pub(crate) use snapshot::{OfferSnapshot, Resume, RoomSnapshot, SnapshotError, Snapshotted};
+pub(crate) use snapshot::{
+    OfferSnapshot, Resume, RoomSnapshot, SeatSnapshot, SnapshotError, Snapshotted,
+};
 
 use recording::{Finished, Recording};
 use supervision::{Checkpoint, Snapshot};

@@ -295,10 +295,33 @@ fn a_match_recorded_on_an_earlier_host_is_skipped_unplayed_and_credited() {
         .map(|score| (score.player, score.points))
         .collect();
     assert_eq!(board, vec![(BOB, 1), (ANN, 0)]);
-    // Between matches nothing is in play: nothing to skip.
+}
+
+#[test]
+fn a_match_recorded_on_an_earlier_host_while_this_table_counted_down_to_it_is_passed() {
+    // A snapshot taken during a countdown (as after a win): two of three seated.
     let mut waiting = LiarsDice::new(&config(3), &mut rng());
     waiting.add_player(ANN, T0, &mut rng());
-    let before = waiting.clone();
-    assert!(waiting.skip_round(T0, &mut rng()).is_empty());
-    assert_eq!(waiting, before);
+    waiting.add_player(BOB, T0, &mut rng());
+    let countdown = waiting.deadline();
+    assert!(countdown.is_some());
+    assert_eq!(waiting.round(), 1, "match 1 counted down to");
+    // That match was dealt, played and recorded on the dead host: it is not dealt again
+    // here. The next number is counted down to, on the same clock.
+    let events = waiting.skip_round(Millis(1_000), &mut rng());
+    assert!(events.is_empty(), "{events:?}");
+    assert_eq!(waiting.round(), 2, "the next match number");
+    assert_eq!(waiting.deadline(), countdown);
+    assert_eq!(
+        waiting.turn(),
+        Turn::Nobody,
+        "nothing dealt before the countdown ends"
+    );
+    let dealt = waiting.tick(countdown.unwrap(), &mut rng());
+    assert!(
+        dealt
+            .iter()
+            .any(|event| matches!(event, DiceEvent::MatchStarted { match_no: 2, .. })),
+        "{dealt:?}"
+    );
 }
