@@ -834,6 +834,9 @@ mod tests {
                 room: RoomLabel { id: 1, code: None },
                 round: 2,
             },
+            Notice::FailedOver {
+                room: RoomLabel { id: 1, code: None },
+            },
             Notice::Help,
             Notice::error(ErrorCode::Busy, "busy"),
             Notice::Bye {

@@ -382,6 +382,13 @@ pub enum Notice {
         /// The round (in Liar's Dice: the match) whose play was voided.
         round: u64,
     },
+    /// The room came back on another server after its own failed, with no round (or hand)
+    /// in play to void: a Liar's Dice table counting down between matches. Seats and the
+    /// points of finished rounds are kept.
+    FailedOver {
+        /// Which room.
+        room: RoomLabel,
+    },
     /// The list of commands.
     Help,
     /// Something went wrong; the session goes on unless a `Bye` follows.
@@ -472,6 +479,10 @@ impl Notice {
             Notice::RoundVoided { room, round } => format!(
                 "* The game in {room} moved to another server after a failure: round {round} \
                  was voided (nobody wins it) and a new one begins. Seats and scores are kept."
+            ),
+            Notice::FailedOver { room } => format!(
+                "* The game in {room} moved to another server after a failure; no round was \
+                 in play, so nothing was voided. Seats and scores are kept."
             ),
             Notice::Pong => "pong".to_owned(),
             Notice::Help => help(),

@@ -299,6 +299,10 @@ window.addEventListener('unhandledrejection', (e) => window.__refereeErrors.push
       const said = `Round ${m.round} was voided: the game moved to another server after a failure.`;
       addFeed(plain(m.text) || said, 'warn');
     },
+    failed_over(m) {
+      const said = 'The game moved to another server after a failure; nothing was in play.';
+      addFeed(plain(m.text) || said, 'warn');
+    },
     pong() {},
     error(m) { onError(m); },
     bye(m) { onBye(m.reason); },

@@ -87,6 +87,7 @@ pub(crate) use snapshot::{
 };
 
 use recording::{Finished, Recording};
+use snapshot::Failover;
 use supervision::{Checkpoint, Snapshot};
 
 /// A seat of this room is free again: told to whoever keeps the rooms' seats (the lobby),
@@ -151,9 +152,9 @@ struct Parts {
     claim: Option<RoomClaim>,
     /// Game time 0 (`Millis` counts from here), kept across restarts.
     epoch: Instant,
-    /// The round voided when the room came back from a snapshot after a failure: told to
-    /// each restored seat as its player rejoins (`snapshot.rs`).
-    voided: Option<u64>,
+    /// What became of the round in play when the room came back from a snapshot after a
+    /// failure: told to each restored seat as its player rejoins (`snapshot.rs`).
+    failed_over: Option<Failover>,
     /// The NATS client remote members' frames go out on, once the room is served to other
     /// nodes (`wire/`); shared so that a restarted referee still has it.
     remote: Arc<OnceLock<async_nats::Client>>,
@@ -185,8 +186,8 @@ pub(crate) struct Room<G: Render> {
     /// Game time 0: when the room was made (or, restored from a snapshot, as far back as
     /// the snapshot's game time).
     epoch: Instant,
-    /// See [`Parts::voided`].
-    voided: Option<u64>,
+    /// See [`Parts::failed_over`].
+    failed_over: Option<Failover>,
     /// See `Parts::remote`.
     remote: Arc<OnceLock<async_nats::Client>>,
     /// See `Parts::forwarders`.
@@ -253,13 +254,13 @@ impl<G: Render> Room<G> {
         Room::spawn_at(setup, checkpoint, Instant::now(), None)
     }
 
-    /// Spawns a referee from `first`, with game time 0 at `epoch`; `voided`: the round a
-    /// failover voided (`snapshot.rs`).
+    /// Spawns a referee from `first`, with game time 0 at `epoch`; `failed_over`: what a
+    /// failover did to the round in play (`snapshot.rs`).
     fn spawn_at(
         setup: RoomSetup<G>,
         first: Checkpoint<G>,
         epoch: Instant,
-        voided: Option<u64>,
+        failed_over: Option<Failover>,
     ) -> RoomHandle<G> {
         let name = format!("room-{}", setup.label.id);
         let snapshot = Snapshot::new(first);
@@ -272,7 +273,7 @@ impl<G: Render> Room<G> {
             census: setup.census,
             snapshots: setup.snapshots,
             epoch,
-            voided,
+            failed_over,
             remote: Arc::default(),
             forwarders: wire::Forwarders::default(),
             claim: setup.claim,
@@ -314,7 +315,7 @@ impl<G: Render> Room<G> {
                 .clone()
                 .filter(|_| !parts.forwarders.handed_over()),
             epoch: parts.epoch,
-            voided: parts.voided,
+            failed_over: parts.failed_over,
             remote: parts.remote.clone(),
             forwarders: parts.forwarders.clone(),
             armed: None,

@@ -78,13 +78,9 @@ impl<G: Render> Handler<Watch> for Room<G> {
         }
         self.members_changed = true;
         let back = self.members.watcher_back(player);
-        if back && let Some(round) = self.voided {
+        if back && let Some(failed_over) = self.failed_over {
             // A spectator of the room before its host died: told as its players are.
-            let notice = Notice::RoundVoided {
-                room: self.label.clone(),
-                round,
-            };
-            self.tell(player, &notice, watch.re);
+            self.tell(player, &failed_over.notice(&self.label), watch.re);
         }
         if !again {
             let arrived = Notice::SpectatorJoined {

@@ -353,17 +353,24 @@ impl<G: Render> Room<G> {
         setup.config = snapshot.config.clone();
         let epoch = epoch_for(snapshot.now);
         let members = snapshot.members(setup.reconnect_window);
-        let (game, recording, voided) = match resume {
+        let (game, recording, failed_over) = match resume {
             Resume::Handover => (snapshot.state, snapshot.recording, None),
             Resume::Failover => {
-                let voided = Some(snapshot.state.round());
-                let (game, recording) = void(
+                let round = snapshot.state.round();
+                let (game, recording, anything) = void(
                     snapshot.state,
                     &snapshot.recording,
                     snapshot.now,
                     &mut setup.rng,
                 );
-                (game, recording, voided)
+                // Players are told their round was voided only if one was in play (a dice
+                // table counting down between matches had none).
+                let failed_over = if anything {
+                    Failover::Voided(round)
+                } else {
+                    Failover::NothingInPlay
+                };
+                (game, recording, Some(failed_over))
             }
         };
         let first = Checkpoint {
@@ -371,7 +378,7 @@ impl<G: Render> Room<G> {
             members,
             recording,
         };
-        Room::spawn_at(setup, first, epoch, voided)
+        Room::spawn_at(setup, first, epoch, failed_over)
     }
 
     /// A restored seat's player is back (`Rejoin`): after a failover, they are told their
@@ -385,12 +392,30 @@ impl<G: Render> Room<G> {
             return;
         }
         self.offer_snapshot(self.game.round());
-        if let Some(round) = self.voided {
-            let notice = Notice::RoundVoided {
-                room: self.label.clone(),
+        if let Some(failed_over) = self.failed_over {
+            self.tell(player, &failed_over.notice(&self.label), None);
+        }
+    }
+}
+
+/// What a room restored after a failure tells each of its players as they come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failover {
+    /// The round (in Liar's Dice, the match) in play was voided and a new one began.
+    Voided(u64),
+    /// Nothing was in play to void: a Liar's Dice table counting down between matches.
+    NothingInPlay,
+}
+
+impl Failover {
+    /// The notice: `round_voided`, or `failed_over` when nothing was voided.
+    pub(super) fn notice(self, room: &RoomLabel) -> Notice {
+        match self {
+            Failover::Voided(round) => Notice::RoundVoided {
+                room: room.clone(),
                 round,
-            };
-            self.tell(player, &notice, None);
+            },
+            Failover::NothingInPlay => Notice::FailedOver { room: room.clone() },
         }
     }
 }
@@ -410,18 +435,20 @@ fn epoch_for(now: Millis) -> Instant {
 }
 
 /// The round in play voided with fresh randomness (not the recorded match's RNG: the new
-/// match must replay from its own start), and a new recorded match from the state after it.
+/// match must replay from its own start), a new recorded match from the state after it, and
+/// whether anything was in play to void (`Game::void_round` started something anew: its
+/// events; none when nothing was in play).
 fn void<G: Game>(
     mut game: G,
     saved: &SavedRecording<G>,
     now: Millis,
     rng: &mut StdRng,
-) -> (G, SavedRecording<G>) {
+) -> (G, SavedRecording<G>, bool) {
     let mut fresh = StdRng::from_rng(rng);
     // Nobody is connected to hear the new round's events: players see it as they rejoin.
-    let _ = game.void_round(now, &mut fresh);
+    let voided = !game.void_round(now, &mut fresh).is_empty();
     let next = Recording::restore(saved).next(rng.next_u64(), game.clone());
-    (game, next.saved())
+    (game, next.saved(), voided)
 }
 
 /// A room's snapshot after a committed win, told to [`RoomSetup::snapshots`]: whoever keeps

@@ -400,6 +400,27 @@ async fn a_dice_room_failed_over_deals_the_hand_again() {
     assert_ne!(commitments(&new), commitments(&old), "dice dealt again");
 }
 
+/// A table between matches has no hand in play: restored after a failover, nothing was
+/// voided, and players are told the room moved, not that a round was voided.
+#[tokio::test(start_paused = true)]
+async fn a_dice_table_failed_over_between_matches_voids_nothing() {
+    let (first, _records) = dice_setup(7);
+    let twin = Room::spawn(first);
+    let _ann = seat(&twin, 1).await;
+    let before = snapshot_of(&twin).await;
+    assert_eq!(dice_view(&before, 1).match_no, 1, "waiting for match 1");
+
+    let (second, _records) = dice_setup(99);
+    let restored = Room::spawn_from(second, before, Resume::Failover);
+    let mut ann_there = rejoin(&restored, 1).await;
+    let heard = lines(&mut ann_there).join("\n");
+    assert!(
+        heard.contains("moved to another server after a failure; no round was in play"),
+        "{heard}"
+    );
+    assert!(!heard.contains("round 1 was voided"), "{heard}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_restored_seat_nobody_claims_is_freed_after_the_window() {
     let (first, _records) = guess_setup(7);
