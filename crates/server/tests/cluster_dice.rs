@@ -18,7 +18,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::cluster::{NodeProc, PATIENCE, eventually, join_elsewhere, print_logs, services};
+use common::cluster::{
+    NodeProc, PATIENCE, eventually, join_elsewhere, keep_snapshot_after_win, print_logs,
+    restore_kept_snapshot, services,
+};
 use common::{Client, room_of};
 use referee_store::pg_testing::TestSchema;
 
@@ -221,16 +224,7 @@ async fn fail_over_after_a_stale_snapshot(test: &str, names: &[&'static str], co
     let ((first, first_winner), _) = all_play(&mut players, &nodes).await;
     assert_eq!(first, 1);
     // The snapshot saved after that win, kept aside.
-    let claim = format!("room/{room}");
-    let saved_after_win = format!(
-        "SELECT COUNT(*) FROM room_snapshots s WHERE s.room = '{claim}' \
-         AND s.saved_at > (SELECT MAX(committed_at) FROM rounds WHERE room = {room})"
-    );
-    eventually(&pg, &saved_after_win, 1).await;
-    pg.execute(&format!(
-        "CREATE TABLE kept_snapshot AS SELECT body FROM room_snapshots WHERE room = '{claim}'"
-    ))
-    .unwrap_or_else(|e| panic!("{e}"));
+    keep_snapshot_after_win(&pg, room).await;
 
     let ((second, second_winner), _) = all_play(&mut players, &nodes).await;
     assert_eq!(second, 2);
@@ -243,15 +237,7 @@ async fn fail_over_after_a_stale_snapshot(test: &str, names: &[&'static str], co
 
     // The host dies; what it left is the snapshot of a win ago.
     a.signal("-KILL");
-    pg.execute(&format!(
-        "UPDATE room_snapshots SET body = (SELECT body FROM kept_snapshot) WHERE room = '{claim}'"
-    ))
-    .unwrap_or_else(|e| panic!("{e}"));
-    let orphaned = format!(
-        "SELECT COUNT(*) FROM room_snapshots WHERE room = '{claim}' AND epoch = 1 \
-         AND body = (SELECT body FROM kept_snapshot)"
-    );
-    eventually(&pg, &orphaned, 1).await;
+    restore_kept_snapshot(&pg, room).await;
 
     // Told the room is back (without a keystroke), the players play the next match there.
     let ((third, third_winner), heard) = all_play(&mut players, &[&b, &c]).await;

@@ -15,7 +15,10 @@ mod common;
 use std::time::Duration;
 
 use common::Client;
-use common::cluster::{NodeProc, PATIENCE, eventually, join_elsewhere, services};
+use common::cluster::{
+    NodeProc, PATIENCE, eventually, join_elsewhere, keep_snapshot_after_win, restore_kept_snapshot,
+    services,
+};
 
 const NODES: &[&str] = &[
     "--players-per-room",
@@ -76,16 +79,7 @@ async fn points_of_rounds_committed_after_the_last_snapshot_survive_a_failover()
     assert!(first.is_some_and(|line| line.contains("now have 1 point")));
 
     // The snapshot saved after that win (round 2 in play, Ann at 1 point), kept aside.
-    let claim = format!("room/{room}");
-    let saved_after_win = format!(
-        "SELECT COUNT(*) FROM room_snapshots s WHERE s.room = '{claim}' \
-         AND s.saved_at > (SELECT MAX(committed_at) FROM rounds WHERE room = {room})"
-    );
-    eventually(&pg, &saved_after_win, 1).await;
-    pg.execute(&format!(
-        "CREATE TABLE kept_snapshot AS SELECT body FROM room_snapshots WHERE room = '{claim}'"
-    ))
-    .unwrap_or_else(|e| panic!("{e}"));
+    keep_snapshot_after_win(&pg, room).await;
 
     for points in [2, 3] {
         let won = win_round(&mut ann, 20).await;
@@ -105,15 +99,7 @@ async fn points_of_rounds_committed_after_the_last_snapshot_survive_a_failover()
     // The host dies; what it left is the snapshot of two wins ago.
     a.signal("-KILL");
     let _ = a.wait().await;
-    pg.execute(&format!(
-        "UPDATE room_snapshots SET body = (SELECT body FROM kept_snapshot) WHERE room = '{claim}'"
-    ))
-    .unwrap_or_else(|e| panic!("{e}"));
-    let orphaned = format!(
-        "SELECT COUNT(*) FROM room_snapshots WHERE room = '{claim}' AND epoch = 1 \
-         AND body = (SELECT body FROM kept_snapshot)"
-    );
-    eventually(&pg, &orphaned, 1).await;
+    restore_kept_snapshot(&pg, room).await;
 
     // Seated again on b, the room's new host.
     ann.send("5").await;
@@ -153,16 +139,7 @@ async fn a_winner_who_sat_down_after_the_last_snapshot_gets_his_seat_and_points_
     assert!(win_round(&mut ann, 20).await.is_some());
 
     // The snapshot saved after Ann's win, without Bob: kept aside before he sits down.
-    let claim = format!("room/{room}");
-    let saved_after_win = format!(
-        "SELECT COUNT(*) FROM room_snapshots s WHERE s.room = '{claim}' \
-         AND s.saved_at > (SELECT MAX(committed_at) FROM rounds WHERE room = {room})"
-    );
-    eventually(&pg, &saved_after_win, 1).await;
-    pg.execute(&format!(
-        "CREATE TABLE kept_snapshot AS SELECT body FROM room_snapshots WHERE room = '{claim}'"
-    ))
-    .unwrap_or_else(|e| panic!("{e}"));
+    keep_snapshot_after_win(&pg, room).await;
     let (mut bob, _) = b.named_player("Bob").await;
     join_elsewhere(&mut bob, room).await;
     let won = win_round(&mut bob, 20).await;
@@ -180,15 +157,7 @@ async fn a_winner_who_sat_down_after_the_last_snapshot_gets_his_seat_and_points_
 
     a.signal("-KILL");
     let _ = a.wait().await;
-    pg.execute(&format!(
-        "UPDATE room_snapshots SET body = (SELECT body FROM kept_snapshot) WHERE room = '{claim}'"
-    ))
-    .unwrap_or_else(|e| panic!("{e}"));
-    let orphaned = format!(
-        "SELECT COUNT(*) FROM room_snapshots WHERE room = '{claim}' AND epoch = 1 \
-         AND body = (SELECT body FROM kept_snapshot)"
-    );
-    eventually(&pg, &orphaned, 1).await;
+    restore_kept_snapshot(&pg, room).await;
 
     // Bob moves: his session asks the room's new host for his seat back.
     bob.send("5").await;

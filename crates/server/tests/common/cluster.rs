@@ -188,6 +188,36 @@ impl Drop for NodeProc {
     }
 }
 
+/// Keeps aside (table `kept_snapshot`) the snapshot of room `room` saved after its last
+/// committed win, once it is saved: what a failover from a stale snapshot is made of.
+pub async fn keep_snapshot_after_win(pg: &TestSchema, room: u64) {
+    let saved_after_win = format!(
+        "SELECT COUNT(*) FROM room_snapshots s WHERE s.room = 'room/{room}' \
+         AND s.saved_at > (SELECT MAX(committed_at) FROM rounds WHERE room = {room})"
+    );
+    eventually(pg, &saved_after_win, 1).await;
+    pg.execute(&format!(
+        "CREATE TABLE kept_snapshot AS SELECT body FROM room_snapshots WHERE room = 'room/{room}'"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Puts the kept snapshot (`keep_snapshot_after_win`) back as room `room`'s, its host just
+/// killed, and waits until it is what an adopter finds: the room is failed over from a
+/// snapshot behind the rounds committed since.
+pub async fn restore_kept_snapshot(pg: &TestSchema, room: u64) {
+    pg.execute(&format!(
+        "UPDATE room_snapshots SET body = (SELECT body FROM kept_snapshot) \
+         WHERE room = 'room/{room}'"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let orphaned = format!(
+        "SELECT COUNT(*) FROM room_snapshots WHERE room = 'room/{room}' AND epoch = 1 \
+         AND body = (SELECT body FROM kept_snapshot)"
+    );
+    eventually(pg, &orphaned, 1).await;
+}
+
 /// Waits until `sql` (a count) answers `want`, polling the database; how long it took.
 pub async fn eventually(pg: &TestSchema, sql: &str, want: i64) -> Duration {
     let started = Instant::now();
