@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::cluster::{
-    NodeProc, PATIENCE, eventually, join_elsewhere, keep_snapshot_after_win, print_logs,
-    restore_kept_snapshot, services,
+    NodeProc, PATIENCE, join_elsewhere, keep_snapshot_after_win, print_logs, restore_kept_snapshot,
+    rounds_stored, services,
 };
 use common::{Client, room_of};
 use referee_store::pg_testing::TestSchema;
@@ -228,12 +228,7 @@ async fn fail_over_after_a_stale_snapshot(test: &str, names: &[&'static str], co
 
     let ((second, second_winner), _) = all_play(&mut players, &nodes).await;
     assert_eq!(second, 2);
-    eventually(
-        &pg,
-        &format!("SELECT COUNT(*) FROM rounds WHERE room = {room}"),
-        2,
-    )
-    .await;
+    rounds_stored(&pg, room, 2).await;
 
     // The host dies; what it left is the snapshot of a win ago.
     a.signal("-KILL");
@@ -263,12 +258,7 @@ async fn fail_over_after_a_stale_snapshot(test: &str, names: &[&'static str], co
     );
 
     // Recorded once each, the decided match under the dead host's epoch and its winner.
-    eventually(
-        &pg,
-        &format!("SELECT COUNT(*) FROM rounds WHERE room = {room}"),
-        3,
-    )
-    .await;
+    rounds_stored(&pg, room, 3).await;
     for (round, epoch, winner) in [
         (1, 1, &first_winner),
         (2, 1, &second_winner),

@@ -363,11 +363,7 @@ async fn idle_players_on_other_nodes_are_told_at_once_that_a_handed_over_room_is
     if ann_told.is_none() || bob_told.is_none() {
         common::cluster::print_logs([("b", b.log()), ("c", c.log())], 40);
     }
-    let adopter = if b.log().iter().any(|l| l.contains("adopted")) {
-        "b"
-    } else {
-        "c"
-    };
+    let adopter = common::cluster::adopter(&[("b", &b), ("c", &c)]);
     eprintln!(
         "handover, idle players told: Ann (b) {ann_told:?}, Bob (c) {bob_told:?} after SIGTERM; \
          adopted by {adopter}"

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use common::Client;
 use common::cluster::{
-    NodeProc, PATIENCE, eventually, join_elsewhere, keep_snapshot_after_win, restore_kept_snapshot,
-    services,
+    NodeProc, PATIENCE, join_elsewhere, keep_snapshot_after_win, restore_kept_snapshot,
+    rounds_stored, services,
 };
 
 const NODES: &[&str] = &[
@@ -89,12 +89,7 @@ async fn points_of_rounds_committed_after_the_last_snapshot_survive_a_failover()
             "{won:?}"
         );
     }
-    eventually(
-        &pg,
-        &format!("SELECT COUNT(*) FROM rounds WHERE room = {room}"),
-        3,
-    )
-    .await;
+    rounds_stored(&pg, room, 3).await;
 
     // The host dies; what it left is the snapshot of two wins ago.
     a.signal("-KILL");
@@ -148,12 +143,7 @@ async fn a_winner_who_sat_down_after_the_last_snapshot_gets_his_seat_and_points_
             .is_some_and(|line| line.contains("now have 1 point")),
         "{won:?}"
     );
-    eventually(
-        &pg,
-        &format!("SELECT COUNT(*) FROM rounds WHERE room = {room}"),
-        2,
-    )
-    .await;
+    rounds_stored(&pg, room, 2).await;
 
     a.signal("-KILL");
     let _ = a.wait().await;

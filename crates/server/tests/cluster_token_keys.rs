@@ -10,10 +10,9 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::cluster::{NodeProc, PATIENCE, db_url, eventually, services};
+use common::cluster::{NodeProc, PATIENCE, eventually, services};
 use common::ws::WsClient;
 use referee_store::pg_testing::TestSchema;
 
@@ -38,18 +37,8 @@ async fn two_nodes(pg: &TestSchema) -> (NodeProc, NodeProc) {
 
 /// `referee cluster rotate-token-key --db …` (with `--revoke` if `revoke`): what it printed.
 fn rotate(pg: &TestSchema, revoke: bool) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_referee"));
-    command.args(["cluster", "rotate-token-key", "--db", &db_url(pg)]);
-    if revoke {
-        command.arg("--revoke");
-    }
-    let out = command.output().unwrap_or_else(|e| panic!("{e}"));
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(out.status.success(), "{stdout}{stderr}");
-    stdout
+    let args: &[&str] = if revoke { &["--revoke"] } else { &[] };
+    common::cluster::cluster_command(pg, "rotate-token-key", args)
 }
 
 /// Waits (up to [`REFRESH_BOUND`] after `since`) until `node` says it took the new keys.

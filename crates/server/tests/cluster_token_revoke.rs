@@ -10,10 +10,9 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::cluster::{NodeProc, db_url, services};
+use common::cluster::{NodeProc, services};
 use common::ws::WsClient;
 use referee_store::pg_testing::TestSchema;
 
@@ -26,16 +25,7 @@ const REFRESH_BOUND: Duration = Duration::from_secs(10);
 
 /// `referee cluster revoke-token --db … <what>`: what it printed.
 fn revoke(pg: &TestSchema, what: &[&str]) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_referee"));
-    command.args(["cluster", "revoke-token", "--db", &db_url(pg)]);
-    command.args(what);
-    let out = command.output().unwrap_or_else(|e| panic!("{e}"));
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(out.status.success(), "{stdout}{stderr}");
-    stdout
+    common::cluster::cluster_command(pg, "revoke-token", what)
 }
 
 /// A player of `node` named `name`, seated and then gone (their seat parked): their number,

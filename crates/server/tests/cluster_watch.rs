@@ -148,11 +148,7 @@ async fn both_watch_again(
     if sam.is_none() || tia.is_none() {
         common::cluster::print_logs([("b", b.log()), ("c", c.log())], 40);
     }
-    let adopter = if b.log().iter().any(|l| l.contains("adopted")) {
-        "b"
-    } else {
-        "c"
-    };
+    let adopter = common::cluster::adopter(&[("b", b), ("c", c)]);
     eprintln!(
         "{how}, spectators watching again: Sam (b) {:?}, Tia (c) {:?} after the signal \
          ({:?} since); adopted by {adopter}",

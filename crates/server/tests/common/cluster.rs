@@ -300,6 +300,39 @@ pub async fn commits_after_takeover(pg: &TestSchema) -> Result<Vec<String>, Stri
     Ok(late.iter().map(|late| format!("{late:?}")).collect())
 }
 
+/// Which of `nodes` (by name) logged adopting a room, for a test's report.
+pub fn adopter<'a>(nodes: &[(&'a str, &NodeProc)]) -> &'a str {
+    nodes
+        .iter()
+        .find(|(_, node)| node.log().iter().any(|line| line.contains("adopted")))
+        .map_or("none", |(name, _)| *name)
+}
+
+/// Waits until room `room` has `want` rounds stored.
+pub async fn rounds_stored(pg: &TestSchema, room: u64, want: i64) {
+    eventually(
+        pg,
+        &format!("SELECT COUNT(*) FROM rounds WHERE room = {room}"),
+        want,
+    )
+    .await;
+}
+
+/// `referee cluster <command> --db <the schema's URL> <args>` run to its end: what it printed
+/// (its failure fails the test).
+pub fn cluster_command(pg: &TestSchema, command: &str, args: &[&str]) -> String {
+    let mut run = Command::new(env!("CARGO_BIN_EXE_referee"));
+    run.args(["cluster", command, "--db", &db_url(pg)]);
+    run.args(args);
+    let out = run.output().unwrap_or_else(|e| panic!("{e}"));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    stdout
+}
+
 /// The node among `names` holding a live claim on room `room` now, if any.
 pub fn live_host<'a>(pg: &TestSchema, room: u64, names: &[&'a str]) -> Option<&'a str> {
     names.iter().copied().find(|name| {
