@@ -81,8 +81,8 @@ fn asking_every(max_age: Duration) -> Duration {
     (max_age / 4).clamp(HEARTBEAT, Duration::from_secs(60))
 }
 
-/// `--token-key-max-age`: `off`, or a number and a unit (`s`, `m`, `h`, `d`), at least a
-/// second.
+/// `--token-key-max-age`: `off`, or a duration as `humantime` reads one (`7d`, `12h`,
+/// `30m`, `90s`, `1w 2d`), from a second to ten years.
 ///
 /// # Errors
 /// What is wrong with it, for the command line.
@@ -90,27 +90,17 @@ pub fn parse_max_age(text: &str) -> Result<Option<Duration>, String> {
     if text == "off" {
         return Ok(None);
     }
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?}: a number and a unit (7d, 12h, 30m, 90s) or off"))?;
-    let seconds = match unit {
-        "s" => Some(number),
-        "m" => number.checked_mul(60),
-        "h" => number.checked_mul(3600),
-        "d" => number.checked_mul(24 * 3600),
-        _ => return Err(format!("{text:?}: the unit is s, m, h or d")),
-    };
-    match seconds {
-        Some(seconds) if (1..=10 * 365 * 24 * 3600).contains(&seconds) => {
-            Ok(Some(Duration::from_secs(seconds)))
-        }
-        _ => Err(format!("{text:?}: between 1s and 3650d")),
+    let age = humantime::parse_duration(text)
+        .map_err(|err| format!("{text:?}: {err} (give 7d, 12h, 30m, 90s, or off)"))?;
+    if (Duration::from_secs(1)..=MAX_AGE_BOUND).contains(&age) {
+        Ok(Some(age))
+    } else {
+        Err(format!("{text:?}: between 1s and 3650d"))
     }
 }
+
+/// The longest `--token-key-max-age` taken: ten years.
+const MAX_AGE_BOUND: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 #[cfg(test)]
 mod tests {
@@ -121,16 +111,18 @@ mod tests {
         assert_eq!(parse_max_age("7d"), Ok(Some(DEFAULT_MAX_AGE)));
         assert_eq!(parse_max_age("2s"), Ok(Some(Duration::from_secs(2))));
         assert_eq!(parse_max_age("90m"), Ok(Some(Duration::from_secs(5400))));
+        assert_eq!(parse_max_age("1.5h"), Ok(Some(Duration::from_secs(5400))));
         assert_eq!(parse_max_age("off"), Ok(None));
         for bad in [
             "",
             "7",
             "d",
             "0s",
-            "7w",
+            "500ms",
+            "11000d",
+            "7x",
             "-1d",
             "99999999999999999999d",
-            "1.5h",
         ] {
             assert!(parse_max_age(bad).is_err(), "{bad}");
         }
