@@ -21,11 +21,15 @@
 //! are committed exactly as before.
 //!
 //! **Keys.** Each result is stored under a key unique across servers and runs: the recorder
-//! gives a result that has none (`key` empty) `<run>/<room>/<round>`, where `<run>` is a
-//! random id drawn when the recorder starts. Room numbers restart with the process and other
-//! nodes use them too; the run id keeps the keys apart, and a batch retried after a lost
-//! connection (which may have committed) is stored once.
-//!
+//! gives a result that has none (`key` empty) `<run>/<won at>/<room>/<round>`, where `<run>`
+//! is a random id drawn when the recorder starts and `<won at>` the win's time in
+//! milliseconds, zero-padded ([`TIME_DIGITS`]). Room numbers restart with the process and
+//! other nodes use them too; the run id keeps the keys apart, and the same result saved
+//! again, or a batch retried after a lost connection (which may have committed), is stored
+//! once. The time makes a run's keys sort in the order its wins came, so the stores' key
+//! indexes (a result's and its match's) take each batch at their right edge: with
+//! `<run>/<room>/<round>` nearly every win of a batch landed on an index page of its own, and
+//! a commit wrote more than twice the bytes (docs/PERFORMANCE.md §4).
 //! **A store that is away.** A transient failure (PostgreSQL restarting, unreachable, a lock)
 //! is retried with growing pauses for up to [`AWAY_LIMIT`]: the batch's wins stay held, not
 //! announced, and are committed once the store is back; past it they are answered with the
@@ -56,6 +60,9 @@ use referee_actor::{
 use referee_store::{Fence, RoundResult, Store, StoreError};
 use std::sync::Arc;
 
+/// Digits a key's time (milliseconds since 1970) is padded to, so that keys sort as their
+/// times do (until the year 2286).
+const TIME_DIGITS: usize = 13;
 /// Rounds committed together at most.
 pub(crate) const DEFAULT_MAX_BATCH: usize = 1024;
 /// Attempts at committing a batch before its saves are answered with the error.
@@ -322,9 +329,17 @@ impl Recorder {
         }
     }
 
-    /// The key of a result that has none: unique across runs and servers.
+    /// The key of a result that has none: unique across runs and servers, the same for the
+    /// same result, and sorting after the keys of earlier wins (see the module's docs).
     fn key(&self, result: &RoundResult) -> String {
-        format!("{}/{}/{}", self.run, result.room, result.round)
+        format!(
+            "{}/{:0width$}/{}/{}",
+            self.run,
+            result.won_at_ms.max(0),
+            result.room,
+            result.round,
+            width = TIME_DIGITS
+        )
     }
 }
 
@@ -571,8 +586,46 @@ mod tests {
             .into_iter()
             .map(|m| m.id)
             .collect();
-        assert_eq!(ids, vec!["test-run/3/9"], "one result, under the run's key");
+        assert_eq!(
+            ids,
+            vec!["test-run/0000000000001/3/9"],
+            "one result, under the run's key"
+        );
         assert_eq!(stored.wins_of("Ann").ok(), Some(1));
+    }
+
+    /// Keys sort as their wins came, whatever the rooms and rounds: the stores' key indexes
+    /// then take each batch at one end instead of a page per win (docs/PERFORMANCE.md §4).
+    #[test]
+    fn a_runs_keys_sort_in_the_order_of_their_wins() {
+        let keys = Recorder {
+            store: Box::new(MemoryStore::default()),
+            batch: Vec::new(),
+            max_batch: 16,
+            status: Arc::new(StoreStatus::default()),
+            run: "run".into(),
+            away_limit: AWAY_LIMIT,
+        };
+        let won = [
+            (10, 1, 9_999),
+            (9, 2, 10_000),
+            (2, 10, 10_001),
+            (100, 3, 1_764_930_000_123),
+        ];
+        let given: Vec<String> = won
+            .iter()
+            .map(|&(room, round, won_at_ms)| {
+                let mut save = win();
+                save.result.room = room;
+                save.result.round = round;
+                save.result.won_at_ms = won_at_ms;
+                keys.key(&save.result)
+            })
+            .collect();
+        let mut sorted = given.clone();
+        sorted.sort();
+        assert_eq!(given, sorted, "keys in the order of their wins");
+        assert_eq!(given[3], "run/1764930000123/100/3");
     }
 
     /// A store that never blocks is driven from the runtime, so that a save and its answer

@@ -15,7 +15,7 @@
 //! step stops at the outcome: what the deciding step's replay draws after it is a round that
 //! was never played (see `referee_rules::replay`'s module docs).
 //!
-//! **Hostile ids.** An id is a result's key (`RUN/ROOM/ROUND`): at most [`MAX_ID`] bytes of
+//! **Hostile ids.** An id is a result's key (`RUN/WON_AT/ROOM/ROUND`, `records.rs`): at most [`MAX_ID`] bytes of
 //! `[A-Za-z0-9_/-]`, or a `400` before anything is read; an unknown id is a `404`.
 
 use std::sync::Arc;

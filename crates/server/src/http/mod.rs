@@ -90,7 +90,7 @@ fn router<G: Render>(shared: Arc<Shared<G>>, upgrades: Router<Arc<Shared<G>>>) -
         .route("/status/nodes", get(status_page::nodes::<G>))
         .route("/api/leaderboard", get(leaderboard::leaderboard::<G>))
         .route("/api/matches", get(matches::recent::<G>))
-        // A match's id is its result's key, `RUN/ROOM/ROUND`: slashes included.
+        // A match's id is its result's key, `RUN/WON_AT/ROOM/ROUND`: slashes included.
         .route("/api/matches/{*id}", get(matches::one::<G>))
         .route_layer(axum::middleware::from_fn_with_state(
             limit,

@@ -251,7 +251,7 @@ async fn three_netcat_players_and_a_browser_finish_a_match_of_liars_dice() {
     let first = matches
         .iter()
         .filter_map(|m| m["id"].as_str())
-        .find(|id| id.ends_with("/1")) // RUN/ROOM/ROUND
+        .find(|id| id.ends_with("/1")) // RUN/WON_AT/ROOM/ROUND
         .unwrap_or_else(|| panic!("match 1 is not listed: {list}"));
     eve.open(&format!("http://{}/replay/{first}", server.http))
         .await;
