@@ -1,6 +1,8 @@
 //! The statements: a batch committed in one transaction, and the reads, all over running
 //! totals (as SQLite's, `crate::sqlite::queries`).
 
+use std::collections::{BTreeMap, HashSet};
+
 use postgres::{Client, Row, Transaction};
 
 use crate::{
@@ -13,9 +15,8 @@ type Result<T> = std::result::Result<T, postgres::Error>;
 /// One transaction for the whole batch; `Ok` once `COMMIT` returned.
 pub(super) fn record(client: &mut Client, rounds: &[RoundResult]) -> Result<()> {
     let mut tx = client.transaction()?;
-    for result in rounds {
-        insert_one(&mut tx, result, None)?;
-    }
+    let rows: Vec<_> = rounds.iter().map(|result| (result, None)).collect();
+    insert(&mut tx, &rows)?;
     tx.commit()
 }
 
@@ -30,9 +31,8 @@ pub(super) fn record_fenced(
     if !super::claims::holds(&mut tx, fence)? {
         return Ok(Err(super::claims::fenced(fence)));
     }
-    for result in rounds {
-        insert_one(&mut tx, result, Some(fence))?;
-    }
+    let rows: Vec<_> = rounds.iter().map(|result| (result, Some(fence))).collect();
+    insert(&mut tx, &rows)?;
     tx.commit()?;
     Ok(Ok(()))
 }
@@ -49,86 +49,198 @@ pub(super) fn record_fenced_groups(
     // One statement for every room's check: a round trip per room would cost the batch.
     let holding = super::claims::holding(&mut tx, &fences)?;
     let mut answers = Vec::with_capacity(groups.len());
+    let mut rows = Vec::new();
     for (fence, rounds) in groups {
         if !holding.contains(&(fence.room.clone(), fence.epoch)) {
             answers.push(Err(super::claims::fenced(fence)));
             continue;
         }
-        for result in rounds {
-            insert_one(&mut tx, result, Some(fence))?;
-        }
+        rows.extend(rounds.iter().map(|result| (result, Some(fence))));
         answers.push(Ok(()));
     }
+    insert(&mut tx, &rows)?;
     tx.commit()?;
     Ok(answers)
 }
 
-/// Stores one result unless its key is stored already (by this batch, an earlier one, or
-/// another node), then its totals and its log.
-fn insert_one(tx: &mut Transaction<'_>, result: &RoundResult, fence: Option<&Fence>) -> Result<()> {
-    let player = result.named.then(|| crate::player_key(&result.winner));
-    let epoch = fence.map(|f| to_i64(f.epoch));
-    let inserted = tx.execute(
+/// Stores each result unless its key is stored already (by this batch, an earlier one, or
+/// another node), then the totals and logs of those stored: one statement per table for the
+/// whole batch, its rows passed as arrays (`unnest`), where a statement per result cost a
+/// round trip or two each (docs/PERFORMANCE.md §4).
+fn insert(tx: &mut Transaction<'_>, rows: &[(&RoundResult, Option<&Fence>)]) -> Result<()> {
+    // The first of a key wins, as when they went in one at a time.
+    let mut seen = HashSet::new();
+    let rows: Vec<_> = rows
+        .iter()
+        .filter(|(result, _)| seen.insert(result.key.as_str()))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let stored: HashSet<String> = insert_rounds(tx, &rows)?;
+    let stored: Vec<&RoundResult> = rows
+        .iter()
+        .map(|(result, _)| *result)
+        .filter(|result| stored.contains(&result.key))
+        .collect();
+    add_totals(tx, &stored)?;
+    insert_logs(tx, &stored)
+}
+
+/// The results' rows, each skipped if its key is stored; the keys stored now.
+fn insert_rounds(
+    tx: &mut Transaction<'_>,
+    rows: &[&(&RoundResult, Option<&Fence>)],
+) -> Result<HashSet<String>> {
+    let column = |f: &dyn Fn(&RoundResult, Option<&Fence>) -> Option<i64>| -> Vec<Option<i64>> {
+        rows.iter()
+            .map(|(result, fence)| f(result, *fence))
+            .collect()
+    };
+    let keys: Vec<&str> = rows.iter().map(|(r, _)| r.key.as_str()).collect();
+    let games: Vec<&str> = rows.iter().map(|(r, _)| r.game.as_str()).collect();
+    let winners: Vec<&str> = rows.iter().map(|(r, _)| r.winner.as_str()).collect();
+    let players: Vec<Option<String>> = rows
+        .iter()
+        .map(|(r, _)| r.named.then(|| crate::player_key(&r.winner)))
+        .collect();
+    let claim_rooms: Vec<Option<&str>> = rows
+        .iter()
+        .map(|(_, f)| f.map(|f| f.room.as_str()))
+        .collect();
+    let claim_nodes: Vec<Option<&str>> = rows
+        .iter()
+        .map(|(_, f)| f.map(|f| f.node.as_str()))
+        .collect();
+    let rooms = column(&|r, _| Some(to_i64(r.room)));
+    let round_numbers = column(&|r, _| Some(to_i64(r.round)));
+    let won_at = column(&|r, _| Some(r.won_at_ms));
+    let guesses = column(&|r, _| Some(to_i64(r.guesses)));
+    let epochs = column(&|_, f| f.map(|f| to_i64(f.epoch)));
+    let credit_players = column(&|r, _| {
+        r.credit
+            .map(|credit| i64::from_ne_bytes(credit.player.to_ne_bytes()))
+    });
+    let credit_points = column(&|r, _| r.credit.map(|credit| i64::from(credit.points)));
+    let stored = tx.query(
         "INSERT INTO rounds (key, game, room, round, winner, player, won_at, guesses,
                              claim_room, claim_node, claim_epoch, committed_at,
                              credit_player, credit_points)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                 CASE WHEN $11::BIGINT IS NULL THEN NULL ELSE clock_timestamp() END, $12, $13)
-         ON CONFLICT (key) DO NOTHING",
+         SELECT key, game, room, round, winner, player, won_at, guesses,
+                claim_room, claim_node, claim_epoch,
+                CASE WHEN claim_epoch IS NULL THEN NULL ELSE clock_timestamp() END,
+                credit_player, credit_points
+         FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::BIGINT[], $5::TEXT[],
+                     $6::TEXT[], $7::BIGINT[], $8::BIGINT[], $9::TEXT[], $10::TEXT[],
+                     $11::BIGINT[], $12::BIGINT[], $13::BIGINT[])
+              AS r(key, game, room, round, winner, player, won_at, guesses,
+                   claim_room, claim_node, claim_epoch, credit_player, credit_points)
+         ON CONFLICT (key) DO NOTHING
+         RETURNING key",
         &[
-            &result.key,
-            &result.game,
-            &to_i64(result.room),
-            &to_i64(result.round),
-            &result.winner,
-            &player,
-            &result.won_at_ms,
-            &to_i64(result.guesses),
-            &fence.map(|f| f.room.as_str()),
-            &fence.map(|f| f.node.as_str()),
-            &epoch,
-            &result
-                .credit
-                .map(|credit| i64::from_ne_bytes(credit.player.to_ne_bytes())),
-            &result.credit.map(|credit| i64::from(credit.points)),
+            &keys,
+            &games,
+            &rooms,
+            &round_numbers,
+            &winners,
+            &players,
+            &won_at,
+            &guesses,
+            &claim_rooms,
+            &claim_nodes,
+            &epochs,
+            &credit_players,
+            &credit_points,
         ],
     )?;
-    if inserted == 0 {
+    Ok(stored.iter().map(|row| row.get(0)).collect())
+}
+
+/// The running totals of the named winners among `stored`: each player's, per game and per
+/// hour, added up first (a statement may not update one row twice), in key order (as every
+/// writer takes their locks, so that two batches never wait on each other in a circle).
+fn add_totals(tx: &mut Transaction<'_>, stored: &[&RoundResult]) -> Result<()> {
+    // player key -> (name as first written, first win, wins)
+    let mut players: BTreeMap<String, (&str, i64, i64)> = BTreeMap::new();
+    let mut games: BTreeMap<(String, &str), i64> = BTreeMap::new();
+    let mut hours: BTreeMap<(i64, String, &str), i64> = BTreeMap::new();
+    for result in stored.iter().filter(|result| result.named) {
+        let key = crate::player_key(&result.winner);
+        players
+            .entry(key.clone())
+            .or_insert((result.winner.as_str(), result.won_at_ms, 0))
+            .2 += 1;
+        *games
+            .entry((key.clone(), result.game.as_str()))
+            .or_insert(0) += 1;
+        *hours
+            .entry((hour_of(result.won_at_ms), key, result.game.as_str()))
+            .or_insert(0) += 1;
+    }
+    if players.is_empty() {
         return Ok(());
     }
-    if let Some(player) = &player {
-        tx.execute(
-            "INSERT INTO players (key, name, first_win_at, wins) VALUES ($1, $2, $3, 1)
-             ON CONFLICT (key) DO UPDATE SET wins = players.wins + 1",
-            &[player, &result.winner, &result.won_at_ms],
-        )?;
-        tx.execute(
-            "INSERT INTO player_games (player, game, wins) VALUES ($1, $2, 1)
-             ON CONFLICT (player, game) DO UPDATE SET wins = player_games.wins + 1",
-            &[player, &result.game],
-        )?;
-        tx.execute(
-            "INSERT INTO player_hours (hour, player, game, wins) VALUES ($1, $2, $3, 1)
-             ON CONFLICT (hour, player, game) DO UPDATE SET wins = player_hours.wins + 1",
-            &[&hour_of(result.won_at_ms), player, &result.game],
-        )?;
+    let keys: Vec<&str> = players.keys().map(String::as_str).collect();
+    let names: Vec<&str> = players.values().map(|p| p.0).collect();
+    let firsts: Vec<i64> = players.values().map(|p| p.1).collect();
+    let wins: Vec<i64> = players.values().map(|p| p.2).collect();
+    tx.execute(
+        "INSERT INTO players (key, name, first_win_at, wins)
+         SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::BIGINT[])
+         ON CONFLICT (key) DO UPDATE SET wins = players.wins + EXCLUDED.wins",
+        &[&keys, &names, &firsts, &wins],
+    )?;
+    let game_players: Vec<&str> = games.keys().map(|(p, _)| p.as_str()).collect();
+    let game_names: Vec<&str> = games.keys().map(|(_, g)| *g).collect();
+    let game_wins: Vec<i64> = games.values().copied().collect();
+    tx.execute(
+        "INSERT INTO player_games (player, game, wins)
+         SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[])
+         ON CONFLICT (player, game) DO UPDATE SET wins = player_games.wins + EXCLUDED.wins",
+        &[&game_players, &game_names, &game_wins],
+    )?;
+    let hour_numbers: Vec<i64> = hours.keys().map(|(h, ..)| *h).collect();
+    let hour_players: Vec<&str> = hours.keys().map(|(_, p, _)| p.as_str()).collect();
+    let hour_games: Vec<&str> = hours.keys().map(|(.., g)| *g).collect();
+    let hour_wins: Vec<i64> = hours.values().copied().collect();
+    tx.execute(
+        "INSERT INTO player_hours (hour, player, game, wins)
+         SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[])
+         ON CONFLICT (hour, player, game) DO UPDATE SET wins = player_hours.wins + EXCLUDED.wins",
+        &[&hour_numbers, &hour_players, &hour_games, &hour_wins],
+    )?;
+    Ok(())
+}
+
+/// The match logs of the results stored now that carry one.
+fn insert_logs(tx: &mut Transaction<'_>, stored: &[&RoundResult]) -> Result<()> {
+    let logged: Vec<(&RoundResult, &crate::MatchLog)> = stored
+        .iter()
+        .filter_map(|result| result.log.as_ref().map(|log| (*result, log)))
+        .collect();
+    if logged.is_empty() {
+        return Ok(());
     }
-    if let Some(log) = &result.log {
-        tx.execute(
-            "INSERT INTO matches (id, game, room, config, seed, actions, winner, ended_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[
-                &result.key,
-                &result.game,
-                &to_i64(result.room),
-                &log.config,
-                &i64::from_ne_bytes(log.seed.to_ne_bytes()),
-                &log.actions,
-                &result.winner,
-                &result.won_at_ms,
-            ],
-        )?;
-    }
+    let ids: Vec<&str> = logged.iter().map(|(r, _)| r.key.as_str()).collect();
+    let games: Vec<&str> = logged.iter().map(|(r, _)| r.game.as_str()).collect();
+    let rooms: Vec<i64> = logged.iter().map(|(r, _)| to_i64(r.room)).collect();
+    let configs: Vec<&str> = logged.iter().map(|(_, l)| l.config.as_str()).collect();
+    // Stored as the same 64 bits, read back with the reverse cast.
+    let seeds: Vec<i64> = logged
+        .iter()
+        .map(|(_, l)| i64::from_ne_bytes(l.seed.to_ne_bytes()))
+        .collect();
+    let actions: Vec<&str> = logged.iter().map(|(_, l)| l.actions.as_str()).collect();
+    let winners: Vec<&str> = logged.iter().map(|(r, _)| r.winner.as_str()).collect();
+    let ended: Vec<i64> = logged.iter().map(|(r, _)| r.won_at_ms).collect();
+    tx.execute(
+        "INSERT INTO matches (id, game, room, config, seed, actions, winner, ended_at)
+         SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::BIGINT[],
+                              $6::TEXT[], $7::TEXT[], $8::BIGINT[])",
+        &[
+            &ids, &games, &rooms, &configs, &seeds, &actions, &winners, &ended,
+        ],
+    )?;
     Ok(())
 }
 
