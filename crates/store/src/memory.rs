@@ -80,8 +80,10 @@ struct Tally {
     names: HashMap<String, String>,
     /// Wins per (player, game).
     wins: HashMap<(String, String), u64>,
-    /// Named wins by time, with their player and game, for the recent board.
-    by_time: BTreeMap<i64, Vec<(String, String)>>,
+    /// Named wins by time, with their player and game, for the recent board; a queue per
+    /// millisecond, so that forgetting the oldest of many wins in one millisecond is not a
+    /// shift of all the others.
+    by_time: BTreeMap<i64, VecDeque<(String, String)>>,
     /// Match logs, in the order stored.
     matches: VecDeque<Kept>,
 }
@@ -191,7 +193,7 @@ impl Tally {
         self.by_time
             .entry(round.won_at_ms)
             .or_default()
-            .push((key, round.game.clone()));
+            .push_back((key, round.game.clone()));
         self.recent_count += 1;
         while self.recent_count > limits.recent {
             self.forget_oldest_win();
@@ -205,8 +207,7 @@ impl Tally {
             return;
         };
         let wins = oldest.get_mut();
-        if !wins.is_empty() {
-            wins.remove(0);
+        if wins.pop_front().is_some() {
             self.recent_count -= 1;
         }
         if wins.is_empty() {
