@@ -184,6 +184,23 @@ pub trait Store: StoreReader {
         })
     }
 
+    /// Saves several rooms' snapshots, each fenced by its own claim as
+    /// [`save_snapshot`](Self::save_snapshot) is: one answer per snapshot, in order (`Fenced`
+    /// for those whose claim no longer holds, nothing of them saved). PostgreSQL writes them
+    /// in one transaction, where a snapshot each cost a commit each.
+    ///
+    /// # Errors
+    /// The whole batch failed (nothing saved): the store is unreachable, say.
+    fn save_snapshots(
+        &mut self,
+        snapshots: &[(Fence, String)],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        Ok(snapshots
+            .iter()
+            .map(|(fence, body)| self.save_snapshot(fence, body))
+            .collect())
+    }
+
     /// A reader of the same records, usable on another thread while this store commits:
     /// it sees every commit that returned before a read begins.
     ///
@@ -279,6 +296,13 @@ impl<S: Store + ?Sized> Store for Box<S> {
 
     fn save_snapshot(&mut self, fence: &Fence, body: &str) -> Result<(), StoreError> {
         (**self).save_snapshot(fence, body)
+    }
+
+    fn save_snapshots(
+        &mut self,
+        snapshots: &[(Fence, String)],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        (**self).save_snapshots(snapshots)
     }
 
     fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {

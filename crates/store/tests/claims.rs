@@ -321,6 +321,52 @@ fn snapshots_are_fenced_and_the_next_host_reads_the_last_one() {
     assert_eq!(saved, Some(2));
 }
 
+/// Several rooms' snapshots in one call: each fenced by its own claim, the later of two of
+/// one room kept, the lost room's left as its last host saved it.
+#[test]
+fn snapshots_saved_together_are_each_fenced_by_their_own_claim() {
+    let Some(pg) = schema("claim_snapshots") else {
+        return;
+    };
+    let mut store = pg.store().unwrap_or_else(|e| panic!("{e}"));
+    let (mut a, mut b) = (claims(&pg), claims(&pg));
+    let kept = won(a.claim("guess/1", "node-a", LEASE));
+    let lost = won(a.claim("guess/2", "node-a", LEASE));
+    store
+        .save_snapshot(&lost.fence, r#"{"round":1}"#)
+        .unwrap_or_else(|e| panic!("{e}"));
+    expire(&pg, "guess/2");
+    let _taken = won(b.claim("guess/2", "node-b", LEASE));
+    let batch = [
+        (kept.fence.clone(), r#"{"round":4}"#.to_owned()),
+        (lost.fence.clone(), r#"{"round":2}"#.to_owned()),
+        (kept.fence.clone(), r#"{"round":5}"#.to_owned()),
+    ];
+    let answers = store
+        .save_snapshots(&batch)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(answers[0].is_ok() && answers[2].is_ok(), "{answers:?}");
+    assert!(
+        matches!(&answers[1], Err(StoreError::Fenced { room, .. }) if room == "guess/2"),
+        "{answers:?}"
+    );
+    let mut body = |room: &str| {
+        b.snapshot_of(room)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .map(|saved| saved.body)
+    };
+    assert_eq!(
+        body("guess/1").as_deref(),
+        Some(r#"{"round":5}"#),
+        "the later"
+    );
+    assert_eq!(
+        body("guess/2").as_deref(),
+        Some(r#"{"round":1}"#),
+        "what its last host saved"
+    );
+}
+
 #[test]
 fn orphans_are_rooms_with_a_snapshot_whose_host_is_gone_and_retired_rooms_are_not() {
     let Some(pg) = schema("claim_orphans") else {

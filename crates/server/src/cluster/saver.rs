@@ -84,14 +84,13 @@ impl SnapshotSaver {
             .map_err(|err| std::io::Error::other(err.to_string()))
     }
 
-    /// Saves a room's snapshot `json` under its claim's `fence` (unmarked: a snapshot
-    /// handed over goes through `cluster/handover.rs`, which releases the claim with it).
-    fn save(&mut self, fence: Option<&Fence>, json: &str) -> Result<(), NotSaved> {
+    /// What the store keeps of a room's snapshot `json`, with its claim's `fence` (unmarked:
+    /// a snapshot handed over goes through `cluster/handover.rs`, which releases the claim
+    /// with it).
+    fn prepared(fence: Option<&Fence>, json: &str) -> Result<(Fence, String), NotSaved> {
         let fence = fence.ok_or(NotSaved::NotHeld)?;
         let body = SavedRoom::body(json, false).ok_or(NotSaved::NotJson)?;
-        self.store
-            .save_snapshot(fence, &body)
-            .map_err(NotSaved::Store)
+        Ok((fence.clone(), body))
     }
 }
 
@@ -116,18 +115,47 @@ impl SnapshotSaver {
         self.taken += 1;
     }
 
-    /// Writes every room's newest waiting snapshot, rooms in the order they first offered.
+    /// Writes every room's newest waiting snapshot, rooms in the order they first offered,
+    /// all in one call to the store (PostgreSQL: one transaction, where a snapshot each cost
+    /// a commit each, docs/PERFORMANCE.md §10).
     fn flush(&mut self) {
         self.taken = 0;
+        let mut batch = Vec::new();
+        let mut which = Vec::new();
         for room in std::mem::take(&mut self.order) {
             let Some(snapshot) = self.waiting.remove(&room) else {
                 continue;
             };
-            if let Err(err) = self.save(snapshot.fence.as_ref(), &snapshot.json) {
-                tracing::warn!(room = snapshot.room, round = snapshot.round, %err, "room snapshot not saved");
+            match Self::prepared(snapshot.fence.as_ref(), &snapshot.json) {
+                Ok(prepared) => {
+                    batch.push(prepared);
+                    which.push((snapshot.room, snapshot.round));
+                }
+                Err(err) => not_saved(snapshot.room, snapshot.round, &err),
+            }
+        }
+        if batch.is_empty() {
+            return;
+        }
+        match self.store.save_snapshots(&batch) {
+            Ok(answers) => {
+                for ((room, round), answer) in which.into_iter().zip(answers) {
+                    if let Err(err) = answer {
+                        not_saved(room, round, &NotSaved::Store(err));
+                    }
+                }
+            }
+            Err(err) => {
+                for (room, round) in which {
+                    tracing::warn!(room, round, %err, "room snapshot not saved");
+                }
             }
         }
     }
+}
+
+fn not_saved(room: u64, round: u64, err: &NotSaved) {
+    tracing::warn!(room, round, %err, "room snapshot not saved");
 }
 
 impl Handler<Snapshotted> for SnapshotSaver {

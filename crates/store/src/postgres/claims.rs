@@ -468,6 +468,50 @@ pub(super) fn save_snapshot(
     Ok(Ok(()))
 }
 
+/// [`save_snapshot`] for several rooms in one transaction: every claim checked in one
+/// statement (each holding one share-locked to `COMMIT`, as [`holding`] does), the snapshots
+/// of those that hold written in one more, and one commit for all; `Fenced` for the others.
+/// Of two snapshots of one room, the later is kept.
+pub(super) fn save_snapshots(
+    client: &mut Client,
+    snapshots: &[(Fence, String)],
+) -> Result<Vec<std::result::Result<(), StoreError>>> {
+    let mut tx = client.transaction()?;
+    let fences: Vec<&Fence> = snapshots.iter().map(|(fence, _)| fence).collect();
+    let holding = holding(&mut tx, &fences)?;
+    let mut newest: std::collections::BTreeMap<&str, (&Fence, &str)> =
+        std::collections::BTreeMap::new();
+    let answers = snapshots
+        .iter()
+        .map(|(fence, body)| {
+            if holding.contains(&(fence.room.clone(), fence.epoch)) {
+                newest.insert(fence.room.as_str(), (fence, body.as_str()));
+                Ok(())
+            } else {
+                Err(fenced(fence))
+            }
+        })
+        .collect();
+    if !newest.is_empty() {
+        let rooms: Vec<&str> = newest.keys().copied().collect();
+        let epochs: Vec<i64> = newest.values().map(|(f, _)| to_i64(f.epoch)).collect();
+        let nodes: Vec<&str> = newest.values().map(|(f, _)| f.node.as_str()).collect();
+        let bodies: Vec<&str> = newest.values().map(|(_, body)| *body).collect();
+        tx.execute(
+            "INSERT INTO room_snapshots (room, epoch, node, body, saved_at)
+             SELECT room, epoch, node, body, clock_timestamp()
+             FROM unnest($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[])
+                  AS s(room, epoch, node, body)
+             ON CONFLICT (room) DO UPDATE
+                 SET epoch = EXCLUDED.epoch, node = EXCLUDED.node, body = EXCLUDED.body,
+                     saved_at = EXCLUDED.saved_at, handed_over = false",
+            &[&rooms, &epochs, &nodes, &bodies],
+        )?;
+    }
+    tx.commit()?;
+    Ok(answers)
+}
+
 /// Saves the room's last snapshot marked as handed over and releases the claim, in one
 /// transaction, if `fence` holds: both or neither (see [`Claims::hand_over`]).
 fn hand_over(client: &mut Client, fence: &Fence, body: &str) -> Result<bool> {

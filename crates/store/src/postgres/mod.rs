@@ -216,6 +216,15 @@ impl Store for PgStore {
             .ask(move |client| claims::save_snapshot(client, &fence, &body))?
     }
 
+    fn save_snapshots(
+        &mut self,
+        snapshots: &[(Fence, String)],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let snapshots = snapshots.to_vec();
+        self.worker
+            .ask(move |client| claims::save_snapshots(client, &snapshots))
+    }
+
     fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {
         let session = Session::new(self.config.clone(), self.url.clone());
         Ok(Box::new(PgReader {
