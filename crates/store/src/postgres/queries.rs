@@ -63,65 +63,50 @@ pub(super) fn record_fenced_groups(
     Ok(answers)
 }
 
+/// A result as the batch writes it: its claim, if any, and its winner's player key (a named
+/// winner's: computed once, for the result's row and for the totals).
+struct Batched<'a> {
+    result: &'a RoundResult,
+    fence: Option<&'a Fence>,
+    player: Option<String>,
+}
+
+/// One column of the batch, as an array parameter.
+fn column<'a, T>(rows: &[&'a Batched<'a>], value: impl Fn(&'a Batched<'a>) -> T) -> Vec<T> {
+    rows.iter().map(|row| value(row)).collect()
+}
+
 /// Stores each result unless its key is stored already (by this batch, an earlier one, or
 /// another node), then the totals and logs of those stored: one statement per table for the
 /// whole batch, its rows passed as arrays (`unnest`), where a statement per result cost a
 /// round trip or two each (docs/PERFORMANCE.md §4).
-fn insert(tx: &mut Transaction<'_>, rows: &[(&RoundResult, Option<&Fence>)]) -> Result<()> {
+fn insert(tx: &mut Transaction<'_>, results: &[(&RoundResult, Option<&Fence>)]) -> Result<()> {
     // The first of a key wins, as when they went in one at a time.
     let mut seen = HashSet::new();
-    let rows: Vec<_> = rows
+    let rows: Vec<Batched<'_>> = results
         .iter()
         .filter(|(result, _)| seen.insert(result.key.as_str()))
+        .map(|&(result, fence)| Batched {
+            result,
+            fence,
+            player: result.named.then(|| crate::player_key(&result.winner)),
+        })
         .collect();
     if rows.is_empty() {
         return Ok(());
     }
+    let rows: Vec<&Batched<'_>> = rows.iter().collect();
     let stored: HashSet<String> = insert_rounds(tx, &rows)?;
-    let stored: Vec<&RoundResult> = rows
-        .iter()
-        .map(|(result, _)| *result)
-        .filter(|result| stored.contains(&result.key))
+    let stored: Vec<&Batched<'_>> = rows
+        .into_iter()
+        .filter(|row| stored.contains(&row.result.key))
         .collect();
     add_totals(tx, &stored)?;
     insert_logs(tx, &stored)
 }
 
 /// The results' rows, each skipped if its key is stored; the keys stored now.
-fn insert_rounds(
-    tx: &mut Transaction<'_>,
-    rows: &[&(&RoundResult, Option<&Fence>)],
-) -> Result<HashSet<String>> {
-    let column = |f: &dyn Fn(&RoundResult, Option<&Fence>) -> Option<i64>| -> Vec<Option<i64>> {
-        rows.iter()
-            .map(|(result, fence)| f(result, *fence))
-            .collect()
-    };
-    let keys: Vec<&str> = rows.iter().map(|(r, _)| r.key.as_str()).collect();
-    let games: Vec<&str> = rows.iter().map(|(r, _)| r.game.as_str()).collect();
-    let winners: Vec<&str> = rows.iter().map(|(r, _)| r.winner.as_str()).collect();
-    let players: Vec<Option<String>> = rows
-        .iter()
-        .map(|(r, _)| r.named.then(|| crate::player_key(&r.winner)))
-        .collect();
-    let claim_rooms: Vec<Option<&str>> = rows
-        .iter()
-        .map(|(_, f)| f.map(|f| f.room.as_str()))
-        .collect();
-    let claim_nodes: Vec<Option<&str>> = rows
-        .iter()
-        .map(|(_, f)| f.map(|f| f.node.as_str()))
-        .collect();
-    let rooms = column(&|r, _| Some(to_i64(r.room)));
-    let round_numbers = column(&|r, _| Some(to_i64(r.round)));
-    let won_at = column(&|r, _| Some(r.won_at_ms));
-    let guesses = column(&|r, _| Some(to_i64(r.guesses)));
-    let epochs = column(&|_, f| f.map(|f| to_i64(f.epoch)));
-    let credit_players = column(&|r, _| {
-        r.credit
-            .map(|credit| i64::from_ne_bytes(credit.player.to_ne_bytes()))
-    });
-    let credit_points = column(&|r, _| r.credit.map(|credit| i64::from(credit.points)));
+fn insert_rounds(tx: &mut Transaction<'_>, rows: &[&Batched<'_>]) -> Result<HashSet<String>> {
     let stored = tx.query(
         "INSERT INTO rounds (key, game, room, round, winner, player, won_at, guesses,
                              claim_room, claim_node, claim_epoch, committed_at,
@@ -138,19 +123,26 @@ fn insert_rounds(
          ON CONFLICT (key) DO NOTHING
          RETURNING key",
         &[
-            &keys,
-            &games,
-            &rooms,
-            &round_numbers,
-            &winners,
-            &players,
-            &won_at,
-            &guesses,
-            &claim_rooms,
-            &claim_nodes,
-            &epochs,
-            &credit_players,
-            &credit_points,
+            &column(rows, |row| row.result.key.as_str()),
+            &column(rows, |row| row.result.game.as_str()),
+            &column(rows, |row| to_i64(row.result.room)),
+            &column(rows, |row| to_i64(row.result.round)),
+            &column(rows, |row| row.result.winner.as_str()),
+            &column(rows, |row| row.player.as_deref()),
+            &column(rows, |row| row.result.won_at_ms),
+            &column(rows, |row| to_i64(row.result.guesses)),
+            &column(rows, |row| row.fence.map(|f| f.room.as_str())),
+            &column(rows, |row| row.fence.map(|f| f.node.as_str())),
+            &column(rows, |row| row.fence.map(|f| to_i64(f.epoch))),
+            // Stored as the same 64 bits, read back with the reverse cast.
+            &column(rows, |row| {
+                row.result
+                    .credit
+                    .map(|credit| i64::from_ne_bytes(credit.player.to_ne_bytes()))
+            }),
+            &column(rows, |row| {
+                row.result.credit.map(|credit| i64::from(credit.points))
+            }),
         ],
     )?;
     Ok(stored.iter().map(|row| row.get(0)).collect())
@@ -159,20 +151,20 @@ fn insert_rounds(
 /// The running totals of the named winners among `stored`: each player's, per game and per
 /// hour, added up first (a statement may not update one row twice), in key order (as every
 /// writer takes their locks, so that two batches never wait on each other in a circle).
-fn add_totals(tx: &mut Transaction<'_>, stored: &[&RoundResult]) -> Result<()> {
+fn add_totals(tx: &mut Transaction<'_>, stored: &[&Batched<'_>]) -> Result<()> {
     // player key -> (name as first written, first win, wins)
-    let mut players: BTreeMap<String, (&str, i64, i64)> = BTreeMap::new();
-    let mut games: BTreeMap<(String, &str), i64> = BTreeMap::new();
-    let mut hours: BTreeMap<(i64, String, &str), i64> = BTreeMap::new();
-    for result in stored.iter().filter(|result| result.named) {
-        let key = crate::player_key(&result.winner);
+    let mut players: BTreeMap<&str, (&str, i64, i64)> = BTreeMap::new();
+    let mut games: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    let mut hours: BTreeMap<(i64, &str, &str), i64> = BTreeMap::new();
+    for row in stored {
+        let (Some(key), result) = (row.player.as_deref(), row.result) else {
+            continue;
+        };
         players
-            .entry(key.clone())
+            .entry(key)
             .or_insert((result.winner.as_str(), result.won_at_ms, 0))
             .2 += 1;
-        *games
-            .entry((key.clone(), result.game.as_str()))
-            .or_insert(0) += 1;
+        *games.entry((key, result.game.as_str())).or_insert(0) += 1;
         *hours
             .entry((hour_of(result.won_at_ms), key, result.game.as_str()))
             .or_insert(0) += 1;
@@ -180,7 +172,7 @@ fn add_totals(tx: &mut Transaction<'_>, stored: &[&RoundResult]) -> Result<()> {
     if players.is_empty() {
         return Ok(());
     }
-    let keys: Vec<&str> = players.keys().map(String::as_str).collect();
+    let keys: Vec<&str> = players.keys().copied().collect();
     let names: Vec<&str> = players.values().map(|p| p.0).collect();
     let firsts: Vec<i64> = players.values().map(|p| p.1).collect();
     let wins: Vec<i64> = players.values().map(|p| p.2).collect();
@@ -190,7 +182,7 @@ fn add_totals(tx: &mut Transaction<'_>, stored: &[&RoundResult]) -> Result<()> {
          ON CONFLICT (key) DO UPDATE SET wins = players.wins + EXCLUDED.wins",
         &[&keys, &names, &firsts, &wins],
     )?;
-    let game_players: Vec<&str> = games.keys().map(|(p, _)| p.as_str()).collect();
+    let game_players: Vec<&str> = games.keys().map(|(p, _)| *p).collect();
     let game_names: Vec<&str> = games.keys().map(|(_, g)| *g).collect();
     let game_wins: Vec<i64> = games.values().copied().collect();
     tx.execute(
@@ -200,7 +192,7 @@ fn add_totals(tx: &mut Transaction<'_>, stored: &[&RoundResult]) -> Result<()> {
         &[&game_players, &game_names, &game_wins],
     )?;
     let hour_numbers: Vec<i64> = hours.keys().map(|(h, ..)| *h).collect();
-    let hour_players: Vec<&str> = hours.keys().map(|(_, p, _)| p.as_str()).collect();
+    let hour_players: Vec<&str> = hours.keys().map(|(_, p, _)| *p).collect();
     let hour_games: Vec<&str> = hours.keys().map(|(.., g)| *g).collect();
     let hour_wins: Vec<i64> = hours.values().copied().collect();
     tx.execute(
@@ -213,10 +205,10 @@ fn add_totals(tx: &mut Transaction<'_>, stored: &[&RoundResult]) -> Result<()> {
 }
 
 /// The match logs of the results stored now that carry one.
-fn insert_logs(tx: &mut Transaction<'_>, stored: &[&RoundResult]) -> Result<()> {
+fn insert_logs(tx: &mut Transaction<'_>, stored: &[&Batched<'_>]) -> Result<()> {
     let logged: Vec<(&RoundResult, &crate::MatchLog)> = stored
         .iter()
-        .filter_map(|result| result.log.as_ref().map(|log| (*result, log)))
+        .filter_map(|row| row.result.log.as_ref().map(|log| (row.result, log)))
         .collect();
     if logged.is_empty() {
         return Ok(());
