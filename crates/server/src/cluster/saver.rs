@@ -147,14 +147,14 @@ impl SnapshotSaver {
             }
             Err(err) => {
                 for (room, round) in which {
-                    tracing::warn!(room, round, %err, "room snapshot not saved");
+                    not_saved(room, round, &err);
                 }
             }
         }
     }
 }
 
-fn not_saved(room: u64, round: u64, err: &NotSaved) {
+fn not_saved(room: u64, round: u64, err: &dyn std::fmt::Display) {
     tracing::warn!(room, round, %err, "room snapshot not saved");
 }
 
