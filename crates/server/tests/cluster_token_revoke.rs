@@ -37,6 +37,17 @@ async fn parked(node: &NodeProc, name: &str) -> (u64, String, u64) {
     (id, token, room)
 }
 
+/// Comes back to `room` at `http` with `token`, and is refused as a forged token is.
+async fn refused_coming_back(http: SocketAddr, token: &str, room: u64) {
+    let mut client = WsClient::come_back(http, token, room).await;
+    assert_eq!(client.welcome["resumed"], false, "{}", client.welcome);
+    let error = client.refusal().await;
+    assert!(
+        error.to_string().contains("signature does not match"),
+        "{error}"
+    );
+}
+
 /// Connects to `http` with `token` until the node refuses it (then reads the refusal: it
 /// must be a forged token's), within [`REFRESH_BOUND`] of `since`.
 async fn refused_within(http: SocketAddr, token: &str, since: Instant) -> Duration {
@@ -107,13 +118,7 @@ async fn a_revoked_token_or_player_is_refused_everywhere_and_nobody_else_is() {
     eprintln!("Ann's token refused {took:?} after revoke-token");
     // ...and at another node, for her room, once it re-read the list: the same answer.
     re_read(&b, since).await;
-    let mut elsewhere = WsClient::come_back(b.http, &ann_token, ann_room).await;
-    assert_eq!(elsewhere.welcome["resumed"], false, "{}", elsewhere.welcome);
-    let error = elsewhere.refusal().await;
-    assert!(
-        error.to_string().contains("signature does not match"),
-        "{error}"
-    );
+    refused_coming_back(b.http, &ann_token, ann_room).await;
     // Bob and Cat, on the same node and key, are back as ever.
     resumes(a.http, &bob_token, bob).await;
     resumes(a.http, &cat_token, cat).await;
@@ -129,11 +134,5 @@ async fn a_revoked_token_or_player_is_refused_everywhere_and_nobody_else_is() {
     drop(b);
     let c = NodeProc::start(&pg, "c", FLAGS);
     c.cluster().await;
-    let mut fresh = WsClient::come_back(c.http, &ann_token, ann_room).await;
-    assert_eq!(fresh.welcome["resumed"], false, "{}", fresh.welcome);
-    let error = fresh.refusal().await;
-    assert!(
-        error.to_string().contains("signature does not match"),
-        "{error}"
-    );
+    refused_coming_back(c.http, &ann_token, ann_room).await;
 }
