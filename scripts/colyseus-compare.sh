@@ -14,6 +14,7 @@
 #   CLIENTS=3000 THINK=500ms FLAT_CLIENTS=300 RUNS=3 scripts/colyseus-compare.sh 10
 #   LOADS=paced FEEDS=off scripts/colyseus-compare.sh      # a subset
 #   BIN=/tmp/referee-before scripts/colyseus-compare.sh    # a binary built earlier
+#   RUNTIME=shards scripts/colyseus-compare.sh             # `referee serve --runtime shards`
 #
 # Paced: CLIENTS bots, each thinking THINK on average between an answer and its next guess
 # (3,000 × 500 ms ≈ 6,000 guesses/s offered). Flat out: FLAT_CLIENTS bots, one guess in
@@ -70,10 +71,12 @@ coly_port=${COLYSEUS_PORT:-12567}
 "$node" "$bench/server.mjs" "$coly_port" >"$dir/colyseus.log" 2>&1 &
 coly_pid=$!
 pids+=("$coly_pid")
+runtime=()
+[ -z "${RUNTIME:-}" ] || runtime=(--runtime "$RUNTIME")
 serve() { # NAME TCP_PORT STORE...
     local name=$1 port=$2
     shift 2
-    "$bin" serve --tcp "127.0.0.1:$port" --http "127.0.0.1:$((port + 1))" "$@" \
+    "$bin" serve "${runtime[@]}" --tcp "127.0.0.1:$port" --http "127.0.0.1:$((port + 1))" "$@" \
         --rate 0 --max-per-ip 0 --max-connections 20000 >"$dir/$name.log" 2>&1 &
     pids+=("$!")
 }

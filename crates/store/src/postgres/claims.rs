@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use postgres::{Client, Row, Transaction};
 
+use super::prepared::Prepared;
 use super::session::Session;
 use super::worker::Worker;
 use crate::claims::deadline;
@@ -371,8 +372,22 @@ fn claim(
 
 /// Whether `fence` is the room's live claim, taking a share lock on the claim's row until the
 /// transaction ends: a takeover (which updates the row) waits for this transaction's commit.
-pub(super) fn holds(tx: &mut Transaction<'_>, fence: &Fence) -> Result<bool> {
-    holds_locked(tx, fence, "FOR SHARE")
+pub(super) fn holds(
+    tx: &mut Transaction<'_>,
+    prepared: &mut Prepared,
+    fence: &Fence,
+) -> Result<bool> {
+    let statement = prepared.get(
+        tx,
+        "SELECT 1 FROM room_claims
+         WHERE room = $1 AND node = $2 AND epoch = $3 AND expires_at > clock_timestamp()
+         FOR SHARE",
+    )?;
+    let row = tx.query_opt(
+        &statement,
+        &[&fence.room, &fence.node, &to_i64(fence.epoch)],
+    )?;
+    Ok(row.is_some())
 }
 
 /// [`holds`] for a transaction that ends the claim ([`let_go`]): the claim's row locked for
@@ -382,19 +397,10 @@ pub(super) fn holds(tx: &mut Transaction<'_>, fence: &Fence) -> Result<bool> {
 /// rooms closed at once at the end of a load run). That save waits, then finds the claim
 /// released.
 fn holds_to_let_go(tx: &mut Transaction<'_>, fence: &Fence) -> Result<bool> {
-    holds_locked(tx, fence, "FOR UPDATE")
-}
-
-/// Whether `fence` is the room's live claim, its row locked with `lock` (one of two fixed
-/// clauses above: never text from elsewhere).
-fn holds_locked(tx: &mut Transaction<'_>, fence: &Fence, lock: &'static str) -> Result<bool> {
-    let sql = format!(
+    let row = tx.query_opt(
         "SELECT 1 FROM room_claims
          WHERE room = $1 AND node = $2 AND epoch = $3 AND expires_at > clock_timestamp()
-         {lock}"
-    );
-    let row = tx.query_opt(
-        sql.as_str(),
+         FOR UPDATE",
         &[&fence.room, &fence.node, &to_i64(fence.epoch)],
     )?;
     Ok(row.is_some())
@@ -417,20 +423,22 @@ fn let_go(tx: &mut Transaction<'_>, fence: &Fence) -> Result<u64> {
 /// the `(room, epoch)` of each fence that holds.
 pub(super) fn holding(
     tx: &mut Transaction<'_>,
+    prepared: &mut Prepared,
     fences: &[&Fence],
 ) -> Result<std::collections::HashSet<(String, u64)>> {
     let rooms: Vec<&str> = fences.iter().map(|f| f.room.as_str()).collect();
     let nodes: Vec<&str> = fences.iter().map(|f| f.node.as_str()).collect();
     let epochs: Vec<i64> = fences.iter().map(|f| to_i64(f.epoch)).collect();
-    let rows = tx.query(
+    let statement = prepared.get(
+        tx,
         "SELECT room, epoch FROM room_claims
          WHERE (room, node, epoch) IN
                (SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[]))
            AND expires_at > clock_timestamp()
          ORDER BY room
          FOR SHARE",
-        &[&rooms, &nodes, &epochs],
     )?;
+    let rows = tx.query(&statement, &[&rooms, &nodes, &epochs])?;
     Ok(rows
         .iter()
         .map(|row| (row.get::<_, String>(0), epoch_of(row, 1)))
@@ -449,19 +457,24 @@ pub(super) fn fenced(fence: &Fence) -> StoreError {
 /// Replaces the room's snapshot, if `fence` holds (the inner `Err`: fenced, nothing saved).
 pub(super) fn save_snapshot(
     client: &mut Client,
+    prepared: &mut Prepared,
     fence: &Fence,
     body: &str,
 ) -> Result<std::result::Result<(), StoreError>> {
     let mut tx = client.transaction()?;
-    if !holds(&mut tx, fence)? {
+    if !holds(&mut tx, prepared, fence)? {
         return Ok(Err(fenced(fence)));
     }
-    tx.execute(
+    let statement = prepared.get(
+        &mut tx,
         "INSERT INTO room_snapshots (room, epoch, node, body, saved_at)
          VALUES ($1, $2, $3, $4, clock_timestamp())
          ON CONFLICT (room) DO UPDATE
              SET epoch = EXCLUDED.epoch, node = EXCLUDED.node, body = EXCLUDED.body,
                  saved_at = EXCLUDED.saved_at, handed_over = false",
+    )?;
+    tx.execute(
+        &statement,
         &[&fence.room, &to_i64(fence.epoch), &fence.node, &body],
     )?;
     tx.commit()?;
@@ -474,11 +487,12 @@ pub(super) fn save_snapshot(
 /// Of two snapshots of one room, the later is kept.
 pub(super) fn save_snapshots(
     client: &mut Client,
+    prepared: &mut Prepared,
     snapshots: &[(Fence, String)],
 ) -> Result<Vec<std::result::Result<(), StoreError>>> {
     let mut tx = client.transaction()?;
     let fences: Vec<&Fence> = snapshots.iter().map(|(fence, _)| fence).collect();
-    let holding = holding(&mut tx, &fences)?;
+    let holding = holding(&mut tx, prepared, &fences)?;
     let mut newest: std::collections::BTreeMap<&str, (&Fence, &str)> =
         std::collections::BTreeMap::new();
     let answers = snapshots
@@ -497,7 +511,8 @@ pub(super) fn save_snapshots(
         let epochs: Vec<i64> = newest.values().map(|(f, _)| to_i64(f.epoch)).collect();
         let nodes: Vec<&str> = newest.values().map(|(f, _)| f.node.as_str()).collect();
         let bodies: Vec<&str> = newest.values().map(|(_, body)| *body).collect();
-        tx.execute(
+        let statement = prepared.get(
+            &mut tx,
             "INSERT INTO room_snapshots (room, epoch, node, body, saved_at)
              SELECT room, epoch, node, body, clock_timestamp()
              FROM unnest($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[])
@@ -505,8 +520,8 @@ pub(super) fn save_snapshots(
              ON CONFLICT (room) DO UPDATE
                  SET epoch = EXCLUDED.epoch, node = EXCLUDED.node, body = EXCLUDED.body,
                      saved_at = EXCLUDED.saved_at, handed_over = false",
-            &[&rooms, &epochs, &nodes, &bodies],
         )?;
+        tx.execute(&statement, &[&rooms, &epochs, &nodes, &bodies])?;
     }
     tx.commit()?;
     Ok(answers)

@@ -24,6 +24,7 @@ mod claims;
 mod keys;
 mod migrations;
 mod nodes;
+mod prepared;
 mod queries;
 mod revocations;
 mod session;
@@ -192,13 +193,14 @@ impl Store for PgStore {
     fn record(&mut self, rounds: &[RoundResult]) -> Result<(), StoreError> {
         let rounds = rounds.to_vec();
         self.worker
-            .ask(move |client| queries::record(client, &rounds))
+            .ask_prepared(move |client, prepared| queries::record(client, prepared, &rounds))
     }
 
     fn record_fenced(&mut self, fence: &Fence, rounds: &[RoundResult]) -> Result<(), StoreError> {
         let (fence, rounds) = (fence.clone(), rounds.to_vec());
-        self.worker
-            .ask(move |client| queries::record_fenced(client, &fence, &rounds))?
+        self.worker.ask_prepared(move |client, prepared| {
+            queries::record_fenced(client, prepared, &fence, &rounds)
+        })?
     }
 
     fn record_fenced_groups(
@@ -206,14 +208,16 @@ impl Store for PgStore {
         groups: &[(Fence, Vec<RoundResult>)],
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         let groups = groups.to_vec();
-        self.worker
-            .ask(move |client| queries::record_fenced_groups(client, &groups))
+        self.worker.ask_prepared(move |client, prepared| {
+            queries::record_fenced_groups(client, prepared, &groups)
+        })
     }
 
     fn save_snapshot(&mut self, fence: &Fence, body: &str) -> Result<(), StoreError> {
         let (fence, body) = (fence.clone(), body.to_owned());
-        self.worker
-            .ask(move |client| claims::save_snapshot(client, &fence, &body))?
+        self.worker.ask_prepared(move |client, prepared| {
+            claims::save_snapshot(client, prepared, &fence, &body)
+        })?
     }
 
     fn save_snapshots(
@@ -221,8 +225,9 @@ impl Store for PgStore {
         snapshots: &[(Fence, String)],
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         let snapshots = snapshots.to_vec();
-        self.worker
-            .ask(move |client| claims::save_snapshots(client, &snapshots))
+        self.worker.ask_prepared(move |client, prepared| {
+            claims::save_snapshots(client, prepared, &snapshots)
+        })
     }
 
     fn reader(&self) -> Result<Box<dyn StoreReader>, StoreError> {

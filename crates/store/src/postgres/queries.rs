@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use postgres::{Client, Row, Transaction};
 
+use super::prepared::Prepared;
+
 use crate::{
     Fence, GameWins, HOUR_MS, LeaderEntry, Leaderboard, MatchRecord, RoundResult, StoreError,
     hour_of,
@@ -13,10 +15,14 @@ use crate::{
 type Result<T> = std::result::Result<T, postgres::Error>;
 
 /// One transaction for the whole batch; `Ok` once `COMMIT` returned.
-pub(super) fn record(client: &mut Client, rounds: &[RoundResult]) -> Result<()> {
+pub(super) fn record(
+    client: &mut Client,
+    prepared: &mut Prepared,
+    rounds: &[RoundResult],
+) -> Result<()> {
     let mut tx = client.transaction()?;
     let rows: Vec<_> = rounds.iter().map(|result| (result, None)).collect();
-    insert(&mut tx, &rows)?;
+    insert(&mut tx, prepared, &rows)?;
     tx.commit()
 }
 
@@ -24,15 +30,16 @@ pub(super) fn record(client: &mut Client, rounds: &[RoundResult]) -> Result<()> 
 /// claim, held to `COMMIT`: see `crate::claims`). The inner `Err`: fenced, nothing stored.
 pub(super) fn record_fenced(
     client: &mut Client,
+    prepared: &mut Prepared,
     fence: &Fence,
     rounds: &[RoundResult],
 ) -> Result<std::result::Result<(), StoreError>> {
     let mut tx = client.transaction()?;
-    if !super::claims::holds(&mut tx, fence)? {
+    if !super::claims::holds(&mut tx, prepared, fence)? {
         return Ok(Err(super::claims::fenced(fence)));
     }
     let rows: Vec<_> = rounds.iter().map(|result| (result, Some(fence))).collect();
-    insert(&mut tx, &rows)?;
+    insert(&mut tx, prepared, &rows)?;
     tx.commit()?;
     Ok(Ok(()))
 }
@@ -42,12 +49,13 @@ pub(super) fn record_fenced(
 /// `COMMIT`), and answered `Fenced` otherwise, storing nothing of it.
 pub(super) fn record_fenced_groups(
     client: &mut Client,
+    prepared: &mut Prepared,
     groups: &[(Fence, Vec<RoundResult>)],
 ) -> Result<Vec<std::result::Result<(), StoreError>>> {
     let mut tx = client.transaction()?;
     let fences: Vec<&Fence> = groups.iter().map(|(fence, _)| fence).collect();
     // One statement for every room's check: a round trip per room would cost the batch.
-    let holding = super::claims::holding(&mut tx, &fences)?;
+    let holding = super::claims::holding(&mut tx, prepared, &fences)?;
     let mut answers = Vec::with_capacity(groups.len());
     let mut rows = Vec::new();
     for (fence, rounds) in groups {
@@ -58,7 +66,7 @@ pub(super) fn record_fenced_groups(
         rows.extend(rounds.iter().map(|result| (result, Some(fence))));
         answers.push(Ok(()));
     }
-    insert(&mut tx, &rows)?;
+    insert(&mut tx, prepared, &rows)?;
     tx.commit()?;
     Ok(answers)
 }
@@ -80,7 +88,11 @@ fn column<'a, T>(rows: &[&'a Batched<'a>], value: impl Fn(&'a Batched<'a>) -> T)
 /// another node), then the totals and logs of those stored: one statement per table for the
 /// whole batch, its rows passed as arrays (`unnest`), where a statement per result cost a
 /// round trip or two each (docs/PERFORMANCE.md §4).
-fn insert(tx: &mut Transaction<'_>, results: &[(&RoundResult, Option<&Fence>)]) -> Result<()> {
+fn insert(
+    tx: &mut Transaction<'_>,
+    prepared: &mut Prepared,
+    results: &[(&RoundResult, Option<&Fence>)],
+) -> Result<()> {
     // The first of a key wins, as when they went in one at a time.
     let mut seen = HashSet::new();
     let rows: Vec<Batched<'_>> = results
@@ -96,18 +108,23 @@ fn insert(tx: &mut Transaction<'_>, results: &[(&RoundResult, Option<&Fence>)]) 
         return Ok(());
     }
     let rows: Vec<&Batched<'_>> = rows.iter().collect();
-    let stored: HashSet<String> = insert_rounds(tx, &rows)?;
+    let stored: HashSet<String> = insert_rounds(tx, prepared, &rows)?;
     let stored: Vec<&Batched<'_>> = rows
         .into_iter()
         .filter(|row| stored.contains(&row.result.key))
         .collect();
-    add_totals(tx, &stored)?;
-    insert_logs(tx, &stored)
+    add_totals(tx, prepared, &stored)?;
+    insert_logs(tx, prepared, &stored)
 }
 
 /// The results' rows, each skipped if its key is stored; the keys stored now.
-fn insert_rounds(tx: &mut Transaction<'_>, rows: &[&Batched<'_>]) -> Result<HashSet<String>> {
-    let stored = tx.query(
+fn insert_rounds(
+    tx: &mut Transaction<'_>,
+    prepared: &mut Prepared,
+    rows: &[&Batched<'_>],
+) -> Result<HashSet<String>> {
+    let statement = prepared.get(
+        tx,
         "INSERT INTO rounds (key, game, room, round, winner, player, won_at, guesses,
                              claim_room, claim_node, claim_epoch, committed_at,
                              credit_player, credit_points)
@@ -122,6 +139,9 @@ fn insert_rounds(tx: &mut Transaction<'_>, rows: &[&Batched<'_>]) -> Result<Hash
                    claim_room, claim_node, claim_epoch, credit_player, credit_points)
          ON CONFLICT (key) DO NOTHING
          RETURNING key",
+    )?;
+    let stored = tx.query(
+        &statement,
         &[
             &column(rows, |row| row.result.key.as_str()),
             &column(rows, |row| row.result.game.as_str()),
@@ -151,7 +171,11 @@ fn insert_rounds(tx: &mut Transaction<'_>, rows: &[&Batched<'_>]) -> Result<Hash
 /// The running totals of the named winners among `stored`: each player's, per game and per
 /// hour, added up first (a statement may not update one row twice), in key order (as every
 /// writer takes their locks, so that two batches never wait on each other in a circle).
-fn add_totals(tx: &mut Transaction<'_>, stored: &[&Batched<'_>]) -> Result<()> {
+fn add_totals(
+    tx: &mut Transaction<'_>,
+    prepared: &mut Prepared,
+    stored: &[&Batched<'_>],
+) -> Result<()> {
     // player key -> (name as first written, first win, wins)
     let mut players: BTreeMap<&str, (&str, i64, i64)> = BTreeMap::new();
     let mut games: BTreeMap<(&str, &str), i64> = BTreeMap::new();
@@ -176,36 +200,46 @@ fn add_totals(tx: &mut Transaction<'_>, stored: &[&Batched<'_>]) -> Result<()> {
     let names: Vec<&str> = players.values().map(|p| p.0).collect();
     let firsts: Vec<i64> = players.values().map(|p| p.1).collect();
     let wins: Vec<i64> = players.values().map(|p| p.2).collect();
-    tx.execute(
+    let statement = prepared.get(
+        tx,
         "INSERT INTO players (key, name, first_win_at, wins)
          SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::BIGINT[])
          ON CONFLICT (key) DO UPDATE SET wins = players.wins + EXCLUDED.wins",
-        &[&keys, &names, &firsts, &wins],
     )?;
+    tx.execute(&statement, &[&keys, &names, &firsts, &wins])?;
     let game_players: Vec<&str> = games.keys().map(|(p, _)| *p).collect();
     let game_names: Vec<&str> = games.keys().map(|(_, g)| *g).collect();
     let game_wins: Vec<i64> = games.values().copied().collect();
-    tx.execute(
+    let statement = prepared.get(
+        tx,
         "INSERT INTO player_games (player, game, wins)
          SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[])
          ON CONFLICT (player, game) DO UPDATE SET wins = player_games.wins + EXCLUDED.wins",
-        &[&game_players, &game_names, &game_wins],
     )?;
+    tx.execute(&statement, &[&game_players, &game_names, &game_wins])?;
     let hour_numbers: Vec<i64> = hours.keys().map(|(h, ..)| *h).collect();
     let hour_players: Vec<&str> = hours.keys().map(|(_, p, _)| *p).collect();
     let hour_games: Vec<&str> = hours.keys().map(|(.., g)| *g).collect();
     let hour_wins: Vec<i64> = hours.values().copied().collect();
-    tx.execute(
+    let statement = prepared.get(
+        tx,
         "INSERT INTO player_hours (hour, player, game, wins)
          SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[])
          ON CONFLICT (hour, player, game) DO UPDATE SET wins = player_hours.wins + EXCLUDED.wins",
+    )?;
+    tx.execute(
+        &statement,
         &[&hour_numbers, &hour_players, &hour_games, &hour_wins],
     )?;
     Ok(())
 }
 
 /// The match logs of the results stored now that carry one.
-fn insert_logs(tx: &mut Transaction<'_>, stored: &[&Batched<'_>]) -> Result<()> {
+fn insert_logs(
+    tx: &mut Transaction<'_>,
+    prepared: &mut Prepared,
+    stored: &[&Batched<'_>],
+) -> Result<()> {
     let logged: Vec<(&RoundResult, &crate::MatchLog)> = stored
         .iter()
         .filter_map(|row| row.result.log.as_ref().map(|log| (row.result, log)))
@@ -225,10 +259,14 @@ fn insert_logs(tx: &mut Transaction<'_>, stored: &[&Batched<'_>]) -> Result<()> 
     let actions: Vec<&str> = logged.iter().map(|(_, l)| l.actions.as_str()).collect();
     let winners: Vec<&str> = logged.iter().map(|(r, _)| r.winner.as_str()).collect();
     let ended: Vec<i64> = logged.iter().map(|(r, _)| r.won_at_ms).collect();
-    tx.execute(
+    let statement = prepared.get(
+        tx,
         "INSERT INTO matches (id, game, room, config, seed, actions, winner, ended_at)
          SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::BIGINT[],
                               $6::TEXT[], $7::TEXT[], $8::BIGINT[])",
+    )?;
+    tx.execute(
+        &statement,
         &[
             &ids, &games, &rooms, &configs, &seeds, &actions, &winners, &ended,
         ],

@@ -7,6 +7,7 @@ use std::time::Duration;
 use postgres::error::SqlState;
 use postgres::{Client, NoTls};
 
+use super::prepared::Prepared;
 use crate::StoreError;
 
 /// How long connecting may take before PostgreSQL counts as unreachable (unless the URL
@@ -29,11 +30,12 @@ pub(super) fn config(url: &str, schema: Option<&str>) -> Result<postgres::Config
     Ok(config)
 }
 
-/// A connection, or none yet (made at the next use).
+/// A connection, or none yet (made at the next use), with the statements it has prepared.
 pub(super) struct Session {
     config: postgres::Config,
     url: String,
     client: Option<Client>,
+    prepared: Prepared,
 }
 
 impl Session {
@@ -43,6 +45,7 @@ impl Session {
             config,
             url,
             client: None,
+            prepared: Prepared::default(),
         }
     }
 
@@ -51,15 +54,21 @@ impl Session {
         &self.url
     }
 
-    /// Runs `query` on the connection, connecting first if there is none (or it closed).
-    /// A connection that failed is dropped, for the next call to make a new one.
-    pub(super) fn run<T>(
+    /// Runs `query` on the connection, connecting first if there is none (or it closed),
+    /// with the statements this connection has prepared: kept while the connection lives,
+    /// forgotten with it and after any failed statement (`prepared.rs`). A connection that
+    /// failed is dropped, for the next call to make a new one.
+    pub(super) fn run_prepared<T>(
         &mut self,
-        query: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+        query: impl FnOnce(&mut Client, &mut Prepared) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
-        let client = self.client()?;
-        let outcome = query(client);
+        self.connect()?;
+        let Some(client) = self.client.as_mut() else {
+            return Err(self.unreachable("no connection".into()));
+        };
+        let outcome = query(client, &mut self.prepared);
         outcome.map_err(|err| {
+            self.prepared.clear();
             let err = self.classify(&err);
             if !matches!(err, StoreError::Statement { .. }) {
                 self.client = None;
@@ -68,21 +77,25 @@ impl Session {
         })
     }
 
-    fn client(&mut self) -> Result<&mut Client, StoreError> {
+    /// Makes a connection if there is none (or it closed); a new one has prepared nothing.
+    fn connect(&mut self) -> Result<(), StoreError> {
         if self.client.as_ref().is_none_or(Client::is_closed) {
+            self.client = None;
+            self.prepared.clear();
             let client = self
                 .config
                 .connect(NoTls)
-                .map_err(|err| StoreError::Unreachable {
-                    url: self.url.clone(),
-                    detail: describe(&err),
-                })?;
+                .map_err(|err| self.unreachable(describe(&err)))?;
             self.client = Some(client);
         }
-        self.client.as_mut().ok_or_else(|| StoreError::Unreachable {
+        Ok(())
+    }
+
+    fn unreachable(&self, detail: String) -> StoreError {
+        StoreError::Unreachable {
             url: self.url.clone(),
-            detail: "no connection".into(),
-        })
+            detail,
+        }
     }
 
     /// What a failed statement means: the server refused it, or the connection is gone

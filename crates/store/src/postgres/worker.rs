@@ -5,6 +5,7 @@
 
 use std::sync::mpsc;
 
+use super::prepared::Prepared;
 use super::session::Session;
 use crate::StoreError;
 
@@ -40,10 +41,20 @@ impl Worker {
         &self,
         query: impl FnOnce(&mut postgres::Client) -> Result<T, postgres::Error> + Send + 'static,
     ) -> Result<T, StoreError> {
+        self.ask_prepared(|client, _| query(client))
+    }
+
+    /// [`ask`](Self::ask), with the statements the connection has prepared (`prepared.rs`).
+    pub(super) fn ask_prepared<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&mut postgres::Client, &mut Prepared) -> Result<T, postgres::Error>
+        + Send
+        + 'static,
+    ) -> Result<T, StoreError> {
         let (reply_to, answer) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |session| {
             // The asker waits on `answer` until this is sent: it is always there.
-            let _ = reply_to.send(session.run(query));
+            let _ = reply_to.send(session.run_prepared(query));
         });
         let gone = || StoreError::ConnectionLost {
             url: self.url.clone(),

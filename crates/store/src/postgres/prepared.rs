@@ -1,0 +1,137 @@
+//! The write path's statements, prepared once per connection.
+//!
+//! `Client::query` with a text prepares the statement on every call: a round trip to parse
+//! it, then one to run it. A batch's commit sends four or five statements (the rounds, the
+//! three totals, the logs; the claims' check in a cluster), so half of its round trips were
+//! parsing the same texts again. Here each text is prepared the first time a connection runs
+//! it and kept, by its text, for as long as that connection lives.
+//!
+//! A connection's statements die with it: the session drops the cache with the client, and
+//! after any failed statement too (a schema another node migrated meanwhile makes a kept plan
+//! fail; preparing again is cheap, a wrong plan is not). PostgreSQL keeps a prepared
+//! statement when the transaction that prepared it rolls back, so a fenced batch (rolled
+//! back, no error) keeps them.
+
+use std::collections::HashMap;
+
+use postgres::{GenericClient, Statement};
+
+/// The statements a connection has prepared, by their text.
+#[derive(Default)]
+pub(super) struct Prepared {
+    by_text: HashMap<&'static str, Statement>,
+}
+
+impl Prepared {
+    /// The statement for `sql`, prepared on `client` (a connection or a transaction of the
+    /// connection this cache belongs to) the first time.
+    pub(super) fn get(
+        &mut self,
+        client: &mut impl GenericClient,
+        sql: &'static str,
+    ) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.by_text.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = client.prepare(sql)?;
+        self.by_text.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    /// Forgets every statement (the connection is gone, or a statement failed).
+    pub(super) fn clear(&mut self) {
+        self.by_text.clear();
+    }
+
+    /// How many statements are kept.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.by_text.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use postgres::NoTls;
+
+    use super::Prepared;
+    use crate::postgres::session;
+    use crate::postgres::testing::TestSchema;
+
+    fn client(pg: &TestSchema) -> postgres::Client {
+        let config =
+            session::config(pg.url(), Some(pg.schema())).unwrap_or_else(|err| panic!("{err}"));
+        config.connect(NoTls).unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    const SELECT: &str = "SELECT $1::BIGINT + 1";
+
+    /// A fenced write rolls its transaction back without an error, and the cache keeps what
+    /// it prepared there: PostgreSQL must still know those statements afterwards.
+    #[test]
+    fn a_statement_prepared_in_a_rolled_back_transaction_still_serves() {
+        let Some(pg) = TestSchema::create("prepared_rollback").unwrap_or_else(|e| panic!("{e}"))
+        else {
+            return;
+        };
+        let mut client = client(&pg);
+        let mut prepared = Prepared::default();
+        {
+            let mut tx = client.transaction().unwrap_or_else(|e| panic!("{e}"));
+            let statement = prepared
+                .get(&mut tx, SELECT)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let row = tx
+                .query_one(&statement, &[&1_i64])
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(row.get::<_, i64>(0), 2);
+            tx.rollback().unwrap_or_else(|e| panic!("{e}"));
+        }
+        let mut tx = client.transaction().unwrap_or_else(|e| panic!("{e}"));
+        let statement = prepared
+            .get(&mut tx, SELECT)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let row = tx
+            .query_one(&statement, &[&41_i64])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(row.get::<_, i64>(0), 42);
+        assert_eq!(prepared.len(), 1);
+    }
+
+    /// How many statements of `text` this connection has prepared (PostgreSQL's own view).
+    fn kept(client: &mut postgres::Client, text: &str) -> i64 {
+        client
+            .query_one(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1",
+                &[&text],
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+            .get(0)
+    }
+
+    #[test]
+    fn a_text_is_prepared_once_per_cache() {
+        let Some(pg) = TestSchema::create("prepared_once").unwrap_or_else(|e| panic!("{e}")) else {
+            return;
+        };
+        let mut client = client(&pg);
+        let mut prepared = Prepared::default();
+        let first = prepared
+            .get(&mut client, SELECT)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let again = prepared
+            .get(&mut client, SELECT)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            kept(&mut client, SELECT),
+            1,
+            "the kept statement, not a new one"
+        );
+        prepared.clear();
+        let fresh = prepared
+            .get(&mut client, SELECT)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(kept(&mut client, SELECT), 2, "cleared: prepared again");
+        drop((first, again, fresh));
+    }
+}
