@@ -58,7 +58,7 @@ impl Session {
     /// with the statements this connection has prepared: kept while the connection lives,
     /// forgotten with it and after any failed statement (`prepared.rs`). A connection that
     /// failed is dropped, for the next call to make a new one.
-    pub(super) fn run_prepared<T>(
+    pub(super) fn run<T>(
         &mut self,
         query: impl FnOnce(&mut Client, &mut Prepared) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {

@@ -54,7 +54,7 @@ impl Worker {
         let (reply_to, answer) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |session| {
             // The asker waits on `answer` until this is sent: it is always there.
-            let _ = reply_to.send(session.run_prepared(query));
+            let _ = reply_to.send(session.run(query));
         });
         let gone = || StoreError::ConnectionLost {
             url: self.url.clone(),
