@@ -239,6 +239,18 @@ impl<G: Render> referee_actor::Actor for Room<G> {
     }
 }
 
+/// A room's mailbox for `seats` seats: four letters a seat (each seated player has at most
+/// one move waiting, and a departure or a chat; the lobby and the room's timers add a few),
+/// at least 16 and at most the actor core's default of 64. The ring is allocated whole when
+/// the room opens: 64 slots were 1.5 KB a room, half a KB of every idle connection's memory
+/// in rooms of three (docs/PERFORMANCE.md §3). Senders that find it full wait in line (asks,
+/// tells) or are refused (`Chat`, which never waits), as at any capacity.
+fn mailbox_capacity(seats: usize) -> usize {
+    seats
+        .saturating_mul(4)
+        .clamp(16, referee_actor::DEFAULT_MAILBOX_CAPACITY)
+}
+
 impl<G: Render> Room<G> {
     /// Makes the room and spawns its referee, supervised: a panic rebuilds it from the last
     /// checkpoint (see `supervision.rs`).
@@ -286,6 +298,7 @@ impl<G: Render> Room<G> {
         };
         builder
             .name(name)
+            .mailbox_capacity(mailbox_capacity(setup.capacity))
             // Sessions and the parking lot report departures with `tell_soon`, one
             // or two waiting per member or watcher: room enough for a whole room leaving at once.
             .soon_capacity(2 * (setup.capacity + members::MAX_WATCHERS))

@@ -401,3 +401,16 @@ async fn the_turn_clock_plays_for_an_idle_player() {
         "{seen}"
     );
 }
+
+/// A room's ring is allocated whole when it opens: sized by its seats, it stays small for the
+/// common room of three (memory per idle connection, docs/PERFORMANCE.md §3) and never
+/// beyond the actor core's default, however many seats a room is configured with.
+#[test]
+fn a_rooms_mailbox_is_sized_by_its_seats_within_bounds() {
+    use referee_actor::DEFAULT_MAILBOX_CAPACITY;
+    assert_eq!(super::mailbox_capacity(3), 16);
+    assert_eq!(super::mailbox_capacity(10), 40);
+    assert_eq!(super::mailbox_capacity(0), 16);
+    assert_eq!(super::mailbox_capacity(1_000), DEFAULT_MAILBOX_CAPACITY);
+    assert_eq!(super::mailbox_capacity(usize::MAX), DEFAULT_MAILBOX_CAPACITY);
+}
