@@ -52,7 +52,7 @@ impl Prepared {
 
 #[cfg(test)]
 mod tests {
-    use postgres::NoTls;
+    use postgres::{GenericClient, NoTls};
 
     use super::Prepared;
     use crate::postgres::session;
@@ -66,6 +66,17 @@ mod tests {
 
     const SELECT: &str = "SELECT $1::BIGINT + 1";
 
+    /// Runs [`SELECT`] through `prepared` on `client`: `n + 1`.
+    fn plus_one(prepared: &mut Prepared, client: &mut impl GenericClient, n: i64) -> i64 {
+        let statement = prepared
+            .get(client, SELECT)
+            .unwrap_or_else(|e| panic!("{e}"));
+        client
+            .query_one(&statement, &[&n])
+            .unwrap_or_else(|e| panic!("{e}"))
+            .get(0)
+    }
+
     /// A fenced write rolls its transaction back without an error, and the cache keeps what
     /// it prepared there: PostgreSQL must still know those statements afterwards.
     #[test]
@@ -76,25 +87,11 @@ mod tests {
         };
         let mut client = client(&pg);
         let mut prepared = Prepared::default();
-        {
-            let mut tx = client.transaction().unwrap_or_else(|e| panic!("{e}"));
-            let statement = prepared
-                .get(&mut tx, SELECT)
-                .unwrap_or_else(|e| panic!("{e}"));
-            let row = tx
-                .query_one(&statement, &[&1_i64])
-                .unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(row.get::<_, i64>(0), 2);
-            tx.rollback().unwrap_or_else(|e| panic!("{e}"));
-        }
         let mut tx = client.transaction().unwrap_or_else(|e| panic!("{e}"));
-        let statement = prepared
-            .get(&mut tx, SELECT)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let row = tx
-            .query_one(&statement, &[&41_i64])
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(row.get::<_, i64>(0), 42);
+        assert_eq!(plus_one(&mut prepared, &mut tx, 1), 2);
+        tx.rollback().unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = client.transaction().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plus_one(&mut prepared, &mut tx, 41), 42);
         assert_eq!(prepared.len(), 1);
     }
 
