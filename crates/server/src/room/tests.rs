@@ -412,5 +412,8 @@ fn a_rooms_mailbox_is_sized_by_its_seats_within_bounds() {
     assert_eq!(super::mailbox_capacity(10), 40);
     assert_eq!(super::mailbox_capacity(0), 16);
     assert_eq!(super::mailbox_capacity(1_000), DEFAULT_MAILBOX_CAPACITY);
-    assert_eq!(super::mailbox_capacity(usize::MAX), DEFAULT_MAILBOX_CAPACITY);
+    assert_eq!(
+        super::mailbox_capacity(usize::MAX),
+        DEFAULT_MAILBOX_CAPACITY
+    );
 }
