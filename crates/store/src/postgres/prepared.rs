@@ -7,10 +7,11 @@
 //! it and kept, by its text, for as long as that connection lives.
 //!
 //! A connection's statements die with it: the session drops the cache with the client, and
-//! after any failed statement too (a schema another node migrated meanwhile makes a kept plan
-//! fail; preparing again is cheap, a wrong plan is not). PostgreSQL keeps a prepared
-//! statement when the transaction that prepared it rolls back, so a fenced batch (rolled
-//! back, no error) keeps them.
+//! after any failed statement too (PostgreSQL plans a kept statement again after most schema
+//! changes, but refuses one whose result would change shape — "cached plan must not change
+//! result type" — so a failure forgets them all, and preparing again costs a round trip each).
+//! PostgreSQL keeps a prepared statement when the transaction that prepared it rolls back, so
+//! a fenced batch (rolled back, no error) keeps them.
 
 use std::collections::HashMap;
 
