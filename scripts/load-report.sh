@@ -3,7 +3,10 @@
 # loopback port, runs `referee load --compare-echo` at each client count (echo ceiling first,
 # then the server, same count and duration), and prints one JSON line per count. GAME=dice
 # plays Liar's Dice instead of guess-the-number (the server starts a dice match as soon as a
-# table is full, or a second after two sit: `--dice-countdown 1`).
+# table is full, or a second after two sit: `--dice-countdown 1`). The server phase also
+# reports the server's CPU time per answered guess over its measured window
+# (`server.server_usage.cpu_us_per_guess`: utime+stime from /proc, `--server-pid`), a figure
+# that moves less from run to run than the throughput ratio.
 #
 #   scripts/load-report.sh [DURATION_SECS] [CLIENT_COUNTS...]
 #   scripts/load-report.sh 10 30 300 3000 10000
@@ -109,7 +112,7 @@ for clients in "${counts[@]}"; do
     rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
     "$bin" load --game "$game" --transport "$transport" --addr "$target" --clients "$clients" \
         --duration "$duration" --think "${THINK:-0}" "${feed[@]}" --compare-echo "${echo_at[@]}" \
-        --json --quiet
+        --server-pid "$server" --json --quiet
     stop_echo
     rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
     echo "{\"clients\":$clients,\"server_rss_kib_before\":$rss_before,\"server_rss_kib_after\":$rss_after}"
