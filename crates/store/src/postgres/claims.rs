@@ -370,6 +370,18 @@ fn claim(
     }))
 }
 
+/// The claim check of [`holds`] and [`holds_to_let_go`], the claim's row locked with `$lock`
+/// (one of two fixed clauses: never text from elsewhere).
+macro_rules! holds_sql {
+    ($lock:literal) => {
+        concat!(
+            "SELECT 1 FROM room_claims
+             WHERE room = $1 AND node = $2 AND epoch = $3 AND expires_at > clock_timestamp() ",
+            $lock
+        )
+    };
+}
+
 /// Whether `fence` is the room's live claim, taking a share lock on the claim's row until the
 /// transaction ends: a takeover (which updates the row) waits for this transaction's commit.
 pub(super) fn holds(
@@ -377,14 +389,9 @@ pub(super) fn holds(
     prepared: &mut Prepared,
     fence: &Fence,
 ) -> Result<bool> {
-    let statement = prepared.get(
+    let row = prepared.query_opt(
         tx,
-        "SELECT 1 FROM room_claims
-         WHERE room = $1 AND node = $2 AND epoch = $3 AND expires_at > clock_timestamp()
-         FOR SHARE",
-    )?;
-    let row = tx.query_opt(
-        &statement,
+        holds_sql!("FOR SHARE"),
         &[&fence.room, &fence.node, &to_i64(fence.epoch)],
     )?;
     Ok(row.is_some())
@@ -398,9 +405,7 @@ pub(super) fn holds(
 /// released.
 fn holds_to_let_go(tx: &mut Transaction<'_>, fence: &Fence) -> Result<bool> {
     let row = tx.query_opt(
-        "SELECT 1 FROM room_claims
-         WHERE room = $1 AND node = $2 AND epoch = $3 AND expires_at > clock_timestamp()
-         FOR UPDATE",
+        holds_sql!("FOR UPDATE"),
         &[&fence.room, &fence.node, &to_i64(fence.epoch)],
     )?;
     Ok(row.is_some())
@@ -429,7 +434,7 @@ pub(super) fn holding(
     let rooms: Vec<&str> = fences.iter().map(|f| f.room.as_str()).collect();
     let nodes: Vec<&str> = fences.iter().map(|f| f.node.as_str()).collect();
     let epochs: Vec<i64> = fences.iter().map(|f| to_i64(f.epoch)).collect();
-    let statement = prepared.get(
+    let rows = prepared.query(
         tx,
         "SELECT room, epoch FROM room_claims
          WHERE (room, node, epoch) IN
@@ -437,8 +442,8 @@ pub(super) fn holding(
            AND expires_at > clock_timestamp()
          ORDER BY room
          FOR SHARE",
+        &[&rooms, &nodes, &epochs],
     )?;
-    let rows = tx.query(&statement, &[&rooms, &nodes, &epochs])?;
     Ok(rows
         .iter()
         .map(|row| (row.get::<_, String>(0), epoch_of(row, 1)))
@@ -465,16 +470,13 @@ pub(super) fn save_snapshot(
     if !holds(&mut tx, prepared, fence)? {
         return Ok(Err(fenced(fence)));
     }
-    let statement = prepared.get(
+    prepared.execute(
         &mut tx,
         "INSERT INTO room_snapshots (room, epoch, node, body, saved_at)
          VALUES ($1, $2, $3, $4, clock_timestamp())
          ON CONFLICT (room) DO UPDATE
              SET epoch = EXCLUDED.epoch, node = EXCLUDED.node, body = EXCLUDED.body,
                  saved_at = EXCLUDED.saved_at, handed_over = false",
-    )?;
-    tx.execute(
-        &statement,
         &[&fence.room, &to_i64(fence.epoch), &fence.node, &body],
     )?;
     tx.commit()?;
@@ -511,7 +513,7 @@ pub(super) fn save_snapshots(
         let epochs: Vec<i64> = newest.values().map(|(f, _)| to_i64(f.epoch)).collect();
         let nodes: Vec<&str> = newest.values().map(|(f, _)| f.node.as_str()).collect();
         let bodies: Vec<&str> = newest.values().map(|(_, body)| *body).collect();
-        let statement = prepared.get(
+        prepared.execute(
             &mut tx,
             "INSERT INTO room_snapshots (room, epoch, node, body, saved_at)
              SELECT room, epoch, node, body, clock_timestamp()
@@ -520,8 +522,8 @@ pub(super) fn save_snapshots(
              ON CONFLICT (room) DO UPDATE
                  SET epoch = EXCLUDED.epoch, node = EXCLUDED.node, body = EXCLUDED.body,
                      saved_at = EXCLUDED.saved_at, handed_over = false",
+            &[&rooms, &epochs, &nodes, &bodies],
         )?;
-        tx.execute(&statement, &[&rooms, &epochs, &nodes, &bodies])?;
     }
     tx.commit()?;
     Ok(answers)

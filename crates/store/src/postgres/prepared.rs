@@ -15,7 +15,8 @@
 
 use std::collections::HashMap;
 
-use postgres::{GenericClient, Statement};
+use postgres::types::ToSql;
+use postgres::{GenericClient, Row, Statement};
 
 /// The statements a connection has prepared, by their text.
 #[derive(Default)]
@@ -37,6 +38,39 @@ impl Prepared {
         let statement = client.prepare(sql)?;
         self.by_text.insert(sql, statement.clone());
         Ok(statement)
+    }
+
+    /// Runs `sql` (prepared the first time) on `client`: its rows.
+    pub(super) fn query(
+        &mut self,
+        client: &mut impl GenericClient,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, postgres::Error> {
+        let statement = self.get(client, sql)?;
+        client.query(&statement, params)
+    }
+
+    /// Runs `sql` (prepared the first time) on `client`: its row, if any.
+    pub(super) fn query_opt(
+        &mut self,
+        client: &mut impl GenericClient,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, postgres::Error> {
+        let statement = self.get(client, sql)?;
+        client.query_opt(&statement, params)
+    }
+
+    /// Runs `sql` (prepared the first time) on `client`: the rows it changed.
+    pub(super) fn execute(
+        &mut self,
+        client: &mut impl GenericClient,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, postgres::Error> {
+        let statement = self.get(client, sql)?;
+        client.execute(&statement, params)
     }
 
     /// Forgets every statement (the connection is gone, or a statement failed).

@@ -123,7 +123,7 @@ fn insert_rounds(
     prepared: &mut Prepared,
     rows: &[&Batched<'_>],
 ) -> Result<HashSet<String>> {
-    let statement = prepared.get(
+    let stored = prepared.query(
         tx,
         "INSERT INTO rounds (key, game, room, round, winner, player, won_at, guesses,
                              claim_room, claim_node, claim_epoch, committed_at,
@@ -139,9 +139,6 @@ fn insert_rounds(
                    claim_room, claim_node, claim_epoch, credit_player, credit_points)
          ON CONFLICT (key) DO NOTHING
          RETURNING key",
-    )?;
-    let stored = tx.query(
-        &statement,
         &[
             &column(rows, |row| row.result.key.as_str()),
             &column(rows, |row| row.result.game.as_str()),
@@ -200,35 +197,32 @@ fn add_totals(
     let names: Vec<&str> = players.values().map(|p| p.0).collect();
     let firsts: Vec<i64> = players.values().map(|p| p.1).collect();
     let wins: Vec<i64> = players.values().map(|p| p.2).collect();
-    let statement = prepared.get(
+    prepared.execute(
         tx,
         "INSERT INTO players (key, name, first_win_at, wins)
          SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::BIGINT[])
          ON CONFLICT (key) DO UPDATE SET wins = players.wins + EXCLUDED.wins",
+        &[&keys, &names, &firsts, &wins],
     )?;
-    tx.execute(&statement, &[&keys, &names, &firsts, &wins])?;
     let game_players: Vec<&str> = games.keys().map(|(p, _)| *p).collect();
     let game_names: Vec<&str> = games.keys().map(|(_, g)| *g).collect();
     let game_wins: Vec<i64> = games.values().copied().collect();
-    let statement = prepared.get(
+    prepared.execute(
         tx,
         "INSERT INTO player_games (player, game, wins)
          SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[])
          ON CONFLICT (player, game) DO UPDATE SET wins = player_games.wins + EXCLUDED.wins",
+        &[&game_players, &game_names, &game_wins],
     )?;
-    tx.execute(&statement, &[&game_players, &game_names, &game_wins])?;
     let hour_numbers: Vec<i64> = hours.keys().map(|(h, ..)| *h).collect();
     let hour_players: Vec<&str> = hours.keys().map(|(_, p, _)| *p).collect();
     let hour_games: Vec<&str> = hours.keys().map(|(.., g)| *g).collect();
     let hour_wins: Vec<i64> = hours.values().copied().collect();
-    let statement = prepared.get(
+    prepared.execute(
         tx,
         "INSERT INTO player_hours (hour, player, game, wins)
          SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[])
          ON CONFLICT (hour, player, game) DO UPDATE SET wins = player_hours.wins + EXCLUDED.wins",
-    )?;
-    tx.execute(
-        &statement,
         &[&hour_numbers, &hour_players, &hour_games, &hour_wins],
     )?;
     Ok(())
@@ -259,14 +253,11 @@ fn insert_logs(
     let actions: Vec<&str> = logged.iter().map(|(_, l)| l.actions.as_str()).collect();
     let winners: Vec<&str> = logged.iter().map(|(r, _)| r.winner.as_str()).collect();
     let ended: Vec<i64> = logged.iter().map(|(r, _)| r.won_at_ms).collect();
-    let statement = prepared.get(
+    prepared.execute(
         tx,
         "INSERT INTO matches (id, game, room, config, seed, actions, winner, ended_at)
          SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::BIGINT[],
                               $6::TEXT[], $7::TEXT[], $8::BIGINT[])",
-    )?;
-    tx.execute(
-        &statement,
         &[
             &ids, &games, &rooms, &configs, &seeds, &actions, &winners, &ended,
         ],
