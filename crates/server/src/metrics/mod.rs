@@ -24,11 +24,13 @@ use prometheus_client::registry::Registry;
 mod cluster;
 pub(crate) mod cluster_view;
 mod fresh;
+mod per_thread;
 pub(crate) mod series;
 mod status;
 
 pub(crate) use cluster_view::{ClusterView, NodeSeries, SeriesReply};
 pub(crate) use fresh::{Fresh, Read};
+use per_thread::AskRecords;
 use series::{Reading, Sample, Sampler};
 use status::StatusCollector;
 pub(crate) use status::{AskLatency, Connections, GameLine, Status};
@@ -148,10 +150,9 @@ pub(crate) struct Metrics {
     registry: Registry,
     connections: Family<Label, Gauge>,
     connections_opened: Family<Label, Counter>,
-    /// The ask histograms of `ask_seconds`, one per [`AskTarget`] (by its index), taken out of
-    /// their family once: looking one up by label costs a hash and a lock per ask, about 3%
-    /// of a guess (docs/PERFORMANCE.md, "Where the time goes").
-    asks: [Histogram; 3],
+    /// `ask_seconds` (by [`AskTarget`]), the asks' percentiles and `moves`, written by each
+    /// thread in a cell of its own (`per_thread.rs`): every move writes them.
+    asks: Arc<AskRecords>,
     /// Asks to rooms on other nodes (`room/link.rs`), across NATS.
     remote_asks: Histogram,
     /// Remote room asks NATS answered "no responders": the room was gone.
@@ -159,14 +160,10 @@ pub(crate) struct Metrics {
     /// The remote asks' latencies since the last sample, in microseconds, for the charts'
     /// p99 (emptied at each sample).
     remote_window: Mutex<Hdr<u64>>,
-    /// Moves (guesses, bids) this node's players sent to their rooms.
-    moves: Counter,
     /// The charts of the last minutes (`series.rs`), fed by `http/charts.rs`.
     sampler: Mutex<Sampler>,
     /// `/api/cluster`'s last answer, served again for [`CLUSTER_VIEW_MAX_AGE`].
     pub(crate) cluster_view: Fresh<ClusterView>,
-    /// The same ask latencies, in microseconds, for the status page's percentiles.
-    ask_percentiles: Mutex<Hdr<u64>>,
     /// What the last look found (see [`Status::gather`]), read by the collector.
     latest: Arc<Mutex<Status>>,
     started: Instant,
@@ -201,17 +198,8 @@ impl Metrics {
             "Connections accepted since the start, by transport",
             connections_opened.clone(),
         );
-        let asks = Family::<Label, Histogram>::new_with_constructor(|| {
-            // 10 µs to about 5 s.
-            Histogram::new(exponential_buckets(0.000_01, 2.0, 20))
-        });
-        registry.register(
-            "ask_seconds",
-            "How long a session's ask took to be answered, by actor kind",
-            asks.clone(),
-        );
-        let asks = [AskTarget::Room, AskTarget::Lobby, AskTarget::Board]
-            .map(|target| asks.get_or_create(&target.label()).clone());
+        let asks = Arc::new(AskRecords::default());
+        registry.register_collector(Box::new(per_thread::Collected(asks.clone())));
         let (remote_asks, remote_no_responders) = register_remote(&mut registry);
         let refused = Family::<Label, Counter>::default();
         registry.register(
@@ -225,13 +213,6 @@ impl Metrics {
         registry.register_collector(Box::new(StatusCollector(latest.clone())));
         let storage = StorageMetrics::default();
         storage.register(&mut registry);
-        let ask_percentiles = latencies();
-        let moves = Counter::default();
-        registry.register(
-            "moves",
-            "Moves (guesses, bids) this node's players sent to their rooms",
-            moves.clone(),
-        );
         Metrics {
             registry,
             connections,
@@ -240,10 +221,8 @@ impl Metrics {
             remote_asks,
             remote_no_responders,
             remote_window: Mutex::new(latencies()),
-            moves,
             sampler: Mutex::new(Sampler::default()),
             cluster_view: Fresh::new(CLUSTER_VIEW_MAX_AGE),
-            ask_percentiles: Mutex::new(ask_percentiles),
             latest,
             started: Instant::now(),
             storage,
@@ -281,13 +260,7 @@ impl Metrics {
 
     /// Records one ask's latency.
     pub(crate) fn observe_ask(&self, target: AskTarget, took: Duration) {
-        self.asks[target.index()].observe(took.as_secs_f64());
-        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-        let mut hdr = self
-            .ask_percentiles
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        hdr.saturating_record(micros.max(1));
+        self.asks.ask(target, took);
     }
 
     /// Records one ask to a room on another node; `no_responders`: nobody served it.
@@ -305,13 +278,13 @@ impl Metrics {
 
     /// Counts one move sent to a room.
     pub(crate) fn moved(&self) {
-        self.moves.inc();
+        self.asks.moved();
     }
 
     /// Takes a sample of the charts: `reading` without its move count and remote ask p99,
     /// which this struct keeps (the p99 of the asks since the sample before).
     pub(crate) fn sample(&self, mut reading: Reading) {
-        reading.moves = self.moves.get();
+        reading.moves = self.asks.moves();
         let mut window = self
             .remote_window
             .lock()
@@ -353,17 +326,13 @@ impl Metrics {
             tcp: self.open(Transport::Tcp),
             ws: self.open(Transport::Ws),
         };
-        let hdr = self
-            .ask_percentiles
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let hdr = self.asks.percentiles();
         status.ask_latency = AskLatency {
             count: hdr.len(),
             p50_us: hdr.value_at_quantile(0.5),
             p99_us: hdr.value_at_quantile(0.99),
             max_us: hdr.max(),
         };
-        drop(hdr);
         *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = status.clone();
     }
 
