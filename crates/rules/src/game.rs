@@ -124,9 +124,11 @@ use crate::{Audience, Millis, Outcome, PlayerId, Score, Turn, Viewer};
 /// implementation is pure: randomness and time arrive as arguments, and
 /// nothing here does I/O. A rejected action must leave the state exactly
 /// unchanged, so the server never undoes anything. The state is `Clone` and
-/// serde-serializable so the server can checkpoint a room and restart its
-/// referee from the checkpoint after a crash, and so a replay can compare
-/// states by hash.
+/// serde-serializable so the server can snapshot a room, and so a replay can
+/// compare states by hash. A referee restarted after a crash gets its game
+/// back by replaying the match's log ([`crate::replay()`]): rules whose log
+/// does not replay to the state they reached fail their recorded hashes and
+/// restart from an older copy.
 pub trait Game: Clone + Sized + Send + Serialize + DeserializeOwned + 'static {
     /// The game's short name (`"guess"`, `"dice"`): how players pick it, and
     /// the key of its leaderboard, metrics and snapshots.

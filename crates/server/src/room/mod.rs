@@ -307,15 +307,14 @@ impl<G: Render> Room<G> {
 
     /// A referee from the last checkpoint.
     fn restore(parts: &Parts, snapshot: &Snapshot<G>, seeds: StdRng) -> Self {
-        let mut checkpoint = snapshot.load();
-        checkpoint.game = supervision::through_snapshot(checkpoint.game);
+        let (game, members, recording) = snapshot.load().game();
         Room {
             label: parts.label.clone(),
             capacity: parts.capacity,
-            game: checkpoint.game,
-            members: checkpoint.members,
+            game: supervision::through_snapshot(game),
+            members,
             seeds,
-            recording: Recording::restore(&checkpoint.recording),
+            recording: Recording::restore(&recording),
             finished: None,
             lobby: parts.lobby.clone(),
             recorder: parts.recorder.clone(),

@@ -24,7 +24,9 @@ use std::collections::BTreeMap;
 
 use rand::Rng;
 use rand::rngs::ChaCha8Rng;
-use referee_rules::{Game, LogEntry, MatchLog, PlayerId, Render, match_rng, state_hash};
+use referee_rules::{
+    Game, LogEntry, MatchLog, PlayerId, Render, ReplayError, match_rng, replay, state_hash,
+};
 use serde::{Deserialize, Serialize};
 
 use super::Room;
@@ -141,6 +143,17 @@ impl<G: Game> SavedRecording<G> {
     /// The game the match's log is of: a room snapshot checks it against its own.
     pub(crate) fn game(&self) -> &str {
         &self.log.game
+    }
+
+    /// Whether the log holds every step of the match so far (it did not overflow), so that
+    /// replaying it rebuilds the game as it stands.
+    pub(crate) fn replays(&self) -> bool {
+        !self.overflowed
+    }
+
+    /// The game this log replays to; `None` if it overflowed.
+    pub(crate) fn replayed(&self) -> Option<Result<G, ReplayError<G::Rejection>>> {
+        self.replays().then(|| replay(&self.log))
     }
 }
 
