@@ -188,7 +188,14 @@ macro_rules! hex_text {
     ($type:ident) => {
         impl fmt::Display for $type {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(Hex::of(&self.0).as_str())
+                f.write_str(self.hex().as_str())
+            }
+        }
+
+        impl $type {
+            /// The lowercase hex digits, on the stack (what `Display` writes).
+            pub(crate) fn hex(&self) -> Hex {
+                Hex::of(&self.0)
             }
         }
 

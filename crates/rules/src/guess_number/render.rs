@@ -33,11 +33,17 @@ impl Render for GuessNumber {
                 hint,
                 ..
             } => {
-                format!(
-                    "* {} guessed {value}: the number is {}.",
-                    names(player),
-                    hint.word()
-                )
+                let mut digits = itoa::Buffer::new();
+                [
+                    "* ",
+                    &names(player),
+                    " guessed ",
+                    digits.format(value),
+                    ": the number is ",
+                    hint.word(),
+                    ".",
+                ]
+                .concat()
             }
             GuessEvent::Won {
                 round,
@@ -54,10 +60,19 @@ impl Render for GuessNumber {
                 salt,
                 ..
             } => {
-                format!(
-                    "* {} won round {round}: the number was {secret}. Salt: {salt}",
-                    names(player)
-                )
+                let (mut round_digits, mut secret_digits) =
+                    (itoa::Buffer::new(), itoa::Buffer::new());
+                [
+                    "* ",
+                    &names(player),
+                    " won round ",
+                    round_digits.format(round),
+                    ": the number was ",
+                    secret_digits.format(secret),
+                    ". Salt: ",
+                    salt.hex().as_str(),
+                ]
+                .concat()
             }
             GuessEvent::RoundStarted {
                 round,
@@ -101,12 +116,22 @@ impl Render for GuessNumber {
     }
 }
 
+// The texts every guess or round sends are put together from their pieces (`concat`, digits
+// by `itoa`) rather than by `format!`: its machinery cost ~700 instructions for a one-number
+// hint, a twentieth of a guess (docs/PERFORMANCE.md §7). Rarer texts keep `format!`.
+
 /// `Round 3: guess a number from 0 to 19. Commitment: 9f2c…`
 fn round_intro(round: u64, max: u32, commitment: &Commitment) -> String {
-    format!(
-        "Round {round}: {}. Commitment: {commitment}",
-        guess_range(max)
-    )
+    let (mut round_digits, mut top_digits) = (itoa::Buffer::new(), itoa::Buffer::new());
+    [
+        "Round ",
+        round_digits.format(round),
+        ": guess a number from 0 to ",
+        top_digits.format(max.saturating_sub(1)),
+        ". Commitment: ",
+        commitment.hex().as_str(),
+    ]
+    .concat()
 }
 
 /// `guess a number from 0 to 19` for `max` 20.
@@ -115,17 +140,34 @@ fn guess_range(max: u32) -> String {
 }
 
 fn own_hint(value: u32, hint: Hint) -> String {
+    let mut digits = itoa::Buffer::new();
+    let value = digits.format(value);
     match hint {
-        Hint::Higher => format!("Higher! The number is more than {value}."),
-        Hint::Lower => format!("Lower! The number is less than {value}."),
+        Hint::Higher => ["Higher! The number is more than ", value, "."].concat(),
+        Hint::Lower => ["Lower! The number is less than ", value, "."].concat(),
     }
 }
 
 fn own_win(round: u64, secret: u32, points: u32, salt: &Salt) -> String {
-    let unit = if points == 1 { "point" } else { "points" };
-    format!(
-        "Correct! {secret} was the number. You won round {round} and now have {points} {unit}. Salt: {salt}"
-    )
+    let unit = if points == 1 { " point" } else { " points" };
+    let mut digits = [
+        itoa::Buffer::new(),
+        itoa::Buffer::new(),
+        itoa::Buffer::new(),
+    ];
+    let [secret_digits, round_digits, points_digits] = &mut digits;
+    [
+        "Correct! ",
+        secret_digits.format(secret),
+        " was the number. You won round ",
+        round_digits.format(round),
+        " and now have ",
+        points_digits.format(points),
+        unit,
+        ". Salt: ",
+        salt.hex().as_str(),
+    ]
+    .concat()
 }
 
 fn meantime(round: u64, winner: Option<PlayerId>, names: &dyn Fn(PlayerId) -> String) -> String {
