@@ -6,7 +6,8 @@
 # table is full, or a second after two sit: `--dice-countdown 1`). The server phase also
 # reports the server's CPU time per answered guess over its measured window
 # (`server.server_usage.cpu_us_per_guess`: utime+stime from /proc, `--server-pid`), a figure
-# that moves less from run to run than the throughput ratio.
+# that moves less from run to run than the throughput ratio, split into user space and kernel
+# (`user_us_per_guess`, `system_us_per_guess`).
 #
 #   scripts/load-report.sh [DURATION_SECS] [CLIENT_COUNTS...]
 #   scripts/load-report.sh 10 30 300 3000 10000
@@ -21,7 +22,9 @@
 #                                                    # (line protocol; `--dice-countdown 1`)
 #   ECHO=process scripts/load-report.sh 10 30 300   # the echo as a process of its own at every
 #                                                    # count, as the server is (default: inside
-#                                                    # the load generator below 10,000 players)
+#                                                    # the load generator below 10,000 players);
+#                                                    # its CPU per line is then reported too
+#                                                    # (`echo.server_usage`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -107,7 +110,7 @@ for clients in "${counts[@]}"; do
             (exec 3<>"/dev/tcp/127.0.0.1/$echo_port") 2>/dev/null && break
             sleep 0.1
         done
-        echo_at=(--echo-at "127.0.0.1:$echo_port")
+        echo_at=(--echo-at "127.0.0.1:$echo_port" --echo-pid "$echo_server")
     fi
     rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
     "$bin" load --game "$game" --transport "$transport" --addr "$target" --clients "$clients" \

@@ -169,6 +169,11 @@ pub struct LoadArgs {
     #[arg(long)]
     pub server_pid: Option<u32>,
 
+    /// The same for the echo phase: the echo process at `--echo-at` (`referee echo`, run on
+    /// this machine), reported as the echo's `server_usage`. Linux only.
+    #[arg(long, requires = "echo_at")]
+    pub echo_pid: Option<u32>,
+
     /// Allow a target outside 127.0.0.0/8 and ::1. Only load servers you run yourself.
     #[arg(long)]
     pub allow_remote: bool,

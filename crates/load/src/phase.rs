@@ -63,7 +63,8 @@ pub(crate) struct Plan {
     pub(crate) seed: u64,
     /// Where dice bots leave their transcripts, when the run records them.
     pub(crate) recorder: Option<Recorder>,
-    /// The server process whose usage over the window is sampled (server phase only).
+    /// The process whose usage over the window is sampled: the server in the server phase,
+    /// the echo (when it is a process of its own) in the echo phase.
     pub(crate) server_pid: Option<u32>,
 }
 
@@ -88,7 +89,10 @@ impl Plan {
             game: args.game,
             seed: args.seed,
             recorder: None,
-            server_pid: args.server_pid.filter(|_| mode == Mode::Server),
+            server_pid: match mode {
+                Mode::Server => args.server_pid,
+                Mode::Echo => args.echo_pid,
+            },
         }
     }
 

@@ -344,8 +344,15 @@ impl fmt::Display for RunReport {
         if let Some(usage) = &self.server_usage {
             writeln!(
                 f,
-                "{:<14} {:.2} µs CPU per guess ({:.2} s over the window, {:.3} cores), RSS {} KiB",
-                "server usage", usage.cpu_us_per_guess, usage.cpu_secs, usage.cores, usage.rss_kib
+                "{:<14} {:.2} µs CPU per guess ({:.2} user + {:.2} kernel; {:.2} s over the \
+                 window, {:.3} cores), RSS {} KiB",
+                "server usage",
+                usage.cpu_us_per_guess,
+                usage.user_us_per_guess,
+                usage.system_us_per_guess,
+                usage.cpu_secs,
+                usage.cores,
+                usage.rss_kib
             )?;
         }
         if let Some(rooms) = &self.remote_rooms {
@@ -371,9 +378,17 @@ impl fmt::Display for Comparison {
         if let Some(error) = &self.server.first_connect_error {
             writeln!(f, "{:<14} {:<40} {error}", "connect error", "")?;
         }
+        let cpu = |usage: &ServerUsage| {
+            format!(
+                "{:.2} µs CPU per guess ({:.2} user + {:.2} kernel)",
+                usage.cpu_us_per_guess, usage.user_us_per_guess, usage.system_us_per_guess
+            )
+        };
+        if let Some(usage) = &self.echo.server_usage {
+            writeln!(f, "{:<14} {:<40} {}", "echo usage", "", cpu(usage))?;
+        }
         if let Some(usage) = &self.server.server_usage {
-            let usage = format!("{:.2} µs CPU per guess", usage.cpu_us_per_guess);
-            writeln!(f, "{:<14} {:<40} {usage}", "server usage", "")?;
+            writeln!(f, "{:<14} {:<40} {}", "server usage", "", cpu(usage))?;
         }
         let throughput = ratio(self.throughput_ratio);
         let unit = match self.server.game {

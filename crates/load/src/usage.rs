@@ -1,5 +1,6 @@
-//! What the loaded server process spent over the measured window (`--server-pid`): CPU time
-//! per answered guess, and its resident memory at the window's end.
+//! What the loaded server process spent over the measured window (`--server-pid`; the echo
+//! process, `--echo-pid`, in the echo phase): CPU time per answered guess, in user space and
+//! in the kernel, and its resident memory at the window's end.
 //!
 //! Comparing two servers by throughput on a shared machine says little; the CPU each one
 //! spends per guess at the same offered load says more (a neighbour's build slows both
@@ -30,31 +31,39 @@ pub struct ServerUsage {
     pub window_guesses: u64,
     /// `cpu_secs / window_guesses`, in microseconds: the figure compared across servers.
     pub cpu_us_per_guess: f64,
+    /// The part of it spent in user space (`utime`): the server's own code. The rest is the
+    /// kernel's (`stime`): system calls, the sockets, waking threads.
+    pub user_us_per_guess: f64,
+    /// The part of it spent in the kernel (`stime`).
+    pub system_us_per_guess: f64,
     /// CPU time over wall time: 1.0 is one core kept busy.
     pub cores: f64,
     /// Resident memory at the window's end, KiB.
     pub rss_kib: u64,
 }
 
-/// One sample of the process: CPU ticks so far.
+/// One sample of the process: CPU ticks so far, in user space and in the kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Sample {
-    ticks: u64,
+    user: u64,
+    system: u64,
 }
 
 impl Sample {
     /// Samples process `pid`; `None` if its `/proc` entry cannot be read or parsed.
     pub(crate) fn take(pid: u32) -> Option<Self> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        cpu_ticks(&stat).map(|ticks| Self { ticks })
+        cpu_ticks(&stat).map(|(user, system)| Self { user, system })
     }
 
     /// The usage between `self` (window start) and `end`, `guesses` answered in `wall`.
     pub(crate) fn usage(self, pid: u32, end: Sample, guesses: u64, wall: Duration) -> ServerUsage {
-        let cpu_secs = end.ticks.saturating_sub(self.ticks) as f64 / TICKS_PER_SEC;
-        let per_guess = match guesses {
+        let user_secs = end.user.saturating_sub(self.user) as f64 / TICKS_PER_SEC;
+        let system_secs = end.system.saturating_sub(self.system) as f64 / TICKS_PER_SEC;
+        let cpu_secs = user_secs + system_secs;
+        let per_guess = |secs: f64| match guesses {
             0 => 0.0,
-            n => cpu_secs * 1e6 / n as f64,
+            n => (secs * 1e6 / n as f64 * 100.0).round() / 100.0,
         };
         let rss_kib = std::fs::read_to_string(format!("/proc/{pid}/status"))
             .ok()
@@ -64,22 +73,24 @@ impl Sample {
             pid,
             cpu_secs,
             window_guesses: guesses,
-            cpu_us_per_guess: (per_guess * 100.0).round() / 100.0,
+            cpu_us_per_guess: per_guess(cpu_secs),
+            user_us_per_guess: per_guess(user_secs),
+            system_us_per_guess: per_guess(system_secs),
             cores: (cpu_secs / wall.as_secs_f64().max(1e-9) * 1000.0).round() / 1000.0,
             rss_kib,
         }
     }
 }
 
-/// `utime + stime` from the text of `/proc/PID/stat`. The command name (field 2) may hold
+/// `(utime, stime)` from the text of `/proc/PID/stat`. The command name (field 2) may hold
 /// spaces and parentheses, so fields are counted from its last `)`: after it come `state`
 /// (field 3) … `utime` (14) and `stime` (15).
-fn cpu_ticks(stat: &str) -> Option<u64> {
+fn cpu_ticks(stat: &str) -> Option<(u64, u64)> {
     let (_, after_name) = stat.rsplit_once(')')?;
     let mut fields = after_name.split_whitespace().skip(11);
     let utime: u64 = fields.next()?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
+    Some((utime, stime))
 }
 
 /// `VmRSS` in KiB from the text of `/proc/PID/status`.
@@ -96,7 +107,7 @@ mod tests {
     fn cpu_ticks_are_utime_plus_stime_even_with_a_tricky_name() {
         let stat =
             "4242 (node (x) y) S 1 4242 4242 0 -1 4194560 9000 0 12 0 1234 567 0 0 20 0 11 0";
-        assert_eq!(cpu_ticks(stat), Some(1234 + 567));
+        assert_eq!(cpu_ticks(stat), Some((1234, 567)));
         assert_eq!(cpu_ticks("4242 (node) S 1 2"), None);
         assert_eq!(cpu_ticks("garbage"), None);
     }
@@ -110,11 +121,19 @@ mod tests {
 
     #[test]
     fn usage_divides_the_window_cpu_by_its_guesses() {
-        let start = Sample { ticks: 1_000 };
-        let end = Sample { ticks: 1_250 };
+        let start = Sample {
+            user: 1_000,
+            system: 400,
+        };
+        let end = Sample {
+            user: 1_150,
+            system: 500,
+        };
         let usage = start.usage(u32::MAX, end, 50_000, Duration::from_secs(5));
         assert_eq!(usage.cpu_secs, 2.5);
         assert_eq!(usage.cpu_us_per_guess, 50.0);
+        assert_eq!(usage.user_us_per_guess, 30.0);
+        assert_eq!(usage.system_us_per_guess, 20.0);
         assert_eq!(usage.cores, 0.5);
         assert_eq!(usage.rss_kib, 0, "no such process");
     }

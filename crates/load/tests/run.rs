@@ -35,6 +35,42 @@ fn single(report: Report) -> referee_load::RunReport {
     }
 }
 
+/// `--echo-pid`: the echo phase samples the echo's process (here this test's own, where the
+/// echo runs) and reports its CPU per line, in user space and in the kernel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_pid_samples_the_echo_process() {
+    let any_port = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let server = referee_load::echo::EchoServer::start_on(any_port, Transport::Tcp)
+        .await
+        .unwrap();
+    let at = server.addr().to_string();
+    let pid = std::process::id().to_string();
+    let options = [
+        "--echo",
+        "--echo-at",
+        &at,
+        "--echo-pid",
+        &pid,
+        "--clients",
+        "4",
+        "--duration",
+        "0.5",
+    ];
+    let report = single(within(run(args(&options))).await.unwrap());
+    let usage = report
+        .server_usage
+        .clone()
+        .expect("--echo-pid samples the echo");
+    assert_eq!(usage.pid, std::process::id());
+    assert!(usage.window_guesses > 0, "{usage:?}");
+    let split = usage.user_us_per_guess + usage.system_us_per_guess;
+    assert!(
+        (split - usage.cpu_us_per_guess).abs() <= 0.02,
+        "user and kernel add up to the whole: {usage:?}"
+    );
+    assert!(report.to_string().contains("kernel"), "{report}");
+}
+
 /// `referee echo` and `--echo-at`: the bots load the echo server they are pointed at (in its
 /// own process in `scripts/profile-guess.sh`), not one of their own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
