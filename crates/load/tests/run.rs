@@ -35,15 +35,21 @@ fn single(report: Report) -> referee_load::RunReport {
     }
 }
 
-/// `--echo-pid`: the echo phase samples the echo's process (here this test's own, where the
-/// echo runs) and reports its CPU per line, in user space and in the kernel.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn echo_pid_samples_the_echo_process() {
+/// A line echo server on a free loopback port, and its address.
+async fn line_echo() -> (referee_load::echo::EchoServer, String) {
     let any_port = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let server = referee_load::echo::EchoServer::start_on(any_port, Transport::Tcp)
         .await
         .unwrap();
     let at = server.addr().to_string();
+    (server, at)
+}
+
+/// `--echo-pid`: the echo phase samples the echo's process (here this test's own, where the
+/// echo runs) and reports its CPU per line, in user space and in the kernel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_pid_samples_the_echo_process() {
+    let (_server, at) = line_echo().await;
     let pid = std::process::id().to_string();
     let options = [
         "--echo",
@@ -75,11 +81,7 @@ async fn echo_pid_samples_the_echo_process() {
 /// own process in `scripts/profile-guess.sh`), not one of their own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_at_loads_the_echo_server_given() {
-    let any_port = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let server = referee_load::echo::EchoServer::start_on(any_port, Transport::Tcp)
-        .await
-        .unwrap();
-    let at = server.addr().to_string();
+    let (_server, at) = line_echo().await;
     let report = within(run(args(&[
         "--echo",
         "--echo-at",
