@@ -104,7 +104,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cpu_ticks_are_utime_plus_stime_even_with_a_tricky_name() {
+    fn cpu_ticks_are_utime_and_stime_even_with_a_tricky_name() {
         let stat =
             "4242 (node (x) y) S 1 4242 4242 0 -1 4194560 9000 0 12 0 1234 567 0 0 20 0 11 0";
         assert_eq!(cpu_ticks(stat), Some((1234, 567)));

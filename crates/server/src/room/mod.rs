@@ -307,7 +307,7 @@ impl<G: Render> Room<G> {
 
     /// A referee from the last checkpoint.
     fn restore(parts: &Parts, snapshot: &Snapshot<G>, seeds: StdRng) -> Self {
-        let (game, members, recording) = snapshot.load().game();
+        let (game, members, recording) = snapshot.load().restored();
         Room {
             label: parts.label.clone(),
             capacity: parts.capacity,

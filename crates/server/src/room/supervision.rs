@@ -10,7 +10,7 @@
 //! play (`recording.rs`), and the match's log replays, from the state it starts from, to the
 //! game as it stands: that is what a recorded match's hash proves. So a move's checkpoint
 //! copies no game state: it appends the move to the checkpoint's copy of the log (and notes
-//! where the match's RNG stands), and a restart replays that log ([`Checkpoint::game`]). A
+//! where the match's RNG stands), and a restart replays that log ([`Checkpoint::restored`]). A
 //! copy of the whole game per move was ~6% of a guess's instructions (docs/PERFORMANCE.md).
 //! Only a match whose log overflowed (`recording::MAX_ENTRIES`) cannot be replayed; its
 //! checkpoints copy the game, as every checkpoint once did.
@@ -41,7 +41,7 @@ pub(crate) fn policy() -> RestartPolicy {
 #[derive(Clone)]
 pub(crate) struct Checkpoint<G: Game> {
     /// The game when this checkpoint was made — or, while the match's log can be replayed,
-    /// a state the checkpoint no longer keeps up to date (see [`Checkpoint::game`]).
+    /// a state the checkpoint no longer keeps up to date (see [`Checkpoint::restored`]).
     pub(crate) game: G,
     pub(crate) members: Members,
     /// The match in play: its seed, its log so far and where its RNG stands, so a restarted
@@ -50,10 +50,11 @@ pub(crate) struct Checkpoint<G: Game> {
 }
 
 impl<G: Game> Checkpoint<G> {
-    /// The game as of this checkpoint: the match's log replayed, or the copy kept if the log
-    /// overflowed. Should the replay fail — rules that do not replay their own log, a bug the
-    /// rules' replay tests exist to catch — the copy is used and the failure logged.
-    pub(crate) fn game(self) -> (G, Members, SavedRecording<G>) {
+    /// What a restarted referee starts from: the game as of this checkpoint (the match's log
+    /// replayed, or the copy kept if the log overflowed), its members and its recording.
+    /// Should the replay fail — rules that do not replay their own log, a bug the rules'
+    /// replay tests exist to catch — the copy is used and the failure logged.
+    pub(crate) fn restored(self) -> (G, Members, SavedRecording<G>) {
         let Checkpoint {
             game,
             members,
@@ -207,7 +208,7 @@ mod tests {
         let checkpoint = snapshot.load();
         // No move copied the game: the checkpoint's copy is still the room's first state.
         assert_ne!(checkpoint.game, game);
-        let (restored, _, saved) = checkpoint.game();
+        let (restored, _, saved) = checkpoint.restored();
         assert!(restored == game, "the replayed game is the live one");
         assert_eq!(
             Recording::restore(&saved).rng.get_word_pos(),
@@ -229,7 +230,7 @@ mod tests {
         for value in 0..5 {
             step(&snapshot, &mut game, &mut recording, guess(1, value, 20));
         }
-        let (restored, _, _) = snapshot.load().game();
+        let (restored, _, _) = snapshot.load().restored();
         assert!(restored == game, "the copy is the live game");
     }
 }
