@@ -25,6 +25,11 @@
 #                                                    # the load generator below 10,000 players);
 #                                                    # its CPU per line is then reported too
 #                                                    # (`echo.server_usage`)
+#   THROUGH=actor-and-writer scripts/load-report.sh 10 30 300   # the echo (a process) sends
+#                                                    # each line through a room's actor and
+#                                                    # a writer task: the server's hops
+#                                                    # without its game (`referee echo
+#                                                    # --through`; also `actor`, `nothing`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -77,6 +82,12 @@ case ${ECHO:-inside} in
     inside|process) ;;
     *) echo "ECHO is inside or process" >&2; exit 2 ;;
 esac
+through=()
+if [ -n "${THROUGH:-}" ]; then
+    [ "$transport" = tcp ] || { echo "THROUGH is for the line echo (TCP)" >&2; exit 2; }
+    through=(--through "$THROUGH")
+    ECHO=process
+fi
 fd_limit=$(ulimit -Hn)
 echo_port=$((port + 2))
 echo_server=
@@ -104,7 +115,7 @@ for clients in "${counts[@]}"; do
     if [ "${ECHO:-inside}" = process ] ||
         { [ "$fd_limit" != unlimited ] && [ $((clients * 2 + 1024)) -gt "$fd_limit" ]; }; then
         "$bin" echo --addr "127.0.0.1:$echo_port" --transport "$transport" "${echo_workers[@]}" \
-            >"$dir/echo.log" 2>&1 &
+            "${through[@]}" >"$dir/echo.log" 2>&1 &
         echo_server=$!
         for _ in $(seq 50); do
             (exec 3<>"/dev/tcp/127.0.0.1/$echo_port") 2>/dev/null && break

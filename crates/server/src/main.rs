@@ -83,6 +83,14 @@ struct EchoArgs {
     /// Worker threads of the async runtime (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     workers: Option<u16>,
+    /// What a line goes through before it is written back (`tcp` only): `nothing` (the bare
+    /// echo); `actor`: an ask of an actor shared by a room's connections; `actor-and-writer`:
+    /// that ask, then the connection's writer task — the server's hops without its game.
+    #[arg(long, value_enum, default_value_t = referee_load::echo::Through::Nothing)]
+    through: referee_load::echo::Through,
+    /// Connections per room with `--through actor…` (the server's `--players-per-room`).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    room_size: u16,
 }
 
 #[derive(Debug, clap::Args)]
@@ -336,9 +344,15 @@ fn run_on(command: Command) -> anyhow::Result<ExitCode> {
 
 /// Serves the echo ceiling until Ctrl-C or SIGTERM.
 async fn echo(args: EchoArgs) -> anyhow::Result<()> {
-    let server = referee_load::echo::EchoServer::start_on(args.addr, args.transport)
-        .await
-        .with_context(|| format!("cannot serve the echo on {}", args.addr))?;
+    use referee_load::echo::{EchoServer, Through};
+    let server = match (args.through, args.transport) {
+        (Through::Nothing, transport) => EchoServer::start_on(args.addr, transport).await,
+        (through, referee_load::Transport::Tcp) => {
+            EchoServer::start_through(args.addr, through, args.room_size.into()).await
+        }
+        (_, transport) => anyhow::bail!("--through is for the line echo, not {transport:?}"),
+    }
+    .with_context(|| format!("cannot serve the echo on {}", args.addr))?;
     tracing::info!(addr = %server.addr(), "echo server listening");
     referee_server::shutdown::signal().await;
     Ok(())

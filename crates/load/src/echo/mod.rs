@@ -10,6 +10,8 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -19,6 +21,9 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::LoadError;
 
 pub mod json;
+mod through;
+
+pub use through::Through;
 
 /// What the echo server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +32,8 @@ enum Protocol {
     Lines,
     /// JSON over WebSocket, each guess answered by a hint.
     Json,
+    /// Lines over TCP, echoed through a room's actor (and a writer task): [`through`].
+    Through { writer: bool },
 }
 
 /// How long the accept loop backs off after an accept error (say, out of file descriptors).
@@ -45,6 +52,8 @@ pub struct EchoServer {
     addr: SocketAddr,
     /// The accept loop; it owns the connection tasks, so aborting it ends them all.
     accept: JoinHandle<()>,
+    /// Lines the rooms' actors handled, one counter a room (none for the other echoes).
+    handled: Arc<Mutex<Vec<Arc<AtomicU64>>>>,
 }
 
 impl EchoServer {
@@ -82,23 +91,57 @@ impl EchoServer {
             crate::Transport::Tcp => Protocol::Lines,
             crate::Transport::Ws | crate::Transport::Colyseus => Protocol::Json,
         };
-        Self::listen_on(addr, protocol)
+        Self::listen_on(addr, protocol, 1)
+    }
+
+    /// A line echo on `addr` whose lines go `through` the server's hops, connections seated
+    /// `room_size` to a room ([`Through`]; `Through::Nothing` is the bare line echo).
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::EchoBind`] when `addr` cannot be bound.
+    pub async fn start_through(
+        addr: SocketAddr,
+        through: Through,
+        room_size: usize,
+    ) -> Result<Self, LoadError> {
+        let protocol = match through {
+            Through::Nothing => Protocol::Lines,
+            Through::Actor => Protocol::Through { writer: false },
+            Through::ActorAndWriter => Protocol::Through { writer: true },
+        };
+        Self::listen_on(addr, protocol, room_size)
     }
 
     fn start_speaking(protocol: Protocol) -> Result<Self, LoadError> {
-        Self::listen_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), protocol)
+        Self::listen_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), protocol, 1)
     }
 
-    fn listen_on(addr: SocketAddr, protocol: Protocol) -> Result<Self, LoadError> {
+    fn listen_on(
+        addr: SocketAddr,
+        protocol: Protocol,
+        room_size: usize,
+    ) -> Result<Self, LoadError> {
         let listener = listen(addr).map_err(LoadError::EchoBind)?;
         let addr = listener.local_addr().map_err(LoadError::EchoBind)?;
-        let accept = tokio::spawn(accept_loop(listener, protocol));
-        Ok(Self { addr, accept })
+        let rooms = through::Rooms::new(room_size);
+        let handled = rooms.counters();
+        let accept = tokio::spawn(accept_loop(listener, protocol, rooms));
+        Ok(Self {
+            addr,
+            accept,
+            handled,
+        })
     }
 
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Lines the rooms' actors have handled so far (0 unless the lines go through them).
+    pub fn lines_through_rooms(&self) -> u64 {
+        through::lines_handled(&self.handled)
     }
 }
 
@@ -121,7 +164,7 @@ fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     socket.listen(BACKLOG)
 }
 
-async fn accept_loop(listener: TcpListener, protocol: Protocol) {
+async fn accept_loop(listener: TcpListener, protocol: Protocol, mut rooms: through::Rooms) {
     let mut connections = JoinSet::new();
     loop {
         match listener.accept().await {
@@ -129,6 +172,9 @@ async fn accept_loop(listener: TcpListener, protocol: Protocol) {
                 match protocol {
                     Protocol::Lines => connections.spawn(echo_connection(stream)),
                     Protocol::Json => connections.spawn(json::connection(stream)),
+                    Protocol::Through { writer } => {
+                        connections.spawn(through_connection(stream, rooms.seat(), writer))
+                    }
                 };
             }
             Err(error) => {
@@ -142,6 +188,16 @@ async fn accept_loop(listener: TcpListener, protocol: Protocol) {
 
 async fn echo_connection(stream: TcpStream) {
     if let Err(error) = echo_lines(stream).await {
+        tracing::debug!(%error, "echo connection ended");
+    }
+}
+
+async fn through_connection(
+    stream: TcpStream,
+    room: referee_actor::ActorHandle<through::Room>,
+    writer: bool,
+) {
+    if let Err(error) = through::echo_through(stream, room, writer).await {
         tracing::debug!(%error, "echo connection ended");
     }
 }
@@ -183,6 +239,42 @@ mod tests {
             conn.read_line(&mut line).await.unwrap();
             assert_eq!(line, sent);
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lines_through_the_rooms_actors_come_back_in_order() {
+        for through in [Through::Actor, Through::ActorAndWriter] {
+            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+            let server = EchoServer::start_through(addr, through, 2).await.unwrap();
+            let mut conns = Vec::new();
+            for _ in 0..3 {
+                let stream = TcpStream::connect(server.addr()).await.unwrap();
+                conns.push(BufReader::new(stream));
+            }
+            let mut line = String::new();
+            for round in 0..4 {
+                for (i, conn) in conns.iter_mut().enumerate() {
+                    let sent = format!("{round} from {i}\n");
+                    conn.write_all(sent.as_bytes()).await.unwrap();
+                    line.clear();
+                    let read = tokio::time::timeout(TIMEOUT, conn.read_line(&mut line)).await;
+                    read.unwrap().unwrap();
+                    assert_eq!(line, sent, "{through:?}");
+                }
+            }
+            // Every line went through an actor: two rooms, 12 lines in all.
+            assert_eq!(server.lines_through_rooms(), 12, "{through:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_bare_echo_asks_no_actor() {
+        let server = EchoServer::start().await.unwrap();
+        let mut conn = BufReader::new(TcpStream::connect(server.addr()).await.unwrap());
+        conn.write_all(b"7\n").await.unwrap();
+        let mut line = String::new();
+        conn.read_line(&mut line).await.unwrap();
+        assert_eq!((line.as_str(), server.lines_through_rooms()), ("7\n", 0));
     }
 
     #[tokio::test]
