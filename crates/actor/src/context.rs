@@ -13,7 +13,7 @@ use crate::{Actor, ActorHandle, Answer, Message};
 pub struct Context<A: Actor> {
     /// Weak, so that the actor does not keep its own mailbox open: it still stops when the
     /// last handle held by others is dropped.
-    mailbox: WeakSender<A>,
+    pub(crate) mailbox: WeakSender<A>,
     shared: Arc<Shared>,
     ask_timeout: Option<Duration>,
     /// The mailbox's receiving end. The run loop takes messages from it; it lives here so
@@ -80,6 +80,8 @@ impl<A: Actor> Context<A> {
     /// The result is delivered with `tell`, so it queues behind messages already waiting. If
     /// the actor has stopped by then, the result is dropped. The spawned task holds no handle:
     /// it does not keep the actor alive.
+    ///
+    /// For another actor's answer, [`ask_into`](Self::ask_into) does the same with no task.
     ///
     /// # Panics
     /// If called outside a tokio runtime (handlers always run inside one).

@@ -14,7 +14,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::task::Poll;
 
-use crate::reply::{self, Slot};
+use crate::reply::{self, Sink, Slot};
 use crate::{Actor, Answer, Context, Message, Panic, ReplyTo};
 
 /// A type-erased message on its way to an actor of type `A`.
@@ -48,6 +48,34 @@ pub(crate) struct Tell<M>(pub(crate) M);
 pub(crate) struct Ask<M: Message> {
     pub(crate) msg: M,
     pub(crate) reply_to: Slot<M::Reply>,
+}
+
+/// A request from an actor's `ask_into`: its answer goes into the asker's mailbox.
+pub(crate) struct AskInto<M: Message> {
+    pub(crate) msg: M,
+    pub(crate) sink: Box<dyn Sink<M::Reply>>,
+}
+
+impl<A, M> Envelope<A> for AskInto<M>
+where
+    A: Answer<M>,
+    M: Message,
+{
+    fn handle(self: Box<Self>, actor: &mut A, ctx: &mut Context<A>) -> Result<(), Panic> {
+        let AskInto { msg, sink } = *self;
+        catch_unwind(AssertUnwindSafe(|| {
+            actor.answer(msg, ReplyTo::sink(sink), ctx);
+        }))
+        .map_err(|payload| caught::<M>(payload.as_ref()))
+    }
+
+    fn message_type(&self) -> &'static str {
+        type_name::<M>()
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
 }
 
 impl<A, M> Envelope<A> for Tell<M>

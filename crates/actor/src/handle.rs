@@ -27,7 +27,7 @@ use crate::{
 /// * `blocking_*`: the same from a plain thread with no runtime.
 pub struct ActorHandle<A: Actor> {
     pub(crate) mailbox: mailbox::Sender<A>,
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     /// Applied by `ask` and `blocking_ask`; `None` waits forever.
     pub(crate) ask_timeout: Option<Duration>,
 }

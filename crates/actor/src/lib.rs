@@ -36,9 +36,10 @@
 //! A [`Handler`] is a plain function from (state, message) to reply, as Erlang's
 //! `handle_call`. It cannot `.await`, so it cannot be stuck waiting on another actor that is
 //! waiting on it: no cycle of actors can deadlock through their handlers. When an actor needs
-//! something that takes time — another actor's answer, a timer — it starts it with
-//! [`Context::pipe_to_self`] and gets the result back later as a message, handling others
-//! meanwhile. An actor whose handlers block a thread (a database connection) runs on a thread
+//! another actor's answer it asks with [`Context::ask_into`], and the answer comes back later
+//! as a message in its own mailbox; for anything else that takes time — a timer, I/O — it
+//! starts it with [`Context::pipe_to_self`] and gets the result back the same way, handling
+//! others meanwhile. An actor whose handlers block a thread (a database connection) runs on a thread
 //! of its own: [`ActorBuilder::spawn_thread`]. Only the lifecycle hooks (`started`,
 //! `stopped`) are async.
 //!
@@ -108,6 +109,7 @@
 
 mod actor;
 mod ask;
+mod ask_into;
 mod blocking;
 mod context;
 mod deadline;

@@ -15,8 +15,10 @@
 //!   [`AskError::Stopped`](crate::AskError::Stopped) with the reason;
 //! * the deadline passes first → [`AskError::Timeout`](crate::AskError::Timeout); a later answer is dropped.
 //!
-//! The slot is the sending half of the ask's one-shot channel and nothing else: answering
-//! now through it costs what returning did.
+//! For an `ask`, the slot is the sending half of the ask's one-shot channel and nothing
+//! else: answering now through it costs what returning did. For an actor's
+//! [`ask_into`](crate::Context::ask_into) it is a [`Sink`] that posts the answer into the
+//! asking actor's mailbox, with the same four outcomes as messages.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -47,6 +49,24 @@ pub(crate) type Answered<R> = Result<R, Box<NoReply>>;
 /// The sending half of one ask's reply channel, as the envelope holds it.
 pub(crate) type Slot<R> = oneshot::Sender<Answered<R>>;
 
+/// Where an `ask_into`'s answer goes: into the asking actor's mailbox (`ask_into.rs`).
+pub(crate) trait Sink<R>: Send {
+    /// Delivers the answer, or why there is none.
+    fn post(self: Box<Self>, answer: Result<R, AskError<()>>);
+    /// The target is stopping with the slot unanswered: deliver its stop reason once known.
+    fn ended(self: Box<Self>);
+    /// Whether nobody waits for the answer any more (the asker stopped).
+    fn is_closed(&self) -> bool;
+}
+
+/// Who waits for an answer.
+enum To<R: Send + 'static> {
+    /// An `ask`'s caller, on its one-shot channel.
+    Asker(Slot<R>),
+    /// An actor that asked with `ask_into`.
+    Mailbox(Box<dyn Sink<R>>),
+}
+
 /// The answer slot of one `ask`: fill it with [`send`](Self::send), now or later.
 ///
 /// Dropping it unanswered tells the asker why (see the module docs); it never leaves an
@@ -54,12 +74,21 @@ pub(crate) type Slot<R> = oneshot::Sender<Answered<R>>;
 /// the value.
 #[must_use = "an asker waits for this slot: send into it, or drop it to tell the asker there will be no reply"]
 pub struct ReplyTo<R: Send + 'static> {
-    slot: Option<Slot<R>>,
+    slot: Option<To<R>>,
 }
 
 impl<R: Send + 'static> ReplyTo<R> {
     pub(crate) fn new(slot: Slot<R>) -> Self {
-        ReplyTo { slot: Some(slot) }
+        ReplyTo {
+            slot: Some(To::Asker(slot)),
+        }
+    }
+
+    /// A slot whose answer goes into an asking actor's mailbox.
+    pub(crate) fn sink(sink: Box<dyn Sink<R>>) -> Self {
+        ReplyTo {
+            slot: Some(To::Mailbox(sink)),
+        }
     }
 
     /// A slot for a told message: nobody waits.
@@ -75,10 +104,15 @@ impl<R: Send + 'static> ReplyTo<R> {
     #[inline]
     pub fn send(mut self, value: R) -> Result<(), R> {
         match self.slot.take() {
-            Some(slot) => slot.send(Ok(value)).map_err(|unsent| match unsent {
+            Some(To::Asker(slot)) => slot.send(Ok(value)).map_err(|unsent| match unsent {
                 Ok(value) => value,
                 Err(_) => unreachable!("only answers are sent through `send`"),
             }),
+            Some(To::Mailbox(sink)) if sink.is_closed() => Err(value),
+            Some(To::Mailbox(sink)) => {
+                sink.post(Ok(value));
+                Ok(())
+            }
             None => Err(value),
         }
     }
@@ -87,7 +121,11 @@ impl<R: Send + 'static> ReplyTo<R> {
     /// dropped its future, or the message was told. Work that only serves the answer can
     /// then be skipped.
     pub fn is_closed(&self) -> bool {
-        self.slot.as_ref().is_none_or(oneshot::Sender::is_closed)
+        match &self.slot {
+            Some(To::Asker(slot)) => slot.is_closed(),
+            Some(To::Mailbox(sink)) => sink.is_closed(),
+            None => true,
+        }
     }
 }
 
@@ -100,16 +138,29 @@ impl<R: Send + 'static> Drop for ReplyTo<R> {
             // Dropped while a handler unwinds: the envelope catching that panic answers with
             // it (see `settle_orphans`).
             ORPHANS.with(|orphans| {
-                orphans.borrow_mut().push(Box::new(move |panic: &Panic| {
-                    let _ = slot.send(Err(Box::new(NoReply::Panicked(panic.clone()))));
-                }));
+                orphans
+                    .borrow_mut()
+                    .push(Box::new(move |panic: &Panic| match slot {
+                        To::Asker(slot) => {
+                            let _ = slot.send(Err(Box::new(NoReply::Panicked(panic.clone()))));
+                        }
+                        To::Mailbox(sink) => sink.post(Err(AskError::Panicked(panic.clone()))),
+                    }));
             });
         } else if ENDING.with(Cell::get) {
             // Dropped with the state of an actor that is ending: closing the channel sends the
             // asker to read the stop reason, recorded right after.
-            drop(slot);
+            match slot {
+                To::Asker(slot) => drop(slot),
+                To::Mailbox(sink) => sink.ended(),
+            }
         } else {
-            let _ = slot.send(Err(Box::new(NoReply::Dropped)));
+            match slot {
+                To::Asker(slot) => {
+                    let _ = slot.send(Err(Box::new(NoReply::Dropped)));
+                }
+                To::Mailbox(sink) => sink.post(Err(AskError::Dropped)),
+            }
         }
     }
 }
