@@ -35,7 +35,7 @@ impl<G: Render> Room<G> {
             "host lost the room's claim: closing it"
         );
         self.held_frames.clear();
-        self.held = 0;
+        self.saves.clear();
         let notice = Notice::error(
             ErrorCode::HostLost,
             format_args!(

@@ -179,7 +179,7 @@ impl<G: Render> Room<G> {
     ) {
         if !self.holds(player, from, "leave") {
             gone.send(false);
-        } else if self.held > 0 {
+        } else if !self.saves.is_empty() {
             self.held_frames
                 .push_back(super::saving::Held::Departure(player, from.cloned(), gone));
         } else {

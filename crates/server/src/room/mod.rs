@@ -203,9 +203,11 @@ pub(crate) struct Room<G: Render> {
     game_changed: bool,
     /// The members changed since the last checkpoint.
     members_changed: bool,
-    /// Wins sent to the recorder and not yet committed. While non-zero, pushes wait in
-    /// `held_frames`.
-    held: usize,
+    /// Wins sent to the recorder and not yet answered, oldest first, until their wait runs
+    /// out (`saving.rs`). While there are any, pushes wait in `held_frames`.
+    saves: VecDeque<saving::PendingWin>,
+    /// A commit timer is armed (`saving.rs`).
+    commit_timer: bool,
     held_frames: VecDeque<Held>,
     /// Members whose push failed during the current message; removed before it ends.
     failed: Vec<(PlayerId, PushError)>,
@@ -335,7 +337,8 @@ impl<G: Render> Room<G> {
             snapshot: snapshot.clone(),
             game_changed: false,
             members_changed: false,
-            held: 0,
+            saves: VecDeque::new(),
+            commit_timer: false,
             held_frames: VecDeque::new(),
             failed: Vec::new(),
             targets: Vec::new(),
@@ -372,7 +375,7 @@ impl<G: Render> Room<G> {
     /// filling up.
     fn deliver(&mut self, player: PlayerId, payload: String, may_drop: bool) {
         let frame = Frame::in_round(payload, self.game.round());
-        if self.held == 0 {
+        if self.saves.is_empty() {
             return self.send(player, frame, may_drop);
         }
         if self.held_frames.len() < MAX_HELD {

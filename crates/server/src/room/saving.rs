@@ -3,18 +3,23 @@
 //! answered (see the room's module docs).
 //!
 //! The save is an ask to the recorder, which answers once the round's transaction is
-//! committed (it keeps the reply slot until its group commit: `records.rs`). The ask has no
-//! deadline of its own; the room bounds its wait ([`COMMIT_TIMEOUT`]) and, past it, announces
-//! the win as unconfirmed and goes on listening for the late answer.
+//! committed (it keeps the reply slot until its group commit: `records.rs`). The room asks
+//! with `ask_into`: the answer comes back as a [`Committed`] message in its own mailbox, with
+//! no task per win (a task per win, waking a parked worker to run on, cost ~13% of the
+//! server's CPU per guess: docs/PERFORMANCE.md). The ask has no deadline of its own; the room
+//! bounds its wait with one timer ([`COMMIT_TIMEOUT`]) and, past it, announces the win as
+//! unconfirmed and still listens for the late answer. In a cluster the save first waits for
+//! the room's claim, in a task (`fenced_save`).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use referee_actor::{Context, Handler, Message, ReplyTo, Timeout};
+use referee_actor::{AskError, Context, Handler, Message, ReplyTo, Timeout};
 use referee_protocol::notice::{ErrorCode, Notice};
 use referee_rules::{PlayerId, Render};
 use referee_store::{Credit, RoundResult};
+use tokio::time::Instant;
 
 use super::Room;
 use super::recording::Unwritten;
@@ -27,50 +32,49 @@ use crate::seating::Seating;
 /// announcement goes out with an error line: a stuck disk must not freeze the game.
 pub(super) const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A save's ask to the recorder, still running: what it will come to.
-pub(crate) type PendingSave = Pin<Box<dyn Future<Output = Result<(), StorageFailed>> + Send>>;
+/// A fenced save's ask to the recorder, still running: what it will come to.
+type FencedSave = Pin<Box<dyn Future<Output = Result<(), StorageFailed>> + Send>>;
 
-/// Asks the recorder to save `result`. The ask itself has no deadline — a save that takes
-/// long may still be committed, and its winner is told if it then fails — so the room
-/// bounds its own wait with [`wait_for_commit`].
-///
-/// In a cluster the save first waits for the room's claim (taken when the room opened) and
-/// is fenced with it; a room without a claim saves nothing (a fenced failure).
-fn ask_save(
+/// Asks the recorder to save `result` fenced with the room's claim (in a cluster) once the
+/// claim taken when the room opened is settled; a room that did not win its claim saves
+/// nothing (a fenced failure). Runs in a task of its own (`pipe_to_self`): only while the
+/// claim is still being taken, or was lost.
+fn fenced_save(
     recorder: RecorderHandle,
     result: RoundResult,
     log: Option<Box<dyn UnwrittenLog>>,
-    claim: Option<RoomClaim>,
-) -> PendingSave {
+    claim: RoomClaim,
+) -> FencedSave {
     Box::pin(async move {
-        let fence = match claim {
-            Some(claim) => match claim.fence().await {
-                Some(fence) => Some(fence),
-                None => return Err(StorageFailed::fenced("the room has no claim")),
-            },
-            None => None,
+        let Some(fence) = claim.fence().await else {
+            return Err(StorageFailed::fenced("the room has no claim"));
         };
-        match recorder
-            .ask_with(Save { result, log, fence }, Timeout::Never)
-            .await
-        {
-            Ok(outcome) => outcome,
-            Err(err) => Err(StorageFailed::new(format!(
-                "the recorder did not answer: {err}"
-            ))),
-        }
+        let save = Save {
+            result,
+            log,
+            fence: Some(fence),
+        };
+        answered(recorder.ask_with(save, Timeout::Never).await)
     })
 }
 
-/// Waits for the recorder's answer, at most [`COMMIT_TIMEOUT`]: past it the save is still
-/// queued, and the rest of its ask is handed back to wait for without holding anything.
-async fn wait_for_commit(mut saved: PendingSave) -> Outcome {
-    match tokio::time::timeout(COMMIT_TIMEOUT, &mut saved).await {
-        Ok(Ok(())) => Outcome::Saved,
-        Ok(Err(err)) if err.fenced => Outcome::Fenced,
-        Ok(Err(err)) => Outcome::Failed(err),
-        Err(_) => Outcome::Unconfirmed(saved),
-    }
+/// The recorder's answer to a save, or why it gave none.
+fn answered<M>(
+    answer: Result<Result<(), StorageFailed>, AskError<M>>,
+) -> Result<(), StorageFailed> {
+    answer.unwrap_or_else(|err| {
+        Err(StorageFailed::new(format!(
+            "the recorder did not answer: {err}"
+        )))
+    })
+}
+
+/// A win sent to the recorder whose answer the room still waits for.
+pub(super) struct PendingWin {
+    round: u64,
+    winner: PlayerId,
+    /// Past it, the win is announced as unconfirmed ([`COMMIT_TIMEOUT`]).
+    due: Instant,
 }
 
 /// Frames a room holds at most while a win is being saved. Past it, what may be missed
@@ -114,27 +118,14 @@ impl Departed {
     }
 }
 
-/// How the wait for a won round's commit ended.
-pub(crate) enum Outcome {
-    /// Committed: the win is durable.
-    Saved,
-    /// The store failed: the win is not on record.
-    Failed(StorageFailed),
-    /// The room's claim no longer holds (a cluster node lost it): the win is not on record,
-    /// is never announced, and the room closes.
-    Fenced,
-    /// No answer within `COMMIT_TIMEOUT`: the save is still queued and may yet be committed.
-    /// This is the rest of its ask.
-    Unconfirmed(PendingSave),
-}
-
-/// The recorder's answer for a won round (or the end of the wait for it). Releases the held
-/// pushes once no other save is pending. What the winner is told about the save comes
-/// *after* the win's announcement, as the protocol documents.
+/// The recorder's answer for a won round. Releases the held pushes once no other save is
+/// pending. What the winner is told about the save comes *after* the win's announcement, as
+/// the protocol documents. An answer that comes after its wait ran out ([`CommitDeadline`])
+/// only tells the winner if the win was lost.
 pub(crate) struct Committed {
     pub(crate) round: u64,
     pub(crate) winner: PlayerId,
-    pub(crate) outcome: Outcome,
+    pub(crate) outcome: Result<(), StorageFailed>,
 }
 
 impl Message for Committed {
@@ -143,31 +134,22 @@ impl Message for Committed {
 
 impl<G: Render> Handler<Committed> for Room<G> {
     fn handle(&mut self, committed: Committed, ctx: &mut Context<Self>) {
-        self.held = self.held.saturating_sub(1);
-        let (round, winner) = (committed.round, committed.winner);
-        let saved = matches!(committed.outcome, Outcome::Saved);
-        let notice = match committed.outcome {
-            Outcome::Saved => None,
-            Outcome::Fenced => return self.close_lost(ctx),
-            Outcome::Failed(err) => Some(self.lost(round, &err)),
-            Outcome::Unconfirmed(late) => {
-                tracing::warn!(room = self.label.id, round, "win not confirmed in time");
-                ctx.pipe_to_self(late, move |outcome| LateOutcome {
-                    round,
-                    winner,
-                    outcome,
-                });
-                Some(Notice::error(
-                    ErrorCode::Unconfirmed,
-                    format_args!(
-                        "round {round} is not confirmed saved yet (the store has not answered \
-                         within {}s); you will be told if it is lost",
-                        COMMIT_TIMEOUT.as_secs()
-                    ),
-                ))
-            }
+        let Committed {
+            round,
+            winner,
+            outcome,
+        } = committed;
+        let Some(at) = self.saves.iter().position(|win| win.round == round) else {
+            return self.answered_late(round, winner, outcome, ctx);
         };
-        if self.held == 0 {
+        self.saves.remove(at);
+        let saved = outcome.is_ok();
+        let notice = match outcome {
+            Ok(()) => None,
+            Err(err) if err.fenced => return self.close_lost(ctx),
+            Err(err) => Some(self.lost(round, &err)),
+        };
+        if self.saves.is_empty() {
             self.release();
         }
         // After the release: the win's announcement goes out first. With another save still
@@ -182,28 +164,81 @@ impl<G: Render> Handler<Committed> for Room<G> {
     }
 }
 
-/// The answer for a save that was not confirmed in time, when it finally comes.
-pub(crate) struct LateOutcome {
-    pub(crate) round: u64,
-    pub(crate) winner: PlayerId,
-    pub(crate) outcome: Result<(), StorageFailed>,
-}
+/// The room's commit timer ran out: wins still unanswered past [`COMMIT_TIMEOUT`] are
+/// announced as unconfirmed (their answer may still come, as a late [`Committed`]).
+pub(crate) struct CommitDeadline;
 
-impl Message for LateOutcome {
+impl Message for CommitDeadline {
     type Reply = ();
 }
 
-impl<G: Render> Handler<LateOutcome> for Room<G> {
-    fn handle(&mut self, late: LateOutcome, ctx: &mut Context<Self>) {
-        match late.outcome {
-            Ok(()) => tracing::info!(room = self.label.id, round = late.round, "late win saved"),
+impl<G: Render> Handler<CommitDeadline> for Room<G> {
+    fn handle(&mut self, _: CommitDeadline, ctx: &mut Context<Self>) {
+        self.commit_timer = false;
+        let now = Instant::now();
+        let mut overdue = Vec::new();
+        while self.saves.front().is_some_and(|win| win.due <= now) {
+            overdue.extend(self.saves.pop_front());
+        }
+        if !overdue.is_empty() {
+            if self.saves.is_empty() {
+                self.release();
+            }
+            for win in overdue {
+                let round = win.round;
+                tracing::warn!(room = self.label.id, round, "win not confirmed in time");
+                let notice = Notice::error(
+                    ErrorCode::Unconfirmed,
+                    format_args!(
+                        "round {round} is not confirmed saved yet (the store has not answered \
+                         within {}s); you will be told if it is lost",
+                        COMMIT_TIMEOUT.as_secs()
+                    ),
+                );
+                self.tell(win.winner, &notice, None);
+            }
+            self.settle(ctx);
+        }
+        self.arm_commit_timer(ctx);
+    }
+}
+
+impl<G: Render> Room<G> {
+    /// A save answered after its wait ran out (or after the referee restarted): the winner
+    /// hears only if it was lost.
+    fn answered_late(
+        &mut self,
+        round: u64,
+        winner: PlayerId,
+        outcome: Result<(), StorageFailed>,
+        ctx: &Context<Self>,
+    ) {
+        match outcome {
+            Ok(()) => tracing::info!(
+                room = self.label.id,
+                round,
+                "win saved after its wait ran out (or across a restart)"
+            ),
             Err(err) if err.fenced => return self.close_lost(ctx),
             Err(err) => {
-                let notice = self.lost(late.round, &err);
-                self.tell(late.winner, &notice, None);
+                let notice = self.lost(round, &err);
+                self.tell(winner, &notice, None);
             }
         }
         self.settle(ctx);
+    }
+
+    /// Arms the commit timer for the oldest unanswered save, unless it is armed: one timer
+    /// per room, however many wins it saves (re-armed when it fires and saves are pending).
+    fn arm_commit_timer(&mut self, ctx: &Context<Self>) {
+        if self.commit_timer {
+            return;
+        }
+        let Some(first) = self.saves.front() else {
+            return;
+        };
+        self.commit_timer = true;
+        ctx.pipe_to_self(tokio::time::sleep_until(first.due), |()| CommitDeadline);
     }
 }
 
@@ -289,13 +324,32 @@ impl<G: Render> Room<G> {
                 points: 1,
             }),
         };
-        let saved = ask_save(recorder.clone(), result, log, self.claim.clone());
-        self.held += 1;
         let (round, winner) = (won.round, won.winner);
-        ctx.pipe_to_self(wait_for_commit(saved), move |outcome| Committed {
+        let into = move |outcome| Committed {
             round,
             winner,
             outcome,
+        };
+        // No claim to wait for (a server on its own, or a cluster room whose claim is won):
+        // the answer comes back as a message, with no task and no channel per win.
+        let fence = match &self.claim {
+            None => Ok(None),
+            Some(claim) => claim.settled().map(Some).ok_or_else(|| claim.clone()),
+        };
+        match fence {
+            Ok(fence) => {
+                let save = Save { result, log, fence };
+                ctx.ask_into(recorder, save, move |answer| into(answered(answer)));
+            }
+            Err(claim) => {
+                ctx.pipe_to_self(fenced_save(recorder.clone(), result, log, claim), into);
+            }
+        }
+        self.saves.push_back(PendingWin {
+            round,
+            winner,
+            due: Instant::now() + COMMIT_TIMEOUT,
         });
+        self.arm_commit_timer(ctx);
     }
 }

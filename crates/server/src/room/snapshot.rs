@@ -302,7 +302,7 @@ impl<G: Render> Handler<TakeSnapshot> for Room<G> {
 impl<G: Render> Room<G> {
     /// The room as it stands, unless a won round is still being saved.
     pub(super) fn snapshot(&self) -> Result<RoomSnapshot<G>, SnapshotError> {
-        if self.held > 0 || self.finished.is_some() {
+        if !self.saves.is_empty() || self.finished.is_some() {
             return Err(SnapshotError::Saving);
         }
         let seats = self
