@@ -10,18 +10,20 @@
 //! the asker's mailbox. Erlang's `gen_server:send_request` works the same way (the reply is
 //! a message), as does Akka Typed's `context.ask`.
 //!
-//! Exactly one message comes back per `ask_into`, whatever happens, unless the asker has
-//! stopped meanwhile:
+//! Exactly one message comes back per `ask_into`, whatever happens, unless the asker's
+//! mailbox has closed meanwhile (it stopped, or is stopping):
 //! * the answer (`Ok`), whenever the other actor fills the slot — now or later;
 //! * [`AskError::NotRunning`] if the other actor's mailbox is closed;
 //! * [`AskError::Dropped`] or [`AskError::Panicked`] if the slot is dropped unanswered, or
 //!   its handler panics;
-//! * [`AskError::Stopped`] with the reason if the other actor stops holding the slot.
+//! * [`AskError::Stopped`] with the reason if the other actor stops with the request still
+//!   in its mailbox or the slot in its state (the slot's `Drop` says so).
 //!
 //! There is no deadline: an actor that must not wait forever arms its own timer (one per
 //! actor serves any number of requests). A full mailbox — the other's, for the request, or
 //! the asker's, for the answer — is waited for by a task spawned then, the rare case only.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use tokio::runtime::Handle;
@@ -52,10 +54,13 @@ impl<A: Actor> Context<A> {
     {
         let runtime = Handle::current();
         let sink = Box::new(IntoMailbox {
-            asker: self.mailbox.clone(),
-            into_message,
-            runtime: runtime.clone(),
-            target: target.shared.clone(),
+            pending: Some(Pending {
+                asker: self.mailbox.clone(),
+                into_message,
+                runtime: runtime.clone(),
+                target: target.shared.clone(),
+            }),
+            _answer: PhantomData,
         });
         let letter: Letter<B> = Box::new(envelope::AskInto { msg, sink });
         match target.mailbox.try_send(letter) {
@@ -81,7 +86,22 @@ fn not_running<B: Answer<Q>, Q: Message>(letter: Letter<B>) {
 }
 
 /// The reply slot of one `ask_into`: turns the answer into the asker's message and posts it.
-struct IntoMailbox<A: Actor, F> {
+/// Dropped without posting — the target stopped with the request still queued in its mailbox
+/// or kept in its state — it posts the target's stop reason once recorded.
+struct IntoMailbox<A, M, R, F>
+where
+    A: Answer<M>,
+    M: Message,
+    R: Send + 'static,
+    F: FnOnce(Result<R, AskError<()>>) -> M + Send + 'static,
+{
+    /// Taken when the answer is posted.
+    pending: Option<Pending<A, F>>,
+    _answer: PhantomData<fn(R) -> M>,
+}
+
+/// What posting the answer needs.
+struct Pending<A: Actor, F> {
     asker: WeakSender<A>,
     into_message: F,
     /// Where to wait, in the rare cases that must (a full mailbox, a target's stop reason):
@@ -91,42 +111,66 @@ struct IntoMailbox<A: Actor, F> {
     target: Arc<Shared>,
 }
 
-impl<A, F, M, R> Sink<R> for IntoMailbox<A, F>
+impl<A: Actor, F> Pending<A, F> {
+    fn post<M, R>(self, answer: Result<R, AskError<()>>)
+    where
+        A: Answer<M>,
+        M: Message,
+        F: FnOnce(Result<R, AskError<()>>) -> M + Send + 'static,
+    {
+        // The asker stopped: nobody to tell.
+        let Some(asker) = self.asker.upgrade() else {
+            return;
+        };
+        let letter: Letter<A> = Box::new(envelope::Tell((self.into_message)(answer)));
+        if let Err(Refused::Full(letter)) = asker.try_send(letter) {
+            self.runtime.spawn(async move {
+                let _ = asker.send(letter).await;
+            });
+        }
+    }
+}
+
+impl<A, M, R, F> Sink<R> for IntoMailbox<A, M, R, F>
 where
     A: Answer<M>,
     M: Message,
     R: Send + 'static,
     F: FnOnce(Result<R, AskError<()>>) -> M + Send + 'static,
 {
-    fn post(self: Box<Self>, answer: Result<R, AskError<()>>) {
-        let IntoMailbox {
-            asker,
-            into_message,
-            runtime,
-            ..
-        } = *self;
-        // The asker stopped: nobody to tell.
-        let Some(asker) = asker.upgrade() else {
-            return;
-        };
-        let letter: Letter<A> = Box::new(envelope::Tell(into_message(answer)));
-        if let Err(Refused::Full(letter)) = asker.try_send(letter) {
-            runtime.spawn(async move {
-                let _ = asker.send(letter).await;
-            });
+    fn post(mut self: Box<Self>, answer: Result<R, AskError<()>>) {
+        if let Some(pending) = self.pending.take() {
+            pending.post(answer);
         }
     }
 
-    fn ended(self: Box<Self>) {
-        // The target is dropping its state as it stops: its reason is recorded right after.
-        let runtime = self.runtime.clone();
-        runtime.spawn(async move {
-            let reason = self.target.wait_end(shared::decided).await;
-            self.post(Err(AskError::Stopped(reason)));
-        });
-    }
-
     fn is_closed(&self) -> bool {
-        self.asker.upgrade().is_none_or(|asker| asker.is_closed())
+        self.pending.as_ref().is_none_or(|pending| {
+            pending
+                .asker
+                .upgrade()
+                .is_none_or(|asker| asker.is_closed())
+        })
+    }
+}
+
+impl<A, M, R, F> Drop for IntoMailbox<A, M, R, F>
+where
+    A: Answer<M>,
+    M: Message,
+    R: Send + 'static,
+    F: FnOnce(Result<R, AskError<()>>) -> M + Send + 'static,
+{
+    fn drop(&mut self) {
+        let Some(pending) = self.pending.take() else {
+            return;
+        };
+        // The target is stopping: its reason is recorded as it ends (after dropping its
+        // queued messages and its state, where this slot was).
+        let runtime = pending.runtime.clone();
+        runtime.spawn(async move {
+            let reason = pending.target.wait_end(shared::decided).await;
+            pending.post::<M, R>(Err(AskError::Stopped(reason)));
+        });
     }
 }

@@ -51,10 +51,9 @@ pub(crate) type Slot<R> = oneshot::Sender<Answered<R>>;
 
 /// Where an `ask_into`'s answer goes: into the asking actor's mailbox (`ask_into.rs`).
 pub(crate) trait Sink<R>: Send {
-    /// Delivers the answer, or why there is none.
+    /// Delivers the answer, or why there is none. Dropped without it, a sink delivers the
+    /// target's stop reason (the target stopped holding it).
     fn post(self: Box<Self>, answer: Result<R, AskError<()>>);
-    /// The target is stopping with the slot unanswered: deliver its stop reason once known.
-    fn ended(self: Box<Self>);
     /// Whether nobody waits for the answer any more (the asker stopped).
     fn is_closed(&self) -> bool;
 }
@@ -152,7 +151,8 @@ impl<R: Send + 'static> Drop for ReplyTo<R> {
             // asker to read the stop reason, recorded right after.
             match slot {
                 To::Asker(slot) => drop(slot),
-                To::Mailbox(sink) => sink.ended(),
+                // Its drop posts the stop reason once recorded.
+                To::Mailbox(sink) => drop(sink),
             }
         } else {
             match slot {

@@ -226,3 +226,21 @@ async fn a_full_target_is_waited_for_and_a_thread_actor_answers_into_the_mailbox
     drop(gate);
     assert_eq!(next(&mut heard).await.ok(), Some(8));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_still_queued_when_the_target_is_killed_comes_back_as_stopped() {
+    // The desk (its own thread) is blocked in a handler; the request waits behind it.
+    let desk = ActorBuilder::new().spawn_thread(Desk::default()).unwrap();
+    let (gate, blocked) = std_mpsc::channel();
+    desk.tell(Block(blocked)).await.unwrap();
+    let (clerk, mut heard) = clerk(&desk);
+    // Asked, not told: once the clerk has handled it, the request is in the desk's mailbox.
+    clerk.ask(Request::Double(9)).await.unwrap();
+    assert_eq!(desk.stats().mailbox_len, 1);
+    desk.kill();
+    drop(gate);
+    match next(&mut heard).await {
+        Err(AskError::Stopped(reason)) => assert_eq!(reason, StopReason::Killed),
+        other => panic!("expected Stopped, got {other:?}"),
+    }
+}

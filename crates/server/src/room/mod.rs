@@ -208,6 +208,8 @@ pub(crate) struct Room<G: Render> {
     saves: VecDeque<saving::PendingWin>,
     /// A commit timer is armed (`saving.rs`).
     commit_timer: bool,
+    /// Saves this instance sent, to tell their answers apart (`saving::SaveId`).
+    saved_count: u64,
     held_frames: VecDeque<Held>,
     /// Members whose push failed during the current message; removed before it ends.
     failed: Vec<(PlayerId, PushError)>,
@@ -339,6 +341,7 @@ impl<G: Render> Room<G> {
             members_changed: false,
             saves: VecDeque::new(),
             commit_timer: false,
+            saved_count: 0,
             held_frames: VecDeque::new(),
             failed: Vec::new(),
             targets: Vec::new(),

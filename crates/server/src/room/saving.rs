@@ -69,8 +69,14 @@ fn answered<M>(
     })
 }
 
+/// Which save an answer is for: this instance's restart count and its own count of saves.
+/// Not the round: a referee restarted from a checkpoint taken before a win may win that
+/// round again while the first save's answer is still on its way.
+pub(crate) type SaveId = (u32, u64);
+
 /// A win sent to the recorder whose answer the room still waits for.
 pub(super) struct PendingWin {
+    id: SaveId,
     round: u64,
     winner: PlayerId,
     /// Past it, the win is announced as unconfirmed ([`COMMIT_TIMEOUT`]).
@@ -123,6 +129,7 @@ impl Departed {
 /// the protocol documents. An answer that comes after its wait ran out ([`CommitDeadline`])
 /// only tells the winner if the win was lost.
 pub(crate) struct Committed {
+    pub(crate) id: SaveId,
     pub(crate) round: u64,
     pub(crate) winner: PlayerId,
     pub(crate) outcome: Result<(), StorageFailed>,
@@ -135,11 +142,12 @@ impl Message for Committed {
 impl<G: Render> Handler<Committed> for Room<G> {
     fn handle(&mut self, committed: Committed, ctx: &mut Context<Self>) {
         let Committed {
+            id,
             round,
             winner,
             outcome,
         } = committed;
-        let Some(at) = self.saves.iter().position(|win| win.round == round) else {
+        let Some(at) = self.saves.iter().position(|win| win.id == id) else {
             return self.answered_late(round, winner, outcome, ctx);
         };
         self.saves.remove(at);
@@ -325,7 +333,10 @@ impl<G: Render> Room<G> {
             }),
         };
         let (round, winner) = (won.round, won.winner);
+        self.saved_count += 1;
+        let id = (ctx.restarts(), self.saved_count);
         let into = move |outcome| Committed {
+            id,
             round,
             winner,
             outcome,
@@ -346,6 +357,7 @@ impl<G: Render> Room<G> {
             }
         }
         self.saves.push_back(PendingWin {
+            id,
             round,
             winner,
             due: Instant::now() + COMMIT_TIMEOUT,
