@@ -234,9 +234,10 @@ async fn a_request_still_queued_when_the_target_is_killed_comes_back_as_stopped(
     let (gate, blocked) = std_mpsc::channel();
     desk.tell(Block(blocked)).await.unwrap();
     let (clerk, mut heard) = clerk(&desk);
-    // Asked, not told: once the clerk has handled it, the request is in the desk's mailbox.
+    // Asked, not told: once the clerk has handled it, the request is in the desk's mailbox
+    // (behind the block, if the desk's thread has not taken that yet: killed all the same).
     clerk.ask(Request::Double(9)).await.unwrap();
-    assert_eq!(desk.stats().mailbox_len, 1);
+    assert!(desk.stats().mailbox_len >= 1);
     desk.kill();
     drop(gate);
     match next(&mut heard).await {
