@@ -5,22 +5,16 @@ mod common;
 
 use std::sync::mpsc as std_mpsc;
 
+use common::desk::{Desk, Forget, PanicHolding, Ring, Wait};
 use common::within;
 use referee_actor::{
-    Actor, ActorBuilder, ActorHandle, Answer, AskError, Context, Handler, Message, ReplyTo,
-    StopReason, spawn,
+    Actor, ActorBuilder, ActorHandle, AskError, Context, Handler, Message, StopReason, spawn,
 };
 use tokio::sync::mpsc;
 
 type Answered = Result<u32, AskError<()>>;
 
-/// The asked actor: answers `Double` at once, keeps `Wait`s until a `Ring` or a `Forget`.
-#[derive(Default)]
-struct Desk {
-    waiting: Vec<ReplyTo<u32>>,
-}
-impl Actor for Desk {}
-
+/// The asked actor (`common::desk`), which also answers `Double` at once and can be blocked.
 struct Double(u32);
 impl Message for Double {
     type Reply = u32;
@@ -28,49 +22,6 @@ impl Message for Double {
 impl Handler<Double> for Desk {
     fn handle(&mut self, Double(n): Double, _: &mut Context<Self>) -> u32 {
         n * 2
-    }
-}
-
-struct Wait;
-impl Message for Wait {
-    type Reply = u32;
-}
-impl Answer<Wait> for Desk {
-    fn answer(&mut self, _: Wait, reply: ReplyTo<u32>, _: &mut Context<Self>) {
-        self.waiting.push(reply);
-    }
-}
-
-struct Ring(u32);
-impl Message for Ring {
-    type Reply = ();
-}
-impl Handler<Ring> for Desk {
-    fn handle(&mut self, Ring(n): Ring, _: &mut Context<Self>) {
-        for slot in self.waiting.drain(..) {
-            let _ = slot.send(n);
-        }
-    }
-}
-
-struct Forget;
-impl Message for Forget {
-    type Reply = ();
-}
-impl Handler<Forget> for Desk {
-    fn handle(&mut self, _: Forget, _: &mut Context<Self>) {
-        self.waiting.clear();
-    }
-}
-
-struct PanicHolding;
-impl Message for PanicHolding {
-    type Reply = u32;
-}
-impl Answer<PanicHolding> for Desk {
-    fn answer(&mut self, _: PanicHolding, reply: ReplyTo<u32>, _: &mut Context<Self>) {
-        let _held = reply;
-        panic!("the desk fell over");
     }
 }
 
@@ -173,7 +124,7 @@ async fn a_handler_panicking_with_the_slot_comes_back_as_panicked() {
     let (clerk, mut heard) = clerk(&desk);
     clerk.tell(Request::PanicHolding).await.unwrap();
     match next(&mut heard).await {
-        Err(AskError::Panicked(panic)) => assert_eq!(panic.message(), "the desk fell over"),
+        Err(AskError::Panicked(panic)) => assert_eq!(panic.message(), "lost it"),
         other => panic!("expected Panicked, got {other:?}"),
     }
 }

@@ -5,64 +5,11 @@ mod common;
 
 use std::time::Duration;
 
+use common::desk::{Desk, Forget, PanicHolding, Ring, Wait};
 use common::{TIMEOUT, within};
 use referee_actor::{
-    Actor, ActorBuilder, Answer, AskError, Context, Handler, Message, ReplyTo, RestartPolicy,
-    StopReason, spawn,
+    ActorBuilder, AskError, Context, Handler, Message, RestartPolicy, StopReason, spawn,
 };
-
-/// Keeps every `Wait`'s slot until told what to do with them.
-#[derive(Default)]
-struct Desk {
-    waiting: Vec<ReplyTo<u32>>,
-}
-impl Actor for Desk {}
-
-struct Wait;
-impl Message for Wait {
-    type Reply = u32;
-}
-impl Answer<Wait> for Desk {
-    fn answer(&mut self, _: Wait, reply: ReplyTo<u32>, _: &mut Context<Self>) {
-        self.waiting.push(reply);
-    }
-}
-
-/// Answers every waiting slot with this value.
-struct Ring(u32);
-impl Message for Ring {
-    type Reply = ();
-}
-impl Handler<Ring> for Desk {
-    fn handle(&mut self, msg: Ring, _: &mut Context<Self>) {
-        for slot in self.waiting.drain(..) {
-            let _ = slot.send(msg.0);
-        }
-    }
-}
-
-/// Drops every waiting slot unanswered.
-struct Forget;
-impl Message for Forget {
-    type Reply = ();
-}
-impl Handler<Forget> for Desk {
-    fn handle(&mut self, _: Forget, _: &mut Context<Self>) {
-        self.waiting.clear();
-    }
-}
-
-/// Takes its slot, then panics holding it.
-struct PanicHolding;
-impl Message for PanicHolding {
-    type Reply = u32;
-}
-impl Answer<PanicHolding> for Desk {
-    fn answer(&mut self, _: PanicHolding, reply: ReplyTo<u32>, _: &mut Context<Self>) {
-        let _held = reply;
-        panic!("lost it");
-    }
-}
 
 /// Panics (with slots kept from earlier asks in the state).
 struct Crash;

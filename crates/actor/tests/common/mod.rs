@@ -5,6 +5,8 @@
 //! recommends for blocking actors.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod desk;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;

@@ -207,18 +207,20 @@ async fn echo_lines(stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let mut conn = BufReader::with_capacity(512, stream);
     let mut line = Vec::with_capacity(64);
-    loop {
-        line.clear();
-        if (&mut conn)
-            .take(MAX_LINE)
-            .read_until(b'\n', &mut line)
-            .await?
-            == 0
-        {
-            return Ok(());
-        }
+    while read_line(&mut conn, &mut line).await? {
         conn.write_all(&line).await?;
     }
+    Ok(())
+}
+
+/// Reads the next line (at most [`MAX_LINE`] bytes of it) into `line`, replacing what it
+/// held; `false` once the client has closed its side.
+async fn read_line<R>(conn: &mut R, line: &mut Vec<u8>) -> io::Result<bool>
+where
+    R: tokio::io::AsyncBufRead + Unpin,
+{
+    line.clear();
+    Ok(conn.take(MAX_LINE).read_until(b'\n', line).await? > 0)
 }
 
 #[cfg(test)]

@@ -16,12 +16,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use referee_actor::{Actor, ActorHandle, Context, Handler, Message, spawn};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::mpsc;
 
-use super::MAX_LINE;
+use super::read_line;
 
 /// What a line goes through between being read and being written back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -124,16 +124,7 @@ pub(super) async fn echo_through(
     let mut conn = BufReader::with_capacity(512, read);
     let mut out = Out::new(write, writer);
     let mut line = Vec::with_capacity(64);
-    loop {
-        line.clear();
-        if (&mut conn)
-            .take(MAX_LINE)
-            .read_until(b'\n', &mut line)
-            .await?
-            == 0
-        {
-            return out.close().await;
-        }
+    while read_line(&mut conn, &mut line).await? {
         let asked = std::mem::replace(&mut line, Vec::with_capacity(64));
         let answer = room
             .ask(Line(asked))
@@ -141,6 +132,7 @@ pub(super) async fn echo_through(
             .map_err(|error| io::Error::other(error.to_string()))?;
         line = out.write(answer).await?;
     }
+    out.close().await
 }
 
 /// Where a connection's answers go: its own socket, or its writer task's queue.
