@@ -5,11 +5,11 @@
 //! The save is an ask to the recorder, which answers once the round's transaction is
 //! committed (it keeps the reply slot until its group commit: `records.rs`). The room asks
 //! with `ask_into`: the answer comes back as a [`Committed`] message in its own mailbox, with
-//! no task per win (a task per win, waking a parked worker to run on, cost ~13% of the
-//! server's CPU per guess: docs/PERFORMANCE.md). The ask has no deadline of its own; the room
-//! bounds its wait with one timer ([`COMMIT_TIMEOUT`]) and, past it, announces the win as
-//! unconfirmed and still listens for the late answer. In a cluster the save first waits for
-//! the room's claim, in a task (`fenced_save`).
+//! no task per win (the task a save had woke a parked worker to run on, each win; without it
+//! a guess costs ~4% less CPU: docs/PERFORMANCE.md §3). The ask has no deadline of its own;
+//! the room bounds its wait with one timer ([`COMMIT_TIMEOUT`]) and, past it, announces the
+//! win as unconfirmed and still listens for the late answer. In a cluster the save first
+//! waits for the room's claim, in a task (`fenced_save`), while that claim is not settled.
 
 use std::future::Future;
 use std::pin::Pin;
