@@ -10,8 +10,6 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -52,8 +50,8 @@ pub struct EchoServer {
     addr: SocketAddr,
     /// The accept loop; it owns the connection tasks, so aborting it ends them all.
     accept: JoinHandle<()>,
-    /// Lines the rooms' actors handled, one counter a room (none for the other echoes).
-    handled: Arc<Mutex<Vec<Arc<AtomicU64>>>>,
+    /// Lines the rooms' actors handled (none for the other echoes).
+    handled: through::LineCounts,
 }
 
 impl EchoServer {
@@ -124,8 +122,8 @@ impl EchoServer {
     ) -> Result<Self, LoadError> {
         let listener = listen(addr).map_err(LoadError::EchoBind)?;
         let addr = listener.local_addr().map_err(LoadError::EchoBind)?;
-        let rooms = through::Rooms::new(room_size);
-        let handled = rooms.counters();
+        let handled = through::LineCounts::default();
+        let rooms = through::Rooms::new(room_size, handled.clone());
         let accept = tokio::spawn(accept_loop(listener, protocol, rooms));
         Ok(Self {
             addr,
@@ -141,7 +139,7 @@ impl EchoServer {
 
     /// Lines the rooms' actors have handled so far (0 unless the lines go through them).
     pub fn lines_through_rooms(&self) -> u64 {
-        through::lines_handled(&self.handled)
+        self.handled.total()
     }
 }
 

@@ -62,54 +62,64 @@ impl Handler<Line> for Room {
     }
 }
 
-/// Seats connections `room_size` at a time in rooms, each with its actor; counts the lines
-/// their actors handled.
+/// Lines handled by the rooms' actors: one counter a room, each written by its actor only.
+#[derive(Debug, Clone, Default)]
+pub(super) struct LineCounts(Arc<Mutex<Vec<Arc<AtomicU64>>>>);
+
+impl LineCounts {
+    /// A counter for a new room.
+    fn add_room(&self) -> Arc<AtomicU64> {
+        let lines = Arc::new(AtomicU64::new(0));
+        let mut rooms = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        rooms.push(lines.clone());
+        lines
+    }
+
+    /// Lines handled by every room's actor so far.
+    pub(super) fn total(&self) -> u64 {
+        let rooms = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        rooms
+            .iter()
+            .map(|lines| lines.load(Ordering::Relaxed))
+            .sum()
+    }
+}
+
+/// Seats connections `room_size` at a time in rooms, each with its actor.
 pub(super) struct Rooms {
     room_size: usize,
     seated: usize,
     current: Option<ActorHandle<Room>>,
-    counters: Arc<Mutex<Vec<Arc<AtomicU64>>>>,
+    counts: LineCounts,
 }
 
 impl Rooms {
-    /// Rooms of `room_size` connections (at least one).
-    pub(super) fn new(room_size: usize) -> Self {
+    /// Rooms of `room_size` connections (at least one), counting their lines in `counts`.
+    pub(super) fn new(room_size: usize, counts: LineCounts) -> Self {
         Rooms {
             room_size: room_size.max(1),
             seated: 0,
             current: None,
-            counters: Arc::default(),
+            counts,
         }
-    }
-
-    /// What reads the lines handled so far, for the server's owner.
-    pub(super) fn counters(&self) -> Arc<Mutex<Vec<Arc<AtomicU64>>>> {
-        self.counters.clone()
     }
 
     /// The room the next connection sits in: the current one until it is full, then a new
     /// one. Must run inside a tokio runtime (the actor is spawned on it).
     pub(super) fn seat(&mut self) -> ActorHandle<Room> {
-        if self.seated % self.room_size == 0 {
-            let lines = Arc::new(AtomicU64::new(0));
-            self.counters
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(lines.clone());
-            self.current = Some(spawn(Room { lines }));
-        }
+        let full = self.seated % self.room_size == 0;
         self.seated += 1;
         match &self.current {
-            Some(room) => room.clone(),
-            None => unreachable!("a room is made for the first seat"),
+            Some(room) if !full => room.clone(),
+            _ => {
+                let room = spawn(Room {
+                    lines: self.counts.add_room(),
+                });
+                self.current = Some(room.clone());
+                room
+            }
         }
     }
-}
-
-/// Lines handled by every room's actor so far.
-pub(super) fn lines_handled(counters: &Mutex<Vec<Arc<AtomicU64>>>) -> u64 {
-    let counters = counters.lock().unwrap_or_else(PoisonError::into_inner);
-    counters.iter().map(|c| c.load(Ordering::Relaxed)).sum()
 }
 
 /// Echoes every line through `room` (and, with `writer`, a writer task) until the client
