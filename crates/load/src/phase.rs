@@ -137,7 +137,7 @@ impl Plan {
         let start = Instant::now();
         progress.window_started(start, self.duration);
         let mut bots = self.spawn_bots(streams, &stats, start + self.duration, self.drain);
-        let usage = self.sample_window(&stats, start).await;
+        let (usage, bots_usage) = self.sample_window(&stats, start).await;
         // Bots stop by themselves at the deadline; those still waiting after the drain are
         // aborted, which loses nothing: they count into shared stats as they go.
         let _ = timeout_at(start + self.duration + self.drain, join_all(&mut bots)).await;
@@ -145,19 +145,29 @@ impl Plan {
         progress.finish();
         let mut report = self.report(&stats, connect_time);
         report.server_usage = usage;
+        report.bots_usage = bots_usage;
         report.remote_rooms = self.placement.as_ref().map(|p| p.figures(rooms));
         Ok(report)
     }
 
-    /// With `--server-pid`, samples the server from the window's start (now) to its end
-    /// (waited for here: the bots play in their own tasks meanwhile).
-    async fn sample_window(&self, stats: &Stats, start: Instant) -> Option<ServerUsage> {
-        let pid = self.server_pid?;
-        let (first, guesses) = (Sample::take(pid), Stats::get(&stats.guesses));
+    /// Samples the server (with `--server-pid`) and this process from the window's start
+    /// (now) to its end (waited for here: the bots play in their own tasks meanwhile).
+    async fn sample_window(
+        &self,
+        stats: &Stats,
+        start: Instant,
+    ) -> (Option<ServerUsage>, Option<ServerUsage>) {
+        let bots = std::process::id();
+        let sample = || (self.server_pid.and_then(Sample::take), Sample::take(bots));
+        let (first, guesses) = (sample(), Stats::get(&stats.guesses));
         sleep_until(start + self.duration).await;
-        let (last, wall) = (Sample::take(pid), start.elapsed());
+        let (last, wall) = (sample(), start.elapsed());
         let window_guesses = Stats::get(&stats.guesses).saturating_sub(guesses);
-        Some(first?.usage(pid, last?, window_guesses, wall))
+        let usage = |pid, first: Option<Sample>, last: Option<Sample>| {
+            Some(first?.usage(pid, last?, window_guesses, wall))
+        };
+        let server = self.server_pid.and_then(|pid| usage(pid, first.0, last.0));
+        (server, usage(bots, first.1, last.1))
     }
 
     fn report(&self, stats: &Stats, connect_time: Duration) -> RunReport {

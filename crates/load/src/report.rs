@@ -87,6 +87,12 @@ pub struct RunReport {
     /// What the server process spent over the window (`--server-pid`, server phase only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_usage: Option<ServerUsage>,
+    /// What this load generator spent over the same window, per guess answered: the bots'
+    /// side of each guess (and, for an in-process echo, the echo's too). The two processes'
+    /// sums, against the cores' time, say what a guess costs the whole machine and how much
+    /// of it sat idle (`scripts/guess-budget.sh`). Linux only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bots_usage: Option<ServerUsage>,
     /// With `--remote-rooms`: the rooms formed on another node than their players.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_rooms: Option<RemoteRooms>,
@@ -197,6 +203,7 @@ impl RunReport {
             win_latency: stats.win_latency(),
             dice,
             server_usage: None,
+            bots_usage: None,
             remote_rooms: None,
         }
     }
@@ -390,6 +397,9 @@ impl fmt::Display for Comparison {
         if let Some(usage) = &self.server.server_usage {
             writeln!(f, "{:<14} {:<40} {}", "server usage", "", cpu(usage))?;
         }
+        if let (Some(echo), Some(server)) = (&self.echo.bots_usage, &self.server.bots_usage) {
+            writeln!(f, "{:<14} {:<40} {}", "bots usage", cpu(echo), cpu(server))?;
+        }
         let throughput = ratio(self.throughput_ratio);
         let unit = match self.server.game {
             GameKind::Guess => "guesses/s",
@@ -451,6 +461,7 @@ mod tests {
             win_latency: Latency::default(),
             dice: None,
             server_usage: None,
+            bots_usage: None,
             remote_rooms: None,
         }
     }

@@ -20,7 +20,8 @@ use serde::Serialize;
 /// `USER_HZ`: the clock ticks per second of `/proc/PID/stat` (fixed by the kernel's ABI).
 const TICKS_PER_SEC: f64 = 100.0;
 
-/// What the server process spent over the measured window.
+/// What a process spent over the measured window: the server (or echo) loaded, or the
+/// load generator itself (`bots_usage`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ServerUsage {
     /// The process sampled.

@@ -75,6 +75,13 @@ async fn echo_pid_samples_the_echo_process() {
         "user and kernel add up to the whole: {usage:?}"
     );
     assert!(report.to_string().contains("kernel"), "{report}");
+    // The bots' own process is sampled over the same window, with or without a pid given.
+    let bots = report
+        .bots_usage
+        .clone()
+        .expect("the bots sample themselves");
+    assert_eq!(bots.pid, std::process::id());
+    assert_eq!(bots.window_guesses, usage.window_guesses);
 }
 
 /// `referee echo` and `--echo-at`: the bots load the echo server they are pointed at (in its
@@ -98,6 +105,12 @@ async fn echo_at_loads_the_echo_server_given() {
     assert_eq!(report.addr, at, "the bots went elsewhere");
     assert_eq!((report.connected, report.errors), (4, 0), "{report}");
     assert!(report.guesses > 0, "{report}");
+    assert_eq!(report.server_usage, None, "no --echo-pid, no echo usage");
+    let bots = report
+        .bots_usage
+        .clone()
+        .expect("the bots sample themselves");
+    assert!(bots.cpu_secs > 0.0, "the bots spent no CPU: {bots:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
