@@ -20,10 +20,15 @@
 #   scripts/guess-budget.sh [DURATION_SECS] [CLIENT_COUNTS...]   # default 6; 30 300 3000
 #   ROUNDS=3 scripts/guess-budget.sh 6 30 300                     # medians of 3 (default)
 #   BIN=/tmp/referee-before scripts/guess-budget.sh               # a binary built earlier
+#   TRANSPORT=ws FEED=off scripts/guess-budget.sh 6 300 3000      # WebSocket players (the
+#                                                                 # JSON protocol); no hops
+#                                                                 # echo there: the budget is
+#                                                                 # above the bare echo, and
+#                                                                 # the hops must fit in it too
 #
-# Each round runs scripts/load-report.sh twice (THROUGH=nothing, THROUGH=actor-and-writer):
-# both runs also load the server, whose figures are pooled. Raw JSON lines go to $OUT
-# (default: a temporary file, removed).
+# Each round runs scripts/load-report.sh twice (THROUGH=nothing, THROUGH=actor-and-writer;
+# over WebSocket once, ECHO=process): every run also loads the server, whose figures are
+# pooled. Raw JSON lines go to $OUT (default: a temporary file, removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,11 +47,20 @@ out=${OUT:-$(mktemp)}
 [ -n "${OUT:-}" ] || trap 'rm -f "$out"' EXIT
 : >"$out"
 
+paths=(nothing actor-and-writer)
+case ${TRANSPORT:-tcp} in
+    tcp) ;;
+    ws) paths=(nothing) ;;  # `referee echo --through` is the line echo's
+    *) echo "TRANSPORT is tcp or ws" >&2; exit 2 ;;
+esac
 for round in $(seq "$rounds"); do
-    for through in nothing actor-and-writer; do
+    for through in "${paths[@]}"; do
         echo "round $round/$rounds: echo through $through, then the server (${counts[*]} players)" >&2
-        THROUGH=$through scripts/load-report.sh "$duration" "${counts[@]}" |
-            sed "s/^{\"mode\":\"compare\"/{\"through\":\"$through\",\"mode\":\"compare\"/" >>"$out"
+        if [ "${TRANSPORT:-tcp}" = tcp ]; then
+            THROUGH=$through scripts/load-report.sh "$duration" "${counts[@]}"
+        else
+            ECHO=process scripts/load-report.sh "$duration" "${counts[@]}"
+        fi | sed "s/^{\"mode\":\"compare\"/{\"through\":\"$through\",\"mode\":\"compare\"/" >>"$out"
     done
 done
 
@@ -89,19 +103,22 @@ for clients in sorted({c for c, _ in runs}):
         print(f"| {clients:,} | {name} | {f['rate']:,.0f} | {f['user']:.2f} | {f['kernel']:.2f} "
               f"| {f['bots']:.2f} | {f['idle']:.2f} | {f['total']:.2f} | {f['n']} |")
 
-print(f"\n| players | goal: total per guess | budget above the hops | the server's game adds "
+print(f"\n| players | goal: total per guess | budget | the server's game adds "
       f"| of it: process user / kernel / bots / idle | game ÷ budget |")
 print("|---:|---:|---:|---:|---|---:|")
 for clients in sorted({c for c, _ in table}):
-    try:
-        bare, hops, server = (table[(clients, n)] for n in ("bare echo", "hops echo", "server"))
-    except KeyError:
+    if (clients, "bare echo") not in table or (clients, "server") not in table:
         continue
+    bare, server = table[(clients, "bare echo")], table[(clients, "server")]
+    # Over WebSocket there is no hops echo: the budget is above the bare echo, and the
+    # server's hops are counted in what the game adds.
+    base = table.get((clients, "hops echo"), bare)
     goal = cores * 1e6 / (GOAL * bare["rate"])
-    budget = goal - hops["total"]
-    adds = server["total"] - hops["total"]
-    split = " / ".join(f"{server[k] - hops[k]:+.2f}" for k in ("user", "kernel", "bots", "idle"))
+    budget = goal - base["total"]
+    adds = server["total"] - base["total"]
+    split = " / ".join(f"{server[k] - base[k]:+.2f}" for k in ("user", "kernel", "bots", "idle"))
     times = f"{adds / budget:.1f}×" if budget > 0 else "no budget"
-    print(f"| {clients:,} | {goal:.2f} | {budget:+.2f} | {adds:+.2f} | {split} | {times} |")
+    above = "the hops" if base is not bare else "the bare echo"
+    print(f"| {clients:,} | {goal:.2f} | {budget:+.2f} (above {above}) | {adds:+.2f} | {split} | {times} |")
 PY
 [ -z "${OUT:-}" ] || echo "raw runs: $out" >&2
